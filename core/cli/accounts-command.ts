@@ -1,0 +1,107 @@
+// `ai-relay accounts add|list|disable`. Credentials are validated against the plugin's account
+// type schema, then sealed with AES-256-GCM before they reach the store.
+import { errors } from '../errors.ts'
+import { randomId } from '../ids.ts'
+import type { Runtime } from '../runtime.ts'
+import type { AccountRecord } from '../store/store.ts'
+import type { PoolAccount } from '../accounts/account-pool.ts'
+import { table, type CliIo, type CliValues } from './main.ts'
+import { readStdinLines } from './read-secret.ts'
+
+interface Listed { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: string }
+
+async function allAccounts (rt: Runtime): Promise<Listed[]> {
+  const stored: (AccountRecord | PoolAccount)[] = await rt.store.listAccounts()
+  return [...rt.declaredAccounts, ...stored].map(a => ({
+    id: a.id, name: a.name, provider: a.provider, type: a.type, priority: a.priority, disabled: a.disabled, source: a.source,
+  }))
+}
+
+function pairs (list: string[], flag: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const item of list) {
+    const eq = item.indexOf('=')
+    if (eq <= 0) throw new errors.RELAY_ERR_BODY_INVALID(`${flag} expects field=value, got "${item.split('=')[0]}"`)
+    out.set(item.slice(0, eq), item.slice(eq + 1))
+  }
+  return out
+}
+
+export async function accountsCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
+  switch (sub) {
+    case 'add': {
+      if (!v.name || !v.provider || !v.type) {
+        io.err('accounts add needs --name, --provider and --type')
+        return 2
+      }
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v.name)) {
+        io.err('--name: letters, digits, . _ -; at most 64')
+        return 2
+      }
+      if ((await allAccounts(rt)).some(a => a.name === v.name)) throw new errors.RELAY_ERR_NAME_TAKEN('account', v.name)
+      const type = rt.accountTypes.resolve(v.provider, v.type)
+      if (typeof type === 'string') {
+        io.err(type)
+        return 2
+      }
+      const priority = v.priority === undefined ? 50 : Number(v.priority)
+      if (!Number.isInteger(priority) || priority < 1 || priority > 100) {
+        io.err('--priority must be an integer from 1 to 100')
+        return 2
+      }
+      const fields: Record<string, unknown> = {}
+      for (const [k, val] of pairs(v.set, '--set')) {
+        if (type.secretFields.includes(k)) {
+          io.err(`${k} is a credential: give it on stdin or with --secret-env ${k}=ENV_VAR, never as an argument`)
+          return 2
+        }
+        fields[k] = val
+      }
+      for (const [k, envName] of pairs(v['secret-env'], '--secret-env')) {
+        const value = io.env[envName]
+        if (!value) {
+          io.err(`--secret-env ${k}: environment variable ${envName} is not set`)
+          return 2
+        }
+        fields[k] = value
+      }
+      const missing = type.secretFields.filter(f => fields[f] === undefined)
+      Object.assign(fields, await readStdinLines(io.stdin, missing, io.err))
+      const check = rt.accountTypes.check(type, fields)
+      if (!check.ok) {
+        for (const p of check.problems) io.err(`${p.path || '/'}: ${p.message}`)
+        return 2
+      }
+      const record: AccountRecord = {
+        id: randomId('acc'), name: v.name, provider: type.provider, type: type.name, priority, disabled: false,
+        fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)), createdAt: Date.now(), source: 'store',
+      }
+      await rt.store.insertAccount(record)
+      io.out(`Added ${type.provider} account "${v.name}" (${record.id}, ${type.name}, priority ${priority}).`)
+      return 0
+    }
+    case 'list': {
+      const accounts = await allAccounts(rt)
+      if (v.json) {
+        io.out(JSON.stringify(accounts))
+        return 0
+      }
+      io.out(table([
+        ['ID', 'NAME', 'PROVIDER', 'TYPE', 'PRIORITY', 'STATE', 'SOURCE'],
+        ...accounts.map(a => [a.id, a.name, a.provider, a.type, String(a.priority), a.disabled ? 'disabled' : 'active', a.source]),
+      ]))
+      return 0
+    }
+    case 'disable': {
+      const account = (await allAccounts(rt)).find(a => a.id === rest[0] || a.name === rest[0])
+      if (!account) throw new errors.RELAY_ERR_NOT_FOUND('account', String(rest[0]))
+      if (account.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('account', account.name)
+      await rt.store.updateAccount(account.id, { disabled: true })
+      io.out(`Disabled account "${account.name}" (${account.id}).`)
+      return 0
+    }
+    default:
+      io.err('usage: ai-relay accounts add|list|disable')
+      return 2
+  }
+}

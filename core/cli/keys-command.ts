@@ -1,0 +1,73 @@
+// `ai-relay keys create|list|disable`.
+import { errors } from '../errors.ts'
+import { randomId } from '../ids.ts'
+import { generateKey, hashKey, keyHint } from '../keys/api-key.ts'
+import type { Runtime } from '../runtime.ts'
+import type { KeyRecord } from '../store/store.ts'
+import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
+
+async function allKeys (rt: Runtime): Promise<KeyRecord[]> {
+  return [...rt.declaredKeys, ...await rt.store.listKeys()]
+}
+
+export async function findKey (rt: Runtime, ref: string | undefined): Promise<KeyRecord> {
+  const key = (await allKeys(rt)).find(k => k.id === ref || k.name === ref)
+  if (!key) throw new errors.RELAY_ERR_NOT_FOUND('key', String(ref))
+  return key
+}
+
+export async function keysCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
+  switch (sub) {
+    case 'create': {
+      const name = v.name
+      if (!name || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+        io.err('keys create needs --name (letters, digits, . _ -; at most 64)')
+        return 2
+      }
+      if ((await allKeys(rt)).some(k => k.name === name)) throw new errors.RELAY_ERR_NAME_TAKEN('key', name)
+      let expiresAt: number | null = null
+      if (v.expires) {
+        expiresAt = Date.parse(v.expires)
+        if (Number.isNaN(expiresAt)) {
+          io.err(`--expires: not an ISO-8601 time: ${v.expires}`)
+          return 2
+        }
+      }
+      const secret = generateKey()
+      const record: KeyRecord = {
+        id: randomId('key'), name, hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret),
+        disabled: false, expiresAt, createdAt: Date.now(), source: 'store',
+      }
+      await rt.store.insertKey(record)
+      if (v.json) io.out(JSON.stringify({ id: record.id, name, key: secret, expiresAt: expiresAt && new Date(expiresAt).toISOString() }))
+      else io.out(`Created key "${name}" (${record.id}). It is shown only this once:\n\n  ${secret}\n`)
+      return 0
+    }
+    case 'list': {
+      const keys = await allKeys(rt)
+      const used = await rt.store.lastUsed()
+      if (v.json) {
+        io.out(JSON.stringify(keys.map(k => ({
+          id: k.id, name: k.name, hint: k.hint, disabled: k.disabled, source: k.source,
+          expiresAt: k.expiresAt && new Date(k.expiresAt).toISOString(), lastUsedAt: used.has(k.id) ? new Date(used.get(k.id)!).toISOString() : null,
+        }))))
+        return 0
+      }
+      io.out(table([
+        ['ID', 'NAME', 'KEY', 'STATE', 'EXPIRES', 'LAST USED', 'SOURCE'],
+        ...keys.map(k => [k.id, k.name, k.hint, k.disabled ? 'disabled' : 'active', isoOrDash(k.expiresAt), isoOrDash(used.get(k.id)), k.source]),
+      ]))
+      return 0
+    }
+    case 'disable': {
+      const key = await findKey(rt, rest[0])
+      if (key.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('key', key.name)
+      await rt.store.updateKey(key.id, { disabled: true })
+      io.out(`Disabled key "${key.name}" (${key.id}).`)
+      return 0
+    }
+    default:
+      io.err('usage: ai-relay keys create|list|disable')
+      return 2
+  }
+}

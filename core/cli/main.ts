@@ -1,0 +1,143 @@
+// `ai-relay`: the operator CLI. Every command takes --config (or RELAY_CONFIG) and works while
+// the sidecar runs: both open the same store, and the sidecar picks up changes within a second.
+// Secrets are never taken as arguments (they would land in shell history and `ps`): they come
+// from stdin or from an environment variable whose name is given.
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { ConfigError, formatIssue } from '../config/load-config.ts'
+import { isRelayError } from '../errors.ts'
+import { openRuntime, type Runtime } from '../runtime.ts'
+import { keysCommand } from './keys-command.ts'
+import { accountsCommand } from './accounts-command.ts'
+import { usageCommand } from './usage-command.ts'
+import { startCommand } from './start-command.ts'
+
+export const USAGE = `Usage: ai-relay <command> [options]
+
+Commands:
+  start                         start the sidecar
+  config check                  validate the config file and exit
+  keys create --name N [--expires ISO-8601] [--json]
+  keys list [--json]
+  keys disable <name|id>
+  accounts add --name N --provider P --type T [--priority 1-100] [--set field=value ...]
+               [--secret-env field=ENV_VAR ...]   (other credential fields are read from stdin)
+  accounts list [--json]
+  accounts disable <name|id>
+  usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
+
+Options:
+  --config FILE   config file (default: $RELAY_CONFIG, ./relay.yaml, ./relay.example.yaml)`
+
+export interface CliIo {
+  out: (line: string) => void
+  err: (line: string) => void
+  env: NodeJS.ProcessEnv
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean }
+}
+
+export function defaultConfigPath (env: NodeJS.ProcessEnv): string {
+  if (env.RELAY_CONFIG) return env.RELAY_CONFIG
+  return existsSync('relay.yaml') ? 'relay.yaml' : 'relay.example.yaml'
+}
+
+const OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  name: { type: 'string' },
+  expires: { type: 'string' },
+  provider: { type: 'string' },
+  type: { type: 'string' },
+  priority: { type: 'string' },
+  set: { type: 'string', multiple: true, default: [] as string[] },
+  'secret-env': { type: 'string', multiple: true, default: [] as string[] },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  by: { type: 'string', default: 'key' },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies ParseArgsConfig['options']
+
+export interface CliValues {
+  config?: string
+  json: boolean
+  name?: string
+  expires?: string
+  provider?: string
+  type?: string
+  priority?: string
+  set: string[]
+  'secret-env': string[]
+  since?: string
+  until?: string
+  by: string
+  help: boolean
+}
+
+function parseCli (argv: string[]): { values: CliValues, positionals: string[] } {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true })
+  return { values: values as unknown as CliValues, positionals }
+}
+
+export async function main (argv: string[], io: CliIo): Promise<number> {
+  let parsed
+  try {
+    parsed = parseCli(argv)
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  const [command, sub, ...rest] = positionals
+  if (values.help || !command) {
+    io.out(USAGE)
+    return command || values.help ? 0 : 2
+  }
+  const configFile = resolve(values.config ?? defaultConfigPath(io.env))
+
+  try {
+    if (command === 'start') return await startCommand(configFile, io)
+    if (command === 'config' && sub === 'check') {
+      await openRuntime(configFile, { env: io.env, checkOnly: true })
+      io.out(`${configFile}: OK`)
+      return 0
+    }
+    const handlers: Record<string, (rt: Runtime, sub: string | undefined, rest: string[], values: CliValues, io: CliIo) => Promise<number>> = {
+      keys: keysCommand,
+      accounts: accountsCommand,
+      usage: (rt, s, r, v, i) => usageCommand(rt, [s, ...r].filter((x): x is string => x !== undefined), v, i),
+    }
+    const handler = handlers[command]
+    if (!handler) {
+      io.err(`unknown command "${[command, sub].filter(Boolean).join(' ')}"\n\n${USAGE}`)
+      return 2
+    }
+    const rt = (await openRuntime(configFile, { env: io.env }))!
+    try {
+      return await handler(rt, sub, rest, values, io)
+    } finally {
+      await rt.store.close()
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`invalid configuration (${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}):`)
+      for (const issue of err.issues) io.err(`  ${formatIssue(issue)}`)
+      return 1
+    }
+    if (isRelayError(err)) {
+      io.err(`error: ${err.message} (${err.code})`)
+      return 1
+    }
+    throw err
+  }
+}
+
+/** Pads columns for terminal output. */
+export function table (rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map(r => (r[i] ?? '').length)))
+  return rows.map(r => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+}
+
+export function isoOrDash (ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '-' : new Date(ms).toISOString()
+}

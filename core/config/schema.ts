@@ -1,0 +1,156 @@
+// The config file's JSON Schema: the single source of truth. The TS type is derived from it and
+// ajv validates files against it (with `useDefaults`, so every defaulted field is present
+// afterwards). Account entries are only checked here for the fields every provider shares;
+// the plugin owning the account's type validates the rest against its own schema.
+import type { FromSchema } from 'json-schema-to-ts'
+
+const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } as const
+const mountPath = { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)+$' } as const
+const usdMicrosPerMTok = { type: 'integer', minimum: 0 } as const
+
+const modelPrice = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['input', 'output'],
+  description: 'Prices in micro-USD per million tokens (3 USD/MTok = 3000000).',
+  properties: {
+    input: usdMicrosPerMTok,
+    output: usdMicrosPerMTok,
+    cacheWrite5m: usdMicrosPerMTok,
+    cacheWrite1h: usdMicrosPerMTok,
+    cacheRead: usdMicrosPerMTok,
+  },
+} as const
+
+export const configSchema = {
+  $id: 'relay-config',
+  type: 'object',
+  additionalProperties: false,
+  required: ['plugins'],
+  properties: {
+    listen: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8787 },
+      },
+    },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        kind: { type: 'string', enum: ['sqlite'], default: 'sqlite' },
+        path: { type: 'string', minLength: 1, default: './data/relay.db' },
+      },
+    },
+    secrets: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Where the AES-256-GCM key for stored account credentials comes from when RELAY_SECRET_KEY is unset.',
+      properties: {
+        keyFile: { type: 'string', minLength: 1, default: './data/secret.key' },
+      },
+    },
+    plugins: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['use', 'mount'],
+        properties: {
+          use: { type: 'string', minLength: 1, description: 'built-in name, ./relative/path.js or npm package' },
+          mount: mountPath,
+          aliases: { type: 'array', items: mountPath, default: [] },
+        },
+      },
+    },
+    keys: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        oneOf: [{ required: ['key'] }, { required: ['keyHash'] }],
+        properties: {
+          name,
+          key: { type: 'string', minLength: 20, writeOnly: true },
+          keyHash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+          disabled: { type: 'boolean', default: false },
+          expiresAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    accounts: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        required: ['name', 'provider', 'type'],
+        properties: {
+          name,
+          provider: { type: 'string', minLength: 1 },
+          type: { type: 'string', minLength: 1 },
+          priority: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+          disabled: { type: 'boolean', default: false },
+        },
+      },
+    },
+    upstream: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        connectTimeoutMs: { type: 'integer', minimum: 1, default: 10_000 },
+        headersTimeoutMs: { type: 'integer', minimum: 1, default: 600_000, description: 'until response headers; non-streaming calls can think for minutes' },
+        bodyTimeoutMs: { type: 'integer', minimum: 1, default: 300_000, description: 'longest silence between two body chunks' },
+        connections: { type: 'integer', minimum: 1, default: 128, description: 'keep-alive sockets per upstream origin' },
+      },
+    },
+    relay: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        bodyLimitBytes: { type: 'integer', minimum: 1024, default: 33_554_432 },
+        shutdownGraceMs: { type: 'integer', minimum: 0, default: 30_000 },
+      },
+    },
+    usage: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        flushIntervalMs: { type: 'integer', minimum: 0, default: 1000, description: '0 writes every record synchronously at settle' },
+      },
+    },
+    pricing: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        models: { type: 'object', additionalProperties: modelPrice, default: {} },
+        aliases: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+      },
+    },
+  },
+} as const
+
+export type RelayConfig = FromSchema<typeof configSchema>
+export type PluginEntry = RelayConfig['plugins'][number]
+export type KeyEntry = RelayConfig['keys'][number]
+export type AccountEntry = RelayConfig['accounts'][number] & Record<string, unknown>
+export type ModelPrice = FromSchema<typeof modelPrice>

@@ -1,0 +1,51 @@
+// Every error the relay raises on purpose: a stable code, an HTTP status and a message
+// template. Plugins map the codes to their provider's native error body; tests assert on
+// `err.code`, never on message text.
+import createError from '@fastify/error'
+
+export const errors = {
+  // identify
+  RELAY_ERR_KEY_MISSING: createError('RELAY_ERR_KEY_MISSING', 'No API key was provided', 401),
+  RELAY_ERR_KEY_INVALID: createError('RELAY_ERR_KEY_INVALID', 'Invalid API key', 401),
+  RELAY_ERR_KEY_DISABLED: createError('RELAY_ERR_KEY_DISABLED', 'This API key has been disabled', 401),
+  RELAY_ERR_KEY_EXPIRED: createError('RELAY_ERR_KEY_EXPIRED', 'This API key expired at %s', 401),
+
+  // request shape (raised by core or by a plugin's parseRequest)
+  RELAY_ERR_BODY_INVALID: createError<[string]>('RELAY_ERR_BODY_INVALID', '%s', 400),
+  RELAY_ERR_BODY_TOO_LARGE: createError<[number]>('RELAY_ERR_BODY_TOO_LARGE', 'Request body exceeds the limit of %s bytes', 413),
+  RELAY_ERR_ROUTE_NOT_FOUND: createError<[string, string]>('RELAY_ERR_ROUTE_NOT_FOUND', 'Not found: %s %s', 404),
+  RELAY_ERR_METHOD_NOT_ALLOWED: createError<[string, string]>('RELAY_ERR_METHOD_NOT_ALLOWED', 'Method %s is not allowed on %s', 405),
+
+  // pool and upstream
+  RELAY_ERR_POOL_EXHAUSTED: createError('RELAY_ERR_POOL_EXHAUSTED', 'No upstream account is available right now, please retry later', 503),
+  RELAY_ERR_UPSTREAM_AUTH: createError('RELAY_ERR_UPSTREAM_AUTH', 'The relay could not authenticate with the upstream provider', 502),
+  RELAY_ERR_UPSTREAM_UNREACHABLE: createError('RELAY_ERR_UPSTREAM_UNREACHABLE', 'The upstream provider could not be reached', 502),
+  RELAY_ERR_UPSTREAM_TIMEOUT: createError('RELAY_ERR_UPSTREAM_TIMEOUT', 'The upstream provider did not answer in time', 504),
+  RELAY_ERR_UPSTREAM_INTERRUPTED: createError('RELAY_ERR_UPSTREAM_INTERRUPTED', 'The upstream stream was interrupted', 502),
+  RELAY_ERR_UPSTREAM_BAD_RESPONSE: createError<[number]>('RELAY_ERR_UPSTREAM_BAD_RESPONSE', 'The upstream provider answered with status %s', 502),
+  RELAY_ERR_SHUTTING_DOWN: createError('RELAY_ERR_SHUTTING_DOWN', 'The relay is restarting, please retry', 503),
+  RELAY_ERR_INTERNAL: createError('RELAY_ERR_INTERNAL', 'Internal relay error', 500),
+
+  // configuration and operator actions (never reach a client)
+  RELAY_ERR_CONFIG_INVALID: createError<[string]>('RELAY_ERR_CONFIG_INVALID', '%s', 500),
+  RELAY_ERR_PLUGIN_INVALID: createError<[string, string]>('RELAY_ERR_PLUGIN_INVALID', 'Plugin %s: %s', 500),
+  RELAY_ERR_SECRET_KEY: createError<[string]>('RELAY_ERR_SECRET_KEY', '%s', 500),
+  RELAY_ERR_NAME_TAKEN: createError<[string, string]>('RELAY_ERR_NAME_TAKEN', 'A %s named "%s" already exists', 409),
+  RELAY_ERR_NOT_FOUND: createError<[string, string]>('RELAY_ERR_NOT_FOUND', 'No %s "%s"', 404),
+  RELAY_ERR_READ_ONLY: createError<[string, string]>('RELAY_ERR_READ_ONLY', 'The %s "%s" is declared in the config file and is read-only', 409),
+} as const
+
+export type RelayErrorCode = keyof typeof errors
+
+/** The shape every relay error has at run time. */
+export interface RelayError extends Error {
+  code: RelayErrorCode
+  statusCode: number
+  /** Seconds a client should wait before retrying, when it applies. */
+  retryAfter?: number
+}
+
+export function isRelayError (err: unknown): err is RelayError {
+  const code = (err as { code?: unknown } | null)?.code
+  return err instanceof Error && typeof code === 'string' && code in errors
+}

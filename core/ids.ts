@@ -1,0 +1,18 @@
+// Record ids. Entries declared in the config file get ids derived from their names, so a
+// restart (or another sidecar reading the same file) gives them the same id and their usage
+// history stays attached; entries created at run time get random ids.
+import { createHash, randomBytes } from 'node:crypto'
+
+export type IdKind = 'key' | 'acc'
+
+export function declaredId (kind: IdKind, name: string): string {
+  return `${kind}_${createHash('sha256').update(`${kind}:${name}`).digest('hex').slice(0, 20)}`
+}
+
+export function randomId (kind: IdKind): string {
+  return `${kind}_${randomBytes(10).toString('hex')}`
+}
+
+export function requestId (): string {
+  return `req_${randomBytes(12).toString('base64url')}`
+}

@@ -1,0 +1,93 @@
+// Prices and cost in exact integer arithmetic. Prices are micro-USD per million tokens, so
+// tokens × price is the cost in pico-USD with no rounding anywhere; rounding happens only when a
+// human reads a total (formatUsd).
+import type { Usage } from '../plugin-api.ts'
+
+export interface ModelPrice {
+  input: number
+  output: number
+  cacheWrite5m?: number
+  cacheWrite1h?: number
+  cacheRead?: number
+}
+
+export interface PriceTable {
+  version: string
+  models: Record<string, ModelPrice>
+  aliases?: Record<string, string>
+}
+
+export interface Cost {
+  /** Pico-USD; null when the model has no price. */
+  costPico: bigint | null
+  /** The price-table entry used, when one was found. */
+  pricedAs: string | null
+  version: string
+}
+
+export interface Pricing {
+  version: string
+  lookup (model: string): { id: string, price: ModelPrice } | undefined
+  cost (model: string | null | undefined, usage: Usage): Cost
+}
+
+const DATE_SUFFIX = /-\d{8}$/
+
+/**
+ * Merges the plugins' shipped tables, then the config's overrides (which win). The version
+ * recorded with each request names every table, so a row can be re-priced later.
+ */
+export function createPricing (tables: PriceTable[], overrides?: { models: Record<string, ModelPrice>, aliases: Record<string, string> }): Pricing {
+  const models = new Map<string, ModelPrice>()
+  const aliases = new Map<string, string>()
+  for (const t of tables) {
+    for (const [id, p] of Object.entries(t.models)) models.set(id, p)
+    for (const [a, id] of Object.entries(t.aliases ?? {})) aliases.set(a, id)
+  }
+  const hasOverrides = overrides && (Object.keys(overrides.models).length > 0 || Object.keys(overrides.aliases).length > 0)
+  if (overrides) {
+    for (const [id, p] of Object.entries(overrides.models)) models.set(id, p)
+    for (const [a, id] of Object.entries(overrides.aliases)) aliases.set(a, id)
+  }
+  const version = tables.map(t => t.version).join('+') + (hasOverrides ? '+config' : '')
+
+  const find = (id: string) => {
+    const p = models.get(id)
+    return p ? { id, price: p } : undefined
+  }
+  function lookup (model: string) {
+    const bare = model.replace(DATE_SUFFIX, '')
+    const alias = aliases.get(model) ?? aliases.get(bare)
+    return find(model) ?? find(bare) ?? (alias !== undefined ? find(alias) : undefined)
+  }
+
+  return {
+    version,
+    lookup,
+    cost (model, usage) {
+      const hit = model ? lookup(model) : undefined
+      if (!hit) return { costPico: null, pricedAs: null, version }
+      return { costPico: costOf(hit.price, usage), pricedAs: hit.id, version }
+    },
+  }
+}
+
+export function costOf (p: ModelPrice, u: Usage): bigint {
+  // A table without explicit cache prices uses Anthropic's published multipliers of the input
+  // price (1.25× and 2× for writes, 0.1× for reads); rounded to whole micro-USD per MTok.
+  const cw5 = p.cacheWrite5m ?? Math.round(p.input * 1.25)
+  const cw1 = p.cacheWrite1h ?? p.input * 2
+  const cr = p.cacheRead ?? Math.round(p.input / 10)
+  const t = (n: number | undefined, price: number) => BigInt(n ?? 0) * BigInt(price)
+  return t(u.input, p.input) + t(u.output, p.output) + t(u.cacheWrite5m, cw5) + t(u.cacheWrite1h, cw1) + t(u.cacheRead, cr)
+}
+
+/** Pico-USD as a dollar string rounded half-up to `digits` decimals. */
+export function formatUsd (pico: bigint, digits = 6): string {
+  const negative = pico < 0n
+  const abs = negative ? -pico : pico
+  const scale = 10n ** BigInt(12 - digits)
+  const rounded = (abs + scale / 2n) / scale
+  const s = rounded.toString().padStart(digits + 1, '0')
+  return `${negative ? '-' : ''}$${s.slice(0, s.length - digits)}.${s.slice(s.length - digits)}`
+}

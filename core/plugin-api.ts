@@ -1,0 +1,166 @@
+// The contract between the relay core and a provider plugin (Anthropic, OpenAI, Gemini...).
+//
+// A plugin is a plain object, default-exported by its module, listed in the config file
+// (`plugins: [{ use: claude, mount: /claude }]`). Core never imports a plugin module by name:
+// it loads what the config lists and talks to it only through this interface.
+//
+// Versioned with `specificationVersion` so the contract can evolve: core refuses a plugin whose
+// version it does not implement instead of failing on the first request.
+import type { IncomingHttpHeaders } from 'node:http'
+import type { RelayErrorCode } from './errors.ts'
+import type { PriceTable } from './metering/pricing.ts'
+
+export const SPECIFICATION_VERSION = 'v1'
+
+/**
+ * What a route does with a request.
+ * - `generate`: forwarded, metered and priced (e.g. `POST /v1/messages`).
+ * - `passthrough`: forwarded with the account's credentials, logged at zero cost
+ *   (`count_tokens`, `models`).
+ * - `local`: answered by the plugin itself, without a relay key (Claude Code's warm-up
+ *   `HEAD /api/hello`).
+ */
+export type RouteKind = 'generate' | 'passthrough' | 'local'
+
+export interface PluginRoute {
+  method: 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE'
+  /** Path relative to the plugin's mount, e.g. `/v1/messages`. Fastify syntax (`:param`). */
+  path: string
+  kind: RouteKind
+  /** For `local` routes: the answer. */
+  respond?: () => LocalResponse
+}
+
+export interface LocalResponse {
+  status: number
+  headers?: Record<string, string>
+  body?: string
+}
+
+/**
+ * An account type the plugin can drive, e.g. `claude-api-key`. `schema` is a JSON Schema
+ * (draft-07, validated by ajv) for the type's own fields; properties marked `writeOnly: true`
+ * are credentials: encrypted at rest, never printed, read from stdin or an env var by the CLI.
+ */
+export interface AccountTypeSpec {
+  schema: JsonSchemaObject
+  /** Other names accepted for this type (e.g. the incumbent's `claude-console`). */
+  aliases?: string[]
+}
+
+export interface JsonSchemaObject {
+  type: 'object'
+  properties: Record<string, Record<string, unknown>>
+  required?: string[]
+  additionalProperties?: boolean
+  [k: string]: unknown
+}
+
+/** Who is calling, as far as headers tell (a policy aid, not authentication). */
+export type ClientKind = 'claude-code' | 'codex-cli' | 'gemini-cli' | 'sdk' | 'other'
+
+export interface ParsedRequest {
+  /** The model the client asked for; undefined where the route has none (`GET /v1/models`). */
+  model?: string
+  stream: boolean
+  /** Identifies a conversation for sticky account selection. */
+  sessionKey?: string
+  clientKind: ClientKind
+}
+
+/** A refusal from a plugin's parser; core renders it with the plugin's `errorBody`. */
+export interface PluginRefusal {
+  error: { code: RelayErrorCode, message: string }
+}
+
+/** The incoming request as a plugin may see it: the relay key and gateway headers removed. */
+export interface IncomingRequest {
+  method: string
+  /** Path relative to the mount, e.g. `/v1/messages`. */
+  path: string
+  /** Raw query string without the leading `?` (relay `key=` removed), or ''. */
+  query: string
+  headers: IncomingHttpHeaders
+  body: Buffer | undefined
+}
+
+/** An account as handed to a plugin: its type's fields, credentials decrypted. */
+export interface AccountView {
+  id: string
+  name: string
+  type: string
+  fields: Record<string, unknown>
+}
+
+export interface UpstreamRequest {
+  url: string
+  headers: Record<string, string | string[]>
+  /** Forwarded byte-identical in the usual case. */
+  body?: Buffer
+}
+
+/**
+ * How an upstream answer affects the account and the request.
+ * `until` is an epoch-milliseconds time the account should rest until (from `retry-after` or
+ * the provider's reset headers).
+ */
+export interface ErrorClassification {
+  kind: 'rate_limited' | 'overloaded' | 'auth_failed' | 'forbidden' | 'client_error' | 'server_error'
+  retryable: boolean
+  until?: number
+}
+
+/** Token counts; `undefined` means "not reported", never 0. */
+export interface Usage {
+  input?: number
+  output?: number
+  cacheWrite5m?: number
+  cacheWrite1h?: number
+  cacheRead?: number
+  /** Reasoning tokens, already included in `output` (informational). */
+  reasoning?: number
+}
+
+export interface MeterResult {
+  usage: Usage
+  /** The model the provider says answered, when it says so. */
+  model?: string
+  /** True when the response's terminal event/body was seen. */
+  complete: boolean
+}
+
+/**
+ * Fed the decompressed response body chunk by chunk while the original bytes pass to the
+ * client untouched; must not hold the whole body for streams.
+ */
+export interface Meter {
+  push (chunk: Buffer): void
+  end (): MeterResult
+}
+
+export interface RelayPlugin {
+  specificationVersion: typeof SPECIFICATION_VERSION
+  /** An account's `provider` is this name. */
+  name: string
+  routes: PluginRoute[]
+  accountTypes: Record<string, AccountTypeSpec>
+  /** The provider's shipped price table; the config's `pricing` overrides entries of it. */
+  prices?: PriceTable
+  /** Reads what core needs from the raw body; never changes it. */
+  parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal
+  /** Builds the upstream call for the chosen account: URL, credentials, body. */
+  prepareUpstream (route: PluginRoute, req: IncomingRequest, parsed: ParsedRequest, account: AccountView): UpstreamRequest
+  /** Returns data, never throws. `bodyHead` is at most the first 64 KiB of the error body. */
+  classifyError (status: number, headers: IncomingHttpHeaders, bodyHead: Buffer): ErrorClassification
+  createMeter (route: PluginRoute, parsed: ParsedRequest, responseHeaders: IncomingHttpHeaders): Meter
+  /** The provider's native error body for a relay error. */
+  errorBody (code: RelayErrorCode, status: number, message: string): unknown
+  /** An error as the provider would send it inside an already started stream (SSE text). */
+  streamError? (code: RelayErrorCode, message: string): string
+  /** True when an upstream error body is already in the provider's shape (passed through as is). */
+  isNativeError? (body: Buffer): boolean
+}
+
+export function isRefusal (x: ParsedRequest | PluginRefusal): x is PluginRefusal {
+  return (x as PluginRefusal).error !== undefined
+}

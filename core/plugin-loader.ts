@@ -1,0 +1,68 @@
+// Loads the plugins the config lists: a built-in name (`claude` → plugins/claude), a path
+// relative to the config file (`./my-plugin.js`), or an npm package name. Core never imports a
+// plugin module directly; everything it knows of a provider comes through here.
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { ConfigIssue, LoadedConfig } from './config/load-config.ts'
+import { SPECIFICATION_VERSION, type RelayPlugin } from './plugin-api.ts'
+
+const BUILT_IN_DIR = fileURLToPath(new URL('../plugins/', import.meta.url))
+
+export interface LoadedPlugin {
+  plugin: RelayPlugin
+  mount: string
+  aliases: string[]
+}
+
+function specifier (use: string, configDir: string): string {
+  if (/^[a-z0-9-]+$/.test(use)) {
+    const builtIn = resolve(BUILT_IN_DIR, use, 'index.ts')
+    if (existsSync(builtIn)) return pathToFileURL(builtIn).href
+  }
+  if (use.startsWith('./') || use.startsWith('../') || use.startsWith('/')) return pathToFileURL(resolve(configDir, use)).href
+  return use
+}
+
+export async function loadPlugins (loaded: LoadedConfig, issues: ConfigIssue[]): Promise<LoadedPlugin[]> {
+  const out: LoadedPlugin[] = []
+  const names = new Map<string, number>()
+  for (const [i, entry] of loaded.config.plugins.entries()) {
+    const path = `/plugins/${i}/use`
+    const report = (message: string) => issues.push({ file: loaded.file, path, message })
+    let mod: { default?: unknown }
+    try {
+      mod = await import(specifier(entry.use, loaded.dir)) as { default?: unknown }
+    } catch (err) {
+      report(`cannot load plugin "${entry.use}": ${(err as Error).message.split('\n')[0]}`)
+      continue
+    }
+    const problem = checkPlugin(mod.default)
+    if (problem) {
+      report(`"${entry.use}" is not a relay plugin: ${problem}`)
+      continue
+    }
+    const plugin = mod.default as RelayPlugin
+    const dup = names.get(plugin.name)
+    if (dup !== undefined) {
+      report(`plugin "${plugin.name}" is already enabled by /plugins/${dup}`)
+      continue
+    }
+    names.set(plugin.name, i)
+    out.push({ plugin, mount: entry.mount, aliases: entry.aliases })
+  }
+  return out
+}
+
+function checkPlugin (p: unknown): string | undefined {
+  if (p === null || typeof p !== 'object') return 'its module has no default export object'
+  const o = p as Partial<RelayPlugin>
+  if (o.specificationVersion !== SPECIFICATION_VERSION) return `specificationVersion is ${JSON.stringify(o.specificationVersion)}, this relay implements "${SPECIFICATION_VERSION}"`
+  if (typeof o.name !== 'string' || o.name.length === 0) return 'name is missing'
+  if (!Array.isArray(o.routes)) return 'routes is missing'
+  if (o.accountTypes === null || typeof o.accountTypes !== 'object') return 'accountTypes is missing'
+  for (const fn of ['parseRequest', 'prepareUpstream', 'classifyError', 'createMeter', 'errorBody'] as const) {
+    if (typeof o[fn] !== 'function') return `${fn} is not a function`
+  }
+  return undefined
+}

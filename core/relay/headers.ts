@@ -1,0 +1,48 @@
+// Which headers cross the relay. Towards the provider: the client's own headers minus its relay
+// key, hop-by-hop headers, gateway/identity headers and cookies. Towards the client: the
+// provider's headers minus hop-by-hop ones and cookies (one user's cookie is not another's).
+import type { IncomingHttpHeaders } from 'node:http'
+import { KEY_HEADERS } from '../keys/extract-key.ts'
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
+  'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings',
+])
+
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP, ...KEY_HEADERS, 'host', 'content-length', 'cookie', 'forwarded', 'via', 'x-real-ip',
+])
+
+function listedInConnection (headers: IncomingHttpHeaders): Set<string> {
+  const c = headers.connection
+  return new Set(typeof c === 'string' ? c.toLowerCase().split(',').map(s => s.trim()).filter(Boolean) : [])
+}
+
+export function upstreamRequestHeaders (headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const extra = listedInConnection(headers)
+  const out: IncomingHttpHeaders = {}
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || NOT_FORWARDED.has(k) || extra.has(k)) continue
+    // Gateway-set identity and client IPs are for the relay, never for the provider.
+    if (k.startsWith('x-relay-') || k.startsWith('x-forwarded-')) continue
+    out[k] = v
+  }
+  return out
+}
+
+export function clientResponseHeaders (headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || k === 'set-cookie' || k.startsWith('x-relay-')) continue
+    out[k] = v
+  }
+  return out
+}
+
+/** The query string without the relay key (`?key=` is one of the places a key may be sent). */
+export function queryWithoutKey (rawQuery: string): { query: string, params: URLSearchParams } {
+  const params = new URLSearchParams(rawQuery)
+  if (!params.has('key')) return { query: rawQuery, params }
+  const kept = rawQuery.split('&').filter(part => part.split('=')[0] !== 'key')
+  return { query: kept.join('&'), params }
+}

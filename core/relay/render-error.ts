@@ -1,0 +1,32 @@
+// Sends a relay error in the plugin's native shape. Used for every refusal on a plugin's mount,
+// fastify's own 400/404/413 included, so clients never see a foreign error format.
+import type { FastifyReply } from 'fastify'
+import { errors, isRelayError, type RelayError, type RelayErrorCode } from '../errors.ts'
+import type { RelayPlugin } from '../plugin-api.ts'
+
+export function relayError (code: RelayErrorCode, message?: string): RelayError {
+  const e = new errors[code]() as RelayError
+  if (message !== undefined) e.message = message
+  return e
+}
+
+/** Any thrown value → a RelayError; unknown errors become a bare 500 (details only in the log). */
+export function toRelayError (err: unknown): RelayError {
+  if (isRelayError(err)) return err
+  const e = err as { statusCode?: number, code?: string, message?: string }
+  // fastify's own request errors (content parser, body limit)
+  if (e?.statusCode === 413) return relayError('RELAY_ERR_BODY_TOO_LARGE', e.message)
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500 && e.code?.startsWith('FST_')) {
+    return relayError('RELAY_ERR_BODY_INVALID', e.message)
+  }
+  return relayError('RELAY_ERR_INTERNAL')
+}
+
+export function sendRelayError (reply: FastifyReply, plugin: RelayPlugin, err: RelayError): FastifyReply {
+  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
+  if (err.code === 'RELAY_ERR_METHOD_NOT_ALLOWED') reply.header('allow', (err as RelayError & { allow?: string }).allow ?? '')
+  return reply
+    .code(err.statusCode)
+    .header('content-type', 'application/json')
+    .send(JSON.stringify(plugin.errorBody(err.code, err.statusCode, err.message)))
+}

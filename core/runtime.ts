@@ -1,0 +1,100 @@
+// Everything the sidecar and the operator CLI share once a config file is read: plugins,
+// account types, pricing, the store, the secret box and the config's declared keys/accounts.
+// All problems found along the way are reported together, like the config's own.
+import { existsSync } from 'node:fs'
+import { ConfigError, configPath, loadConfig, type ConfigIssue, type LoadedConfig } from './config/load-config.ts'
+import { AccountTypes } from './accounts/account-types.ts'
+import { declaredAccounts, storedAccount, type AccountPool, type PoolAccount } from './accounts/account-pool.ts'
+import { declaredKeys, type KeyRegistry } from './keys/key-registry.ts'
+import { createPricing, type Pricing } from './metering/pricing.ts'
+import { loadPlugins, type LoadedPlugin } from './plugin-loader.ts'
+import { createSecretBox, loadSecretKey, type SecretBox } from './secrets/secret-box.ts'
+import { openSqliteStore } from './store/sqlite-store.ts'
+import type { KeyRecord, Store } from './store/store.ts'
+
+export interface Runtime {
+  loaded: LoadedConfig
+  plugins: LoadedPlugin[]
+  accountTypes: AccountTypes
+  pricing: Pricing
+  store: Store
+  secretBox: SecretBox
+  /** Set when this start generated the secret key file (the operator is warned once). */
+  generatedKeyFile?: string
+  declaredKeys: KeyRecord[]
+  declaredAccounts: PoolAccount[]
+  storePath: string
+}
+
+export interface OpenOptions {
+  env?: NodeJS.ProcessEnv
+  /** `config check`: validate only; create no store and no key file. */
+  checkOnly?: boolean
+}
+
+export async function openRuntime (file: string, opts: OpenOptions = {}): Promise<Runtime | undefined> {
+  const env = opts.env ?? process.env
+  const loaded = loadConfig(file, env)
+  const { config } = loaded
+  const issues: ConfigIssue[] = []
+  const plugins = await loadPlugins(loaded, issues)
+  const accountTypes = new AccountTypes(plugins.map(p => p.plugin))
+  config.accounts.forEach((a, i) => {
+    const type = accountTypes.resolve(a.provider, a.type)
+    if (typeof type === 'string') {
+      issues.push({ file: loaded.file, path: `/accounts/${i}/${accountTypes.providers().includes(a.provider) ? 'type' : 'provider'}`, message: type })
+      return
+    }
+    const result = accountTypes.check(type, a)
+    if (!result.ok) for (const p of result.problems) issues.push({ file: loaded.file, path: `/accounts/${i}${p.path}`, message: p.message })
+  })
+  if (issues.length > 0) throw new ConfigError(issues)
+
+  const storePath = configPath(loaded, config.store.path)
+  if (opts.checkOnly && !existsSync(storePath)) return undefined
+  const store = openSqliteStore(storePath)
+  try {
+    const nameIssues = await namesUniqueAcrossFileAndStore(loaded, store)
+    if (nameIssues.length > 0) throw new ConfigError(nameIssues)
+    if (opts.checkOnly) {
+      await store.close()
+      return undefined
+    }
+    const secret = loadSecretKey(env, configPath(loaded, config.secrets.keyFile))
+    return {
+      loaded,
+      plugins,
+      accountTypes,
+      pricing: createPricing(plugins.flatMap(p => (p.plugin.prices ? [p.plugin.prices] : [])), config.pricing),
+      store,
+      secretBox: createSecretBox(secret.key),
+      generatedKeyFile: secret.generatedFile,
+      declaredKeys: declaredKeys(config.keys),
+      declaredAccounts: declaredAccounts(config.accounts, accountTypes),
+      storePath,
+    }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}
+
+async function namesUniqueAcrossFileAndStore (loaded: LoadedConfig, store: Store): Promise<ConfigIssue[]> {
+  const issues: ConfigIssue[] = []
+  const storedKeys = new Set((await store.listKeys()).map(k => k.name))
+  const storedAccounts = new Set((await store.listAccounts()).map(a => a.name))
+  loaded.config.keys.forEach((k, i) => {
+    if (storedKeys.has(k.name)) issues.push({ file: loaded.file, path: `/keys/${i}/name`, message: `a key named "${k.name}" already exists in the store; names must be unique` })
+  })
+  loaded.config.accounts.forEach((a, i) => {
+    if (storedAccounts.has(a.name)) issues.push({ file: loaded.file, path: `/accounts/${i}/name`, message: `an account named "${a.name}" already exists in the store; names must be unique` })
+  })
+  return issues
+}
+
+/** (Re)fills the in-memory key and account sets from the config and the store. */
+export async function reloadKeysAndAccounts (rt: Runtime, keys: KeyRegistry, pool: AccountPool): Promise<void> {
+  const [storedKeys, storedAccounts] = await Promise.all([rt.store.listKeys(), rt.store.listAccounts()])
+  keys.load([...rt.declaredKeys, ...storedKeys])
+  pool.load([...rt.declaredAccounts, ...storedAccounts.map(a => storedAccount(a, rt.secretBox))])
+}

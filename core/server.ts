@@ -1,0 +1,104 @@
+// Assembles the sidecar from a runtime: fastify, the plugins' mounts, health, the in-memory key
+// and account sets (refreshed when the CLI changes the store), the usage recorder, and a
+// shutdown that drains streams within a grace period and flushes every usage record.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { DestinationStream, Logger } from 'pino'
+import type { Dispatcher } from 'undici'
+import { AccountPool } from './accounts/account-pool.ts'
+import { KeyRegistry } from './keys/key-registry.ts'
+import { createLogger } from './log.ts'
+import { UsageRecorder } from './metering/usage-recorder.ts'
+import { requestId } from './ids.ts'
+import { Inflight } from './relay/inflight.ts'
+import { mountPlugin } from './relay/mount-plugin.ts'
+import type { RelayDeps } from './relay/relay-handler.ts'
+import { createUpstreamDispatcher } from './relay/upstream-client.ts'
+import { reloadKeysAndAccounts, type Runtime } from './runtime.ts'
+import { AccountSelector } from './scheduler/select-account.ts'
+
+/** How often the store is asked whether the CLI changed keys or accounts. */
+const STORE_POLL_MS = 500
+
+export interface RelayServer {
+  app: FastifyInstance
+  log: Logger
+  keys: KeyRegistry
+  pool: AccountPool
+  recorder: UsageRecorder
+  inflight: Inflight
+  listen (): Promise<string>
+  /** Stops accepting, drains streams (bounded by the grace period), flushes usage, closes. */
+  close (): Promise<void>
+}
+
+export interface ServerOptions {
+  logDestination?: DestinationStream
+  now?: () => number
+  dispatcher?: Dispatcher
+}
+
+export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}): Promise<RelayServer> {
+  const { config } = rt.loaded
+  const log = createLogger(config.log.level, opts.logDestination)
+  const now = opts.now ?? Date.now
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // One line per relayed request is written at settle instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => requestId(),
+    exposeHeadRoutes: false,
+    // Relay bodies are raw buffers; the per-mount parser enforces the configured limit.
+    bodyLimit: config.relay.bodyLimitBytes,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  })
+  const keys = new KeyRegistry()
+  const pool = new AccountPool()
+  await reloadKeysAndAccounts(rt, keys, pool)
+  const recorder = new UsageRecorder(rt.store, { flushIntervalMs: config.usage.flushIntervalMs, log })
+  const inflight = new Inflight()
+  const dispatcher = opts.dispatcher ?? createUpstreamDispatcher(config.upstream)
+  const deps: RelayDeps = {
+    keys, pool, selector: new AccountSelector(), dispatcher, inflight, recorder, pricing: rt.pricing, now,
+  }
+
+  const started = now()
+  app.get('/_relay/health', async () => ({
+    status: 'ok',
+    uptimeSeconds: Math.floor((now() - started) / 1000),
+    plugins: rt.plugins.map(p => ({ name: p.plugin.name, mount: p.mount, aliases: p.aliases })),
+    inflight: inflight.size,
+  }))
+
+  for (const { plugin, mount, aliases } of rt.plugins) {
+    for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, deps, config.relay.bodyLimitBytes)
+  }
+
+  const poll = setInterval(() => {
+    rt.store.changedElsewhere()
+      .then(changed => (changed ? reloadKeysAndAccounts(rt, keys, pool) : undefined))
+      .catch((err: unknown) => log.error({ err }, 'reloading keys and accounts failed'))
+  }, STORE_POLL_MS)
+  poll.unref()
+
+  let closing: Promise<void> | undefined
+  return {
+    app, log, keys, pool, recorder, inflight,
+    async listen () {
+      return app.listen({ host: config.listen.host, port: config.listen.port })
+    },
+    close () {
+      closing ??= (async () => {
+        clearInterval(poll)
+        // Stop taking requests; streams in flight go on until done or the grace period ends.
+        const closed = app.close()
+        await inflight.drain(config.relay.shutdownGraceMs)
+        await closed
+        await recorder.close()
+        if (!opts.dispatcher) await dispatcher.close()
+        await rt.store.close()
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,224 @@
+// The embedded store: one SQLite file (better-sqlite3, WAL), zero setup, durable across
+// restarts. The sidecar and the operator CLI open the same file; WAL lets the CLI write while
+// the sidecar streams, and `PRAGMA data_version` tells the sidecar someone else wrote.
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
+import type {
+  AccountRecord, KeyRecord, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
+} from './store.ts'
+
+const MIGRATIONS = [
+  `CREATE TABLE keys (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash_scheme TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+     hint TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, expires_at INTEGER, created_at INTEGER NOT NULL);
+   CREATE TABLE key_last_used (key_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+   CREATE TABLE accounts (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, provider TEXT NOT NULL, type TEXT NOT NULL,
+     priority INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, fields TEXT NOT NULL,
+     sealed_secrets TEXT, created_at INTEGER NOT NULL);
+   CREATE TABLE request_log (
+     request_id TEXT PRIMARY KEY, time INTEGER NOT NULL, key_id TEXT NOT NULL, account_id TEXT,
+     provider TEXT NOT NULL, model TEXT, path TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL,
+     input_tokens INTEGER, output_tokens INTEGER, cache_write_5m_tokens INTEGER, cache_write_1h_tokens INTEGER,
+     cache_read_tokens INTEGER, reasoning_tokens INTEGER, cost_pico INTEGER, unpriced INTEGER NOT NULL,
+     price_version TEXT, latency_ms INTEGER NOT NULL, ttfb_ms INTEGER, partial INTEGER NOT NULL,
+     attempts INTEGER NOT NULL, accounts_tried TEXT NOT NULL, client_kind TEXT NOT NULL);
+   CREATE INDEX request_log_time ON request_log (time);
+   CREATE INDEX request_log_key_time ON request_log (key_id, time);
+   CREATE TABLE usage_agg (
+     granularity TEXT NOT NULL, bucket INTEGER NOT NULL, key_id TEXT NOT NULL, account_id TEXT NOT NULL,
+     model TEXT NOT NULL, requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+     cache_write_5m_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+     cost_pico INTEGER NOT NULL, unpriced_requests INTEGER NOT NULL,
+     PRIMARY KEY (granularity, bucket, key_id, account_id, model));`,
+]
+
+interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number }
+interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number }
+
+export function openSqliteStore (path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  // The CLI and the sidecar share the file: wait for the other's write lock instead of failing.
+  db.pragma('busy_timeout = 5000')
+  migrate(db)
+
+  const stmt = {
+    listKeys: db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY created_at, name'),
+    insertKey: db.prepare('INSERT INTO keys (id, name, hash_scheme, hash, hint, disabled, expires_at, created_at) VALUES (@id, @name, @hashScheme, @hash, @hint, @disabled, @expiresAt, @createdAt)'),
+    lastUsed: db.prepare<[], { key_id: string, at: number }>('SELECT key_id, at FROM key_last_used'),
+    touchKey: db.prepare('INSERT INTO key_last_used (key_id, at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET at = max(at, excluded.at)'),
+    listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
+    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt)'),
+    insertLog: db.prepare(`INSERT OR IGNORE INTO request_log VALUES (@requestId, @time, @keyId, @accountId, @provider, @model, @path,
+      @stream, @status, @input, @output, @cacheWrite5m, @cacheWrite1h, @cacheRead, @reasoning, @costPico, @unpriced,
+      @priceVersion, @latencyMs, @ttfbMs, @partial, @attempts, @accountsTried, @clientKind)`),
+    upsertAgg: db.prepare(`INSERT INTO usage_agg VALUES (@granularity, @bucket, @keyId, @accountId, @model, 1, @input, @output,
+      @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
+      ON CONFLICT (granularity, bucket, key_id, account_id, model) DO UPDATE SET
+        requests = requests + 1, input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+        cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+        cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
+    recent: db.prepare('SELECT * FROM request_log ORDER BY time DESC, rowid DESC LIMIT ?').safeIntegers(true),
+    dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
+  }
+  let lastDataVersion = stmt.dataVersion.get()!.data_version
+
+  const writeBatch = db.transaction((records: UsageRecord[], keysUsed: Map<string, number>) => {
+    for (const r of records) {
+      const u = r.usage
+      stmt.insertLog.run({
+        requestId: r.requestId, time: r.time, keyId: r.keyId, accountId: r.accountId, provider: r.provider,
+        model: r.model, path: r.path, stream: r.stream ? 1 : 0, status: r.status,
+        input: u.input ?? null, output: u.output ?? null, cacheWrite5m: u.cacheWrite5m ?? null,
+        cacheWrite1h: u.cacheWrite1h ?? null, cacheRead: u.cacheRead ?? null, reasoning: u.reasoning ?? null,
+        costPico: r.costPico, unpriced: r.unpriced ? 1 : 0, priceVersion: r.priceVersion,
+        latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial ? 1 : 0, attempts: r.attempts,
+        accountsTried: JSON.stringify(r.accountsTried), clientKind: r.clientKind,
+      })
+      if (!r.billable) continue
+      for (const granularity of GRANULARITIES) {
+        stmt.upsertAgg.run({
+          granularity, bucket: bucketStart(granularity, r.time), keyId: r.keyId, accountId: r.accountId ?? '',
+          model: r.model ?? '', input: u.input ?? 0, output: u.output ?? 0, cacheWrite5m: u.cacheWrite5m ?? 0,
+          cacheWrite1h: u.cacheWrite1h ?? 0, cacheRead: u.cacheRead ?? 0, costPico: r.costPico ?? 0n,
+          unpriced: r.unpriced ? 1 : 0,
+        })
+      }
+    }
+    for (const [id, at] of keysUsed) stmt.touchKey.run(id, at)
+  })
+
+  const update = (table: string, id: string, patch: Record<string, unknown>, columns: Record<string, string>) => {
+    const sets: string[] = []
+    const values: Record<string, unknown> = { id }
+    for (const [k, v] of Object.entries(patch)) {
+      const col = columns[k]
+      if (!col || v === undefined) continue
+      sets.push(`${col} = @${k}`)
+      values[k] = typeof v === 'boolean' ? (v ? 1 : 0) : (v !== null && typeof v === 'object' ? JSON.stringify(v) : v)
+    }
+    if (sets.length === 0) return false
+    return db.prepare(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = @id`).run(values).changes > 0
+  }
+
+  return {
+    async listKeys () {
+      return stmt.listKeys.all().map(r => ({
+        id: r.id, name: r.name, hashScheme: r.hash_scheme as KeyRecord['hashScheme'], hash: r.hash, hint: r.hint,
+        disabled: r.disabled === 1, expiresAt: r.expires_at, createdAt: r.created_at, source: 'store' as const,
+      }))
+    },
+    async insertKey (k) {
+      stmt.insertKey.run({ ...k, disabled: k.disabled ? 1 : 0 })
+    },
+    async updateKey (id, patch) {
+      return update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint' })
+    },
+    async lastUsed () {
+      return new Map(stmt.lastUsed.all().map(r => [r.key_id, r.at]))
+    },
+    async listAccounts () {
+      return stmt.listAccounts.all().map(r => ({
+        id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority, disabled: r.disabled === 1,
+        fields: JSON.parse(r.fields) as Record<string, unknown>, sealedSecrets: r.sealed_secrets, createdAt: r.created_at,
+        source: 'store' as const,
+      }))
+    },
+    async insertAccount (a) {
+      stmt.insertAccount.run({ ...a, disabled: a.disabled ? 1 : 0, fields: JSON.stringify(a.fields) })
+    },
+    async updateAccount (id, patch) {
+      return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets' })
+    },
+    async writeUsage (records, keysUsed) {
+      writeBatch(records, keysUsed)
+    },
+    async queryUsage (q) {
+      return queryUsage(db, q)
+    },
+    async recentRequests (limit) {
+      return (stmt.recent.all(limit) as Record<string, unknown>[]).map(toRequestLogRow)
+    },
+    async changedElsewhere () {
+      const v = stmt.dataVersion.get()!.data_version
+      if (v === lastDataVersion) return false
+      lastDataVersion = v
+      return true
+    },
+    async close () {
+      db.close()
+    },
+  }
+}
+
+function migrate (db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!)
+      db.pragma(`user_version = ${v + 1}`)
+    }).immediate()
+  }
+}
+
+const GROUP_COLUMN = { key: 'key_id', model: 'model', account: 'account_id' } as const
+
+function queryUsage (db: Database.Database, q: UsageQuery): UsageTotal[] {
+  // Day rows answer day-aligned ranges exactly with 24× fewer rows; anything else uses hours.
+  const dayAligned = q.since === bucketStart('day', q.since) && q.until === bucketStart('day', q.until)
+  const granularity = dayAligned ? 'day' : 'hour'
+  const col = GROUP_COLUMN[q.groupBy]
+  const rows = db.prepare(`SELECT ${col} AS grp, sum(requests) AS requests, sum(input_tokens) AS input,
+      sum(output_tokens) AS output, sum(cache_write_5m_tokens) AS cw5, sum(cache_write_1h_tokens) AS cw1,
+      sum(cache_read_tokens) AS cr, sum(cost_pico) AS cost, sum(unpriced_requests) AS unpriced
+    FROM usage_agg WHERE granularity = ? AND bucket >= ? AND bucket < ? GROUP BY ${col} ORDER BY cost DESC, grp`)
+    .safeIntegers(true)
+    .all(granularity, BigInt(bucketStart(granularity, q.since)), BigInt(q.until)) as Record<string, bigint | string>[]
+  return rows.map(r => ({
+    group: r.grp === '' ? null : String(r.grp),
+    requests: Number(r.requests),
+    input: Number(r.input),
+    output: Number(r.output),
+    cacheWrite5m: Number(r.cw5),
+    cacheWrite1h: Number(r.cw1),
+    cacheRead: Number(r.cr),
+    costPico: BigInt(r.cost ?? 0n),
+    unpricedRequests: Number(r.unpriced),
+  }))
+}
+
+function toRequestLogRow (r: Record<string, unknown>): RequestLogRow {
+  const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v))
+  return {
+    requestId: String(r.request_id),
+    time: Number(r.time),
+    keyId: String(r.key_id),
+    accountId: r.account_id === null ? null : String(r.account_id),
+    provider: String(r.provider),
+    model: r.model === null ? null : String(r.model),
+    path: String(r.path),
+    stream: Number(r.stream) === 1,
+    status: Number(r.status),
+    usage: {
+      input: num(r.input_tokens), output: num(r.output_tokens), cacheWrite5m: num(r.cache_write_5m_tokens),
+      cacheWrite1h: num(r.cache_write_1h_tokens), cacheRead: num(r.cache_read_tokens), reasoning: num(r.reasoning_tokens),
+    },
+    costPico: r.cost_pico === null ? null : BigInt(r.cost_pico as bigint),
+    unpriced: Number(r.unpriced) === 1,
+    priceVersion: r.price_version === null ? null : String(r.price_version),
+    latencyMs: Number(r.latency_ms),
+    ttfbMs: r.ttfb_ms === null ? null : Number(r.ttfb_ms),
+    partial: Number(r.partial) === 1,
+    attempts: Number(r.attempts),
+    accountsTried: JSON.parse(String(r.accounts_tried)) as string[],
+    clientKind: String(r.client_kind) as RequestLogRow['clientKind'],
+  }
+}

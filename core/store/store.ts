@@ -1,0 +1,105 @@
+// The persistence contract. SQLite (embedded, default) implements it now; a Redis store for
+// several sidecars will implement the same interface and pass the same contract tests.
+// Methods are async because the Redis store will be; the SQLite store answers synchronously.
+import type { ClientKind, Usage } from '../plugin-api.ts'
+import type { HashScheme } from '../keys/api-key.ts'
+
+export type Source = 'config' | 'store'
+
+export interface KeyRecord {
+  id: string
+  name: string
+  hashScheme: HashScheme
+  hash: string
+  /** Non-secret start of the key, for humans telling keys apart. */
+  hint: string
+  disabled: boolean
+  /** Epoch ms, or null for never. */
+  expiresAt: number | null
+  createdAt: number
+  source: Source
+}
+
+export interface AccountRecord {
+  id: string
+  name: string
+  provider: string
+  type: string
+  priority: number
+  disabled: boolean
+  /** Non-secret fields of the account's type (e.g. baseUrl). */
+  fields: Record<string, unknown>
+  /** Credential fields, sealed with the secret box (AES-256-GCM) as one JSON object. */
+  sealedSecrets: string | null
+  createdAt: number
+  source: Source
+}
+
+export interface UsageRecord {
+  requestId: string
+  /** Epoch ms when the request arrived. */
+  time: number
+  keyId: string
+  accountId: string | null
+  provider: string
+  model: string | null
+  path: string
+  stream: boolean
+  status: number
+  usage: Usage
+  /** Pico-USD; null when the model has no price. */
+  costPico: bigint | null
+  unpriced: boolean
+  priceVersion: string | null
+  latencyMs: number
+  ttfbMs: number | null
+  partial: boolean
+  attempts: number
+  accountsTried: string[]
+  clientKind: ClientKind
+  /** Only billable (generate) calls feed the aggregates; every call gets a request-log row. */
+  billable: boolean
+}
+
+export type UsageGroup = 'key' | 'model' | 'account'
+
+export interface UsageQuery {
+  since: number
+  until: number
+  groupBy: UsageGroup
+}
+
+export interface UsageTotal {
+  group: string | null
+  requests: number
+  input: number
+  output: number
+  cacheWrite5m: number
+  cacheWrite1h: number
+  cacheRead: number
+  costPico: bigint
+  unpricedRequests: number
+}
+
+export interface RequestLogRow extends Omit<UsageRecord, 'billable'> {}
+
+export interface Store {
+  listKeys (): Promise<KeyRecord[]>
+  insertKey (key: KeyRecord): Promise<void>
+  updateKey (id: string, patch: Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint'>>): Promise<boolean>
+  /** Last-used times, kept for config-declared keys too. */
+  lastUsed (): Promise<Map<string, number>>
+
+  listAccounts (): Promise<AccountRecord[]>
+  insertAccount (account: AccountRecord): Promise<void>
+  updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets'>>): Promise<boolean>
+
+  /** One batch: request-log rows, aggregates and key last-used times, atomically. */
+  writeUsage (records: UsageRecord[], keysUsed: Map<string, number>): Promise<void>
+  queryUsage (q: UsageQuery): Promise<UsageTotal[]>
+  recentRequests (limit: number): Promise<RequestLogRow[]>
+
+  /** True when another process changed keys or accounts since the last call. */
+  changedElsewhere (): Promise<boolean>
+  close (): Promise<void>
+}

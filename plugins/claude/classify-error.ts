@@ -1,0 +1,38 @@
+// Anthropic upstream statuses → what they mean for the account. Errors caused by the client's
+// own request (400, 404, 413, 422) are `client_error`: they must never bench a shared account.
+import type { IncomingHttpHeaders } from 'node:http'
+import type { ErrorClassification } from '../../core/plugin-api.ts'
+
+export function classifyError (status: number, headers: IncomingHttpHeaders, _bodyHead: Buffer): ErrorClassification {
+  if (status === 429) return { kind: 'rate_limited', retryable: true, until: resetTime(headers) }
+  if (status === 529) return { kind: 'overloaded', retryable: true }
+  if (status === 401) return { kind: 'auth_failed', retryable: true }
+  if (status === 403) return { kind: 'forbidden', retryable: true }
+  if (status === 408 || status >= 500) return { kind: 'server_error', retryable: true }
+  return { kind: 'client_error', retryable: false }
+}
+
+/** When the account may be used again: `retry-after` first, then the rate-limit reset headers. */
+export function resetTime (headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
+  const retryAfter = header(headers, 'retry-after')
+  if (retryAfter) {
+    const secs = Number(retryAfter)
+    if (Number.isFinite(secs) && secs >= 0) return now + secs * 1000
+    const date = Date.parse(retryAfter)
+    if (!Number.isNaN(date)) return date
+  }
+  const unified = header(headers, 'anthropic-ratelimit-unified-reset')
+  if (unified && /^\d+$/.test(unified)) return Number(unified) * 1000
+  let latest: number | undefined
+  for (const name of ['anthropic-ratelimit-requests-reset', 'anthropic-ratelimit-tokens-reset', 'anthropic-ratelimit-input-tokens-reset', 'anthropic-ratelimit-output-tokens-reset']) {
+    const v = header(headers, name)
+    const t = v ? Date.parse(v) : NaN
+    if (!Number.isNaN(t) && t > now && (latest === undefined || t > latest)) latest = t
+  }
+  return latest
+}
+
+function header (headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name]
+  return Array.isArray(v) ? v[0] : v
+}

@@ -1,0 +1,77 @@
+// Reads usage from Anthropic responses while the bytes pass to the client untouched.
+// Streams: `message_start` carries the input side (and a first output count), `message_delta`
+// the cumulative output (newer API versions repeat the input side there too), `message_stop`
+// ends the message. A stream cut before `message_stop` keeps what was seen: partial, never zero.
+// JSON bodies: the usage object of the message.
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { Meter, MeterResult, Usage } from '../../core/plugin-api.ts'
+import { mergeUsage, type AnthropicUsage } from './usage.ts'
+
+/** A non-streaming body larger than this is not parsed for usage (it is still relayed). */
+const JSON_METER_LIMIT = 16 * 1024 * 1024
+
+const SKIPPED_EVENTS = new Set(['content_block_start', 'content_block_delta', 'content_block_stop', 'ping'])
+
+interface StreamEvent {
+  type?: string
+  message?: { model?: string, usage?: AnthropicUsage }
+  usage?: AnthropicUsage
+}
+
+export function createSseMeter (): Meter {
+  const usage: Usage = {}
+  let model: string | undefined
+  let complete = false
+  const decoder = new TextDecoder()
+  const parser = createParser({
+    onEvent (ev: EventSourceMessage) {
+      // Content events are the bulk of a stream and carry no usage: skipped unparsed.
+      if (ev.event !== undefined && SKIPPED_EVENTS.has(ev.event)) return
+      let data: StreamEvent
+      try {
+        data = JSON.parse(ev.data) as StreamEvent
+      } catch {
+        return
+      }
+      if (data.type === 'message_start') {
+        model = data.message?.model ?? model
+        mergeUsage(usage, data.message?.usage)
+      } else if (data.type === 'message_delta') {
+        mergeUsage(usage, data.usage)
+      } else if (data.type === 'message_stop') {
+        complete = true
+      }
+    },
+  })
+  return {
+    push (chunk) {
+      parser.feed(decoder.decode(chunk, { stream: true }))
+    },
+    end (): MeterResult {
+      parser.feed(decoder.decode())
+      return { usage, model, complete }
+    },
+  }
+}
+
+export function createJsonMeter (): Meter {
+  const chunks: Buffer[] = []
+  let size = 0
+  return {
+    push (chunk) {
+      size += chunk.length
+      if (size <= JSON_METER_LIMIT) chunks.push(chunk)
+    },
+    end (): MeterResult {
+      const usage: Usage = {}
+      if (size > JSON_METER_LIMIT) return { usage, complete: false }
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model?: string, usage?: AnthropicUsage }
+        mergeUsage(usage, body.usage)
+        return { usage, model: typeof body.model === 'string' ? body.model : undefined, complete: true }
+      } catch {
+        return { usage, complete: false }
+      }
+    },
+  }
+}
