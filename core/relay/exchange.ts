@@ -25,6 +25,8 @@ export interface Exchange {
   /** Ms from arrival to the first response byte sent to the client. */
   ttfb: number | null
   meter?: Meter
+  /** The response is an uncompressed event stream (an error can be sent as an event). */
+  plainSse: boolean
   usage: Usage
   model?: string
   partial: boolean
@@ -32,7 +34,7 @@ export interface Exchange {
 }
 
 export function newExchange (id: string, start: number, provider: string, route: PluginRoute, path: string): Exchange {
-  return { id, start, provider, route, path, accountsTried: [], status: 0, ttfb: null, usage: {}, partial: false, clientAborted: false }
+  return { id, start, provider, route, path, accountsTried: [], status: 0, ttfb: null, usage: {}, plainSse: false, partial: false, clientAborted: false }
 }
 
 export interface SettleDeps {

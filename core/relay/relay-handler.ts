@@ -84,7 +84,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       } else if (ex.status !== 0 && res.headersSent) {
         // Failed after the response started: tell the client inside the stream, keep the usage.
         ex.partial = true
-        endStartedResponse(res, plugin, abortReason === 'shutdown' ? 'RELAY_ERR_SHUTTING_DOWN' : 'RELAY_ERR_UPSTREAM_INTERRUPTED')
+        endStartedResponse(res, plugin, ex.plainSse, abortReason === 'shutdown' ? 'RELAY_ERR_SHUTTING_DOWN' : 'RELAY_ERR_UPSTREAM_INTERRUPTED')
       } else {
         const relayErr = abortReason === 'shutdown' ? relayError('RELAY_ERR_SHUTTING_DOWN') : upstreamFailure(err)
         if (relayErr.code === 'RELAY_ERR_INTERNAL') request.log.error({ err }, 'relay failure')
@@ -154,6 +154,7 @@ async function forward (
       ex.meter = plugin.createMeter(ex.route, ex.parsed, headers)
       tee = createMeterTee(headers['content-encoding'], ex.meter)
     }
+    ex.plainSse = String(headers['content-type'] ?? '').startsWith('text/event-stream') && !headers['content-encoding']
     reply.hijack()
     res.writeHead(statusCode, { ...clientResponseHeaders(headers), 'x-relay-request-id': ex.id })
     // Send the headers now: an SSE client should see the response start before the first token.
@@ -233,13 +234,11 @@ function decode (body: Buffer, encoding: string | string[] | undefined): Buffer 
   }
 }
 
-function endStartedResponse (res: ServerResponse, plugin: RelayPlugin, code: 'RELAY_ERR_SHUTTING_DOWN' | 'RELAY_ERR_UPSTREAM_INTERRUPTED'): void {
+function endStartedResponse (res: ServerResponse, plugin: RelayPlugin, plainSse: boolean, code: 'RELAY_ERR_SHUTTING_DOWN' | 'RELAY_ERR_UPSTREAM_INTERRUPTED'): void {
   if (res.destroyed || res.writableEnded) return
-  const type = String(res.getHeader('content-type') ?? '')
-  const encoded = res.getHeader('content-encoding') !== undefined
   // An error event is only meaningful in an uncompressed event stream; otherwise the client must
   // see a broken response rather than a body that looks complete.
-  if (type.startsWith('text/event-stream') && !encoded && plugin.streamError) {
+  if (plainSse && plugin.streamError) {
     res.end(plugin.streamError(code, relayError(code).message))
   } else {
     res.destroy()
