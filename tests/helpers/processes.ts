@@ -1,0 +1,79 @@
+// Real servers as child processes on free loopback ports: the sidecar itself (through its CLI)
+// and external binaries such as nginx. A missing binary skips the test loudly on a developer
+// machine and fails it under CI=true, where a skip would hide a broken install.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { TestContext } from 'node:test'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const CLI = fileURLToPath(new URL('../../bin/ai-relay.js', import.meta.url))
+
+export async function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** The path of `name`, or undefined after skipping `t` (failing it under CI). */
+export function requireBinary (t: TestContext, name: string): string | undefined {
+  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim()
+  if (found) return found
+  if (process.env.CI === 'true') throw new Error(`${name} is not installed, and CI=true forbids skipping (install it in .ci/run)`)
+  const reason = `SKIPPED: ${name} is not installed on this machine (CI installs it)`
+  console.error(`\n*** ${reason} ***\n`)
+  t.skip(reason)
+  return undefined
+}
+
+export interface Child {
+  proc: ChildProcess
+  stdout: string[]
+  stderr: string[]
+  exited: Promise<number | null>
+}
+
+export function spawnChild (t: TestContext | undefined, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string } = {}): Child {
+  const proc = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  const stdout: string[] = []
+  const stderr: string[] = []
+  proc.stdout!.setEncoding('utf8').on('data', (s: string) => stdout.push(s))
+  proc.stderr!.setEncoding('utf8').on('data', (s: string) => stderr.push(s))
+  const exited = new Promise<number | null>(resolve => proc.once('exit', code => resolve(code)))
+  // SIGTERM first: nginx's master must stop its workers, or they outlive it holding our pipes.
+  t?.after(async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return
+    proc.kill('SIGTERM')
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  })
+  return { proc, stdout, stderr, exited }
+}
+
+export async function waitForOutput (child: Child, stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!pattern.test(child[stream].join(''))) {
+    if (child.proc.exitCode !== null) throw new Error(`process exited (${child.proc.exitCode}) before printing ${pattern}:\n${child.stderr.join('')}`)
+    if (Date.now() > end) throw new Error(`timed out waiting for ${pattern}:\n${child.stderr.join('')}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+/** Runs `ai-relay start --config file` and waits until it listens. */
+export async function spawnRelay (t: TestContext, configFile: string, env: NodeJS.ProcessEnv = {}): Promise<Child> {
+  const child = spawnChild(t, process.execPath, [CLI, 'start', '--config', configFile], { env })
+  await waitForOutput(child, 'stderr', /ai-relay listening on/)
+  return child
+}
+
+/** Runs the CLI to completion. */
+export function runCli (args: string[], opts: { env?: NodeJS.ProcessEnv, input?: string } = {}): { status: number | null, stdout: string, stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, input: opts.input ?? '', encoding: 'utf8' })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}

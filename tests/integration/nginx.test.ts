@@ -1,0 +1,149 @@
+// The shipped nginx snippets in front of a real sidecar process, driven by the official
+// Anthropic SDK: streaming without buffering, exact metering, header pass-through.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Anthropic from '@anthropic-ai/sdk'
+import { request } from 'undici'
+import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
+import { ALICE_KEY, sseEvents, tempDir, testConfig, until } from '../helpers/relay-harness.ts'
+import { freePort, requireBinary, ROOT, spawnChild, spawnRelay } from '../helpers/processes.ts'
+import { openSqliteStore } from '../../core/store/sqlite-store.ts'
+
+async function startNginx (t: import('node:test').TestContext, nginxBin: string, sidecarPort: number): Promise<string> {
+  const dir = tempDir('relay-nginx-')
+  const port = await freePort()
+  const src = (f: string) => readFileSync(join(ROOT, 'nginx', f), 'utf8')
+  writeFileSync(join(dir, 'relay-http.conf'), src('relay-http.conf').replace('server 127.0.0.1:8787;', `server 127.0.0.1:${sidecarPort};`))
+  writeFileSync(join(dir, 'relay-locations.conf'), src('relay-locations.conf'))
+  writeFileSync(join(dir, 'example-site.conf'), src('example-site.conf')
+    .replaceAll('/etc/nginx/snippets/ai-relay/', `${dir}/`)
+    .replace('listen 80;', `listen 127.0.0.1:${port};`))
+  for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d))
+  writeFileSync(join(dir, 'nginx.conf'), `
+${process.getuid?.() === 0 ? 'user root;' : ''}
+daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  include ${dir}/example-site.conf;
+}
+`)
+  const nginx = spawnChild(t, nginxBin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr'])
+  const url = `http://127.0.0.1:${port}`
+  await until(() => nginx.proc.exitCode === null && nginx.stderr.join('').length >= 0, 1000)
+  const end = Date.now() + 10_000
+  for (;;) {
+    try {
+      const res = await request(`${url}/_relay/health`)
+      await res.body.dump()
+      if (res.statusCode === 200) break
+    } catch {}
+    if (nginx.proc.exitCode !== null || Date.now() > end) throw new Error(`nginx did not start: ${nginx.stderr.join('')}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return url
+}
+
+test('through real nginx: the Anthropic SDK streams and not, usage and cost are exact, headers pass', async t => {
+  const nginxBin = requireBinary(t, 'nginx')
+  if (!nginxBin) return
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const dir = tempDir()
+  const sidecarPort = await freePort()
+  const configFile = join(dir, 'relay.yaml')
+  // Default batching (flush every second) on purpose: the test waits for the writes.
+  const config = testConfig(mock.url, { listen: { host: '127.0.0.1', port: sidecarPort }, usage: { flushIntervalMs: 1000 } })
+  writeFileSync(configFile, JSON.stringify(config))
+  await spawnRelay(t, configFile)
+  const base = await startNginx(t, nginxBin, sidecarPort)
+  const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${base}/claude`, maxRetries: 0 })
+
+  // Worked example 1, not streaming, Claude Opus 4.5 ($5 in, $25 out, $6.25 5m write, $0.50 read per MTok):
+  //   1200 in × 5 + 345 out × 25 + 2000 cache-write-5m × 6.25 + 8000 cache-read × 0.5 = 31125 µUSD
+  mock.enqueue({ kind: 'ok', usage: { input_tokens: 1200, output_tokens: 345, cache_creation_input_tokens: 2000, cache_read_input_tokens: 8000, cache_creation: { ephemeral_5m_input_tokens: 2000, ephemeral_1h_input_tokens: 0 } } })
+  const message = await client.messages.create({ model: 'claude-opus-4-5-20251101', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+  assert.equal(message.usage.input_tokens, 1200)
+  assert.equal(message.content[0]?.type, 'text')
+
+  // Worked example 2, streaming, Claude Haiku 4.5 ($1 in, $5 out, $2 1h write per MTok):
+  //   500 in × 1 + 250 out × 5 + 1000 cache-write-1h × 2 = 3750 µUSD
+  mock.enqueue({ kind: 'ok', usage: { input_tokens: 500, output_tokens: 250, cache_creation_input_tokens: 1000, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 1000 } } })
+  const stream = client.messages.stream({ model: 'claude-haiku-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+  let text = ''
+  stream.on('text', delta => { text += delta })
+  const final = await stream.finalMessage()
+  assert.equal(text, 'Hello from the mock Anthropic upstream.')
+  assert.equal(final.usage.output_tokens, 250)
+
+  const store = openSqliteStore(join(dir, 'relay.db'))
+  t.after(() => store.close())
+  let rows = await store.recentRequests(10)
+  const end = Date.now() + 10_000
+  while (rows.length < 2 && Date.now() < end) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    rows = await store.recentRequests(10)
+  }
+  const byModel = new Map(rows.map(r => [r.model, r]))
+  const opus = byModel.get('claude-opus-4-5-20251101')!
+  const haiku = byModel.get('claude-haiku-4-5')!
+  assert.equal(opus.costPico, 31_125_000_000n)
+  assert.equal(opus.stream, false)
+  assert.equal(opus.clientKind, 'sdk')
+  assert.equal(haiku.costPico, 3_750_000_000n)
+  assert.equal(haiku.stream, true)
+  assert.deepEqual([haiku.usage.input, haiku.usage.output, haiku.usage.cacheWrite1h], [500, 250, 1000])
+  const total = await store.queryUsage({ since: 0, until: Date.now() + 3_600_000, groupBy: 'key' })
+  assert.equal(total[0]!.costPico, 34_875_000_000n)
+})
+
+test('through real nginx: events are not buffered, spoofed identity headers are stripped, large bodies and underscore headers pass', async t => {
+  const nginxBin = requireBinary(t, 'nginx')
+  if (!nginxBin) return
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const dir = tempDir()
+  const sidecarPort = await freePort()
+  const configFile = join(dir, 'relay.yaml')
+  writeFileSync(configFile, JSON.stringify(testConfig(mock.url, { listen: { host: '127.0.0.1', port: sidecarPort } })))
+  await spawnRelay(t, configFile)
+  const base = await startNginx(t, nginxBin, sidecarPort)
+
+  mock.enqueue({ kind: 'stepped' })
+  const res = await request(`${base}/claude/v1/messages?beta=true`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'anthropic-version': '2023-06-01',
+      'x-relay-key-id': 'key_spoofed', session_id: 'sess-underscore-1',
+    },
+    // 2 MiB: above nginx's 1 MB default body limit.
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }] }),
+  })
+  assert.equal(res.statusCode, 200)
+  assert.equal(res.headers['request-id'], 'req_mock_0001')
+  assert.equal(res.headers['anthropic-ratelimit-requests-limit'], '4000')
+  assert.match(String(res.headers['x-relay-request-id']), /^req_/)
+  let n = 0
+  // The mock sends event N+1 only after this loop saw event N: any buffering stalls it.
+  for await (const ev of sseEvents(res.body)) {
+    n++
+    if (ev.event === 'message_stop') break
+    mock.step()
+  }
+  assert.ok(n >= 7)
+  const seen = mock.requests[0]!
+  assert.equal(seen.url, '/v1/messages?beta=true')
+  assert.equal(seen.headers['x-relay-key-id'], undefined)
+  assert.equal(seen.headers.session_id, 'sess-underscore-1')
+  assert.ok(seen.body.length > 2 * 1024 * 1024)
+})
