@@ -3,7 +3,7 @@
 // "file: /json/path: reason", and never echoes a value (it may be a secret).
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { parseDocument } from 'yaml'
+import { LineCounter, parseDocument } from 'yaml'
 import { configSchema, type RelayConfig } from './schema.ts'
 import { createValidator, formatAjvErrors } from './validator.ts'
 import { interpolateEnv } from './interpolate-env.ts'
@@ -50,11 +50,12 @@ export function loadConfig (path: string, env: NodeJS.ProcessEnv = process.env):
 
 export function parseConfig (text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   // YAML 1.2 is a superset of JSON, so one parser serves both formats.
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines })
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map(e => ({
       file,
-      path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
+      path: (pos => `line ${pos.line}, column ${pos.col}`)(lines.linePos(e.pos[0])),
       // The first line only: later lines quote the source, which may hold a secret.
       message: e.message.split('\n')[0]!,
     })))
@@ -63,7 +64,9 @@ export function parseConfig (text: string, file: string, env: NodeJS.ProcessEnv 
   const issues: ConfigIssue[] = []
   const interpolated = interpolateEnv(raw ?? {}, env, (path, message) => issues.push({ file, path, message }))
   if (!validateConfig(interpolated)) {
-    issues.push(...formatAjvErrors(validateConfig.errors).map(e => ({ file, ...e })))
+    // A value left empty by a missing variable is already reported; its schema errors are noise.
+    const unset = new Set(issues.map(i => i.path))
+    issues.push(...formatAjvErrors(validateConfig.errors).filter(e => !unset.has(e.path)).map(e => ({ file, ...e })))
   }
   if (issues.length === 0) issues.push(...crossChecks(interpolated as RelayConfig, file))
   if (issues.length > 0) throw new ConfigError(issues)

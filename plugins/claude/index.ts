@@ -28,7 +28,7 @@ const plugin: RelayPlugin = {
         required: ['apiKey'],
         properties: {
           apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'Anthropic API key (sk-ant-...)' },
-          baseUrl: { type: 'string', format: 'uri', pattern: '^https?://', default: 'https://api.anthropic.com' },
+          baseUrl: { type: 'string', pattern: '^https?://[^\\s]+$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' },
         },
       },
     },
