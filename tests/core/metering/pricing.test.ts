@@ -1,0 +1,53 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { costOf, createPricing, formatUsd } from '../../../core/metering/pricing.ts'
+import plugin from '../../../plugins/claude/index.ts'
+
+const claude = plugin.prices!
+
+test('lookup: exact id, then without the date suffix, then aliases', () => {
+  const p = createPricing([claude])
+  assert.equal(p.lookup('claude-sonnet-4-5')?.id, 'claude-sonnet-4-5')
+  assert.equal(p.lookup('claude-sonnet-4-5-20250929')?.id, 'claude-sonnet-4-5')
+  assert.equal(p.lookup('claude-3-5-haiku-latest')?.id, 'claude-3-5-haiku')
+  assert.equal(p.lookup('claude-sonnet-4-20250514')?.id, 'claude-sonnet-4-0')
+  assert.equal(p.lookup('gpt-9'), undefined)
+})
+
+test('cost is exact integer pico-USD: tokens × micro-USD per million tokens', () => {
+  const p = createPricing([claude])
+  // Opus 4.1: 15 / 75 / 18.75 (5m) / 30 (1h) / 1.50 (read) USD per MTok.
+  const c = p.cost('claude-opus-4-1-20250805', { input: 1, output: 1, cacheWrite5m: 1, cacheWrite1h: 1, cacheRead: 1 })
+  assert.equal(c.costPico, 15_000_000n + 75_000_000n + 18_750_000n + 30_000_000n + 1_500_000n)
+  assert.equal(c.pricedAs, 'claude-opus-4-1')
+  assert.equal(c.version, claude.version)
+  // Large counts stay exact far beyond 2^53 pico-USD.
+  const big = p.cost('claude-opus-4-1', { output: 2_000_000_000 })
+  assert.equal(big.costPico, 150_000_000_000_000_000n)
+  assert.equal(formatUsd(big.costPico!), '$150000.000000')
+})
+
+test('an unknown model has no cost and is flagged by a null, not a zero', () => {
+  const c = createPricing([claude]).cost('mystery-model', { input: 10 })
+  assert.equal(c.costPico, null)
+  assert.equal(c.pricedAs, null)
+})
+
+test('config overrides win, change the recorded version, and default missing cache prices by multiplier', () => {
+  const p = createPricing([claude], {
+    models: { 'claude-sonnet-4-5': { input: 2_000_000, output: 10_000_000 }, 'house-model': { input: 1_000_000, output: 1_000_000 } },
+    aliases: { house: 'house-model' },
+  })
+  assert.equal(p.version, `${claude.version}+config`)
+  assert.equal(p.cost('claude-sonnet-4-5-20250929', { input: 1 }).costPico, 2_000_000n)
+  assert.equal(p.cost('house', { cacheWrite5m: 4, cacheWrite1h: 1, cacheRead: 10 }).costPico, 4n * 1_250_000n + 2_000_000n + 10n * 100_000n)
+  assert.equal(costOf({ input: 3, output: 0 }, { cacheWrite5m: 1 }), 4n)
+})
+
+test('formatUsd rounds half up at the last digit', () => {
+  assert.equal(formatUsd(2_925_000_000n), '$0.002925')
+  assert.equal(formatUsd(1_500_000n, 6), '$0.000002')
+  assert.equal(formatUsd(1_499_999n, 6), '$0.000001')
+  assert.equal(formatUsd(0n), '$0.000000')
+  assert.equal(formatUsd(123_456_789_012_345n, 2), '$123.46')
+})
