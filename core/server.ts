@@ -93,6 +93,9 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
         // Stop taking requests; streams in flight go on until done or the grace period ends.
         const closed = app.close()
         await inflight.drain(config.relay.shutdownGraceMs)
+        // Every exchange has settled; what is left are keep-alive sockets of finished streams,
+        // which would otherwise hold close() open until their keep-alive timeout.
+        app.server.closeAllConnections()
         await closed
         await recorder.close()
         if (!opts.dispatcher) await dispatcher.close()
