@@ -38,8 +38,8 @@ export async function startCommand (configFile: string, io: CliIo): Promise<numb
         resolve()
       })
     }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
   })
   return 0
 }

@@ -139,3 +139,24 @@ test('ai-relay config check: exit 0 when valid, 1 with every problem listed when
   assert.match(bad.stderr, /bad\.yaml: \/plugins: /)
   assert.match(bad.stderr, /bad\.yaml: \/keys\/0\/key: environment variable NOPE_NOT_SET is not set/)
 })
+
+test('names are unique across the file and the store', async () => {
+  const dir = tempDir()
+  const file = join(dir, 'relay.yaml')
+  writeFileSync(file, 'plugins: [{ use: claude, mount: /claude }]\nstore: { path: ./relay.db }\nsecrets: { keyFile: ./secret.key }\n')
+  const created = runCli(['keys', 'create', '--name', 'alice', '--config', file])
+  assert.equal(created.status, 0, created.stderr)
+  const added = runCli(['accounts', 'add', '--name', 'main', '--provider', 'claude', '--type', 'claude-api-key', '--config', file], { input: 'sk-ant-x\n' })
+  assert.equal(added.status, 0, added.stderr)
+  writeFileSync(file, `plugins: [{ use: claude, mount: /claude }]
+store: { path: ./relay.db }
+secrets: { keyFile: ./secret.key }
+keys: [{ name: alice, key: ars_0123456789abcdefghijkl }]
+accounts: [{ name: main, provider: claude, type: claude-api-key, apiKey: k }]
+`)
+  await assert.rejects(openRuntime(file, { env: {} }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError)
+    assert.deepEqual(err.issues.map(i => i.path), ['/keys/0/name', '/accounts/0/name'])
+    return true
+  })
+})
