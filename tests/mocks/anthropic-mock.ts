@@ -85,7 +85,13 @@ const RESPONSE_HEADERS = {
   'x-mock-hop': 'kept',
 }
 
-export async function startAnthropicMock (): Promise<AnthropicMock> {
+export interface MockOptions {
+  /** Keep every request (tests inspect them); benchmarks turn it off to keep memory flat. */
+  record?: boolean
+}
+
+export async function startAnthropicMock (opts: MockOptions = {}): Promise<AnthropicMock> {
+  const record = opts.record ?? true
   const queue: Behaviour[] = []
   const requests: RecordedRequest[] = []
   const steppers: (() => void)[] = []
@@ -106,7 +112,7 @@ export async function startAnthropicMock (): Promise<AnthropicMock> {
     req.on('end', () => {
       const closed = new Promise<void>(resolve => res.once('close', () => resolve()))
       const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks), closed }
-      requests.push(recorded)
+      if (record) requests.push(recorded)
       handle(req, res, recorded.body, queue.shift() ?? { kind: 'ok' }, waitStep).catch(() => res.destroy())
     })
   })
