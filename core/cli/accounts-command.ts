@@ -3,12 +3,13 @@
 import { errors } from '../errors.ts'
 import { randomId } from '../ids.ts'
 import type { Runtime } from '../runtime.ts'
-import type { AccountRecord } from '../store/store.ts'
+import type { AccountRecord, Source } from '../store/store.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import { table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
+import { disableStored, NAME_RE, NAME_RULE } from './records.ts'
 
-interface Listed { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: string }
+interface Listed { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: Source }
 
 async function allAccounts (rt: Runtime): Promise<Listed[]> {
   const stored: (AccountRecord | PoolAccount)[] = await rt.store.listAccounts()
@@ -34,8 +35,8 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
         io.err('accounts add needs --name, --provider and --type')
         return 2
       }
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v.name)) {
-        io.err('--name: letters, digits, . _ -; at most 64')
+      if (!NAME_RE.test(v.name)) {
+        io.err(`--name: ${NAME_RULE}`)
         return 2
       }
       if ((await allAccounts(rt)).some(a => a.name === v.name)) throw new errors.RELAY_ERR_NAME_TAKEN('account', v.name)
@@ -92,14 +93,8 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       ]))
       return 0
     }
-    case 'disable': {
-      const account = (await allAccounts(rt)).find(a => a.id === rest[0] || a.name === rest[0])
-      if (!account) throw new errors.RELAY_ERR_NOT_FOUND('account', String(rest[0]))
-      if (account.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('account', account.name)
-      await rt.store.updateAccount(account.id, { disabled: true })
-      io.out(`Disabled account "${account.name}" (${account.id}).`)
-      return 0
-    }
+    case 'disable':
+      return disableStored('account', await allAccounts(rt), rest[0], id => rt.store.updateAccount(id, { disabled: true }), io)
     default:
       io.err('usage: ai-relay accounts add|list|disable')
       return 2

@@ -5,23 +5,18 @@ import { generateKey, hashKey, keyHint } from '../keys/api-key.ts'
 import type { Runtime } from '../runtime.ts'
 import type { KeyRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
+import { disableStored, NAME_RE, NAME_RULE } from './records.ts'
 
 async function allKeys (rt: Runtime): Promise<KeyRecord[]> {
   return [...rt.declaredKeys, ...await rt.store.listKeys()]
-}
-
-export async function findKey (rt: Runtime, ref: string | undefined): Promise<KeyRecord> {
-  const key = (await allKeys(rt)).find(k => k.id === ref || k.name === ref)
-  if (!key) throw new errors.RELAY_ERR_NOT_FOUND('key', String(ref))
-  return key
 }
 
 export async function keysCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
   switch (sub) {
     case 'create': {
       const name = v.name
-      if (!name || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
-        io.err('keys create needs --name (letters, digits, . _ -; at most 64)')
+      if (!name || !NAME_RE.test(name)) {
+        io.err(`keys create needs --name (${NAME_RULE})`)
         return 2
       }
       if ((await allKeys(rt)).some(k => k.name === name)) throw new errors.RELAY_ERR_NAME_TAKEN('key', name)
@@ -59,13 +54,8 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       ]))
       return 0
     }
-    case 'disable': {
-      const key = await findKey(rt, rest[0])
-      if (key.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('key', key.name)
-      await rt.store.updateKey(key.id, { disabled: true })
-      io.out(`Disabled key "${key.name}" (${key.id}).`)
-      return 0
-    }
+    case 'disable':
+      return disableStored('key', await allKeys(rt), rest[0], id => rt.store.updateKey(id, { disabled: true }), io)
     default:
       io.err('usage: ai-relay keys create|list|disable')
       return 2

@@ -4,7 +4,8 @@
 // the plugin owning the account's type validates the rest against its own schema.
 import type { FromSchema } from 'json-schema-to-ts'
 
-const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } as const
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+const name = { type: 'string', pattern: NAME_PATTERN } as const
 const mountPath = { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)+$' } as const
 const usdMicrosPerMTok = { type: 'integer', minimum: 0 } as const
 

@@ -54,19 +54,23 @@ http {
   return url
 }
 
-test('through real nginx: the Anthropic SDK streams and not, usage and cost are exact, headers pass', async t => {
-  const nginxBin = requireBinary(t, 'nginx')
-  if (!nginxBin) return
+/** Mock upstream ← sidecar process ← nginx with the shipped snippets. */
+async function relayBehindNginx (t: import('node:test').TestContext, nginxBin: string, extra: Record<string, unknown>) {
   const mock = await startAnthropicMock()
   t.after(() => mock.close())
   const dir = tempDir()
   const sidecarPort = await freePort()
   const configFile = join(dir, 'relay.yaml')
-  // Default batching (flush every second) on purpose: the test waits for the writes.
-  const config = testConfig(mock.url, { listen: { host: '127.0.0.1', port: sidecarPort }, usage: { flushIntervalMs: 1000 } })
-  writeFileSync(configFile, JSON.stringify(config))
+  writeFileSync(configFile, JSON.stringify(testConfig(mock.url, { listen: { host: '127.0.0.1', port: sidecarPort }, ...extra })))
   await spawnRelay(t, configFile)
-  const base = await startNginx(t, nginxBin, sidecarPort)
+  return { mock, dir, base: await startNginx(t, nginxBin, sidecarPort) }
+}
+
+test('through real nginx: the Anthropic SDK streams and not, usage and cost are exact, headers pass', async t => {
+  const nginxBin = requireBinary(t, 'nginx')
+  if (!nginxBin) return
+  // Default batching (flush every second) on purpose: the test waits for the writes.
+  const { mock, dir, base } = await relayBehindNginx(t, nginxBin, { usage: { flushIntervalMs: 1000 } })
   const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${base}/claude`, maxRetries: 0 })
 
   // Worked example 1, not streaming, Claude Opus 4.5 ($5 in, $25 out, $6.25 5m write, $0.50 read per MTok):
@@ -110,14 +114,7 @@ test('through real nginx: the Anthropic SDK streams and not, usage and cost are 
 test('through real nginx: events are not buffered, spoofed identity headers are stripped, large bodies and underscore headers pass', async t => {
   const nginxBin = requireBinary(t, 'nginx')
   if (!nginxBin) return
-  const mock = await startAnthropicMock()
-  t.after(() => mock.close())
-  const dir = tempDir()
-  const sidecarPort = await freePort()
-  const configFile = join(dir, 'relay.yaml')
-  writeFileSync(configFile, JSON.stringify(testConfig(mock.url, { listen: { host: '127.0.0.1', port: sidecarPort } })))
-  await spawnRelay(t, configFile)
-  const base = await startNginx(t, nginxBin, sidecarPort)
+  const { mock, base } = await relayBehindNginx(t, nginxBin, {})
 
   mock.enqueue({ kind: 'stepped' })
   const res = await request(`${base}/claude/v1/messages?beta=true`, {
