@@ -22,7 +22,8 @@ export async function freePort (): Promise<number> {
 
 /** The path of `name`, or undefined after skipping `t` (failing it under CI). */
 export function requireBinary (t: TestContext, name: string): string | undefined {
-  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim()
+  // nginx lives in /usr/sbin, which a non-login PATH may lack.
+  const found = spawnSync('sh', ['-c', `command -v ${name} || command -v /usr/sbin/${name}`], { encoding: 'utf8' }).stdout.trim()
   if (found) return found
   if (process.env.CI === 'true') throw new Error(`${name} is not installed, and CI=true forbids skipping (install it in .ci/run)`)
   const reason = `SKIPPED: ${name} is not installed on this machine (CI installs it)`
