@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { RelayErrorCode } from './errors.ts'
 import type { PriceTable } from './metering/pricing.ts'
+import type { RateLimitSnapshot } from './store/store.ts'
 
 export const SPECIFICATION_VERSION = 'v1'
 
@@ -106,6 +107,7 @@ export interface UpstreamRequest {
  */
 export interface ErrorClassification {
   kind: 'rate_limited' | 'overloaded' | 'auth_failed' | 'forbidden' | 'client_error' | 'server_error'
+  /** Whether another account may succeed where this one failed. */
   retryable: boolean
   until?: number
 }
@@ -157,6 +159,8 @@ export interface RelayPlugin {
   errorBody (code: RelayErrorCode, status: number, message: string): unknown
   /** An error as the provider would send it inside an already started stream (SSE text). */
   streamError? (code: RelayErrorCode, message: string): string
+  /** The account's rate-limit state as the provider reports it in response headers. */
+  readRateLimits? (headers: IncomingHttpHeaders, now: number): RateLimitSnapshot | undefined
   /** True when an upstream error body is already in the provider's shape (passed through as is). */
   isNativeError? (body: Buffer): boolean
 }

@@ -15,15 +15,21 @@ import type { RelayDeps } from './relay/relay-handler.ts'
 import { createUpstreamDispatcher } from './relay/upstream-client.ts'
 import { reloadKeysAndAccounts, type Runtime } from './runtime.ts'
 import { AccountSelector } from './scheduler/select-account.ts'
+import { AccountHealth } from './scheduler/account-health.ts'
+import { Scheduler } from './scheduler/scheduler.ts'
+import { StickySessions } from './scheduler/sticky-sessions.ts'
 
 /** How often the store is asked whether the CLI changed keys or accounts. */
 const STORE_POLL_MS = 500
+/** Expired sticky bindings are deleted every this many polls (about a minute). */
+const STICKY_PRUNE_EVERY = 120
 
 export interface RelayServer {
   app: FastifyInstance
   log: Logger
   keys: KeyRegistry
   pool: AccountPool
+  health: AccountHealth
   recorder: UsageRecorder
   inflight: Inflight
   listen (): Promise<string>
@@ -54,12 +60,24 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   })
   const keys = new KeyRegistry()
   const pool = new AccountPool()
-  await reloadKeysAndAccounts(rt, keys, pool)
   const recorder = new UsageRecorder(rt.store, { flushIntervalMs: config.usage.flushIntervalMs, log })
   const inflight = new Inflight()
   const dispatcher = opts.dispatcher ?? createUpstreamDispatcher(config.upstream)
+  const health = new AccountHealth(config.scheduler, state => {
+    rt.store.saveAccountState(state).catch((err: unknown) => log.error({ err }, 'saving account state failed'))
+  })
+  const scheduler = new Scheduler({
+    pool, health, selector: new AccountSelector(), sticky: new StickySessions(rt.store, config.scheduler.stickyTtlMs),
+    maxSessionSwitches: config.scheduler.maxSessionSwitches,
+  })
+  const reload = async () => {
+    await reloadKeysAndAccounts(rt, keys, pool)
+    health.load(await rt.store.listAccountStates())
+    scheduler.setDedicated(keys.list().flatMap(k => (k.boundAccount ? [k.boundAccount] : [])))
+  }
+  await reload()
   const deps: RelayDeps = {
-    keys, pool, selector: new AccountSelector(), dispatcher, inflight, recorder, pricing: rt.pricing, now,
+    keys, scheduler, health, dispatcher, inflight, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
   }
 
   const started = now()
@@ -74,16 +92,18 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, deps, config.relay.bodyLimitBytes)
   }
 
+  let polls = 0
   const poll = setInterval(() => {
     rt.store.changedElsewhere()
-      .then(changed => (changed ? reloadKeysAndAccounts(rt, keys, pool) : undefined))
+      .then(changed => (changed ? reload() : undefined))
+      .then(() => (++polls % STICKY_PRUNE_EVERY === 0 ? rt.store.pruneSticky(now()) : undefined))
       .catch((err: unknown) => log.error({ err }, 'reloading keys and accounts failed'))
   }, STORE_POLL_MS)
   poll.unref()
 
   let closing: Promise<void> | undefined
   return {
-    app, log, keys, pool, recorder, inflight,
+    app, log, keys, pool, health, recorder, inflight,
     async listen () {
       return app.listen({ host: config.listen.host, port: config.listen.port })
     },

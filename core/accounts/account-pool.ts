@@ -1,5 +1,6 @@
 // The accounts the relay can send requests to, held in memory with credentials decrypted once
 // at load (the incumbent re-read and re-decrypted every account on every request).
+import picomatch from 'picomatch'
 import type { AccountEntry } from '../config/schema.ts'
 import type { AccountView } from '../plugin-api.ts'
 import type { SecretBox } from '../secrets/secret-box.ts'
@@ -12,6 +13,18 @@ export interface PoolAccount extends AccountView {
   priority: number
   disabled: boolean
   source: Source
+  groups: string[]
+  maxConcurrency: number | null
+  /** Glob patterns as configured (null: every model). */
+  models: string[] | null
+  /** Whether this account may serve a model, from `models`. */
+  serves: (model: string) => boolean
+}
+
+const SERVES_ALL = () => true
+
+function modelMatcher (patterns: string[] | null | undefined): (model: string) => boolean {
+  return patterns && patterns.length > 0 ? picomatch(patterns) : SERVES_ALL
 }
 
 /** Config entries are validated at load, so here they only need shaping. */
@@ -24,6 +37,7 @@ export function declaredAccounts (entries: readonly AccountEntry[], types: Accou
     return {
       id: declaredId('acc', e.name), name: e.name, provider: e.provider, type: canonical,
       priority: e.priority, disabled: e.disabled, fields, source: 'config' as const,
+      groups: e.groups, maxConcurrency: e.maxConcurrency ?? null, models: e.models ?? null, serves: modelMatcher(e.models),
     }
   })
 }
@@ -33,15 +47,18 @@ export function storedAccount (r: AccountRecord, box: SecretBox): PoolAccount {
   return {
     id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority,
     disabled: r.disabled, fields: { ...r.fields, ...secrets }, source: 'store',
+    groups: r.groups, maxConcurrency: r.maxConcurrency, models: r.models, serves: modelMatcher(r.models),
   }
 }
 
 export class AccountPool {
   #byProvider = new Map<string, PoolAccount[]>()
+  #byName = new Map<string, PoolAccount>()
   #all: PoolAccount[] = []
 
   load (accounts: PoolAccount[]): void {
     this.#all = accounts
+    this.#byName = new Map(accounts.map(a => [a.name, a]))
     this.#byProvider = new Map()
     for (const a of accounts) {
       const list = this.#byProvider.get(a.provider) ?? []
@@ -56,5 +73,9 @@ export class AccountPool {
 
   ofProvider (provider: string): readonly PoolAccount[] {
     return this.#byProvider.get(provider) ?? []
+  }
+
+  byName (name: string): PoolAccount | undefined {
+    return this.#byName.get(name)
   }
 }

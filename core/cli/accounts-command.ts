@@ -50,6 +50,16 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
         io.err('--priority must be an integer from 1 to 100')
         return 2
       }
+      const maxConcurrency = v['max-concurrency'] === undefined ? null : Number(v['max-concurrency'])
+      if (maxConcurrency !== null && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)) {
+        io.err('--max-concurrency must be a positive integer')
+        return 2
+      }
+      const badGroup = v.group.find(g => !NAME_RE.test(g))
+      if (badGroup !== undefined) {
+        io.err(`--group ${badGroup}: ${NAME_RULE}`)
+        return 2
+      }
       const fields: Record<string, unknown> = {}
       for (const [k, val] of pairs(v.set, '--set')) {
         if (type.secretFields.includes(k)) {
@@ -76,6 +86,7 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       const record: AccountRecord = {
         id: randomId('acc'), name: v.name, provider: type.provider, type: type.name, priority, disabled: false,
         fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)), createdAt: Date.now(), source: 'store',
+        groups: v.group, maxConcurrency, models: v.models.length > 0 ? v.models : null,
       }
       await rt.store.insertAccount(record)
       io.out(`Added ${type.provider} account "${v.name}" (${record.id}, ${type.name}, priority ${priority}).`)

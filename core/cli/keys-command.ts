@@ -7,6 +7,10 @@ import type { KeyRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { disableStored, NAME_RE, NAME_RULE } from './records.ts'
 
+async function accountNames (rt: Runtime): Promise<Set<string>> {
+  return new Set([...rt.declaredAccounts, ...await rt.store.listAccounts()].map(a => a.name))
+}
+
 async function allKeys (rt: Runtime): Promise<KeyRecord[]> {
   return [...rt.declaredKeys, ...await rt.store.listKeys()]
 }
@@ -28,10 +32,16 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
           return 2
         }
       }
+      if (v.group.length > 1 || (v.account && v.group.length > 0)) {
+        io.err('a key is bound to one account (--account) or one group (--group), not more')
+        return 2
+      }
+      const boundAccount = v.account ?? null
+      if (boundAccount && !(await accountNames(rt)).has(boundAccount)) throw new errors.RELAY_ERR_NOT_FOUND('account', boundAccount)
       const secret = generateKey()
       const record: KeyRecord = {
         id: randomId('key'), name, hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret),
-        disabled: false, expiresAt, createdAt: Date.now(), source: 'store',
+        disabled: false, expiresAt, createdAt: Date.now(), source: 'store', boundAccount, boundGroup: v.group[0] ?? null,
       }
       await rt.store.insertKey(record)
       if (v.json) io.out(JSON.stringify({ id: record.id, name, key: secret, expiresAt: expiresAt && new Date(expiresAt).toISOString() }))
@@ -43,14 +53,16 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       const used = await rt.store.lastUsed()
       if (v.json) {
         io.out(JSON.stringify(keys.map(k => ({
-          id: k.id, name: k.name, hint: k.hint, disabled: k.disabled, source: k.source,
+          id: k.id, name: k.name, hint: k.hint, disabled: k.disabled, source: k.source, account: k.boundAccount, group: k.boundGroup,
           expiresAt: k.expiresAt && new Date(k.expiresAt).toISOString(), lastUsedAt: used.has(k.id) ? new Date(used.get(k.id)!).toISOString() : null,
         }))))
         return 0
       }
       io.out(table([
-        ['ID', 'NAME', 'KEY', 'STATE', 'EXPIRES', 'LAST USED', 'SOURCE'],
-        ...keys.map(k => [k.id, k.name, k.hint, k.disabled ? 'disabled' : 'active', isoOrDash(k.expiresAt), isoOrDash(used.get(k.id)), k.source]),
+        ['ID', 'NAME', 'KEY', 'STATE', 'BOUND TO', 'EXPIRES', 'LAST USED', 'SOURCE'],
+        ...keys.map(k => [k.id, k.name, k.hint, k.disabled ? 'disabled' : 'active',
+          k.boundAccount ? `account ${k.boundAccount}` : k.boundGroup ? `group ${k.boundGroup}` : 'pool',
+          isoOrDash(k.expiresAt), isoOrDash(used.get(k.id)), k.source]),
       ]))
       return 0
     }

@@ -18,13 +18,15 @@ export const USAGE = `Usage: ai-relay <command> [options]
 Commands:
   start                         start the sidecar
   config check                  validate the config file and exit
-  keys create --name N [--expires ISO-8601] [--json]
+  keys create --name N [--expires ISO-8601] [--account NAME | --group NAME] [--json]
   keys list [--json]
   keys disable <name|id>
   accounts add --name N --provider P --type T [--priority 1-100] [--set field=value ...]
                [--secret-env field=ENV_VAR ...]   (other credential fields are read from stdin)
+               [--group G ...] [--max-concurrency N] [--models GLOB ...]
   accounts list [--json]
   accounts disable <name|id>
+  accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
 
 Options:
@@ -52,6 +54,10 @@ const OPTIONS = {
   priority: { type: 'string' },
   set: { type: 'string', multiple: true, default: [] as string[] },
   'secret-env': { type: 'string', multiple: true, default: [] as string[] },
+  account: { type: 'string' },
+  group: { type: 'string', multiple: true, default: [] as string[] },
+  'max-concurrency': { type: 'string' },
+  models: { type: 'string', multiple: true, default: [] as string[] },
   since: { type: 'string' },
   until: { type: 'string' },
   by: { type: 'string', default: 'key' },
@@ -68,6 +74,10 @@ export interface CliValues {
   priority?: string
   set: string[]
   'secret-env': string[]
+  account?: string
+  group: string[]
+  'max-concurrency'?: string
+  models: string[]
   since?: string
   until?: string
   by: string

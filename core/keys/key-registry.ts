@@ -19,6 +19,8 @@ export function declaredKeys (entries: readonly KeyEntry[]): KeyRecord[] {
       expiresAt: e.expiresAt ? Date.parse(e.expiresAt) : null,
       createdAt: 0,
       source: 'config' as const,
+      boundAccount: e.account ?? null,
+      boundGroup: e.group ?? null,
     }
   })
 }

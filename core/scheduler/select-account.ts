@@ -1,20 +1,36 @@
-// Picks the account for a request: the lowest `priority` number wins (as in the incumbent),
-// least recently used within it so load spreads evenly. Disabled accounts are never chosen.
+// Picks one account among candidates: the preferred one (a sticky conversation's) when it can
+// take the request, else the lowest `priority` number (as in the incumbent), least recently used
+// within it so load spreads evenly. Never an account that is disabled, unauthorized, cooling
+// down, at its concurrency cap, unable to serve the model, or already tried for this request.
+// Deterministic: the same inputs and history give the same answer.
 import type { PoolAccount } from '../accounts/account-pool.ts'
+import type { AccountHealth } from './account-health.ts'
+
+export interface SelectRequest {
+  candidates: readonly PoolAccount[]
+  model: string | undefined
+  exclude: ReadonlySet<string>
+  preferred?: string
+  now: number
+}
 
 export class AccountSelector {
   #lastUsed = new Map<string, number>()
   #seq = 0
 
-  select (candidates: readonly PoolAccount[]): PoolAccount | undefined {
+  select (req: SelectRequest, health: AccountHealth): PoolAccount | undefined {
+    const usable = (a: PoolAccount) => !req.exclude.has(a.id) && health.unusable(a, req.now, req.model) === undefined
     let best: PoolAccount | undefined
-    let bestUsed = Infinity
-    for (const a of candidates) {
-      if (a.disabled) continue
-      const used = this.#lastUsed.get(a.id) ?? -1
-      if (!best || a.priority < best.priority || (a.priority === best.priority && used < bestUsed)) {
-        best = a
-        bestUsed = used
+    if (req.preferred !== undefined) best = req.candidates.find(a => a.id === req.preferred && usable(a))
+    if (!best) {
+      let bestUsed = Infinity
+      for (const a of req.candidates) {
+        if (!usable(a)) continue
+        const used = this.#lastUsed.get(a.id) ?? -1
+        if (!best || a.priority < best.priority || (a.priority === best.priority && used < bestUsed)) {
+          best = a
+          bestUsed = used
+        }
       }
     }
     // A counter, not the clock: two requests in the same millisecond must still alternate.

@@ -6,18 +6,27 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
-  AccountRecord, KeyRecord, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
+  AccountRecord, AccountStateRecord, KeyRecord, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
 } from './store.ts'
 
 const MIGRATIONS = [
   `CREATE TABLE keys (
      id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash_scheme TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
-     hint TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, expires_at INTEGER, created_at INTEGER NOT NULL);
+     hint TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, expires_at INTEGER, created_at INTEGER NOT NULL,
+     bound_account TEXT, bound_group TEXT);
    CREATE TABLE key_last_used (key_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
    CREATE TABLE accounts (
      id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, provider TEXT NOT NULL, type TEXT NOT NULL,
      priority INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, fields TEXT NOT NULL,
-     sealed_secrets TEXT, created_at INTEGER NOT NULL);
+     sealed_secrets TEXT, created_at INTEGER NOT NULL, groups TEXT NOT NULL DEFAULT '[]', max_concurrency INTEGER,
+     models TEXT);
+   CREATE TABLE account_state (
+     account_id TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, cooldown_until INTEGER,
+     consecutive_failures INTEGER NOT NULL, last_error TEXT, last_error_at INTEGER, rate_limits TEXT,
+     updated_at INTEGER NOT NULL);
+   CREATE TABLE sticky_sessions (
+     session_key TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at INTEGER NOT NULL, switches INTEGER NOT NULL);
+   CREATE INDEX sticky_sessions_expires ON sticky_sessions (expires_at);
    CREATE TABLE request_log (
      request_id TEXT PRIMARY KEY, time INTEGER NOT NULL, key_id TEXT NOT NULL, account_id TEXT,
      provider TEXT NOT NULL, model TEXT, path TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL,
@@ -35,8 +44,9 @@ const MIGRATIONS = [
      PRIMARY KEY (granularity, bucket, key_id, account_id, model));`,
 ]
 
-interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number }
-interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number }
+interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bound_account: string | null, bound_group: string | null }
+interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null }
+interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number }
 
 export function openSqliteStore (path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -49,11 +59,23 @@ export function openSqliteStore (path: string): Store {
 
   const stmt = {
     listKeys: db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY created_at, name'),
-    insertKey: db.prepare('INSERT INTO keys (id, name, hash_scheme, hash, hint, disabled, expires_at, created_at) VALUES (@id, @name, @hashScheme, @hash, @hint, @disabled, @expiresAt, @createdAt)'),
+    insertKey: db.prepare('INSERT INTO keys (id, name, hash_scheme, hash, hint, disabled, expires_at, created_at, bound_account, bound_group) VALUES (@id, @name, @hashScheme, @hash, @hint, @disabled, @expiresAt, @createdAt, @boundAccount, @boundGroup)'),
     lastUsed: db.prepare<[], { key_id: string, at: number }>('SELECT key_id, at FROM key_last_used'),
     touchKey: db.prepare('INSERT INTO key_last_used (key_id, at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET at = max(at, excluded.at)'),
     listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
-    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt)'),
+    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models)'),
+    listStates: db.prepare<[], StateRow>('SELECT * FROM account_state'),
+    saveState: db.prepare(`INSERT INTO account_state VALUES (@accountId, @status, @reason, @cooldownUntil, @consecutiveFailures,
+      @lastError, @lastErrorAt, @rateLimits, @updatedAt)
+      ON CONFLICT (account_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+        cooldown_until = excluded.cooldown_until, consecutive_failures = excluded.consecutive_failures,
+        last_error = excluded.last_error, last_error_at = excluded.last_error_at, rate_limits = excluded.rate_limits,
+        updated_at = excluded.updated_at`),
+    getSticky: db.prepare<[string, number], { account_id: string, expires_at: number, switches: number }>('SELECT account_id, expires_at, switches FROM sticky_sessions WHERE session_key = ? AND expires_at > ?'),
+    putSticky: db.prepare(`INSERT INTO sticky_sessions VALUES (?, ?, ?, ?) ON CONFLICT (session_key) DO UPDATE SET
+      account_id = excluded.account_id, expires_at = excluded.expires_at, switches = excluded.switches`),
+    deleteSticky: db.prepare('DELETE FROM sticky_sessions WHERE session_key = ?'),
+    pruneSticky: db.prepare('DELETE FROM sticky_sessions WHERE expires_at <= ?'),
     insertLog: db.prepare(`INSERT OR IGNORE INTO request_log VALUES (@requestId, @time, @keyId, @accountId, @provider, @model, @path,
       @stream, @status, @input, @output, @cacheWrite5m, @cacheWrite1h, @cacheRead, @reasoning, @costPico, @unpriced,
       @priceVersion, @latencyMs, @ttfbMs, @partial, @attempts, @accountsTried, @clientKind)`),
@@ -114,6 +136,7 @@ export function openSqliteStore (path: string): Store {
       return stmt.listKeys.all().map(r => ({
         id: r.id, name: r.name, hashScheme: r.hash_scheme as KeyRecord['hashScheme'], hash: r.hash, hint: r.hint,
         disabled: r.disabled === 1, expiresAt: r.expires_at, createdAt: r.created_at, source: 'store' as const,
+        boundAccount: r.bound_account, boundGroup: r.bound_group,
       }))
     },
     async insertKey (k) {
@@ -129,11 +152,39 @@ export function openSqliteStore (path: string): Store {
       return stmt.listAccounts.all().map(r => ({
         id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority, disabled: r.disabled === 1,
         fields: JSON.parse(r.fields) as Record<string, unknown>, sealedSecrets: r.sealed_secrets, createdAt: r.created_at,
-        source: 'store' as const,
+        source: 'store' as const, groups: JSON.parse(r.groups) as string[], maxConcurrency: r.max_concurrency,
+        models: r.models === null ? null : JSON.parse(r.models) as string[],
       }))
     },
     async insertAccount (a) {
-      stmt.insertAccount.run({ ...a, disabled: a.disabled ? 1 : 0, fields: JSON.stringify(a.fields) })
+      stmt.insertAccount.run({
+        ...a, disabled: a.disabled ? 1 : 0, fields: JSON.stringify(a.fields), groups: JSON.stringify(a.groups),
+        models: a.models === null ? null : JSON.stringify(a.models),
+      })
+    },
+    async listAccountStates () {
+      return stmt.listStates.all().map(r => ({
+        accountId: r.account_id, status: r.status as AccountStateRecord['status'], reason: r.reason,
+        cooldownUntil: r.cooldown_until, consecutiveFailures: r.consecutive_failures, lastError: r.last_error,
+        lastErrorAt: r.last_error_at, rateLimits: r.rate_limits === null ? null : JSON.parse(r.rate_limits) as AccountStateRecord['rateLimits'],
+        updatedAt: r.updated_at,
+      }))
+    },
+    async saveAccountState (st) {
+      stmt.saveState.run({ ...st, rateLimits: st.rateLimits === null ? null : JSON.stringify(st.rateLimits) })
+    },
+    async getSticky (key, now) {
+      const r = stmt.getSticky.get(key, now)
+      return r && { accountId: r.account_id, expiresAt: r.expires_at, switches: r.switches }
+    },
+    async putSticky (key, b) {
+      stmt.putSticky.run(key, b.accountId, b.expiresAt, b.switches)
+    },
+    async deleteSticky (key) {
+      stmt.deleteSticky.run(key)
+    },
+    async pruneSticky (now) {
+      return stmt.pruneSticky.run(now).changes
     },
     async updateAccount (id, patch) {
       return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets' })

@@ -18,6 +18,10 @@ export interface KeyRecord {
   expiresAt: number | null
   createdAt: number
   source: Source
+  /** Name of the one account this key uses, or null. */
+  boundAccount: string | null
+  /** Name of the account group this key draws from, or null. */
+  boundGroup: string | null
 }
 
 export interface AccountRecord {
@@ -33,6 +37,49 @@ export interface AccountRecord {
   sealedSecrets: string | null
   createdAt: number
   source: Source
+  groups: string[]
+  maxConcurrency: number | null
+  /** Glob patterns of the models served; null for all. */
+  models: string[] | null
+}
+
+/**
+ * What the relay learned about an account at run time (kept apart from its definition, so
+ * config-declared accounts have it too). "Cooling down" is `cooldownUntil` in the future.
+ */
+export interface AccountStateRecord {
+  accountId: string
+  status: 'active' | 'disabled' | 'unauthorized'
+  reason: string | null
+  cooldownUntil: number | null
+  consecutiveFailures: number
+  lastError: string | null
+  lastErrorAt: number | null
+  /** The provider's last rate-limit report for this account (plugin-defined JSON). */
+  rateLimits: RateLimitSnapshot | null
+  updatedAt: number
+}
+
+export interface RateLimitWindow {
+  /** e.g. `requests`, `tokens`, `5h`, `7d`, `7d_opus`. */
+  name: string
+  /** 0..1 where reported. */
+  utilisation?: number
+  status?: string
+  /** Epoch ms. */
+  resetsAt?: number
+}
+
+export interface RateLimitSnapshot {
+  at: number
+  windows: RateLimitWindow[]
+}
+
+export interface StickyBinding {
+  accountId: string
+  expiresAt: number
+  /** How many times this conversation moved to another account. */
+  switches: number
 }
 
 export interface UsageRecord {
@@ -93,6 +140,14 @@ export interface Store {
   listAccounts (): Promise<AccountRecord[]>
   insertAccount (account: AccountRecord): Promise<void>
   updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets'>>): Promise<boolean>
+  listAccountStates (): Promise<AccountStateRecord[]>
+  saveAccountState (state: AccountStateRecord): Promise<void>
+
+  /** Sticky conversation → account bindings, namespaced by the caller; expired ones are absent. */
+  getSticky (sessionKey: string, now: number): Promise<StickyBinding | undefined>
+  putSticky (sessionKey: string, binding: StickyBinding): Promise<void>
+  deleteSticky (sessionKey: string): Promise<void>
+  pruneSticky (now: number): Promise<number>
 
   /** One batch: request-log rows, aggregates and key last-used times, atomically. */
   writeUsage (records: UsageRecord[], keysUsed: Map<string, number>): Promise<void>

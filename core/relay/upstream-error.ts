@@ -1,0 +1,66 @@
+// Turning upstream failures into what the client sees. The pool's own problems are hidden:
+// a refused account credential becomes a 502 (a 401 would make the client blame its own relay
+// key); other upstream errors keep their status and, when already in the provider's shape,
+// their body.
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
+import type { FastifyReply } from 'fastify'
+import type { ErrorClassification, RelayPlugin } from '../plugin-api.ts'
+import { clientResponseHeaders } from './headers.ts'
+import { ERROR_BODY_LIMIT, type AttemptResult, type UpstreamHeaders } from './forward.ts'
+import { relayError, sendRelayError, toRelayError } from './render-error.ts'
+
+export type UpstreamError = Extract<AttemptResult, { kind: 'upstream-error' }>
+
+export function decodedBody (e: UpstreamError): Buffer {
+  const encoding = String(e.headers['content-encoding'] ?? '').trim().toLowerCase()
+  try {
+    switch (encoding) {
+      case 'gzip': case 'x-gzip': return gunzipSync(e.raw)
+      case 'br': return brotliDecompressSync(e.raw)
+      case 'deflate': return inflateSync(e.raw)
+      default: return e.raw
+    }
+  } catch {
+    return e.raw
+  }
+}
+
+/** A one-line account-level description: status and the provider's message when it has one. */
+export function describeUpstreamError (status: number, body: Buffer): string {
+  try {
+    const msg = (JSON.parse(body.toString('utf8')) as { error?: { message?: unknown } }).error?.message
+    if (typeof msg === 'string' && msg.length > 0) return `HTTP ${status}: ${msg.slice(0, 200)}`
+  } catch {}
+  return `HTTP ${status}`
+}
+
+/** Sends the final upstream error to the client; returns the status sent. */
+export function sendUpstreamError (plugin: RelayPlugin, reply: FastifyReply, e: UpstreamError, body: Buffer, verdict: ErrorClassification, requestId: string): number {
+  if (verdict.kind === 'auth_failed' || verdict.kind === 'forbidden') {
+    const err = relayError('RELAY_ERR_UPSTREAM_AUTH')
+    sendRelayError(reply, plugin, err)
+    return err.statusCode
+  }
+  const passHeaders = clientResponseHeaders(e.headers as UpstreamHeaders)
+  delete passHeaders['content-length']
+  delete passHeaders['content-encoding']
+  reply.code(e.status).headers(passHeaders).header('x-relay-request-id', requestId)
+  if (e.size <= ERROR_BODY_LIMIT && plugin.isNativeError?.(body)) {
+    reply.send(body)
+    return e.status
+  }
+  const err = relayError('RELAY_ERR_UPSTREAM_BAD_RESPONSE', `The upstream provider answered with status ${e.status}`)
+  reply.header('content-type', 'application/json').send(JSON.stringify(plugin.errorBody(err.code, e.status, err.message)))
+  return e.status
+}
+
+/** A failure before any response (connect, timeout) as a relay error. */
+export function networkFailure (err: unknown) {
+  const code = (err as { code?: string }).code
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return relayError('RELAY_ERR_UPSTREAM_TIMEOUT')
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' || code === 'UND_ERR_SOCKET' || code === 'EAI_AGAIN' || code === 'UND_ERR_CLOSED') {
+    return relayError('RELAY_ERR_UPSTREAM_UNREACHABLE')
+  }
+  return toRelayError(err)
+}

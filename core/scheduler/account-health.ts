@@ -1,0 +1,168 @@
+// What the relay knows about each account's health, and the rules that change it. Upstream
+// outcomes come in already classified by the provider plugin; this file decides what they do:
+//   rate limited      → cooldown until the provider's reset time, else a default
+//   overloaded/5xx/network → cooldown only after N failures in a row (one blip benches no one)
+//   credential refused → unauthorized (an operator or an OAuth refresh fixes it)
+//   forbidden          → disabled with the provider's reason
+//   client error       → nothing: one user's broken request must not bench a shared account
+// State changes are written through to the store so the CLI can show them and a restart keeps
+// them; the in-flight count and first-byte times live only in memory.
+import type { ErrorClassification } from '../plugin-api.ts'
+import type { AccountStateRecord, RateLimitSnapshot } from '../store/store.ts'
+import type { PoolAccount } from '../accounts/account-pool.ts'
+
+export interface HealthPolicy {
+  rateLimitCooldownMs: number
+  failureThreshold: number
+  failureCooldownMs: number
+  slowFirstByteRatio: number
+  slowFirstByteMinMs: number
+}
+
+interface Live {
+  state: AccountStateRecord
+  inflight: number
+  /** Exponentially weighted mean time to first byte, ms. */
+  ttfb: number | undefined
+}
+
+/** Weight of the newest sample in the first-byte average. */
+const TTFB_ALPHA = 0.3
+/** Rate-limit reports are persisted at most this often per account (they come with every response). */
+const RATE_LIMIT_PERSIST_MS = 5000
+
+export type Unusable = 'disabled' | 'unauthorized' | 'cooling' | 'at-capacity' | 'model'
+
+export class AccountHealth {
+  #live = new Map<string, Live>()
+  #policy: HealthPolicy
+  #persist: (s: AccountStateRecord) => void
+
+  constructor (policy: HealthPolicy, persist: (s: AccountStateRecord) => void) {
+    this.#policy = policy
+    this.#persist = persist
+  }
+
+  /** Replaces the persisted part of the state (start-up, or after the CLI changed it). */
+  load (states: AccountStateRecord[]): void {
+    const seen = new Set<string>()
+    for (const s of states) {
+      seen.add(s.accountId)
+      this.#entry(s.accountId).state = s
+    }
+    for (const [id, live] of this.#live) if (!seen.has(id)) live.state = fresh(id, live.state.updatedAt)
+  }
+
+  state (id: string): AccountStateRecord {
+    return this.#entry(id).state
+  }
+
+  inflight (id: string): number {
+    return this.#live.get(id)?.inflight ?? 0
+  }
+
+  firstByteMs (id: string): number | undefined {
+    return this.#live.get(id)?.ttfb
+  }
+
+  /** Why the account cannot take this request now, or undefined when it can. */
+  unusable (a: PoolAccount, now: number, model: string | undefined): Unusable | undefined {
+    const live = this.#live.get(a.id)
+    const st = live?.state
+    if (a.disabled || st?.status === 'disabled') return 'disabled'
+    if (st?.status === 'unauthorized') return 'unauthorized'
+    if (st?.cooldownUntil != null && st.cooldownUntil > now) return 'cooling'
+    if (a.maxConcurrency !== null && (live?.inflight ?? 0) >= a.maxConcurrency) return 'at-capacity'
+    if (model !== undefined && !a.serves(model)) return 'model'
+    return undefined
+  }
+
+  acquire (id: string): void {
+    this.#entry(id).inflight++
+  }
+
+  release (id: string): void {
+    const live = this.#entry(id)
+    live.inflight = Math.max(0, live.inflight - 1)
+  }
+
+  /** A 2xx: the failure streak ends, the first-byte average moves. */
+  succeeded (id: string, ttfbMs: number | null, now: number): void {
+    const live = this.#entry(id)
+    if (ttfbMs !== null) live.ttfb = live.ttfb === undefined ? ttfbMs : live.ttfb + TTFB_ALPHA * (ttfbMs - live.ttfb)
+    if (live.state.consecutiveFailures > 0) this.#save(live, { consecutiveFailures: 0 }, now)
+  }
+
+  failed (id: string, verdict: ErrorClassification, message: string, now: number): void {
+    const live = this.#entry(id)
+    const p = this.#policy
+    const error = { lastError: message, lastErrorAt: now }
+    switch (verdict.kind) {
+      case 'client_error':
+        return
+      case 'rate_limited':
+        this.#save(live, { ...error, cooldownUntil: verdict.until && verdict.until > now ? verdict.until : now + p.rateLimitCooldownMs }, now)
+        return
+      case 'auth_failed':
+        this.#save(live, { ...error, status: 'unauthorized', reason: message }, now)
+        return
+      case 'forbidden':
+        this.#save(live, { ...error, status: 'disabled', reason: message }, now)
+        return
+      case 'overloaded':
+      case 'server_error': {
+        const failures = live.state.consecutiveFailures + 1
+        const cooldown = failures >= p.failureThreshold ? { cooldownUntil: now + p.failureCooldownMs, consecutiveFailures: 0 } : { consecutiveFailures: failures }
+        this.#save(live, { ...error, ...cooldown }, now)
+      }
+    }
+  }
+
+  rateLimits (id: string, snapshot: RateLimitSnapshot): void {
+    const live = this.#entry(id)
+    const previous = live.state.rateLimits?.at ?? 0
+    live.state = { ...live.state, rateLimits: snapshot }
+    if (snapshot.at - previous >= RATE_LIMIT_PERSIST_MS) this.#persist(live.state)
+  }
+
+  /**
+   * True when `id` is markedly slower to first byte than the other accounts (median of theirs):
+   * a sticky conversation should leave it while it may.
+   */
+  slowerThanPeers (id: string, peers: readonly PoolAccount[]): boolean {
+    const mine = this.#live.get(id)?.ttfb
+    if (mine === undefined || mine < this.#policy.slowFirstByteMinMs) return false
+    const others = peers.filter(a => a.id !== id).map(a => this.#live.get(a.id)?.ttfb).filter((t): t is number => t !== undefined).sort((x, y) => x - y)
+    if (others.length === 0) return false
+    const median = others[Math.floor(others.length / 2)]!
+    return mine > median * this.#policy.slowFirstByteRatio
+  }
+
+  /** The earliest time a cooling account comes back, for `Retry-After`. */
+  earliestCooldownEnd (accounts: readonly PoolAccount[], now: number): number | undefined {
+    let earliest: number | undefined
+    for (const a of accounts) {
+      const until = this.#live.get(a.id)?.state.cooldownUntil
+      if (until != null && until > now && (earliest === undefined || until < earliest)) earliest = until
+    }
+    return earliest
+  }
+
+  #entry (id: string): Live {
+    let live = this.#live.get(id)
+    if (!live) {
+      live = { state: fresh(id, 0), inflight: 0, ttfb: undefined }
+      this.#live.set(id, live)
+    }
+    return live
+  }
+
+  #save (live: Live, patch: Partial<AccountStateRecord>, now: number): void {
+    live.state = { ...live.state, ...patch, updatedAt: now }
+    this.#persist(live.state)
+  }
+}
+
+function fresh (accountId: string, at: number): AccountStateRecord {
+  return { accountId, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0, lastError: null, lastErrorAt: null, rateLimits: null, updatedAt: at }
+}
