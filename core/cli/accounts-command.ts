@@ -3,9 +3,9 @@
 import { errors } from '../errors.ts'
 import { randomId } from '../ids.ts'
 import type { Runtime } from '../runtime.ts'
-import type { AccountRecord, Source } from '../store/store.ts'
+import type { AccountRecord, AccountStateRecord, Source } from '../store/store.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
-import { table, type CliIo, type CliValues } from './main.ts'
+import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
 import { disableStored, NAME_RE, NAME_RULE } from './records.ts'
 
@@ -94,20 +94,55 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
     }
     case 'list': {
       const accounts = await allAccounts(rt)
+      const states = new Map((await rt.store.listAccountStates()).map(st => [st.accountId, st]))
+      const now = Date.now()
       if (v.json) {
-        io.out(JSON.stringify(accounts))
+        io.out(JSON.stringify(accounts.map(a => ({ ...a, state: describeState(a, states.get(a.id), now), runtime: states.get(a.id) ?? null }))))
         return 0
       }
       io.out(table([
-        ['ID', 'NAME', 'PROVIDER', 'TYPE', 'PRIORITY', 'STATE', 'SOURCE'],
-        ...accounts.map(a => [a.id, a.name, a.provider, a.type, String(a.priority), a.disabled ? 'disabled' : 'active', a.source]),
+        ['ID', 'NAME', 'PROVIDER', 'TYPE', 'PRIORITY', 'STATE', 'UTIL', 'LAST ERROR', 'SOURCE'],
+        ...accounts.map(a => {
+          const st = states.get(a.id)
+          return [a.id, a.name, a.provider, a.type, String(a.priority), describeState(a, st, now), utilisation(st),
+            st?.lastError ? `${isoOrDash(st.lastErrorAt)} ${st.lastError}` : '-', a.source]
+        }),
       ]))
       return 0
     }
     case 'disable':
       return disableStored('account', await allAccounts(rt), rest[0], id => rt.store.updateAccount(id, { disabled: true }), io)
+    case 'enable': {
+      const account = (await allAccounts(rt)).find(a => a.id === rest[0] || a.name === rest[0])
+      if (!account) throw new errors.RELAY_ERR_NOT_FOUND('account', String(rest[0]))
+      if (account.disabled && account.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('account', account.name)
+      if (account.disabled) await rt.store.updateAccount(account.id, { disabled: false })
+      const previous = (await rt.store.listAccountStates()).find(st => st.accountId === account.id)
+      await rt.store.saveAccountState({
+        accountId: account.id, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0,
+        lastError: previous?.lastError ?? null, lastErrorAt: previous?.lastErrorAt ?? null, rateLimits: previous?.rateLimits ?? null, updatedAt: Date.now(),
+      })
+      io.out(`Enabled account "${account.name}" (${account.id}).`)
+      return 0
+    }
     default:
-      io.err('usage: ai-relay accounts add|list|disable')
+      io.err('usage: ai-relay accounts add|list|disable|enable')
       return 2
   }
+}
+
+function describeState (a: Listed, st: AccountStateRecord | undefined, now: number): string {
+  if (a.disabled) return 'disabled'
+  if (st?.status === 'disabled') return `disabled: ${st.reason ?? 'by the provider'}`
+  if (st?.status === 'unauthorized') return 'unauthorized'
+  if (st?.cooldownUntil != null && st.cooldownUntil > now) return `cooling until ${new Date(st.cooldownUntil).toISOString()}`
+  return 'active'
+}
+
+/** The most used window the provider reported, e.g. `5h 82%`. */
+function utilisation (st: AccountStateRecord | undefined): string {
+  const windows = (st?.rateLimits?.windows ?? []).filter(w => w.utilisation !== undefined)
+  if (windows.length === 0) return '-'
+  const top = windows.reduce((a, b) => (b.utilisation! > a.utilisation! ? b : a))
+  return `${top.name} ${Math.round(top.utilisation! * 100)}%`
 }

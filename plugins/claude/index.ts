@@ -6,6 +6,7 @@ import { errorBody, isNativeError, streamError } from './errors.ts'
 import { createJsonMeter, createSseMeter } from './meter.ts'
 import { parseRequest } from './parse-request.ts'
 import { prepareUpstream } from './prepare-upstream.ts'
+import { readRateLimits } from './rate-limits.ts'
 
 const plugin: RelayPlugin = {
   specificationVersion: 'v1',
@@ -41,6 +42,7 @@ const plugin: RelayPlugin = {
     const type = String(headers['content-type'] ?? '')
     return type.startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()
   },
+  readRateLimits,
   errorBody,
   streamError,
   isNativeError,

@@ -1,5 +1,6 @@
 // What core needs from a Messages API request: model, stream flag, a conversation key for
 // sticky selection, and the calling client. The body is only read, never re-serialised.
+import { createHash } from 'node:crypto'
 import type { ClientKind, IncomingRequest, ParsedRequest, PluginRefusal, PluginRoute } from '../../core/plugin-api.ts'
 import { detectClientKind } from './client-kind.ts'
 
@@ -7,6 +8,8 @@ interface MessagesBody {
   model?: unknown
   stream?: unknown
   metadata?: { user_id?: unknown }
+  system?: unknown
+  messages?: unknown
 }
 
 const refuse = (message: string): PluginRefusal => ({ error: { code: 'RELAY_ERR_BODY_INVALID', message } })
@@ -40,7 +43,10 @@ export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedR
 function sessionKeyOf (req: IncomingRequest, body: MessagesBody): string | undefined {
   const header = req.headers['x-claude-code-session-id']
   if (typeof header === 'string' && header.length > 0) return header
-  const userId = body.metadata?.user_id
+  return sessionFromUserId(body.metadata?.user_id) ?? conversationHash(body)
+}
+
+function sessionFromUserId (userId: unknown): string | undefined {
   if (typeof userId !== 'string') return undefined
   if (userId.startsWith('{')) {
     try {
@@ -51,4 +57,20 @@ function sessionKeyOf (req: IncomingRequest, body: MessagesBody): string | undef
     }
   }
   return /_session_([0-9a-f-]{8,})$/i.exec(userId)?.[1]
+}
+
+/**
+ * A client that names no session: the conversation is what stays the same across its turns,
+ * its cached system blocks (all of the system prompt when none is marked for caching) and its
+ * first user message. The hash is namespaced by relay key by the caller, so two people sending
+ * the same prompt never share a binding.
+ */
+function conversationHash (body: MessagesBody): string | undefined {
+  const system = Array.isArray(body.system)
+    ? (body.system as { cache_control?: unknown }[]).filter(b => b && typeof b === 'object' && b.cache_control !== undefined)
+    : []
+  const systemPart = system.length > 0 ? system : body.system
+  const first = Array.isArray(body.messages) ? (body.messages as { role?: unknown }[]).find(m => m && m.role === 'user') : undefined
+  if (systemPart === undefined && first === undefined) return undefined
+  return 'h:' + createHash('sha256').update(JSON.stringify([systemPart ?? null, first ?? null])).digest('hex').slice(0, 32)
 }

@@ -37,8 +37,10 @@ export interface RecordedRequest {
 export interface AnthropicMock {
   url: string
   requests: RecordedRequest[]
-  /** Queues behaviours for the next requests, in order; afterwards requests get `ok`. */
+  /** Queues behaviours for the next requests, in order; afterwards requests get the default. */
   enqueue (...b: Behaviour[]): void
+  /** What requests get when the queue is empty (initially `ok`). */
+  setDefault (b: Behaviour): void
   /** Lets a stepped stream emit its next event. */
   step (): void
   close (): Promise<void>
@@ -93,6 +95,7 @@ export interface MockOptions {
 export async function startAnthropicMock (opts: MockOptions = {}): Promise<AnthropicMock> {
   const record = opts.record ?? true
   const queue: Behaviour[] = []
+  let fallback: Behaviour = { kind: 'ok' }
   const requests: RecordedRequest[] = []
   const steppers: (() => void)[] = []
   let pendingSteps = 0
@@ -113,7 +116,7 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
       const closed = new Promise<void>(resolve => res.once('close', () => resolve()))
       const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks), closed }
       if (record) requests.push(recorded)
-      handle(req, res, recorded.body, queue.shift() ?? { kind: 'ok' }, waitStep).catch(() => res.destroy())
+      handle(req, res, recorded.body, queue.shift() ?? fallback, waitStep).catch(() => res.destroy())
     })
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
@@ -123,6 +126,7 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
     url: `http://127.0.0.1:${port}`,
     requests,
     enqueue: (...b) => { queue.push(...b) },
+    setDefault: b => { fallback = b },
     step () {
       const next = steppers.shift()
       if (next) next()

@@ -1,0 +1,42 @@
+// Anthropic's rate-limit headers → a snapshot the relay keeps per account.
+// API keys: anthropic-ratelimit-{requests|tokens|input-tokens|output-tokens}-{limit|remaining|reset}
+// (reset as RFC 3339). Subscriptions (OAuth): anthropic-ratelimit-unified-<window>-{status|reset|
+// utilization} for windows such as 5h, 7d and per-family ones like 7d_opus (reset in epoch
+// seconds, utilization 0..1), plus an overall anthropic-ratelimit-unified-{status|reset}.
+import type { IncomingHttpHeaders } from 'node:http'
+import type { RateLimitSnapshot, RateLimitWindow } from '../../core/store/store.ts'
+
+const STANDARD = ['requests', 'tokens', 'input-tokens', 'output-tokens']
+const UNIFIED = /^anthropic-ratelimit-unified-(?:([a-z0-9_]+)-)?(status|reset|utilization)$/
+
+function one (v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
+}
+
+export function readRateLimits (headers: IncomingHttpHeaders, now: number): RateLimitSnapshot | undefined {
+  const windows = new Map<string, RateLimitWindow>()
+  const win = (name: string) => {
+    let w = windows.get(name)
+    if (!w) windows.set(name, w = { name })
+    return w
+  }
+  for (const name of STANDARD) {
+    const limit = Number(one(headers[`anthropic-ratelimit-${name}-limit`]))
+    const remaining = Number(one(headers[`anthropic-ratelimit-${name}-remaining`]))
+    const reset = Date.parse(one(headers[`anthropic-ratelimit-${name}-reset`]) ?? '')
+    if (!(limit > 0) || Number.isNaN(remaining)) continue
+    const w = win(name)
+    w.utilisation = Math.min(1, Math.max(0, 1 - remaining / limit))
+    if (!Number.isNaN(reset)) w.resetsAt = reset
+  }
+  for (const [header, value] of Object.entries(headers)) {
+    const m = UNIFIED.exec(header)
+    const v = one(value)
+    if (!m || v === undefined) continue
+    const w = win(m[1] ?? 'unified')
+    if (m[2] === 'status') w.status = v
+    else if (m[2] === 'reset' && /^\d+$/.test(v)) w.resetsAt = Number(v) * 1000
+    else if (m[2] === 'utilization' && Number.isFinite(Number(v))) w.utilisation = Number(v)
+  }
+  return windows.size > 0 ? { at: now, windows: [...windows.values()] } : undefined
+}

@@ -1,0 +1,153 @@
+// Account selection, health rules and sticky sessions with a fake clock and an in-memory store.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import picomatch from 'picomatch'
+import type { PoolAccount } from '../../../core/accounts/account-pool.ts'
+import { AccountPool } from '../../../core/accounts/account-pool.ts'
+import { AccountHealth, type HealthPolicy } from '../../../core/scheduler/account-health.ts'
+import { AccountSelector } from '../../../core/scheduler/select-account.ts'
+import { Scheduler } from '../../../core/scheduler/scheduler.ts'
+import { StickySessions, sessionNamespace } from '../../../core/scheduler/sticky-sessions.ts'
+import { openSqliteStore } from '../../../core/store/sqlite-store.ts'
+import type { AccountStateRecord, KeyRecord } from '../../../core/store/store.ts'
+
+const POLICY: HealthPolicy = { rateLimitCooldownMs: 60_000, failureThreshold: 3, failureCooldownMs: 30_000, slowFirstByteRatio: 3, slowFirstByteMinMs: 5_000 }
+
+function acct (name: string, o: Partial<PoolAccount> = {}): PoolAccount {
+  const models = o.models ?? null
+  return {
+    id: `acc_${name}`, name, type: 'claude-api-key', fields: {}, provider: 'claude', priority: 50, disabled: false,
+    source: 'config', groups: [], maxConcurrency: null, models, serves: models ? picomatch(models) : () => true, ...o,
+  }
+}
+
+function key (o: Partial<KeyRecord> = {}): KeyRecord {
+  return { id: 'key_a', name: 'a', hashScheme: 'sha256', hash: 'x', hint: 'x', disabled: false, expiresAt: null, createdAt: 0, source: 'config', boundAccount: null, boundGroup: null, ...o }
+}
+
+function world (accounts: PoolAccount[], policy: Partial<HealthPolicy> = {}, maxSessionSwitches = 3) {
+  const saved: AccountStateRecord[] = []
+  const health = new AccountHealth({ ...POLICY, ...policy }, s => saved.push(s))
+  const pool = new AccountPool()
+  pool.load(accounts)
+  const store = openSqliteStore(':memory:')
+  const scheduler = new Scheduler({ pool, health, selector: new AccountSelector(), sticky: new StickySessions(store, 3_600_000), maxSessionSwitches })
+  const pick = async (now: number, o: { session?: string, model?: string, exclude?: string[], k?: KeyRecord } = {}) => {
+    const k = o.k ?? key()
+    const p = await scheduler.pick({ provider: 'claude', key: k, model: o.model, session: o.session && sessionNamespace(k.id, 'claude', o.session), exclude: new Set(o.exclude ?? []), now })
+    return p
+  }
+  return { health, scheduler, store, pick, saved }
+}
+
+test('lowest priority number first, least recently used within it; deterministic', async () => {
+  const run = async () => {
+    const { pick } = world([acct('a', { priority: 20 }), acct('b', { priority: 10 }), acct('c', { priority: 10 }), acct('d', { priority: 10 })])
+    const seq = []
+    for (let i = 0; i < 6; i++) seq.push((await pick(0))!.account.name)
+    return seq
+  }
+  assert.deepEqual(await run(), ['b', 'c', 'd', 'b', 'c', 'd'])
+  assert.deepEqual(await run(), await run())
+})
+
+test('never disabled, unauthorized, cooling, at capacity, wrong model, or already tried', async () => {
+  const { pick, health } = world([
+    acct('off', { priority: 1, disabled: true }),
+    acct('capped', { priority: 2, maxConcurrency: 1 }),
+    acct('sonnet-only', { priority: 3, models: ['claude-sonnet-*'] }),
+    acct('last', { priority: 9 }),
+  ])
+  health.acquire('acc_capped')
+  assert.equal((await pick(0, { model: 'claude-opus-4-5' }))!.account.name, 'last')
+  assert.equal((await pick(0, { model: 'claude-sonnet-4-5' }))!.account.name, 'sonnet-only')
+  health.release('acc_capped')
+  assert.equal((await pick(0, { model: 'claude-opus-4-5' }))!.account.name, 'capped')
+  assert.equal((await pick(0, { model: 'claude-opus-4-5', exclude: ['acc_capped'] }))!.account.name, 'last')
+  health.failed('acc_last', { kind: 'auth_failed', retryable: true }, 'HTTP 401: invalid x-api-key', 0)
+  assert.equal(await pick(0, { model: 'claude-opus-4-5', exclude: ['acc_capped'] }), undefined)
+  assert.equal(health.state('acc_last').status, 'unauthorized')
+})
+
+test('429 cools the account until the provider reset time, or the default; it comes back exactly then', async () => {
+  const { pick, health, scheduler } = world([acct('a', { priority: 1 }), acct('b', { priority: 2 })])
+  const t0 = 1_000_000
+  health.failed('acc_a', { kind: 'rate_limited', retryable: true, until: t0 + 17_000 }, 'HTTP 429', t0)
+  assert.equal((await pick(t0 + 16_999))!.account.name, 'b')
+  assert.equal((await pick(t0 + 17_000))!.account.name, 'a')
+  health.failed('acc_a', { kind: 'rate_limited', retryable: true }, 'HTTP 429', t0)
+  assert.equal(health.state('acc_a').cooldownUntil, t0 + 60_000)
+  health.failed('acc_b', { kind: 'rate_limited', retryable: true, until: t0 + 5_000 }, 'HTTP 429', t0)
+  // Nothing usable now: the earliest comeback is what a client is told to wait for.
+  assert.equal(await pick(t0 + 500), undefined)
+  assert.equal(scheduler.retryAfterSeconds('claude', key(), t0 + 500), 5)
+})
+
+test('5xx/529/network failures cool an account only after N in a row; success resets; client errors never count', async () => {
+  const { pick, health } = world([acct('a', { priority: 1 }), acct('b', { priority: 2 })])
+  const fail = (now: number) => health.failed('acc_a', { kind: 'overloaded', retryable: true }, 'HTTP 529', now)
+  fail(0)
+  fail(0)
+  health.succeeded('acc_a', 100, 0)
+  fail(0)
+  fail(0)
+  for (let i = 0; i < 20; i++) health.failed('acc_a', { kind: 'client_error', retryable: false }, 'HTTP 400', 0)
+  assert.equal((await pick(0))!.account.name, 'a', 'two in a row and many client errors: still usable')
+  fail(1000)
+  assert.equal((await pick(1000))!.account.name, 'b')
+  assert.equal(health.state('acc_a').cooldownUntil, 31_000)
+  assert.equal((await pick(31_000))!.account.name, 'a')
+  health.failed('acc_a', { kind: 'forbidden', retryable: true }, 'HTTP 403: This organization has been disabled.', 2000)
+  assert.deepEqual([health.state('acc_a').status, health.state('acc_a').reason], ['disabled', 'HTTP 403: This organization has been disabled.'])
+})
+
+test('sticky sessions: 50 turns on one account, a cut-over re-binds, and the session does not ping-pong back', async () => {
+  const { pick, health, scheduler, store } = world([acct('a'), acct('b'), acct('c')])
+  const served = async (now: number, session: string) => {
+    const p = (await pick(now, { session }))!
+    await scheduler.served(sessionNamespace('key_a', 'claude', session), p, now)
+    return p.account.name
+  }
+  const first = await served(0, 's1')
+  for (let turn = 1; turn < 50; turn++) {
+    assert.equal(await served(turn * 1000, 's1'), first, `turn ${turn}`)
+    await pick(turn * 1000 + 1) // other traffic rotating through the pool
+  }
+  health.failed(`acc_${first}`, { kind: 'rate_limited', retryable: true, until: 200_000 }, 'HTTP 429', 50_000)
+  const second = await served(51_000, 's1')
+  assert.notEqual(second, first)
+  assert.equal((await store.getSticky(sessionNamespace('key_a', 'claude', 's1'), 51_000))!.switches, 1)
+  for (let turn = 0; turn < 5; turn++) assert.equal(await served(300_000 + turn, 's1'), second, 'stays after the old account recovers')
+  // Namespaced by relay key: another key with the same session id gets its own binding.
+  const other = key({ id: 'key_b', name: 'b' })
+  const p = (await pick(300_100, { session: 's1', k: other }))!
+  assert.equal((await store.getSticky(sessionNamespace('key_b', 'claude', 's1'), 300_100)), undefined)
+  assert.ok(p)
+  // Bindings expire with their TTL.
+  assert.equal(await store.getSticky(sessionNamespace('key_a', 'claude', 's1'), 300_004 + 3_600_000), undefined)
+})
+
+test('a sticky account much slower to first byte is left, up to the switch cap', async () => {
+  const { pick, health, scheduler } = world([acct('a'), acct('b'), acct('c')], {}, 1)
+  const ns = sessionNamespace('key_a', 'claude', 's')
+  const p0 = (await pick(0, { session: 's' }))!
+  await scheduler.served(ns, p0, 0)
+  const slow = p0.account.id
+  for (const a of ['acc_a', 'acc_b', 'acc_c']) health.succeeded(a, a === slow ? 30_000 : 800, 0)
+  const p1 = (await pick(1, { session: 's' }))!
+  assert.notEqual(p1.account.id, slow, 'left the slow account')
+  await scheduler.served(ns, p1, 1)
+  // Now the new one turns slow too, but the cap (1 switch) keeps the conversation where it is.
+  for (let i = 0; i < 10; i++) health.succeeded(p1.account.id, 60_000, 2)
+  assert.equal((await pick(3, { session: 's' }))!.account.id, p1.account.id)
+})
+
+test('bindings: a dedicated account or a group; the shared pool excludes both', async () => {
+  const { pick, scheduler } = world([acct('shared1'), acct('shared2'), acct('team-a', { groups: ['a'] }), acct('mine')])
+  scheduler.setDedicated(['mine'])
+  const names = async (k: KeyRecord) => new Set(await Promise.all(Array.from({ length: 6 }, async () => (await pick(0, { k }))?.account.name)))
+  assert.deepEqual(await names(key()), new Set(['shared1', 'shared2']))
+  assert.deepEqual(await names(key({ boundGroup: 'a' })), new Set(['team-a']))
+  assert.deepEqual(await names(key({ boundAccount: 'mine' })), new Set(['mine']))
+  assert.deepEqual(await names(key({ boundAccount: 'nope' })), new Set([undefined]))
+})
