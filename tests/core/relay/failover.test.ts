@@ -1,0 +1,132 @@
+// A pool of mock accounts behind one relay: failover before the first byte, cooldowns, and
+// sticky conversations, seen through real clients.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import Anthropic from '@anthropic-ai/sdk'
+import { request } from 'undici'
+import { startAnthropicMock, type AnthropicMock } from '../../mocks/anthropic-mock.ts'
+import { ALICE_KEY, claudeAccount, startRelay, testConfig, until, type Relay } from '../../helpers/relay-harness.ts'
+import { runCli } from '../../helpers/processes.ts'
+
+async function pool (t: import('node:test').TestContext, n: number, extra: Record<string, unknown> = {}, priorities?: number[]) {
+  const mocks: AnthropicMock[] = []
+  for (let i = 0; i < n; i++) {
+    const m = await startAnthropicMock()
+    t.after(() => m.close())
+    mocks.push(m)
+  }
+  const accounts = mocks.map((m, i) => claudeAccount(m.url, { name: `acct${i}`, apiKey: `sk-ant-acct${i}`, priority: priorities?.[i] ?? 50 }))
+  const relay = await startRelay(t, testConfig(undefined, { accounts, ...extra }))
+  return { mocks, relay }
+}
+
+async function rows (relay: Relay) {
+  await relay.settled()
+  return (await relay.rt.store.recentRequests(1000)).reverse()
+}
+
+test('one account 429s, one 529s, one works: every request succeeds, attempts and accounts are recorded, the SDK sees no error', async t => {
+  const { mocks: [limited, overloaded, ok], relay } = await pool(t, 3, {}, [10, 20, 30])
+  limited!.setDefault({ kind: 'status', status: 429, headers: { 'retry-after': '30' } })
+  overloaded!.setDefault({ kind: 'status', status: 529 })
+  const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${relay.url}/claude`, maxRetries: 0 })
+  for (let i = 0; i < 6; i++) {
+    const params = { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user' as const, content: `q${i}` }] }
+    if (i % 2 === 0) {
+      const msg = await client.messages.create(params)
+      assert.equal(msg.type, 'message')
+    } else {
+      const final = await client.messages.stream(params).finalMessage()
+      assert.equal(final.usage.output_tokens, 12)
+    }
+  }
+  const r = await rows(relay)
+  assert.ok(r.every(x => x.status === 200))
+  const id = (name: string) => relay.server.pool.byName(name)!.id
+  // First request: tried in priority order. The 429 account then rests for its retry-after, so
+  // the next ones skip it; the 529 account is benched after three failures in a row.
+  assert.deepEqual(r[0]!.accountsTried, [id('acct0'), id('acct1'), id('acct2')])
+  assert.equal(r[0]!.attempts, 3)
+  assert.deepEqual(r[1]!.accountsTried, [id('acct1'), id('acct2')])
+  assert.deepEqual(r[2]!.accountsTried, [id('acct1'), id('acct2')])
+  assert.deepEqual(r.slice(3).map(x => x.accountsTried), [[id('acct2')], [id('acct2')], [id('acct2')]])
+  assert.equal(limited!.requests.length, 1)
+  assert.equal(overloaded!.requests.length, 3)
+  assert.equal(ok!.requests.length, 6)
+  // Only the working account's bill: each row is one successful call.
+  assert.ok(r.every(x => x.accountId === id('acct2')))
+  const st = relay.server.health.state(id('acct0'))
+  assert.ok(st.cooldownUntil! > Date.now() + 25_000)
+  assert.match(st.lastError!, /HTTP 429/)
+
+  // The operator sees it from the CLI (another process, same store).
+  const listed = runCli(['accounts', 'list', '--config', relay.file])
+  assert.equal(listed.status, 0, listed.stderr)
+  assert.match(listed.stdout, /acct0 .*cooling until \S+ .*HTTP 429: mock 429/)
+  assert.match(listed.stdout, /acct2 .*active .*requests 0%/)
+  const enabled = runCli(['accounts', 'enable', 'acct0', '--config', relay.file])
+  assert.equal(enabled.status, 0, enabled.stderr)
+  await until(() => relay.server.health.state(id('acct0')).cooldownUntil === null, 3000)
+})
+
+test('client errors are not failed over and do not bench the account', async t => {
+  const { mocks: [a, b], relay } = await pool(t, 2, {}, [1, 2])
+  a!.setDefault({ kind: 'status', status: 400, body: JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'prompt is too long' } }) })
+  for (let i = 0; i < 5; i++) {
+    const res = await request(`${relay.url}/claude/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [] }),
+    })
+    assert.equal(res.statusCode, 400)
+    await res.body.dump()
+  }
+  assert.equal(b!.requests.length, 0)
+  const r = await rows(relay)
+  assert.ok(r.every(x => x.attempts === 1))
+  assert.equal(relay.server.health.state(relay.server.pool.byName('acct0')!.id).cooldownUntil, null)
+})
+
+test('every account failing: the client gets the last error; no account at all usable: 503 with the earliest comeback', async t => {
+  const { mocks, relay } = await pool(t, 2, { scheduler: { maxAttempts: 5 } })
+  for (const m of mocks) m.setDefault({ kind: 'status', status: 429, headers: { 'retry-after': '40' } })
+  const call = () => request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [] }),
+  })
+  const first = await call()
+  assert.equal(first.statusCode, 429)
+  assert.equal((await first.body.json() as { error: { type: string } }).error.type, 'rate_limit_error')
+  const second = await call()
+  assert.equal(second.statusCode, 503)
+  assert.equal((await second.body.json() as { error: { type: string } }).error.type, 'overloaded_error')
+  const wait = Number(second.headers['retry-after'])
+  assert.ok(wait >= 38 && wait <= 40, String(wait))
+  const r = await rows(relay)
+  assert.equal(r[0]!.attempts, 2, 'each account once, not maxAttempts times')
+})
+
+test('a Claude Code conversation stays on one account for 50 turns and re-binds once when its account fails', async t => {
+  const { mocks, relay } = await pool(t, 3)
+  const turn = async (session: string, n: number) => {
+    const res = await request(`${relay.url}/claude/v1/messages?beta=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'x-claude-code-session-id': session, 'user-agent': 'claude-cli/2.1.332 (external, cli)' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: `turn ${n}` }] }),
+    })
+    assert.equal(res.statusCode, 200)
+    await res.body.dump()
+    await relay.settled()
+    return (await relay.rt.store.recentRequests(1))[0]!.accountId
+  }
+  const first = await turn('conv-1', 0)
+  for (let n = 1; n < 50; n++) assert.equal(await turn('conv-1', n), first, `turn ${n}`)
+  // Another conversation is spread elsewhere by least-recent use.
+  assert.notEqual(await turn('conv-2', 0), first)
+
+  const bound = mocks.find(m => m.requests.length >= 50)!
+  bound.setDefault({ kind: 'status', status: 529 })
+  const second = await turn('conv-1', 50)
+  assert.notEqual(second, first)
+  bound.setDefault({ kind: 'ok' })
+  for (let n = 51; n < 60; n++) assert.equal(await turn('conv-1', n), second, 'no ping-pong back')
+})
