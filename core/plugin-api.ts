@@ -7,6 +7,7 @@
 // Versioned with `specificationVersion` so the contract can evolve: core refuses a plugin whose
 // version it does not implement instead of failing on the first request.
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Dispatcher } from 'undici'
 import type { RelayErrorCode } from './errors.ts'
 import type { PriceTable } from './metering/pricing.ts'
 import type { RateLimitSnapshot } from './store/store.ts'
@@ -47,6 +48,29 @@ export interface AccountTypeSpec {
   schema: JsonSchemaObject
   /** Other names accepted for this type (e.g. the incumbent's `claude-console`). */
   aliases?: string[]
+  /** Subscription accounts: how to log in and keep the credential fresh. */
+  oauth?: OAuthSteps
+}
+
+/** What core lends a plugin for OAuth calls: the account's egress (proxy-aware) dispatcher. */
+export interface OAuthContext {
+  dispatcher: Dispatcher
+  now: number
+}
+
+/**
+ * OAuth for an account type. Fields in and out are the type's fields (credentials included);
+ * core seals them, stores them and swaps them into the account in memory.
+ */
+export interface OAuthSteps {
+  /** The URL the operator opens, and what the exchange needs later (PKCE verifier, state). */
+  authorize (): { url: string, pending: Record<string, string> }
+  /** Turns what the operator pasted (the code) into the account's fields. */
+  exchange (pasted: string, pending: Record<string, string>, ctx: OAuthContext): Promise<Record<string, unknown>>
+  /** New fields from a refresh; throws when the account cannot be refreshed. */
+  refresh (fields: Record<string, unknown>, ctx: OAuthContext): Promise<Record<string, unknown>>
+  /** When the access credential expires (epoch ms), if known. */
+  expiresAt (fields: Record<string, unknown>): number | undefined
 }
 
 export interface JsonSchemaObject {
@@ -144,6 +168,15 @@ export interface RelayPlugin {
   specificationVersion: typeof SPECIFICATION_VERSION
   /** An account's `provider` is this name. */
   name: string
+  /** JSON Schema of the `options` a config entry may give this plugin. */
+  optionsSchema?: JsonSchemaObject
+  /** This plugin configured with validated options (defaults applied). */
+  configure? (options: Record<string, unknown>): RelayPlugin
+  /**
+   * Whether an account may take this request at all, beyond health and model (e.g. a
+   * subscription account that only Claude Code may use unless the operator opted in).
+   */
+  canServe? (account: AccountView, parsed: ParsedRequest): boolean
   routes: PluginRoute[]
   accountTypes: Record<string, AccountTypeSpec>
   /** The provider's shipped price table; the config's `pricing` overrides entries of it. */

@@ -6,6 +6,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { ConfigIssue, LoadedConfig } from './config/load-config.ts'
 import { SPECIFICATION_VERSION, type RelayPlugin } from './plugin-api.ts'
+import { createValidator, formatAjvErrors } from './config/validator.ts'
 
 const BUILT_IN_DIR = fileURLToPath(new URL('../plugins/', import.meta.url))
 
@@ -42,7 +43,19 @@ export async function loadPlugins (loaded: LoadedConfig, issues: ConfigIssue[]):
       report(`"${entry.use}" is not a relay plugin: ${problem}`)
       continue
     }
-    const plugin = mod.default as RelayPlugin
+    let plugin = mod.default as RelayPlugin
+    if (plugin.optionsSchema) {
+      const validate = createValidator(plugin.optionsSchema)
+      const options = structuredClone(entry.options)
+      if (!validate(options)) {
+        for (const e of formatAjvErrors(validate.errors)) issues.push({ file: loaded.file, path: `/plugins/${i}/options${e.path}`, message: e.message })
+        continue
+      }
+      plugin = plugin.configure?.(options as Record<string, unknown>) ?? plugin
+    } else if (Object.keys(entry.options).length > 0) {
+      issues.push({ file: loaded.file, path: `/plugins/${i}/options`, message: `plugin "${plugin.name}" takes no options` })
+      continue
+    }
     const dup = names.get(plugin.name)
     if (dup !== undefined) {
       report(`plugin "${plugin.name}" is already enabled by /plugins/${dup}`)

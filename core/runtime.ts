@@ -47,6 +47,11 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
     }
     const result = accountTypes.check(type, a)
     if (!result.ok) for (const p of result.problems) issues.push({ file: loaded.file, path: `/accounts/${i}${p.path}`, message: p.message })
+    // A refresh rotates the refresh token, which a read-only file cannot follow: after a restart
+    // the file's token would be dead. Long-lived tokens may be declared; the rest log in.
+    if (type.spec.oauth && a.refreshToken !== undefined) {
+      issues.push({ file: loaded.file, path: `/accounts/${i}/refreshToken`, message: `refreshable ${type.name} accounts are stored, not declared: use \`ai-relay accounts login ${a.provider}\`` })
+    }
   })
   if (issues.length > 0) throw new ConfigError(issues)
 

@@ -6,6 +6,7 @@ import type { DestinationStream, Logger } from 'pino'
 import type { Dispatcher } from 'undici'
 import { AccountPool } from './accounts/account-pool.ts'
 import { KeyRegistry } from './keys/key-registry.ts'
+import { Credentials } from './accounts/credentials.ts'
 import { createLogger } from './log.ts'
 import { UsageRecorder } from './metering/usage-recorder.ts'
 import { requestId } from './ids.ts'
@@ -76,8 +77,9 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     scheduler.setDedicated(keys.list().flatMap(k => (k.boundAccount ? [k.boundAccount] : [])))
   }
   await reload()
+  const credentials = new Credentials({ types: rt.accountTypes, store: rt.store, box: rt.secretBox, dispatcherFor: () => dispatcher, now, log })
   const deps: RelayDeps = {
-    keys, scheduler, health, dispatcher, inflight, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
+    keys, scheduler, health, dispatcher, inflight, credentials, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
   }
 
   const started = now()

@@ -8,6 +8,7 @@ import type { PoolAccount } from '../accounts/account-pool.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
 import { disableStored, NAME_RE, NAME_RULE } from './records.ts'
+import { loginCommand } from './login-command.ts'
 
 interface Listed { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: Source }
 
@@ -110,6 +111,8 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       ]))
       return 0
     }
+    case 'login':
+      return loginCommand(rt, rest[0], v, io, new Set((await allAccounts(rt)).map(a => a.name)))
     case 'disable':
       return disableStored('account', await allAccounts(rt), rest[0], id => rt.store.updateAccount(id, { disabled: true }), io)
     case 'enable': {
@@ -126,7 +129,7 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       return 0
     }
     default:
-      io.err('usage: ai-relay accounts add|list|disable|enable')
+      io.err('usage: ai-relay accounts add|login|list|disable|enable')
       return 2
   }
 }

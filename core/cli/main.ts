@@ -24,6 +24,8 @@ Commands:
   accounts add --name N --provider P --type T [--priority 1-100] [--set field=value ...]
                [--secret-env field=ENV_VAR ...]   (other credential fields are read from stdin)
                [--group G ...] [--max-concurrency N] [--models GLOB ...]
+  accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...]
+                                subscription account via OAuth: open the URL, paste the code
   accounts list [--json]
   accounts disable <name|id>
   accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown

@@ -67,6 +67,7 @@ export const configSchema = {
           use: { type: 'string', minLength: 1, description: 'built-in name, ./relative/path.js or npm package' },
           mount: mountPath,
           aliases: { type: 'array', items: mountPath, default: [] },
+          options: { type: 'object', default: {}, description: "validated by the plugin's own optionsSchema" },
         },
       },
     },

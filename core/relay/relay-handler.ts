@@ -6,7 +6,9 @@ import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import type { Dispatcher } from 'undici'
 import type { KeyRegistry } from '../keys/key-registry.ts'
 import { extractKey } from '../keys/extract-key.ts'
-import { isRefusal, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
+import { isRefusal, type ErrorClassification, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
+import type { PoolAccount } from '../accounts/account-pool.ts'
+import type { Credentials } from '../accounts/credentials.ts'
 import type { AccountHealth } from '../scheduler/account-health.ts'
 import type { Scheduler } from '../scheduler/scheduler.ts'
 import { sessionNamespace } from '../scheduler/sticky-sessions.ts'
@@ -28,6 +30,7 @@ export interface RelayDeps extends SettleDeps {
   health: AccountHealth
   dispatcher: Dispatcher
   inflight: Inflight
+  credentials: Credentials
   maxAttempts: number
 }
 
@@ -106,16 +109,18 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
  * Tries accounts until one answers 2xx, at most `maxAttempts`. A retryable failure (rate limit,
  * overload, 5xx, network, refused credential) before the client saw a byte moves the request to
  * the next account at once; the client only sees the last failure if every attempt failed.
+ * An OAuth account that answers 401 gets one credential refresh and one more try first.
  */
 async function attempts (
   ex: Exchange, key: KeyRecord, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
   reply: FastifyReply, signal: AbortSignal, aborted: () => boolean, deps: RelayDeps,
 ): Promise<void> {
   const session = parsed.sessionKey ? sessionNamespace(key.id, plugin.name, parsed.sessionKey) : undefined
+  const accepts = plugin.canServe ? (a: PoolAccount) => plugin.canServe!(a, parsed) : undefined
   const tried = new Set<string>()
-  let last: { upstream: UpstreamError, body: Buffer } | { error: RelayError } | undefined
+  let last: Failure | undefined
   while (tried.size < deps.maxAttempts) {
-    const pick = await deps.scheduler.pick({ provider: plugin.name, key, model: parsed.model, session, exclude: tried, now: deps.now() })
+    const pick = await deps.scheduler.pick({ provider: plugin.name, key, model: parsed.model, session, exclude: tried, accepts, now: deps.now() })
     if (!pick) break
     const { account } = pick
     tried.add(account.id)
@@ -123,38 +128,61 @@ async function attempts (
     ex.accountsTried.push(account.id)
     deps.health.acquire(account.id)
     try {
-      const up = plugin.prepareUpstream(ex.route, incoming, parsed, account)
-      const result = await forward(ex, plugin, deps.dispatcher, up, signal, reply, incoming.method, deps.now)
-      noteRateLimits(plugin, deps.health, account.id, result.headers, deps.now())
-      if (result.kind === 'streamed') {
-        deps.health.succeeded(account.id, ex.ttfb, deps.now())
+      await deps.credentials.ensureFresh(account)
+      const outcome = await attemptOn(account, ex, plugin, incoming, parsed, reply, signal, aborted, deps)
+      if (outcome === 'served') {
         await deps.scheduler.served(session, pick, deps.now())
         return
       }
-      const body = decodedBody(result)
-      const verdict = plugin.classifyError(result.status, result.headers as never, body)
-      deps.health.failed(account.id, verdict, describeUpstreamError(result.status, body), deps.now())
-      last = { upstream: result, body }
-      if (!verdict.retryable) break
-    } catch (err) {
-      // Aborted, or failed after the response started: nothing to retry.
-      if (aborted() || reply.raw.headersSent) throw err
-      const relayErr = networkFailure(err)
-      deps.health.failed(account.id, { kind: 'server_error', retryable: true }, relayErr.message, deps.now())
-      last = { error: relayErr }
+      last = outcome
+      if ('verdict' in outcome && !outcome.verdict.retryable) break
     } finally {
       deps.health.release(account.id)
     }
   }
   if (last && 'upstream' in last) {
-    const verdict = plugin.classifyError(last.upstream.status, last.upstream.headers as never, last.body)
-    ex.status = sendUpstreamError(plugin, reply, last.upstream, last.body, verdict, ex.id)
+    ex.status = sendUpstreamError(plugin, reply, last.upstream, last.body, last.verdict, ex.id)
     return
   }
   if (last) throw last.error
   const err = relayError('RELAY_ERR_POOL_EXHAUSTED')
   err.retryAfter = deps.scheduler.retryAfterSeconds(plugin.name, key, deps.now()) ?? POOL_RETRY_AFTER
   throw err
+}
+
+type Failure = { upstream: UpstreamError, body: Buffer, verdict: ErrorClassification } | { error: RelayError }
+
+/** One account: forward, and on a 401 at most one refresh-and-retry. Records the outcome. */
+async function attemptOn (
+  account: PoolAccount, ex: Exchange, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
+  reply: FastifyReply, signal: AbortSignal, aborted: () => boolean, deps: RelayDeps,
+): Promise<'served' | Failure> {
+  for (let refreshed = false; ;) {
+    const used = account.fields
+    let result
+    try {
+      result = await forward(ex, plugin, deps.dispatcher, plugin.prepareUpstream(ex.route, incoming, parsed, account), signal, reply, incoming.method, deps.now)
+    } catch (err) {
+      // Aborted, or failed after the response started: nothing to retry.
+      if (aborted() || reply.raw.headersSent) throw err
+      const error = networkFailure(err)
+      deps.health.failed(account.id, { kind: 'server_error', retryable: true }, error.message, deps.now())
+      return { error }
+    }
+    noteRateLimits(plugin, deps.health, account.id, result.headers, deps.now())
+    if (result.kind === 'streamed') {
+      deps.health.succeeded(account.id, ex.ttfb, deps.now())
+      return 'served'
+    }
+    const body = decodedBody(result)
+    const verdict = plugin.classifyError(result.status, result.headers as never, body)
+    if (verdict.kind === 'auth_failed' && !refreshed && await deps.credentials.afterUnauthorized(account, used)) {
+      refreshed = true
+      continue
+    }
+    deps.health.failed(account.id, verdict, describeUpstreamError(result.status, body), deps.now())
+    return { upstream: result, body, verdict }
+  }
 }
 
 function noteRateLimits (plugin: RelayPlugin, health: AccountHealth, accountId: string, headers: UpstreamHeaders, now: number): void {

@@ -17,6 +17,8 @@ export interface PickRequest {
   /** Namespaced session key, when the request belongs to a conversation. */
   session: string | undefined
   exclude: ReadonlySet<string>
+  /** The provider's own say on whether an account may take this request. */
+  accepts?: (a: PoolAccount) => boolean
   now: number
 }
 
@@ -58,7 +60,8 @@ export class Scheduler {
   }
 
   async pick (req: PickRequest): Promise<Pick | undefined> {
-    const candidates = this.candidates(req.provider, req.key)
+    const all = this.candidates(req.provider, req.key)
+    const candidates = req.accepts ? all.filter(req.accepts) : all
     const sticky = req.session ? await this.#sticky.get(req.session, req.now) : undefined
     let preferred = sticky?.accountId
     if (preferred !== undefined && sticky!.switches < this.#maxSwitches) {

@@ -1,51 +1,105 @@
-// The Anthropic (Claude) provider plugin: the Messages API for Claude Code and the SDKs.
-import type { RelayPlugin } from '../../core/plugin-api.ts'
+// The Anthropic (Claude) provider plugin: the Messages API for Claude Code and the SDKs, with
+// API-key accounts and subscription (OAuth) accounts.
+import type { AccountView, ParsedRequest, RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError } from './errors.ts'
 import { createJsonMeter, createSseMeter } from './meter.ts'
+import { claudeOAuth, OAUTH_DEFAULTS, type ClaudeOAuthOptions } from './oauth.ts'
 import { parseRequest } from './parse-request.ts'
 import { prepareUpstream } from './prepare-upstream.ts'
 import { readRateLimits } from './rate-limits.ts'
 
-const plugin: RelayPlugin = {
-  specificationVersion: 'v1',
-  name: 'claude',
-  routes: [
-    { method: 'POST', path: '/v1/messages', kind: 'generate' },
-    { method: 'POST', path: '/v1/messages/count_tokens', kind: 'passthrough' },
-    { method: 'GET', path: '/v1/models', kind: 'passthrough' },
-    { method: 'GET', path: '/v1/models/:model', kind: 'passthrough' },
-    // Claude Code's connectivity check, sent without a key before the first request.
-    { method: 'HEAD', path: '/api/hello', kind: 'local', respond: () => ({ status: 200 }) },
-    { method: 'GET', path: '/api/hello', kind: 'local', respond: () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"message":"hello"}' }) },
-  ],
-  accountTypes: {
-    'claude-api-key': {
-      aliases: ['claude-console'],
-      schema: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['apiKey'],
-        properties: {
-          apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'Anthropic API key (sk-ant-...)' },
-          baseUrl: { type: 'string', pattern: '^https?://[^\\s]+$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' },
-        },
+const baseUrl = { type: 'string', pattern: '^https?://[^\\s]+$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' }
+
+const optionsSchema = {
+  type: 'object' as const,
+  additionalProperties: false,
+  properties: {
+    oauth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        authorizeUrl: { type: 'string', default: OAUTH_DEFAULTS.authorizeUrl },
+        tokenUrl: { type: 'string', default: OAUTH_DEFAULTS.tokenUrl },
+        clientId: { type: 'string', default: OAUTH_DEFAULTS.clientId },
+        redirectUri: { type: 'string', default: OAUTH_DEFAULTS.redirectUri },
+        scopes: { type: 'array', items: { type: 'string' }, default: OAUTH_DEFAULTS.scopes },
       },
     },
   },
-  prices,
-  parseRequest,
-  prepareUpstream: (_route, req, _parsed, account) => prepareUpstream(req, account),
-  classifyError,
-  createMeter: (_route, _parsed, headers) => {
-    const type = String(headers['content-type'] ?? '')
-    return type.startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()
-  },
-  readRateLimits,
-  errorBody,
-  streamError,
-  isNativeError,
 }
 
-export default plugin
+/**
+ * Subscription accounts serve Claude Code only, unless the operator opts an account in:
+ * Anthropic's consumer terms cover use through their own clients, and other clients sending
+ * through a subscription may breach them. The relay does not reshape such requests.
+ */
+function canServe (account: AccountView, parsed: ParsedRequest): boolean {
+  return account.type !== 'claude-oauth' || parsed.clientKind === 'claude-code' || account.fields.allowOtherClients === true
+}
+
+export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
+  return {
+    specificationVersion: 'v1',
+    name: 'claude',
+    optionsSchema,
+    configure: options => createClaudePlugin((options as { oauth: ClaudeOAuthOptions }).oauth),
+    routes: [
+      { method: 'POST', path: '/v1/messages', kind: 'generate' },
+      { method: 'POST', path: '/v1/messages/count_tokens', kind: 'passthrough' },
+      { method: 'GET', path: '/v1/models', kind: 'passthrough' },
+      { method: 'GET', path: '/v1/models/:model', kind: 'passthrough' },
+      // Claude Code's connectivity check, sent without a key before the first request.
+      { method: 'HEAD', path: '/api/hello', kind: 'local', respond: () => ({ status: 200 }) },
+      { method: 'GET', path: '/api/hello', kind: 'local', respond: () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"message":"hello"}' }) },
+    ],
+    accountTypes: {
+      'claude-api-key': {
+        aliases: ['claude-console'],
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['apiKey'],
+          properties: {
+            apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'Anthropic API key (sk-ant-...)' },
+            baseUrl,
+          },
+        },
+      },
+      'claude-oauth': {
+        oauth: claudeOAuth(oauth),
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['accessToken'],
+          properties: {
+            accessToken: { type: 'string', minLength: 1, writeOnly: true },
+            refreshToken: { type: 'string', minLength: 1, writeOnly: true },
+            expiresAt: { type: 'integer', description: 'epoch ms' },
+            scopes: { type: 'array', items: { type: 'string' } },
+            email: { type: 'string' },
+            baseUrl,
+            allowOtherClients: { type: 'boolean', default: false, description: 'let clients other than Claude Code use this subscription (terms-of-service risk)' },
+          },
+        },
+      },
+    },
+    prices,
+    parseRequest,
+    prepareUpstream: (_route, req, _parsed, account) => prepareUpstream(req, account),
+    canServe,
+    classifyError,
+    createMeter: (_route, _parsed, headers) => {
+      const type = String(headers['content-type'] ?? '')
+      return type.startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()
+    },
+    readRateLimits,
+    errorBody,
+    streamError,
+    isNativeError,
+  }
+}
+
+export default createClaudePlugin(OAUTH_DEFAULTS)

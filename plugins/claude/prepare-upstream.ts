@@ -4,12 +4,21 @@
 import type { AccountView, IncomingRequest, UpstreamRequest } from '../../core/plugin-api.ts'
 
 export const DEFAULT_BASE_URL = 'https://api.anthropic.com'
+/** Subscription tokens are only accepted with this beta flag. */
+export const OAUTH_BETA = 'oauth-2025-04-20'
 
 export function prepareUpstream (req: IncomingRequest, account: AccountView): UpstreamRequest {
   const base = String(account.fields.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
   const headers: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v
-  headers['x-api-key'] = String(account.fields.apiKey)
+  if (account.type === 'claude-oauth') {
+    headers.authorization = `Bearer ${String(account.fields.accessToken)}`
+    const beta = String(headers['anthropic-beta'] ?? '').split(',').map(s => s.trim()).filter(Boolean)
+    if (!beta.includes(OAUTH_BETA)) beta.push(OAUTH_BETA)
+    headers['anthropic-beta'] = beta.join(',')
+  } else {
+    headers['x-api-key'] = String(account.fields.apiKey)
+  }
   return {
     url: `${base}${req.path}${req.query ? `?${req.query}` : ''}`,
     headers,

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { ALICE_KEY, sseEvents, tempDir, testConfig } from '../helpers/relay-harness.ts'
-import { freePort, ROOT, spawnRelay } from '../helpers/processes.ts'
+import { freePort, ROOT, spawnRelay, waitForOutput } from '../helpers/processes.ts'
 import { openSqliteStore } from '../../core/store/sqlite-store.ts'
 
 test('first start with the example config: data under ./data, hints printed, health up, keyless call refused', async t => {
@@ -16,6 +16,7 @@ test('first start with the example config: data under ./data, hints printed, hea
   const config = join(dir, 'relay.yaml')
   writeFileSync(config, readFileSync(join(ROOT, 'relay.example.yaml'), 'utf8').replace('port: 8787', `port: ${port}`))
   const relay = await spawnRelay(t, config)
+  await waitForOutput(relay, 'stderr', /point the client at it/)
   const banner = relay.stderr.join('')
   assert.match(banner, new RegExp(`data: +${join(dir, 'data', 'relay.db')}`))
   assert.match(banner, /keys create/)

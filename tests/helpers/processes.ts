@@ -78,3 +78,11 @@ export function runCli (args: string[], opts: { env?: NodeJS.ProcessEnv, input?:
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, input: opts.input ?? '', encoding: 'utf8' })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
+
+/** Runs the CLI without blocking this process (for tests whose mocks live in this process). */
+export async function runCliAsync (args: string[], opts: { env?: NodeJS.ProcessEnv, input?: string } = {}): Promise<{ status: number | null, stdout: string, stderr: string }> {
+  const child = spawnChild(undefined, process.execPath, [CLI, ...args], { env: opts.env })
+  child.proc.stdin!.end(opts.input ?? '')
+  const status = await child.exited
+  return { status, stdout: child.stdout.join(''), stderr: child.stderr.join('') }
+}

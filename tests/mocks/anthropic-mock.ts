@@ -41,6 +41,8 @@ export interface AnthropicMock {
   enqueue (...b: Behaviour[]): void
   /** What requests get when the queue is empty (initially `ok`). */
   setDefault (b: Behaviour): void
+  /** Requests whose credentials this refuses get Anthropic's 401 (initially: all accepted). */
+  setAuth (check: (headers: IncomingHttpHeaders) => boolean): void
   /** Lets a stepped stream emit its next event. */
   step (): void
   close (): Promise<void>
@@ -96,6 +98,7 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
   const record = opts.record ?? true
   const queue: Behaviour[] = []
   let fallback: Behaviour = { kind: 'ok' }
+  let authCheck: (headers: IncomingHttpHeaders) => boolean = () => true
   const requests: RecordedRequest[] = []
   const steppers: (() => void)[] = []
   let pendingSteps = 0
@@ -116,7 +119,10 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
       const closed = new Promise<void>(resolve => res.once('close', () => resolve()))
       const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks), closed }
       if (record) requests.push(recorded)
-      handle(req, res, recorded.body, queue.shift() ?? fallback, waitStep).catch(() => res.destroy())
+      const behaviour: Behaviour = authCheck(req.headers)
+        ? queue.shift() ?? fallback
+        : { kind: 'status', status: 401, body: JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid authentication credentials' } }) }
+      handle(req, res, recorded.body, behaviour, waitStep).catch(() => res.destroy())
     })
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
@@ -127,6 +133,7 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
     requests,
     enqueue: (...b) => { queue.push(...b) },
     setDefault: b => { fallback = b },
+    setAuth: check => { authCheck = check },
     step () {
       const next = steppers.shift()
       if (next) next()

@@ -1,0 +1,72 @@
+// `ai-relay accounts login <provider>`: adds a subscription account through the provider's
+// OAuth flow. The operator opens the printed URL, logs in, and pastes the code shown back here;
+// the tokens are validated, sealed and stored, never printed.
+import { Agent } from 'undici'
+import { errors } from '../errors.ts'
+import { randomId } from '../ids.ts'
+import type { Runtime } from '../runtime.ts'
+import type { AccountRecord } from '../store/store.ts'
+import type { CliIo, CliValues } from './main.ts'
+import { NAME_RE, NAME_RULE } from './records.ts'
+import { readStdinLines } from './read-secret.ts'
+
+export async function loginCommand (rt: Runtime, provider: string | undefined, v: CliValues, io: CliIo, takenNames: Set<string>): Promise<number> {
+  if (!provider || !v.name) {
+    io.err('usage: ai-relay accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...]')
+    return 2
+  }
+  if (!NAME_RE.test(v.name)) {
+    io.err(`--name: ${NAME_RULE}`)
+    return 2
+  }
+  if (takenNames.has(v.name)) throw new errors.RELAY_ERR_NAME_TAKEN('account', v.name)
+  const plugin = rt.plugins.find(p => p.plugin.name === provider)?.plugin
+  if (!plugin) {
+    io.err(`no enabled plugin is named "${provider}"`)
+    return 2
+  }
+  const oauthTypes = Object.entries(plugin.accountTypes).filter(([name, t]) => t.oauth && (!v.type || v.type === name))
+  if (oauthTypes.length !== 1) {
+    io.err(oauthTypes.length === 0 ? `provider "${provider}" has no OAuth account type${v.type ? ` named ${v.type}` : ''}` : `several OAuth types: choose one with --type (${oauthTypes.map(([n]) => n).join(', ')})`)
+    return 2
+  }
+  const [typeName, spec] = oauthTypes[0]!
+  const priority = v.priority === undefined ? 50 : Number(v.priority)
+  if (!Number.isInteger(priority) || priority < 1 || priority > 100) {
+    io.err('--priority must be an integer from 1 to 100')
+    return 2
+  }
+  const { url, pending } = spec.oauth!.authorize()
+  io.err(`Open this URL in a browser, log in, and paste the code it shows:\n\n  ${url}\n`)
+  const { code } = await readStdinLines(io.stdin, ['code'], io.err)
+  if (!code) {
+    io.err('no code was pasted')
+    return 1
+  }
+  const dispatcher = new Agent()
+  let fields: Record<string, unknown>
+  try {
+    fields = await spec.oauth!.exchange(code, pending, { dispatcher, now: Date.now() })
+  } catch (err) {
+    io.err(`login failed: ${(err as Error).message}`)
+    return 1
+  } finally {
+    await dispatcher.close()
+  }
+  const type = rt.accountTypes.resolve(provider, typeName)
+  if (typeof type === 'string') throw new errors.RELAY_ERR_INTERNAL()
+  const check = rt.accountTypes.check(type, fields)
+  if (!check.ok) {
+    io.err(`the provider's answer does not fit ${typeName}: ${check.problems.map(p => `${p.path} ${p.message}`).join('; ')}`)
+    return 1
+  }
+  const record: AccountRecord = {
+    id: randomId('acc'), name: v.name, provider, type: typeName, priority, disabled: false,
+    fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)), createdAt: Date.now(),
+    source: 'store', groups: v.group, maxConcurrency: null, models: v.models.length > 0 ? v.models : null,
+  }
+  await rt.store.insertAccount(record)
+  const who = typeof check.plain.email === 'string' ? ` for ${check.plain.email}` : ''
+  io.out(`Logged in: ${provider} account "${v.name}" (${record.id}, ${typeName}${who}).`)
+  return 0
+}

@@ -1,0 +1,99 @@
+// Claude subscription (Pro/Max) accounts, logged in as Claude Code logs in: OAuth 2 with PKCE
+// (S256), the operator pastes the code the callback page shows, tokens come from the token
+// endpoint and are refreshed with the refresh token. Every endpoint and the client id are
+// plugin options so tests (and future changes on Anthropic's side) need no code change.
+import { createHash, randomBytes } from 'node:crypto'
+import { request } from 'undici'
+import type { OAuthContext, OAuthSteps } from '../../core/plugin-api.ts'
+
+export interface ClaudeOAuthOptions {
+  authorizeUrl: string
+  tokenUrl: string
+  clientId: string
+  redirectUri: string
+  scopes: string[]
+}
+
+export const OAUTH_DEFAULTS: ClaudeOAuthOptions = {
+  authorizeUrl: 'https://claude.ai/oauth/authorize',
+  tokenUrl: 'https://platform.claude.com/v1/oauth/token',
+  clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+  redirectUri: 'https://platform.claude.com/oauth/code/callback',
+  scopes: ['org:create_api_key', 'user:profile', 'user:inference'],
+}
+
+interface TokenResponse {
+  access_token?: string
+  refresh_token?: string
+  expires_in?: number
+  scope?: string
+  account?: { email_address?: string }
+}
+
+const b64url = (b: Buffer) => b.toString('base64url')
+
+async function tokenCall (opts: ClaudeOAuthOptions, body: Record<string, string>, ctx: OAuthContext): Promise<TokenResponse> {
+  const res = await request(opts.tokenUrl, {
+    method: 'POST',
+    dispatcher: ctx.dispatcher,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+  })
+  const text = await res.body.text()
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    // The provider's own error code only: the body may echo a token.
+    let reason = ''
+    try { reason = String((JSON.parse(text) as { error?: unknown }).error ?? '') } catch {}
+    throw new Error(`token endpoint answered ${res.statusCode}${reason ? ` (${reason})` : ''}`)
+  }
+  const json = JSON.parse(text) as TokenResponse
+  if (!json.access_token) throw new Error('token endpoint answered without an access_token')
+  return json
+}
+
+function fieldsFrom (t: TokenResponse, now: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { accessToken: t.access_token }
+  if (t.refresh_token) out.refreshToken = t.refresh_token
+  if (typeof t.expires_in === 'number') out.expiresAt = now + t.expires_in * 1000
+  if (t.scope) out.scopes = t.scope.split(' ').filter(Boolean)
+  if (t.account?.email_address) out.email = t.account.email_address
+  return out
+}
+
+export function claudeOAuth (opts: ClaudeOAuthOptions): OAuthSteps {
+  return {
+    authorize () {
+      const verifier = b64url(randomBytes(32))
+      const state = b64url(randomBytes(32))
+      const url = new URL(opts.authorizeUrl)
+      url.search = new URLSearchParams({
+        code: 'true',
+        client_id: opts.clientId,
+        response_type: 'code',
+        redirect_uri: opts.redirectUri,
+        scope: opts.scopes.join(' '),
+        code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+        code_challenge_method: 'S256',
+        state,
+      }).toString()
+      return { url: url.href, pending: { verifier, state } }
+    },
+    async exchange (pasted, pending, ctx) {
+      // The callback page shows `code#state`.
+      const [code, state] = pasted.trim().split('#')
+      if (!code) throw new Error('no authorization code was given')
+      if (state && state !== pending.state) throw new Error('the pasted code belongs to another login attempt (state mismatch)')
+      const t = await tokenCall(opts, {
+        grant_type: 'authorization_code', code, state: pending.state!, client_id: opts.clientId,
+        redirect_uri: opts.redirectUri, code_verifier: pending.verifier!,
+      }, ctx)
+      return fieldsFrom(t, ctx.now)
+    },
+    async refresh (fields, ctx) {
+      if (typeof fields.refreshToken !== 'string') throw new Error('this account has no refresh token (a setup token): log in again')
+      const t = await tokenCall(opts, { grant_type: 'refresh_token', refresh_token: fields.refreshToken, client_id: opts.clientId }, ctx)
+      return { ...fields, ...fieldsFrom(t, ctx.now) }
+    },
+    expiresAt: fields => (typeof fields.expiresAt === 'number' ? fields.expiresAt : undefined),
+  }
+}

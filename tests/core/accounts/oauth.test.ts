@@ -1,0 +1,178 @@
+// Claude subscription (OAuth) accounts: PKCE login, refresh ahead of expiry and after a 401
+// (single-flight), who may use them, and what is never forwarded.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Agent, request } from 'undici'
+import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
+import { GOOD_CODE, startOAuthMock, type OAuthMock } from '../../mocks/oauth-mock.ts'
+import { claudeOAuth, OAUTH_DEFAULTS } from '../../../plugins/claude/oauth.ts'
+import { ALICE_KEY, claudeAccount, startRelay, tempDir, testConfig } from '../../helpers/relay-harness.ts'
+import { runCli, runCliAsync } from '../../helpers/processes.ts'
+import { randomId } from '../../../core/ids.ts'
+import type { Runtime } from '../../../core/runtime.ts'
+
+const CLAUDE_CODE = { 'user-agent': 'claude-cli/2.1.332 (external, cli)', 'x-app': 'cli' }
+
+function oauthPlugin (oauth: OAuthMock) {
+  return [{ use: 'claude', mount: '/claude', options: { oauth: { tokenUrl: oauth.tokenUrl, authorizeUrl: `${oauth.url}/authorize` } } }]
+}
+
+/** Stores an OAuth account the way `accounts login` would. */
+function storeOAuthAccount (fields: Record<string, unknown>, name = 'max', priority = 10) {
+  return async (rt: Runtime) => {
+    const { accessToken, refreshToken, ...plain } = fields
+    await rt.store.insertAccount({
+      id: randomId('acc'), name, provider: 'claude', type: 'claude-oauth', priority, disabled: false,
+      fields: { allowOtherClients: false, ...plain }, sealedSecrets: rt.secretBox.seal(JSON.stringify({ accessToken, refreshToken })),
+      createdAt: Date.now(), source: 'store', groups: [], maxConcurrency: null, models: null,
+    })
+  }
+}
+
+let conversation = 0
+
+/** A first turn of a new conversation each time (so no sticky binding carries over). */
+function call (url: string, headers: Record<string, string> = CLAUDE_CODE, path = '/claude/v1/messages') {
+  return request(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'anthropic-beta': 'claude-code-20250219', ...headers },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: `hi ${++conversation}` }] }),
+  })
+}
+
+test('PKCE: the authorize URL carries an S256 challenge of the verifier the exchange sends', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  const steps = claudeOAuth({ ...OAUTH_DEFAULTS, tokenUrl: oauth.tokenUrl })
+  const { url, pending } = steps.authorize()
+  const u = new URL(url)
+  assert.equal(u.origin + u.pathname, OAUTH_DEFAULTS.authorizeUrl)
+  assert.equal(u.searchParams.get('client_id'), OAUTH_DEFAULTS.clientId)
+  assert.equal(u.searchParams.get('code_challenge_method'), 'S256')
+  assert.equal(u.searchParams.get('redirect_uri'), OAUTH_DEFAULTS.redirectUri)
+  assert.match(u.searchParams.get('scope')!, /user:inference/)
+  const dispatcher = new Agent()
+  t.after(() => dispatcher.close())
+  const fields = await steps.exchange(`${GOOD_CODE}#${u.searchParams.get('state')}`, pending, { dispatcher, now: 1000 })
+  const sent = oauth.calls.at(-1)!
+  assert.equal(createHash('sha256').update(sent.code_verifier!).digest('base64url'), u.searchParams.get('code_challenge'))
+  assert.equal(sent.state, u.searchParams.get('state'))
+  assert.deepEqual(fields, { accessToken: oauth.access(), refreshToken: 'rt-2', expiresAt: 1000 + 28_800_000, scopes: ['user:inference', 'user:profile'], email: 'max@example.com' })
+  await assert.rejects(steps.exchange(`${GOOD_CODE}#other-state`, pending, { dispatcher, now: 1 }), /state mismatch/)
+  await assert.rejects(steps.exchange('bad-code', pending, { dispatcher, now: 1 }), /400 \(invalid_grant\)/)
+})
+
+test('accounts login claude: prints the URL, takes the pasted code, stores the tokens sealed', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  const dir = tempDir()
+  const config = join(dir, 'relay.yaml')
+  writeFileSync(config, JSON.stringify({ plugins: oauthPlugin(oauth), store: { path: './relay.db' }, secrets: { keyFile: './secret.key' } }))
+  const r = await runCliAsync(['accounts', 'login', 'claude', '--name', 'max', '--config', config], { input: `${GOOD_CODE}\n` })
+  assert.equal(r.status, 0, r.stderr)
+  assert.match(r.stderr, new RegExp(`${oauth.url}/authorize\\?code=true&client_id=`))
+  assert.match(r.stdout, /Logged in: claude account "max" \(acc_\w+, claude-oauth for max@example.com\)/)
+  // The CLI closed the database, so its write-ahead log is folded into the file.
+  const db = readFileSync(join(dir, 'relay.db')).toString('latin1')
+  assert.ok(!db.includes(oauth.access()) && !db.includes('rt-2'), 'tokens are sealed at rest')
+  assert.match(runCli(['accounts', 'list', '--config', config]).stdout, /max\s+claude\s+claude-oauth\s+50\s+active/)
+})
+
+test('ten concurrent 401s cause exactly one refresh; every request then succeeds with the new token', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  oauth.refreshDelayMs = 150
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  upstream.setAuth(h => h.authorization === `Bearer ${oauth.access()}`)
+  const relay = await startRelay(t, testConfig(undefined, { plugins: oauthPlugin(oauth) }),
+    storeOAuthAccount({ accessToken: 'at-revoked', refreshToken: 'rt-1', expiresAt: Date.now() + 3_600_000, baseUrl: upstream.url }))
+  const results = await Promise.all(Array.from({ length: 10 }, async () => {
+    const res = await call(relay.url)
+    await res.body.dump()
+    return res.statusCode
+  }))
+  assert.deepEqual(results, Array(10).fill(200))
+  assert.equal(oauth.refreshes, 1)
+  const served = upstream.requests.filter(r => r.headers.authorization === `Bearer ${oauth.access()}`)
+  assert.equal(served.length, 10)
+  for (const r of upstream.requests) {
+    assert.equal(r.headers['x-api-key'], undefined)
+    assert.equal(r.headers['anthropic-beta'], 'claude-code-20250219,oauth-2025-04-20')
+  }
+  // The rotated tokens are what the store now holds.
+  const stored = (await relay.rt.store.listAccounts()).find(a => a.name === 'max')!
+  assert.deepEqual(JSON.parse(relay.rt.secretBox.open(stored.sealedSecrets!)), { accessToken: oauth.access(), refreshToken: 'rt-2' })
+})
+
+test('a token about to expire is refreshed before the request; the upstream never sees the old one', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  const relay = await startRelay(t, testConfig(undefined, { plugins: oauthPlugin(oauth) }),
+    storeOAuthAccount({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: Date.now() + 20_000, baseUrl: upstream.url }))
+  const res = await call(relay.url)
+  assert.equal(res.statusCode, 200)
+  await res.body.dump()
+  assert.equal(oauth.refreshes, 1)
+  assert.deepEqual(upstream.requests.map(r => r.headers.authorization), ['Bearer at-2'])
+})
+
+test('a revoked grant marks the account unauthorized and the request fails over to another account', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  oauth.revoked = true
+  const sub = await startAnthropicMock()
+  t.after(() => sub.close())
+  sub.setAuth(() => false)
+  const api = await startAnthropicMock()
+  t.after(() => api.close())
+  const relay = await startRelay(t, testConfig(undefined, { plugins: oauthPlugin(oauth), accounts: [claudeAccount(api.url, { priority: 90 })] }),
+    storeOAuthAccount({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: Date.now() + 3_600_000, baseUrl: sub.url }))
+  const res = await call(relay.url)
+  assert.equal(res.statusCode, 200)
+  await res.body.dump()
+  assert.equal(oauth.refreshes, 1)
+  assert.equal(api.requests.length, 1)
+  const max = relay.server.pool.byName('max')!
+  assert.equal(relay.server.health.state(max.id).status, 'unauthorized')
+})
+
+test('subscription accounts serve Claude Code only, unless opted in; OAuth endpoints are never relayed', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  const relay = await startRelay(t, testConfig(undefined, { plugins: oauthPlugin(oauth) }), async rt => {
+    await storeOAuthAccount({ accessToken: 'at-1', refreshToken: 'rt-1', baseUrl: upstream.url })(rt)
+    await storeOAuthAccount({ accessToken: 'at-1', refreshToken: 'rt-1', baseUrl: upstream.url, allowOtherClients: true }, 'shared-max', 20)(rt)
+  })
+  const sdk = { 'user-agent': 'Anthropic/JS 1.14.0' }
+  const a = await call(relay.url, sdk)
+  assert.equal(a.statusCode, 200)
+  await a.body.dump()
+  const b = await call(relay.url)
+  assert.equal(b.statusCode, 200)
+  await b.body.dump()
+  await relay.settled()
+  const [cc, other] = await relay.rt.store.recentRequests(2)
+  assert.equal(other!.accountId, relay.server.pool.byName('shared-max')!.id, 'the SDK may only use the opted-in account')
+  assert.equal(cc!.accountId, relay.server.pool.byName('max')!.id)
+  const oauthPath = await call(relay.url, CLAUDE_CODE, '/claude/api/oauth/profile')
+  assert.equal(oauthPath.statusCode, 404)
+  await oauthPath.body.dump()
+  assert.equal(upstream.requests.length, 2)
+})
+
+test('refreshable OAuth accounts cannot be declared in the config file', async () => {
+  const dir = tempDir()
+  const file = join(dir, 'relay.yaml')
+  writeFileSync(file, 'plugins: [{ use: claude, mount: /claude }]\naccounts: [{ name: m, provider: claude, type: claude-oauth, accessToken: a, refreshToken: r }]\n')
+  const r = runCli(['config', 'check', '--config', file])
+  assert.equal(r.status, 1)
+  assert.match(r.stderr, /\/accounts\/0\/refreshToken: refreshable claude-oauth accounts are stored/)
+})
