@@ -6,7 +6,7 @@ export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-goog-api-key"]',
   'req.headers["api-key"]', 'req.headers.cookie', 'headers.authorization', 'headers["x-api-key"]',
   'headers["x-goog-api-key"]', 'headers["api-key"]', 'headers.cookie',
-  '*.apiKey', '*.accessToken', '*.refreshToken', '*.key', '*.secret', 'apiKey', 'key', 'secret',
+  '*.apiKey', '*.accessToken', '*.refreshToken', '*.key', '*.secret', '*.proxy', 'apiKey', 'key', 'secret', 'proxy',
 ]
 
 /** Removes `key=` values from a URL or query string before it is logged. */

@@ -24,6 +24,8 @@ export interface Runtime {
   declaredKeys: KeyRecord[]
   declaredAccounts: PoolAccount[]
   storePath: string
+  /** The environment the config was read with (egress proxies come from it too). */
+  env: NodeJS.ProcessEnv
 }
 
 export interface OpenOptions {
@@ -77,6 +79,7 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
       declaredKeys: declaredKeys(config.keys),
       declaredAccounts: declaredAccounts(config.accounts, accountTypes),
       storePath,
+      env,
     }
   } catch (err) {
     await store.close()

@@ -3,7 +3,6 @@
 // shutdown that drains streams within a grace period and flushes every usage record.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream, Logger } from 'pino'
-import type { Dispatcher } from 'undici'
 import { AccountPool } from './accounts/account-pool.ts'
 import { KeyRegistry } from './keys/key-registry.ts'
 import { Credentials } from './accounts/credentials.ts'
@@ -13,7 +12,7 @@ import { requestId } from './ids.ts'
 import { Inflight } from './relay/inflight.ts'
 import { mountPlugin } from './relay/mount-plugin.ts'
 import type { RelayDeps } from './relay/relay-handler.ts'
-import { createUpstreamDispatcher } from './relay/upstream-client.ts'
+import { Egress } from './relay/egress.ts'
 import { reloadKeysAndAccounts, type Runtime } from './runtime.ts'
 import { AccountSelector } from './scheduler/select-account.ts'
 import { AccountHealth } from './scheduler/account-health.ts'
@@ -41,7 +40,6 @@ export interface RelayServer {
 export interface ServerOptions {
   logDestination?: DestinationStream
   now?: () => number
-  dispatcher?: Dispatcher
 }
 
 export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}): Promise<RelayServer> {
@@ -63,7 +61,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   const pool = new AccountPool()
   const recorder = new UsageRecorder(rt.store, { flushIntervalMs: config.usage.flushIntervalMs, log })
   const inflight = new Inflight()
-  const dispatcher = opts.dispatcher ?? createUpstreamDispatcher(config.upstream)
+  const egress = new Egress(config.upstream, rt.env)
   const health = new AccountHealth(config.scheduler, state => {
     rt.store.saveAccountState(state).catch((err: unknown) => log.error({ err }, 'saving account state failed'))
   })
@@ -77,9 +75,9 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     scheduler.setDedicated(keys.list().flatMap(k => (k.boundAccount ? [k.boundAccount] : [])))
   }
   await reload()
-  const credentials = new Credentials({ types: rt.accountTypes, store: rt.store, box: rt.secretBox, dispatcherFor: () => dispatcher, now, log })
+  const credentials = new Credentials({ types: rt.accountTypes, store: rt.store, box: rt.secretBox, dispatcherFor: a => egress.forAccount(a), now, log })
   const deps: RelayDeps = {
-    keys, scheduler, health, dispatcher, inflight, credentials, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
+    keys, scheduler, health, egress, inflight, credentials, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
   }
 
   const started = now()
@@ -120,7 +118,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
         app.server.closeAllConnections()
         await closed
         await recorder.close()
-        if (!opts.dispatcher) await dispatcher.close()
+        await egress.close()
         await rt.store.close()
       })()
       return closing

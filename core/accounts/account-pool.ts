@@ -19,6 +19,8 @@ export interface PoolAccount extends AccountView {
   models: string[] | null
   /** Whether this account may serve a model, from `models`. */
   serves: (model: string) => boolean
+  /** Egress proxy URL of this account (may hold credentials: never log it); null for the default. */
+  proxy: string | null
 }
 
 const SERVES_ALL = () => true
@@ -38,6 +40,7 @@ export function declaredAccounts (entries: readonly AccountEntry[], types: Accou
       id: declaredId('acc', e.name), name: e.name, provider: e.provider, type: canonical,
       priority: e.priority, disabled: e.disabled, fields, source: 'config' as const,
       groups: e.groups, maxConcurrency: e.maxConcurrency ?? null, models: e.models ?? null, serves: modelMatcher(e.models),
+      proxy: e.proxy ?? null,
     }
   })
 }
@@ -48,6 +51,7 @@ export function storedAccount (r: AccountRecord, box: SecretBox): PoolAccount {
     id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority,
     disabled: r.disabled, fields: { ...r.fields, ...secrets }, source: 'store',
     groups: r.groups, maxConcurrency: r.maxConcurrency, models: r.models, serves: modelMatcher(r.models),
+    proxy: r.sealedProxy ? box.open(r.sealedProxy) : null,
   }
 }
 

@@ -7,7 +7,7 @@ import type { AccountRecord, AccountStateRecord, Source } from '../store/store.t
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
-import { disableStored, NAME_RE, NAME_RULE } from './records.ts'
+import { disableStored, NAME_RE, NAME_RULE, placementFrom } from './records.ts'
 import { loginCommand } from './login-command.ts'
 
 interface Listed { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: Source }
@@ -46,19 +46,9 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
         io.err(type)
         return 2
       }
-      const priority = v.priority === undefined ? 50 : Number(v.priority)
-      if (!Number.isInteger(priority) || priority < 1 || priority > 100) {
-        io.err('--priority must be an integer from 1 to 100')
-        return 2
-      }
-      const maxConcurrency = v['max-concurrency'] === undefined ? null : Number(v['max-concurrency'])
-      if (maxConcurrency !== null && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)) {
-        io.err('--max-concurrency must be a positive integer')
-        return 2
-      }
-      const badGroup = v.group.find(g => !NAME_RE.test(g))
-      if (badGroup !== undefined) {
-        io.err(`--group ${badGroup}: ${NAME_RULE}`)
+      const placement = placementFrom(v, io, rt.secretBox)
+      if (typeof placement === 'string') {
+        io.err(placement)
         return 2
       }
       const fields: Record<string, unknown> = {}
@@ -85,12 +75,12 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
         return 2
       }
       const record: AccountRecord = {
-        id: randomId('acc'), name: v.name, provider: type.provider, type: type.name, priority, disabled: false,
+        id: randomId('acc'), name: v.name, provider: type.provider, type: type.name, disabled: false,
         fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)), createdAt: Date.now(), source: 'store',
-        groups: v.group, maxConcurrency, models: v.models.length > 0 ? v.models : null,
+        ...placement,
       }
       await rt.store.insertAccount(record)
-      io.out(`Added ${type.provider} account "${v.name}" (${record.id}, ${type.name}, priority ${priority}).`)
+      io.out(`Added ${type.provider} account "${v.name}" (${record.id}, ${type.name}, priority ${placement.priority}).`)
       return 0
     }
     case 'list': {

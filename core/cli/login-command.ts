@@ -1,13 +1,13 @@
 // `ai-relay accounts login <provider>`: adds a subscription account through the provider's
 // OAuth flow. The operator opens the printed URL, logs in, and pastes the code shown back here;
 // the tokens are validated, sealed and stored, never printed.
-import { Agent } from 'undici'
+import { Egress } from '../relay/egress.ts'
 import { errors } from '../errors.ts'
 import { randomId } from '../ids.ts'
 import type { Runtime } from '../runtime.ts'
 import type { AccountRecord } from '../store/store.ts'
 import type { CliIo, CliValues } from './main.ts'
-import { NAME_RE, NAME_RULE } from './records.ts'
+import { NAME_RE, NAME_RULE, placementFrom } from './records.ts'
 import { readStdinLines } from './read-secret.ts'
 
 export async function loginCommand (rt: Runtime, provider: string | undefined, v: CliValues, io: CliIo, takenNames: Set<string>): Promise<number> {
@@ -31,9 +31,9 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     return 2
   }
   const [typeName, spec] = oauthTypes[0]!
-  const priority = v.priority === undefined ? 50 : Number(v.priority)
-  if (!Number.isInteger(priority) || priority < 1 || priority > 100) {
-    io.err('--priority must be an integer from 1 to 100')
+  const placement = placementFrom(v, io, rt.secretBox)
+  if (typeof placement === 'string') {
+    io.err(placement)
     return 2
   }
   const { url, pending } = spec.oauth!.authorize()
@@ -43,7 +43,9 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     io.err('no code was pasted')
     return 1
   }
-  const dispatcher = new Agent()
+  // The token call leaves the way the account's traffic will.
+  const egress = new Egress(rt.loaded.config.upstream, io.env)
+  const dispatcher = egress.forAccount({ proxy: placement.sealedProxy ? rt.secretBox.open(placement.sealedProxy) : null })
   let fields: Record<string, unknown>
   try {
     fields = await spec.oauth!.exchange(code, pending, { dispatcher, now: Date.now() })
@@ -51,7 +53,7 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     io.err(`login failed: ${(err as Error).message}`)
     return 1
   } finally {
-    await dispatcher.close()
+    await egress.close()
   }
   const type = rt.accountTypes.resolve(provider, typeName)
   if (typeof type === 'string') throw new errors.RELAY_ERR_INTERNAL()
@@ -61,9 +63,9 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     return 1
   }
   const record: AccountRecord = {
-    id: randomId('acc'), name: v.name, provider, type: typeName, priority, disabled: false,
+    id: randomId('acc'), name: v.name, provider, type: typeName, disabled: false,
     fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)), createdAt: Date.now(),
-    source: 'store', groups: v.group, maxConcurrency: null, models: v.models.length > 0 ? v.models : null,
+    source: 'store', ...placement,
   }
   await rt.store.insertAccount(record)
   const who = typeof check.plain.email === 'string' ? ` for ${check.plain.email}` : ''

@@ -23,8 +23,8 @@ Commands:
   keys disable <name|id>
   accounts add --name N --provider P --type T [--priority 1-100] [--set field=value ...]
                [--secret-env field=ENV_VAR ...]   (other credential fields are read from stdin)
-               [--group G ...] [--max-concurrency N] [--models GLOB ...]
-  accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...]
+               [--group G ...] [--max-concurrency N] [--models GLOB ...] [--proxy-env ENV_VAR]
+  accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...] [--proxy-env ENV_VAR]
                                 subscription account via OAuth: open the URL, paste the code
   accounts list [--json]
   accounts disable <name|id>
@@ -60,6 +60,7 @@ const OPTIONS = {
   group: { type: 'string', multiple: true, default: [] as string[] },
   'max-concurrency': { type: 'string' },
   models: { type: 'string', multiple: true, default: [] as string[] },
+  'proxy-env': { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   by: { type: 'string', default: 'key' },
@@ -80,6 +81,7 @@ export interface CliValues {
   group: string[]
   'max-concurrency'?: string
   models: string[]
+  'proxy-env'?: string
   since?: string
   until?: string
   by: string

@@ -1,9 +1,10 @@
 // What the key and account commands share: names as the config allows them, and finding and
 // disabling a stored record by name or id (config-declared ones are read-only).
 import { errors } from '../errors.ts'
-import { NAME_PATTERN } from '../config/schema.ts'
+import { NAME_PATTERN, PROXY_PATTERN } from '../config/schema.ts'
+import type { SecretBox } from '../secrets/secret-box.ts'
 import type { Source } from '../store/store.ts'
-import type { CliIo } from './main.ts'
+import type { CliIo, CliValues } from './main.ts'
 
 export const NAME_RE = new RegExp(NAME_PATTERN)
 export const NAME_RULE = 'letters, digits, . _ -; at most 64, starting with a letter or digit'
@@ -19,4 +20,32 @@ export async function disableStored<T extends Named> (
   await update(record.id)
   io.out(`Disabled ${kind} "${record.name}" (${record.id}).`)
   return 0
+}
+
+/** How a new account sits in the pool, as `accounts add` and `accounts login` take it. */
+export interface Placement {
+  priority: number
+  groups: string[]
+  maxConcurrency: number | null
+  models: string[] | null
+  /** Sealed proxy URL (it may hold credentials). */
+  sealedProxy: string | null
+}
+
+/** Reads --priority, --group, --max-concurrency, --models and --proxy-env; a string is the problem. */
+export function placementFrom (v: CliValues, io: CliIo, box: SecretBox): Placement | string {
+  const priority = v.priority === undefined ? 50 : Number(v.priority)
+  if (!Number.isInteger(priority) || priority < 1 || priority > 100) return '--priority must be an integer from 1 to 100'
+  const maxConcurrency = v['max-concurrency'] === undefined ? null : Number(v['max-concurrency'])
+  if (maxConcurrency !== null && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)) return '--max-concurrency must be a positive integer'
+  const badGroup = v.group.find(g => !NAME_RE.test(g))
+  if (badGroup !== undefined) return `--group ${badGroup}: ${NAME_RULE}`
+  let sealedProxy: string | null = null
+  if (v['proxy-env'] !== undefined) {
+    const url = io.env[v['proxy-env']]
+    if (!url) return `--proxy-env: environment variable ${v['proxy-env']} is not set`
+    if (!new RegExp(PROXY_PATTERN).test(url)) return '--proxy-env: expected http://[user:pass@]host:port or socks5://[user:pass@]host:port'
+    sealedProxy = box.seal(url)
+  }
+  return { priority, groups: v.group, maxConcurrency, models: v.models.length > 0 ? v.models : null, sealedProxy }
 }

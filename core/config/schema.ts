@@ -8,6 +8,8 @@ export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 const name = { type: 'string', pattern: NAME_PATTERN } as const
 const mountPath = { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)+$' } as const
 const usdMicrosPerMTok = { type: 'integer', minimum: 0 } as const
+export const PROXY_PATTERN = '^(https?|socks5?)://[^\\s/]+/?$'
+const proxyUrl = { type: 'string', pattern: PROXY_PATTERN, writeOnly: true, description: 'http://[user:pass@]host:port or socks5://[user:pass@]host:port' } as const
 
 const modelPrice = {
   type: 'object',
@@ -105,6 +107,7 @@ export const configSchema = {
           groups: { type: 'array', items: name, default: [] },
           maxConcurrency: { type: 'integer', minimum: 1, description: 'in-flight requests this account may carry at once' },
           models: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'glob patterns of the models this account serves (default: all)' },
+          proxy: { ...proxyUrl, description: 'egress proxy for this account (upstream and OAuth calls); overrides upstream.proxy' },
         },
       },
     },
@@ -132,6 +135,7 @@ export const configSchema = {
         headersTimeoutMs: { type: 'integer', minimum: 1, default: 600_000, description: 'until response headers; non-streaming calls can think for minutes' },
         bodyTimeoutMs: { type: 'integer', minimum: 1, default: 300_000, description: 'longest silence between two body chunks' },
         connections: { type: 'integer', minimum: 1, default: 128, description: 'keep-alive sockets per upstream origin' },
+        proxy: { ...proxyUrl, description: 'egress proxy for every account without its own; when unset, HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply' },
       },
     },
     relay: {

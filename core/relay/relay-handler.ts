@@ -3,7 +3,6 @@
 // settles exactly once (usage recorded, one log line), client aborts and shutdown included.
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
-import type { Dispatcher } from 'undici'
 import type { KeyRegistry } from '../keys/key-registry.ts'
 import { extractKey } from '../keys/extract-key.ts'
 import { isRefusal, type ErrorClassification, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
@@ -20,6 +19,7 @@ import { decodedBody, describeUpstreamError, networkFailure, sendUpstreamError, 
 import { relayError, sendRelayError } from './render-error.ts'
 import { CLIENT_CLOSED, newExchange, settle, type Exchange, type SettleDeps } from './exchange.ts'
 import type { Inflight } from './inflight.ts'
+import type { Egress } from './egress.ts'
 
 /** Seconds a client is told to wait when no account can take its request and none is cooling down. */
 const POOL_RETRY_AFTER = 30
@@ -28,7 +28,7 @@ export interface RelayDeps extends SettleDeps {
   keys: KeyRegistry
   scheduler: Scheduler
   health: AccountHealth
-  dispatcher: Dispatcher
+  egress: Egress
   inflight: Inflight
   credentials: Credentials
   maxAttempts: number
@@ -161,7 +161,7 @@ async function attemptOn (
     const used = account.fields
     let result
     try {
-      result = await forward(ex, plugin, deps.dispatcher, plugin.prepareUpstream(ex.route, incoming, parsed, account), signal, reply, incoming.method, deps.now)
+      result = await forward(ex, plugin, deps.egress.forAccount(account), plugin.prepareUpstream(ex.route, incoming, parsed, account), signal, reply, incoming.method, deps.now)
     } catch (err) {
       // Aborted, or failed after the response started: nothing to retry.
       if (aborted() || reply.raw.headersSent) throw err

@@ -19,7 +19,7 @@ const MIGRATIONS = [
      id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, provider TEXT NOT NULL, type TEXT NOT NULL,
      priority INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, fields TEXT NOT NULL,
      sealed_secrets TEXT, created_at INTEGER NOT NULL, groups TEXT NOT NULL DEFAULT '[]', max_concurrency INTEGER,
-     models TEXT);
+     models TEXT, sealed_proxy TEXT);
    CREATE TABLE account_state (
      account_id TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, cooldown_until INTEGER,
      consecutive_failures INTEGER NOT NULL, last_error TEXT, last_error_at INTEGER, rate_limits TEXT,
@@ -45,7 +45,7 @@ const MIGRATIONS = [
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bound_account: string | null, bound_group: string | null }
-interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null }
+interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null }
 interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number }
 
 export function openSqliteStore (path: string): Store {
@@ -63,7 +63,7 @@ export function openSqliteStore (path: string): Store {
     lastUsed: db.prepare<[], { key_id: string, at: number }>('SELECT key_id, at FROM key_last_used'),
     touchKey: db.prepare('INSERT INTO key_last_used (key_id, at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET at = max(at, excluded.at)'),
     listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
-    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models)'),
+    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy)'),
     listStates: db.prepare<[], StateRow>('SELECT * FROM account_state'),
     saveState: db.prepare(`INSERT INTO account_state VALUES (@accountId, @status, @reason, @cooldownUntil, @consecutiveFailures,
       @lastError, @lastErrorAt, @rateLimits, @updatedAt)
@@ -153,7 +153,7 @@ export function openSqliteStore (path: string): Store {
         id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority, disabled: r.disabled === 1,
         fields: JSON.parse(r.fields) as Record<string, unknown>, sealedSecrets: r.sealed_secrets, createdAt: r.created_at,
         source: 'store' as const, groups: JSON.parse(r.groups) as string[], maxConcurrency: r.max_concurrency,
-        models: r.models === null ? null : JSON.parse(r.models) as string[],
+        models: r.models === null ? null : JSON.parse(r.models) as string[], sealedProxy: r.sealed_proxy,
       }))
     },
     async insertAccount (a) {

@@ -41,6 +41,8 @@ export interface AccountRecord {
   maxConcurrency: number | null
   /** Glob patterns of the models served; null for all. */
   models: string[] | null
+  /** The account's egress proxy URL (it may hold credentials), sealed; null for the default. */
+  sealedProxy: string | null
 }
 
 /**

@@ -27,7 +27,7 @@ function storeOAuthAccount (fields: Record<string, unknown>, name = 'max', prior
     await rt.store.insertAccount({
       id: randomId('acc'), name, provider: 'claude', type: 'claude-oauth', priority, disabled: false,
       fields: { allowOtherClients: false, ...plain }, sealedSecrets: rt.secretBox.seal(JSON.stringify({ accessToken, refreshToken })),
-      createdAt: Date.now(), source: 'store', groups: [], maxConcurrency: null, models: null,
+      createdAt: Date.now(), source: 'store', groups: [], maxConcurrency: null, models: null, sealedProxy: null,
     })
   }
 }

@@ -17,7 +17,7 @@ function acct (name: string, o: Partial<PoolAccount> = {}): PoolAccount {
   const models = o.models ?? null
   return {
     id: `acc_${name}`, name, type: 'claude-api-key', fields: {}, provider: 'claude', priority: 50, disabled: false,
-    source: 'config', groups: [], maxConcurrency: null, models, serves: models ? picomatch(models) : () => true, ...o,
+    source: 'config', groups: [], maxConcurrency: null, models, serves: models ? picomatch(models) : () => true, proxy: null, ...o,
   }
 }
 
