@@ -46,12 +46,12 @@ export function testConfig (upstreamUrl: string | undefined, extra: Record<strin
   }
 }
 
-export async function startRelay (t: TestContext, config: Record<string, unknown>, before?: (rt: Runtime) => Promise<void>): Promise<Relay> {
+export async function startRelay (t: TestContext, config: Record<string, unknown>, before?: (rt: Runtime) => Promise<void>, env: NodeJS.ProcessEnv = {}): Promise<Relay> {
   const dir = tempDir()
   const file = join(dir, 'relay.yaml')
   // JSON is valid YAML 1.2.
   writeFileSync(file, JSON.stringify(config, null, 2))
-  const rt = (await openRuntime(file, { env: {} }))!
+  const rt = (await openRuntime(file, { env }))!
   await before?.(rt)
   const logs: string[] = []
   const server = await createRelayServer(rt, { logDestination: { write: (s: string) => { logs.push(s) } } })
