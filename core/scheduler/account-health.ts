@@ -8,7 +8,8 @@
 // State changes are written through to the store so the CLI can show them and a restart keeps
 // them; the in-flight count and first-byte times live only in memory.
 import type { ErrorClassification } from '../plugin-api.ts'
-import type { AccountStateRecord, RateLimitSnapshot } from '../store/store.ts'
+import picomatch from 'picomatch'
+import type { AccountStateRecord, RateLimitSnapshot, RateLimitWindow } from '../store/store.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
 
 export interface HealthPolicy {
@@ -74,6 +75,7 @@ export class AccountHealth {
     if (st?.cooldownUntil != null && st.cooldownUntil > now) return 'cooling'
     if (a.maxConcurrency !== null && (live?.inflight ?? 0) >= a.maxConcurrency) return 'at-capacity'
     if (model !== undefined && !a.serves(model)) return 'model'
+    if (st?.rateLimits && rejectedFor(st.rateLimits, now, model)) return 'cooling'
     return undefined
   }
 
@@ -101,6 +103,11 @@ export class AccountHealth {
       case 'client_error':
         return
       case 'rate_limited':
+        // A limit on one model family (reported in the same response) benches only that family.
+        if (familyOnly(live.state.rateLimits, now)) {
+          this.#save(live, error, now)
+          return
+        }
         this.#save(live, { ...error, cooldownUntil: verdict.until && verdict.until > now ? verdict.until : now + p.rateLimitCooldownMs }, now)
         return
       case 'auth_failed':
@@ -161,6 +168,25 @@ export class AccountHealth {
     live.state = { ...live.state, ...patch, updatedAt: now }
     this.#persist(live.state)
   }
+}
+
+const matchers = new Map<string, (model: string) => boolean>()
+function matches (glob: string, model: string): boolean {
+  let m = matchers.get(glob)
+  if (!m) matchers.set(glob, m = picomatch(glob))
+  return m(model)
+}
+
+const rejectedNow = (w: RateLimitWindow, now: number) => w.status === 'rejected' && w.resetsAt !== undefined && w.resetsAt > now
+
+/** A window the provider reported as exhausted blocks the account, or its family's models. */
+function rejectedFor (snapshot: RateLimitSnapshot, now: number, model: string | undefined): boolean {
+  return snapshot.windows.some(w => rejectedNow(w, now) && (w.models === undefined || (model !== undefined && matches(w.models, model))))
+}
+
+function familyOnly (snapshot: RateLimitSnapshot | null, now: number): boolean {
+  const rejected = snapshot?.windows.filter(w => rejectedNow(w, now)) ?? []
+  return rejected.length > 0 && rejected.every(w => w.models !== undefined)
 }
 
 function fresh (accountId: string, at: number): AccountStateRecord {

@@ -70,6 +70,8 @@ export interface RateLimitWindow {
   status?: string
   /** Epoch ms. */
   resetsAt?: number
+  /** Glob of the models this window limits (a per-family limit); absent: the whole account. */
+  models?: string
 }
 
 export interface RateLimitSnapshot {

@@ -3,6 +3,8 @@
 // (reset as RFC 3339). Subscriptions (OAuth): anthropic-ratelimit-unified-<window>-{status|reset|
 // utilization} for windows such as 5h, 7d and per-family ones like 7d_opus (reset in epoch
 // seconds, utilization 0..1), plus an overall anthropic-ratelimit-unified-{status|reset}.
+// A window whose status is `rejected` blocks the account (or, for a family window, that family)
+// until its reset; core acts on that.
 import type { IncomingHttpHeaders } from 'node:http'
 import type { RateLimitSnapshot, RateLimitWindow } from '../../core/store/store.ts'
 
@@ -34,6 +36,9 @@ export function readRateLimits (headers: IncomingHttpHeaders, now: number): Rate
     const v = one(value)
     if (!m || v === undefined) continue
     const w = win(m[1] ?? 'unified')
+    // Windows such as 7d_opus or 7d_sonnet limit one model family only.
+    const family = /_([a-z]+)$/.exec(w.name)?.[1]
+    if (family) w.models = `*${family}*`
     if (m[2] === 'status') w.status = v
     else if (m[2] === 'reset' && /^\d+$/.test(v)) w.resetsAt = Number(v) * 1000
     else if (m[2] === 'utilization' && Number.isFinite(Number(v))) w.utilisation = Number(v)

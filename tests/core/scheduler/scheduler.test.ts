@@ -151,3 +151,17 @@ test('bindings: a dedicated account or a group; the shared pool excludes both', 
   assert.deepEqual(await names(key({ boundAccount: 'mine' })), new Set(['mine']))
   assert.deepEqual(await names(key({ boundAccount: 'nope' })), new Set([undefined]))
 })
+
+test('a subscription window the provider rejected blocks the account, or only its model family, until the reset', async () => {
+  const { pick, health } = world([acct('max', { priority: 1 }), acct('spare', { priority: 2 })])
+  const opusLimited = { at: 0, windows: [{ name: '5h', utilisation: 0.3, status: 'allowed' }, { name: '7d_opus', models: '*opus*', status: 'rejected', resetsAt: 100_000 }] }
+  health.rateLimits('acc_max', opusLimited)
+  // The 429 that came with it benches only the family.
+  health.failed('acc_max', { kind: 'rate_limited', retryable: true, until: 100_000 }, 'HTTP 429', 0)
+  assert.equal(health.state('acc_max').cooldownUntil, null)
+  assert.equal((await pick(1, { model: 'claude-opus-4-5' }))!.account.name, 'spare')
+  assert.equal((await pick(1, { model: 'claude-sonnet-4-5' }))!.account.name, 'max')
+  assert.equal((await pick(100_000, { model: 'claude-opus-4-5' }))!.account.name, 'max', 'back at the reset time')
+  health.rateLimits('acc_max', { at: 10_000, windows: [{ name: 'unified', status: 'rejected', resetsAt: 200_000 }] })
+  assert.equal((await pick(10_001, { model: 'claude-sonnet-4-5' }))!.account.name, 'spare')
+})

@@ -48,6 +48,6 @@ test('rate-limit headers: API-key windows and subscription windows', () => {
   assert.deepEqual(w.requests, { name: 'requests', utilisation: 0.75, resetsAt: Date.parse('2026-11-26T12:00:30Z') })
   assert.deepEqual(w.unified, { name: 'unified', status: 'allowed_warning', resetsAt: 1795730000000 })
   assert.deepEqual(w['5h'], { name: '5h', utilisation: 0.82, status: 'allowed_warning' })
-  assert.deepEqual(w['7d_opus'], { name: '7d_opus', utilisation: 0.4, resetsAt: 1795900000000 })
+  assert.deepEqual(w['7d_opus'], { name: '7d_opus', models: '*opus*', utilisation: 0.4, resetsAt: 1795900000000 })
   assert.equal(readRateLimits({ 'content-type': 'x' }, 1), undefined)
 })
