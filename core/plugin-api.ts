@@ -190,6 +190,12 @@ export interface RelayPlugin {
   createMeter (route: PluginRoute, parsed: ParsedRequest, responseHeaders: IncomingHttpHeaders): Meter
   /** The provider's native error body for a relay error. */
   errorBody (code: RelayErrorCode, status: number, message: string): unknown
+  /**
+   * Given the first event of a 2xx event stream: the error it carries, as the status and body
+   * the provider would have sent without streaming, or undefined for a normal start. Lets core
+   * fail over a stream that opens with an error before the client saw anything.
+   */
+  streamStartError? (firstEvent: string): { status: number, body: string } | undefined
   /** An error as the provider would send it inside an already started stream (SSE text). */
   streamError? (code: RelayErrorCode, message: string): string
   /** The account's rate-limit state as the provider reports it in response headers. */

@@ -61,7 +61,7 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
   if (opts.checkOnly && !existsSync(storePath)) return undefined
   const store = openSqliteStore(storePath)
   try {
-    const nameIssues = await namesUniqueAcrossFileAndStore(loaded, store)
+    const nameIssues = await checkAgainstStore(loaded, store)
     if (nameIssues.length > 0) throw new ConfigError(nameIssues)
     if (opts.checkOnly) {
       await store.close()
@@ -87,10 +87,16 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
   }
 }
 
-async function namesUniqueAcrossFileAndStore (loaded: LoadedConfig, store: Store): Promise<ConfigIssue[]> {
+/** Names unique across file and store; key bindings name an account that exists in either. */
+async function checkAgainstStore (loaded: LoadedConfig, store: Store): Promise<ConfigIssue[]> {
   const issues: ConfigIssue[] = []
   const storedKeys = new Set((await store.listKeys()).map(k => k.name))
   const storedAccounts = new Set((await store.listAccounts()).map(a => a.name))
+  const allAccounts = new Set([...storedAccounts, ...loaded.config.accounts.map(a => a.name)])
+  loaded.config.keys.forEach((k, i) => {
+    if (k.account !== undefined && !allAccounts.has(k.account)) issues.push({ file: loaded.file, path: `/keys/${i}/account`, message: `no account is named "${k.account}"` })
+    if (k.account !== undefined && k.group !== undefined) issues.push({ file: loaded.file, path: `/keys/${i}`, message: 'a key is bound to one account or one group, not both' })
+  })
   loaded.config.keys.forEach((k, i) => {
     if (storedKeys.has(k.name)) issues.push({ file: loaded.file, path: `/keys/${i}/name`, message: `a key named "${k.name}" already exists in the store; names must be unique` })
   })

@@ -35,6 +35,7 @@ export async function forward (
   let errorBody: { chunks: Buffer[], size: number } | undefined
   let upstreamStatus = 0
   let upstreamHeaders: UpstreamHeaders = {}
+  let streamStart: { status: number, body: string } | undefined
 
   await dispatcher.stream({
     origin: url.origin,
@@ -56,22 +57,39 @@ export async function forward (
         },
       })
     }
-    ex.status = statusCode
-    if (ex.route.kind === 'generate' && ex.parsed) {
-      ex.meter = plugin.createMeter(ex.route, ex.parsed, headers)
-      tee = createMeterTee(headers['content-encoding'], ex.meter)
+    const plainSse = String(headers['content-type'] ?? '').startsWith('text/event-stream') && !headers['content-encoding']
+    const commit = (): ChunkSink => {
+      ex.status = statusCode
+      ex.plainSse = plainSse
+      if (ex.route.kind === 'generate' && ex.parsed) {
+        ex.meter = plugin.createMeter(ex.route, ex.parsed, headers)
+        tee = createMeterTee(headers['content-encoding'], ex.meter)
+      }
+      reply.hijack()
+      res.writeHead(statusCode, { ...clientResponseHeaders(headers), 'x-relay-request-id': ex.id })
+      // Send the headers now: an SSE client should see the response start before the first token.
+      res.flushHeaders()
+      return clientSink(res, tee, () => { ex.ttfb ??= now() - ex.start })
     }
-    ex.plainSse = String(headers['content-type'] ?? '').startsWith('text/event-stream') && !headers['content-encoding']
-    reply.hijack()
-    res.writeHead(statusCode, { ...clientResponseHeaders(headers), 'x-relay-request-id': ex.id })
-    // Send the headers now: an SSE client should see the response start before the first token.
-    res.flushHeaders()
-    return clientWriter(res, tee, () => { ex.ttfb ??= now() - ex.start })
+    const inspect = plugin.streamStartError
+    if (!plainSse || !inspect) return sinkWritable(commit())
+    // Hold the response until its first event: a stream that opens with an error event (the
+    // provider overloaded) is still a failure before the first byte, and can go elsewhere.
+    return gatedWritable(commit, text => {
+      const failure = inspect(text)
+      if (failure) streamStart = failure
+      return failure !== undefined
+    })
   }).catch(async (err: unknown) => {
     await tee?.finish()
+    if (streamStart) return
     throw err
   })
 
+  if (streamStart) {
+    const body = Buffer.from(streamStart.body)
+    return { kind: 'upstream-error', status: streamStart.status, headers: upstreamHeaders, raw: body, size: body.length }
+  }
   if (errorBody) {
     const { chunks, size } = errorBody
     return { kind: 'upstream-error', status: upstreamStatus, headers: upstreamHeaders, raw: Buffer.concat(chunks), size }
@@ -81,20 +99,60 @@ export async function forward (
   return { kind: 'streamed', headers: upstreamHeaders }
 }
 
+type ChunkSink = (chunk: Buffer, cb: (err?: Error | null) => void) => void
+
 /** Writes each chunk to the client as it comes, honouring backpressure, and copies it to the meter. */
-function clientWriter (res: ServerResponse, tee: MeterTee | undefined, firstByte: () => void): Writable {
+function clientSink (res: ServerResponse, tee: MeterTee | undefined, firstByte: () => void): ChunkSink {
+  return (chunk, cb) => {
+    firstByte()
+    tee?.write(chunk)
+    if (res.write(chunk)) return cb()
+    const go = () => {
+      res.off('drain', go)
+      res.off('close', go)
+      cb()
+    }
+    res.on('drain', go)
+    res.on('close', go)
+  }
+}
+
+function sinkWritable (sink: ChunkSink): Writable {
+  return new Writable({ write: (chunk: Buffer, _enc, cb) => sink(chunk, cb) })
+}
+
+/** First events are at most this big; past it the response is committed undecided. */
+const FIRST_EVENT_LIMIT = 16 * 1024
+
+/**
+ * Buffers the body until its first complete SSE event, asks `fails(text)`, then either stops
+ * the upstream response (an error, thrown away) or commits and replays what it held.
+ */
+function gatedWritable (commit: () => ChunkSink, fails: (firstEvent: string) => boolean): Writable {
+  let sink: ChunkSink | undefined
+  const held: Buffer[] = []
+  let size = 0
+  const release = (cb: (err?: Error | null) => void) => {
+    sink = commit()
+    const all = Buffer.concat(held)
+    held.length = 0
+    if (all.length === 0) return cb()
+    sink(all, cb)
+  }
   return new Writable({
     write (chunk: Buffer, _enc, cb) {
-      firstByte()
-      tee?.write(chunk)
-      if (res.write(chunk)) return cb()
-      const go = () => {
-        res.off('drain', go)
-        res.off('close', go)
-        cb()
-      }
-      res.on('drain', go)
-      res.on('close', go)
+      if (sink) return sink(chunk, cb)
+      held.push(chunk)
+      size += chunk.length
+      const text = Buffer.concat(held).toString('utf8')
+      const end = text.search(/\r?\n\r?\n/)
+      if (end === -1 && size < FIRST_EVENT_LIMIT) return cb()
+      if (fails(end === -1 ? text : text.slice(0, end))) return cb(new Error('stream opened with an error event'))
+      release(cb)
+    },
+    final (cb) {
+      if (sink) return cb()
+      release(cb)
     },
   })
 }

@@ -36,3 +36,17 @@ export function isNativeError (body: Buffer): boolean {
     return false
   }
 }
+
+const STATUS_BY_TYPE: Record<string, number> = { overloaded_error: 529, rate_limit_error: 429, api_error: 500, authentication_error: 401, permission_error: 403 }
+
+/** Anthropic may answer 200 and then open the stream with `event: error` (overloaded, mostly). */
+export function streamStartError (firstEvent: string): { status: number, body: string } | undefined {
+  if (!/^event: ?error\s*$/m.test(firstEvent)) return undefined
+  const data = firstEvent.split(/\r?\n/).filter(l => l.startsWith('data:')).map(l => l.slice(5).trimStart()).join('\n')
+  try {
+    const type = (JSON.parse(data) as { error?: { type?: string } }).error?.type
+    return { status: (type ? STATUS_BY_TYPE[type] : undefined) ?? 500, body: data }
+  } catch {
+    return { status: 500, body: data }
+  }
+}

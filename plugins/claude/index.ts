@@ -3,7 +3,7 @@
 import type { AccountView, ParsedRequest, RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
-import { errorBody, isNativeError, streamError } from './errors.ts'
+import { errorBody, isNativeError, streamError, streamStartError } from './errors.ts'
 import { createJsonMeter, createSseMeter } from './meter.ts'
 import { claudeOAuth, OAUTH_DEFAULTS, type ClaudeOAuthOptions } from './oauth.ts'
 import { parseRequest } from './parse-request.ts'
@@ -98,6 +98,7 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
     readRateLimits,
     errorBody,
     streamError,
+    streamStartError,
     isNativeError,
   }
 }

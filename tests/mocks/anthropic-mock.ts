@@ -22,6 +22,8 @@ export type Behaviour =
   | { kind: 'cut', afterEvents: number, usage?: Partial<MockUsage> }
   /** SSE only: waits for `mock.step()` before each event after the first. */
   | { kind: 'stepped', usage?: Partial<MockUsage> }
+  /** 200 and an event stream that opens with an error event (how Anthropic reports overload mid-flight). */
+  | { kind: 'stream-error', errorType: string }
   /** Never answers until the request is aborted (for client-abort and timeout tests). */
   | { kind: 'hang' }
 
@@ -149,6 +151,11 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
 async function handle (req: IncomingMessage, res: ServerResponse, body: Buffer, b: Behaviour, waitStep: () => Promise<void>): Promise<void> {
   const path = (req.url ?? '').split('?')[0]
   if (b.kind === 'hang') return
+  if (b.kind === 'stream-error') {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', ...RESPONSE_HEADERS })
+    res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: b.errorType, message: 'Overloaded' } })}\n\n`)
+    return
+  }
   if (b.kind === 'status') {
     res.writeHead(b.status, { 'content-type': 'application/json', ...RESPONSE_HEADERS, ...b.headers })
     res.end(b.body ?? JSON.stringify({ type: 'error', error: { type: statusType(b.status), message: `mock ${b.status}` } }))

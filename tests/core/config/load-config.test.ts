@@ -159,4 +159,15 @@ accounts: [{ name: main, provider: claude, type: claude-api-key, apiKey: k }]
     assert.deepEqual(err.issues.map(i => i.path), ['/keys/0/name', '/accounts/0/name'])
     return true
   })
+  // A key bound to an account names one that exists, in the file or in the store.
+  writeFileSync(file, `plugins: [{ use: claude, mount: /claude }]
+store: { path: ./relay.db }
+secrets: { keyFile: ./secret.key }
+keys: [{ name: bob, key: ars_0123456789abcdefghijkl, account: main }, { name: eve, key: ars_0123456789abcdefghijkz, account: ghost }]
+`)
+  await assert.rejects(openRuntime(file, { env: {} }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError)
+    assert.deepEqual(err.issues.map(i => `${i.path}: ${i.message}`), ['/keys/1/account: no account is named "ghost"'])
+    return true
+  })
 })

@@ -130,3 +130,24 @@ test('a Claude Code conversation stays on one account for 50 turns and re-binds 
   bound.setDefault({ kind: 'ok' })
   for (let n = 51; n < 60; n++) assert.equal(await turn('conv-1', n), second, 'no ping-pong back')
 })
+
+test('a stream that opens with an error event fails over before the client sees a byte', async t => {
+  const { mocks: [flaky, good], relay } = await pool(t, 2, {}, [1, 2])
+  flaky!.enqueue({ kind: 'stream-error', errorType: 'overloaded_error' }, { kind: 'stream-error', errorType: 'overloaded_error' })
+  const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${relay.url}/claude`, maxRetries: 0 })
+  const final = await client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).finalMessage()
+  assert.equal(final.usage.output_tokens, 12)
+  assert.equal(good!.requests.length, 1)
+  const [row] = await rows(relay)
+  assert.equal(row!.attempts, 2)
+  assert.equal(relay.server.health.state(relay.server.pool.byName('acct0')!.id).consecutiveFailures, 1)
+
+  // With nowhere else to go, the client gets the provider's own overloaded error.
+  good!.setDefault({ kind: 'stream-error', errorType: 'overloaded_error' })
+  const res = await request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'y' }] }),
+  })
+  assert.equal(res.statusCode, 529)
+  assert.deepEqual(await res.body.json(), { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })
+})
