@@ -21,6 +21,8 @@ export interface Exchange {
   parsed?: ParsedRequest
   account?: PoolAccount
   accountsTried: string[]
+  /** Names of the accounts tried, for the log line (the row keeps ids). */
+  triedNames: string[]
   status: number
   /** Ms from arrival to the first response byte sent to the client. */
   ttfb: number | null
@@ -34,7 +36,7 @@ export interface Exchange {
 }
 
 export function newExchange (id: string, start: number, provider: string, route: PluginRoute, path: string): Exchange {
-  return { id, start, provider, route, path, accountsTried: [], status: 0, ttfb: null, usage: {}, plainSse: false, partial: false, clientAborted: false }
+  return { id, start, provider, route, path, accountsTried: [], triedNames: [], status: 0, ttfb: null, usage: {}, plainSse: false, partial: false, clientAborted: false }
 }
 
 export interface SettleDeps {
@@ -90,6 +92,7 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
     unpriced: unpriced || undefined,
     partial: ex.partial || undefined,
     attempts: ex.accountsTried.length,
+    tried: ex.triedNames.length > 1 ? ex.triedNames : undefined,
     latencyMs: end - ex.start,
     ttfbMs: ex.ttfb ?? undefined,
   }, 'relay')

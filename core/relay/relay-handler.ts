@@ -126,6 +126,7 @@ async function attempts (
     tried.add(account.id)
     ex.account = account
     ex.accountsTried.push(account.id)
+    ex.triedNames.push(account.name)
     deps.health.acquire(account.id)
     try {
       await deps.credentials.ensureFresh(account)

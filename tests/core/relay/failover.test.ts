@@ -47,6 +47,8 @@ test('one account 429s, one 529s, one works: every request succeeds, attempts an
   // the next ones skip it; the 529 account is benched after three failures in a row.
   assert.deepEqual(r[0]!.accountsTried, [id('acct0'), id('acct1'), id('acct2')])
   assert.equal(r[0]!.attempts, 3)
+  const line = relay.logs.map(l => JSON.parse(l) as { reqId?: string, tried?: string[] }).find(l => l.reqId === r[0]!.requestId)!
+  assert.deepEqual(line.tried, ['acct0', 'acct1', 'acct2'])
   assert.deepEqual(r[1]!.accountsTried, [id('acct1'), id('acct2')])
   assert.deepEqual(r[2]!.accountsTried, [id('acct1'), id('acct2')])
   assert.deepEqual(r.slice(3).map(x => x.accountsTried), [[id('acct2')], [id('acct2')], [id('acct2')]])
