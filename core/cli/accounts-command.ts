@@ -7,7 +7,7 @@ import type { AccountRecord, AccountStateRecord, Source } from '../store/store.t
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
-import { disableStored, NAME_RE, NAME_RULE, placementFrom } from './records.ts'
+import { disableStored, NAME_RE, NAME_RULE, pairs, placementFrom, plainFields } from './records.ts'
 import { loginCommand } from './login-command.ts'
 
 interface Listed { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: Source }
@@ -17,16 +17,6 @@ async function allAccounts (rt: Runtime): Promise<Listed[]> {
   return [...rt.declaredAccounts, ...stored].map(a => ({
     id: a.id, name: a.name, provider: a.provider, type: a.type, priority: a.priority, disabled: a.disabled, source: a.source,
   }))
-}
-
-function pairs (list: string[], flag: string): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const item of list) {
-    const eq = item.indexOf('=')
-    if (eq <= 0) throw new errors.RELAY_ERR_BODY_INVALID(`${flag} expects field=value, got "${item.split('=')[0]}"`)
-    out.set(item.slice(0, eq), item.slice(eq + 1))
-  }
-  return out
 }
 
 export async function accountsCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
@@ -51,13 +41,10 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
         io.err(placement)
         return 2
       }
-      const fields: Record<string, unknown> = {}
-      for (const [k, val] of pairs(v.set, '--set')) {
-        if (type.secretFields.includes(k)) {
-          io.err(`${k} is a credential: give it on stdin or with --secret-env ${k}=ENV_VAR, never as an argument`)
-          return 2
-        }
-        fields[k] = val
+      const fields = plainFields(v.set, type.secretFields)
+      if (typeof fields === 'string') {
+        io.err(fields)
+        return 2
       }
       for (const [k, envName] of pairs(v['secret-env'], '--secret-env')) {
         const value = io.env[envName]

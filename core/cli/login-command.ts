@@ -7,7 +7,7 @@ import { randomId } from '../ids.ts'
 import type { Runtime } from '../runtime.ts'
 import type { AccountRecord } from '../store/store.ts'
 import type { CliIo, CliValues } from './main.ts'
-import { NAME_RE, NAME_RULE, placementFrom } from './records.ts'
+import { NAME_RE, NAME_RULE, placementFrom, plainFields } from './records.ts'
 import { readStdinLines } from './read-secret.ts'
 
 export async function loginCommand (rt: Runtime, provider: string | undefined, v: CliValues, io: CliIo, takenNames: Set<string>): Promise<number> {
@@ -32,8 +32,9 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
   }
   const [typeName, spec] = oauthTypes[0]!
   const placement = placementFrom(v, io, rt.secretBox)
-  if (typeof placement === 'string') {
-    io.err(placement)
+  const extra = plainFields(v.set, Object.keys(spec.schema.properties).filter(k => spec.schema.properties[k]!.writeOnly === true))
+  if (typeof placement === 'string' || typeof extra === 'string') {
+    io.err(typeof placement === 'string' ? placement : extra as string)
     return 2
   }
   const { url, pending } = spec.oauth!.authorize()
@@ -57,7 +58,7 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
   }
   const type = rt.accountTypes.resolve(provider, typeName)
   if (typeof type === 'string') throw new errors.RELAY_ERR_INTERNAL()
-  const check = rt.accountTypes.check(type, fields)
+  const check = rt.accountTypes.check(type, { ...extra, ...fields })
   if (!check.ok) {
     io.err(`the provider's answer does not fit ${typeName}: ${check.problems.map(p => `${p.path} ${p.message}`).join('; ')}`)
     return 1

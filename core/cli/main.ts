@@ -25,6 +25,7 @@ Commands:
                [--secret-env field=ENV_VAR ...]   (other credential fields are read from stdin)
                [--group G ...] [--max-concurrency N] [--models GLOB ...] [--proxy-env ENV_VAR]
   accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...] [--proxy-env ENV_VAR]
+               [--set field=value ...]
                                 subscription account via OAuth: open the URL, paste the code
   accounts list [--json]
   accounts disable <name|id>

@@ -49,3 +49,26 @@ export function placementFrom (v: CliValues, io: CliIo, box: SecretBox): Placeme
   }
   return { priority, groups: v.group, maxConcurrency, models: v.models.length > 0 ? v.models : null, sealedProxy }
 }
+
+export function pairs (list: string[], flag: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const item of list) {
+    const eq = item.indexOf('=')
+    if (eq <= 0) throw new errors.RELAY_ERR_BODY_INVALID(`${flag} expects field=value, got "${item.split('=')[0]}"`)
+    out.set(item.slice(0, eq), item.slice(eq + 1))
+  }
+  return out
+}
+
+/**
+ * The `--set field=value` fields of an account type. `true`, `false` and numbers are taken as
+ * such (the schema decides whether they fit); credentials are refused here, on the command line.
+ */
+export function plainFields (set: string[], secretFields: string[]): Record<string, unknown> | string {
+  const fields: Record<string, unknown> = {}
+  for (const [k, val] of pairs(set, '--set')) {
+    if (secretFields.includes(k)) return `${k} is a credential: give it on stdin or with --secret-env ${k}=ENV_VAR, never as an argument`
+    fields[k] = /^(true|false|-?\d+(\.\d+)?)$/.test(val) ? JSON.parse(val) as unknown : val
+  }
+  return fields
+}

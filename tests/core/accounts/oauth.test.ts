@@ -13,6 +13,7 @@ import { ALICE_KEY, claudeAccount, startRelay, tempDir, testConfig } from '../..
 import { runCli, runCliAsync } from '../../helpers/processes.ts'
 import { randomId } from '../../../core/ids.ts'
 import type { Runtime } from '../../../core/runtime.ts'
+import { openSqliteStore } from '../../../core/store/sqlite-store.ts'
 
 const CLAUDE_CODE = { 'user-agent': 'claude-cli/2.1.332 (external, cli)', 'x-app': 'cli' }
 
@@ -71,7 +72,7 @@ test('accounts login claude: prints the URL, takes the pasted code, stores the t
   const dir = tempDir()
   const config = join(dir, 'relay.yaml')
   writeFileSync(config, JSON.stringify({ plugins: oauthPlugin(oauth), store: { path: './relay.db' }, secrets: { keyFile: './secret.key' } }))
-  const r = await runCliAsync(['accounts', 'login', 'claude', '--name', 'max', '--config', config], { input: `${GOOD_CODE}\n` })
+  const r = await runCliAsync(['accounts', 'login', 'claude', '--name', 'max', '--set', 'allowOtherClients=true', '--group', 'team', '--config', config], { input: `${GOOD_CODE}\n` })
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stderr, new RegExp(`${oauth.url}/authorize\\?code=true&client_id=`))
   assert.match(r.stdout, /Logged in: claude account "max" \(acc_\w+, claude-oauth for max@example.com\)/)
@@ -79,6 +80,13 @@ test('accounts login claude: prints the URL, takes the pasted code, stores the t
   const db = readFileSync(join(dir, 'relay.db')).toString('latin1')
   assert.ok(!db.includes(oauth.access()) && !db.includes('rt-2'), 'tokens are sealed at rest')
   assert.match(runCli(['accounts', 'list', '--config', config]).stdout, /max\s+claude\s+claude-oauth\s+50\s+active/)
+  const store = openSqliteStore(join(dir, 'relay.db'))
+  const [stored] = await store.listAccounts()
+  await store.close()
+  assert.deepEqual([stored!.fields.allowOtherClients, stored!.fields.email, stored!.groups], [true, 'max@example.com', ['team']])
+  const refused = runCli(['accounts', 'login', 'claude', '--name', 'max2', '--set', 'refreshToken=x', '--config', config])
+  assert.equal(refused.status, 2)
+  assert.match(refused.stderr, /refreshToken is a credential/)
 })
 
 test('ten concurrent 401s cause exactly one refresh; every request then succeeds with the new token', async t => {
