@@ -32,11 +32,10 @@ export interface Exchange {
   usage: Usage
   model?: string
   partial: boolean
-  clientAborted: boolean
 }
 
 export function newExchange (id: string, start: number, provider: string, route: PluginRoute, path: string): Exchange {
-  return { id, start, provider, route, path, accountsTried: [], triedNames: [], status: 0, ttfb: null, usage: {}, plainSse: false, partial: false, clientAborted: false }
+  return { id, start, provider, route, path, accountsTried: [], triedNames: [], status: 0, ttfb: null, usage: {}, plainSse: false, partial: false }
 }
 
 export interface SettleDeps {

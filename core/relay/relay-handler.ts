@@ -47,7 +47,6 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
     const abort = (reason: AbortReason) => {
       if (abortReason) return
       abortReason = reason
-      if (reason === 'client') ex.clientAborted = true
       controller.abort()
     }
     let markSettled!: () => void
