@@ -31,7 +31,7 @@ test('one account 429s, one 529s, one works: every request succeeds, attempts an
   overloaded!.setDefault({ kind: 'status', status: 529 })
   const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${relay.url}/claude`, maxRetries: 0 })
   for (let i = 0; i < 6; i++) {
-    const params = { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user' as const, content: `q${i}` }] }
+    const params = { model: 'claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user' as const, content: `q${i}` }] }
     if (i % 2 === 0) {
       const msg = await client.messages.create(params)
       assert.equal(msg.type, 'message')
@@ -77,7 +77,7 @@ test('client errors are not failed over and do not bench the account', async t =
   for (let i = 0; i < 5; i++) {
     const res = await request(`${relay.url}/claude/v1/messages`, {
       method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
-      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [] }),
+      body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [] }),
     })
     assert.equal(res.statusCode, 400)
     await res.body.dump()
@@ -93,7 +93,7 @@ test('every account failing: the client gets the last error; no account at all u
   for (const m of mocks) m.setDefault({ kind: 'status', status: 429, headers: { 'retry-after': '40' } })
   const call = () => request(`${relay.url}/claude/v1/messages`, {
     method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
-    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [] }),
+    body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [] }),
   })
   const first = await call()
   assert.equal(first.statusCode, 429)
@@ -113,7 +113,7 @@ test('a Claude Code conversation stays on one account for 50 turns and re-binds 
     const res = await request(`${relay.url}/claude/v1/messages?beta=true`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'x-claude-code-session-id': session, 'user-agent': 'claude-cli/2.1.332 (external, cli)' },
-      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: `turn ${n}` }] }),
+      body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: `turn ${n}` }] }),
     })
     assert.equal(res.statusCode, 200)
     await res.body.dump()
@@ -137,7 +137,7 @@ test('a stream that opens with an error event fails over before the client sees 
   const { mocks: [flaky, good], relay } = await pool(t, 2, {}, [1, 2])
   flaky!.enqueue({ kind: 'stream-error', errorType: 'overloaded_error' }, { kind: 'stream-error', errorType: 'overloaded_error' })
   const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${relay.url}/claude`, maxRetries: 0 })
-  const final = await client.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).finalMessage()
+  const final = await client.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).finalMessage()
   assert.equal(final.usage.output_tokens, 12)
   assert.equal(good!.requests.length, 1)
   const [row] = await rows(relay)
@@ -148,7 +148,7 @@ test('a stream that opens with an error event fails over before the client sees 
   good!.setDefault({ kind: 'stream-error', errorType: 'overloaded_error' })
   const res = await request(`${relay.url}/claude/v1/messages`, {
     method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
-    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'y' }] }),
+    body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'y' }] }),
   })
   assert.equal(res.statusCode, 529)
   assert.deepEqual(await res.body.json(), { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })
