@@ -10,6 +10,13 @@ export const errors = {
   RELAY_ERR_KEY_DISABLED: createError('RELAY_ERR_KEY_DISABLED', 'This API key has been disabled', 401),
   RELAY_ERR_KEY_EXPIRED: createError('RELAY_ERR_KEY_EXPIRED', 'This API key expired at %s', 401),
 
+  // key policy and limits (the message names the rule)
+  RELAY_ERR_KEY_FORBIDDEN: createError<[string]>('RELAY_ERR_KEY_FORBIDDEN', '%s', 403),
+  RELAY_ERR_LIMIT_CONCURRENCY: createError<[string]>('RELAY_ERR_LIMIT_CONCURRENCY', '%s', 429),
+  RELAY_ERR_LIMIT_RATE: createError<[string]>('RELAY_ERR_LIMIT_RATE', '%s', 429),
+  RELAY_ERR_LIMIT_BUDGET: createError<[string]>('RELAY_ERR_LIMIT_BUDGET', '%s', 429),
+  RELAY_ERR_LIMIT_BUDGET_EXHAUSTED: createError<[string]>('RELAY_ERR_LIMIT_BUDGET_EXHAUSTED', '%s', 403),
+
   // request shape (raised by core or by a plugin's parseRequest)
   RELAY_ERR_BODY_INVALID: createError<[string]>('RELAY_ERR_BODY_INVALID', '%s', 400),
   RELAY_ERR_BODY_TOO_LARGE: createError<[number]>('RELAY_ERR_BODY_TOO_LARGE', 'Request body exceeds the limit of %s bytes', 413),

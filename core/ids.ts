@@ -3,7 +3,7 @@
 // history stays attached; entries created at run time get random ids.
 import { createHash, randomBytes } from 'node:crypto'
 
-export type IdKind = 'key' | 'acc'
+export type IdKind = 'key' | 'acc' | 'lease'
 
 export function declaredId (kind: IdKind, name: string): string {
   return `${kind}_${createHash('sha256').update(`${kind}:${name}`).digest('hex').slice(0, 20)}`

@@ -6,6 +6,7 @@ import type { DestinationStream, Logger } from 'pino'
 import { AccountPool } from './accounts/account-pool.ts'
 import { KeyRegistry } from './keys/key-registry.ts'
 import { Credentials } from './accounts/credentials.ts'
+import { Admission } from './limits/admission.ts'
 import { createLogger } from './log.ts'
 import { UsageRecorder } from './metering/usage-recorder.ts'
 import { requestId } from './ids.ts'
@@ -21,8 +22,10 @@ import { StickySessions } from './scheduler/sticky-sessions.ts'
 
 /** How often the store is asked whether the CLI changed keys or accounts. */
 const STORE_POLL_MS = 500
-/** Expired sticky bindings are deleted every this many polls (about a minute). */
-const STICKY_PRUNE_EVERY = 120
+/** Expired sticky bindings and old limit counters are deleted every this many polls (about a minute). */
+const PRUNE_EVERY = 120
+/** Ended limit periods are kept this long (for `keys show` and support questions). */
+const COUNTER_RETENTION_MS = 40 * 86_400_000
 
 export interface RelayServer {
   app: FastifyInstance
@@ -30,6 +33,7 @@ export interface RelayServer {
   keys: KeyRegistry
   pool: AccountPool
   health: AccountHealth
+  admission: Admission
   recorder: UsageRecorder
   inflight: Inflight
   listen (): Promise<string>
@@ -69,15 +73,20 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     pool, health, selector: new AccountSelector(), sticky: new StickySessions(rt.store, config.scheduler.stickyTtlMs),
     maxSessionSwitches: config.scheduler.maxSessionSwitches,
   })
+  const admission = new Admission(rt.store, {
+    timeZone: config.limits.timeZone, leaseTtlMs: config.limits.leaseTtlMs, now,
+    onError: err => log.error({ err }, 'renewing concurrency leases failed'),
+  })
   const reload = async () => {
     await reloadKeysAndAccounts(rt, keys, pool)
+    await admission.reload()
     health.load(await rt.store.listAccountStates())
     scheduler.setDedicated(keys.list().flatMap(k => (k.boundAccount ? [k.boundAccount] : [])))
   }
   await reload()
   const credentials = new Credentials({ types: rt.accountTypes, store: rt.store, box: rt.secretBox, dispatcherFor: a => egress.forAccount(a), now, log })
   const deps: RelayDeps = {
-    keys, scheduler, health, egress, inflight, credentials, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
+    keys, scheduler, health, egress, inflight, credentials, admission, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
   }
 
   const started = now()
@@ -96,14 +105,18 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   const poll = setInterval(() => {
     rt.store.changedElsewhere()
       .then(changed => (changed ? reload() : undefined))
-      .then(() => (++polls % STICKY_PRUNE_EVERY === 0 ? rt.store.pruneSticky(now()) : undefined))
+      .then(async () => {
+        if (++polls % PRUNE_EVERY !== 0) return
+        await rt.store.pruneSticky(now())
+        await rt.store.pruneCounters(now() - COUNTER_RETENTION_MS)
+      })
       .catch((err: unknown) => log.error({ err }, 'reloading keys and accounts failed'))
   }, STORE_POLL_MS)
   poll.unref()
 
   let closing: Promise<void> | undefined
   return {
-    app, log, keys, pool, health, recorder, inflight,
+    app, log, keys, pool, health, admission, recorder, inflight,
     async listen () {
       return app.listen({ host: config.listen.host, port: config.listen.port })
     },
@@ -113,6 +126,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
         // Stop taking requests; streams in flight go on until done or the grace period ends.
         const closed = app.close()
         await inflight.drain(config.relay.shutdownGraceMs)
+        admission.leases.stop()
         // Every exchange has settled; what is left are keep-alive sockets of finished streams,
         // which would otherwise hold close() open until their keep-alive timeout.
         app.server.closeAllConnections()

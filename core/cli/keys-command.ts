@@ -41,7 +41,7 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       const secret = generateKey()
       const record: KeyRecord = {
         id: randomId('key'), name, hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret),
-        disabled: false, expiresAt, createdAt: Date.now(), source: 'store', boundAccount, boundGroup: v.group[0] ?? null,
+        disabled: false, expiresAt, createdAt: Date.now(), source: 'store', boundAccount, boundGroup: v.group[0] ?? null, policy: {},
       }
       await rt.store.insertKey(record)
       if (v.json) io.out(JSON.stringify({ id: record.id, name, key: secret, expiresAt: expiresAt && new Date(expiresAt).toISOString() }))

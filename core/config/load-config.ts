@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
+import { IANAZone } from 'luxon'
 import { configSchema, type RelayConfig } from './schema.ts'
 import { createValidator, formatAjvErrors } from './validator.ts'
 import { interpolateEnv } from './interpolate-env.ts'
@@ -83,6 +84,7 @@ function crossChecks (config: RelayConfig, file: string): ConfigIssue[] {
       else seen.set(item.name, i)
     })
   }
+  if (!IANAZone.isValidZone(config.limits.timeZone)) issues.push({ file, path: '/limits/timeZone', message: `unknown time zone "${config.limits.timeZone}" (an IANA name such as Europe/Berlin)` })
   unique(config.keys, 'keys')
   unique(config.accounts, 'accounts')
   const mounts = new Map<string, string>()

@@ -3,6 +3,7 @@
 // afterwards). Account entries are only checked here for the fields every provider shares;
 // the plugin owning the account's type validates the rest against its own schema.
 import type { FromSchema } from 'json-schema-to-ts'
+import { policyProperties } from '../limits/policy-schema.ts'
 
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 const name = { type: 'string', pattern: NAME_PATTERN } as const
@@ -88,7 +89,7 @@ export const configSchema = {
           group: { ...name, description: 'bind the key to the accounts of this group' },
           keyHash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
           disabled: { type: 'boolean', default: false },
-          expiresAt: { type: 'string', format: 'date-time' },
+          ...policyProperties,
         },
       },
     },
@@ -145,6 +146,15 @@ export const configSchema = {
       properties: {
         bodyLimitBytes: { type: 'integer', minimum: 1024, default: 33_554_432 },
         shutdownGraceMs: { type: 'integer', minimum: 0, default: 30_000 },
+      },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        timeZone: { type: 'string', minLength: 1, default: 'UTC', description: 'IANA zone in which daily/weekly/monthly budgets reset' },
+        leaseTtlMs: { type: 'integer', minimum: 1000, default: 30_000, description: 'a concurrency slot whose holder stopped renewing frees itself after this' },
       },
     },
     usage: {

@@ -7,7 +7,10 @@ import type { KeyRecord } from '../store/store.ts'
 import { hashesEqual, hashKey, keyHint, parseKeyHash } from './api-key.ts'
 
 export function declaredKeys (entries: readonly KeyEntry[]): KeyRecord[] {
-  return entries.map(e => {
+  return entries.map(entry => {
+    // The entry's own fields; the rest is its policy.
+    const { name: _n, key: _k, keyHash: _h, account: _a, group: _g, disabled: _d, expiresAt: _e, ...policy } = entry
+    const e = entry
     const { scheme, hash } = e.key !== undefined ? { scheme: 'sha256' as const, hash: hashKey(e.key) } : parseKeyHash(e.keyHash!)
     return {
       id: declaredId('key', e.name),
@@ -21,6 +24,7 @@ export function declaredKeys (entries: readonly KeyEntry[]): KeyRecord[] {
       source: 'config' as const,
       boundAccount: e.account ?? null,
       boundGroup: e.group ?? null,
+      policy,
     }
   })
 }

@@ -7,6 +7,7 @@ import type { ClientKind, Meter, ParsedRequest, PluginRoute, Usage } from '../pl
 import type { Pricing } from '../metering/pricing.ts'
 import { formatUsd } from '../metering/pricing.ts'
 import type { UsageRecorder } from '../metering/usage-recorder.ts'
+import type { Admission, Admitted } from '../limits/admission.ts'
 
 /** Status recorded when the client went away before the response finished (nginx's convention). */
 export const CLIENT_CLOSED = 499
@@ -19,6 +20,8 @@ export interface Exchange {
   path: string
   key?: KeyRecord
   parsed?: ParsedRequest
+  /** Set once the key's limits let the request in; settled with its usage. */
+  admitted?: Admitted
   account?: PoolAccount
   accountsTried: string[]
   /** Names of the accounts tried, for the log line (the row keeps ids). */
@@ -41,6 +44,7 @@ export function newExchange (id: string, start: number, provider: string, route:
 export interface SettleDeps {
   pricing: Pricing
   recorder: UsageRecorder
+  admission: Admission
   now: () => number
 }
 
@@ -52,6 +56,8 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
   const cost = billable ? deps.pricing.cost(model, ex.usage) : { costPico: 0n, pricedAs: null, version: deps.pricing.version }
   const unpriced = billable && cost.costPico === null
   const clientKind: ClientKind = ex.parsed?.clientKind ?? 'other'
+  // Limits first: the concurrency slot is freed and the spend counted even if recording fails.
+  if (ex.admitted) await deps.admission.settle(ex.admitted, ex.usage, billable ? cost.costPico : null)
   if (ex.key) {
     deps.recorder.touchKey(ex.key.id, ex.start)
     await deps.recorder.record({

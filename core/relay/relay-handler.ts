@@ -70,6 +70,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       const parsed = plugin.parseRequest(route, incoming)
       if (isRefusal(parsed)) throw relayError(parsed.error.code, parsed.error.message)
       ex.parsed = parsed
+      ex.admitted = await deps.admission.admit(ex.key, plugin.name, route, parsed, ex.start)
 
       await attempts(ex, ex.key, plugin, incoming, parsed, reply, controller.signal, () => abortReason !== undefined, deps)
     } catch (err) {
@@ -95,6 +96,8 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       }
       try {
         await settle(ex, deps, request.log)
+      } catch (err) {
+        request.log.error({ err }, 'settling a request failed')
       } finally {
         removeInflight()
         markSettled()

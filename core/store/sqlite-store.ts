@@ -6,15 +6,21 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
-  AccountRecord, AccountStateRecord, KeyRecord, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
+  AccountRecord, AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
 } from './store.ts'
 
 const MIGRATIONS = [
   `CREATE TABLE keys (
      id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash_scheme TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
      hint TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, expires_at INTEGER, created_at INTEGER NOT NULL,
-     bound_account TEXT, bound_group TEXT);
-   CREATE TABLE key_last_used (key_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+     bound_account TEXT, bound_group TEXT, policy TEXT NOT NULL DEFAULT '{}');
+   CREATE TABLE key_activity (key_id TEXT PRIMARY KEY, last_used_at INTEGER, activated_at INTEGER);
+   CREATE TABLE leases (id TEXT PRIMARY KEY, key_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+   CREATE INDEX leases_key ON leases (key_id, expires_at);
+   CREATE TABLE limit_counters (
+     key_id TEXT NOT NULL, counter TEXT NOT NULL, period_start INTEGER NOT NULL, period_end INTEGER,
+     requests INTEGER NOT NULL DEFAULT 0, tokens INTEGER NOT NULL DEFAULT 0, cost_pico INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (key_id, counter, period_start));
    CREATE TABLE accounts (
      id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, provider TEXT NOT NULL, type TEXT NOT NULL,
      priority INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, fields TEXT NOT NULL,
@@ -44,7 +50,7 @@ const MIGRATIONS = [
      PRIMARY KEY (granularity, bucket, key_id, account_id, model));`,
 ]
 
-interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bound_account: string | null, bound_group: string | null }
+interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bound_account: string | null, bound_group: string | null, policy: string }
 interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null }
 interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number }
 
@@ -59,9 +65,23 @@ export function openSqliteStore (path: string): Store {
 
   const stmt = {
     listKeys: db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY created_at, name'),
-    insertKey: db.prepare('INSERT INTO keys (id, name, hash_scheme, hash, hint, disabled, expires_at, created_at, bound_account, bound_group) VALUES (@id, @name, @hashScheme, @hash, @hint, @disabled, @expiresAt, @createdAt, @boundAccount, @boundGroup)'),
-    lastUsed: db.prepare<[], { key_id: string, at: number }>('SELECT key_id, at FROM key_last_used'),
-    touchKey: db.prepare('INSERT INTO key_last_used (key_id, at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET at = max(at, excluded.at)'),
+    insertKey: db.prepare('INSERT INTO keys (id, name, hash_scheme, hash, hint, disabled, expires_at, created_at, bound_account, bound_group, policy) VALUES (@id, @name, @hashScheme, @hash, @hint, @disabled, @expiresAt, @createdAt, @boundAccount, @boundGroup, @policy)'),
+    deleteKey: db.prepare('DELETE FROM keys WHERE id = ?'),
+    lastUsed: db.prepare<[], { key_id: string, at: number }>('SELECT key_id, last_used_at AS at FROM key_activity WHERE last_used_at IS NOT NULL'),
+    touchKey: db.prepare('INSERT INTO key_activity (key_id, last_used_at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET last_used_at = max(coalesce(last_used_at, 0), excluded.last_used_at)'),
+    activate: db.prepare('INSERT INTO key_activity (key_id, activated_at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET activated_at = coalesce(activated_at, excluded.activated_at) RETURNING activated_at'),
+    activations: db.prepare<[], { key_id: string, at: number }>('SELECT key_id, activated_at AS at FROM key_activity WHERE activated_at IS NOT NULL'),
+    purgeLeases: db.prepare('DELETE FROM leases WHERE key_id = ? AND expires_at <= ?'),
+    countLeases: db.prepare<[string, number], { n: number, next: number | null }>('SELECT count(*) AS n, min(expires_at) AS next FROM leases WHERE key_id = ? AND expires_at > ?'),
+    insertLease: db.prepare('INSERT INTO leases (id, key_id, expires_at) VALUES (?, ?, ?)'),
+    renewLease: db.prepare('UPDATE leases SET expires_at = ? WHERE id = ?'),
+    releaseLease: db.prepare('DELETE FROM leases WHERE id = ?'),
+    readCounter: db.prepare('SELECT requests, tokens, cost_pico FROM limit_counters WHERE key_id = ? AND counter = ? AND period_start = ?').safeIntegers(true),
+    countRequest: db.prepare(`INSERT INTO limit_counters (key_id, counter, period_start, period_end, requests) VALUES (?, ?, ?, ?, 1)
+      ON CONFLICT (key_id, counter, period_start) DO UPDATE SET requests = requests + 1`),
+    addSpend: db.prepare(`INSERT INTO limit_counters (key_id, counter, period_start, period_end, tokens, cost_pico) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (key_id, counter, period_start) DO UPDATE SET tokens = tokens + excluded.tokens, cost_pico = cost_pico + excluded.cost_pico`),
+    pruneCounters: db.prepare('DELETE FROM limit_counters WHERE period_end IS NOT NULL AND period_end < ?'),
     listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
     insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy)'),
     listStates: db.prepare<[], StateRow>('SELECT * FROM account_state'),
@@ -118,6 +138,32 @@ export function openSqliteStore (path: string): Store {
     for (const [id, at] of keysUsed) stmt.touchKey.run(id, at)
   })
 
+  const admitTx = db.transaction((plan: AdmissionPlan, now: number): AdmissionVerdict => {
+    if (plan.concurrency !== undefined) {
+      stmt.purgeLeases.run(plan.keyId, now)
+      const { n, next } = stmt.countLeases.get(plan.keyId, now)!
+      if (n >= plan.concurrency) return { ok: false, limit: 'concurrency', inUse: n, nextExpiry: next }
+    }
+    for (const c of plan.counters) {
+      const row = stmt.readCounter.get(plan.keyId, c.id, c.start) as { requests: bigint, tokens: bigint, cost_pico: bigint } | undefined
+      const requests = Number(row?.requests ?? 0n)
+      const tokens = Number(row?.tokens ?? 0n)
+      const cost = row?.cost_pico ?? 0n
+      if (c.requests !== undefined && requests >= c.requests) return { ok: false, limit: 'counter', counter: c, what: 'requests', used: requests }
+      if (c.tokens !== undefined && tokens >= c.tokens) return { ok: false, limit: 'counter', counter: c, what: 'tokens', used: tokens }
+      if (c.costPico !== undefined && cost >= c.costPico) return { ok: false, limit: 'counter', counter: c, what: 'cost', used: cost }
+    }
+    for (const c of plan.counters) if (c.countsRequest) stmt.countRequest.run(plan.keyId, c.id, c.start, c.end)
+    if (plan.lease) stmt.insertLease.run(plan.lease.id, plan.keyId, plan.lease.expiresAt)
+    return { ok: true }
+  })
+  const renewTx = db.transaction((ids: string[], expiresAt: number) => {
+    for (const id of ids) stmt.renewLease.run(expiresAt, id)
+  })
+  const spendTx = db.transaction((keyId: string, counters: CounterRef[], tokens: number, costPico: bigint) => {
+    for (const c of counters) stmt.addSpend.run(keyId, c.id, c.start, c.end, tokens, costPico)
+  })
+
   const update = (table: string, id: string, patch: Record<string, unknown>, columns: Record<string, string>) => {
     const sets: string[] = []
     const values: Record<string, unknown> = { id }
@@ -136,14 +182,47 @@ export function openSqliteStore (path: string): Store {
       return stmt.listKeys.all().map(r => ({
         id: r.id, name: r.name, hashScheme: r.hash_scheme as KeyRecord['hashScheme'], hash: r.hash, hint: r.hint,
         disabled: r.disabled === 1, expiresAt: r.expires_at, createdAt: r.created_at, source: 'store' as const,
-        boundAccount: r.bound_account, boundGroup: r.bound_group,
+        boundAccount: r.bound_account, boundGroup: r.bound_group, policy: JSON.parse(r.policy) as KeyRecord['policy'],
       }))
     },
     async insertKey (k) {
-      stmt.insertKey.run({ ...k, disabled: k.disabled ? 1 : 0 })
+      stmt.insertKey.run({ ...k, disabled: k.disabled ? 1 : 0, policy: JSON.stringify(k.policy) })
+    },
+    async deleteKey (id) {
+      return stmt.deleteKey.run(id).changes > 0
+    },
+    async activate (keyId, now) {
+      return (stmt.activate.get(keyId, now) as { activated_at: number }).activated_at
+    },
+    async activations () {
+      return new Map(stmt.activations.all().map(r => [r.key_id, r.at]))
+    },
+    async admit (plan, now) {
+      return admitTx(plan, now)
+    },
+    async renewLeases (ids, expiresAt) {
+      renewTx(ids, expiresAt)
+    },
+    async releaseLease (id) {
+      stmt.releaseLease.run(id)
+    },
+    async activeLeases (keyId, now) {
+      return stmt.countLeases.get(keyId, now)!.n
+    },
+    async recordSpend (keyId, counters, tokens, costPico) {
+      spendTx(keyId, counters, tokens, costPico)
+    },
+    async readCounters (keyId, refs) {
+      return refs.map(ref => {
+        const row = stmt.readCounter.get(keyId, ref.id, ref.start) as { requests: bigint, tokens: bigint, cost_pico: bigint } | undefined
+        return { ...ref, requests: Number(row?.requests ?? 0n), tokens: Number(row?.tokens ?? 0n), costPico: row?.cost_pico ?? 0n }
+      })
+    },
+    async pruneCounters (endedBefore) {
+      stmt.pruneCounters.run(endedBefore)
     },
     async updateKey (id, patch) {
-      return update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint' })
+      return update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint', policy: 'policy', boundAccount: 'bound_account', boundGroup: 'bound_group' })
     },
     async lastUsed () {
       return new Map(stmt.lastUsed.all().map(r => [r.key_id, r.at]))

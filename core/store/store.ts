@@ -3,6 +3,7 @@
 // Methods are async because the Redis store will be; the SQLite store answers synchronously.
 import type { ClientKind, Usage } from '../plugin-api.ts'
 import type { HashScheme } from '../keys/api-key.ts'
+import type { KeyPolicy } from '../limits/policy-schema.ts'
 
 export type Source = 'config' | 'store'
 
@@ -22,7 +23,48 @@ export interface KeyRecord {
   boundAccount: string | null
   /** Name of the account group this key draws from, or null. */
   boundGroup: string | null
+  /** Limits and permissions (the fixed expiry is `expiresAt` above). */
+  policy: KeyPolicy
 }
+
+/**
+ * One limit counter of a key: a rate window (`rate:1m`) or a budget period (`budget:day`,
+ * `budget:model:claude-opus-*:week`, `budget:total`), identified with its period start.
+ */
+export interface CounterRef {
+  id: string
+  /** Epoch ms the period started (0 for totals). */
+  start: number
+  /** Epoch ms the period ends (null: never). */
+  end: number | null
+}
+
+export interface CounterLimit extends CounterRef {
+  requests?: number
+  tokens?: number
+  costPico?: bigint
+  /** Whether this request counts as one request in this counter (rate windows). */
+  countsRequest: boolean
+}
+
+export interface CounterValue extends CounterRef {
+  requests: number
+  tokens: number
+  costPico: bigint
+}
+
+export interface AdmissionPlan {
+  keyId: string
+  /** Max leases held at once; with it, `lease` is taken atomically with the checks. */
+  concurrency?: number
+  lease?: { id: string, expiresAt: number }
+  counters: CounterLimit[]
+}
+
+export type AdmissionVerdict =
+  | { ok: true }
+  | { ok: false, limit: 'concurrency', inUse: number, nextExpiry: number | null }
+  | { ok: false, limit: 'counter', counter: CounterLimit, what: 'requests' | 'tokens' | 'cost', used: number | bigint }
 
 export interface AccountRecord {
   id: string
@@ -137,9 +179,26 @@ export interface RequestLogRow extends Omit<UsageRecord, 'billable'> {}
 export interface Store {
   listKeys (): Promise<KeyRecord[]>
   insertKey (key: KeyRecord): Promise<void>
-  updateKey (id: string, patch: Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint'>>): Promise<boolean>
+  updateKey (id: string, patch: Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint' | 'policy' | 'boundAccount' | 'boundGroup'>>): Promise<boolean>
   /** Last-used times, kept for config-declared keys too. */
   lastUsed (): Promise<Map<string, number>>
+  /** The key's activation time, set to `now` by its first call (activation on first use). */
+  activate (keyId: string, now: number): Promise<number>
+  activations (): Promise<Map<string, number>>
+  deleteKey (id: string): Promise<boolean>
+
+  /**
+   * Checks every limit of the plan and, only if all pass, counts the request and takes the
+   * lease, in one transaction: with 200 simultaneous calls and a limit of 10, exactly 10 pass.
+   */
+  admit (plan: AdmissionPlan, now: number): Promise<AdmissionVerdict>
+  renewLeases (ids: string[], expiresAt: number): Promise<void>
+  releaseLease (id: string): Promise<void>
+  activeLeases (keyId: string, now: number): Promise<number>
+  /** Adds a settled request's tokens and cost to the counters it was admitted under. */
+  recordSpend (keyId: string, counters: CounterRef[], tokens: number, costPico: bigint): Promise<void>
+  readCounters (keyId: string, refs: CounterRef[]): Promise<CounterValue[]>
+  pruneCounters (endedBefore: number): Promise<void>
 
   listAccounts (): Promise<AccountRecord[]>
   insertAccount (account: AccountRecord): Promise<void>

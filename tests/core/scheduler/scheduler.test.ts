@@ -22,7 +22,7 @@ function acct (name: string, o: Partial<PoolAccount> = {}): PoolAccount {
 }
 
 function key (o: Partial<KeyRecord> = {}): KeyRecord {
-  return { id: 'key_a', name: 'a', hashScheme: 'sha256', hash: 'x', hint: 'x', disabled: false, expiresAt: null, createdAt: 0, source: 'config', boundAccount: null, boundGroup: null, ...o }
+  return { id: 'key_a', name: 'a', hashScheme: 'sha256', hash: 'x', hint: 'x', disabled: false, expiresAt: null, createdAt: 0, source: 'config', boundAccount: null, boundGroup: null, policy: {}, ...o }
 }
 
 function world (accounts: PoolAccount[], policy: Partial<HealthPolicy> = {}, maxSessionSwitches = 3) {

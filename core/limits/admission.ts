@@ -1,0 +1,165 @@
+// Admission: whether a key may send this request now, decided before an account is picked.
+// Permissions (provider, model, client) are checked here; counters and the concurrency lease
+// are checked and taken atomically in the store. Refusals are coded errors with the status the
+// client should see: 401 for an expired key, 403 for what the key may never do, 429 with
+// Retry-After for what frees up later.
+//
+// Token and cost limits compare recorded spend (settled requests) with the limit; requests
+// still in flight reserve nothing, so spend can pass a limit by at most what the requests in
+// flight at that moment end up costing. The next request is then refused.
+import picomatch from 'picomatch'
+import { errors, type RelayError } from '../errors.ts'
+import { randomId } from '../ids.ts'
+import type { ParsedRequest, PluginRoute, Usage } from '../plugin-api.ts'
+import type { AdmissionVerdict, CounterLimit, CounterRef, KeyRecord, Store } from '../store/store.ts'
+import { formatUsd } from '../metering/pricing.ts'
+import { usdToPico } from './money.ts'
+import { budgetPeriod, durationMs, rateWindow, type BudgetPeriod } from './periods.ts'
+import type { KeyPolicy } from './policy-schema.ts'
+import { LeaseKeeper } from './lease-keeper.ts'
+
+/** A concurrency refusal cannot know when a slot frees; clients are told to wait this long. */
+const CONCURRENCY_RETRY_AFTER = 2
+
+export interface Admitted {
+  keyId: string
+  leaseId?: string
+  /** The counters the request was admitted under; its spend is added to them at settle. */
+  counters: CounterRef[]
+}
+
+const PERIOD_WORD: Record<BudgetPeriod, string> = { day: 'Daily', week: 'Weekly', month: 'Monthly', total: 'Total' }
+
+const matchers = new Map<string, (s: string) => boolean>()
+function matcher (globs: string | string[]): (s: string) => boolean {
+  const k = JSON.stringify(globs)
+  let m = matchers.get(k)
+  if (!m) matchers.set(k, m = picomatch(globs))
+  return m
+}
+
+/** Every counter a policy defines at `now`; model budgets only where `model` matches (all when undefined). */
+export function policyCounters (policy: KeyPolicy, now: number, zone: string, model: string | undefined, allModels = false): CounterLimit[] {
+  const out: CounterLimit[] = []
+  for (const w of policy.rateLimits ?? []) {
+    out.push({
+      id: `rate:${w.window}`, ...rateWindow(w.window, now), countsRequest: true,
+      requests: w.requests, tokens: w.tokens, costPico: w.costUsd !== undefined ? usdToPico(w.costUsd) : undefined,
+    })
+  }
+  const b = policy.budgets
+  const budget = (id: string, period: BudgetPeriod, usd: number | undefined) => {
+    if (usd !== undefined) out.push({ id, ...budgetPeriod(period, now, zone), countsRequest: false, costPico: usdToPico(usd) })
+  }
+  budget('budget:day', 'day', b?.dailyUsd)
+  budget('budget:week', 'week', b?.weeklyUsd)
+  budget('budget:month', 'month', b?.monthlyUsd)
+  budget('budget:total', 'total', b?.totalUsd)
+  for (const mb of b?.models ?? []) {
+    if (allModels || (model !== undefined && matcher(mb.models)(model))) budget(`budget:model:${mb.models}:${mb.period}`, mb.period, mb.usd)
+  }
+  return out
+}
+
+/** Tokens that count against token limits: cache reads are excluded (a long Claude Code context re-read every turn would otherwise exhaust any limit at a tenth of the price). */
+export function limitTokens (u: Usage): number {
+  return (u.input ?? 0) + (u.output ?? 0) + (u.cacheWrite5m ?? 0) + (u.cacheWrite1h ?? 0)
+}
+
+export class Admission {
+  #store: Store
+  #zone: string
+  #leaseTtlMs: number
+  #activated = new Map<string, number>()
+  readonly leases: LeaseKeeper
+
+  constructor (store: Store, opts: { timeZone: string, leaseTtlMs: number, now: () => number, onError: (err: unknown) => void }) {
+    this.#store = store
+    this.#zone = opts.timeZone
+    this.#leaseTtlMs = opts.leaseTtlMs
+    this.leases = new LeaseKeeper(store, opts.leaseTtlMs, opts.now, opts.onError)
+  }
+
+  get timeZone (): string {
+    return this.#zone
+  }
+
+  /** Activation times from the store (start-up, and after the CLI changed it). */
+  async reload (): Promise<void> {
+    this.#activated = await this.#store.activations()
+  }
+
+  /**
+   * Admits or throws the refusal. `counted` is false for calls that must not use up limits
+   * (count_tokens, models): they are only checked against the key's permissions.
+   */
+  async admit (key: KeyRecord, provider: string, route: PluginRoute, parsed: ParsedRequest, now: number): Promise<Admitted> {
+    const policy = key.policy
+    const forbidden = permissionProblem(policy, provider, parsed)
+    if (forbidden) throw new errors.RELAY_ERR_KEY_FORBIDDEN(forbidden)
+    if (policy.validFor !== undefined) {
+      let at = this.#activated.get(key.id)
+      if (at === undefined) {
+        at = await this.#store.activate(key.id, now)
+        this.#activated.set(key.id, at)
+      }
+      const end = at + durationMs(policy.validFor)
+      if (end <= now) throw new errors.RELAY_ERR_KEY_EXPIRED(new Date(end).toISOString())
+    }
+    if (route.kind !== 'generate') return { keyId: key.id, counters: [] }
+
+    const counters = policyCounters(policy, now, this.#zone, parsed.model)
+    const lease = policy.concurrency !== undefined ? { id: randomId('lease'), expiresAt: now + this.#leaseTtlMs } : undefined
+    if (counters.length === 0 && !lease) return { keyId: key.id, counters }
+    const verdict = await this.#store.admit({ keyId: key.id, concurrency: policy.concurrency, lease, counters }, now)
+    if (!verdict.ok) throw refusal(verdict, policy, now)
+    if (lease) this.leases.hold(lease.id)
+    return { keyId: key.id, leaseId: lease?.id, counters: counters.map(({ id, start, end }) => ({ id, start, end })) }
+  }
+
+  /** Adds the settled request's spend to its counters and frees its concurrency slot. */
+  async settle (admitted: Admitted, usage: Usage, costPico: bigint | null): Promise<void> {
+    if (admitted.leaseId) await this.leases.release(admitted.leaseId)
+    const tokens = limitTokens(usage)
+    if (admitted.counters.length > 0 && (tokens > 0 || (costPico ?? 0n) > 0n)) {
+      await this.#store.recordSpend(admitted.keyId, admitted.counters, tokens, costPico ?? 0n)
+    }
+  }
+}
+
+function permissionProblem (policy: KeyPolicy, provider: string, parsed: ParsedRequest): string | undefined {
+  if (policy.providers && !policy.providers.includes(provider)) return `This key may not use the ${provider} provider (allowed: ${policy.providers.join(', ')})`
+  if (policy.clients && !policy.clients.includes(parsed.clientKind)) return `This key may not be used from this client (${parsed.clientKind}; allowed: ${policy.clients.join(', ')})`
+  const model = parsed.model
+  if (model !== undefined && policy.models) {
+    if (policy.models.deny && matcher(policy.models.deny)(model)) return `This key may not use model ${model} (denied by ${policy.models.deny.join(', ')})`
+    if (policy.models.allow && !matcher(policy.models.allow)(model)) return `This key may not use model ${model} (allowed: ${policy.models.allow.join(', ')})`
+  }
+  return undefined
+}
+
+function refusal (v: Exclude<AdmissionVerdict, { ok: true }>, policy: KeyPolicy, now: number): RelayError {
+  if (v.limit === 'concurrency') {
+    const err = new errors.RELAY_ERR_LIMIT_CONCURRENCY(`Concurrency limit reached: this key may have ${policy.concurrency} requests in flight`) as RelayError
+    err.retryAfter = CONCURRENCY_RETRY_AFTER
+    return err
+  }
+  const c = v.counter
+  const retryAfter = c.end === null ? undefined : Math.max(1, Math.ceil((c.end - now) / 1000))
+  const resets = c.end === null ? '' : `; resets at ${new Date(c.end).toISOString()}`
+  let err: RelayError
+  if (c.id.startsWith('rate:')) {
+    const window = c.id.slice(5)
+    const limit = v.what === 'requests' ? `${c.requests} requests` : v.what === 'tokens' ? `${c.tokens} tokens` : formatUsd(c.costPico!, 2)
+    err = new errors.RELAY_ERR_LIMIT_RATE(`Rate limit reached: ${limit} per ${window} for this key${resets}`) as RelayError
+  } else {
+    const parts = c.id.split(':')
+    const period = parts.at(-1) as BudgetPeriod
+    const scope = parts[1] === 'model' ? ` for models ${parts.slice(2, -1).join(':')}` : ''
+    const message = `${PERIOD_WORD[period]} budget of ${formatUsd(c.costPico!, 2)}${scope} reached for this key${resets}`
+    // A total budget never frees up: a 429 would only invite retries.
+    err = (c.end === null ? new errors.RELAY_ERR_LIMIT_BUDGET_EXHAUSTED(message) : new errors.RELAY_ERR_LIMIT_BUDGET(message)) as RelayError
+  }
+  err.retryAfter = retryAfter
+  return err
+}

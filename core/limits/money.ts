@@ -1,0 +1,6 @@
+// Dollar amounts from policies as exact pico-USD (the unit costs are recorded in). Parsed from
+// the number's decimal text, so 0.1 is exactly 100_000_000_000 and not a binary fraction.
+export function usdToPico (usd: number): bigint {
+  const [whole, frac = ''] = usd.toFixed(12).split('.')
+  return BigInt(whole!) * 1_000_000_000_000n + BigInt(frac.padEnd(12, '0').slice(0, 12))
+}
