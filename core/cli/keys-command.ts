@@ -1,4 +1,4 @@
-// `ai-relay keys create|list|disable`.
+// `ai-relay keys create|list|show|update|rotate|disable|delete`.
 import { errors } from '../errors.ts'
 import { randomId } from '../ids.ts'
 import { generateKey, hashKey, keyHint } from '../keys/api-key.ts'
@@ -6,6 +6,9 @@ import type { Runtime } from '../runtime.ts'
 import type { KeyRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { disableStored, NAME_RE, NAME_RULE } from './records.ts'
+import { keyUsageReport } from '../limits/key-usage.ts'
+import { policySchema, type KeyPolicy } from '../limits/policy-schema.ts'
+import { createValidator, formatAjvErrors } from '../config/validator.ts'
 
 async function accountNames (rt: Runtime): Promise<Set<string>> {
   return new Set([...rt.declaredAccounts, ...await rt.store.listAccounts()].map(a => a.name))
@@ -24,13 +27,11 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
         return 2
       }
       if ((await allKeys(rt)).some(k => k.name === name)) throw new errors.RELAY_ERR_NAME_TAKEN('key', name)
-      let expiresAt: number | null = null
-      if (v.expires) {
-        expiresAt = Date.parse(v.expires)
-        if (Number.isNaN(expiresAt)) {
-          io.err(`--expires: not an ISO-8601 time: ${v.expires}`)
-          return 2
-        }
+      const expiresAt = parseExpiry(v.expires, null)
+      const policy = parsePolicy(v.policy, {})
+      if (typeof expiresAt === 'string' || typeof policy === 'string') {
+        io.err(typeof expiresAt === 'string' ? expiresAt : policy as string)
+        return 2
       }
       if (v.group.length > 1 || (v.account && v.group.length > 0)) {
         io.err('a key is bound to one account (--account) or one group (--group), not more')
@@ -41,7 +42,8 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       const secret = generateKey()
       const record: KeyRecord = {
         id: randomId('key'), name, hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret),
-        disabled: false, expiresAt, createdAt: Date.now(), source: 'store', boundAccount, boundGroup: v.group[0] ?? null, policy: {},
+        disabled: false, expiresAt: policy.expiresAt ?? expiresAt, createdAt: Date.now(), source: 'store', boundAccount, boundGroup: v.group[0] ?? null,
+        policy: policy.rest,
       }
       await rt.store.insertKey(record)
       if (v.json) io.out(JSON.stringify({ id: record.id, name, key: secret, expiresAt: expiresAt && new Date(expiresAt).toISOString() }))
@@ -68,8 +70,90 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
     }
     case 'disable':
       return disableStored('key', await allKeys(rt), rest[0], id => rt.store.updateKey(id, { disabled: true }), io)
+    case 'show': {
+      const report = await keyUsageReport(findKey(await allKeys(rt), rest[0]), rt.store, rt.loaded.config.limits.timeZone, Date.now())
+      if (v.json) {
+        io.out(JSON.stringify(report))
+        return 0
+      }
+      io.out(`${report.name} (${report.id}): ${report.state}, bound to ${report.boundTo}`)
+      io.out(`  expires: ${report.expiresAt ?? 'never'}${report.activatedAt ? ` (activated ${report.activatedAt})` : ''}`)
+      if (report.providers) io.out(`  providers: ${report.providers.join(', ')}`)
+      if (report.models?.allow) io.out(`  models allowed: ${report.models.allow.join(', ')}`)
+      if (report.models?.deny) io.out(`  models denied: ${report.models.deny.join(', ')}`)
+      if (report.clients) io.out(`  clients: ${report.clients.join(', ')}`)
+      if (report.tags.length > 0) io.out(`  tags: ${report.tags.join(', ')}`)
+      if (report.limits.length === 0) io.out('  no limits')
+      else io.out(table([['  LIMIT', 'USED', 'MAX', 'RESETS'], ...report.limits.map(l => [`  ${l.limit}`, String(l.used), String(l.max), l.resetsAt ?? '-'])]))
+      return 0
+    }
+    case 'update': {
+      const key = writable(await allKeys(rt), rest[0])
+      const expiresAt = parseExpiry(v.expires, key.expiresAt)
+      const policy = parsePolicy(v.policy, key.policy)
+      if (typeof expiresAt === 'string' || typeof policy === 'string') {
+        io.err(typeof expiresAt === 'string' ? expiresAt : policy as string)
+        return 2
+      }
+      await rt.store.updateKey(key.id, { policy: policy.rest, expiresAt: policy.expiresAt ?? expiresAt })
+      io.out(`Updated key "${key.name}" (${key.id}).`)
+      return 0
+    }
+    case 'rotate': {
+      const key = writable(await allKeys(rt), rest[0])
+      const secret = generateKey()
+      await rt.store.updateKey(key.id, { hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret) })
+      if (v.json) io.out(JSON.stringify({ id: key.id, name: key.name, key: secret }))
+      else io.out(`New secret for key "${key.name}" (${key.id}); the old one stops working within a second. Shown only this once:\n\n  ${secret}\n`)
+      return 0
+    }
+    case 'delete': {
+      const key = writable(await allKeys(rt), rest[0])
+      await rt.store.deleteKey(key.id)
+      io.out(`Deleted key "${key.name}" (${key.id}). Its usage history stays under this id.`)
+      return 0
+    }
     default:
-      io.err('usage: ai-relay keys create|list|disable')
+      io.err('usage: ai-relay keys create|list|show|update|rotate|disable|delete')
       return 2
   }
+}
+
+function findKey (keys: KeyRecord[], ref: string | undefined): KeyRecord {
+  const key = keys.find(k => k.id === ref || k.name === ref)
+  if (!key) throw new errors.RELAY_ERR_NOT_FOUND('key', String(ref))
+  return key
+}
+
+function writable (keys: KeyRecord[], ref: string | undefined): KeyRecord {
+  const key = findKey(keys, ref)
+  if (key.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('key', key.name)
+  return key
+}
+
+/** `--expires ISO` or `--expires never`; absent keeps `current`. A string is the problem. */
+function parseExpiry (value: string | undefined, current: number | null): number | null | string {
+  if (value === undefined) return current
+  if (value === 'never') return null
+  const t = Date.parse(value)
+  return Number.isNaN(t) ? `--expires: not an ISO-8601 time: ${value}` : t
+}
+
+const validatePolicy = createValidator(policySchema)
+
+/**
+ * `--policy JSON` replaces the policy (`{}` clears it); absent keeps `current`. Its `expiresAt`
+ * goes to the key's expiry column. A string is the problem.
+ */
+function parsePolicy (json: string | undefined, current: KeyPolicy): { rest: KeyPolicy, expiresAt?: number } | string {
+  if (json === undefined) return { rest: current }
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch (err) {
+    return `--policy: not JSON (${(err as Error).message})`
+  }
+  if (!validatePolicy(value)) return `--policy: ${formatAjvErrors(validatePolicy.errors).map(e => `${e.path || '/'} ${e.message}`).join('; ')}`
+  const { expiresAt, ...rest } = value as KeyPolicy
+  return expiresAt === undefined ? { rest } : { rest, expiresAt: Date.parse(expiresAt) }
 }

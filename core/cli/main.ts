@@ -18,9 +18,13 @@ export const USAGE = `Usage: ai-relay <command> [options]
 Commands:
   start                         start the sidecar
   config check                  validate the config file and exit
-  keys create --name N [--expires ISO-8601] [--account NAME | --group NAME] [--json]
+  keys create --name N [--expires ISO-8601] [--account NAME | --group NAME] [--policy JSON] [--json]
   keys list [--json]
+  keys show <name|id> [--json]   limits with current use and reset times
+  keys update <name|id> [--policy JSON] [--expires ISO-8601|never]
+  keys rotate <name|id> [--json] a new secret for the same key (history stays)
   keys disable <name|id>
+  keys delete <name|id>
   accounts add --name N --provider P --type T [--priority 1-100] [--set field=value ...]
                [--secret-env field=ENV_VAR ...]   (other credential fields are read from stdin)
                [--group G ...] [--max-concurrency N] [--models GLOB ...] [--proxy-env ENV_VAR]
@@ -62,6 +66,7 @@ const OPTIONS = {
   'max-concurrency': { type: 'string' },
   models: { type: 'string', multiple: true, default: [] as string[] },
   'proxy-env': { type: 'string' },
+  policy: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   by: { type: 'string', default: 'key' },
@@ -83,6 +88,7 @@ export interface CliValues {
   'max-concurrency'?: string
   models: string[]
   'proxy-env'?: string
+  policy?: string
   since?: string
   until?: string
   by: string
