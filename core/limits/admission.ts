@@ -12,8 +12,7 @@ import { errors, type RelayError } from '../errors.ts'
 import { randomId } from '../ids.ts'
 import type { ParsedRequest, PluginRoute, Usage } from '../plugin-api.ts'
 import type { AdmissionVerdict, CounterLimit, CounterRef, KeyRecord, Store } from '../store/store.ts'
-import { formatUsd } from '../metering/pricing.ts'
-import { usdToPico } from './money.ts'
+import { formatMoney, usdToPico } from './money.ts'
 import { budgetPeriod, durationMs, rateWindow, type BudgetPeriod } from './periods.ts'
 import type { KeyPolicy } from './policy-schema.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
@@ -150,13 +149,13 @@ function refusal (v: Exclude<AdmissionVerdict, { ok: true }>, policy: KeyPolicy,
   let err: RelayError
   if (c.id.startsWith('rate:')) {
     const window = c.id.slice(5)
-    const limit = v.what === 'requests' ? `${c.requests} requests` : v.what === 'tokens' ? `${c.tokens} tokens` : formatUsd(c.costPico!, 2)
+    const limit = v.what === 'requests' ? `${c.requests} requests` : v.what === 'tokens' ? `${c.tokens} tokens` : formatMoney(c.costPico!)
     err = new errors.RELAY_ERR_LIMIT_RATE(`Rate limit reached: ${limit} per ${window} for this key${resets}`) as RelayError
   } else {
     const parts = c.id.split(':')
     const period = parts.at(-1) as BudgetPeriod
     const scope = parts[1] === 'model' ? ` for models ${parts.slice(2, -1).join(':')}` : ''
-    const message = `${PERIOD_WORD[period]} budget of ${formatUsd(c.costPico!, 2)}${scope} reached for this key${resets}`
+    const message = `${PERIOD_WORD[period]} budget of ${formatMoney(c.costPico!)}${scope} reached for this key${resets}`
     // A total budget never frees up: a 429 would only invite retries.
     err = (c.end === null ? new errors.RELAY_ERR_LIMIT_BUDGET_EXHAUSTED(message) : new errors.RELAY_ERR_LIMIT_BUDGET(message)) as RelayError
   }

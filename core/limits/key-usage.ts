@@ -1,9 +1,9 @@
 // A key's limits with their current use and reset times: what `ai-relay keys show` prints and
 // what the admin API will serve.
 import type { KeyRecord, Store } from '../store/store.ts'
-import { formatUsd } from '../metering/pricing.ts'
 import { policyCounters } from './admission.ts'
 import { durationMs } from './periods.ts'
+import { formatMoney } from './money.ts'
 
 export interface LimitUse {
   /** e.g. `rate 1m requests`, `budget week`, `budget week claude-opus-*`, `concurrency`. */
@@ -44,7 +44,7 @@ export async function keyUsageReport (key: KeyRecord, store: Store, zone: string
     const resetsAt = iso(c.end)
     if (c.requests !== undefined) limits.push({ limit: `${name} requests`, used: v.requests, max: c.requests, resetsAt })
     if (c.tokens !== undefined) limits.push({ limit: `${name} tokens`, used: v.tokens, max: c.tokens, resetsAt })
-    if (c.costPico !== undefined) limits.push({ limit: c.id.startsWith('rate:') ? `${name} cost` : name, used: formatUsd(v.costPico, 2), max: formatUsd(c.costPico, 2), resetsAt })
+    if (c.costPico !== undefined) limits.push({ limit: c.id.startsWith('rate:') ? `${name} cost` : name, used: formatMoney(v.costPico), max: formatMoney(c.costPico), resetsAt })
   })
   return {
     id: key.id,

@@ -1,0 +1,127 @@
+// Key limits through the relay: exact under 200 simultaneous requests, native refusals that
+// real clients understand, leases freed on every exit path, and the CLI around them.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import Anthropic from '@anthropic-ai/sdk'
+import { request } from 'undici'
+import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
+import { ALICE_KEY, startRelay, testConfig, until } from '../../helpers/relay-harness.ts'
+import { runCli } from '../../helpers/processes.ts'
+
+const body = (o: Record<string, unknown> = {}) => JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, stream: true, messages: [{ role: 'user', content: `m${Math.random()}` }], ...o })
+
+function send (url: string, o: Record<string, unknown> = {}, path = '/claude/v1/messages') {
+  return request(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY }, body: body(o) })
+}
+
+async function relayWithPolicy (t: import('node:test').TestContext, policy: Record<string, unknown>) {
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(mock.url, { keys: [{ name: 'alice', key: ALICE_KEY, ...policy }] }))
+  return { mock, relay }
+}
+
+test('200 simultaneous streams against a concurrency of 10: exactly 10 run; slots free on abort', async t => {
+  const { mock, relay } = await relayWithPolicy(t, { concurrency: 10 })
+  mock.setDefault({ kind: 'stepped' })
+  const responses = await Promise.all(Array.from({ length: 200 }, () => send(relay.url)))
+  const running = responses.filter(r => r.statusCode === 200)
+  const refused = responses.filter(r => r.statusCode === 429)
+  assert.equal(running.length, 10)
+  assert.equal(refused.length, 190)
+  assert.equal(mock.requests.length, 10)
+  const first = refused[0]!
+  assert.equal(first.headers['retry-after'], '2')
+  const json = await first.body.json() as { type: string, error: { type: string, message: string } }
+  assert.deepEqual([json.type, json.error.type], ['error', 'rate_limit_error'])
+  assert.match(json.error.message, /Concurrency limit reached: this key may have 10 requests in flight/)
+  await Promise.all(refused.slice(1).map(r => r.body.dump()))
+  // Clients go away: their leases are released at settle.
+  for (const r of running) r.body.destroy()
+  await relay.settled()
+  assert.equal(relay.server.admission.leases.held, 0)
+  mock.setDefault({ kind: 'ok' })
+  const again = await send(relay.url)
+  assert.equal(again.statusCode, 200)
+  await again.body.dump()
+})
+
+test('200 simultaneous requests against 10 per minute: exactly 10 admitted; count_tokens does not count', async t => {
+  const { mock, relay } = await relayWithPolicy(t, { rateLimits: [{ window: '1m', requests: 10 }] })
+  for (let i = 0; i < 5; i++) {
+    const c = await send(relay.url, { stream: false }, '/claude/v1/messages/count_tokens')
+    assert.equal(c.statusCode, 200)
+    await c.body.dump()
+  }
+  const statuses = await Promise.all(Array.from({ length: 200 }, async () => {
+    const r = await send(relay.url, { stream: false })
+    await r.body.dump()
+    return r.statusCode
+  }))
+  assert.equal(statuses.filter(s => s === 200).length, 10)
+  assert.equal(statuses.filter(s => s === 429).length, 190)
+  assert.equal(mock.requests.filter(r => r.url === '/v1/messages').length, 10)
+})
+
+test('refusals in Anthropic shape: the SDK sees a PermissionDenied for a denied model and a RateLimit with retry-after for a budget', async t => {
+  const { relay } = await relayWithPolicy(t, { models: { deny: ['claude-opus-*'] }, budgets: { dailyUsd: 0.0001 } })
+  const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${relay.url}/claude`, maxRetries: 0 })
+  const params = (model: string) => ({ model, max_tokens: 5, messages: [{ role: 'user' as const, content: 'hi' }] })
+  await assert.rejects(client.messages.create(params('claude-opus-4-5')), (err: unknown) => {
+    assert.ok(err instanceof Anthropic.PermissionDeniedError)
+    assert.match(err.message, /may not use model claude-opus-4-5/)
+    return true
+  })
+  // Mock usage: 25 in + 12 out on Sonnet 4.6 = 255 µUSD, over the 100 µUSD daily budget.
+  await client.messages.create(params('claude-sonnet-4-6'))
+  await relay.settled()
+  await assert.rejects(client.messages.create(params('claude-sonnet-4-6')), (err: unknown) => {
+    assert.ok(err instanceof Anthropic.RateLimitError)
+    assert.match(err.message, /Daily budget of \$0\.000100 reached/)
+    const retryAfter = Number(err.headers?.get('retry-after'))
+    assert.ok(retryAfter > 0 && retryAfter <= 86_400)
+    return true
+  })
+  const report = JSON.parse(runCli(['keys', 'show', 'alice', '--json', '--config', relay.file]).stdout) as { limits: { limit: string, used: string }[] }
+  assert.deepEqual(report.limits.map(l => [l.limit, l.used]), [['budget day', '$0.000255']])
+})
+
+test('keys create/show/update/rotate/delete from the CLI, seen by the running relay', async t => {
+  const { relay } = await relayWithPolicy(t, {})
+  const cli = (...args: string[]) => runCli([...args, '--config', relay.file])
+  const created = cli('keys', 'create', '--name', 'carol', '--json', '--policy', JSON.stringify({ concurrency: 2, rateLimits: [{ window: '1h', requests: 100 }], tags: ['team-a'] }))
+  assert.equal(created.status, 0, created.stderr)
+  const { key, id } = JSON.parse(created.stdout) as { key: string, id: string }
+  const call = async (k: string) => {
+    const r = await request(`${relay.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': k }, body: body({ stream: false }) })
+    await r.body.dump()
+    return r.statusCode
+  }
+  await until(() => relay.server.keys.list().some(k => k.id === id), 3000)
+  assert.equal(await call(key), 200)
+  await relay.settled()
+  const shown = cli('keys', 'show', 'carol')
+  assert.match(shown.stdout, /carol \(key_\w+\): active, bound to shared pool/)
+  assert.match(shown.stdout, /tags: team-a/)
+  assert.match(shown.stdout, /concurrency\s+0\s+2\s+-/)
+  assert.match(shown.stdout, /rate 1h requests\s+1\s+100\s+\d{4}-/)
+  const bad = cli('keys', 'update', 'carol', '--policy', '{"concurrency": 0}')
+  assert.equal(bad.status, 2)
+  assert.match(bad.stderr, /--policy: \/concurrency must be >= 1/)
+  assert.equal(cli('keys', 'update', 'carol', '--policy', '{"clients":["codex-cli"]}').status, 0)
+  await until(() => relay.server.keys.list().find(k => k.id === id)?.policy.clients !== undefined, 3000)
+  assert.equal(await call(key), 403)
+  assert.equal(cli('keys', 'update', 'carol', '--policy', '{}').status, 0)
+  const rotated = JSON.parse(cli('keys', 'rotate', 'carol', '--json').stdout) as { key: string, id: string }
+  assert.equal(rotated.id, id)
+  await until(() => relay.server.keys.list().find(k => k.id === id)?.hint === rotated.key.slice(0, 8) + '…', 3000)
+  assert.equal(await call(key), 401, 'the old secret is refused')
+  assert.equal(await call(rotated.key), 200)
+  await relay.settled()
+  const rows = await relay.rt.store.recentRequests(10)
+  assert.equal(rows.filter(r => r.keyId === id && r.status === 200).length, 2, 'history stays under the same id')
+  assert.equal(cli('keys', 'delete', 'carol').status, 0)
+  await until(() => !relay.server.keys.list().some(k => k.id === id), 3000)
+  assert.equal(await call(rotated.key), 401)
+  assert.match(cli('keys', 'delete', 'alice').stderr, /RELAY_ERR_READ_ONLY/)
+})
