@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, loadConfig, parseConfig, type ConfigIssue } from '../../../core/config/load-config.ts'
 import { openRuntime } from '../../../core/runtime.ts'
@@ -170,4 +170,15 @@ keys: [{ name: bob, key: ars_0123456789abcdefghijkl, account: main }, { name: ev
     assert.deepEqual(err.issues.map(i => `${i.path}: ${i.message}`), ['/keys/1/account: no account is named "ghost"'])
     return true
   })
+})
+
+test("the README's key policy example is a valid config; a bad time zone is named", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const yaml = /## Key limits[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!
+  const { config } = parseConfig(`plugins: [{ use: claude, mount: /claude }]\n${yaml}`, '/readme.yaml', { ALICE_KEY: 'ars_readme-example-0123456789abcdef' })
+  const alice = config.keys[0]!
+  assert.equal(alice.concurrency, 4)
+  assert.deepEqual(alice.budgets?.models, [{ models: 'claude-opus-*', period: 'week', usd: 100 }])
+  const issues = issuesOf(() => parseConfig('plugins: [{ use: claude, mount: /claude }]\nlimits: { timeZone: Mars/Olympus }', '/tz.yaml', {}))
+  assert.deepEqual(issues.map(i => i.path), ['/limits/timeZone'])
 })

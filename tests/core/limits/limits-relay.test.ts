@@ -125,3 +125,16 @@ test('keys create/show/update/rotate/delete from the CLI, seen by the running re
   assert.equal(await call(rotated.key), 401)
   assert.match(cli('keys', 'delete', 'alice').stderr, /RELAY_ERR_READ_ONLY/)
 })
+
+test('a concurrency slot is freed after upstream errors as after successes', async t => {
+  const { mock, relay } = await relayWithPolicy(t, { concurrency: 1 })
+  mock.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 400 })
+  for (const expected of [500, 400, 200, 200]) {
+    const r = await send(relay.url, { stream: false })
+    await r.body.dump()
+    assert.equal(r.statusCode, expected)
+    await relay.settled()
+    assert.equal(relay.server.admission.leases.held, 0)
+    assert.equal(await relay.rt.store.activeLeases(relay.server.keys.list()[0]!.id, Date.now()), 0)
+  }
+})
