@@ -1,7 +1,7 @@
 // Record ids. Entries declared in the config file get ids derived from their names, so a
 // restart (or another sidecar reading the same file) gives them the same id and their usage
 // history stays attached; entries created at run time get random ids.
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 
 export type IdKind = 'key' | 'acc' | 'lease'
 
@@ -13,6 +13,7 @@ export function randomId (kind: IdKind): string {
   return `${kind}_${randomBytes(10).toString('hex')}`
 }
 
+/** randomUUID draws from a pooled entropy buffer: far cheaper per request than randomBytes. */
 export function requestId (): string {
-  return `req_${randomBytes(12).toString('base64url')}`
+  return `req_${randomUUID().replaceAll('-', '')}`
 }

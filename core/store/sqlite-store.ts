@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
-  AccountRecord, AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
+  AccountRecord, AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
 } from './store.ts'
 
 const MIGRATIONS = [
@@ -91,7 +91,6 @@ export function openSqliteStore (path: string): Store {
         cooldown_until = excluded.cooldown_until, consecutive_failures = excluded.consecutive_failures,
         last_error = excluded.last_error, last_error_at = excluded.last_error_at, rate_limits = excluded.rate_limits,
         updated_at = excluded.updated_at`),
-    getSticky: db.prepare<[string, number], { account_id: string, expires_at: number, switches: number }>('SELECT account_id, expires_at, switches FROM sticky_sessions WHERE session_key = ? AND expires_at > ?'),
     putSticky: db.prepare(`INSERT INTO sticky_sessions VALUES (?, ?, ?, ?) ON CONFLICT (session_key) DO UPDATE SET
       account_id = excluded.account_id, expires_at = excluded.expires_at, switches = excluded.switches`),
     deleteSticky: db.prepare('DELETE FROM sticky_sessions WHERE session_key = ?'),
@@ -112,6 +111,13 @@ export function openSqliteStore (path: string): Store {
     dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   }
   let lastDataVersion = stmt.dataVersion.get()!.data_version
+  // Sticky bindings are read on every request and written by this process only (the CLI never
+  // touches them, and an embedded store has one sidecar): an in-memory mirror answers reads,
+  // the table keeps them across restarts.
+  const sticky = new Map<string, StickyBinding>()
+  for (const r of db.prepare<[number], { session_key: string, account_id: string, expires_at: number, switches: number }>('SELECT * FROM sticky_sessions WHERE expires_at > ?').all(Date.now())) {
+    sticky.set(r.session_key, { accountId: r.account_id, expiresAt: r.expires_at, switches: r.switches })
+  }
 
   const writeBatch = db.transaction((records: UsageRecord[], keysUsed: Map<string, number>) => {
     for (const r of records) {
@@ -253,16 +259,19 @@ export function openSqliteStore (path: string): Store {
       stmt.saveState.run({ ...st, rateLimits: st.rateLimits === null ? null : JSON.stringify(st.rateLimits) })
     },
     async getSticky (key, now) {
-      const r = stmt.getSticky.get(key, now)
-      return r && { accountId: r.account_id, expiresAt: r.expires_at, switches: r.switches }
+      const b = sticky.get(key)
+      return b && b.expiresAt > now ? { ...b } : undefined
     },
     async putSticky (key, b) {
       stmt.putSticky.run(key, b.accountId, b.expiresAt, b.switches)
+      sticky.set(key, { ...b })
     },
     async deleteSticky (key) {
       stmt.deleteSticky.run(key)
+      sticky.delete(key)
     },
     async pruneSticky (now) {
+      for (const [k, b] of sticky) if (b.expiresAt <= now) sticky.delete(k)
       return stmt.pruneSticky.run(now).changes
     },
     async updateAccount (id, patch) {
