@@ -12,17 +12,28 @@ const usdMicrosPerMTok = { type: 'integer', minimum: 0 } as const
 export const PROXY_PATTERN = '^(https?|socks5?)://[^\\s/]+/?$'
 const proxyUrl = { type: 'string', pattern: PROXY_PATTERN, writeOnly: true, description: 'http://[user:pass@]host:port or socks5://[user:pass@]host:port' } as const
 
+const rates = {
+  input: usdMicrosPerMTok,
+  output: usdMicrosPerMTok,
+  cacheWrite5m: usdMicrosPerMTok,
+  cacheWrite1h: usdMicrosPerMTok,
+  cacheRead: usdMicrosPerMTok,
+} as const
+
 const modelPrice = {
   type: 'object',
   additionalProperties: false,
   required: ['input', 'output'],
   description: 'Prices in micro-USD per million tokens (3 USD/MTok = 3000000).',
   properties: {
-    input: usdMicrosPerMTok,
-    output: usdMicrosPerMTok,
-    cacheWrite5m: usdMicrosPerMTok,
-    cacheWrite1h: usdMicrosPerMTok,
-    cacheRead: usdMicrosPerMTok,
+    ...rates,
+    longPrompt: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['thresholdTokens', 'input', 'output'],
+      description: 'rates for every token of a request whose prompt exceeds thresholdTokens',
+      properties: { thresholdTokens: { type: 'integer', minimum: 1 }, ...rates },
+    },
   },
 } as const
 

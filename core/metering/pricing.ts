@@ -3,12 +3,21 @@
 // human reads a total (formatUsd).
 import type { Usage } from '../plugin-api.ts'
 
-export interface ModelPrice {
+interface Rates {
   input: number
   output: number
   cacheWrite5m?: number
   cacheWrite1h?: number
   cacheRead?: number
+}
+
+export interface ModelPrice extends Rates {
+  /**
+   * Rates for requests whose prompt (input + cache writes + cache reads) exceeds the threshold:
+   * every token of such a request, output included, is priced at these (Anthropic's long-context
+   * premium, Haiku 5.5's prompt-length tiers).
+   */
+  longPrompt?: Rates & { thresholdTokens: number }
 }
 
 export interface PriceTable {
@@ -31,7 +40,9 @@ export interface Pricing {
   cost (model: string | null | undefined, usage: Usage): Cost
 }
 
+/** `-20250929` dates, and Claude Code's `[1m]` context marker, name the same priced model. */
 const DATE_SUFFIX = /-\d{8}$/
+const VARIANT_SUFFIX = /\[[^\]]*\]$/
 
 /**
  * Merges the plugins' shipped tables, then the config's overrides (which win). The version
@@ -56,7 +67,7 @@ export function createPricing (tables: PriceTable[], overrides?: { models: Recor
     return p ? { id, price: p } : undefined
   }
   function lookup (model: string) {
-    const bare = model.replace(DATE_SUFFIX, '')
+    const bare = model.replace(VARIANT_SUFFIX, '').replace(DATE_SUFFIX, '')
     const alias = aliases.get(model) ?? aliases.get(bare)
     return find(model) ?? find(bare) ?? (alias !== undefined ? find(alias) : undefined)
   }
@@ -72,7 +83,9 @@ export function createPricing (tables: PriceTable[], overrides?: { models: Recor
   }
 }
 
-export function costOf (p: ModelPrice, u: Usage): bigint {
+export function costOf (price: ModelPrice, u: Usage): bigint {
+  const prompt = (u.input ?? 0) + (u.cacheWrite5m ?? 0) + (u.cacheWrite1h ?? 0) + (u.cacheRead ?? 0)
+  const p: Rates = price.longPrompt && prompt > price.longPrompt.thresholdTokens ? price.longPrompt : price
   // A table without explicit cache prices uses Anthropic's published multipliers of the input
   // price (1.25× and 2× for writes, 0.1× for reads); rounded to whole micro-USD per MTok.
   const cw5 = p.cacheWrite5m ?? Math.round(p.input * 1.25)

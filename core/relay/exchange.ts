@@ -87,7 +87,8 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
   log.info({
     path: ex.path,
     status: ex.status,
-    key: ex.key?.name,
+    // Not `key`: that name is a redaction path, and this is the key's name, not its secret.
+    keyName: ex.key?.name,
     account: ex.account?.name,
     model: model ?? undefined,
     stream: ex.parsed?.stream,

@@ -30,7 +30,8 @@ test('no relay key or account key reaches the log, whatever the request did; one
   await relay.settled()
   const out = relay.logs.join('')
   for (const secret of [ALICE_KEY, UPSTREAM_KEY, wrong]) assert.ok(!out.includes(secret), `a secret leaked into the log:\n${out}`)
-  const lines = relay.logs.flatMap(s => s.split('\n')).filter(Boolean).map(l => JSON.parse(l) as { reqId?: string, msg: string })
+  const lines = relay.logs.flatMap(s => s.split('\n')).filter(Boolean).map(l => JSON.parse(l) as { reqId?: string, msg: string, keyName?: string })
+  assert.ok(lines.some(l => l.keyName === 'alice'), 'the key is named in the log by its name')
   for (const id of ids) {
     const mine = lines.filter(l => l.reqId === id)
     assert.equal(mine.length, 1, `request ${id}: ${JSON.stringify(mine)}`)

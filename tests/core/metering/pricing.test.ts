@@ -51,3 +51,17 @@ test('formatUsd rounds half up at the last digit', () => {
   assert.equal(formatUsd(0n), '$0.000000')
   assert.equal(formatUsd(123_456_789_012_345n, 2), '$123.46')
 })
+
+test('long prompts are priced at their tier for every token; [1m] variants price as their model', () => {
+  const p = createPricing([claude])
+  // Sonnet 4.5 above 200k prompt tokens: $6 in / $22.50 out / $0.60 cache read.
+  const long = p.cost('claude-sonnet-4-5-20250929', { input: 1_000, cacheRead: 200_000, output: 100 })
+  assert.equal(long.costPico, 1_000n * 6_000_000n + 200_000n * 600_000n + 100n * 22_500_000n)
+  const short = p.cost('claude-sonnet-4-5', { input: 1_000, cacheRead: 199_000, output: 100 })
+  assert.equal(short.costPico, 1_000n * 3_000_000n + 199_000n * 300_000n + 100n * 15_000_000n)
+  // Haiku 5.5's tiers at 100k.
+  assert.equal(p.cost('claude-haiku-5-5', { input: 100_000 }).costPico, 100_000n * 100_000n)
+  assert.equal(p.cost('claude-haiku-5-5', { input: 100_001 }).costPico, 100_001n * 500_000n)
+  assert.equal(p.lookup('claude-opus-5-5[1m]')?.id, 'claude-opus-5-5')
+  assert.equal(p.cost('claude-opus-5-5', { input: 1, output: 1, cacheRead: 1 }).costPico, 4_000_000n + 20_000_000n + 200_000n)
+})
