@@ -18,6 +18,18 @@ function listedInConnection (headers: IncomingHttpHeaders): Set<string> {
   return new Set(typeof c === 'string' ? c.toLowerCase().split(',').map(s => s.trim()).filter(Boolean) : [])
 }
 
+/** Response encodings the meter can read (zstd needs Node 22.15+; this runs on 20). */
+const METERABLE_ENCODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'identity'])
+
+/**
+ * The client's Accept-Encoding without encodings the relay could not decompress for metering:
+ * the body still reaches the client byte for byte, but an unreadable one would go unbilled.
+ */
+function meterableAcceptEncoding (value: string): string | undefined {
+  const kept = value.split(',').map(s => s.trim()).filter(s => METERABLE_ENCODINGS.has(s.split(';')[0]!.trim().toLowerCase()))
+  return kept.length > 0 ? kept.join(', ') : undefined
+}
+
 export function upstreamRequestHeaders (headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const extra = listedInConnection(headers)
   const out: IncomingHttpHeaders = {}
@@ -25,6 +37,11 @@ export function upstreamRequestHeaders (headers: IncomingHttpHeaders): IncomingH
     if (v === undefined || NOT_FORWARDED.has(k) || extra.has(k)) continue
     // Gateway-set identity and client IPs are for the relay, never for the provider.
     if (k.startsWith('x-relay-') || k.startsWith('x-forwarded-')) continue
+    if (k === 'accept-encoding') {
+      const enc = meterableAcceptEncoding(String(v))
+      if (enc) out[k] = enc
+      continue
+    }
     out[k] = v
   }
   return out
