@@ -46,8 +46,9 @@ test('200 simultaneous streams against a concurrency of 10: exactly 10 run; slot
   await again.body.dump()
 })
 
-test('200 simultaneous requests against 10 per minute: exactly 10 admitted; count_tokens does not count', async t => {
-  const { mock, relay } = await relayWithPolicy(t, { rateLimits: [{ window: '1m', requests: 10 }] })
+test('200 simultaneous requests against 10 per window: exactly 10 admitted; count_tokens does not count', async t => {
+  // A day window: windows are epoch-aligned, and a minute one could roll over mid-test.
+  const { mock, relay } = await relayWithPolicy(t, { rateLimits: [{ window: '1d', requests: 10 }] })
   for (let i = 0; i < 5; i++) {
     const c = await send(relay.url, { stream: false }, '/claude/v1/messages/count_tokens')
     assert.equal(c.statusCode, 200)
@@ -89,7 +90,7 @@ test('refusals in Anthropic shape: the SDK sees a PermissionDenied for a denied 
 test('keys create/show/update/rotate/delete from the CLI, seen by the running relay', async t => {
   const { relay } = await relayWithPolicy(t, {})
   const cli = (...args: string[]) => runCli([...args, '--config', relay.file])
-  const created = cli('keys', 'create', '--name', 'carol', '--json', '--policy', JSON.stringify({ concurrency: 2, rateLimits: [{ window: '1h', requests: 100 }], tags: ['team-a'] }))
+  const created = cli('keys', 'create', '--name', 'carol', '--json', '--policy', JSON.stringify({ concurrency: 2, rateLimits: [{ window: '1d', requests: 100 }], tags: ['team-a'] }))
   assert.equal(created.status, 0, created.stderr)
   const { key, id } = JSON.parse(created.stdout) as { key: string, id: string }
   const call = async (k: string) => {
@@ -104,7 +105,7 @@ test('keys create/show/update/rotate/delete from the CLI, seen by the running re
   assert.match(shown.stdout, /carol \(key_\w+\): active, bound to shared pool/)
   assert.match(shown.stdout, /tags: team-a/)
   assert.match(shown.stdout, /concurrency\s+0\s+2\s+-/)
-  assert.match(shown.stdout, /rate 1h requests\s+1\s+100\s+\d{4}-/)
+  assert.match(shown.stdout, /rate 1d requests\s+1\s+100\s+\d{4}-/)
   const bad = cli('keys', 'update', 'carol', '--policy', '{"concurrency": 0}')
   assert.equal(bad.status, 2)
   assert.match(bad.stderr, /--policy: \/concurrency must be >= 1/)
