@@ -122,7 +122,7 @@ export function openSqliteStore (path: string): Store {
   const writeBatch = db.transaction((records: UsageRecord[], keysUsed: Map<string, number>) => {
     for (const r of records) {
       const u = r.usage
-      stmt.insertLog.run({
+      const inserted = stmt.insertLog.run({
         requestId: r.requestId, time: r.time, keyId: r.keyId, accountId: r.accountId, provider: r.provider,
         model: r.model, path: r.path, stream: r.stream ? 1 : 0, status: r.status,
         input: u.input ?? null, output: u.output ?? null, cacheWrite5m: u.cacheWrite5m ?? null,
@@ -130,8 +130,9 @@ export function openSqliteStore (path: string): Store {
         costPico: r.costPico, unpriced: r.unpriced ? 1 : 0, priceVersion: r.priceVersion,
         latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial ? 1 : 0, attempts: r.attempts,
         accountsTried: JSON.stringify(r.accountsTried), clientKind: r.clientKind,
-      })
-      if (!r.billable) continue
+      }).changes
+      // A record seen before (same request id) is not counted twice.
+      if (!r.billable || inserted === 0) continue
       for (const granularity of GRANULARITIES) {
         stmt.upsertAgg.run({
           granularity, bucket: bucketStart(granularity, r.time), keyId: r.keyId, accountId: r.accountId ?? '',

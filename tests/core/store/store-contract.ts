@@ -1,0 +1,142 @@
+// The behaviour every Store implementation must have. Each implementation's test file runs
+// `storeContract` with a factory; the Redis store will run the same suite.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { AccountRecord, KeyRecord, Store, UsageRecord } from '../../../core/store/store.ts'
+
+export interface StoreFactory {
+  /** A fresh, empty store. */
+  open (): Promise<Store>
+  /** A second handle on the same data (another process, for the embedded store). */
+  openAgain? (store: Store): Promise<Store>
+}
+
+const key = (o: Partial<KeyRecord> = {}): KeyRecord => ({
+  id: 'key_1', name: 'alice', hashScheme: 'sha256', hash: 'a'.repeat(64), hint: 'ars_abcd…', disabled: false, expiresAt: null,
+  createdAt: 1, source: 'store', boundAccount: null, boundGroup: null, policy: {}, ...o,
+})
+
+const account = (o: Partial<AccountRecord> = {}): AccountRecord => ({
+  id: 'acc_1', name: 'main', provider: 'claude', type: 'claude-api-key', priority: 50, disabled: false, fields: { baseUrl: 'https://x' },
+  sealedSecrets: 'v1:sealed', createdAt: 1, source: 'store', groups: [], maxConcurrency: null, models: null, sealedProxy: null, ...o,
+})
+
+const usage = (o: Partial<UsageRecord> = {}): UsageRecord => ({
+  requestId: `req_${Math.random()}`, time: Date.parse('2026-11-26T10:30:00Z'), keyId: 'key_1', accountId: 'acc_1', provider: 'claude',
+  model: 'claude-sonnet-4-5', path: '/v1/messages', stream: true, status: 200, usage: { input: 10, output: 5, cacheRead: 100 },
+  costPico: 1000n, unpriced: false, priceVersion: 'v', latencyMs: 10, ttfbMs: 5, partial: false, attempts: 1, accountsTried: ['acc_1'],
+  clientKind: 'claude-code', billable: true, ...o,
+})
+
+export function storeContract (name: string, factory: StoreFactory): void {
+  const withStore = (title: string, fn: (s: Store) => Promise<void>) => test(`${name}: ${title}`, async t => {
+    const s = await factory.open()
+    t.after(() => s.close())
+    await fn(s)
+  })
+
+  withStore('keys: insert, list, update, delete; names and hashes are unique', async s => {
+    await s.insertKey(key({ policy: { concurrency: 2, tags: ['a'] }, boundGroup: 'team' }))
+    await assert.rejects(s.insertKey(key({ id: 'key_2' })))
+    await assert.rejects(s.insertKey(key({ id: 'key_3', name: 'bob' })), 'same hash')
+    assert.deepEqual((await s.listKeys()).map(k => [k.name, k.policy, k.boundGroup]), [['alice', { concurrency: 2, tags: ['a'] }, 'team']])
+    assert.equal(await s.updateKey('key_1', { disabled: true, policy: {} }), true)
+    assert.equal(await s.updateKey('key_missing', { disabled: true }), false)
+    assert.deepEqual((await s.listKeys()).map(k => [k.disabled, k.policy]), [[true, {}]])
+    assert.equal(await s.deleteKey('key_1'), true)
+    assert.deepEqual(await s.listKeys(), [])
+  })
+
+  withStore('activation is set once; last use only moves forward', async s => {
+    assert.equal(await s.activate('key_1', 100), 100)
+    assert.equal(await s.activate('key_1', 200), 100)
+    await s.writeUsage([], new Map([['key_1', 500]]))
+    await s.writeUsage([], new Map([['key_1', 400]]))
+    assert.equal((await s.lastUsed()).get('key_1'), 500)
+    assert.equal((await s.activations()).get('key_1'), 100)
+  })
+
+  withStore('accounts and their run-time state', async s => {
+    await s.insertAccount(account({ groups: ['g'], models: ['claude-*'], maxConcurrency: 3, sealedProxy: 'v1:p' }))
+    const [a] = await s.listAccounts()
+    assert.deepEqual([a!.groups, a!.models, a!.maxConcurrency, a!.sealedProxy, a!.fields], [['g'], ['claude-*'], 3, 'v1:p', { baseUrl: 'https://x' }])
+    await s.updateAccount('acc_1', { disabled: true, sealedSecrets: 'v1:new' })
+    assert.deepEqual((await s.listAccounts()).map(x => [x.disabled, x.sealedSecrets]), [[true, 'v1:new']])
+    const state = { accountId: 'acc_1', status: 'unauthorized' as const, reason: 'HTTP 401', cooldownUntil: 9, consecutiveFailures: 2, lastError: 'e', lastErrorAt: 8, rateLimits: { at: 1, windows: [{ name: '5h', utilisation: 0.5 }] }, updatedAt: 8 }
+    await s.saveAccountState(state)
+    await s.saveAccountState({ ...state, status: 'active', updatedAt: 9 })
+    assert.deepEqual(await s.listAccountStates(), [{ ...state, status: 'active', updatedAt: 9 }])
+  })
+
+  withStore('sticky bindings expire, are replaced, deleted and pruned', async s => {
+    await s.putSticky('k:claude:s1', { accountId: 'a', expiresAt: 1000, switches: 0 })
+    await s.putSticky('k:claude:s2', { accountId: 'b', expiresAt: 5000, switches: 2 })
+    assert.deepEqual(await s.getSticky('k:claude:s1', 999), { accountId: 'a', expiresAt: 1000, switches: 0 })
+    assert.equal(await s.getSticky('k:claude:s1', 1000), undefined)
+    await s.putSticky('k:claude:s2', { accountId: 'c', expiresAt: 6000, switches: 3 })
+    assert.equal((await s.getSticky('k:claude:s2', 0))!.accountId, 'c')
+    assert.equal(await s.pruneSticky(2000), 1)
+    await s.deleteSticky('k:claude:s2')
+    assert.equal(await s.getSticky('k:claude:s2', 0), undefined)
+  })
+
+  withStore('usage: request-log rows for every call, aggregates for billable ones, exact costs past 2^53', async s => {
+    const big = 2n ** 60n
+    await s.writeUsage([
+      usage({ costPico: big }),
+      usage({ costPico: big, time: Date.parse('2026-11-26T11:10:00Z') }),
+      usage({ billable: false, costPico: 0n, path: '/v1/messages/count_tokens', usage: {} }),
+      usage({ model: 'mystery', costPico: null, unpriced: true }),
+    ], new Map())
+    await s.writeUsage([usage({ requestId: 'dup' }), usage({ requestId: 'dup' })], new Map())
+    const rows = await s.recentRequests(10)
+    assert.equal(rows.length, 5, 'a repeated request id is written once')
+    assert.equal(rows.find(r => r.model === 'mystery')!.costPico, null)
+    const byModel = await s.queryUsage({ since: Date.parse('2026-11-26T00:00:00Z'), until: Date.parse('2026-11-27T00:00:00Z'), groupBy: 'model' })
+    const sonnet = byModel.find(r => r.group === 'claude-sonnet-4-5')!
+    assert.equal(sonnet.requests, 3)
+    assert.equal(sonnet.costPico, 2n * big + 1000n)
+    assert.deepEqual([sonnet.input, sonnet.output, sonnet.cacheRead, sonnet.cacheWrite5m], [30, 15, 300, 0])
+    assert.equal(byModel.find(r => r.group === 'mystery')!.unpricedRequests, 1)
+    // An hour-aligned range is answered from hour buckets.
+    const hour = await s.queryUsage({ since: Date.parse('2026-11-26T11:00:00Z'), until: Date.parse('2026-11-26T12:00:00Z'), groupBy: 'key' })
+    assert.deepEqual(hour.map(r => [r.group, r.requests, r.costPico]), [['key_1', 1, big]])
+  })
+
+  withStore('admission: all-or-nothing, exact under a burst, leases expire without renewal', async s => {
+    const counters = [{ id: 'rate:1m', start: 0, end: 60_000, requests: 5, countsRequest: true }, { id: 'budget:day', start: 0, end: 86_400_000, costPico: 10n, countsRequest: false }]
+    const verdicts = await Promise.all(Array.from({ length: 50 }, (_, i) => s.admit({ keyId: 'k', counters, concurrency: 3, lease: { id: `l${i}`, expiresAt: 1000 } }, 0)))
+    assert.equal(verdicts.filter(v => v.ok).length, 3)
+    assert.equal((await s.readCounters('k', counters))[0]!.requests, 3, 'refused requests are not counted')
+    await s.renewLeases(['l0'], 5000)
+    assert.equal(await s.activeLeases('k', 1000), 1)
+    await s.releaseLease('l0')
+    const next = await s.admit({ keyId: 'k', counters, concurrency: 3, lease: { id: 'm', expiresAt: 9000 } }, 1000)
+    assert.ok(next.ok)
+    await s.recordSpend('k', counters, 7, 10n)
+    const refused = await s.admit({ keyId: 'k', counters, concurrency: 3, lease: { id: 'n', expiresAt: 9000 } }, 1000)
+    assert.ok(!refused.ok && refused.limit === 'counter' && refused.counter.id === 'budget:day' && refused.what === 'cost')
+    const values = await s.readCounters('k', counters)
+    assert.deepEqual(values.map(v => [v.requests, v.tokens, v.costPico]), [[4, 7, 10n], [0, 7, 10n]])
+    await s.pruneCounters(100_000)
+    assert.deepEqual((await s.readCounters('k', counters)).map(v => v.requests), [0, 0])
+  })
+
+  if (factory.openAgain) {
+    const again = factory.openAgain
+    withStore('another handle sees writes, and the first learns that something changed', async s => {
+      const other = await again(s)
+      try {
+        assert.equal(await s.changedElsewhere(), false)
+        await other.insertKey(key())
+        assert.equal(await s.changedElsewhere(), true)
+        assert.equal(await s.changedElsewhere(), false)
+        assert.deepEqual((await s.listKeys()).map(k => k.name), ['alice'])
+        await s.insertKey(key({ id: 'key_2', name: 'bob', hash: 'b'.repeat(64) }))
+        assert.equal(await s.changedElsewhere(), false, 'its own writes are not news')
+      } finally {
+        await other.close()
+      }
+    })
+  }
+}
