@@ -87,8 +87,10 @@ export async function forward (
   })
 
   if (streamStart) {
+    // Answered as the provider would have without streaming: a JSON error, not an event stream.
     const body = Buffer.from(streamStart.body)
-    return { kind: 'upstream-error', status: streamStart.status, headers: upstreamHeaders, raw: body, size: body.length }
+    const { 'content-length': _len, ...rest } = upstreamHeaders
+    return { kind: 'upstream-error', status: streamStart.status, headers: { ...rest, 'content-type': 'application/json' }, raw: body, size: body.length }
   }
   if (errorBody) {
     const { chunks, size } = errorBody

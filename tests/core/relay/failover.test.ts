@@ -151,5 +151,6 @@ test('a stream that opens with an error event fails over before the client sees 
     body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'y' }] }),
   })
   assert.equal(res.statusCode, 529)
+  assert.equal(res.headers['content-type'], 'application/json')
   assert.deepEqual(await res.body.json(), { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })
 })
