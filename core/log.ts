@@ -2,7 +2,7 @@
 // bodies or query strings on purpose, and these paths are the second line of defence.
 import pino, { type DestinationStream, type Logger } from 'pino'
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-goog-api-key"]',
   'req.headers["api-key"]', 'req.headers.cookie', 'headers.authorization', 'headers["x-api-key"]',
   'headers["x-goog-api-key"]', 'headers["api-key"]', 'headers.cookie',

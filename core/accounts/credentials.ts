@@ -12,7 +12,7 @@ import type { AccountTypes } from './account-types.ts'
 import type { PoolAccount } from './account-pool.ts'
 
 /** Refresh this long before the access token expires (the incumbent used 60 s). */
-export const REFRESH_AHEAD_MS = 60_000
+const REFRESH_AHEAD_MS = 60_000
 
 export interface CredentialDeps {
   types: AccountTypes

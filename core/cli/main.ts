@@ -13,7 +13,7 @@ import { accountsCommand } from './accounts-command.ts'
 import { usageCommand } from './usage-command.ts'
 import { startCommand } from './start-command.ts'
 
-export const USAGE = `Usage: ai-relay <command> [options]
+const USAGE = `Usage: ai-relay <command> [options]
 
 Commands:
   start                         start the sidecar
@@ -46,7 +46,7 @@ export interface CliIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean }
 }
 
-export function defaultConfigPath (env: NodeJS.ProcessEnv): string {
+function defaultConfigPath (env: NodeJS.ProcessEnv): string {
   if (env.RELAY_CONFIG) return env.RELAY_CONFIG
   return existsSync('relay.yaml') ? 'relay.yaml' : 'relay.example.yaml'
 }

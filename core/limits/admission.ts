@@ -61,7 +61,7 @@ export function policyCounters (policy: KeyPolicy, now: number, zone: string, mo
 }
 
 /** Tokens that count against token limits: cache reads are excluded (a long Claude Code context re-read every turn would otherwise exhaust any limit at a tenth of the price). */
-export function limitTokens (u: Usage): number {
+function limitTokens (u: Usage): number {
   return (u.input ?? 0) + (u.output ?? 0) + (u.cacheWrite5m ?? 0) + (u.cacheWrite1h ?? 0)
 }
 

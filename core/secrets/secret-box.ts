@@ -37,7 +37,7 @@ export function createSecretBox (key: Buffer): SecretBox {
   }
 }
 
-export function parseSecretKey (text: string): Buffer {
+function parseSecretKey (text: string): Buffer {
   const t = text.trim()
   const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64')
   if (key.length !== 32) throw new errors.RELAY_ERR_SECRET_KEY('RELAY_SECRET_KEY must be 32 bytes: 64 hex characters or base64 (openssl rand -hex 32)')

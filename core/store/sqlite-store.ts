@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
-  AccountRecord, AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
+  AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
 } from './store.ts'
 
 const MIGRATIONS = [

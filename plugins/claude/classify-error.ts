@@ -13,7 +13,7 @@ export function classifyError (status: number, headers: IncomingHttpHeaders, _bo
 }
 
 /** When the account may be used again: `retry-after` first, then the rate-limit reset headers. */
-export function resetTime (headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
+function resetTime (headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
   const retryAfter = header(headers, 'retry-after')
   if (retryAfter) {
     const secs = Number(retryAfter)

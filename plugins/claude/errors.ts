@@ -14,7 +14,7 @@ const TYPE_BY_STATUS: Record<number, string> = {
   529: 'overloaded_error',
 }
 
-export function errorType (_code: RelayErrorCode, status: number): string {
+function errorType (_code: RelayErrorCode, status: number): string {
   return TYPE_BY_STATUS[status] ?? 'api_error'
 }
 

@@ -3,9 +3,9 @@
 // client's query (Claude Code's `?beta=true`) and anthropic-version/-beta headers pass through.
 import type { AccountView, IncomingRequest, UpstreamRequest } from '../../core/plugin-api.ts'
 
-export const DEFAULT_BASE_URL = 'https://api.anthropic.com'
+const DEFAULT_BASE_URL = 'https://api.anthropic.com'
 /** Subscription tokens are only accepted with this beta flag. */
-export const OAUTH_BETA = 'oauth-2025-04-20'
+const OAUTH_BETA = 'oauth-2025-04-20'
 
 export function prepareUpstream (req: IncomingRequest, account: AccountView): UpstreamRequest {
   const base = String(account.fields.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
