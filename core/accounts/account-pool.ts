@@ -1,6 +1,6 @@
 // The accounts the relay can send requests to, held in memory with credentials decrypted once
 // at load (the incumbent re-read and re-decrypted every account on every request).
-import picomatch from 'picomatch'
+import { globMatcher } from '../globs.ts'
 import type { AccountEntry } from '../config/schema.ts'
 import type { AccountView } from '../plugin-api.ts'
 import type { SecretBox } from '../secrets/secret-box.ts'
@@ -26,7 +26,7 @@ export interface PoolAccount extends AccountView {
 const SERVES_ALL = () => true
 
 function modelMatcher (patterns: string[] | null | undefined): (model: string) => boolean {
-  return patterns && patterns.length > 0 ? picomatch(patterns) : SERVES_ALL
+  return patterns && patterns.length > 0 ? globMatcher(patterns) : SERVES_ALL
 }
 
 /** Config entries are validated at load, so here they only need shaping. */

@@ -7,8 +7,8 @@
 // Token and cost limits compare recorded spend (settled requests) with the limit; requests
 // still in flight reserve nothing, so spend can pass a limit by at most what the requests in
 // flight at that moment end up costing. The next request is then refused.
-import picomatch from 'picomatch'
 import { errors, type RelayError } from '../errors.ts'
+import { globMatcher } from '../globs.ts'
 import { randomId } from '../ids.ts'
 import type { ParsedRequest, PluginRoute, Usage } from '../plugin-api.ts'
 import type { AdmissionVerdict, CounterLimit, CounterRef, KeyRecord, Store } from '../store/store.ts'
@@ -29,14 +29,6 @@ export interface Admitted {
 
 const PERIOD_WORD: Record<BudgetPeriod, string> = { day: 'Daily', week: 'Weekly', month: 'Monthly', total: 'Total' }
 
-const matchers = new Map<string, (s: string) => boolean>()
-function matcher (globs: string | string[]): (s: string) => boolean {
-  const k = JSON.stringify(globs)
-  let m = matchers.get(k)
-  if (!m) matchers.set(k, m = picomatch(globs))
-  return m
-}
-
 /** Every counter a policy defines at `now`; model budgets only where `model` matches (all when undefined). */
 export function policyCounters (policy: KeyPolicy, now: number, zone: string, model: string | undefined, allModels = false): CounterLimit[] {
   const out: CounterLimit[] = []
@@ -55,7 +47,7 @@ export function policyCounters (policy: KeyPolicy, now: number, zone: string, mo
   budget('budget:month', 'month', b?.monthlyUsd)
   budget('budget:total', 'total', b?.totalUsd)
   for (const mb of b?.models ?? []) {
-    if (allModels || (model !== undefined && matcher(mb.models)(model))) budget(`budget:model:${mb.models}:${mb.period}`, mb.period, mb.usd)
+    if (allModels || (model !== undefined && globMatcher(mb.models)(model))) budget(`budget:model:${mb.models}:${mb.period}`, mb.period, mb.usd)
   }
   return out
 }
@@ -131,8 +123,8 @@ function permissionProblem (policy: KeyPolicy, provider: string, parsed: ParsedR
   if (policy.clients && !policy.clients.includes(parsed.clientKind)) return `This key may not be used from this client (${parsed.clientKind}; allowed: ${policy.clients.join(', ')})`
   const model = parsed.model
   if (model !== undefined && policy.models) {
-    if (policy.models.deny && matcher(policy.models.deny)(model)) return `This key may not use model ${model} (denied by ${policy.models.deny.join(', ')})`
-    if (policy.models.allow && !matcher(policy.models.allow)(model)) return `This key may not use model ${model} (allowed: ${policy.models.allow.join(', ')})`
+    if (policy.models.deny && globMatcher(policy.models.deny)(model)) return `This key may not use model ${model} (denied by ${policy.models.deny.join(', ')})`
+    if (policy.models.allow && !globMatcher(policy.models.allow)(model)) return `This key may not use model ${model} (allowed: ${policy.models.allow.join(', ')})`
   }
   return undefined
 }

@@ -8,7 +8,7 @@
 // State changes are written through to the store so the CLI can show them and a restart keeps
 // them; the in-flight count and first-byte times live only in memory.
 import type { ErrorClassification } from '../plugin-api.ts'
-import picomatch from 'picomatch'
+import { globMatcher } from '../globs.ts'
 import type { AccountStateRecord, RateLimitSnapshot, RateLimitWindow } from '../store/store.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
 
@@ -170,18 +170,11 @@ export class AccountHealth {
   }
 }
 
-const matchers = new Map<string, (model: string) => boolean>()
-function matches (glob: string, model: string): boolean {
-  let m = matchers.get(glob)
-  if (!m) matchers.set(glob, m = picomatch(glob))
-  return m(model)
-}
-
 const rejectedNow = (w: RateLimitWindow, now: number) => w.status === 'rejected' && w.resetsAt !== undefined && w.resetsAt > now
 
 /** A window the provider reported as exhausted blocks the account, or its family's models. */
 function rejectedFor (snapshot: RateLimitSnapshot, now: number, model: string | undefined): boolean {
-  return snapshot.windows.some(w => rejectedNow(w, now) && (w.models === undefined || (model !== undefined && matches(w.models, model))))
+  return snapshot.windows.some(w => rejectedNow(w, now) && (w.models === undefined || (model !== undefined && globMatcher(w.models)(model))))
 }
 
 function familyOnly (snapshot: RateLimitSnapshot | null, now: number): boolean {
