@@ -22,10 +22,8 @@ export interface Exchange {
   parsed?: ParsedRequest
   /** Set once the key's limits let the request in; settled with its usage. */
   admitted?: Admitted
-  account?: PoolAccount
-  accountsTried: string[]
-  /** Names of the accounts tried, for the log line (the row keeps ids). */
-  triedNames: string[]
+  /** Accounts tried, in order; the last one is the account that answered. */
+  tried: PoolAccount[]
   status: number
   /** Ms from arrival to the first response byte sent to the client. */
   ttfb: number | null
@@ -38,7 +36,7 @@ export interface Exchange {
 }
 
 export function newExchange (id: string, start: number, provider: string, route: PluginRoute, path: string): Exchange {
-  return { id, start, provider, route, path, accountsTried: [], triedNames: [], status: 0, ttfb: null, usage: {}, plainSse: false, partial: false }
+  return { id, start, provider, route, path, tried: [], status: 0, ttfb: null, usage: {}, plainSse: false, partial: false }
 }
 
 export interface SettleDeps {
@@ -56,6 +54,7 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
   const cost = billable ? deps.pricing.cost(model, ex.usage) : { costPico: 0n, pricedAs: null, version: deps.pricing.version }
   const unpriced = billable && cost.costPico === null
   const clientKind: ClientKind = ex.parsed?.clientKind ?? 'other'
+  const account = ex.tried.at(-1)
   // Limits first: the concurrency slot is freed and the spend counted even if recording fails.
   if (ex.admitted) await deps.admission.settle(ex.admitted, ex.usage, billable ? cost.costPico : null)
   if (ex.key) {
@@ -64,7 +63,7 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
       requestId: ex.id,
       time: ex.start,
       keyId: ex.key.id,
-      accountId: ex.account?.id ?? null,
+      accountId: account?.id ?? null,
       provider: ex.provider,
       model,
       path: ex.path,
@@ -77,8 +76,8 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
       latencyMs: end - ex.start,
       ttfbMs: ex.ttfb,
       partial: ex.partial,
-      attempts: ex.accountsTried.length,
-      accountsTried: ex.accountsTried,
+      attempts: ex.tried.length,
+      accountsTried: ex.tried.map(a => a.id),
       clientKind,
       billable,
     })
@@ -89,7 +88,7 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
     status: ex.status,
     // Not `key`: that name is a redaction path, and this is the key's name, not its secret.
     keyName: ex.key?.name,
-    account: ex.account?.name,
+    account: account?.name,
     model: model ?? undefined,
     stream: ex.parsed?.stream,
     client: clientKind,
@@ -97,8 +96,8 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
     cost: cost.costPico !== null && billable ? formatUsd(cost.costPico) : undefined,
     unpriced: unpriced || undefined,
     partial: ex.partial || undefined,
-    attempts: ex.accountsTried.length,
-    tried: ex.triedNames.length > 1 ? ex.triedNames : undefined,
+    attempts: ex.tried.length,
+    tried: ex.tried.length > 1 ? ex.tried.map(a => a.name) : undefined,
     latencyMs: end - ex.start,
     ttfbMs: ex.ttfb ?? undefined,
   }, 'relay')

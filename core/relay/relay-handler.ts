@@ -119,16 +119,13 @@ async function attempts (
 ): Promise<void> {
   const session = parsed.sessionKey ? sessionNamespace(key.id, plugin.name, parsed.sessionKey) : undefined
   const accepts = plugin.canServe ? (a: PoolAccount) => plugin.canServe!(a, parsed) : undefined
-  const tried = new Set<string>()
   let last: Failure | undefined
-  while (tried.size < deps.maxAttempts) {
-    const pick = await deps.scheduler.pick({ provider: plugin.name, key, model: parsed.model, session, exclude: tried, accepts, now: deps.now() })
+  while (ex.tried.length < deps.maxAttempts) {
+    const exclude = new Set(ex.tried.map(a => a.id))
+    const pick = await deps.scheduler.pick({ provider: plugin.name, key, model: parsed.model, session, exclude, accepts, now: deps.now() })
     if (!pick) break
     const { account } = pick
-    tried.add(account.id)
-    ex.account = account
-    ex.accountsTried.push(account.id)
-    ex.triedNames.push(account.name)
+    ex.tried.push(account)
     deps.health.acquire(account.id)
     try {
       await deps.credentials.ensureFresh(account)
