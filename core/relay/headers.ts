@@ -3,6 +3,7 @@
 // provider's headers minus hop-by-hop ones and cookies (one user's cookie is not another's).
 import type { IncomingHttpHeaders } from 'node:http'
 import { KEY_HEADERS } from '../keys/extract-key.ts'
+import { isReadableEncoding } from './content-encoding.ts'
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
@@ -18,15 +19,12 @@ function listedInConnection (headers: IncomingHttpHeaders): Set<string> {
   return new Set(typeof c === 'string' ? c.toLowerCase().split(',').map(s => s.trim()).filter(Boolean) : [])
 }
 
-/** Response encodings the meter can read (zstd needs Node 22.15+; this runs on 20). */
-const METERABLE_ENCODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'identity'])
-
 /**
  * The client's Accept-Encoding without encodings the relay could not decompress for metering:
  * the body still reaches the client byte for byte, but an unreadable one would go unbilled.
  */
 function meterableAcceptEncoding (value: string): string | undefined {
-  const kept = value.split(',').map(s => s.trim()).filter(s => METERABLE_ENCODINGS.has(s.split(';')[0]!.trim().toLowerCase()))
+  const kept = value.split(',').map(s => s.trim()).filter(s => isReadableEncoding(s.split(';')[0]!.trim()))
   return kept.length > 0 ? kept.join(', ') : undefined
 }
 

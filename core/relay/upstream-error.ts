@@ -2,24 +2,19 @@
 // a refused account credential becomes a 502 (a 401 would make the client blame its own relay
 // key); other upstream errors keep their status and, when already in the provider's shape,
 // their body.
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
 import type { FastifyReply } from 'fastify'
 import type { ErrorClassification, RelayPlugin } from '../plugin-api.ts'
 import { clientResponseHeaders } from './headers.ts'
+import { decoderFor, encodingOf } from './content-encoding.ts'
 import { ERROR_BODY_LIMIT, type AttemptResult, type UpstreamHeaders } from './forward.ts'
 import { relayError, sendRelayError, toRelayError } from './render-error.ts'
 
 export type UpstreamError = Extract<AttemptResult, { kind: 'upstream-error' }>
 
 export function decodedBody (e: UpstreamError): Buffer {
-  const encoding = String(e.headers['content-encoding'] ?? '').trim().toLowerCase()
+  const decoder = decoderFor(encodingOf(e.headers['content-encoding']))
   try {
-    switch (encoding) {
-      case 'gzip': case 'x-gzip': return gunzipSync(e.raw)
-      case 'br': return brotliDecompressSync(e.raw)
-      case 'deflate': return inflateSync(e.raw)
-      default: return e.raw
-    }
+    return decoder ? decoder.whole(e.raw) : e.raw
   } catch {
     return e.raw
   }
