@@ -3,21 +3,11 @@
 import { errors } from '../errors.ts'
 import { randomId } from '../ids.ts'
 import type { Runtime } from '../runtime.ts'
-import type { AccountRecord, AccountStateRecord, Source } from '../store/store.ts'
-import type { PoolAccount } from '../accounts/account-pool.ts'
+import type { AccountRecord, AccountStateRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
-import { disableStored, NAME_RE, NAME_RULE, pairs, placementFrom, plainFields } from './records.ts'
+import { allAccounts, disableStored, findByRef, NAME_RE, NAME_RULE, pairs, placementFrom, plainFields, type ListedAccount } from './records.ts'
 import { loginCommand } from './login-command.ts'
-
-interface Listed { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: Source }
-
-async function allAccounts (rt: Runtime): Promise<Listed[]> {
-  const stored: (AccountRecord | PoolAccount)[] = await rt.store.listAccounts()
-  return [...rt.declaredAccounts, ...stored].map(a => ({
-    id: a.id, name: a.name, provider: a.provider, type: a.type, priority: a.priority, disabled: a.disabled, source: a.source,
-  }))
-}
 
 export async function accountsCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
   switch (sub) {
@@ -89,12 +79,11 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       return 0
     }
     case 'login':
-      return loginCommand(rt, rest[0], v, io, new Set((await allAccounts(rt)).map(a => a.name)))
+      return loginCommand(rt, rest[0], v, io)
     case 'disable':
       return disableStored('account', await allAccounts(rt), rest[0], id => rt.store.updateAccount(id, { disabled: true }), io)
     case 'enable': {
-      const account = (await allAccounts(rt)).find(a => a.id === rest[0] || a.name === rest[0])
-      if (!account) throw new errors.RELAY_ERR_NOT_FOUND('account', String(rest[0]))
+      const account = findByRef('account', await allAccounts(rt), rest[0])
       if (account.disabled && account.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('account', account.name)
       if (account.disabled) await rt.store.updateAccount(account.id, { disabled: false })
       const previous = (await rt.store.listAccountStates()).find(st => st.accountId === account.id)
@@ -111,7 +100,7 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
   }
 }
 
-function describeState (a: Listed, st: AccountStateRecord | undefined, now: number): string {
+function describeState (a: ListedAccount, st: AccountStateRecord | undefined, now: number): string {
   if (a.disabled) return 'disabled'
   if (st?.status === 'disabled') return `disabled: ${st.reason ?? 'by the provider'}`
   if (st?.status === 'unauthorized') return 'unauthorized'

@@ -5,18 +5,10 @@ import { generateKey, hashKey, keyHint } from '../keys/api-key.ts'
 import type { Runtime } from '../runtime.ts'
 import type { KeyRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
-import { disableStored, NAME_RE, NAME_RULE } from './records.ts'
+import { allAccounts, allKeys, disableStored, findByRef, NAME_RE, NAME_RULE, writable } from './records.ts'
 import { keyUsageReport } from '../limits/key-usage.ts'
 import { policySchema, type KeyPolicy } from '../limits/policy-schema.ts'
 import { createValidator, formatAjvErrors } from '../config/validator.ts'
-
-async function accountNames (rt: Runtime): Promise<Set<string>> {
-  return new Set([...rt.declaredAccounts, ...await rt.store.listAccounts()].map(a => a.name))
-}
-
-async function allKeys (rt: Runtime): Promise<KeyRecord[]> {
-  return [...rt.declaredKeys, ...await rt.store.listKeys()]
-}
 
 export async function keysCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
   switch (sub) {
@@ -38,7 +30,7 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
         return 2
       }
       const boundAccount = v.account ?? null
-      if (boundAccount && !(await accountNames(rt)).has(boundAccount)) throw new errors.RELAY_ERR_NOT_FOUND('account', boundAccount)
+      if (boundAccount && !(await allAccounts(rt)).some(a => a.name === boundAccount)) throw new errors.RELAY_ERR_NOT_FOUND('account', boundAccount)
       const secret = generateKey()
       const record: KeyRecord = {
         id: randomId('key'), name, hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret),
@@ -71,7 +63,7 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
     case 'disable':
       return disableStored('key', await allKeys(rt), rest[0], id => rt.store.updateKey(id, { disabled: true }), io)
     case 'show': {
-      const report = await keyUsageReport(findKey(await allKeys(rt), rest[0]), rt.store, rt.loaded.config.limits.timeZone, Date.now())
+      const report = await keyUsageReport(findByRef('key', await allKeys(rt), rest[0]), rt.store, rt.loaded.config.limits.timeZone, Date.now())
       if (v.json) {
         io.out(JSON.stringify(report))
         return 0
@@ -88,7 +80,7 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       return 0
     }
     case 'update': {
-      const key = writable(await allKeys(rt), rest[0])
+      const key = writable('key', await allKeys(rt), rest[0])
       const expiresAt = parseExpiry(v.expires, key.expiresAt)
       const policy = parsePolicy(v.policy, key.policy)
       if (typeof expiresAt === 'string' || typeof policy === 'string') {
@@ -100,7 +92,7 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       return 0
     }
     case 'rotate': {
-      const key = writable(await allKeys(rt), rest[0])
+      const key = writable('key', await allKeys(rt), rest[0])
       const secret = generateKey()
       await rt.store.updateKey(key.id, { hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret) })
       if (v.json) io.out(JSON.stringify({ id: key.id, name: key.name, key: secret }))
@@ -108,7 +100,7 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       return 0
     }
     case 'delete': {
-      const key = writable(await allKeys(rt), rest[0])
+      const key = writable('key', await allKeys(rt), rest[0])
       await rt.store.deleteKey(key.id)
       io.out(`Deleted key "${key.name}" (${key.id}). Its usage history stays under this id.`)
       return 0
@@ -117,18 +109,6 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       io.err('usage: ai-relay keys create|list|show|update|rotate|disable|delete')
       return 2
   }
-}
-
-function findKey (keys: KeyRecord[], ref: string | undefined): KeyRecord {
-  const key = keys.find(k => k.id === ref || k.name === ref)
-  if (!key) throw new errors.RELAY_ERR_NOT_FOUND('key', String(ref))
-  return key
-}
-
-function writable (keys: KeyRecord[], ref: string | undefined): KeyRecord {
-  const key = findKey(keys, ref)
-  if (key.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('key', key.name)
-  return key
 }
 
 /** `--expires ISO` or `--expires never`; absent keeps `current`. A string is the problem. */

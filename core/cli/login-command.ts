@@ -7,10 +7,10 @@ import { randomId } from '../ids.ts'
 import type { Runtime } from '../runtime.ts'
 import type { AccountRecord } from '../store/store.ts'
 import type { CliIo, CliValues } from './main.ts'
-import { NAME_RE, NAME_RULE, placementFrom, plainFields } from './records.ts'
+import { allAccounts, NAME_RE, NAME_RULE, placementFrom, plainFields } from './records.ts'
 import { readStdinLines } from './read-secret.ts'
 
-export async function loginCommand (rt: Runtime, provider: string | undefined, v: CliValues, io: CliIo, takenNames: Set<string>): Promise<number> {
+export async function loginCommand (rt: Runtime, provider: string | undefined, v: CliValues, io: CliIo): Promise<number> {
   if (!provider || !v.name) {
     io.err('usage: ai-relay accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...]')
     return 2
@@ -19,7 +19,7 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     io.err(`--name: ${NAME_RULE}`)
     return 2
   }
-  if (takenNames.has(v.name)) throw new errors.RELAY_ERR_NAME_TAKEN('account', v.name)
+  if ((await allAccounts(rt)).some(a => a.name === v.name)) throw new errors.RELAY_ERR_NAME_TAKEN('account', v.name)
   const plugin = rt.plugins.find(p => p.plugin.name === provider)?.plugin
   if (!plugin) {
     io.err(`no enabled plugin is named "${provider}"`)

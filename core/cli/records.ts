@@ -1,9 +1,11 @@
-// What the key and account commands share: names as the config allows them, and finding and
-// disabling a stored record by name or id (config-declared ones are read-only).
+// What the key and account commands share: names as the config allows them, the records of
+// the file and the store together, and finding a record by name or id (config-declared ones
+// are read-only).
 import { errors } from '../errors.ts'
 import { NAME_PATTERN, PROXY_PATTERN } from '../config/schema.ts'
 import type { SecretBox } from '../secrets/secret-box.ts'
-import type { Source } from '../store/store.ts'
+import type { KeyRecord, Source } from '../store/store.ts'
+import type { Runtime } from '../runtime.ts'
 import type { CliIo, CliValues } from './main.ts'
 
 export const NAME_RE = new RegExp(NAME_PATTERN)
@@ -11,12 +13,34 @@ export const NAME_RULE = 'letters, digits, . _ -; at most 64, starting with a le
 
 interface Named { id: string, name: string, source: Source }
 
+export interface ListedAccount extends Named { provider: string, type: string, priority: number, disabled: boolean }
+
+export async function allKeys (rt: Runtime): Promise<KeyRecord[]> {
+  return [...rt.declaredKeys, ...await rt.store.listKeys()]
+}
+
+export async function allAccounts (rt: Runtime): Promise<ListedAccount[]> {
+  return [...rt.declaredAccounts, ...await rt.store.listAccounts()].map(a => ({
+    id: a.id, name: a.name, provider: a.provider, type: a.type, priority: a.priority, disabled: a.disabled, source: a.source,
+  }))
+}
+
+export function findByRef<T extends Named> (kind: 'key' | 'account', list: T[], ref: string | undefined): T {
+  const record = list.find(x => x.id === ref || x.name === ref)
+  if (!record) throw new errors.RELAY_ERR_NOT_FOUND(kind, String(ref))
+  return record
+}
+
+export function writable<T extends Named> (kind: 'key' | 'account', list: T[], ref: string | undefined): T {
+  const record = findByRef(kind, list, ref)
+  if (record.source === 'config') throw new errors.RELAY_ERR_READ_ONLY(kind, record.name)
+  return record
+}
+
 export async function disableStored<T extends Named> (
   kind: 'key' | 'account', list: T[], ref: string | undefined, update: (id: string) => Promise<unknown>, io: CliIo,
 ): Promise<number> {
-  const record = list.find(x => x.id === ref || x.name === ref)
-  if (!record) throw new errors.RELAY_ERR_NOT_FOUND(kind, String(ref))
-  if (record.source === 'config') throw new errors.RELAY_ERR_READ_ONLY(kind, record.name)
+  const record = writable(kind, list, ref)
   await update(record.id)
   io.out(`Disabled ${kind} "${record.name}" (${record.id}).`)
   return 0

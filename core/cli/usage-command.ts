@@ -4,6 +4,7 @@ import { bucketStart } from '../metering/buckets.ts'
 import type { Runtime } from '../runtime.ts'
 import type { UsageGroup } from '../store/store.ts'
 import { table, type CliIo, type CliValues } from './main.ts'
+import { allAccounts, allKeys } from './records.ts'
 
 const GROUPS: UsageGroup[] = ['key', 'model', 'account']
 
@@ -23,8 +24,7 @@ export async function usageCommand (rt: Runtime, _args: string[], v: CliValues, 
   }
   const rows = await rt.store.queryUsage({ since, until, groupBy: v.by as UsageGroup })
   const names = new Map<string, string>()
-  for (const k of [...rt.declaredKeys, ...await rt.store.listKeys()]) names.set(k.id, k.name)
-  for (const a of [...rt.declaredAccounts, ...await rt.store.listAccounts()]) names.set(a.id, a.name)
+  for (const r of [...await allKeys(rt), ...await allAccounts(rt)]) names.set(r.id, r.name)
   const label = (g: string | null) => (g === null ? '(none)' : v.by === 'model' ? g : names.get(g) ?? g)
 
   if (v.json) {
