@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.ts'
 import type { AccountRecord, AccountStateRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
-import { allAccounts, disableStored, findByRef, NAME_RE, NAME_RULE, pairs, placementFrom, plainFields, type ListedAccount } from './records.ts'
+import { allAccounts, checkNewName, disableStored, findByRef, pairs, placementFrom, plainFields, type ListedAccount } from './records.ts'
 import { loginCommand } from './login-command.ts'
 
 export async function accountsCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
@@ -16,11 +16,11 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
         io.err('accounts add needs --name, --provider and --type')
         return 2
       }
-      if (!NAME_RE.test(v.name)) {
-        io.err(`--name: ${NAME_RULE}`)
+      const badName = checkNewName('account', v.name, await allAccounts(rt))
+      if (badName) {
+        io.err(badName)
         return 2
       }
-      if ((await allAccounts(rt)).some(a => a.name === v.name)) throw new errors.RELAY_ERR_NAME_TAKEN('account', v.name)
       const type = rt.accountTypes.resolve(v.provider, v.type)
       if (typeof type === 'string') {
         io.err(type)

@@ -5,7 +5,7 @@ import { generateKey, hashKey, keyHint } from '../keys/api-key.ts'
 import type { Runtime } from '../runtime.ts'
 import type { KeyRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
-import { allAccounts, allKeys, disableStored, findByRef, NAME_RE, NAME_RULE, writable } from './records.ts'
+import { allAccounts, allKeys, checkNewName, disableStored, findByRef, NAME_RULE, writable } from './records.ts'
 import { keyUsageReport } from '../limits/key-usage.ts'
 import { policySchema, type KeyPolicy } from '../limits/policy-schema.ts'
 import { createValidator, formatAjvErrors } from '../config/validator.ts'
@@ -14,11 +14,15 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
   switch (sub) {
     case 'create': {
       const name = v.name
-      if (!name || !NAME_RE.test(name)) {
+      if (!name) {
         io.err(`keys create needs --name (${NAME_RULE})`)
         return 2
       }
-      if ((await allKeys(rt)).some(k => k.name === name)) throw new errors.RELAY_ERR_NAME_TAKEN('key', name)
+      const badName = checkNewName('key', name, await allKeys(rt))
+      if (badName) {
+        io.err(badName)
+        return 2
+      }
       const expiresAt = parseExpiry(v.expires, null)
       const policy = parsePolicy(v.policy, {})
       if (typeof expiresAt === 'string' || typeof policy === 'string') {

@@ -7,7 +7,7 @@ import { randomId } from '../ids.ts'
 import type { Runtime } from '../runtime.ts'
 import type { AccountRecord } from '../store/store.ts'
 import type { CliIo, CliValues } from './main.ts'
-import { allAccounts, NAME_RE, NAME_RULE, placementFrom, plainFields } from './records.ts'
+import { allAccounts, checkNewName, placementFrom, plainFields } from './records.ts'
 import { readStdinLines } from './read-secret.ts'
 
 export async function loginCommand (rt: Runtime, provider: string | undefined, v: CliValues, io: CliIo): Promise<number> {
@@ -15,11 +15,11 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     io.err('usage: ai-relay accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...]')
     return 2
   }
-  if (!NAME_RE.test(v.name)) {
-    io.err(`--name: ${NAME_RULE}`)
+  const badName = checkNewName('account', v.name, await allAccounts(rt))
+  if (badName) {
+    io.err(badName)
     return 2
   }
-  if ((await allAccounts(rt)).some(a => a.name === v.name)) throw new errors.RELAY_ERR_NAME_TAKEN('account', v.name)
   const plugin = rt.plugins.find(p => p.plugin.name === provider)?.plugin
   if (!plugin) {
     io.err(`no enabled plugin is named "${provider}"`)

@@ -8,7 +8,7 @@ import type { KeyRecord, Source } from '../store/store.ts'
 import type { Runtime } from '../runtime.ts'
 import type { CliIo, CliValues } from './main.ts'
 
-export const NAME_RE = new RegExp(NAME_PATTERN)
+const NAME_RE = new RegExp(NAME_PATTERN)
 export const NAME_RULE = 'letters, digits, . _ -; at most 64, starting with a letter or digit'
 
 interface Named { id: string, name: string, source: Source }
@@ -23,6 +23,13 @@ export async function allAccounts (rt: Runtime): Promise<ListedAccount[]> {
   return [...rt.declaredAccounts, ...await rt.store.listAccounts()].map(a => ({
     id: a.id, name: a.name, provider: a.provider, type: a.type, priority: a.priority, disabled: a.disabled, source: a.source,
   }))
+}
+
+/** A new record's name: the config's rule, and free in the file and the store. A string is the problem. */
+export function checkNewName (kind: 'key' | 'account', name: string, existing: Named[]): string | undefined {
+  if (!NAME_RE.test(name)) return `--name: ${NAME_RULE}`
+  if (existing.some(x => x.name === name)) throw new errors.RELAY_ERR_NAME_TAKEN(kind, name)
+  return undefined
 }
 
 export function findByRef<T extends Named> (kind: 'key' | 'account', list: T[], ref: string | undefined): T {
