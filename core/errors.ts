@@ -9,6 +9,7 @@ export const errors = {
   RELAY_ERR_KEY_INVALID: createError('RELAY_ERR_KEY_INVALID', 'Invalid API key', 401),
   RELAY_ERR_KEY_DISABLED: createError('RELAY_ERR_KEY_DISABLED', 'This API key has been disabled', 401),
   RELAY_ERR_KEY_EXPIRED: createError('RELAY_ERR_KEY_EXPIRED', 'This API key expired at %s', 401),
+  RELAY_ERR_KEY_MISPLACED: createError('RELAY_ERR_KEY_MISPLACED', 'The API key was found outside the headers it is read from (x-api-key, x-goog-api-key, Authorization, api-key, ?key=); it is never forwarded', 400),
 
   // key policy and limits (the message names the rule)
   RELAY_ERR_KEY_FORBIDDEN: createError<[string]>('RELAY_ERR_KEY_FORBIDDEN', '%s', 403),
@@ -18,6 +19,7 @@ export const errors = {
   RELAY_ERR_LIMIT_BUDGET_EXHAUSTED: createError<[string]>('RELAY_ERR_LIMIT_BUDGET_EXHAUSTED', '%s', 403),
 
   // request shape (raised by core or by a plugin's parseRequest)
+  RELAY_ERR_TARGET_INVALID: createError<[string]>('RELAY_ERR_TARGET_INVALID', '%s', 400),
   RELAY_ERR_BODY_INVALID: createError<[string]>('RELAY_ERR_BODY_INVALID', '%s', 400),
   RELAY_ERR_BODY_TOO_LARGE: createError<[number]>('RELAY_ERR_BODY_TOO_LARGE', 'Request body exceeds the limit of %s bytes', 413),
   RELAY_ERR_ROUTE_NOT_FOUND: createError<[string, string]>('RELAY_ERR_ROUTE_NOT_FOUND', 'Not found: %s %s', 404),
@@ -25,12 +27,17 @@ export const errors = {
 
   // pool and upstream
   RELAY_ERR_POOL_EXHAUSTED: createError('RELAY_ERR_POOL_EXHAUSTED', 'No upstream account is available right now, please retry later', 503),
+  // Lasting: only the operator (or another request) changes these, so clients must not retry.
+  RELAY_ERR_POOL_UNUSABLE: createError<[string]>('RELAY_ERR_POOL_UNUSABLE', '%s', 503),
+  RELAY_ERR_CLIENT_NOT_SERVED: createError<[string]>('RELAY_ERR_CLIENT_NOT_SERVED', '%s', 403),
+  RELAY_ERR_MODEL_NOT_SERVED: createError<[string]>('RELAY_ERR_MODEL_NOT_SERVED', '%s', 404),
   RELAY_ERR_UPSTREAM_AUTH: createError('RELAY_ERR_UPSTREAM_AUTH', 'The relay could not authenticate with the upstream provider', 502),
   RELAY_ERR_UPSTREAM_UNREACHABLE: createError('RELAY_ERR_UPSTREAM_UNREACHABLE', 'The upstream provider could not be reached', 502),
   RELAY_ERR_UPSTREAM_TIMEOUT: createError('RELAY_ERR_UPSTREAM_TIMEOUT', 'The upstream provider did not answer in time', 504),
   RELAY_ERR_UPSTREAM_INTERRUPTED: createError('RELAY_ERR_UPSTREAM_INTERRUPTED', 'The upstream stream was interrupted', 502),
   RELAY_ERR_UPSTREAM_BAD_RESPONSE: createError<[number]>('RELAY_ERR_UPSTREAM_BAD_RESPONSE', 'The upstream provider answered with status %s', 502),
   RELAY_ERR_SHUTTING_DOWN: createError('RELAY_ERR_SHUTTING_DOWN', 'The relay is restarting, please retry', 503),
+  RELAY_ERR_UPSTREAM_TARGET: createError<[string]>('RELAY_ERR_UPSTREAM_TARGET', '%s', 500),
   RELAY_ERR_INTERNAL: createError('RELAY_ERR_INTERNAL', 'Internal relay error', 500),
 
   // configuration and operator actions (never reach a client)
@@ -50,6 +57,8 @@ export interface RelayError extends Error {
   statusCode: number
   /** Seconds a client should wait before retrying, when it applies. */
   retryAfter?: number
+  /** Retrying cannot help (sent as `x-should-retry: false`, which the Anthropic and OpenAI SDKs obey). */
+  noRetry?: boolean
 }
 
 export function isRelayError (err: unknown): err is RelayError {

@@ -153,6 +153,11 @@ export interface MeterResult {
   model?: string
   /** True when the response's terminal event/body was seen. */
   complete: boolean
+  /**
+   * Usage values the meter refused (not a non-negative safe integer), e.g. `output_tokens=1.5`.
+   * The request is then recorded with the row marked and unpriced.
+   */
+  invalid?: string[]
 }
 
 /**
@@ -173,16 +178,22 @@ export interface RelayPlugin {
   /** This plugin configured with validated options (defaults applied). */
   configure? (options: Record<string, unknown>): RelayPlugin
   /**
-   * Whether an account may take this request at all, beyond health and model (e.g. a
-   * subscription account that only Claude Code may use unless the operator opted in).
+   * Why an account may not take this request at all, beyond health and model (e.g. a
+   * subscription account that only Claude Code may use unless the operator opted in), or
+   * undefined when it may. The reason reaches the client when no account may.
    */
-  canServe? (account: AccountView, parsed: ParsedRequest): boolean
+  cannotServe? (account: AccountView, parsed: ParsedRequest): string | undefined
   routes: PluginRoute[]
   accountTypes: Record<string, AccountTypeSpec>
   /** The provider's shipped price table; the config's `pricing` overrides entries of it. */
   prices?: PriceTable
   /** Reads what core needs from the raw body; never changes it. */
   parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal
+  /**
+   * The account's base URL (origin and optional path prefix). Core sends a request only when
+   * the URL `prepareUpstream` built is on this origin at this prefix plus the route's path.
+   */
+  upstreamBase (account: AccountView): string
   /** Builds the upstream call for the chosen account: URL, credentials, body. */
   prepareUpstream (route: PluginRoute, req: IncomingRequest, parsed: ParsedRequest, account: AccountView): UpstreamRequest
   /** Returns data, never throws. `bodyHead` is at most the first 64 KiB of the error body. */

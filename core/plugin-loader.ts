@@ -74,7 +74,7 @@ function checkPlugin (p: unknown): string | undefined {
   if (typeof o.name !== 'string' || o.name.length === 0) return 'name is missing'
   if (!Array.isArray(o.routes)) return 'routes is missing'
   if (o.accountTypes === null || typeof o.accountTypes !== 'object') return 'accountTypes is missing'
-  for (const fn of ['parseRequest', 'prepareUpstream', 'classifyError', 'createMeter', 'errorBody'] as const) {
+  for (const fn of ['parseRequest', 'upstreamBase', 'prepareUpstream', 'classifyError', 'createMeter', 'errorBody'] as const) {
     if (typeof o[fn] !== 'function') return `${fn} is not a function`
   }
   return undefined

@@ -12,6 +12,7 @@ import { UsageRecorder } from './metering/usage-recorder.ts'
 import { requestId } from './ids.ts'
 import { Inflight } from './relay/inflight.ts'
 import { mountPlugin } from './relay/mount-plugin.ts'
+import { checkTarget } from './relay/identify.ts'
 import type { RelayDeps } from './relay/relay-handler.ts'
 import { Egress } from './relay/egress.ts'
 import { reloadKeysAndAccounts, type Runtime } from './runtime.ts'
@@ -63,7 +64,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   })
   const keys = new KeyRegistry()
   const pool = new AccountPool()
-  const recorder = new UsageRecorder(rt.store, { flushIntervalMs: config.usage.flushIntervalMs, log })
+  const recorder = new UsageRecorder(rt.store, { flushIntervalMs: config.usage.flushIntervalMs, mode: config.usage.flush, log, now })
   const inflight = new Inflight()
   const egress = new Egress(config.upstream, rt.env)
   const health = new AccountHealth(config.scheduler, state => {
@@ -86,8 +87,16 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   await reload()
   const credentials = new Credentials({ types: rt.accountTypes, store: rt.store, box: rt.secretBox, dispatcherFor: a => egress.forAccount(a), now, log })
   const deps: RelayDeps = {
-    keys, scheduler, health, egress, inflight, credentials, admission, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
+    scheduler, health, egress, inflight, credentials, admission, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
+    headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
   }
+  // Rows a previous process left in progress belong to requests that died with it.
+  const interrupted = await rt.store.markInterrupted(now())
+  if (interrupted > 0) log.warn({ requests: interrupted }, 'marked requests left in progress by the previous run as interrupted')
+
+  app.decorateRequest('relayTarget', null)
+  app.decorateRequest('relayAuth', null)
+  app.addHook('onRequest', checkTarget)
 
   const started = now()
   app.get('/_relay/health', async () => ({
@@ -98,7 +107,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   }))
 
   for (const { plugin, mount, aliases } of rt.plugins) {
-    for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, deps, config.relay.bodyLimitBytes)
+    for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, { ...deps, keys }, config.relay.bodyLimitBytes)
   }
 
   let polls = 0

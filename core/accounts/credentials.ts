@@ -40,12 +40,16 @@ export class Credentials {
     return this.#steps(account) !== undefined && typeof account.fields.refreshToken === 'string'
   }
 
-  /** Refreshes when the access token expires within REFRESH_AHEAD_MS. Never throws. */
-  async ensureFresh (account: PoolAccount): Promise<void> {
+  /**
+   * Refreshes when the access token expires within REFRESH_AHEAD_MS. Never throws; false when
+   * the account's credential is known to be expired and could not be refreshed (it must not be sent).
+   */
+  async ensureFresh (account: PoolAccount): Promise<boolean> {
     const steps = this.#steps(account)
     const expiresAt = steps?.expiresAt(account.fields)
-    if (!steps || expiresAt === undefined || expiresAt - this.#deps.now() > REFRESH_AHEAD_MS || !this.refreshable(account)) return
-    await this.#refresh(account, steps)
+    if (!steps || expiresAt === undefined || expiresAt - this.#deps.now() > REFRESH_AHEAD_MS) return true
+    if (this.refreshable(account) && await this.#refresh(account, steps)) return true
+    return (steps.expiresAt(account.fields) ?? Infinity) > this.#deps.now()
   }
 
   /**

@@ -89,7 +89,7 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       const previous = (await rt.store.listAccountStates()).find(st => st.accountId === account.id)
       await rt.store.saveAccountState({
         accountId: account.id, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0,
-        lastError: previous?.lastError ?? null, lastErrorAt: previous?.lastErrorAt ?? null, rateLimits: previous?.rateLimits ?? null, updatedAt: Date.now(),
+        lastError: previous?.lastError ?? null, lastErrorAt: previous?.lastErrorAt ?? null, rateLimits: previous?.rateLimits ?? null, updatedAt: Date.now(), refreshFailures: 0,
       })
       io.out(`Enabled account "${account.name}" (${account.id}).`)
       return 0

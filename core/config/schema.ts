@@ -144,7 +144,8 @@ export const configSchema = {
       default: {},
       properties: {
         connectTimeoutMs: { type: 'integer', minimum: 1, default: 10_000 },
-        headersTimeoutMs: { type: 'integer', minimum: 1, default: 600_000, description: 'until response headers; non-streaming calls can think for minutes' },
+        headersTimeoutMs: { type: 'integer', minimum: 1, default: 600_000, description: 'until response headers of a non-streaming call, which can think for minutes' },
+        streamHeadersTimeoutMs: { type: 'integer', minimum: 1, default: 60_000, description: 'until response headers of a streaming call; past it the attempt fails over to another account' },
         bodyTimeoutMs: { type: 'integer', minimum: 1, default: 300_000, description: 'longest silence between two body chunks' },
         connections: { type: 'integer', minimum: 1, default: 128, description: 'keep-alive sockets per upstream origin' },
         proxy: { ...proxyUrl, description: 'egress proxy for every account without its own; when unset, HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply' },
@@ -173,7 +174,8 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        flushIntervalMs: { type: 'integer', minimum: 0, default: 1000, description: '0 writes every record synchronously at settle' },
+        flush: { type: 'string', enum: ['batch', 'sync'], default: 'batch', description: 'sync: every request-log row is committed before the response ends (none lost to a crash)' },
+        flushIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 100, description: 'batch mode: rows are written at most this long after they were queued; a crash (kill -9) loses at most this window' },
       },
     },
     pricing: {

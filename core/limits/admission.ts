@@ -108,9 +108,13 @@ export class Admission {
     return { keyId: key.id, leaseId: lease?.id, counters: counters.map(({ id, start, end }) => ({ id, start, end })) }
   }
 
-  /** Adds the settled request's spend to its counters and frees its concurrency slot. */
-  async settle (admitted: Admitted, usage: Usage, costPico: bigint | null): Promise<void> {
+  /** Frees the request's concurrency slot (first thing at settle, whatever else fails). */
+  async release (admitted: Admitted): Promise<void> {
     if (admitted.leaseId) await this.leases.release(admitted.leaseId)
+  }
+
+  /** Adds the settled request's spend to the counters it was admitted under. */
+  async addSpend (admitted: Admitted, usage: Usage, costPico: bigint | null): Promise<void> {
     const tokens = limitTokens(usage)
     if (admitted.counters.length > 0 && (tokens > 0 || (costPico ?? 0n) > 0n)) {
       await this.#store.recordSpend(admitted.keyId, admitted.counters, tokens, costPico ?? 0n)

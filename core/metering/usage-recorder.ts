@@ -1,55 +1,171 @@
-// Writes usage records off the hot path: records queue in memory and go to the store in one
-// transaction per flush interval (or at once when the interval is 0). A failed write keeps its
-// records for the next flush, and close() flushes everything, so no record is lost on shutdown.
+// Writes request-log rows and usage off the hot path, and bounds what a crash can lose.
+//
+// A request gets its row when it is admitted (state `in_progress`) and the row is finished at
+// settle. In `batch` mode rows queue in memory and go to the store in one transaction at most
+// `flushIntervalMs` after they were queued, so a `kill -9` loses at most that window of rows;
+// an opened row whose request finished before the flush is simply replaced by the final one.
+// In `sync` mode every row is committed before the caller goes on (the final one before the
+// response ends), so a completed request is never lost.
+//
+// A batch the store refuses is retried record by record: records that write go through, one
+// that keeps failing is set aside and logged once, and never blocks the records after it.
+// Refusals at a key's limit write at most one row per key and reason per second; the repeats
+// are counted on that row.
 import type { Logger } from 'pino'
-import type { Store, UsageRecord } from '../store/store.ts'
+import type { OpenedRequest, Store, UsageBatch, UsageRecord } from '../store/store.ts'
+
+export type FlushMode = 'batch' | 'sync'
+
+/** A record that failed this many writes on its own is set aside. */
+const MAX_ATTEMPTS = 3
+/** Records set aside are kept (for inspection) up to this many. */
+const SET_ASIDE_CAP = 1000
+/** Refusal rows of one key and reason are written at most once per this window. */
+const REFUSAL_WINDOW_MS = 1000
+
+interface RefusalSlot { at: number, record: UsageRecord, written: boolean }
 
 export class UsageRecorder {
   #store: Store
   #log: Logger
   #interval: number
+  #mode: FlushMode
+  #now: () => number
+  #opened = new Map<string, OpenedRequest>()
   #queue: UsageRecord[] = []
   #keysUsed = new Map<string, number>()
+  #repeats = new Map<string, number>()
+  #refusals = new Map<string, RefusalSlot>()
+  #attempts = new WeakMap<UsageRecord, number>()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
+  readonly setAside: UsageRecord[] = []
 
-  constructor (store: Store, opts: { flushIntervalMs: number, log: Logger }) {
+  constructor (store: Store, opts: { flushIntervalMs: number, mode: FlushMode, log: Logger, now?: () => number }) {
     this.#store = store
     this.#log = opts.log
     this.#interval = opts.flushIntervalMs
+    this.#mode = opts.mode
+    this.#now = opts.now ?? Date.now
   }
 
   touchKey (id: string, at: number): void {
     this.#keysUsed.set(id, at)
   }
 
+  /** The request was admitted: its row exists from now on (within the flush window). */
+  async opened (r: OpenedRequest): Promise<void> {
+    this.#opened.set(r.requestId, r)
+    return this.#schedule()
+  }
+
   async record (r: UsageRecord): Promise<void> {
+    // A final row that has not been written yet makes its opened row unnecessary.
+    this.#opened.delete(r.requestId)
+    if (r.refusal !== undefined && this.#throttled(r)) return
     this.#queue.push(r)
-    if (this.#interval === 0) return this.flush()
+    return this.#schedule()
+  }
+
+  /** True when a refusal row for the same key and reason was written within the window. */
+  #throttled (r: UsageRecord): boolean {
+    const id = `${r.keyId}\u0000${r.refusal}`
+    const now = this.#now()
+    const slot = this.#refusals.get(id)
+    if (slot && now - slot.at < REFUSAL_WINDOW_MS) {
+      if (slot.written) this.#repeats.set(slot.record.requestId, (this.#repeats.get(slot.record.requestId) ?? 0) + 1)
+      else slot.record.repeats = (slot.record.repeats ?? 0) + 1
+      return true
+    }
+    this.#refusals.set(id, { at: now, record: r, written: false })
+    if (this.#refusals.size > 10_000) this.#pruneRefusals(now)
+    return false
+  }
+
+  #pruneRefusals (now: number): void {
+    for (const [id, slot] of this.#refusals) if (now - slot.at >= REFUSAL_WINDOW_MS) this.#refusals.delete(id)
+  }
+
+  #schedule (): Promise<void> {
+    if (this.#mode === 'sync') return this.flush()
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined
       void this.flush()
     }, this.#interval)
+    return Promise.resolve()
   }
 
   /** Writes everything queued so far; concurrent callers share one write. */
   async flush (): Promise<void> {
     while (this.#flushing) await this.#flushing
-    if (this.#queue.length === 0 && this.#keysUsed.size === 0) return
-    const batch = this.#queue
-    const keys = this.#keysUsed
+    if (this.#queue.length === 0 && this.#opened.size === 0 && this.#keysUsed.size === 0 && this.#repeats.size === 0) return
+    const batch: UsageBatch = { opened: [...this.#opened.values()], records: this.#queue, keysUsed: this.#keysUsed, repeats: this.#repeats }
+    this.#opened = new Map()
     this.#queue = []
     this.#keysUsed = new Map()
-    this.#flushing = this.#store.writeUsage(batch, keys).catch((err: Error) => {
-      this.#log.error({ err, records: batch.length }, 'usage write failed; will retry')
-      this.#queue.unshift(...batch)
-      for (const [k, v] of keys) if (!this.#keysUsed.has(k)) this.#keysUsed.set(k, v)
-    }).finally(() => { this.#flushing = undefined })
+    this.#repeats = new Map()
+    this.#flushing = this.#write(batch).finally(() => { this.#flushing = undefined })
     await this.#flushing
   }
 
+  async #write (batch: UsageBatch): Promise<void> {
+    try {
+      await this.#store.writeUsage(batch)
+      this.#written(batch.records)
+      return
+    } catch (err) {
+      this.#log.warn({ err, records: batch.records.length }, 'usage batch write failed; writing records one by one')
+    }
+    // The rest of the batch first: if the store refuses even that, the store is failing, not a
+    // record, and everything is kept for the next flush.
+    try {
+      await this.#store.writeUsage({ opened: batch.opened, records: [], keysUsed: batch.keysUsed, repeats: batch.repeats })
+    } catch (err) {
+      this.#log.error({ err }, 'the store refused the usage write; will retry')
+      for (const o of batch.opened ?? []) if (!this.#opened.has(o.requestId)) this.#opened.set(o.requestId, o)
+      for (const [k, v] of batch.keysUsed ?? []) if (!this.#keysUsed.has(k)) this.#keysUsed.set(k, v)
+      for (const [k, v] of batch.repeats ?? []) this.#repeats.set(k, (this.#repeats.get(k) ?? 0) + v)
+      this.#requeue(batch.records)
+      return
+    }
+    // One by one: a record the store cannot take must not take the others down with it.
+    const retry: UsageRecord[] = []
+    for (const r of batch.records) {
+      try {
+        await this.#store.writeUsage({ records: [r] })
+        this.#written([r])
+      } catch (err) {
+        const attempts = (this.#attempts.get(r) ?? 0) + 1
+        this.#attempts.set(r, attempts)
+        if (attempts >= MAX_ATTEMPTS) this.#setAside(r, err)
+        else retry.push(r)
+      }
+    }
+    this.#requeue(retry)
+  }
+
+  #requeue (records: UsageRecord[]): void {
+    if (records.length === 0) return
+    this.#queue.unshift(...records)
+    // Batch mode retries on the next tick of the interval; sync mode on the next write or close.
+    if (this.#mode === 'batch') void this.#schedule()
+  }
+
+  #written (records: UsageRecord[]): void {
+    for (const r of records) {
+      if (r.refusal === undefined) continue
+      const slot = this.#refusals.get(`${r.keyId}\u0000${r.refusal}`)
+      if (slot?.record === r) slot.written = true
+    }
+  }
+
+  #setAside (r: UsageRecord, err: unknown): void {
+    this.#log.error({ err, requestId: r.requestId }, 'a usage record cannot be written and is set aside')
+    if (this.setAside.length < SET_ASIDE_CAP) this.setAside.push(r)
+  }
+
   get pending (): number {
-    return this.#queue.length
+    return this.#queue.length + this.#opened.size
   }
 
   async close (): Promise<void> {

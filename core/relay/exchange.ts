@@ -1,11 +1,14 @@
-// The state of one relayed request from arrival to settle, and the settle step itself:
-// usage × price → cost, one usage record (request log + aggregates), one log line.
+// The state of one relayed request from arrival to settle, and the settle step itself: the
+// concurrency lease released first and in every case, then usage checked and priced, spend
+// counted, one usage record, one log line. No step's failure stops the steps after it.
 import type { FastifyBaseLogger } from 'fastify'
 import type { PoolAccount } from '../accounts/account-pool.ts'
+import type { RelayErrorCode } from '../errors.ts'
 import type { KeyRecord } from '../store/store.ts'
-import type { ClientKind, Meter, ParsedRequest, PluginRoute, Usage } from '../plugin-api.ts'
+import type { ClientKind, Meter, MeterResult, ParsedRequest, PluginRoute, Usage } from '../plugin-api.ts'
 import type { Pricing } from '../metering/pricing.ts'
 import { formatUsd } from '../metering/pricing.ts'
+import { checkUsage, costInRange } from '../metering/usage-check.ts'
 import type { UsageRecorder } from '../metering/usage-recorder.ts'
 import type { Admission, Admitted } from '../limits/admission.ts'
 
@@ -25,18 +28,41 @@ export interface Exchange {
   /** Accounts tried, in order; the last one is the account that answered. */
   tried: PoolAccount[]
   status: number
+  /** The relay's own refusal, when the request ended with one. */
+  refusal?: RelayErrorCode
   /** Ms from arrival to the first response byte sent to the client. */
   ttfb: number | null
   meter?: Meter
-  /** The response is an uncompressed event stream (an error can be sent as an event). */
+  /** What the meter read, once the response ended. */
+  metered?: MeterResult
+  /** The response is an event stream, and `plainSse` an uncompressed one (an error can be sent as an event). */
+  eventStream: boolean
   plainSse: boolean
+  /** The response was committed to the client and is written by the relay (ended after settle). */
+  streaming: boolean
   usage: Usage
   model?: string
   partial: boolean
 }
 
 export function newExchange (id: string, start: number, provider: string, route: PluginRoute, path: string): Exchange {
-  return { id, start, provider, route, path, tried: [], status: 0, ttfb: null, usage: {}, plainSse: false, partial: false }
+  return { id, start, provider, route, path, tried: [], status: 0, ttfb: null, usage: {}, eventStream: false, plainSse: false, streaming: false, partial: false }
+}
+
+/** Ends the meter once (it may be asked from the stream's end and from settle). */
+export function finishMeter (ex: Exchange): MeterResult | undefined {
+  if (!ex.meter) return undefined
+  if (!ex.metered) {
+    try {
+      ex.metered = ex.meter.end()
+    } catch {
+      ex.metered = { usage: {}, complete: false, invalid: ['meter failed'] }
+    }
+    ex.usage = ex.metered.usage
+    ex.model = ex.metered.model
+    if (!ex.metered.complete) ex.partial = true
+  }
+  return ex.metered
 }
 
 export interface SettleDeps {
@@ -46,41 +72,85 @@ export interface SettleDeps {
   now: () => number
 }
 
+interface Priced {
+  costPico: bigint | null
+  version: string
+  /** Why the usage or its cost could not be trusted, when it could not. */
+  flags: string[]
+}
+
+function price (ex: Exchange, deps: SettleDeps, billable: boolean, model: string | null): Priced {
+  const version = deps.pricing.version
+  if (!billable) return { costPico: 0n, version, flags: [] }
+  const checked = checkUsage(ex.usage)
+  const flags = [...(ex.metered?.invalid ?? []), ...checked.problems]
+  ex.usage = checked.usage
+  if (flags.length > 0) return { costPico: null, version, flags: [`usage rejected: ${flags.join(', ')}`] }
+  const cost = deps.pricing.cost(model, checked.usage)
+  if (cost.costPico !== null && !costInRange(cost.costPico)) return { costPico: null, version, flags: ['cost out of range'] }
+  return { costPico: cost.costPico, version: cost.version, flags: [] }
+}
+
 export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLogger): Promise<void> {
   const end = deps.now()
+  // The concurrency slot first: whatever fails below, the key gets its slot back.
+  if (ex.admitted) {
+    try {
+      await deps.admission.release(ex.admitted)
+    } catch (err) {
+      log.error({ err }, 'releasing a concurrency lease failed (it expires with its TTL)')
+    }
+  }
   const model = ex.model ?? ex.parsed?.model ?? null
   // Failed calls cost nothing; a stream cut after it started is billed for what was seen.
   const billable = ex.route.kind === 'generate' && ((ex.status >= 200 && ex.status < 300) || ex.partial)
-  const cost = billable ? deps.pricing.cost(model, ex.usage) : { costPico: 0n, pricedAs: null, version: deps.pricing.version }
-  const unpriced = billable && cost.costPico === null
+  let priced: Priced
+  try {
+    priced = price(ex, deps, billable, model)
+  } catch (err) {
+    log.error({ err }, 'pricing a request failed')
+    priced = { costPico: null, version: deps.pricing.version, flags: ['pricing failed'] }
+  }
+  const unpriced = billable && priced.costPico === null
   const clientKind: ClientKind = ex.parsed?.clientKind ?? 'other'
   const account = ex.tried.at(-1)
-  // Limits first: the concurrency slot is freed and the spend counted even if recording fails.
-  if (ex.admitted) await deps.admission.settle(ex.admitted, ex.usage, billable ? cost.costPico : null)
+  if (ex.admitted) {
+    try {
+      await deps.admission.addSpend(ex.admitted, ex.usage, billable ? priced.costPico : null)
+    } catch (err) {
+      log.error({ err }, 'counting spend against the key limits failed')
+    }
+  }
   if (ex.key) {
-    deps.recorder.touchKey(ex.key.id, ex.start)
-    await deps.recorder.record({
-      requestId: ex.id,
-      time: ex.start,
-      keyId: ex.key.id,
-      accountId: account?.id ?? null,
-      provider: ex.provider,
-      model,
-      path: ex.path,
-      stream: ex.parsed?.stream ?? false,
-      status: ex.status,
-      usage: ex.usage,
-      costPico: cost.costPico,
-      unpriced,
-      priceVersion: cost.version,
-      latencyMs: end - ex.start,
-      ttfbMs: ex.ttfb,
-      partial: ex.partial,
-      attempts: ex.tried.length,
-      accountsTried: ex.tried.map(a => a.id),
-      clientKind,
-      billable,
-    })
+    try {
+      deps.recorder.touchKey(ex.key.id, ex.start)
+      await deps.recorder.record({
+        requestId: ex.id,
+        time: ex.start,
+        keyId: ex.key.id,
+        accountId: account?.id ?? null,
+        provider: ex.provider,
+        model,
+        path: ex.path,
+        stream: ex.parsed?.stream ?? false,
+        status: ex.status,
+        usage: ex.usage,
+        costPico: priced.costPico,
+        unpriced,
+        priceVersion: priced.version,
+        latencyMs: end - ex.start,
+        ttfbMs: ex.ttfb,
+        partial: ex.partial,
+        attempts: ex.tried.length,
+        accountsTried: ex.tried.map(a => a.id),
+        clientKind,
+        billable,
+        flags: priced.flags.length > 0 ? priced.flags.join('; ') : null,
+        refusal: ex.admitted ? undefined : ex.refusal,
+      })
+    } catch (err) {
+      log.error({ err, requestId: ex.id }, 'recording a request failed')
+    }
   }
   const u = ex.usage
   log.info({
@@ -93,8 +163,9 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
     stream: ex.parsed?.stream,
     client: clientKind,
     tokens: { in: u.input, out: u.output, cw5m: u.cacheWrite5m, cw1h: u.cacheWrite1h, cr: u.cacheRead },
-    cost: cost.costPico !== null && billable ? formatUsd(cost.costPico) : undefined,
+    cost: priced.costPico !== null && billable ? formatUsd(priced.costPico) : undefined,
     unpriced: unpriced || undefined,
+    flags: priced.flags.length > 0 ? priced.flags : undefined,
     partial: ex.partial || undefined,
     attempts: ex.tried.length,
     tried: ex.tried.length > 1 ? ex.tried.map(a => a.name) : undefined,

@@ -5,10 +5,11 @@ import { Writable } from 'node:stream'
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import type { Dispatcher } from 'undici'
-import type { RelayPlugin, UpstreamRequest } from '../plugin-api.ts'
+import type { RelayPlugin } from '../plugin-api.ts'
 import { clientResponseHeaders } from './headers.ts'
 import { createMeterTee, type MeterTee } from './meter-tee.ts'
-import type { Exchange } from './exchange.ts'
+import { finishMeter, type Exchange } from './exchange.ts'
+import type { PinnedUpstream } from './upstream-pin.ts'
 
 /** Upstream error bodies are read up to this size to classify and relay them. */
 export const ERROR_BODY_LIMIT = 64 * 1024
@@ -19,17 +20,23 @@ export type AttemptResult =
   | { kind: 'streamed', headers: UpstreamHeaders }
   | { kind: 'upstream-error', status: number, headers: UpstreamHeaders, raw: Buffer, size: number }
 
+/** The pinned upstream call: where (checked by core), what, and how long to wait for headers. */
+export interface UpstreamCall extends PinnedUpstream {
+  headers: Record<string, string | string[]>
+  body?: Buffer
+  headersTimeout: number
+}
+
 export async function forward (
   ex: Exchange,
   plugin: RelayPlugin,
   dispatcher: Dispatcher,
-  up: UpstreamRequest,
+  up: UpstreamCall,
   signal: AbortSignal,
   reply: FastifyReply,
   method: string,
   now: () => number,
 ): Promise<AttemptResult> {
-  const url = new URL(up.url)
   const res = reply.raw
   let tee: MeterTee | undefined
   let errorBody: { chunks: Buffer[], size: number } | undefined
@@ -38,11 +45,12 @@ export async function forward (
   let streamStart: { status: number, body: string } | undefined
 
   await dispatcher.stream({
-    origin: url.origin,
-    path: url.pathname + url.search,
+    origin: up.origin,
+    path: up.path,
     method: method as Dispatcher.HttpMethod,
     headers: up.headers,
     body: up.body,
+    headersTimeout: up.headersTimeout,
     signal,
   }, ({ statusCode, headers }) => {
     upstreamStatus = statusCode
@@ -57,15 +65,18 @@ export async function forward (
         },
       })
     }
-    const plainSse = String(headers['content-type'] ?? '').startsWith('text/event-stream') && !headers['content-encoding']
+    const eventStream = String(headers['content-type'] ?? '').startsWith('text/event-stream')
+    const plainSse = eventStream && !headers['content-encoding']
     const commit = (): ChunkSink => {
       ex.status = statusCode
       ex.plainSse = plainSse
+      ex.eventStream = eventStream
       if (ex.route.kind === 'generate' && ex.parsed) {
         ex.meter = plugin.createMeter(ex.route, ex.parsed, headers)
         tee = createMeterTee(headers['content-encoding'], ex.meter)
       }
       reply.hijack()
+      ex.streaming = true
       res.writeHead(statusCode, { ...clientResponseHeaders(headers), 'x-relay-request-id': ex.id })
       // Send the headers now: an SSE client should see the response start before the first token.
       res.flushHeaders()
@@ -96,8 +107,18 @@ export async function forward (
     const { chunks, size } = errorBody
     return { kind: 'upstream-error', status: upstreamStatus, headers: upstreamHeaders, raw: Buffer.concat(chunks), size }
   }
-  res.end()
   await tee?.finish()
+  // An event stream that ended cleanly but without its terminal event was cut short upstream:
+  // the client is told so in the stream, and the usage seen is recorded as partial.
+  const metered = finishMeter(ex)
+  if (metered && !metered.complete && ex.eventStream) {
+    ex.partial = true
+    // A compressed stream cannot carry an added event: it is cut so it cannot look complete.
+    if (ex.plainSse && plugin.streamError) res.write(plugin.streamError('RELAY_ERR_UPSTREAM_INTERRUPTED', 'The upstream stream ended before its last event'))
+    else res.destroy()
+  }
+  // The response is ended by the caller after settle, so that with `usage.flush: sync` a client
+  // never sees a complete response whose row is not yet committed.
   return { kind: 'streamed', headers: upstreamHeaders }
 }
 

@@ -2,7 +2,7 @@
 // key, hop-by-hop headers, gateway/identity headers and cookies. Towards the client: the
 // provider's headers minus hop-by-hop ones and cookies (one user's cookie is not another's).
 import type { IncomingHttpHeaders } from 'node:http'
-import { KEY_HEADERS } from '../keys/extract-key.ts'
+import { KEY_HEADERS } from '../keys/presented-key.ts'
 import { isReadableEncoding } from './content-encoding.ts'
 
 const HOP_BY_HOP = new Set([
@@ -52,12 +52,4 @@ export function clientResponseHeaders (headers: Record<string, string | string[]
     out[k] = v
   }
   return out
-}
-
-/** The query string without the relay key (`?key=` is one of the places a key may be sent). */
-export function queryWithoutKey (rawQuery: string): { query: string, params: URLSearchParams } {
-  const params = new URLSearchParams(rawQuery)
-  if (!params.has('key')) return { query: rawQuery, params }
-  const kept = rawQuery.split('&').filter(part => part.split('=')[0] !== 'key')
-  return { query: kept.join('&'), params }
 }

@@ -1,28 +1,54 @@
 // Registers one plugin's routes under its mount (and each alias) in their own fastify scope:
-// raw-body parsing (the body is forwarded byte-identical, so nothing may re-serialise it), and
-// error/not-found handlers that answer in the plugin's native error shape.
-import type { FastifyInstance } from 'fastify'
+// the key checked from the headers before the body is read, raw-body parsing (the body is
+// forwarded byte-identical, so nothing may re-serialise it), and error/not-found handlers that
+// answer in the plugin's native error shape.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { errors, type RelayError } from '../errors.ts'
-import type { RelayPlugin } from '../plugin-api.ts'
+import type { KeyRegistry } from '../keys/key-registry.ts'
+import type { PluginRoute, RelayPlugin } from '../plugin-api.ts'
+import { identify } from './identify.ts'
 import { relayHandler, type RelayDeps } from './relay-handler.ts'
 import { relayError, sendRelayError, toRelayError } from './render-error.ts'
+import { CLIENT_CLOSED, newExchange, settle } from './exchange.ts'
 
-export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: string, deps: RelayDeps, bodyLimit: number): void {
+export interface MountDeps extends RelayDeps {
+  keys: KeyRegistry
+}
+
+/** The client went away while the request was still arriving (a cut upload). */
+function clientGone (request: FastifyRequest): boolean {
+  return request.raw.destroyed || request.raw.socket?.destroyed === true
+}
+
+export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: string, deps: MountDeps, bodyLimit: number): void {
   app.register(async function pluginScope (scope) {
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => { done(null, body) })
 
-    scope.setErrorHandler((err, request, reply) => {
+    scope.setErrorHandler(async (err, request, reply) => {
+      const path = (request.relayTarget?.path ?? '').slice(mount.length)
+      const gone = clientGone(request)
       const relayErr: RelayError = (err as { statusCode?: number }).statusCode === 413
         ? new errors.RELAY_ERR_BODY_TOO_LARGE(bodyLimit) as RelayError
         : toRelayError(err)
-      if (relayErr.code === 'RELAY_ERR_INTERNAL') request.log.error({ err }, 'unhandled error')
-      request.log.info({ path: request.routeOptions.url ?? request.url.split('?')[0], status: relayErr.statusCode, code: relayErr.code }, 'relay refused')
+      const status = gone ? CLIENT_CLOSED : relayErr.statusCode
+      if (!gone && relayErr.code === 'RELAY_ERR_INTERNAL') request.log.error({ err }, 'unhandled error')
+      else request.log.info({ path, status, code: gone ? undefined : relayErr.code }, gone ? 'client closed the request before its body arrived' : 'relay refused')
+      // A key-holder's request that failed before the pipeline (cut upload, body too large) still gets its row.
+      const auth = request.relayAuth
+      const route = request.routeOptions.config as { pluginRoute?: PluginRoute } | undefined
+      if (auth && route?.pluginRoute) {
+        const ex = newExchange(request.id, auth.at, plugin.name, route.pluginRoute, path)
+        ex.key = auth.key
+        ex.status = status
+        await settle(ex, deps, request.log)
+      }
+      if (gone) return reply.hijack()
       return sendRelayError(reply.header('x-relay-request-id', request.id), plugin, relayErr)
     })
 
     scope.setNotFoundHandler((request, reply) => {
-      const path = request.url.split('?')[0]!.slice(mount.length)
+      const path = (request.relayTarget?.path ?? '').slice(mount.length)
       const allowed = plugin.routes.filter(r => routeMatches(r.path, path)).map(r => r.method)
       const err = allowed.length > 0
         ? Object.assign(relayError('RELAY_ERR_METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed on ${path}`), { allow: [...new Set(allowed)].join(', ') })
@@ -31,6 +57,7 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
       return sendRelayError(reply.header('x-relay-request-id', request.id), plugin, err)
     })
 
+    const identifyKey = identify(deps.keys, deps.now)
     for (const route of plugin.routes) {
       if (route.kind === 'local') {
         const answer = route.respond
@@ -44,7 +71,13 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
         })
         continue
       }
-      scope.route({ method: route.method, url: route.path, handler: relayHandler(plugin, route, mount, deps) })
+      scope.route({
+        method: route.method,
+        url: route.path,
+        config: { pluginRoute: route },
+        onRequest: identifyKey,
+        handler: relayHandler(plugin, route, mount, deps),
+      })
     }
   }, { prefix: mount })
 }

@@ -1,10 +1,9 @@
-// The request pipeline for one plugin route: identify → parse → select → forward → stream →
-// settle. Bytes reach the client as they arrive; a tee feeds the meter; every exit path
-// settles exactly once (usage recorded, one log line), client aborts and shutdown included.
+// The request pipeline for one plugin route: (identified by the onRequest hook) → parse → admit
+// → select → forward → stream → settle. Bytes reach the client as they arrive; a tee feeds the
+// meter; every exit path settles exactly once (lease released, usage recorded, one log line),
+// client aborts and shutdown included.
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
-import type { KeyRegistry } from '../keys/key-registry.ts'
-import { extractKey } from '../keys/extract-key.ts'
 import { isRefusal, type ErrorClassification, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import type { Credentials } from '../accounts/credentials.ts'
@@ -12,36 +11,35 @@ import type { AccountHealth } from '../scheduler/account-health.ts'
 import type { Scheduler } from '../scheduler/scheduler.ts'
 import { sessionNamespace } from '../scheduler/sticky-sessions.ts'
 import type { RelayError } from '../errors.ts'
-import type { KeyRecord } from '../store/store.ts'
-import { queryWithoutKey, upstreamRequestHeaders } from './headers.ts'
+import { upstreamRequestHeaders } from './headers.ts'
 import { forward, type UpstreamHeaders } from './forward.ts'
 import { decodedBody, describeUpstreamError, networkFailure, sendUpstreamError, type UpstreamError } from './upstream-error.ts'
 import { relayError, sendRelayError } from './render-error.ts'
-import { CLIENT_CLOSED, newExchange, settle, type Exchange, type SettleDeps } from './exchange.ts'
+import { CLIENT_CLOSED, finishMeter, newExchange, settle, type Exchange, type SettleDeps } from './exchange.ts'
 import type { Inflight } from './inflight.ts'
 import type { Egress } from './egress.ts'
-
-/** Seconds a client is told to wait when no account can take its request and none is cooling down. */
-const POOL_RETRY_AFTER = 30
+import { pinUpstream } from './upstream-pin.ts'
+import { noAccountError } from './no-account.ts'
 
 export interface RelayDeps extends SettleDeps {
-  keys: KeyRegistry
   scheduler: Scheduler
   health: AccountHealth
   egress: Egress
   inflight: Inflight
   credentials: Credentials
   maxAttempts: number
+  /** Time-to-headers limits: streams fail over sooner; a non-streaming answer may think for minutes. */
+  headersTimeoutMs: { stream: number, whole: number }
 }
 
 type AbortReason = 'client' | 'shutdown'
 
 export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: string, deps: RelayDeps): RouteHandlerMethod {
   return async function relay (request: FastifyRequest, reply: FastifyReply) {
-    const rawUrl = request.raw.url ?? ''
-    const q = rawUrl.indexOf('?')
-    const path = (q === -1 ? rawUrl : rawUrl.slice(0, q)).slice(mount.length)
-    const ex = newExchange(request.id, deps.now(), plugin.name, route, path)
+    const auth = request.relayAuth!
+    const path = request.relayTarget!.path.slice(mount.length)
+    const ex = newExchange(request.id, auth.at, plugin.name, route, path)
+    ex.key = auth.key
     const controller = new AbortController()
     let abortReason: AbortReason | undefined
     const abort = (reason: AbortReason) => {
@@ -57,22 +55,28 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
 
     try {
       reply.header('x-relay-request-id', ex.id)
-      const { query, params } = queryWithoutKey(q === -1 ? '' : rawUrl.slice(q + 1))
-      ex.key = deps.keys.authenticate(extractKey(request.headers, params), ex.start)
-
       const incoming: IncomingRequest = {
         method: request.method,
         path,
-        query,
+        query: auth.query,
         headers: upstreamRequestHeaders(request.headers),
         body: Buffer.isBuffer(request.body) ? request.body : undefined,
+      }
+      // The relay key is read from its places and stripped from them; found anywhere else it
+      // would be forwarded, so the request is refused instead.
+      for (const v of Object.values(incoming.headers)) {
+        if (v !== undefined && (Array.isArray(v) ? v : [v]).some(s => s.includes(auth.presented))) throw relayError('RELAY_ERR_KEY_MISPLACED')
       }
       const parsed = plugin.parseRequest(route, incoming)
       if (isRefusal(parsed)) throw relayError(parsed.error.code, parsed.error.message)
       ex.parsed = parsed
       ex.admitted = await deps.admission.admit(ex.key, plugin.name, route, parsed, ex.start)
+      await deps.recorder.opened({
+        requestId: ex.id, time: ex.start, keyId: ex.key.id, provider: plugin.name, model: parsed.model ?? null,
+        path, stream: parsed.stream, clientKind: parsed.clientKind,
+      })
 
-      await attempts(ex, ex.key, plugin, incoming, parsed, reply, controller.signal, () => abortReason !== undefined, deps)
+      await attempts(ex, auth.presented, plugin, incoming, parsed, reply, controller.signal, () => abortReason !== undefined, deps)
     } catch (err) {
       if (abortReason === 'client') {
         ex.status = CLIENT_CLOSED
@@ -82,23 +86,18 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
         endStartedResponse(res, plugin, ex.plainSse, abortReason === 'shutdown' ? 'RELAY_ERR_SHUTTING_DOWN' : 'RELAY_ERR_UPSTREAM_INTERRUPTED')
       } else {
         const relayErr = abortReason === 'shutdown' ? relayError('RELAY_ERR_SHUTTING_DOWN') : networkFailure(err)
-        if (relayErr.code === 'RELAY_ERR_INTERNAL') request.log.error({ err }, 'relay failure')
+        if (relayErr.code === 'RELAY_ERR_INTERNAL' || relayErr.code === 'RELAY_ERR_UPSTREAM_TARGET') request.log.error({ err }, 'relay failure')
         ex.status = relayErr.statusCode
+        ex.refusal = relayErr.code
         if (!reply.sent) sendRelayError(reply, plugin, relayErr)
       }
     } finally {
       res.off('close', onClose)
-      if (ex.meter) {
-        const m = ex.meter.end()
-        ex.usage = m.usage
-        ex.model = m.model
-        if (!m.complete) ex.partial = true
-      }
+      finishMeter(ex)
       try {
         await settle(ex, deps, request.log)
-      } catch (err) {
-        request.log.error({ err }, 'settling a request failed')
       } finally {
+        if (ex.streaming && !res.writableEnded && !res.destroyed) res.end()
         removeInflight()
         markSettled()
       }
@@ -114,11 +113,12 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
  * An OAuth account that answers 401 gets one credential refresh and one more try first.
  */
 async function attempts (
-  ex: Exchange, key: KeyRecord, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
+  ex: Exchange, relayKey: string, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
   reply: FastifyReply, signal: AbortSignal, aborted: () => boolean, deps: RelayDeps,
 ): Promise<void> {
+  const key = ex.key!
   const session = parsed.sessionKey ? sessionNamespace(key.id, plugin.name, parsed.sessionKey) : undefined
-  const accepts = plugin.canServe ? (a: PoolAccount) => plugin.canServe!(a, parsed) : undefined
+  const accepts = plugin.cannotServe ? (a: PoolAccount) => plugin.cannotServe!(a, parsed) === undefined : undefined
   let last: Failure | undefined
   while (ex.tried.length < deps.maxAttempts) {
     const exclude = new Set(ex.tried.map(a => a.id))
@@ -128,8 +128,9 @@ async function attempts (
     ex.tried.push(account)
     deps.health.acquire(account.id)
     try {
-      await deps.credentials.ensureFresh(account)
-      const outcome = await attemptOn(account, ex, plugin, incoming, parsed, reply, signal, aborted, deps)
+      // A credential known to be expired is never sent: the account rests and the next one goes.
+      if (!await deps.credentials.ensureFresh(account)) continue
+      const outcome = await attemptOn(account, ex, relayKey, plugin, incoming, parsed, reply, signal, aborted, deps)
       if (outcome === 'served') {
         await deps.scheduler.served(session, pick, deps.now())
         return
@@ -145,23 +146,24 @@ async function attempts (
     return
   }
   if (last) throw last.error
-  const err = relayError('RELAY_ERR_POOL_EXHAUSTED')
-  err.retryAfter = deps.scheduler.retryAfterSeconds(plugin.name, key, deps.now()) ?? POOL_RETRY_AFTER
-  throw err
+  throw noAccountError(deps.scheduler.whyNone({ provider: plugin.name, key, model: parsed.model, accepts, now: deps.now() }), plugin, parsed)
 }
 
 type Failure = { upstream: UpstreamError, body: Buffer, verdict: ErrorClassification } | { error: RelayError }
 
 /** One account: forward, and on a 401 at most one refresh-and-retry. Records the outcome. */
 async function attemptOn (
-  account: PoolAccount, ex: Exchange, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
+  account: PoolAccount, ex: Exchange, relayKey: string, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
   reply: FastifyReply, signal: AbortSignal, aborted: () => boolean, deps: RelayDeps,
 ): Promise<'served' | Failure> {
   for (let refreshed = false; ;) {
     const used = account.fields
+    const up = plugin.prepareUpstream(ex.route, incoming, parsed, account)
+    const target = pinUpstream(up, plugin.upstreamBase(account), incoming.path, relayKey)
+    const headersTimeout = parsed.stream ? deps.headersTimeoutMs.stream : deps.headersTimeoutMs.whole
     let result
     try {
-      result = await forward(ex, plugin, deps.egress.forAccount(account), plugin.prepareUpstream(ex.route, incoming, parsed, account), signal, reply, incoming.method, deps.now)
+      result = await forward(ex, plugin, deps.egress.forAccount(account), { ...up, ...target, headersTimeout }, signal, reply, incoming.method, deps.now)
     } catch (err) {
       // Aborted, or failed after the response started: nothing to retry.
       if (aborted() || reply.raw.headersSent) throw err
@@ -190,7 +192,7 @@ function noteRateLimits (plugin: RelayPlugin, health: AccountHealth, accountId: 
   if (snapshot) health.rateLimits(accountId, snapshot)
 }
 
-function endStartedResponse (res: ServerResponse, plugin: RelayPlugin, plainSse: boolean, code: 'RELAY_ERR_SHUTTING_DOWN' | 'RELAY_ERR_UPSTREAM_INTERRUPTED'): void {
+export function endStartedResponse (res: ServerResponse, plugin: RelayPlugin, plainSse: boolean, code: 'RELAY_ERR_SHUTTING_DOWN' | 'RELAY_ERR_UPSTREAM_INTERRUPTED'): void {
   if (res.destroyed || res.writableEnded) return
   // An error event is only meaningful in an uncompressed event stream; otherwise the client must
   // see a broken response rather than a body that looks complete.

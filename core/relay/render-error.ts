@@ -24,6 +24,7 @@ export function toRelayError (err: unknown): RelayError {
 
 export function sendRelayError (reply: FastifyReply, plugin: RelayPlugin, err: RelayError): FastifyReply {
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
+  if (err.noRetry) reply.header('x-should-retry', 'false')
   if (err.code === 'RELAY_ERR_METHOD_NOT_ALLOWED') reply.header('allow', (err as RelayError & { allow?: string }).allow ?? '')
   return reply
     .code(err.statusCode)

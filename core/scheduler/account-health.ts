@@ -183,5 +183,5 @@ function familyOnly (snapshot: RateLimitSnapshot | null, now: number): boolean {
 }
 
 function fresh (accountId: string, at: number): AccountStateRecord {
-  return { accountId, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0, lastError: null, lastErrorAt: null, rateLimits: null, updatedAt: at }
+  return { accountId, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0, lastError: null, lastErrorAt: null, rateLimits: null, updatedAt: at, refreshFailures: 0 }
 }

@@ -22,6 +22,13 @@ export interface PickRequest {
   now: number
 }
 
+export type NoAccount =
+  | { kind: 'busy', retryAfter: number | undefined }
+  | { kind: 'no-accounts' }
+  | { kind: 'client-not-served', accounts: readonly PoolAccount[] }
+  | { kind: 'model-not-served' }
+  | { kind: 'dead', unauthorized: number, disabled: number }
+
 export interface Pick {
   account: PoolAccount
   /** The conversation's binding as it was before this request. */
@@ -73,10 +80,24 @@ export class Scheduler {
     return account && { account, sticky }
   }
 
-  /** Seconds until some candidate comes back from a cooldown, for `Retry-After`. */
-  retryAfterSeconds (provider: string, key: KeyRecord, now: number): number | undefined {
-    const end = this.#health.earliestCooldownEnd(this.candidates(provider, key), now)
-    return end === undefined ? undefined : Math.max(1, Math.ceil((end - now) / 1000))
+  /**
+   * Why no account could be picked: a passing state (cooling down, at capacity: retry later,
+   * `retryAfter` seconds) or a lasting one that only the operator or a different request can
+   * change (no account at all, none serving this client or model, all disabled or logged out).
+   */
+  whyNone (req: Omit<PickRequest, 'session' | 'exclude'>): NoAccount {
+    const all = this.candidates(req.provider, req.key)
+    if (all.length === 0) return { kind: 'no-accounts' }
+    const accepted = req.accepts ? all.filter(req.accepts) : all
+    if (accepted.length === 0) return { kind: 'client-not-served', accounts: all }
+    const serving = req.model === undefined ? accepted : accepted.filter(a => a.serves(req.model!))
+    if (serving.length === 0) return { kind: 'model-not-served' }
+    const reasons = serving.map(a => this.#health.unusable(a, req.now, req.model))
+    if (reasons.some(r => r === undefined || r === 'cooling' || r === 'at-capacity')) {
+      const end = this.#health.earliestCooldownEnd(serving, req.now)
+      return { kind: 'busy', retryAfter: end === undefined ? undefined : Math.max(1, Math.ceil((end - req.now) / 1000)) }
+    }
+    return { kind: 'dead', unauthorized: reasons.filter(r => r === 'unauthorized').length, disabled: reasons.filter(r => r === 'disabled').length }
   }
 
   async served (session: string | undefined, pick: Pick, now: number): Promise<void> {

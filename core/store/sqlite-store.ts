@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
-  AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, Store, UsageQuery, UsageRecord, UsageTotal,
+  AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, RequestState, Store, UsageBatch, UsageQuery, UsageTotal,
 } from './store.ts'
 
 const MIGRATIONS = [
@@ -48,11 +48,19 @@ const MIGRATIONS = [
      cache_write_5m_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
      cost_pico INTEGER NOT NULL, unpriced_requests INTEGER NOT NULL,
      PRIMARY KEY (granularity, bucket, key_id, account_id, model));`,
+  // Rows from admission on (crash durability), flagged usage, folded refusals; account
+  // least-recently-used order and OAuth refresh failures survive restarts.
+  `ALTER TABLE request_log ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
+   ALTER TABLE request_log ADD COLUMN flags TEXT;
+   ALTER TABLE request_log ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX request_log_open ON request_log (time) WHERE state = 'in_progress';
+   ALTER TABLE account_state ADD COLUMN last_used_at INTEGER;
+   ALTER TABLE account_state ADD COLUMN refresh_failures INTEGER NOT NULL DEFAULT 0;`,
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bound_account: string | null, bound_group: string | null, policy: string }
 interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null }
-interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number }
+interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number, refresh_failures: number }
 
 export function openSqliteStore (path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -85,19 +93,41 @@ export function openSqliteStore (path: string): Store {
     listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
     insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy)'),
     listStates: db.prepare<[], StateRow>('SELECT * FROM account_state'),
-    saveState: db.prepare(`INSERT INTO account_state VALUES (@accountId, @status, @reason, @cooldownUntil, @consecutiveFailures,
-      @lastError, @lastErrorAt, @rateLimits, @updatedAt)
+    saveState: db.prepare(`INSERT INTO account_state (account_id, status, reason, cooldown_until, consecutive_failures,
+      last_error, last_error_at, rate_limits, updated_at, refresh_failures)
+      VALUES (@accountId, @status, @reason, @cooldownUntil, @consecutiveFailures, @lastError, @lastErrorAt, @rateLimits, @updatedAt, @refreshFailures)
       ON CONFLICT (account_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
         cooldown_until = excluded.cooldown_until, consecutive_failures = excluded.consecutive_failures,
         last_error = excluded.last_error, last_error_at = excluded.last_error_at, rate_limits = excluded.rate_limits,
-        updated_at = excluded.updated_at`),
+        updated_at = excluded.updated_at, refresh_failures = excluded.refresh_failures`),
+    saveLastUsed: db.prepare(`INSERT INTO account_state (account_id, status, consecutive_failures, updated_at, last_used_at)
+      VALUES (?, 'active', 0, ?, ?) ON CONFLICT (account_id) DO UPDATE SET last_used_at = excluded.last_used_at`),
+    lastUsedAccounts: db.prepare<[], { account_id: string, at: number }>('SELECT account_id, last_used_at AS at FROM account_state WHERE last_used_at IS NOT NULL'),
     putSticky: db.prepare(`INSERT INTO sticky_sessions VALUES (?, ?, ?, ?) ON CONFLICT (session_key) DO UPDATE SET
       account_id = excluded.account_id, expires_at = excluded.expires_at, switches = excluded.switches`),
     deleteSticky: db.prepare('DELETE FROM sticky_sessions WHERE session_key = ?'),
     pruneSticky: db.prepare('DELETE FROM sticky_sessions WHERE expires_at <= ?'),
-    insertLog: db.prepare(`INSERT OR IGNORE INTO request_log VALUES (@requestId, @time, @keyId, @accountId, @provider, @model, @path,
-      @stream, @status, @input, @output, @cacheWrite5m, @cacheWrite1h, @cacheRead, @reasoning, @costPico, @unpriced,
-      @priceVersion, @latencyMs, @ttfbMs, @partial, @attempts, @accountsTried, @clientKind)`),
+    openLog: db.prepare(`INSERT OR IGNORE INTO request_log (request_id, time, key_id, provider, model, path, stream, status,
+      unpriced, latency_ms, partial, attempts, accounts_tried, client_kind, state)
+      VALUES (@requestId, @time, @keyId, @provider, @model, @path, @stream, 0, 0, 0, 0, 0, '[]', @clientKind, 'in_progress')`),
+    // A row still open (or marked interrupted) is finished; a finished one is left alone, and
+    // `changes` tells the caller whether to count the aggregates.
+    finishLog: db.prepare(`INSERT INTO request_log (request_id, time, key_id, account_id, provider, model, path, stream, status,
+      input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, cost_pico,
+      unpriced, price_version, latency_ms, ttfb_ms, partial, attempts, accounts_tried, client_kind, state, flags, repeats)
+      VALUES (@requestId, @time, @keyId, @accountId, @provider, @model, @path, @stream, @status, @input, @output, @cacheWrite5m,
+      @cacheWrite1h, @cacheRead, @reasoning, @costPico, @unpriced, @priceVersion, @latencyMs, @ttfbMs, @partial, @attempts,
+      @accountsTried, @clientKind, 'done', @flags, @repeats)
+      ON CONFLICT (request_id) DO UPDATE SET account_id = excluded.account_id, model = excluded.model, status = excluded.status,
+        input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+        cache_write_5m_tokens = excluded.cache_write_5m_tokens, cache_write_1h_tokens = excluded.cache_write_1h_tokens,
+        cache_read_tokens = excluded.cache_read_tokens, reasoning_tokens = excluded.reasoning_tokens, cost_pico = excluded.cost_pico,
+        unpriced = excluded.unpriced, price_version = excluded.price_version, latency_ms = excluded.latency_ms,
+        ttfb_ms = excluded.ttfb_ms, partial = excluded.partial, attempts = excluded.attempts,
+        accounts_tried = excluded.accounts_tried, state = 'done', flags = excluded.flags, repeats = excluded.repeats
+      WHERE request_log.state != 'done'`),
+    addRepeats: db.prepare('UPDATE request_log SET repeats = repeats + ? WHERE request_id = ?'),
+    markInterrupted: db.prepare("UPDATE request_log SET state = 'interrupted' WHERE state = 'in_progress' AND time < ?"),
     upsertAgg: db.prepare(`INSERT INTO usage_agg VALUES (@granularity, @bucket, @keyId, @accountId, @model, 1, @input, @output,
       @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
       ON CONFLICT (granularity, bucket, key_id, account_id, model) DO UPDATE SET
@@ -119,17 +149,20 @@ export function openSqliteStore (path: string): Store {
     sticky.set(r.session_key, { accountId: r.account_id, expiresAt: r.expires_at, switches: r.switches })
   }
 
-  const writeBatch = db.transaction((records: UsageRecord[], keysUsed: Map<string, number>) => {
-    for (const r of records) {
+  const writeBatch = db.transaction((batch: UsageBatch) => {
+    for (const o of batch.opened ?? []) {
+      stmt.openLog.run({ requestId: o.requestId, time: o.time, keyId: o.keyId, provider: o.provider, model: o.model, path: o.path, stream: o.stream ? 1 : 0, clientKind: o.clientKind })
+    }
+    for (const r of batch.records) {
       const u = r.usage
-      const inserted = stmt.insertLog.run({
+      const inserted = stmt.finishLog.run({
         requestId: r.requestId, time: r.time, keyId: r.keyId, accountId: r.accountId, provider: r.provider,
         model: r.model, path: r.path, stream: r.stream ? 1 : 0, status: r.status,
         input: u.input ?? null, output: u.output ?? null, cacheWrite5m: u.cacheWrite5m ?? null,
         cacheWrite1h: u.cacheWrite1h ?? null, cacheRead: u.cacheRead ?? null, reasoning: u.reasoning ?? null,
         costPico: r.costPico, unpriced: r.unpriced ? 1 : 0, priceVersion: r.priceVersion,
         latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial ? 1 : 0, attempts: r.attempts,
-        accountsTried: JSON.stringify(r.accountsTried), clientKind: r.clientKind,
+        accountsTried: JSON.stringify(r.accountsTried), clientKind: r.clientKind, flags: r.flags, repeats: r.repeats ?? 0,
       }).changes
       // A record seen before (same request id) is not counted twice.
       if (!r.billable || inserted === 0) continue
@@ -142,7 +175,8 @@ export function openSqliteStore (path: string): Store {
         })
       }
     }
-    for (const [id, at] of keysUsed) stmt.touchKey.run(id, at)
+    for (const [id, at] of batch.keysUsed ?? []) stmt.touchKey.run(id, at)
+    for (const [id, n] of batch.repeats ?? []) stmt.addRepeats.run(n, id)
   })
 
   const admitTx = db.transaction((plan: AdmissionPlan, now: number): AdmissionVerdict => {
@@ -253,11 +287,17 @@ export function openSqliteStore (path: string): Store {
         accountId: r.account_id, status: r.status as AccountStateRecord['status'], reason: r.reason,
         cooldownUntil: r.cooldown_until, consecutiveFailures: r.consecutive_failures, lastError: r.last_error,
         lastErrorAt: r.last_error_at, rateLimits: r.rate_limits === null ? null : JSON.parse(r.rate_limits) as AccountStateRecord['rateLimits'],
-        updatedAt: r.updated_at,
+        updatedAt: r.updated_at, refreshFailures: r.refresh_failures,
       }))
     },
     async saveAccountState (st) {
       stmt.saveState.run({ ...st, rateLimits: st.rateLimits === null ? null : JSON.stringify(st.rateLimits) })
+    },
+    async saveAccountsLastUsed (times) {
+      db.transaction(() => { for (const [id, at] of times) stmt.saveLastUsed.run(id, at, at) })()
+    },
+    async accountsLastUsed () {
+      return new Map(stmt.lastUsedAccounts.all().map(r => [r.account_id, r.at]))
     },
     async getSticky (key, now) {
       const b = sticky.get(key)
@@ -278,8 +318,11 @@ export function openSqliteStore (path: string): Store {
     async updateAccount (id, patch) {
       return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets' })
     },
-    async writeUsage (records, keysUsed) {
-      writeBatch(records, keysUsed)
+    async writeUsage (batch) {
+      writeBatch(batch)
+    },
+    async markInterrupted (startedBefore) {
+      return stmt.markInterrupted.run(startedBefore).changes
     },
     async queryUsage (q) {
       return queryUsage(db, q)
@@ -360,5 +403,8 @@ function toRequestLogRow (r: Record<string, unknown>): RequestLogRow {
     attempts: Number(r.attempts),
     accountsTried: JSON.parse(String(r.accounts_tried)) as string[],
     clientKind: String(r.client_kind) as RequestLogRow['clientKind'],
+    state: String(r.state) as RequestState,
+    flags: r.flags === null ? null : String(r.flags),
+    repeats: Number(r.repeats),
   }
 }

@@ -102,6 +102,8 @@ export interface AccountStateRecord {
   /** The provider's last rate-limit report for this account (plugin-defined JSON). */
   rateLimits: RateLimitSnapshot | null
   updatedAt: number
+  /** OAuth refreshes failed in a row for a passing reason (network, 5xx): drives the backoff. */
+  refreshFailures: number
 }
 
 export interface RateLimitWindow {
@@ -152,7 +154,37 @@ export interface UsageRecord {
   clientKind: ClientKind
   /** Only billable (generate) calls feed the aggregates; every call gets a request-log row. */
   billable: boolean
+  /** Why the usage could not be trusted (the row is then unpriced), or null. */
+  flags: string | null
+  /** The relay's refusal code, for refusals before admission (their rows are throttled). */
+  refusal?: string
+  /** Further identical refusals folded into this row. */
+  repeats?: number
 }
+
+/** A request's row as written when it is admitted, before anything is known of its outcome. */
+export interface OpenedRequest {
+  requestId: string
+  time: number
+  keyId: string
+  provider: string
+  model: string | null
+  path: string
+  stream: boolean
+  clientKind: ClientKind
+}
+
+/** One write: opened rows, final rows (with aggregates), key last-used times, refusal repeats. */
+export interface UsageBatch {
+  opened?: OpenedRequest[]
+  records: UsageRecord[]
+  keysUsed?: Map<string, number>
+  /** Request id → repeats to add to a refusal row written earlier. */
+  repeats?: Map<string, number>
+}
+
+/** `in_progress` from admission to settle; `interrupted` when the process died in between. */
+export type RequestState = 'in_progress' | 'done' | 'interrupted'
 
 export type UsageGroup = 'key' | 'model' | 'account'
 
@@ -174,7 +206,10 @@ export interface UsageTotal {
   unpricedRequests: number
 }
 
-export interface RequestLogRow extends Omit<UsageRecord, 'billable'> {}
+export interface RequestLogRow extends Omit<UsageRecord, 'billable' | 'refusal' | 'repeats'> {
+  state: RequestState
+  repeats: number
+}
 
 export interface Store {
   listKeys (): Promise<KeyRecord[]>
@@ -205,6 +240,9 @@ export interface Store {
   updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets'>>): Promise<boolean>
   listAccountStates (): Promise<AccountStateRecord[]>
   saveAccountState (state: AccountStateRecord): Promise<void>
+  /** When each account was last picked (least-recently-used order across restarts). */
+  saveAccountsLastUsed (times: Map<string, number>): Promise<void>
+  accountsLastUsed (): Promise<Map<string, number>>
 
   /** Sticky conversation → account bindings, namespaced by the caller; expired ones are absent. */
   getSticky (sessionKey: string, now: number): Promise<StickyBinding | undefined>
@@ -212,8 +250,13 @@ export interface Store {
   deleteSticky (sessionKey: string): Promise<void>
   pruneSticky (now: number): Promise<number>
 
-  /** One batch: request-log rows, aggregates and key last-used times, atomically. */
-  writeUsage (records: UsageRecord[], keysUsed: Map<string, number>): Promise<void>
+  /**
+   * One batch, atomically: opened rows, final rows and their aggregates (a request id already
+   * finished is not counted twice), key last-used times and refusal repeats.
+   */
+  writeUsage (batch: UsageBatch): Promise<void>
+  /** Rows still in progress that started before `startedBefore` are marked interrupted (after a crash). */
+  markInterrupted (startedBefore: number): Promise<number>
   queryUsage (q: UsageQuery): Promise<UsageTotal[]>
   recentRequests (limit: number): Promise<RequestLogRow[]>
 

@@ -14,7 +14,10 @@ const TYPE_BY_STATUS: Record<number, string> = {
   529: 'overloaded_error',
 }
 
-function errorType (_code: RelayErrorCode, status: number): string {
+function errorType (code: RelayErrorCode, status: number): string {
+  // A pool that only the operator can repair is not an overload: Claude Code would retry an
+  // overloaded_error for minutes and then blame Anthropic's capacity.
+  if (code === 'RELAY_ERR_POOL_UNUSABLE') return 'api_error'
   return TYPE_BY_STATUS[status] ?? 'api_error'
 }
 

@@ -7,10 +7,10 @@ import { errorBody, isNativeError, streamError, streamStartError } from './error
 import { createJsonMeter, createSseMeter } from './meter.ts'
 import { claudeOAuth, OAUTH_DEFAULTS, type ClaudeOAuthOptions } from './oauth.ts'
 import { parseRequest } from './parse-request.ts'
-import { prepareUpstream } from './prepare-upstream.ts'
+import { prepareUpstream, upstreamBase } from './prepare-upstream.ts'
 import { readRateLimits } from './rate-limits.ts'
 
-const baseUrl = { type: 'string', pattern: '^https?://[^\\s]+$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' }
+const baseUrl = { type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' }
 
 const optionsSchema = {
   type: 'object' as const,
@@ -36,8 +36,9 @@ const optionsSchema = {
  * Anthropic's consumer terms cover use through their own clients, and other clients sending
  * through a subscription may breach them. The relay does not reshape such requests.
  */
-function canServe (account: AccountView, parsed: ParsedRequest): boolean {
-  return account.type !== 'claude-oauth' || parsed.clientKind === 'claude-code' || account.fields.allowOtherClients === true
+function cannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
+  if (account.type !== 'claude-oauth' || parsed.clientKind === 'claude-code' || account.fields.allowOtherClients === true) return undefined
+  return "this relay's Claude subscription accounts serve Claude Code only"
 }
 
 export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
@@ -88,8 +89,9 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
     },
     prices,
     parseRequest,
+    upstreamBase,
     prepareUpstream: (_route, req, _parsed, account) => prepareUpstream(req, account),
-    canServe,
+    cannotServe,
     classifyError,
     createMeter: (_route, _parsed, headers) => {
       const type = String(headers['content-type'] ?? '')

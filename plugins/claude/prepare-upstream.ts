@@ -7,8 +7,12 @@ const DEFAULT_BASE_URL = 'https://api.anthropic.com'
 /** Subscription tokens are only accepted with this beta flag. */
 const OAUTH_BETA = 'oauth-2025-04-20'
 
+export function upstreamBase (account: AccountView): string {
+  return String(account.fields.baseUrl ?? DEFAULT_BASE_URL)
+}
+
 export function prepareUpstream (req: IncomingRequest, account: AccountView): UpstreamRequest {
-  const base = String(account.fields.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
+  const base = upstreamBase(account).replace(/\/+$/, '')
   const headers: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v
   if (account.type === 'claude-oauth') {

@@ -39,7 +39,7 @@ async function startStreaming (t: import('node:test').TestContext, graceMs: numb
   const config = join(dir, 'relay.yaml')
   // A flush interval far beyond the test: the record can only reach the store through shutdown.
   writeFileSync(config, JSON.stringify(testConfig(mock.url, {
-    listen: { host: '127.0.0.1', port }, usage: { flushIntervalMs: 600_000 }, relay: { shutdownGraceMs: graceMs },
+    listen: { host: '127.0.0.1', port }, usage: { flushIntervalMs: 60_000 }, relay: { shutdownGraceMs: graceMs },
   })))
   const relay = await spawnRelay(t, config)
   mock.enqueue({ kind: 'stepped', usage: { input_tokens: 60, output_tokens: 70 } })

@@ -41,7 +41,7 @@ export function testConfig (upstreamUrl: string | undefined, extra: Record<strin
     plugins: [{ use: 'claude', mount: '/claude', aliases: ['/api'] }],
     keys: [{ name: 'alice', key: ALICE_KEY }, { name: 'bob', key: BOB_KEY }],
     accounts: upstreamUrl ? [claudeAccount(upstreamUrl)] : [],
-    usage: { flushIntervalMs: 0 },
+    usage: { flush: 'sync' },
     ...extra,
   }
 }

@@ -22,7 +22,7 @@ listen: { host: 127.0.0.1, port: ${port} }
 store: { path: ./data/relay.db }
 plugins: [{ use: claude, mount: /claude }]
 keys: [{ name: declared, key: "ars_declared-key-0123456789abcdef" }]
-usage: { flushIntervalMs: 0 }
+usage: { flush: sync }
 `)
   await spawnRelay(t, config)
   const cli = (args: string[], opts: { env?: NodeJS.ProcessEnv, input?: string } = {}) => runCli([...args, '--config', config], opts)

@@ -1,19 +1,21 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { extractKey } from '../../../core/keys/extract-key.ts'
+import { presentedKey } from '../../../core/keys/presented-key.ts'
 import { generateKey, hashKey, KEY_PREFIX } from '../../../core/keys/api-key.ts'
 import { declaredKeys, KeyRegistry } from '../../../core/keys/key-registry.ts'
 import { declaredId } from '../../../core/ids.ts'
 
 test('keys are taken from the first of x-api-key, x-goog-api-key, Bearer, api-key, ?key=', () => {
   const all = { 'x-api-key': 'a', 'x-goog-api-key': 'b', authorization: 'Bearer c', 'api-key': 'd' }
-  const q = new URLSearchParams('key=e')
-  assert.equal(extractKey(all, q), 'a')
-  assert.equal(extractKey({ ...all, 'x-api-key': undefined }, q), 'b')
-  assert.equal(extractKey({ authorization: 'Bearer c', 'api-key': 'd' }, q), 'c')
-  assert.equal(extractKey({ authorization: 'Basic Zm9v', 'api-key': 'd' }, q), 'd')
-  assert.equal(extractKey({}, q), 'e')
-  assert.equal(extractKey({}, new URLSearchParams('')), undefined)
+  const q = 'beta=true&key=e'
+  assert.deepEqual(presentedKey(all, q), { key: 'a', query: 'beta=true' })
+  assert.equal(presentedKey({ ...all, 'x-api-key': undefined }, q).key, 'b')
+  assert.equal(presentedKey({ authorization: 'Bearer c', 'api-key': 'd' }, q).key, 'c')
+  assert.equal(presentedKey({ authorization: 'Basic Zm9v', 'api-key': 'd' }, q).key, 'd')
+  assert.equal(presentedKey({}, q).key, 'e')
+  assert.deepEqual(presentedKey({}, ''), { key: undefined, query: '' })
+  // The name is read decoded, so it is removed decoded: `%6Bey` is `key`.
+  assert.deepEqual(presentedKey({}, 'a=1&%6Bey=f&b=2'), { key: 'f', query: 'a=1&b=2' })
 })
 
 test('generated keys are prefixed, high-entropy and unique; only their hash is kept', () => {

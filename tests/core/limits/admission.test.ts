@@ -7,9 +7,15 @@ import { Admission, type Admitted } from '../../../core/limits/admission.ts'
 import type { KeyPolicy } from '../../../core/limits/policy-schema.ts'
 import { openSqliteStore } from '../../../core/store/sqlite-store.ts'
 import type { KeyRecord } from '../../../core/store/store.ts'
-import type { ParsedRequest, PluginRoute } from '../../../core/plugin-api.ts'
+import type { ParsedRequest, PluginRoute, Usage } from '../../../core/plugin-api.ts'
 import { keyUsageReport } from '../../../core/limits/key-usage.ts'
 import { rateWindow } from '../../../core/limits/periods.ts'
+
+/** What settle does with a request's admission: the lease back, then the spend. */
+async function settleIn (admission: Admission, a: Admitted, usage: Usage, cost: bigint | null): Promise<void> {
+  await admission.release(a)
+  await admission.addSpend(a, usage, cost)
+}
 
 const GENERATE: PluginRoute = { method: 'POST', path: '/v1/messages', kind: 'generate' }
 const COUNT_TOKENS: PluginRoute = { method: 'POST', path: '/v1/messages/count_tokens', kind: 'passthrough' }
@@ -35,7 +41,7 @@ function setup (policy: KeyPolicy, zone = 'UTC', leaseTtlMs = 30_000) {
     at: (iso: string) => { now = Date.parse(iso) },
     tick: (ms: number) => { now += ms },
     now: () => now,
-    spend: (a: Admitted, usd: bigint, tokens = 0) => admission.settle(a, { input: tokens }, usd),
+    spend: (a: Admitted, usd: bigint, tokens = 0) => settleIn(admission, a, { input: tokens }, usd),
   }
 }
 
@@ -81,15 +87,15 @@ test('request windows: exactly N per window, Retry-After to the window end, open
 test('token and cost windows count settled spend; cache reads are not tokens', async () => {
   const w = setup({ rateLimits: [{ window: '1h', tokens: 1000 }, { window: '5h', costUsd: 0.5 }] })
   const a = await w.admit()
-  await w.admission.settle(a, { input: 600, output: 300, cacheRead: 50_000 }, USD / 10n)
+  await settleIn(w.admission, a, { input: 600, output: 300, cacheRead: 50_000 }, USD / 10n)
   assert.ok(await w.admit(), '900 tokens < 1000')
   const b = await w.admit()
-  await w.admission.settle(b, { output: 100 }, USD / 10n)
+  await settleIn(w.admission, b, { output: 100 }, USD / 10n)
   const r = await w.refused()
   assert.match(r!.message, /1000 tokens per 1h/)
   w.at('2026-11-26T11:00:00Z')
   const c = await w.admit()
-  await w.admission.settle(c, { input: 1 }, 3n * USD / 10n)
+  await settleIn(w.admission, c, { input: 1 }, 3n * USD / 10n)
   const cost = await w.refused()
   assert.match(cost!.message, /\$0\.50 per 5h/)
   // 5-hour windows are aligned to the epoch, not to the first request.
@@ -159,7 +165,7 @@ test('leases: concurrency is exact, released slots are reused, an unrenewed leas
   assert.equal(ok.length, 10)
   const refusal = (results.find(r => r.status === 'rejected') as PromiseRejectedResult).reason as { code: string, retryAfter: number }
   assert.deepEqual([refusal.code, refusal.retryAfter], ['RELAY_ERR_LIMIT_CONCURRENCY', 2])
-  await w.admission.settle(ok[0]!.value, {}, null)
+  await settleIn(w.admission, ok[0]!.value, {}, null)
   assert.ok(await w.admit(), 'a released slot is free at once')
   assert.ok(await w.refused())
   // The holder renews: still held after the TTL.

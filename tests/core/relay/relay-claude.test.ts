@@ -240,13 +240,15 @@ test('upstream errors with a single account: client errors and 429/529/500 pass 
   }
 })
 
-test('no usable account: 503 overloaded_error with Retry-After', async t => {
+test('no account at all: 503 api_error that clients must not retry, naming what the operator must do', async t => {
   const relay = await startRelay(t, testConfig(undefined))
   const res = await post(relay, '/claude/v1/messages', body())
-  const json = await res.body.json() as { error: { type: string } }
+  const json = await res.body.json() as { error: { type: string, message: string } }
   assert.equal(res.statusCode, 503)
-  assert.equal(json.error.type, 'overloaded_error')
-  assert.ok(Number(res.headers['retry-after']) > 0)
+  assert.equal(json.error.type, 'api_error')
+  assert.equal(res.headers['x-should-retry'], 'false')
+  assert.equal(res.headers['retry-after'], undefined)
+  assert.match(json.error.message, /no claude account/)
   await relay.settled()
   assert.equal((await relay.rt.store.recentRequests(1))[0]!.status, 503)
 })

@@ -80,7 +80,7 @@ test('429 cools the account until the provider reset time, or the default; it co
   health.failed('acc_b', { kind: 'rate_limited', retryable: true, until: t0 + 5_000 }, 'HTTP 429', t0)
   // Nothing usable now: the earliest comeback is what a client is told to wait for.
   assert.equal(await pick(t0 + 500), undefined)
-  assert.equal(scheduler.retryAfterSeconds('claude', key(), t0 + 500), 5)
+  assert.deepEqual(scheduler.whyNone({ provider: 'claude', key: key(), model: undefined, now: t0 + 500 }), { kind: 'busy', retryAfter: 5 })
 })
 
 test('5xx/529/network failures cool an account only after N in a row; success resets; client errors never count', async () => {

@@ -25,7 +25,7 @@ const usage = (o: Partial<UsageRecord> = {}): UsageRecord => ({
   requestId: `req_${Math.random()}`, time: Date.parse('2026-11-26T10:30:00Z'), keyId: 'key_1', accountId: 'acc_1', provider: 'claude',
   model: 'claude-sonnet-4-5', path: '/v1/messages', stream: true, status: 200, usage: { input: 10, output: 5, cacheRead: 100 },
   costPico: 1000n, unpriced: false, priceVersion: 'v', latencyMs: 10, ttfbMs: 5, partial: false, attempts: 1, accountsTried: ['acc_1'],
-  clientKind: 'claude-code', billable: true, ...o,
+  clientKind: 'claude-code', billable: true, flags: null, ...o,
 })
 
 export function storeContract (name: string, factory: StoreFactory): void {
@@ -50,8 +50,8 @@ export function storeContract (name: string, factory: StoreFactory): void {
   withStore('activation is set once; last use only moves forward', async s => {
     assert.equal(await s.activate('key_1', 100), 100)
     assert.equal(await s.activate('key_1', 200), 100)
-    await s.writeUsage([], new Map([['key_1', 500]]))
-    await s.writeUsage([], new Map([['key_1', 400]]))
+    await s.writeUsage({ records: [], keysUsed: new Map([['key_1', 500]]) })
+    await s.writeUsage({ records: [], keysUsed: new Map([['key_1', 400]]) })
     assert.equal((await s.lastUsed()).get('key_1'), 500)
     assert.equal((await s.activations()).get('key_1'), 100)
   })
@@ -62,7 +62,7 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual([a!.groups, a!.models, a!.maxConcurrency, a!.sealedProxy, a!.fields], [['g'], ['claude-*'], 3, 'v1:p', { baseUrl: 'https://x' }])
     await s.updateAccount('acc_1', { disabled: true, sealedSecrets: 'v1:new' })
     assert.deepEqual((await s.listAccounts()).map(x => [x.disabled, x.sealedSecrets]), [[true, 'v1:new']])
-    const state = { accountId: 'acc_1', status: 'unauthorized' as const, reason: 'HTTP 401', cooldownUntil: 9, consecutiveFailures: 2, lastError: 'e', lastErrorAt: 8, rateLimits: { at: 1, windows: [{ name: '5h', utilisation: 0.5 }] }, updatedAt: 8 }
+    const state = { accountId: 'acc_1', status: 'unauthorized' as const, reason: 'HTTP 401', cooldownUntil: 9, consecutiveFailures: 2, lastError: 'e', lastErrorAt: 8, rateLimits: { at: 1, windows: [{ name: '5h', utilisation: 0.5 }] }, updatedAt: 8, refreshFailures: 1 }
     await s.saveAccountState(state)
     await s.saveAccountState({ ...state, status: 'active', updatedAt: 9 })
     assert.deepEqual(await s.listAccountStates(), [{ ...state, status: 'active', updatedAt: 9 }])
@@ -82,13 +82,13 @@ export function storeContract (name: string, factory: StoreFactory): void {
 
   withStore('usage: request-log rows for every call, aggregates for billable ones, exact costs past 2^53', async s => {
     const big = 2n ** 60n
-    await s.writeUsage([
+    await s.writeUsage({ records: [
       usage({ costPico: big }),
       usage({ costPico: big, time: Date.parse('2026-11-26T11:10:00Z') }),
       usage({ billable: false, costPico: 0n, path: '/v1/messages/count_tokens', usage: {} }),
       usage({ model: 'mystery', costPico: null, unpriced: true }),
-    ], new Map())
-    await s.writeUsage([usage({ requestId: 'dup' }), usage({ requestId: 'dup' })], new Map())
+    ] })
+    await s.writeUsage({ records: [usage({ requestId: 'dup' }), usage({ requestId: 'dup' })] })
     const rows = await s.recentRequests(10)
     assert.equal(rows.length, 5, 'a repeated request id is written once')
     assert.equal(rows.find(r => r.model === 'mystery')!.costPico, null)
