@@ -35,17 +35,18 @@ export function parseTarget (raw: string | undefined): RequestTarget | TargetPro
   const rawPath = q === -1 ? raw : raw.slice(0, q)
   const query = q === -1 ? '' : raw.slice(q + 1)
   if (!QUERY.test(query)) return new TargetProblem('The query string contains characters that are not allowed')
+  if (rawPath === '/') return { path: '/', query }
   const segments = rawPath.split('/').slice(1)
   const out: string[] = []
-  for (const [i, seg] of segments.entries()) {
+  for (const seg of segments) {
     let decoded: string
     try {
       decoded = decodeURIComponent(seg)
     } catch {
       return new TargetProblem('The path contains a malformed percent-encoding')
     }
-    const last = i === segments.length - 1
-    if (decoded === '' && !last) return new TargetProblem('The path contains an empty segment')
+    // An empty segment (`//`, a trailing `/`) would let an empty route parameter through.
+    if (decoded === '') return new TargetProblem('The path contains an empty segment')
     if (decoded === '.' || decoded === '..') return new TargetProblem('The path contains a dot segment')
     if (decoded.includes('/') || decoded.includes('\\')) return new TargetProblem('The path contains an encoded slash or a backslash')
     if (CONTROL.test(decoded)) return new TargetProblem('The path contains a control character')
