@@ -20,6 +20,7 @@ interface StreamEvent {
 
 export function createSseMeter (): Meter {
   const usage: Usage = {}
+  const invalid: string[] = []
   let model: string | undefined
   let complete = false
   const decoder = new TextDecoder()
@@ -34,10 +35,10 @@ export function createSseMeter (): Meter {
         return
       }
       if (data.type === 'message_start') {
-        model = data.message?.model ?? model
-        mergeUsage(usage, data.message?.usage)
+        if (typeof data.message?.model === 'string') model = data.message.model
+        mergeUsage(usage, data.message?.usage, invalid)
       } else if (data.type === 'message_delta') {
-        mergeUsage(usage, data.usage)
+        mergeUsage(usage, data.usage, invalid)
       } else if (data.type === 'message_stop') {
         complete = true
       }
@@ -49,7 +50,7 @@ export function createSseMeter (): Meter {
     },
     end (): MeterResult {
       parser.feed(decoder.decode())
-      return { usage, model, complete }
+      return { usage, model, complete, ...(invalid.length > 0 ? { invalid } : {}) }
     },
   }
 }
@@ -66,9 +67,10 @@ export function createJsonMeter (): Meter {
       const usage: Usage = {}
       if (size > JSON_METER_LIMIT) return { usage, complete: false }
       try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model?: string, usage?: AnthropicUsage }
-        mergeUsage(usage, body.usage)
-        return { usage, model: typeof body.model === 'string' ? body.model : undefined, complete: true }
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model?: string, usage?: AnthropicUsage } | null
+        const invalid: string[] = []
+        mergeUsage(usage, body?.usage, invalid)
+        return { usage, model: typeof body?.model === 'string' ? body.model : undefined, complete: true, ...(invalid.length > 0 ? { invalid } : {}) }
       } catch {
         return { usage, complete: false }
       }

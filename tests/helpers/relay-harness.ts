@@ -1,6 +1,6 @@
 // Starts a sidecar in this process against a mock upstream, with a temporary config and store,
 // and captures its log lines. Each test owns its relay and closes it in t.after.
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -25,8 +25,14 @@ export interface Relay {
   settled (): Promise<void>
 }
 
+const created: string[] = []
+// Every temp dir goes when the test file's process ends, whatever the tests did with it.
+process.once('exit', () => { for (const d of created) rmSync(d, { recursive: true, force: true }) })
+
 export function tempDir (prefix = 'relay-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix))
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  created.push(dir)
+  return dir
 }
 
 export function claudeAccount (baseUrl: string, extra: Record<string, unknown> = {}) {

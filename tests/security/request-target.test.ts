@@ -34,7 +34,7 @@ test('parseTarget: an accepted path is canonical: no dot segment, no encoded or 
     const again = parseTarget(t.path)
     assert.ok(!(again instanceof TargetProblem))
     assert.equal(again.path, t.path)
-  }), { numRuns: 2000 })
+  }), { numRuns: 2000, includeErrorInReport: true })
 })
 
 test('parseTarget refuses every non-origin form', () => {
@@ -59,7 +59,7 @@ test('pinUpstream: only the base origin and base path + route path pass; userinf
     const baseUrl = new URL(b)
     assert.equal(pinned.origin, baseUrl.origin, url)
     assert.equal(pinned.path.split('?')[0], baseUrl.pathname.replace(/\/+$/, '') + '/v1/messages', url)
-  }), { numRuns: 3000 })
+  }), { numRuns: 3000, includeErrorInReport: true })
   assert.throws(() => pinUpstream({ url: 'https://api.anthropic.com/v1/messages?x=ars_secret', headers: {} }, 'https://api.anthropic.com', '/v1/messages', 'ars_secret'))
   assert.throws(() => pinUpstream({ url: 'https://api.anthropic.com/v1/messages', headers: { 'x-trace': ['a', 'ars_secret'] } }, 'https://api.anthropic.com', '/v1/messages', 'ars_secret'))
 })
@@ -96,7 +96,7 @@ test('no generated request target sends the pooled credential anywhere but the a
       if (model !== undefined) assert.ok(!['.', '..'].includes(decodeURIComponent(model)), r.url)
       accepted++
     }
-  }), { numRuns: 300 })
+  }), { numRuns: 300, includeErrorInReport: true })
   assert.equal(attacked, 0, 'the attacker host received a connection')
   assert.ok(accepted > 0, 'some generated targets were valid requests')
 })
