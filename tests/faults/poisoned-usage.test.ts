@@ -25,7 +25,7 @@ test('poisoned usage: one row each, marked and unpriced when not plausible; the 
   const mock = await startAnthropicMock()
   t.after(() => mock.close())
   const config = testConfig(mock.url)
-  ;(config.keys as Record<string, unknown>[])[0] = { ...(config.keys as Record<string, unknown>[])[0], concurrency: 1, budgets: { dailyUsd: 1000 } }
+  ;(config.keys as Record<string, unknown>[])[0] = { ...(config.keys as Record<string, unknown>[])[0], concurrency: 1, budgets: { dailyUsd: 100_000_000 } }
   const relay = await startRelay(t, config)
   let n = 0
   await fc.assert(fc.asyncProperty(usageFields, fc.boolean(), async (usage, stream) => {
