@@ -176,6 +176,21 @@ test('subscription accounts serve Claude Code only, unless opted in; OAuth endpo
   assert.equal(upstream.requests.length, 2)
 })
 
+test('a client that only subscription accounts could serve gets a lasting refusal saying so, not an overload', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  const relay = await startRelay(t, testConfig(undefined, { plugins: oauthPlugin(oauth) }), storeOAuthAccount({ accessToken: 'at-1', refreshToken: 'rt-1', baseUrl: upstream.url }))
+  const res = await call(relay.url, { 'user-agent': 'Anthropic/JS 1.14.0' })
+  assert.equal(res.statusCode, 403)
+  assert.equal(res.headers['x-should-retry'], 'false')
+  const json = await res.body.json() as { error: { type: string, message: string } }
+  assert.equal(json.error.type, 'permission_error')
+  assert.match(json.error.message, /subscription accounts serve Claude Code only \(this client: sdk\)/)
+  assert.equal(upstream.requests.length, 0)
+})
+
 test('refreshable OAuth accounts cannot be declared in the config file', async () => {
   const dir = tempDir()
   const file = join(dir, 'relay.yaml')

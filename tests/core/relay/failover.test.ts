@@ -154,3 +154,50 @@ test('a stream that opens with an error event fails over before the client sees 
   assert.equal(res.headers['content-type'], 'application/json')
   assert.deepEqual(await res.body.json(), { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })
 })
+
+test('a dead pool is not an overload: the SDK gets one non-retryable 503 naming what the operator must do; cooling accounts keep the overload answer', async t => {
+  const mocks = [await startAnthropicMock(), await startAnthropicMock()]
+  for (const m of mocks) t.after(() => m.close())
+  const dead = await startRelay(t, testConfig(undefined, {
+    accounts: [claudeAccount(mocks[0]!.url, { name: 'off', disabled: true }), claudeAccount(mocks[1]!.url, { name: 'gone', apiKey: 'sk-ant-revoked' })],
+  }))
+  mocks[1]!.setAuth(() => false)
+  // The revoked key is found out by a first request (a 502: the pooled credential was refused).
+  const first = await request(`${dead.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
+    body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [] }),
+  })
+  assert.equal(first.statusCode, 502)
+  await first.body.dump()
+  // The SDK retries 5xx twice by default: x-should-retry: false must stop it at once.
+  const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${dead.url}/claude` })
+  const t0 = Date.now()
+  await assert.rejects(client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => {
+    assert.ok(err instanceof Anthropic.InternalServerError)
+    assert.equal(err.status, 503)
+    assert.equal((err.error as { error: { type: string } }).error.type, 'api_error')
+    assert.match(err.message, /No claude account of this relay is usable \(1 needs a new login, 1 is disabled\).*log in again/)
+    return true
+  })
+  assert.ok(Date.now() - t0 < 2000, 'not retried with backoff')
+  const r = await rows(dead)
+  assert.equal(r.length, 2, 'one request each: the SDK did not retry')
+  assert.equal(r[1]!.status, 503)
+})
+
+test('no account serves this client or this model: a lasting refusal naming why, not an overload', async t => {
+  const m = await startAnthropicMock()
+  t.after(() => m.close())
+  const relay = await startRelay(t, testConfig(undefined, { accounts: [claudeAccount(m.url, { models: ['claude-haiku-*'] })] }))
+  const call = (model: string) => request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
+    body: JSON.stringify({ model, max_tokens: 5, messages: [] }),
+  })
+  const res = await call('claude-opus-4-5')
+  assert.equal(res.statusCode, 404)
+  assert.equal(res.headers['x-should-retry'], 'false')
+  assert.deepEqual(await res.body.json(), { type: 'error', error: { type: 'not_found_error', message: 'No claude account of this relay serves the model claude-opus-4-5.' } })
+  const ok = await call('claude-haiku-4-5')
+  assert.equal(ok.statusCode, 200)
+  await ok.body.dump()
+})
