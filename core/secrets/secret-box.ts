@@ -56,7 +56,7 @@ export function loadSecretKey (env: NodeJS.ProcessEnv, keyFile: string): SecretK
     if ((statSync(keyFile).mode & 0o077) !== 0) chmodSync(keyFile, 0o600)
     return { key: parseSecretKey(readFileSync(keyFile, 'utf8')) }
   }
-  mkdirSync(dirname(keyFile), { recursive: true })
+  mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 })
   const key = randomBytes(32)
   // 'wx' fails if another process created the file meanwhile; then read theirs.
   try {

@@ -2,7 +2,7 @@
 // restarts. The sidecar and the operator CLI open the same file; WAL lets the CLI write while
 // the sidecar streams, and `PRAGMA data_version` tells the sidecar someone else wrote.
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
@@ -62,8 +62,21 @@ interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, 
 interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null }
 interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number, refresh_failures: number }
 
+/**
+ * The database holds request logs and sealed credentials: it is created mode 0600 in a data dir
+ * created 0700, before SQLite opens it, because SQLite gives its -wal and -shm files the mode
+ * of the database file.
+ */
+function createPrivately (path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  closeSync(openSync(path, 'a', 0o600))
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600)
+  }
+}
+
 export function openSqliteStore (path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') createPrivately(path)
   const db = new Database(path)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
