@@ -67,7 +67,11 @@ export interface OAuthSteps {
   authorize (): { url: string, pending: Record<string, string> }
   /** Turns what the operator pasted (the code) into the account's fields. */
   exchange (pasted: string, pending: Record<string, string>, ctx: OAuthContext): Promise<Record<string, unknown>>
-  /** New fields from a refresh; throws when the account cannot be refreshed. */
+  /**
+   * New fields from a refresh. Throws when the account cannot be refreshed: an error with
+   * `definitive: true` (see `oauthRefused`) means the grant is dead and only a new login helps;
+   * any other error (network, 5xx, timeout) is passing, and core retries with backoff.
+   */
   refresh (fields: Record<string, unknown>, ctx: OAuthContext): Promise<Record<string, unknown>>
   /** When the access credential expires (epoch ms), if known. */
   expiresAt (fields: Record<string, unknown>): number | undefined
@@ -213,6 +217,11 @@ export interface RelayPlugin {
   readRateLimits? (headers: IncomingHttpHeaders, now: number): RateLimitSnapshot | undefined
   /** True when an upstream error body is already in the provider's shape (passed through as is). */
   isNativeError? (body: Buffer): boolean
+}
+
+/** The error an OAuth step throws when the provider refused the grant for good (log in again). */
+export function oauthRefused (message: string): Error & { definitive: true } {
+  return Object.assign(new Error(message), { definitive: true as const })
 }
 
 export function isRefusal (x: ParsedRequest | PluginRefusal): x is PluginRefusal {

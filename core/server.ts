@@ -78,14 +78,16 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     timeZone: config.limits.timeZone, leaseTtlMs: config.limits.leaseTtlMs, now,
     onError: err => log.error({ err }, 'renewing concurrency leases failed'),
   })
+  const credentials = new Credentials({ types: rt.accountTypes, store: rt.store, box: rt.secretBox, health, pool, dispatcherFor: a => egress.forAccount(a), now, log })
   const reload = async () => {
     await reloadKeysAndAccounts(rt, keys, pool)
+    // A refresh that raced this reload must not be undone by the credentials the store had.
+    for (const a of pool.list()) credentials.adopt(a)
     await admission.reload()
     health.load(await rt.store.listAccountStates())
     scheduler.setDedicated(keys.list().flatMap(k => (k.boundAccount ? [k.boundAccount] : [])))
   }
   await reload()
-  const credentials = new Credentials({ types: rt.accountTypes, store: rt.store, box: rt.secretBox, dispatcherFor: a => egress.forAccount(a), now, log })
   const deps: RelayDeps = {
     scheduler, health, egress, inflight, credentials, admission, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },

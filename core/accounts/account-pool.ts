@@ -58,11 +58,13 @@ export function storedAccount (r: AccountRecord, box: SecretBox): PoolAccount {
 export class AccountPool {
   #byProvider = new Map<string, PoolAccount[]>()
   #byName = new Map<string, PoolAccount>()
+  #byId = new Map<string, PoolAccount>()
   #all: PoolAccount[] = []
 
   load (accounts: PoolAccount[]): void {
     this.#all = accounts
     this.#byName = new Map(accounts.map(a => [a.name, a]))
+    this.#byId = new Map(accounts.map(a => [a.id, a]))
     this.#byProvider = new Map()
     for (const a of accounts) {
       const list = this.#byProvider.get(a.provider) ?? []
@@ -81,5 +83,9 @@ export class AccountPool {
 
   byName (name: string): PoolAccount | undefined {
     return this.#byName.get(name)
+  }
+
+  byId (id: string): PoolAccount | undefined {
+    return this.#byId.get(id)
   }
 }

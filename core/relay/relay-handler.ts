@@ -178,11 +178,13 @@ async function attemptOn (
     }
     const body = decodedBody(result)
     const verdict = plugin.classifyError(result.status, result.headers as never, body)
-    if (verdict.kind === 'auth_failed' && !refreshed && await deps.credentials.afterUnauthorized(account, used)) {
+    const recovery = verdict.kind === 'auth_failed' && !refreshed ? await deps.credentials.afterUnauthorized(account, used) : undefined
+    if (recovery === 'retry') {
       refreshed = true
       continue
     }
-    deps.health.failed(account.id, verdict, describeUpstreamError(result.status, body), deps.now())
+    // 'handled': the refresh outcome already set the account's state (needs a login, or resting).
+    if (recovery !== 'handled') deps.health.failed(account.id, verdict, describeUpstreamError(result.status, body), deps.now())
     return { upstream: result, body, verdict }
   }
 }

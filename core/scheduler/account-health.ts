@@ -125,6 +125,36 @@ export class AccountHealth {
     }
   }
 
+  /** The provider refused the account's OAuth grant for good: only a new login helps. */
+  needsLogin (id: string, reason: string, now: number): void {
+    this.#save(this.#entry(id), { status: 'unauthorized', reason: `log in again: ${reason}`, lastError: `token refresh refused: ${reason}`, lastErrorAt: now }, now)
+  }
+
+  /**
+   * An OAuth refresh failed for a passing reason (network, 5xx, timeout). With `rest` (the
+   * credential cannot be used meanwhile) the account cools down until the retry.
+   */
+  refreshFailing (id: string, reason: string, retryAt: number, rest: boolean, now: number): void {
+    const live = this.#entry(id)
+    this.#save(live, {
+      refreshFailures: live.state.refreshFailures + 1,
+      lastError: `token refresh failed (${reason}); retrying at ${new Date(retryAt).toISOString()}`,
+      lastErrorAt: now,
+      ...(rest ? { cooldownUntil: retryAt } : {}),
+    }, now)
+  }
+
+  /** The account cannot serve until `until` (its credential is expired while refreshes back off). */
+  restUntil (id: string, until: number, now: number): void {
+    const live = this.#entry(id)
+    if ((live.state.cooldownUntil ?? 0) < until) this.#save(live, { cooldownUntil: until }, now)
+  }
+
+  refreshed (id: string, now: number): void {
+    const live = this.#entry(id)
+    if (live.state.refreshFailures > 0) this.#save(live, { refreshFailures: 0, cooldownUntil: null }, now)
+  }
+
   rateLimits (id: string, snapshot: RateLimitSnapshot): void {
     const live = this.#entry(id)
     const previous = live.state.rateLimits?.at ?? 0

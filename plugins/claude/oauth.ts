@@ -4,7 +4,7 @@
 // plugin options so tests (and future changes on Anthropic's side) need no code change.
 import { createHash, randomBytes } from 'node:crypto'
 import { request } from 'undici'
-import type { OAuthContext, OAuthSteps } from '../../core/plugin-api.ts'
+import { oauthRefused, type OAuthContext, type OAuthSteps } from '../../core/plugin-api.ts'
 
 export interface ClaudeOAuthOptions {
   authorizeUrl: string
@@ -43,8 +43,12 @@ async function tokenCall (opts: ClaudeOAuthOptions, body: Record<string, string>
   if (res.statusCode < 200 || res.statusCode >= 300) {
     // The provider's own error code only: the body may echo a token.
     let reason = ''
-    try { reason = String((JSON.parse(text) as { error?: unknown }).error ?? '') } catch {}
-    throw new Error(`token endpoint answered ${res.statusCode}${reason ? ` (${reason})` : ''}`)
+    try { reason = String((JSON.parse(text) as { error?: unknown }).error ?? '').slice(0, 64) } catch {}
+    const message = `token endpoint answered ${res.statusCode}${reason ? ` (${reason})` : ''}`
+    // A 4xx names a problem with the grant itself (invalid_grant, invalid_client, ...): only a new
+    // login helps. Rate limits, timeouts and 5xx pass; so does an unreachable endpoint (thrown by undici).
+    const passing = res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429
+    throw passing ? new Error(message) : oauthRefused(message)
   }
   const json = JSON.parse(text) as TokenResponse
   if (!json.access_token) throw new Error('token endpoint answered without an access_token')
@@ -58,6 +62,23 @@ function fieldsFrom (t: TokenResponse, now: number): Record<string, unknown> {
   if (t.scope) out.scopes = t.scope.split(' ').filter(Boolean)
   if (t.account?.email_address) out.email = t.account.email_address
   return out
+}
+
+/** What the operator pasted: `code#state` as the callback page shows it, or the whole callback URL. */
+function readPasted (pasted: string): { code?: string, state?: string } {
+  const text = pasted.trim()
+  if (/^https?:\/\//i.test(text)) {
+    try {
+      const url = new URL(text)
+      const params = new URLSearchParams(url.hash.length > 1 && !url.searchParams.has('code') ? url.hash.slice(1) : url.search)
+      const code = params.get('code') ?? undefined
+      return { code: code?.split('#')[0], state: params.get('state') ?? code?.split('#')[1] }
+    } catch {
+      return {}
+    }
+  }
+  const [code, state] = text.split('#')
+  return { code: code || undefined, state: state || undefined }
 }
 
 export function claudeOAuth (opts: ClaudeOAuthOptions): OAuthSteps {
@@ -79,10 +100,11 @@ export function claudeOAuth (opts: ClaudeOAuthOptions): OAuthSteps {
       return { url: url.href, pending: { verifier, state } }
     },
     async exchange (pasted, pending, ctx) {
-      // The callback page shows `code#state`.
-      const [code, state] = pasted.trim().split('#')
+      const { code, state } = readPasted(pasted)
       if (!code) throw new Error('no authorization code was given')
-      if (state && state !== pending.state) throw new Error('the pasted code belongs to another login attempt (state mismatch)')
+      // Without the state, nothing ties the code to this login attempt.
+      if (!state) throw new Error('the pasted code has no state (paste all of it: code#state, or the whole callback URL)')
+      if (state !== pending.state) throw new Error('the pasted code belongs to another login attempt (state mismatch)')
       const t = await tokenCall(opts, {
         grant_type: 'authorization_code', code, state: pending.state!, client_id: opts.clientId,
         redirect_uri: opts.redirectUri, code_verifier: pending.verifier!,
@@ -90,7 +112,7 @@ export function claudeOAuth (opts: ClaudeOAuthOptions): OAuthSteps {
       return fieldsFrom(t, ctx.now)
     },
     async refresh (fields, ctx) {
-      if (typeof fields.refreshToken !== 'string') throw new Error('this account has no refresh token (a setup token): log in again')
+      if (typeof fields.refreshToken !== 'string') throw oauthRefused('this account has no refresh token (a setup token)')
       const t = await tokenCall(opts, { grant_type: 'refresh_token', refresh_token: fields.refreshToken, client_id: opts.clientId }, ctx)
       return { ...fields, ...fieldsFrom(t, ctx.now) }
     },

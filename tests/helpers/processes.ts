@@ -86,3 +86,16 @@ export async function runCliAsync (args: string[], opts: { env?: NodeJS.ProcessE
   const status = await child.exited
   return { status, stdout: child.stdout.join(''), stderr: child.stderr.join('') }
 }
+
+/**
+ * Runs `accounts login` as an operator would: waits for the authorize URL, then pastes what
+ * `paste` makes of it (e.g. `code#state` from the URL's state), and waits for the end.
+ */
+export async function loginWithCli (args: string[], paste: (authorizeUrl: URL) => string, env?: NodeJS.ProcessEnv): Promise<{ status: number | null, stdout: string, stderr: string }> {
+  const child = spawnChild(undefined, process.execPath, [CLI, 'accounts', 'login', ...args], { env })
+  await waitForOutput(child, 'stderr', /https?:\/\/\S+\/authorize\?\S+/)
+  const url = new URL(/(https?:\/\/\S+\/authorize\?\S+)/.exec(child.stderr.join(''))![1]!)
+  child.proc.stdin!.end(`${paste(url)}\n`)
+  const status = await child.exited
+  return { status, stdout: child.stdout.join(''), stderr: child.stderr.join('') }
+}

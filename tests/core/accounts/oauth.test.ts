@@ -10,7 +10,7 @@ import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
 import { GOOD_CODE, startOAuthMock, type OAuthMock } from '../../mocks/oauth-mock.ts'
 import { claudeOAuth, OAUTH_DEFAULTS } from '../../../plugins/claude/oauth.ts'
 import { ALICE_KEY, claudeAccount, startRelay, tempDir, testConfig } from '../../helpers/relay-harness.ts'
-import { runCli, runCliAsync } from '../../helpers/processes.ts'
+import { loginWithCli, runCli } from '../../helpers/processes.ts'
 import { randomId } from '../../../core/ids.ts'
 import type { Runtime } from '../../../core/runtime.ts'
 import { openSqliteStore } from '../../../core/store/sqlite-store.ts'
@@ -63,7 +63,14 @@ test('PKCE: the authorize URL carries an S256 challenge of the verifier the exch
   assert.equal(sent.state, u.searchParams.get('state'))
   assert.deepEqual(fields, { accessToken: oauth.access(), refreshToken: 'rt-2', expiresAt: 1000 + 28_800_000, scopes: ['user:inference', 'user:profile'], email: 'max@example.com' })
   await assert.rejects(steps.exchange(`${GOOD_CODE}#other-state`, pending, { dispatcher, now: 1 }), /state mismatch/)
-  await assert.rejects(steps.exchange('bad-code', pending, { dispatcher, now: 1 }), /400 \(invalid_grant\)/)
+  await assert.rejects(steps.exchange(`bad-code#${pending.state}`, pending, { dispatcher, now: 1 }), /400 \(invalid_grant\)/)
+  // A code without its state cannot be tied to this login attempt.
+  await assert.rejects(steps.exchange(GOOD_CODE, pending, { dispatcher, now: 1 }), /has no state/)
+  // The whole callback URL, as a browser shows it, is understood.
+  const again = steps.authorize()
+  const callback = `https://platform.claude.com/oauth/code/callback?code=${GOOD_CODE}&state=${again.pending.state}`
+  assert.equal((await steps.exchange(callback, again.pending, { dispatcher, now: 1 })).email, 'max@example.com')
+  await assert.rejects(steps.exchange(`https://platform.claude.com/oauth/code/callback?code=${GOOD_CODE}`, again.pending, { dispatcher, now: 1 }), /has no state/)
 })
 
 test('accounts login claude: prints the URL, takes the pasted code, stores the tokens sealed', async t => {
@@ -72,7 +79,7 @@ test('accounts login claude: prints the URL, takes the pasted code, stores the t
   const dir = tempDir()
   const config = join(dir, 'relay.yaml')
   writeFileSync(config, JSON.stringify({ plugins: oauthPlugin(oauth), store: { path: './relay.db' }, secrets: { keyFile: './secret.key' } }))
-  const r = await runCliAsync(['accounts', 'login', 'claude', '--name', 'max', '--set', 'allowOtherClients=true', '--group', 'team', '--config', config], { input: `${GOOD_CODE}\n` })
+  const r = await loginWithCli(['claude', '--name', 'max', '--set', 'allowOtherClients=true', '--group', 'team', '--config', config], url => `${GOOD_CODE}#${url.searchParams.get('state')}`)
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stderr, new RegExp(`${oauth.url}/authorize\\?code=true&client_id=`))
   assert.match(r.stdout, /Logged in: claude account "max" \(acc_\w+, claude-oauth for max@example.com\)/)
