@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.ts'
 import type { AccountRecord, AccountStateRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
-import { allAccounts, checkNewName, disableStored, findByRef, pairs, placementFrom, plainFields, type ListedAccount } from './records.ts'
+import { allAccounts, allKeys, checkNewName, disableStored, findByRef, pairs, placementFrom, plainFields, writable, type ListedAccount } from './records.ts'
 import { loginCommand } from './login-command.ts'
 
 export async function accountsCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
@@ -65,17 +65,31 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       const states = new Map((await rt.store.listAccountStates()).map(st => [st.accountId, st]))
       const now = Date.now()
       if (v.json) {
-        io.out(JSON.stringify(accounts.map(a => ({ ...a, state: describeState(a, states.get(a.id), now), runtime: states.get(a.id) ?? null }))))
+        io.out(JSON.stringify(accounts.map(a => ({ ...a, state: describeState(a, states.get(a.id), now), login: loginInfo(rt, a, states.get(a.id), now), runtime: states.get(a.id) ?? null }))))
         return 0
       }
       io.out(table([
-        ['ID', 'NAME', 'PROVIDER', 'TYPE', 'PRIORITY', 'STATE', 'UTIL', 'LAST ERROR', 'SOURCE'],
+        ['ID', 'NAME', 'PROVIDER', 'TYPE', 'PRIORITY', 'STATE', 'UTIL', 'LOGIN', 'LAST ERROR', 'SOURCE'],
         ...accounts.map(a => {
           const st = states.get(a.id)
+          const login = loginInfo(rt, a, st, now)
           return [a.id, a.name, a.provider, a.type, String(a.priority), describeState(a, st, now), utilisation(st),
+            login ? [login.identity, login.expiresAt ? `expires ${login.expiresAt}` : '', login.refresh].filter(Boolean).join(', ') : '-',
             st?.lastError ? `${isoOrDash(st.lastErrorAt)} ${st.lastError}` : '-', a.source]
         }),
       ]))
+      return 0
+    }
+    case 'delete': {
+      const all = await allAccounts(rt)
+      const account = writable('account', all, rest[0])
+      const bound = (await allKeys(rt)).filter(k => k.boundAccount === account.name).map(k => k.name)
+      if (bound.length > 0) {
+        io.err(`keys bound to "${account.name}": ${bound.join(', ')}; move them first (ai-relay keys update <key> --account OTHER | --group G | --account none)`)
+        return 2
+      }
+      await rt.store.deleteAccount(account.id)
+      io.out(`Deleted account "${account.name}" (${account.id}). Its usage history stays under this id.`)
       return 0
     }
     case 'login':
@@ -95,15 +109,35 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       return 0
     }
     default:
-      io.err('usage: ai-relay accounts add|login|list|disable|enable')
+      io.err('usage: ai-relay accounts add|login|list|disable|enable|delete')
       return 2
   }
+}
+
+interface LoginInfo {
+  identity?: string
+  expiresAt?: string
+  /** `ok`, `retrying until <time>` or `log in again`. */
+  refresh: string
+}
+
+/** For subscription (OAuth) accounts: who is logged in, until when, and how refreshing goes. */
+function loginInfo (rt: Runtime, a: ListedAccount, st: AccountStateRecord | undefined, now: number): LoginInfo | undefined {
+  const type = rt.accountTypes.resolve(a.provider, a.type)
+  if (typeof type === 'string' || !type.spec.oauth) return undefined
+  const expiresAt = type.spec.oauth.expiresAt(a.fields)
+  const identity = typeof a.fields.email === 'string' ? a.fields.email : undefined
+  let refresh = 'ok'
+  if (st?.status === 'unauthorized') refresh = 'log in again'
+  else if ((st?.refreshFailures ?? 0) > 0) refresh = st?.cooldownUntil != null && st.cooldownUntil > now ? `retrying until ${new Date(st.cooldownUntil).toISOString()}` : 'retrying'
+  else if (expiresAt !== undefined && expiresAt <= now) refresh = 'expired, refreshed at next use'
+  return { identity, expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(), refresh }
 }
 
 function describeState (a: ListedAccount, st: AccountStateRecord | undefined, now: number): string {
   if (a.disabled) return 'disabled'
   if (st?.status === 'disabled') return `disabled: ${st.reason ?? 'by the provider'}`
-  if (st?.status === 'unauthorized') return 'unauthorized'
+  if (st?.status === 'unauthorized') return st.reason?.startsWith('log in again') ? `unauthorized: ${st.reason}` : 'unauthorized'
   if (st?.cooldownUntil != null && st.cooldownUntil > now) return `cooling until ${new Date(st.cooldownUntil).toISOString()}`
   return 'active'
 }

@@ -91,7 +91,12 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
         io.err(typeof expiresAt === 'string' ? expiresAt : policy as string)
         return 2
       }
-      await rt.store.updateKey(key.id, { policy: policy.rest, expiresAt: policy.expiresAt ?? expiresAt })
+      const binding = await parseBinding(rt, v, key)
+      if (typeof binding === 'string') {
+        io.err(binding)
+        return 2
+      }
+      await rt.store.updateKey(key.id, { policy: policy.rest, expiresAt: policy.expiresAt ?? expiresAt, ...binding })
       io.out(`Updated key "${key.name}" (${key.id}).`)
       return 0
     }
@@ -113,6 +118,24 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       io.err('usage: ai-relay keys create|list|show|update|rotate|disable|delete')
       return 2
   }
+}
+
+/**
+ * `--account NAME|none` and `--group NAME|none` move a key (e.g. off an account that is gone);
+ * absent keeps its binding. A key is bound to one account or one group at most. A string is the problem.
+ */
+async function parseBinding (rt: Runtime, v: CliValues, key: KeyRecord): Promise<Pick<KeyRecord, 'boundAccount' | 'boundGroup'> | string> {
+  if (v.account === undefined && v.group.length === 0) return { boundAccount: key.boundAccount, boundGroup: key.boundGroup }
+  if (v.group.length > 1 || (v.account !== undefined && v.account !== 'none' && v.group.length > 0 && v.group[0] !== 'none')) {
+    return 'a key is bound to one account (--account) or one group (--group), not more'
+  }
+  let boundAccount = v.account === undefined ? key.boundAccount : v.account === 'none' ? null : v.account
+  let boundGroup = v.group.length === 0 ? key.boundGroup : v.group[0] === 'none' ? null : v.group[0]!
+  // Binding to one clears the other.
+  if (v.account !== undefined && boundAccount !== null) boundGroup = null
+  if (v.group.length > 0 && boundGroup !== null) boundAccount = null
+  if (boundAccount !== null && !(await allAccounts(rt)).some(a => a.name === boundAccount)) return `--account: no account is named "${boundAccount}"`
+  return { boundAccount, boundGroup }
 }
 
 /** `--expires ISO` or `--expires never`; absent keeps `current`. A string is the problem. */

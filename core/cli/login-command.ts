@@ -1,6 +1,7 @@
 // `ai-relay accounts login <provider>`: adds a subscription account through the provider's
-// OAuth flow. The operator opens the printed URL, logs in, and pastes the code shown back here;
-// the tokens are validated, sealed and stored, never printed.
+// OAuth flow, or logs an existing one in again in place (same id, key bindings and history; its
+// run-time state is reset). The operator opens the printed URL, logs in, and pastes the code
+// shown back here; the tokens are validated, sealed and stored, never printed.
 import { Egress } from '../relay/egress.ts'
 import { errors } from '../errors.ts'
 import { randomId } from '../ids.ts'
@@ -15,7 +16,9 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     io.err('usage: ai-relay accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...]')
     return 2
   }
-  const badName = checkNewName('account', v.name, await allAccounts(rt))
+  const existing = (await allAccounts(rt)).find(a => a.name === v.name)
+  if (existing?.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('account', existing.name)
+  const badName = existing ? undefined : checkNewName('account', v.name, await allAccounts(rt))
   if (badName) {
     io.err(badName)
     return 2
@@ -31,6 +34,10 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     return 2
   }
   const [typeName, spec] = oauthTypes[0]!
+  if (existing && (existing.provider !== provider || existing.type !== typeName)) {
+    io.err(`account "${existing.name}" is a ${existing.provider} ${existing.type} account, not ${typeName}: choose another name, or delete it first`)
+    return 2
+  }
   const placement = placementFrom(v, io, rt.secretBox)
   const extra = plainFields(v.set, Object.keys(spec.schema.properties).filter(k => spec.schema.properties[k]!.writeOnly === true))
   if (typeof placement === 'string' || typeof extra === 'string') {
@@ -58,10 +65,22 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
   }
   const type = rt.accountTypes.resolve(provider, typeName)
   if (typeof type === 'string') throw new errors.RELAY_ERR_INTERNAL()
-  const check = rt.accountTypes.check(type, { ...extra, ...fields })
+  // A new login keeps what the operator set on the account before (e.g. allowOtherClients).
+  const check = rt.accountTypes.check(type, { ...(existing?.fields ?? {}), ...extra, ...fields })
   if (!check.ok) {
     io.err(`the provider's answer does not fit ${typeName}: ${check.problems.map(p => `${p.path} ${p.message}`).join('; ')}`)
     return 1
+  }
+  const who = typeof check.plain.email === 'string' ? ` for ${check.plain.email}` : ''
+  if (existing) {
+    await rt.store.updateAccount(existing.id, { fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)) })
+    const previous = (await rt.store.listAccountStates()).find(st => st.accountId === existing.id)
+    await rt.store.saveAccountState({
+      accountId: existing.id, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0, refreshFailures: 0,
+      lastError: previous?.lastError ?? null, lastErrorAt: previous?.lastErrorAt ?? null, rateLimits: previous?.rateLimits ?? null, updatedAt: Date.now(),
+    })
+    io.out(`Logged in again: ${provider} account "${existing.name}" (${existing.id}, ${typeName}${who}); its keys and history are kept.`)
+    return 0
   }
   const record: AccountRecord = {
     id: randomId('acc'), name: v.name, provider, type: typeName, disabled: false,
@@ -69,7 +88,6 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     source: 'store', ...placement,
   }
   await rt.store.insertAccount(record)
-  const who = typeof check.plain.email === 'string' ? ` for ${check.plain.email}` : ''
   io.out(`Logged in: ${provider} account "${v.name}" (${record.id}, ${typeName}${who}).`)
   return 0
 }

@@ -21,7 +21,7 @@ Commands:
   keys create --name N [--expires ISO-8601] [--account NAME | --group NAME] [--policy JSON] [--json]
   keys list [--json]
   keys show <name|id> [--json]   limits with current use and reset times
-  keys update <name|id> [--policy JSON] [--expires ISO-8601|never]
+  keys update <name|id> [--policy JSON] [--expires ISO-8601|never] [--account NAME|none | --group NAME|none]
   keys rotate <name|id> [--json] a new secret for the same key (history stays)
   keys disable <name|id>
   keys delete <name|id>
@@ -30,10 +30,12 @@ Commands:
                [--group G ...] [--max-concurrency N] [--models GLOB ...] [--proxy-env ENV_VAR]
   accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...] [--proxy-env ENV_VAR]
                [--set field=value ...]
-                                subscription account via OAuth: open the URL, paste the code
+                                subscription account via OAuth: open the URL, paste the code;
+                                an existing account's name logs it in again in place
   accounts list [--json]
   accounts disable <name|id>
   accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown
+  accounts delete <name|id>     keys bound to it must be moved first (keys update --account/--group)
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
 
 Options:
@@ -134,6 +136,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       return 2
     }
     const rt = (await openRuntime(configFile, { env: io.env }))!
+    if (rt.generatedKeyFile) warnNewSecretKey(rt.generatedKeyFile, io)
     try {
       return await handler(rt, sub, rest, values, io)
     } finally {
@@ -151,6 +154,12 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     }
     throw err
   }
+}
+
+/** Whichever command created the credential encryption key says so, once. */
+export function warnNewSecretKey (file: string, io: CliIo): void {
+  io.err(`WARNING: generated a new credential encryption key in ${file} (mode 0600).`)
+  io.err('         Back it up apart from the data, or set RELAY_SECRET_KEY (openssl rand -hex 32).')
 }
 
 /** Pads columns for terminal output. */

@@ -13,16 +13,32 @@ export const NAME_RULE = 'letters, digits, . _ -; at most 64, starting with a le
 
 interface Named { id: string, name: string, source: Source }
 
-export interface ListedAccount extends Named { provider: string, type: string, priority: number, disabled: boolean }
+export interface ListedAccount extends Named {
+  provider: string
+  type: string
+  priority: number
+  disabled: boolean
+  /** The non-secret fields (base URL, expiry and identity of a login). */
+  fields: Record<string, unknown>
+}
 
 export async function allKeys (rt: Runtime): Promise<KeyRecord[]> {
   return [...rt.declaredKeys, ...await rt.store.listKeys()]
 }
 
 export async function allAccounts (rt: Runtime): Promise<ListedAccount[]> {
-  return [...rt.declaredAccounts, ...await rt.store.listAccounts()].map(a => ({
-    id: a.id, name: a.name, provider: a.provider, type: a.type, priority: a.priority, disabled: a.disabled, source: a.source,
+  const stored = (await rt.store.listAccounts()).map(a => ({ ...a, plain: a.fields }))
+  const declared = rt.declaredAccounts.map(a => ({ ...a, plain: plainOf(rt, a.provider, a.type, a.fields) }))
+  return [...declared, ...stored].map(a => ({
+    id: a.id, name: a.name, provider: a.provider, type: a.type, priority: a.priority, disabled: a.disabled, source: a.source, fields: a.plain,
   }))
+}
+
+/** A declared account's fields without its credentials. */
+function plainOf (rt: Runtime, provider: string, type: string, fields: Record<string, unknown>): Record<string, unknown> {
+  const t = rt.accountTypes.resolve(provider, type)
+  if (typeof t === 'string') return {}
+  return Object.fromEntries(Object.entries(fields).filter(([k]) => !t.secretFields.includes(k)))
 }
 
 /** A new record's name: the config's rule, and free in the file and the store. A string is the problem. */

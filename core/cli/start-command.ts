@@ -1,7 +1,7 @@
 // `ai-relay start`: runs the sidecar until SIGTERM/SIGINT, then drains and flushes.
 import { openRuntime } from '../runtime.ts'
 import { createRelayServer } from '../server.ts'
-import type { CliIo } from './main.ts'
+import { warnNewSecretKey, type CliIo } from './main.ts'
 
 export async function startCommand (configFile: string, io: CliIo): Promise<number> {
   const rt = (await openRuntime(configFile, { env: io.env }))!
@@ -11,10 +11,7 @@ export async function startCommand (configFile: string, io: CliIo): Promise<numb
   io.err(`ai-relay listening on ${address}`)
   io.err(`  config: ${rt.loaded.file}`)
   io.err(`  data:   ${rt.storePath} (SQLite)`)
-  if (rt.generatedKeyFile) {
-    io.err(`  WARNING: generated a new credential encryption key in ${rt.generatedKeyFile} (mode 0600).`)
-    io.err('           Back it up apart from the data, or set RELAY_SECRET_KEY (openssl rand -hex 32).')
-  }
+  if (rt.generatedKeyFile) warnNewSecretKey(rt.generatedKeyFile, io)
   if (server.keys.list().length === 0 || server.pool.list().length === 0) {
     const cfg = rt.loaded.file
     io.err('\nTo relay your first request:')

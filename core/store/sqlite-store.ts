@@ -88,6 +88,8 @@ export function openSqliteStore (path: string): Store {
     listKeys: db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY created_at, name'),
     insertKey: db.prepare('INSERT INTO keys (id, name, hash_scheme, hash, hint, disabled, expires_at, created_at, bound_account, bound_group, policy) VALUES (@id, @name, @hashScheme, @hash, @hint, @disabled, @expiresAt, @createdAt, @boundAccount, @boundGroup, @policy)'),
     deleteKey: db.prepare('DELETE FROM keys WHERE id = ?'),
+    deleteAccount: db.prepare('DELETE FROM accounts WHERE id = ?'),
+    deleteState: db.prepare('DELETE FROM account_state WHERE account_id = ?'),
     lastUsed: db.prepare<[], { key_id: string, at: number }>('SELECT key_id, last_used_at AS at FROM key_activity WHERE last_used_at IS NOT NULL'),
     touchKey: db.prepare('INSERT INTO key_activity (key_id, last_used_at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET last_used_at = max(coalesce(last_used_at, 0), excluded.last_used_at)'),
     activate: db.prepare('INSERT INTO key_activity (key_id, activated_at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET activated_at = coalesce(activated_at, excluded.activated_at) RETURNING activated_at'),
@@ -327,6 +329,12 @@ export function openSqliteStore (path: string): Store {
     async pruneSticky (now) {
       for (const [k, b] of sticky) if (b.expiresAt <= now) sticky.delete(k)
       return stmt.pruneSticky.run(now).changes
+    },
+    async deleteAccount (id) {
+      return db.transaction(() => {
+        stmt.deleteState.run(id)
+        return stmt.deleteAccount.run(id).changes > 0
+      })()
     },
     async updateAccount (id, patch) {
       return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets' })

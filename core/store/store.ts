@@ -238,6 +238,8 @@ export interface Store {
   listAccounts (): Promise<AccountRecord[]>
   insertAccount (account: AccountRecord): Promise<void>
   updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets'>>): Promise<boolean>
+  /** Removes the account and its run-time state; its usage history stays under its id. */
+  deleteAccount (id: string): Promise<boolean>
   listAccountStates (): Promise<AccountStateRecord[]>
   saveAccountState (state: AccountStateRecord): Promise<void>
   /** When each account was last picked (least-recently-used order across restarts). */

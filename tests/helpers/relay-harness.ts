@@ -52,7 +52,7 @@ export function testConfig (upstreamUrl: string | undefined, extra: Record<strin
   }
 }
 
-export async function startRelay (t: TestContext, config: Record<string, unknown>, before?: (rt: Runtime) => Promise<void>, env: NodeJS.ProcessEnv = {}): Promise<Relay> {
+export async function startRelay (t: TestContext, config: Record<string, unknown>, before?: (rt: Runtime) => Promise<void>, env: NodeJS.ProcessEnv = {}, opts: { now?: () => number } = {}): Promise<Relay> {
   const dir = tempDir()
   const file = join(dir, 'relay.yaml')
   // JSON is valid YAML 1.2.
@@ -60,7 +60,7 @@ export async function startRelay (t: TestContext, config: Record<string, unknown
   const rt = (await openRuntime(file, { env }))!
   await before?.(rt)
   const logs: string[] = []
-  const server = await createRelayServer(rt, { logDestination: { write: (s: string) => { logs.push(s) } } })
+  const server = await createRelayServer(rt, { logDestination: { write: (s: string) => { logs.push(s) } }, now: opts.now })
   const address = await server.listen()
   t.after(() => server.close())
   return {

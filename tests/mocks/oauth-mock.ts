@@ -15,6 +15,8 @@ export interface OAuthMock {
   refreshDelayMs: number
   /** Refuses every refresh (a revoked grant). */
   revoked: boolean
+  /** Answers refreshes with this status (a token endpoint having an outage), when set. */
+  refreshStatus: number | undefined
   close (): Promise<void>
 }
 
@@ -29,7 +31,7 @@ export async function startOAuthMock (): Promise<OAuthMock> {
     return { token_type: 'Bearer', access_token: `at-${generation}`, refresh_token: refreshToken, expires_in: 28_800, scope: 'user:inference user:profile', account: { uuid: 'acct-uuid', email_address: 'max@example.com' } }
   }
   const mock: OAuthMock = {
-    url: '', tokenUrl: '', calls: [], refreshes: 0, refreshDelayMs: 0, revoked: false,
+    url: '', tokenUrl: '', calls: [], refreshes: 0, refreshDelayMs: 0, revoked: false, refreshStatus: undefined,
     access: () => `at-${generation}`,
     close: () => new Promise(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
   }
@@ -51,6 +53,7 @@ export async function startOAuthMock (): Promise<OAuthMock> {
       if (body.grant_type === 'refresh_token') {
         mock.refreshes++
         if (mock.refreshDelayMs) await new Promise(resolve => setTimeout(resolve, mock.refreshDelayMs))
+        if (mock.refreshStatus !== undefined) return send(mock.refreshStatus, { error: 'server_error' })
         if (mock.revoked || body.refresh_token !== refreshToken) return send(400, { error: 'invalid_grant', error_description: `refresh token ${body.refresh_token} is not valid` })
         return send(200, tokens())
       }

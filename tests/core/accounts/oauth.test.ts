@@ -9,7 +9,7 @@ import { Agent, request } from 'undici'
 import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
 import { GOOD_CODE, startOAuthMock, type OAuthMock } from '../../mocks/oauth-mock.ts'
 import { claudeOAuth, OAUTH_DEFAULTS } from '../../../plugins/claude/oauth.ts'
-import { ALICE_KEY, claudeAccount, startRelay, tempDir, testConfig } from '../../helpers/relay-harness.ts'
+import { ALICE_KEY, claudeAccount, startRelay, tempDir, testConfig, until } from '../../helpers/relay-harness.ts'
 import { loginWithCli, runCli } from '../../helpers/processes.ts'
 import { randomId } from '../../../core/ids.ts'
 import type { Runtime } from '../../../core/runtime.ts'
@@ -205,4 +205,132 @@ test('refreshable OAuth accounts cannot be declared in the config file', async (
   const r = runCli(['config', 'check', '--config', file])
   assert.equal(r.status, 1)
   assert.match(r.stderr, /\/accounts\/0\/refreshToken: refreshable claude-oauth accounts are stored/)
+})
+
+test('a token endpoint outage is retried with backoff while the account rests; an expired token is never sent; it recovers by itself', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  upstream.setAuth(h => h.authorization === `Bearer ${oauth.access()}`)
+  let clock = Date.now()
+  const t0 = clock
+  const relay = await startRelay(t, testConfig(undefined, { plugins: oauthPlugin(oauth) }),
+    storeOAuthAccount({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: t0 + 10_000, baseUrl: upstream.url }), {}, { now: () => clock })
+  const max = relay.server.pool.byName('max')!
+  oauth.refreshStatus = 503
+  // Due for a refresh ahead of expiry; the refresh fails, the token still works.
+  const first = await call(relay.url)
+  assert.equal(first.statusCode, 200)
+  await first.body.dump()
+  assert.equal(oauth.refreshes, 1)
+  const st = relay.server.health.state(max.id)
+  assert.deepEqual([st.status, st.refreshFailures, st.cooldownUntil], ['active', 1, null], 'a passing failure does not need a login')
+  // Backing off: the next request does not call the token endpoint again.
+  const second = await call(relay.url)
+  assert.equal(second.statusCode, 200)
+  await second.body.dump()
+  assert.equal(oauth.refreshes, 1)
+  // Expired while backing off: nothing is sent with it; the account rests until the retry.
+  clock = t0 + 20_000
+  const third = await call(relay.url)
+  assert.equal(third.statusCode, 503)
+  assert.equal(Number(third.headers['retry-after']), 10)
+  await third.body.dump()
+  assert.equal(upstream.requests.length, 2, 'no request with a known-expired token')
+  assert.equal(oauth.refreshes, 1)
+  // The endpoint is back and the backoff over: refreshed, served, healthy.
+  oauth.refreshStatus = undefined
+  clock = t0 + 31_000
+  const fourth = await call(relay.url)
+  assert.equal(fourth.statusCode, 200)
+  await fourth.body.dump()
+  assert.equal(upstream.requests.at(-1)!.headers.authorization, `Bearer ${oauth.access()}`)
+  assert.deepEqual([relay.server.health.state(max.id).status, relay.server.health.state(max.id).refreshFailures], ['active', 0])
+})
+
+test('a refused refresh token needs a new login and is not retried on every request', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  oauth.revoked = true
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  const relay = await startRelay(t, testConfig(undefined, { plugins: oauthPlugin(oauth) }),
+    storeOAuthAccount({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: Date.now() - 1000, baseUrl: upstream.url }))
+  for (let i = 0; i < 3; i++) {
+    const res = await call(relay.url)
+    assert.equal(res.statusCode, 503)
+    assert.equal(res.headers['x-should-retry'], 'false')
+    await res.body.dump()
+  }
+  assert.equal(oauth.refreshes, 1)
+  assert.equal(upstream.requests.length, 0, 'the expired token was never sent')
+  const st = relay.server.health.state(relay.server.pool.byName('max')!.id)
+  assert.equal(st.status, 'unauthorized')
+  assert.match(st.reason!, /^log in again: token endpoint answered 400 \(invalid_grant\)/)
+})
+
+test('a refresh racing a reload of the accounts (a CLI write) is not lost: the rotated token stays in use', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  oauth.refreshDelayMs = 1500
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  upstream.setAuth(h => h.authorization === `Bearer ${oauth.access()}`)
+  const relay = await startRelay(t, testConfig(undefined, { plugins: oauthPlugin(oauth) }),
+    storeOAuthAccount({ accessToken: 'at-1', refreshToken: 'rt-1', expiresAt: Date.now() - 1000, baseUrl: upstream.url }))
+  const pending = call(relay.url)
+  await until(() => oauth.calls.some(c => c.grant_type === 'refresh_token'))
+  // Another process writes while the token call is in flight; the sidecar reloads from the store.
+  const other = openSqliteStore(join(relay.dir, 'relay.db'))
+  await other.insertKey({ id: 'key_carol', name: 'carol', hashScheme: 'sha256', hash: 'f'.repeat(64), hint: 'x', disabled: false, expiresAt: null, createdAt: 1, source: 'store', boundAccount: null, boundGroup: null, policy: {} })
+  await other.close()
+  await until(() => relay.server.keys.list().some(k => k.name === 'carol'))
+  const res = await pending
+  assert.equal(res.statusCode, 200)
+  await res.body.dump()
+  // The reload loaded the credentials the store had before the refresh wrote; they must not win.
+  const next = await call(relay.url)
+  assert.equal(next.statusCode, 200)
+  await next.body.dump()
+  assert.equal(oauth.refreshes, 1)
+  assert.deepEqual(upstream.requests.map(r => r.headers.authorization), ['Bearer at-2', 'Bearer at-2'])
+})
+
+test('CLI: accounts list shows the login; a dead account is logged in again in place; keys move; accounts delete', async t => {
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  const dir = tempDir()
+  const config = join(dir, 'relay.yaml')
+  writeFileSync(config, JSON.stringify({ plugins: oauthPlugin(oauth), store: { path: './relay.db' }, secrets: { keyFile: './secret.key' } }))
+  const paste = (url: URL) => `${GOOD_CODE}#${url.searchParams.get('state')}`
+  const first = await loginWithCli(['claude', '--name', 'max', '--set', 'allowOtherClients=true', '--config', config], paste)
+  assert.equal(first.status, 0, first.stderr)
+  assert.match(first.stderr, /WARNING: generated a new credential encryption key/, 'the command that made the key file says so')
+  const id = /\((acc_\w+),/.exec(first.stdout)![1]!
+  assert.equal(runCli(['keys', 'create', '--name', 'alice', '--account', 'max', '--config', config]).status, 0)
+  assert.match(runCli(['accounts', 'list', '--config', config]).stdout, /max@example\.com, expires \S+, ok/)
+
+  // The refresh token dies.
+  const store = openSqliteStore(join(dir, 'relay.db'))
+  await store.saveAccountState({ accountId: id, status: 'unauthorized', reason: 'log in again: token endpoint answered 400 (invalid_grant)', cooldownUntil: null, consecutiveFailures: 0, lastError: 'token refresh refused', lastErrorAt: 1, rateLimits: null, updatedAt: 1, refreshFailures: 0 })
+  await store.close()
+  assert.match(runCli(['accounts', 'list', '--config', config]).stdout, /unauthorized: log in again.*max@example\.com, expires \S+, log in again/)
+  const refused = runCli(['accounts', 'delete', 'max', '--config', config])
+  assert.equal(refused.status, 2)
+  assert.match(refused.stderr, /keys bound to "max": alice/)
+
+  const again = await loginWithCli(['claude', '--name', 'max', '--config', config], paste)
+  assert.equal(again.status, 0, again.stderr)
+  assert.match(again.stdout, new RegExp(`Logged in again: claude account "max" \\(${id}, claude-oauth for max@example.com\\)`))
+  assert.doesNotMatch(again.stderr, /WARNING/)
+  const listed = JSON.parse(runCli(['accounts', 'list', '--json', '--config', config]).stdout) as { id: string, state: string, fields: Record<string, unknown>, login: { refresh: string } }[]
+  assert.deepEqual(listed.map(a => [a.id, a.state, a.login.refresh, a.fields.allowOtherClients]), [[id, 'active', 'ok', true]], 'same id, active, settings kept')
+  assert.ok(!JSON.stringify(listed).includes('at-') && !JSON.stringify(listed).includes('rt-'), 'no token is listed')
+
+  assert.equal(runCli(['keys', 'update', 'alice', '--account', 'none', '--config', config]).status, 0)
+  const deleted = runCli(['accounts', 'delete', 'max', '--config', config])
+  assert.equal(deleted.status, 0, deleted.stderr)
+  assert.match(runCli(['keys', 'list', '--config', config]).stdout, /alice\s+\S+\s+active\s+pool/)
+  assert.deepEqual(JSON.parse(runCli(['accounts', 'list', '--json', '--config', config]).stdout), [])
 })

@@ -66,6 +66,12 @@ export function storeContract (name: string, factory: StoreFactory): void {
     await s.saveAccountState(state)
     await s.saveAccountState({ ...state, status: 'active', updatedAt: 9 })
     assert.deepEqual(await s.listAccountStates(), [{ ...state, status: 'active', updatedAt: 9 }])
+    await s.saveAccountsLastUsed(new Map([['acc_1', 1234]]))
+    assert.deepEqual([...await s.accountsLastUsed()], [['acc_1', 1234]])
+    assert.deepEqual((await s.listAccountStates())[0]!.status, 'active', 'last use leaves the state alone')
+    assert.equal(await s.deleteAccount('acc_1'), true)
+    assert.deepEqual([await s.listAccounts(), await s.listAccountStates()], [[], []])
+    assert.equal(await s.deleteAccount('acc_1'), false)
   })
 
   withStore('sticky bindings expire, are replaced, deleted and pruned', async s => {
