@@ -70,8 +70,14 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   const health = new AccountHealth(config.scheduler, state => {
     rt.store.saveAccountState(state).catch((err: unknown) => log.error({ err }, 'saving account state failed'))
   })
+  const selector = new AccountSelector()
+  selector.seed(await rt.store.accountsLastUsed())
+  const saveLastUsed = async () => {
+    const times = selector.takeUnsaved()
+    if (times.size > 0) await rt.store.saveAccountsLastUsed(times)
+  }
   const scheduler = new Scheduler({
-    pool, health, selector: new AccountSelector(), sticky: new StickySessions(rt.store, config.scheduler.stickyTtlMs),
+    pool, health, selector, sticky: new StickySessions(rt.store, config.scheduler.stickyTtlMs),
     maxSessionSwitches: config.scheduler.maxSessionSwitches,
   })
   const admission = new Admission(rt.store, {
@@ -117,6 +123,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     rt.store.changedElsewhere()
       .then(changed => (changed ? reload() : undefined))
       .then(async () => {
+        await saveLastUsed()
         if (++polls % PRUNE_EVERY !== 0) return
         await rt.store.pruneSticky(now())
         await rt.store.pruneCounters(now() - COUNTER_RETENTION_MS)
@@ -143,6 +150,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
         app.server.closeAllConnections()
         await closed
         await recorder.close()
+        await saveLastUsed().catch((err: unknown) => log.error({ err }, 'saving the accounts\' last use failed'))
         await egress.close()
         await rt.store.close()
       })()

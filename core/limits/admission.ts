@@ -127,7 +127,8 @@ function permissionProblem (policy: KeyPolicy, provider: string, parsed: ParsedR
   if (policy.clients && !policy.clients.includes(parsed.clientKind)) return `This key may not be used from this client (${parsed.clientKind}; allowed: ${policy.clients.join(', ')})`
   const model = parsed.model
   if (model !== undefined && policy.models) {
-    if (policy.models.deny && globMatcher(policy.models.deny)(model)) return `This key may not use model ${model} (denied by ${policy.models.deny.join(', ')})`
+    const denied = policy.models.deny?.find(p => globMatcher([p])(model))
+    if (denied !== undefined) return `This key may not use model ${model} (denied by ${denied})`
     if (policy.models.allow && !globMatcher(policy.models.allow)(model)) return `This key may not use model ${model} (allowed: ${policy.models.allow.join(', ')})`
   }
   return undefined

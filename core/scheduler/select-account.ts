@@ -2,7 +2,8 @@
 // take the request, else the lowest `priority` number (as in the incumbent), least recently used
 // within it so load spreads evenly. Never an account that is disabled, unauthorized, cooling
 // down, at its concurrency cap, unable to serve the model, or already tried for this request.
-// Deterministic: the same inputs and history give the same answer.
+// Deterministic: the same inputs and history give the same answer. The order survives restarts:
+// the time of each pick is written to the store in batches and seeds the order at start.
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import type { AccountHealth } from './account-health.ts'
 
@@ -17,6 +18,20 @@ export interface SelectRequest {
 export class AccountSelector {
   #lastUsed = new Map<string, number>()
   #seq = 0
+  /** Account id → epoch ms of picks not yet written to the store. */
+  #unsaved = new Map<string, number>()
+
+  /** The order of a previous run: least recently used first. */
+  seed (lastUsedAt: Map<string, number>): void {
+    for (const [id] of [...lastUsedAt].sort((a, b) => a[1] - b[1])) this.#lastUsed.set(id, ++this.#seq)
+  }
+
+  /** Picks since the last call, for the store. */
+  takeUnsaved (): Map<string, number> {
+    const out = this.#unsaved
+    this.#unsaved = new Map()
+    return out
+  }
 
   select (req: SelectRequest, health: AccountHealth): PoolAccount | undefined {
     const usable = (a: PoolAccount) => !req.exclude.has(a.id) && health.unusable(a, req.now, req.model) === undefined
@@ -34,7 +49,10 @@ export class AccountSelector {
       }
     }
     // A counter, not the clock: two requests in the same millisecond must still alternate.
-    if (best) this.#lastUsed.set(best.id, ++this.#seq)
+    if (best) {
+      this.#lastUsed.set(best.id, ++this.#seq)
+      this.#unsaved.set(best.id, req.now)
+    }
     return best
   }
 }

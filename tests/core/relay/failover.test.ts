@@ -7,6 +7,8 @@ import { request } from 'undici'
 import { startAnthropicMock, type AnthropicMock } from '../../mocks/anthropic-mock.ts'
 import { ALICE_KEY, claudeAccount, startRelay, testConfig, until, type Relay } from '../../helpers/relay-harness.ts'
 import { runCli } from '../../helpers/processes.ts'
+import { join } from 'node:path'
+import { openSqliteStore } from '../../../core/store/sqlite-store.ts'
 
 async function pool (t: import('node:test').TestContext, n: number, extra: Record<string, unknown> = {}, priorities?: number[]) {
   const mocks: AnthropicMock[] = []
@@ -200,4 +202,17 @@ test('no account serves this client or this model: a lasting refusal naming why,
   const ok = await call('claude-haiku-4-5')
   assert.equal(ok.statusCode, 200)
   await ok.body.dump()
+})
+
+test('the sidecar saves which accounts it used last, so rotation resumes after a restart', async t => {
+  const { relay } = await pool(t, 2)
+  const res = await request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
+    body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+  })
+  await res.body.dump()
+  await relay.server.close()
+  const store = openSqliteStore(join(relay.dir, 'relay.db'))
+  t.after(() => store.close())
+  assert.deepEqual([...(await store.accountsLastUsed()).keys()], [relay.server.pool.byName('acct0')!.id])
 })

@@ -10,6 +10,8 @@ import { Scheduler } from '../../../core/scheduler/scheduler.ts'
 import { StickySessions, sessionNamespace } from '../../../core/scheduler/sticky-sessions.ts'
 import { openSqliteStore } from '../../../core/store/sqlite-store.ts'
 import type { AccountStateRecord, KeyRecord } from '../../../core/store/store.ts'
+import { join } from 'node:path'
+import { tempDir } from '../../helpers/relay-harness.ts'
 
 const POLICY: HealthPolicy = { rateLimitCooldownMs: 60_000, failureThreshold: 3, failureCooldownMs: 30_000, slowFirstByteRatio: 3, slowFirstByteMinMs: 5_000 }
 
@@ -164,4 +166,21 @@ test('a subscription window the provider rejected blocks the account, or only it
   assert.equal((await pick(100_000, { model: 'claude-opus-4-5' }))!.account.name, 'max', 'back at the reset time')
   health.rateLimits('acc_max', { at: 10_000, windows: [{ name: 'unified', status: 'rejected', resetsAt: 200_000 }] })
   assert.equal((await pick(10_001, { model: 'claude-sonnet-4-5' }))!.account.name, 'spare')
+})
+
+test('least-recently-used order survives a restart: picks are saved and seed the next run', async t => {
+  const dir = tempDir()
+  const accounts = [acct('a'), acct('b'), acct('c')]
+  const first = new AccountSelector()
+  const health = new AccountHealth({ rateLimitCooldownMs: 60_000, failureThreshold: 3, failureCooldownMs: 30_000, slowFirstByteRatio: 3, slowFirstByteMinMs: 5000 }, () => {})
+  const pickWith = (sel: AccountSelector, now: number) => sel.select({ candidates: accounts, model: undefined, exclude: new Set(), now }, health)!.name
+  assert.deepEqual([pickWith(first, 1), pickWith(first, 2)], ['a', 'b'])
+  const store = openSqliteStore(join(dir, 'r.db'))
+  t.after(() => store.close())
+  await store.saveAccountsLastUsed(first.takeUnsaved())
+  assert.equal(first.takeUnsaved().size, 0)
+  // A restart: the next pick is the one not used yet, then the least recent of the others.
+  const second = new AccountSelector()
+  second.seed(await store.accountsLastUsed())
+  assert.deepEqual([pickWith(second, 3), pickWith(second, 4), pickWith(second, 5)], ['c', 'a', 'b'])
 })
