@@ -4,7 +4,7 @@
 //
 //   npm run bench                 (BENCH_SECONDS=10 for longer runs)
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -96,4 +96,6 @@ try {
 } finally {
   relay.proc.kill('SIGTERM')
   mock.proc.kill('SIGTERM')
+  await new Promise(resolve => relay.proc.once('exit', resolve))
+  rmSync(dir, { recursive: true, force: true })
 }
