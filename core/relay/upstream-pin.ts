@@ -34,7 +34,7 @@ export function pinUpstream (up: UpstreamRequest, base: string, routePath: strin
   if (url.pathname !== expected) refuse("the URL's path is not the route's path")
   // The string the plugin built must not have been rewritten by URL parsing (dot segments,
   // backslashes): what is checked is what is sent.
-  const given = up.url.slice(url.origin.length).split(/[?#]/, 1)[0]
+  const given = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/.exec(up.url)?.[1]
   if (given !== expected) refuse("the URL's path is not in canonical form")
   if (relayKey) {
     const variants = new Set([relayKey, encodeURIComponent(relayKey)])

@@ -44,7 +44,7 @@ test('parseTarget refuses every non-origin form', () => {
 })
 
 test('pinUpstream: only the base origin and base path + route path pass; userinfo, other hosts and rewritten paths never do', () => {
-  const base = fc.constantFrom('https://api.anthropic.com', 'http://127.0.0.1:8080/prefix', 'https://gw.example/anthropic/')
+  const base = fc.constantFrom('https://api.anthropic.com', 'http://127.0.0.1:8080/prefix', 'https://gw.example/anthropic/', 'https://API.anthropic.com:443')
   const host = fc.constantFrom('api.anthropic.com', 'evil.example', '127.0.0.1:9999', 'api.anthropic.com@evil.example', 'api.anthropic.com:443', 'API.anthropic.com', '127.0.0.1:8080', 'gw.example')
   const scheme = fc.constantFrom('https://', 'http://', 'HTTPS://', 'file://', 'ftp://', 'https:/', 'https:\\\\')
   fc.assert(fc.property(base, scheme, host, tail, (b, sc, h, path) => {
@@ -60,6 +60,10 @@ test('pinUpstream: only the base origin and base path + route path pass; userinf
     assert.equal(pinned.origin, baseUrl.origin, url)
     assert.equal(pinned.path.split('?')[0], baseUrl.pathname.replace(/\/+$/, '') + '/v1/messages', url)
   }), { numRuns: 3000, includeErrorInReport: true })
+  // What the plugins build from their own base URL always passes, spelled as the operator wrote it.
+  for (const b of ['https://API.anthropic.com:443', 'http://127.0.0.1:8080/prefix/', 'https://gw.example/anthropic']) {
+    assert.equal(pinUpstream({ url: `${b.replace(/\/+$/, '')}/v1/messages?beta=true`, headers: {} }, b, '/v1/messages', 'ars_secret').path.endsWith('/v1/messages?beta=true'), true, b)
+  }
   assert.throws(() => pinUpstream({ url: 'https://api.anthropic.com/v1/messages?x=ars_secret', headers: {} }, 'https://api.anthropic.com', '/v1/messages', 'ars_secret'))
   assert.throws(() => pinUpstream({ url: 'https://api.anthropic.com/v1/messages', headers: { 'x-trace': ['a', 'ars_secret'] } }, 'https://api.anthropic.com', '/v1/messages', 'ars_secret'))
 })
