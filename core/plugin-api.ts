@@ -10,7 +10,11 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { RelayErrorCode } from './errors.ts'
 import type { PriceTable } from './metering/pricing.ts'
-import type { RateLimitSnapshot } from './store/store.ts'
+
+// What plugins may use of core comes through this module only (dependency-cruiser enforces it).
+export type { RelayErrorCode } from './errors.ts'
+export type { PriceTable, ModelPrice } from './metering/pricing.ts'
+export { isTokenCount } from './metering/usage-check.ts'
 
 export const SPECIFICATION_VERSION = 'v1'
 
@@ -222,6 +226,23 @@ export interface RelayPlugin {
 /** The error an OAuth step throws when the provider refused the grant for good (log in again). */
 export function oauthRefused (message: string): Error & { definitive: true } {
   return Object.assign(new Error(message), { definitive: true as const })
+}
+
+export interface RateLimitWindow {
+  /** e.g. `requests`, `tokens`, `5h`, `7d`, `7d_opus`. */
+  name: string
+  /** 0..1 where reported. */
+  utilisation?: number
+  status?: string
+  /** Epoch ms. */
+  resetsAt?: number
+  /** Glob of the models this window limits (a per-family limit); absent: the whole account. */
+  models?: string
+}
+
+export interface RateLimitSnapshot {
+  at: number
+  windows: RateLimitWindow[]
 }
 
 export function isRefusal (x: ParsedRequest | PluginRefusal): x is PluginRefusal {

@@ -2,11 +2,12 @@
 // stored only as a hash with its scheme, so imported schemes (the incumbent's salted SHA-256)
 // can be added without touching existing rows.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { HashScheme } from '../store/store.ts'
+
+export type { HashScheme }
 
 /** Recognisable in logs, secret scanners and support tickets. */
 export const KEY_PREFIX = 'ars_'
-
-export type HashScheme = 'sha256'
 
 export function generateKey (): string {
   return KEY_PREFIX + randomBytes(32).toString('base64url')

@@ -7,9 +7,9 @@
 //   client error       → nothing: one user's broken request must not bench a shared account
 // State changes are written through to the store so the CLI can show them and a restart keeps
 // them; the in-flight count and first-byte times live only in memory.
-import type { ErrorClassification } from '../plugin-api.ts'
 import { globMatcher } from '../globs.ts'
-import type { AccountStateRecord, RateLimitSnapshot, RateLimitWindow } from '../store/store.ts'
+import type { AccountStateRecord } from '../store/store.ts'
+import type { ErrorClassification, RateLimitSnapshot, RateLimitWindow } from '../plugin-api.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
 
 export interface HealthPolicy {

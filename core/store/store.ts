@@ -1,11 +1,13 @@
 // The persistence contract. SQLite (embedded, default) implements it now; a Redis store for
 // several sidecars will implement the same interface and pass the same contract tests.
 // Methods are async because the Redis store will be; the SQLite store answers synchronously.
-import type { ClientKind, Usage } from '../plugin-api.ts'
-import type { HashScheme } from '../keys/api-key.ts'
+import type { ClientKind, RateLimitSnapshot, Usage } from '../plugin-api.ts'
 import type { KeyPolicy } from '../limits/policy-schema.ts'
 
 export type Source = 'config' | 'store'
+
+/** How a key's secret is hashed for storage. */
+export type HashScheme = 'sha256'
 
 export interface KeyRecord {
   id: string
@@ -104,23 +106,6 @@ export interface AccountStateRecord {
   updatedAt: number
   /** OAuth refreshes failed in a row for a passing reason (network, 5xx): drives the backoff. */
   refreshFailures: number
-}
-
-export interface RateLimitWindow {
-  /** e.g. `requests`, `tokens`, `5h`, `7d`, `7d_opus`. */
-  name: string
-  /** 0..1 where reported. */
-  utilisation?: number
-  status?: string
-  /** Epoch ms. */
-  resetsAt?: number
-  /** Glob of the models this window limits (a per-family limit); absent: the whole account. */
-  models?: string
-}
-
-export interface RateLimitSnapshot {
-  at: number
-  windows: RateLimitWindow[]
 }
 
 export interface StickyBinding {

@@ -1,6 +1,6 @@
 // Anthropic's error shape: {"type":"error","error":{"type":"...","message":"..."}}. Clients
 // (Claude Code, the SDKs) branch on `error.type` and the status, so both must be right.
-import type { RelayErrorCode } from '../../core/errors.ts'
+import type { RelayErrorCode } from '../../core/plugin-api.ts'
 
 const TYPE_BY_STATUS: Record<number, string> = {
   400: 'invalid_request_error',

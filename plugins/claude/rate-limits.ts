@@ -6,7 +6,7 @@
 // A window whose status is `rejected` blocks the account (or, for a family window, that family)
 // until its reset; core acts on that.
 import type { IncomingHttpHeaders } from 'node:http'
-import type { RateLimitSnapshot, RateLimitWindow } from '../../core/store/store.ts'
+import type { RateLimitSnapshot, RateLimitWindow } from '../../core/plugin-api.ts'
 
 const STANDARD = ['requests', 'tokens', 'input-tokens', 'output-tokens']
 const UNIFIED = /^anthropic-ratelimit-unified-(?:([a-z0-9_]+)-)?(status|reset|utilization)$/

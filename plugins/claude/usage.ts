@@ -1,8 +1,7 @@
 // Anthropic's usage object → the relay's Usage. The buckets are disjoint: `input_tokens` does
 // not include cache writes or reads. The cache write total is split by TTL in `cache_creation`;
 // an old response without the split is billed as 5-minute writes (the default TTL).
-import type { Usage } from '../../core/plugin-api.ts'
-import { isTokenCount } from '../../core/metering/usage-check.ts'
+import { isTokenCount, type Usage } from '../../core/plugin-api.ts'
 
 export interface AnthropicUsage {
   input_tokens?: number | null
