@@ -22,6 +22,7 @@ export const errors = {
   RELAY_ERR_TARGET_INVALID: createError<[string]>('RELAY_ERR_TARGET_INVALID', '%s', 400),
   RELAY_ERR_BODY_INVALID: createError<[string]>('RELAY_ERR_BODY_INVALID', '%s', 400),
   RELAY_ERR_BODY_TOO_LARGE: createError<[number]>('RELAY_ERR_BODY_TOO_LARGE', 'Request body exceeds the limit of %s bytes', 413),
+  RELAY_ERR_BODY_ENCODING: createError<[string]>('RELAY_ERR_BODY_ENCODING', '%s', 415),
   RELAY_ERR_ROUTE_NOT_FOUND: createError<[string, string]>('RELAY_ERR_ROUTE_NOT_FOUND', 'Not found: %s %s', 404),
   RELAY_ERR_METHOD_NOT_ALLOWED: createError<[string, string]>('RELAY_ERR_METHOD_NOT_ALLOWED', 'Method %s is not allowed on %s', 405),
 

@@ -12,6 +12,8 @@ const HOP_BY_HOP = new Set([
 
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP, ...KEY_HEADERS, 'host', 'content-length', 'cookie', 'forwarded', 'via', 'x-real-ip',
+  // A compressed request body is decoded by core (request-body.ts): it goes upstream plain.
+  'content-encoding',
 ])
 
 function listedInConnection (headers: IncomingHttpHeaders): Set<string> {

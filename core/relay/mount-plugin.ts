@@ -7,6 +7,7 @@ import { errors, type RelayError } from '../errors.ts'
 import type { KeyRegistry } from '../keys/key-registry.ts'
 import type { PluginRoute, RelayPlugin } from '../plugin-api.ts'
 import { identify } from './identify.ts'
+import { decodeRequestBody } from './request-body.ts'
 import { relayHandler, type RelayDeps } from './relay-handler.ts'
 import { relayError, sendRelayError, toRelayError } from './render-error.ts'
 import { CLIENT_CLOSED, newExchange, settle } from './exchange.ts'
@@ -17,18 +18,23 @@ export interface MountDeps extends RelayDeps {
 
 /** The client went away while the request was still arriving (a cut upload). */
 function clientGone (request: FastifyRequest): boolean {
-  return request.raw.destroyed || request.raw.socket?.destroyed === true
+  // (A request read to its end is destroyed too, by auto-destroy: only an incomplete one counts.)
+  return request.raw.socket?.destroyed === true || (!request.raw.complete && request.raw.destroyed)
 }
 
 export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: string, deps: MountDeps, bodyLimit: number): void {
   app.register(async function pluginScope (scope) {
     scope.removeAllContentTypeParsers()
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => { done(null, body) })
+    // The body stays raw (forwarded byte-identical), only a client's compression is undone.
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (req, body, done) => {
+      if (req.headers['content-encoding'] === undefined) return done(null, body)
+      decodeRequestBody(req.headers['content-encoding'], body as Buffer, bodyLimit).then(plain => done(null, plain), (err: Error) => done(err, undefined))
+    })
 
     scope.setErrorHandler(async (err, request, reply) => {
       const path = (request.relayTarget?.path ?? '').slice(mount.length)
       const gone = clientGone(request)
-      const relayErr: RelayError = (err as { statusCode?: number }).statusCode === 413
+      const relayErr: RelayError = (err as { statusCode?: number }).statusCode === 413 && (err as { code?: string }).code !== 'RELAY_ERR_BODY_TOO_LARGE'
         ? new errors.RELAY_ERR_BODY_TOO_LARGE(bodyLimit) as RelayError
         : toRelayError(err)
       const status = gone ? CLIENT_CLOSED : relayErr.statusCode
