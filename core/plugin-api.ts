@@ -33,6 +33,12 @@ export interface PluginRoute {
   /** Path relative to the plugin's mount, e.g. `/v1/messages`. Fastify syntax (`:param`). */
   path: string
   kind: RouteKind
+  /**
+   * The leading part of `path` that an account's base URL already holds (`/v1` for OpenAI,
+   * whose base URLs end in `/v1`): the upstream path is the route path without it. Core pins
+   * every upstream request to base + that path.
+   */
+  pathInBase?: string
   /** For `local` routes: the answer. */
   respond?: () => LocalResponse
 }
@@ -99,6 +105,8 @@ export interface ParsedRequest {
   /** Identifies a conversation for sticky account selection. */
   sessionKey?: string
   clientKind: ClientKind
+  /** The plugin's own notes about the request, for its later steps (opaque to core). */
+  notes?: Record<string, unknown>
 }
 
 /** A refusal from a plugin's parser; core renders it with the plugin's `errorBody`. */
@@ -109,8 +117,10 @@ export interface PluginRefusal {
 /** The incoming request as a plugin may see it: the relay key and gateway headers removed. */
 export interface IncomingRequest {
   method: string
-  /** Path relative to the mount, e.g. `/v1/messages`. */
+  /** Path relative to the mount, e.g. `/v1/messages` (canonical: decoded once, re-encoded). */
   path: string
+  /** The path to append to the account's base URL (`path` without the route's `pathInBase`). */
+  upstreamPath: string
   /** Raw query string without the leading `?` (relay `key=` removed), or ''. */
   query: string
   headers: IncomingHttpHeaders
@@ -177,6 +187,12 @@ export interface Meter {
   end (): MeterResult
 }
 
+/** Rewrites a response stream chunk by chunk; `end` returns whatever it still held. */
+export interface ResponseFilter {
+  write (chunk: Buffer): Buffer
+  end (): Buffer
+}
+
 export interface RelayPlugin {
   specificationVersion: typeof SPECIFICATION_VERSION
   /** An account's `provider` is this name. */
@@ -216,7 +232,12 @@ export interface RelayPlugin {
    */
   streamStartError? (firstEvent: string): { status: number, body: string } | undefined
   /** An error as the provider would send it inside an already started stream (SSE text). */
-  streamError? (code: RelayErrorCode, message: string): string
+  streamError? (code: RelayErrorCode, message: string, route?: PluginRoute): string
+  /**
+   * Changes what the client receives of an uncompressed event stream (e.g. removes a usage
+   * chunk the relay asked the upstream for); the meter still sees the upstream's bytes.
+   */
+  filterResponse? (route: PluginRoute, parsed: ParsedRequest): ResponseFilter | undefined
   /** The account's rate-limit state as the provider reports it in response headers. */
   readRateLimits? (headers: IncomingHttpHeaders, now: number): RateLimitSnapshot | undefined
   /** True when an upstream error body is already in the provider's shape (passed through as is). */

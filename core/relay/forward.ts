@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import type { Dispatcher } from 'undici'
-import type { RelayPlugin } from '../plugin-api.ts'
+import type { RelayPlugin, ResponseFilter } from '../plugin-api.ts'
 import { clientResponseHeaders } from './headers.ts'
 import { createMeterTee, type MeterTee } from './meter-tee.ts'
 import { finishMeter, type Exchange } from './exchange.ts'
@@ -39,6 +39,7 @@ export async function forward (
 ): Promise<AttemptResult> {
   const res = reply.raw
   let tee: MeterTee | undefined
+  let filter: ResponseFilter | undefined
   let errorBody: { chunks: Buffer[], size: number } | undefined
   let upstreamStatus = 0
   let upstreamHeaders: UpstreamHeaders = {}
@@ -75,12 +76,15 @@ export async function forward (
         ex.meter = plugin.createMeter(ex.route, ex.parsed, headers)
         tee = createMeterTee(headers['content-encoding'], ex.meter)
       }
+      filter = plainSse && ex.parsed ? plugin.filterResponse?.(ex.route, ex.parsed) : undefined
       reply.hijack()
       ex.streaming = true
-      res.writeHead(statusCode, { ...clientResponseHeaders(headers), 'x-relay-request-id': ex.id })
+      const out = clientResponseHeaders(headers)
+      if (filter) delete out['content-length']
+      res.writeHead(statusCode, { ...out, 'x-relay-request-id': ex.id })
       // Send the headers now: an SSE client should see the response start before the first token.
       res.flushHeaders()
-      return clientSink(res, tee, () => { ex.ttfb ??= now() - ex.start })
+      return clientSink(res, tee, filter, () => { ex.ttfb ??= now() - ex.start })
     }
     const inspect = plugin.streamStartError
     if (!plainSse || !inspect) return sinkWritable(commit())
@@ -108,13 +112,15 @@ export async function forward (
     return { kind: 'upstream-error', status: upstreamStatus, headers: upstreamHeaders, raw: Buffer.concat(chunks), size }
   }
   await tee?.finish()
+  const held = filter?.end()
+  if (held && held.length > 0 && !res.destroyed) res.write(held)
   // An event stream that ended cleanly but without its terminal event was cut short upstream:
   // the client is told so in the stream, and the usage seen is recorded as partial.
   const metered = finishMeter(ex)
   if (metered && !metered.complete && ex.eventStream) {
     ex.partial = true
     // A compressed stream cannot carry an added event: it is cut so it cannot look complete.
-    if (ex.plainSse && plugin.streamError) res.write(plugin.streamError('RELAY_ERR_UPSTREAM_INTERRUPTED', 'The upstream stream ended before its last event'))
+    if (ex.plainSse && plugin.streamError) res.write(plugin.streamError('RELAY_ERR_UPSTREAM_INTERRUPTED', 'The upstream stream ended before its last event', ex.route))
     else res.destroy()
   }
   // The response is ended by the caller after settle, so that with `usage.flush: sync` a client
@@ -124,12 +130,17 @@ export async function forward (
 
 type ChunkSink = (chunk: Buffer, cb: (err?: Error | null) => void) => void
 
-/** Writes each chunk to the client as it comes, honouring backpressure, and copies it to the meter. */
-function clientSink (res: ServerResponse, tee: MeterTee | undefined, firstByte: () => void): ChunkSink {
+/**
+ * Writes each chunk to the client as it comes, honouring backpressure, and copies it to the
+ * meter; the plugin's filter, when there is one, decides what of it the client gets.
+ */
+function clientSink (res: ServerResponse, tee: MeterTee | undefined, filter: ResponseFilter | undefined, firstByte: () => void): ChunkSink {
   return (chunk, cb) => {
-    firstByte()
     tee?.write(chunk)
-    if (res.write(chunk)) return cb()
+    const out = filter ? filter.write(chunk) : chunk
+    if (out.length === 0) return cb()
+    firstByte()
+    if (res.write(out)) return cb()
     const go = () => {
       res.off('drain', go)
       res.off('close', go)

@@ -58,6 +58,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       const incoming: IncomingRequest = {
         method: request.method,
         path,
+        upstreamPath: route.pathInBase !== undefined && path.startsWith(`${route.pathInBase}/`) ? path.slice(route.pathInBase.length) : path,
         query: auth.query,
         headers: upstreamRequestHeaders(request.headers),
         body: Buffer.isBuffer(request.body) ? request.body : undefined,
@@ -83,7 +84,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       } else if (ex.status !== 0 && res.headersSent) {
         // Failed after the response started: tell the client inside the stream, keep the usage.
         ex.partial = true
-        endStartedResponse(res, plugin, ex.plainSse, abortReason === 'shutdown' ? 'RELAY_ERR_SHUTTING_DOWN' : 'RELAY_ERR_UPSTREAM_INTERRUPTED')
+        endStartedResponse(res, plugin, ex, abortReason === 'shutdown' ? 'RELAY_ERR_SHUTTING_DOWN' : 'RELAY_ERR_UPSTREAM_INTERRUPTED')
       } else {
         const relayErr = abortReason === 'shutdown' ? relayError('RELAY_ERR_SHUTTING_DOWN') : networkFailure(err)
         if (relayErr.code === 'RELAY_ERR_INTERNAL' || relayErr.code === 'RELAY_ERR_UPSTREAM_TARGET') request.log.error({ err }, 'relay failure')
@@ -159,7 +160,7 @@ async function attemptOn (
   for (let refreshed = false; ;) {
     const used = account.fields
     const up = plugin.prepareUpstream(ex.route, incoming, parsed, account)
-    const target = pinUpstream(up, plugin.upstreamBase(account), incoming.path, relayKey)
+    const target = pinUpstream(up, plugin.upstreamBase(account), incoming.upstreamPath, relayKey)
     const headersTimeout = parsed.stream ? deps.headersTimeoutMs.stream : deps.headersTimeoutMs.whole
     let result
     try {
@@ -194,12 +195,12 @@ function noteRateLimits (plugin: RelayPlugin, health: AccountHealth, accountId: 
   if (snapshot) health.rateLimits(accountId, snapshot)
 }
 
-export function endStartedResponse (res: ServerResponse, plugin: RelayPlugin, plainSse: boolean, code: 'RELAY_ERR_SHUTTING_DOWN' | 'RELAY_ERR_UPSTREAM_INTERRUPTED'): void {
+function endStartedResponse (res: ServerResponse, plugin: RelayPlugin, ex: Exchange, code: 'RELAY_ERR_SHUTTING_DOWN' | 'RELAY_ERR_UPSTREAM_INTERRUPTED'): void {
   if (res.destroyed || res.writableEnded) return
   // An error event is only meaningful in an uncompressed event stream; otherwise the client must
   // see a broken response rather than a body that looks complete.
-  if (plainSse && plugin.streamError) {
-    res.end(plugin.streamError(code, relayError(code).message))
+  if (ex.plainSse && plugin.streamError) {
+    res.end(plugin.streamError(code, relayError(code).message, ex.route))
   } else {
     res.destroy()
   }

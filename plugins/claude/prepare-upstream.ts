@@ -24,7 +24,7 @@ export function prepareUpstream (req: IncomingRequest, account: AccountView): Up
     headers['x-api-key'] = String(account.fields.apiKey)
   }
   return {
-    url: `${base}${req.path}${req.query ? `?${req.query}` : ''}`,
+    url: `${base}${req.upstreamPath}${req.query ? `?${req.query}` : ''}`,
     headers,
     body: req.body,
   }

@@ -6,7 +6,7 @@ import { readRateLimits } from '../../../plugins/claude/rate-limits.ts'
 
 const route = plugin.routes[0]!
 const parse = (body: unknown, headers: Record<string, string> = {}): ParsedRequest => {
-  const req: IncomingRequest = { method: 'POST', path: '/v1/messages', query: '', headers, body: Buffer.from(JSON.stringify(body)) }
+  const req: IncomingRequest = { method: 'POST', path: '/v1/messages', upstreamPath: '/v1/messages', query: '', headers, body: Buffer.from(JSON.stringify(body)) }
   const r = plugin.parseRequest(route, req)
   assert.ok(!isRefusal(r))
   return r
