@@ -15,6 +15,7 @@ import type { PriceTable } from './metering/pricing.ts'
 export type { RelayErrorCode } from './errors.ts'
 export type { PriceTable, ModelPrice } from './metering/pricing.ts'
 export { isTokenCount } from './metering/usage-check.ts'
+export { jwtClaims, pkce, readPastedCode, tokenEndpointError } from './oauth-helpers.ts'
 
 export const SPECIFICATION_VERSION = 'v1'
 

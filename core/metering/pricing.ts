@@ -40,8 +40,8 @@ export interface Pricing {
   cost (model: string | null | undefined, usage: Usage): Cost
 }
 
-/** `-20250929` dates, and Claude Code's `[1m]` context marker, name the same priced model. */
-const DATE_SUFFIX = /-\d{8}$/
+/** `-20250929` (Anthropic) and `-2025-08-07` (OpenAI) dates, and Claude Code's `[1m]` context marker, name the same priced model. */
+const DATE_SUFFIX = /-(\d{8}|\d{4}-\d{2}-\d{2})$/
 const VARIANT_SUFFIX = /\[[^\]]*\]$/
 
 /**

@@ -2,9 +2,8 @@
 // (S256), the operator pastes the code the callback page shows, tokens come from the token
 // endpoint and are refreshed with the refresh token. Every endpoint and the client id are
 // plugin options so tests (and future changes on Anthropic's side) need no code change.
-import { createHash, randomBytes } from 'node:crypto'
 import { request } from 'undici'
-import { oauthRefused, type OAuthContext, type OAuthSteps } from '../../core/plugin-api.ts'
+import { oauthRefused, pkce, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthSteps } from '../../core/plugin-api.ts'
 
 export interface ClaudeOAuthOptions {
   authorizeUrl: string
@@ -30,8 +29,6 @@ interface TokenResponse {
   account?: { email_address?: string }
 }
 
-const b64url = (b: Buffer) => b.toString('base64url')
-
 async function tokenCall (opts: ClaudeOAuthOptions, body: Record<string, string>, ctx: OAuthContext): Promise<TokenResponse> {
   const res = await request(opts.tokenUrl, {
     method: 'POST',
@@ -40,16 +37,7 @@ async function tokenCall (opts: ClaudeOAuthOptions, body: Record<string, string>
     body: JSON.stringify(body),
   })
   const text = await res.body.text()
-  if (res.statusCode < 200 || res.statusCode >= 300) {
-    // The provider's own error code only: the body may echo a token.
-    let reason = ''
-    try { reason = String((JSON.parse(text) as { error?: unknown }).error ?? '').slice(0, 64) } catch {}
-    const message = `token endpoint answered ${res.statusCode}${reason ? ` (${reason})` : ''}`
-    // A 4xx names a problem with the grant itself (invalid_grant, invalid_client, ...): only a new
-    // login helps. Rate limits, timeouts and 5xx pass; so does an unreachable endpoint (thrown by undici).
-    const passing = res.statusCode >= 500 || res.statusCode === 408 || res.statusCode === 429
-    throw passing ? new Error(message) : oauthRefused(message)
-  }
+  if (res.statusCode < 200 || res.statusCode >= 300) throw tokenEndpointError(res.statusCode, text)
   const json = JSON.parse(text) as TokenResponse
   if (!json.access_token) throw new Error('token endpoint answered without an access_token')
   return json
@@ -64,28 +52,10 @@ function fieldsFrom (t: TokenResponse, now: number): Record<string, unknown> {
   return out
 }
 
-/** What the operator pasted: `code#state` as the callback page shows it, or the whole callback URL. */
-function readPasted (pasted: string): { code?: string, state?: string } {
-  const text = pasted.trim()
-  if (/^https?:\/\//i.test(text)) {
-    try {
-      const url = new URL(text)
-      const params = new URLSearchParams(url.hash.length > 1 && !url.searchParams.has('code') ? url.hash.slice(1) : url.search)
-      const code = params.get('code') ?? undefined
-      return { code: code?.split('#')[0], state: params.get('state') ?? code?.split('#')[1] }
-    } catch {
-      return {}
-    }
-  }
-  const [code, state] = text.split('#')
-  return { code: code || undefined, state: state || undefined }
-}
-
 export function claudeOAuth (opts: ClaudeOAuthOptions): OAuthSteps {
   return {
     authorize () {
-      const verifier = b64url(randomBytes(32))
-      const state = b64url(randomBytes(32))
+      const { verifier, challenge, state } = pkce()
       const url = new URL(opts.authorizeUrl)
       url.search = new URLSearchParams({
         code: 'true',
@@ -93,14 +63,14 @@ export function claudeOAuth (opts: ClaudeOAuthOptions): OAuthSteps {
         response_type: 'code',
         redirect_uri: opts.redirectUri,
         scope: opts.scopes.join(' '),
-        code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+        code_challenge: challenge,
         code_challenge_method: 'S256',
         state,
       }).toString()
       return { url: url.href, pending: { verifier, state } }
     },
     async exchange (pasted, pending, ctx) {
-      const { code, state } = readPasted(pasted)
+      const { code, state } = readPastedCode(pasted)
       if (!code) throw new Error('no authorization code was given')
       // Without the state, nothing ties the code to this login attempt.
       if (!state) throw new Error('the pasted code has no state (paste all of it: code#state, or the whole callback URL)')

@@ -1,0 +1,119 @@
+// The OpenAI provider plugin: the Responses API (Codex CLI, the SDKs) and Chat Completions,
+// with API-key accounts (any OpenAI-compatible base URL) and ChatGPT subscription accounts
+// (as Codex logs in). Mounted at `/openai`; the routes exist with and without `/v1`, because
+// Codex's base URL may end in `/openai/v1` or, as the incumbent documented it, `/openai`.
+import type { AccountView, ParsedRequest, PluginRoute, RelayPlugin } from '../../core/plugin-api.ts'
+import prices from './prices.json' with { type: 'json' }
+import { classifyError } from './classify-error.ts'
+import { errorBody, isNativeError, streamError, streamStartError } from './errors.ts'
+import { createChatSseMeter, createJsonMeter, createResponsesSseMeter } from './meter.ts'
+import { codexOAuth, CODEX_OAUTH_DEFAULTS, type CodexOAuthOptions } from './oauth.ts'
+import { isChat, parseRequest } from './parse-request.ts'
+import { API_BASE, CODEX_BASE, prepareUpstream, upstreamBase } from './prepare-upstream.ts'
+import { readRateLimits } from './rate-limits.ts'
+import { createUsageChunkFilter } from './usage-filter.ts'
+
+const baseUrl = (fallback: string) => ({ type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description: 'base URL as the SDKs take it' })
+
+const optionsSchema = {
+  type: 'object' as const,
+  additionalProperties: false,
+  properties: {
+    oauth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        authorizeUrl: { type: 'string', default: CODEX_OAUTH_DEFAULTS.authorizeUrl },
+        tokenUrl: { type: 'string', default: CODEX_OAUTH_DEFAULTS.tokenUrl },
+        clientId: { type: 'string', default: CODEX_OAUTH_DEFAULTS.clientId },
+        redirectUri: { type: 'string', default: CODEX_OAUTH_DEFAULTS.redirectUri },
+        scopes: { type: 'array', items: { type: 'string' }, default: CODEX_OAUTH_DEFAULTS.scopes },
+      },
+    },
+  },
+}
+
+/** Each path with and without `/v1`; the account base URLs hold the `/v1`. */
+function both (method: PluginRoute['method'], path: string, kind: PluginRoute['kind']): PluginRoute[] {
+  return [{ method, path: `/v1${path}`, kind, pathInBase: '/v1' }, { method, path, kind }]
+}
+
+/**
+ * Subscription accounts serve Codex CLI only, unless the operator opts an account in: OpenAI's
+ * terms cover a ChatGPT plan used through Codex, and other clients on it risk the plan.
+ */
+function cannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
+  if (account.type !== 'codex-oauth' || parsed.clientKind === 'codex-cli' || account.fields.allowOtherClients === true) return undefined
+  return "this relay's ChatGPT subscription accounts serve Codex CLI only"
+}
+
+export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
+  return {
+    specificationVersion: 'v1',
+    name: 'openai',
+    optionsSchema,
+    configure: options => createOpenAIPlugin((options as { oauth: CodexOAuthOptions }).oauth),
+    routes: [
+      ...both('POST', '/responses', 'generate'),
+      ...both('POST', '/responses/compact', 'generate'),
+      ...both('POST', '/chat/completions', 'generate'),
+      ...both('GET', '/models', 'passthrough'),
+      ...both('GET', '/models/:model', 'passthrough'),
+    ],
+    accountTypes: {
+      'openai-api-key': {
+        // The incumbent's name for an OpenAI-Responses-compatible account.
+        aliases: ['openai-responses'],
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['apiKey'],
+          properties: {
+            apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'OpenAI (or compatible) API key' },
+            baseUrl: baseUrl(API_BASE),
+            organization: { type: 'string', minLength: 1 },
+            project: { type: 'string', minLength: 1 },
+          },
+        },
+      },
+      'codex-oauth': {
+        oauth: codexOAuth(oauth),
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['accessToken'],
+          properties: {
+            accessToken: { type: 'string', minLength: 1, writeOnly: true },
+            refreshToken: { type: 'string', minLength: 1, writeOnly: true },
+            accountId: { type: 'string', minLength: 1, description: 'ChatGPT account id (sent as chatgpt-account-id)' },
+            expiresAt: { type: 'integer', description: 'epoch ms' },
+            email: { type: 'string' },
+            plan: { type: 'string' },
+            baseUrl: baseUrl(CODEX_BASE),
+            allowOtherClients: { type: 'boolean', default: false, description: 'let clients other than Codex CLI use this subscription (terms-of-service risk)' },
+          },
+        },
+      },
+    },
+    prices,
+    parseRequest,
+    upstreamBase,
+    prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, account, parsed.notes?.injectUsage === true),
+    cannotServe,
+    classifyError: (status, headers, body) => classifyError(status, headers, body),
+    createMeter: (route, _parsed, headers) => {
+      const sse = String(headers['content-type'] ?? '').startsWith('text/event-stream')
+      if (!sse) return createJsonMeter()
+      return isChat(route) ? createChatSseMeter() : createResponsesSseMeter()
+    },
+    filterResponse: (_route, parsed) => (parsed.notes?.injectUsage === true ? createUsageChunkFilter() : undefined),
+    readRateLimits,
+    errorBody,
+    streamError,
+    streamStartError,
+    isNativeError,
+  }
+}
+
+export default createOpenAIPlugin(CODEX_OAUTH_DEFAULTS)

@@ -1,0 +1,39 @@
+// Builds the call for the chosen account. API-key accounts take any Responses/Chat-compatible
+// base URL as the SDKs do (`/v1` included); subscription (ChatGPT) accounts go to the Codex
+// backend with the account id Codex sends. The body goes byte-identical, except for a chat stream
+// that did not ask for usage: the relay asks for it (and filters the answer out again).
+import type { AccountView, IncomingRequest, UpstreamRequest } from '../../core/plugin-api.ts'
+
+export const API_BASE = 'https://api.openai.com/v1'
+export const CODEX_BASE = 'https://chatgpt.com/backend-api/codex'
+
+export function upstreamBase (account: AccountView): string {
+  return String(account.fields.baseUrl ?? (account.type === 'codex-oauth' ? CODEX_BASE : API_BASE))
+}
+
+function withUsageRequested (body: Buffer): Buffer {
+  const json = JSON.parse(body.toString('utf8')) as { stream_options?: Record<string, unknown> | null }
+  json.stream_options = { ...(json.stream_options ?? {}), include_usage: true }
+  return Buffer.from(JSON.stringify(json))
+}
+
+export function prepareUpstream (req: IncomingRequest, account: AccountView, injectUsage: boolean): UpstreamRequest {
+  const base = upstreamBase(account).replace(/\/+$/, '')
+  const headers: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v
+  if (account.type === 'codex-oauth') {
+    headers.authorization = `Bearer ${String(account.fields.accessToken)}`
+    if (typeof account.fields.accountId === 'string') headers['chatgpt-account-id'] = account.fields.accountId
+  } else {
+    headers.authorization = `Bearer ${String(account.fields.apiKey)}`
+    if (typeof account.fields.organization === 'string') headers['openai-organization'] = account.fields.organization
+    if (typeof account.fields.project === 'string') headers['openai-project'] = account.fields.project
+  }
+  let body = req.body
+  if (injectUsage && body) {
+    body = withUsageRequested(body)
+    // The filter that hides the added usage chunk reads the stream: it must come uncompressed.
+    delete headers['accept-encoding']
+  }
+  return { url: `${base}${req.upstreamPath}${req.query ? `?${req.query}` : ''}`, headers, body }
+}
