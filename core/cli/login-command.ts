@@ -11,8 +11,8 @@ import type { CliIo, CliValues } from './main.ts'
 import { allAccounts, checkNewName, placementFrom, plainFields } from './records.ts'
 import { readStdinLines } from './read-secret.ts'
 
-export async function loginCommand (rt: Runtime, provider: string | undefined, v: CliValues, io: CliIo): Promise<number> {
-  if (!provider || !v.name) {
+export async function loginCommand (rt: Runtime, what: string | undefined, v: CliValues, io: CliIo): Promise<number> {
+  if (!what || !v.name) {
     io.err('usage: ai-relay accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...]')
     return 2
   }
@@ -23,12 +23,16 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     io.err(badName)
     return 2
   }
-  const plugin = rt.plugins.find(p => p.plugin.name === provider)?.plugin
+  // A provider (`claude`, `openai`) or the login's own name (`codex` for codex-oauth).
+  const byName = rt.plugins.find(p => p.plugin.name === what)?.plugin
+  const plugin = byName ?? rt.plugins.find(p => p.plugin.accountTypes[`${what}-oauth`]?.oauth)?.plugin
   if (!plugin) {
-    io.err(`no enabled plugin is named "${provider}"`)
+    io.err(`no enabled plugin is named "${what}", and none has a ${what}-oauth account type`)
     return 2
   }
-  const oauthTypes = Object.entries(plugin.accountTypes).filter(([name, t]) => t.oauth && (!v.type || v.type === name))
+  const provider = plugin.name
+  const wanted = v.type ?? (byName ? undefined : `${what}-oauth`)
+  const oauthTypes = Object.entries(plugin.accountTypes).filter(([name, t]) => t.oauth && (!wanted || wanted === name))
   if (oauthTypes.length !== 1) {
     io.err(oauthTypes.length === 0 ? `provider "${provider}" has no OAuth account type${v.type ? ` named ${v.type}` : ''}` : `several OAuth types: choose one with --type (${oauthTypes.map(([n]) => n).join(', ')})`)
     return 2
@@ -45,7 +49,7 @@ export async function loginCommand (rt: Runtime, provider: string | undefined, v
     return 2
   }
   const { url, pending } = spec.oauth!.authorize()
-  io.err(`Open this URL in a browser, log in, and paste the code it shows:\n\n  ${url}\n`)
+  io.err(`Open this URL in a browser, log in, and paste the code it shows (or the whole address the browser ends on):\n\n  ${url}\n`)
   const { code } = await readStdinLines(io.stdin, ['code'], io.err)
   if (!code) {
     io.err('no code was pasted')

@@ -1,5 +1,8 @@
-// A fake Claude OAuth token endpoint on 127.0.0.1: the authorization-code grant (with PKCE) and
-// the refresh grant, rotating both tokens on every refresh the way the real one does.
+// A fake OAuth token endpoint on 127.0.0.1: the authorization-code grant (with PKCE) and the
+// refresh grant, rotating both tokens on every refresh the way the real ones do. Claude's flavour
+// takes JSON at /v1/oauth/token; Codex's (`codex: true`) takes the code as a form at
+// /oauth/token and answers with JWTs: an access token with `exp`, an id token whose claims name
+// the ChatGPT account, the user and the plan.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -22,32 +25,44 @@ export interface OAuthMock {
 
 export const GOOD_CODE = 'good-code'
 
-export async function startOAuthMock (): Promise<OAuthMock> {
+export const CODEX_ACCOUNT_ID = 'chatgpt-acct-0001'
+
+const jwt = (claims: Record<string, unknown>) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+
+export async function startOAuthMock (opts: { codex?: boolean } = {}): Promise<OAuthMock> {
   let generation = 0
   let refreshToken = ''
+  const access = () => (opts.codex ? jwt({ exp: 1_900_000_000 + generation, sub: 'user-1', gen: generation }) : `at-${generation}`)
   const tokens = () => {
     generation++
     refreshToken = `rt-${generation}`
-    return { token_type: 'Bearer', access_token: `at-${generation}`, refresh_token: refreshToken, expires_in: 28_800, scope: 'user:inference user:profile', account: { uuid: 'acct-uuid', email_address: 'max@example.com' } }
+    if (opts.codex) {
+      return {
+        access_token: access(), refresh_token: refreshToken, token_type: 'Bearer',
+        id_token: jwt({ email: 'dev@example.com', 'https://api.openai.com/auth': { chatgpt_account_id: CODEX_ACCOUNT_ID, chatgpt_plan_type: 'pro' } }),
+      }
+    }
+    return { token_type: 'Bearer', access_token: access(), refresh_token: refreshToken, expires_in: 28_800, scope: 'user:inference user:profile', account: { uuid: 'acct-uuid', email_address: 'max@example.com' } }
   }
   const mock: OAuthMock = {
     url: '', tokenUrl: '', calls: [], refreshes: 0, refreshDelayMs: 0, revoked: false, refreshStatus: undefined,
-    access: () => `at-${generation}`,
+    access,
     close: () => new Promise(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
   }
   const server: Server = createServer((req, res) => {
     let raw = ''
     req.setEncoding('utf8').on('data', (c: string) => { raw += c })
     req.on('end', async () => {
-      const body = JSON.parse(raw || '{}') as Record<string, string>
+      const form = String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded')
+      const body = form ? Object.fromEntries(new URLSearchParams(raw)) : JSON.parse(raw || '{}') as Record<string, string>
       mock.calls.push(body)
       const send = (status: number, json: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' })
         res.end(JSON.stringify(json))
       }
-      if (req.url !== '/v1/oauth/token') return send(404, { error: 'not_found' })
+      if (req.url !== (opts.codex ? '/oauth/token' : '/v1/oauth/token')) return send(404, { error: 'not_found' })
       if (body.grant_type === 'authorization_code') {
-        if (body.code !== GOOD_CODE || !body.code_verifier || !body.state) return send(400, { error: 'invalid_grant' })
+        if (body.code !== GOOD_CODE || !body.code_verifier || (!opts.codex && !body.state)) return send(400, { error: 'invalid_grant' })
         return send(200, tokens())
       }
       if (body.grant_type === 'refresh_token') {
@@ -62,7 +77,7 @@ export async function startOAuthMock (): Promise<OAuthMock> {
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   mock.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  mock.tokenUrl = `${mock.url}/v1/oauth/token`
+  mock.tokenUrl = `${mock.url}${opts.codex ? '/oauth/token' : '/v1/oauth/token'}`
   tokens()
   return mock
 }
