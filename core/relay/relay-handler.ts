@@ -166,6 +166,12 @@ async function attemptOn (
     try {
       result = await forward(ex, plugin, deps.egress.forAccount(account), { ...up, ...target, headersTimeout }, signal, reply, incoming.method, deps.now)
     } catch (err) {
+      // A client that hangs up once it has the terminal event (Codex does) was served in full:
+      // the conversation binds to this account as for any other success.
+      if (ex.streaming && finishMeter(ex)?.complete) {
+        deps.health.succeeded(account.id, ex.ttfb, deps.now())
+        return 'served'
+      }
       // Aborted, or failed after the response started: nothing to retry.
       if (aborted() || reply.raw.headersSent) throw err
       const error = networkFailure(err)

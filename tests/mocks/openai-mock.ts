@@ -15,7 +15,8 @@ export interface OpenAIUsage {
 }
 
 export type OpenAIBehaviour =
-  | { kind: 'ok', usage?: Partial<OpenAIUsage>, model?: string, text?: string, headers?: Record<string, string>, delayFirstByteMs?: number }
+  /** `holdOpenMs`: after the last event, wait this long before ending the response. */
+  | { kind: 'ok', usage?: Partial<OpenAIUsage>, model?: string, text?: string, headers?: Record<string, string>, delayFirstByteMs?: number, holdOpenMs?: number }
   | { kind: 'status', status: number, headers?: Record<string, string>, body?: string }
   /** Streams only: emits `afterEvents` events, then destroys the socket. */
   | { kind: 'cut', afterEvents: number }
@@ -176,5 +177,6 @@ async function handle (req: IncomingMessage, res: ServerResponse, raw: Buffer, b
     if (res.destroyed) return
     res.write(e)
   }
+  if (ok?.holdOpenMs) await new Promise(resolve => setTimeout(resolve, ok.holdOpenMs))
   res.end()
 }

@@ -172,3 +172,22 @@ test('a key limited to Codex CLI is refused for other clients', async t => {
   assert.equal(codex.statusCode, 200)
   await codex.body.dump()
 })
+
+test('a client that hangs up once it has response.completed (Codex does) was served: 200, and its conversation stays bound', async t => {
+  const { mocks, relay } = await setup(t, 3)
+  for (const m of mocks) m.setDefault({ kind: 'ok', holdOpenMs: 300 })
+  const accounts = new Set<string | null>()
+  for (let turn = 0; turn < 3; turn++) {
+    const res = await post(relay, '/openai/v1/responses', { model: 'gpt-5.4', stream: true, input: `t${turn}`, prompt_cache_key: 'hang-up' }, CODEX)
+    let text = ''
+    for await (const chunk of res.body) {
+      text += String(chunk)
+      if (text.includes('response.completed')) break
+    }
+    res.body.destroy()
+    const row = await lastRow(relay)
+    assert.deepEqual([row.status, row.partial, row.costPico], [200, false, EXPECTED_PICO])
+    accounts.add(row.accountId)
+  }
+  assert.equal(accounts.size, 1)
+})
