@@ -40,6 +40,17 @@ function both (method: PluginRoute['method'], path: string, kind: PluginRoute['k
 }
 
 /**
+ * Codex (with its built-in provider) first asks for a WebSocket on `GET …/responses`. Until the
+ * relay bridges WebSockets, the upgrade is refused with 426, on which Codex falls back to HTTP at
+ * once (a 405 made it retry the upgrade six times, about 6 s per turn).
+ */
+const NO_WEBSOCKET = () => ({
+  status: 426,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ error: { message: 'This relay serves the Responses API over HTTP; WebSocket mode is not available', type: 'invalid_request_error', param: null, code: 'websocket_not_supported' } }),
+})
+
+/**
  * Subscription accounts serve Codex CLI only, unless the operator opts an account in: OpenAI's
  * terms cover a ChatGPT plan used through Codex, and other clients on it risk the plan.
  */
@@ -58,6 +69,8 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
       ...both('POST', '/responses', 'generate'),
       ...both('POST', '/responses/compact', 'generate'),
       ...both('POST', '/chat/completions', 'generate'),
+      { method: 'GET', path: '/v1/responses', kind: 'local', respond: NO_WEBSOCKET },
+      { method: 'GET', path: '/responses', kind: 'local', respond: NO_WEBSOCKET },
       ...both('GET', '/models', 'passthrough'),
       ...both('GET', '/models/:model', 'passthrough'),
     ],

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { request } from 'undici'
 import { chatChunks, DEFAULT_OPENAI_USAGE, responsesEvents, startOpenAIMock, type OpenAIMock } from '../../mocks/openai-mock.ts'
 import { ALICE_KEY, sseEvents, startRelay, testConfig, type Relay } from '../../helpers/relay-harness.ts'
+import { rawRequest } from '../../helpers/raw-http.ts'
 
 const OPENAI_KEY = 'sk-proj-upstream-secret-0001'
 const CODEX = { originator: 'codex_exec', 'user-agent': 'codex_exec/0.171.0 (Debian 12; x86_64) xterm' }
@@ -190,4 +191,14 @@ test('a client that hangs up once it has response.completed (Codex does) was ser
     accounts.add(row.accountId)
   }
   assert.equal(accounts.size, 1)
+})
+
+test('a WebSocket upgrade on GET /responses is refused at once with 426, so Codex falls back to HTTP', async t => {
+  const { mock, relay } = await setup(t)
+  for (const path of ['/openai/v1/responses', '/openai/responses']) {
+    const res = await rawRequest(Number(new URL(relay.url).port), `GET ${path} HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${ALICE_KEY}\r\nopenai-beta: responses_websockets=2026-02-04\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==`)
+    assert.equal(res.status, 426)
+    assert.match(res.body, /websocket_not_supported/)
+  }
+  assert.equal(mock.requests.length, 0)
 })
