@@ -39,8 +39,9 @@ export interface Child {
   exited: Promise<number | null>
 }
 
-export function spawnChild (t: TestContext | undefined, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string } = {}): Child {
-  const proc = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+export function spawnChild (t: TestContext | undefined, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string, inheritEnv?: boolean } = {}): Child {
+  const env = opts.inheritEnv === false ? opts.env : { ...process.env, ...opts.env }
+  const proc = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
   const stdout: string[] = []
   const stderr: string[] = []
   proc.stdout!.setEncoding('utf8').on('data', (s: string) => stdout.push(s))

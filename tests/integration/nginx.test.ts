@@ -2,57 +2,15 @@
 // Anthropic SDK: streaming without buffering, exact metering, header pass-through.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Anthropic from '@anthropic-ai/sdk'
 import { request } from 'undici'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
-import { ALICE_KEY, sseEvents, tempDir, testConfig, until } from '../helpers/relay-harness.ts'
-import { freePort, requireBinary, ROOT, spawnChild, spawnRelay } from '../helpers/processes.ts'
+import { ALICE_KEY, sseEvents, tempDir, testConfig } from '../helpers/relay-harness.ts'
+import { freePort, requireBinary, spawnRelay } from '../helpers/processes.ts'
+import { startNginx } from '../helpers/nginx.ts'
 import { openSqliteStore } from '../../core/store/sqlite-store.ts'
-
-async function startNginx (t: import('node:test').TestContext, nginxBin: string, sidecarPort: number): Promise<string> {
-  const dir = tempDir('relay-nginx-')
-  const port = await freePort()
-  const src = (f: string) => readFileSync(join(ROOT, 'nginx', f), 'utf8')
-  writeFileSync(join(dir, 'relay-http.conf'), src('relay-http.conf').replace('server 127.0.0.1:8787;', `server 127.0.0.1:${sidecarPort};`))
-  writeFileSync(join(dir, 'relay-locations.conf'), src('relay-locations.conf'))
-  writeFileSync(join(dir, 'example-site.conf'), src('example-site.conf')
-    .replaceAll('/etc/nginx/snippets/ai-relay/', `${dir}/`)
-    .replace('listen 80;', `listen 127.0.0.1:${port};`))
-  for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d))
-  writeFileSync(join(dir, 'nginx.conf'), `
-${process.getuid?.() === 0 ? 'user root;' : ''}
-daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log stderr warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  include ${dir}/example-site.conf;
-}
-`)
-  const nginx = spawnChild(t, nginxBin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr'])
-  const url = `http://127.0.0.1:${port}`
-  await until(() => nginx.proc.exitCode === null && nginx.stderr.join('').length >= 0, 1000)
-  const end = Date.now() + 10_000
-  for (;;) {
-    try {
-      const res = await request(`${url}/_relay/health`)
-      await res.body.dump()
-      if (res.statusCode === 200) break
-    } catch {}
-    if (nginx.proc.exitCode !== null || Date.now() > end) throw new Error(`nginx did not start: ${nginx.stderr.join('')}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  return url
-}
 
 /** Mock upstream ← sidecar process ← nginx with the shipped snippets. */
 async function relayBehindNginx (t: import('node:test').TestContext, nginxBin: string, extra: Record<string, unknown>) {

@@ -1,0 +1,78 @@
+// The real Claude Code (pinned in tests/clients/package.json) through the relay, in a
+// loopback-only network namespace: `claude -p` at /claude with ANTHROPIC_API_KEY and at /api
+// (the incumbent's path) with ANTHROPIC_AUTH_TOKEN, and a three-turn `--continue` conversation
+// that stays on one account of three. Each run: exit 0, the mock's answer printed, and exactly
+// the usage and cost of what the mock answered recorded for the client's key.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { DEFAULT_USAGE, startAnthropicMock, type AnthropicMock } from '../mocks/anthropic-mock.ts'
+import { ALICE_KEY, claudeAccount, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
+import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
+
+const ANSWER = 'Hello from the mock Anthropic upstream.'
+
+async function pool (t: import('node:test').TestContext, n: number) {
+  const mocks: AnthropicMock[] = []
+  for (let i = 0; i < n; i++) {
+    const m = await startAnthropicMock()
+    t.after(() => m.close())
+    mocks.push(m)
+  }
+  const relay = await startRelay(t, testConfig(undefined, {
+    accounts: mocks.map((m, i) => claudeAccount(m.url, { name: `acct${i}`, apiKey: `sk-ant-acct${i}` })),
+  }))
+  return { mocks, relay }
+}
+
+/** What the mocks answered, priced by hand from the table: what alice's usage must be. */
+async function assertMetered (relay: Relay, mocks: AnthropicMock[]) {
+  await relay.settled()
+  const calls = mocks.flatMap(m => m.requests).filter(r => r.url.split('?')[0]!.endsWith('/v1/messages'))
+  assert.ok(calls.length > 0, 'the client reached an upstream')
+  let cost = 0n
+  for (const c of calls) {
+    const model = (JSON.parse(c.body.toString()) as { model: string }).model
+    const price = relay.rt.pricing.lookup(model)
+    assert.ok(price, `${model} is priced`)
+    cost += BigInt(DEFAULT_USAGE.input_tokens) * BigInt(price.price.input) + BigInt(DEFAULT_USAGE.output_tokens) * BigInt(price.price.output)
+  }
+  const [alice] = await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 86_400_000, groupBy: 'key' })
+  assert.deepEqual([alice!.requests, alice!.input, alice!.output, alice!.costPico], [calls.length, calls.length * DEFAULT_USAGE.input_tokens, calls.length * DEFAULT_USAGE.output_tokens, cost])
+  const rows = await relay.rt.store.recentRequests(100)
+  assert.ok(rows.every(r => r.status === 200 && r.clientKind === 'claude-code'), JSON.stringify(rows.map(r => [r.path, r.status, r.clientKind])))
+}
+
+test('claude -p at /claude with ANTHROPIC_API_KEY', async t => {
+  if (!requireClientSandbox(t)) return
+  const { mocks, relay } = await pool(t, 1)
+  const run = await runClient(CLIENTS.claude, ['-p', 'say hi'], clientEnv({ ANTHROPIC_BASE_URL: `${relay.url}/claude`, ANTHROPIC_API_KEY: ALICE_KEY }))
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(ANSWER))
+  await assertMetered(relay, mocks)
+  // The relay key went nowhere; the account's key did.
+  for (const r of mocks[0]!.requests) assert.deepEqual([r.headers['x-api-key'], r.headers.authorization], ['sk-ant-acct0', undefined])
+})
+
+test("claude -p at /api (the incumbent's path) with ANTHROPIC_AUTH_TOKEN", async t => {
+  if (!requireClientSandbox(t)) return
+  const { mocks, relay } = await pool(t, 1)
+  const run = await runClient(CLIENTS.claude, ['-p', 'say hi'], clientEnv({ ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_AUTH_TOKEN: ALICE_KEY }))
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(ANSWER))
+  await assertMetered(relay, mocks)
+})
+
+test('a three-turn conversation with --continue stays on one account of three', async t => {
+  if (!requireClientSandbox(t)) return
+  const { mocks, relay } = await pool(t, 3)
+  const env = clientEnv({ ANTHROPIC_BASE_URL: `${relay.url}/claude`, ANTHROPIC_API_KEY: ALICE_KEY })
+  for (const [i, args] of [['-p', 'turn one'], ['-p', '--continue', 'turn two'], ['-p', '--continue', 'turn three']].entries()) {
+    const run = await runClient(CLIENTS.claude, args, env)
+    assert.equal(run.code, 0, `turn ${i + 1}: ${run.stderr}${run.stdout}`)
+    assert.match(run.stdout, new RegExp(ANSWER))
+  }
+  await assertMetered(relay, mocks)
+  const rows = await relay.rt.store.recentRequests(100)
+  assert.equal(new Set(rows.filter(r => r.path === '/v1/messages').map(r => r.accountId)).size, 1, 'one account for the whole conversation')
+  assert.equal(mocks.filter(m => m.requests.length > 0).length, 1)
+})

@@ -1,0 +1,107 @@
+// The real Codex CLI (pinned in tests/clients/package.json) through the relay, in a
+// loopback-only network namespace: `codex exec` with a custom provider at /openai/v1 and at
+// /openai (the incumbent's documented base URL), `codex exec resume --last` staying on the
+// first turn's account of three, also through an nginx that drops underscore headers, and the
+// built-in provider redirected with `openai_base_url` (it asks for a WebSocket first and must
+// fall back to HTTP at once). Each run: exit 0, the mock's answer printed, exact usage and cost.
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { DEFAULT_OPENAI_USAGE, MOCK_TEXT, startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.ts'
+import { ALICE_KEY, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
+import { requireBinary } from '../helpers/processes.ts'
+import { startNginx } from '../helpers/nginx.ts'
+import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
+
+const MODEL = 'gpt-5.4'
+
+async function pool (t: TestContext, n: number): Promise<{ mocks: OpenAIMock[], relay: Relay }> {
+  const mocks: OpenAIMock[] = []
+  for (let i = 0; i < n; i++) {
+    const m = await startOpenAIMock()
+    t.after(() => m.close())
+    mocks.push(m)
+  }
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'openai', mount: '/openai' }],
+    accounts: mocks.map((m, i) => ({ name: `oa${i}`, provider: 'openai', type: 'openai-api-key', apiKey: `sk-proj-oa${i}`, baseUrl: `${m.url}/v1` })),
+  }))
+  return { mocks, relay }
+}
+
+/** A Codex home whose config.toml uses the relay: a custom provider, or the built-in one redirected. */
+function codexEnv (baseUrl: string, mode: 'custom' | 'builtin'): NodeJS.ProcessEnv {
+  const env = clientEnv({ RELAY_API_KEY: ALICE_KEY })
+  const codexHome = join(env.HOME!, '.codex')
+  mkdirSync(codexHome, { recursive: true })
+  const common = `model = "${MODEL}"\ncheck_for_update_on_startup = false\n[analytics]\nenabled = false\n`
+  writeFileSync(join(codexHome, 'config.toml'), mode === 'custom'
+    ? `model_provider = "relay"\n${common}\n[model_providers.relay]\nname = "Relay"\nbase_url = "${baseUrl}"\nwire_api = "responses"\nenv_key = "RELAY_API_KEY"\n`
+    : `openai_base_url = "${baseUrl}"\n${common}`)
+  return { ...env, CODEX_HOME: codexHome, ...(mode === 'builtin' ? { CODEX_API_KEY: ALICE_KEY } : {}) }
+}
+
+const exec = (env: NodeJS.ProcessEnv, ...args: string[]) => runClient(CLIENTS.codex, ['exec', '--skip-git-repo-check', ...args], env)
+
+async function assertMetered (relay: Relay, mocks: OpenAIMock[]) {
+  await relay.settled()
+  const calls = mocks.flatMap(m => m.requests).filter(r => r.method === 'POST' && r.url.endsWith('/responses'))
+  assert.ok(calls.length > 0)
+  const u = DEFAULT_OPENAI_USAGE
+  const price = relay.rt.pricing.lookup(MODEL)!.price
+  const each = BigInt(u.input - u.cached) * BigInt(price.input) + BigInt(u.cached) * BigInt(price.cacheRead!) + BigInt(u.output) * BigInt(price.output)
+  const [alice] = await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 86_400_000, groupBy: 'key' })
+  assert.deepEqual([alice!.requests, alice!.input, alice!.cacheRead, alice!.output, alice!.costPico], [calls.length, calls.length * (u.input - u.cached), calls.length * u.cached, calls.length * u.output, BigInt(calls.length) * each])
+  const rows = await relay.rt.store.recentRequests(100)
+  assert.ok(rows.every(r => r.status === 200 && r.clientKind === 'codex-cli' && !r.partial), JSON.stringify(rows.map(r => [r.path, r.status, r.clientKind, r.partial])))
+}
+
+for (const mount of ['/openai/v1', '/openai']) {
+  test(`codex exec with a custom provider at ${mount}`, async t => {
+    if (!requireClientSandbox(t)) return
+    const { mocks, relay } = await pool(t, 1)
+    const run = await exec(codexEnv(`${relay.url}${mount}`, 'custom'), 'say hi')
+    assert.equal(run.code, 0, run.stderr + run.stdout)
+    assert.match(run.stdout, new RegExp(MOCK_TEXT))
+    await assertMetered(relay, mocks)
+    for (const r of mocks[0]!.requests) assert.equal(r.headers.authorization, 'Bearer sk-proj-oa0')
+  })
+}
+
+async function resumeStaysOnOneAccount (t: TestContext, base: (relay: Relay) => Promise<string>) {
+  const { mocks, relay } = await pool(t, 3)
+  const env = codexEnv(await base(relay), 'custom')
+  const first = await exec(env, 'say hi')
+  assert.equal(first.code, 0, first.stderr + first.stdout)
+  for (let turn = 2; turn <= 3; turn++) {
+    const next = await exec(env, 'resume', '--last', `turn ${turn}`)
+    assert.equal(next.code, 0, next.stderr + next.stdout)
+    assert.match(next.stdout, new RegExp(MOCK_TEXT))
+  }
+  await assertMetered(relay, mocks)
+  assert.equal(mocks.filter(m => m.requests.length > 0).length, 1, 'every turn on the first turn\'s account')
+}
+
+test('codex exec resume --last stays on the first turn\'s account of three', async t => {
+  if (!requireClientSandbox(t)) return
+  await resumeStaysOnOneAccount(t, async relay => `${relay.url}/openai/v1`)
+})
+
+test('... also through an nginx without underscores_in_headers', async t => {
+  if (!requireClientSandbox(t)) return
+  const nginx = requireBinary(t, 'nginx')
+  if (!nginx) return
+  await resumeStaysOnOneAccount(t, async relay => `${await startNginx(t, nginx, Number(new URL(relay.url).port), { underscoresInHeaders: false })}/openai/v1`)
+})
+
+test('the built-in provider redirected with openai_base_url: the WebSocket is refused, HTTP serves at once', async t => {
+  if (!requireClientSandbox(t)) return
+  const { mocks, relay } = await pool(t, 1)
+  const started = Date.now()
+  const run = await exec(codexEnv(`${relay.url}/openai/v1`, 'builtin'), 'say hi')
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(MOCK_TEXT))
+  assert.ok(Date.now() - started < 5000, 'no WebSocket retries before the fallback')
+  await assertMetered(relay, mocks)
+})

@@ -1,0 +1,57 @@
+// Debian's nginx with the project's shipped snippets (nginx/), in front of a sidecar on a free
+// loopback port. `underscoresInHeaders: false` drops that line, as a site that never set it has.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { request } from 'undici'
+import { tempDir, until } from './relay-harness.ts'
+import { freePort, ROOT, spawnChild } from './processes.ts'
+
+export interface NginxOptions {
+  underscoresInHeaders?: boolean
+}
+
+export async function startNginx (t: TestContext, nginxBin: string, sidecarPort: number, opts: NginxOptions = {}): Promise<string> {
+  const dir = tempDir('relay-nginx-')
+  const port = await freePort()
+  const src = (f: string) => readFileSync(join(ROOT, 'nginx', f), 'utf8')
+  let http = src('relay-http.conf').replace('server 127.0.0.1:8787;', `server 127.0.0.1:${sidecarPort};`)
+  if (opts.underscoresInHeaders === false) http = http.replace(/^underscores_in_headers on;$/m, '')
+  writeFileSync(join(dir, 'relay-http.conf'), http)
+  writeFileSync(join(dir, 'relay-locations.conf'), src('relay-locations.conf'))
+  writeFileSync(join(dir, 'example-site.conf'), src('example-site.conf')
+    .replaceAll('/etc/nginx/snippets/ai-relay/', `${dir}/`)
+    .replace('listen 80;', `listen 127.0.0.1:${port};`))
+  for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d))
+  writeFileSync(join(dir, 'nginx.conf'), `
+${process.getuid?.() === 0 ? 'user root;' : ''}
+daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  include ${dir}/example-site.conf;
+}
+`)
+  const nginx = spawnChild(t, nginxBin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr'])
+  const url = `http://127.0.0.1:${port}`
+  await until(() => nginx.proc.exitCode === null && nginx.stderr.join('').length >= 0, 1000)
+  const end = Date.now() + 10_000
+  for (;;) {
+    try {
+      const res = await request(`${url}/_relay/health`)
+      await res.body.dump()
+      if (res.statusCode === 200) break
+    } catch {}
+    if (nginx.proc.exitCode !== null || Date.now() > end) throw new Error(`nginx did not start: ${nginx.stderr.join('')}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return url
+}
