@@ -1,12 +1,14 @@
 // Everything the sidecar and the operator CLI share once a config file is read: plugins,
 // account types, pricing, the store, the secret box and the config's declared keys/accounts.
 // All problems found along the way are reported together, like the config's own.
-import { existsSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { ConfigError, configPath, loadConfig, type ConfigIssue, type LoadedConfig } from './config/load-config.ts'
 import { AccountTypes } from './accounts/account-types.ts'
 import { declaredAccounts, storedAccount, type AccountPool, type PoolAccount } from './accounts/account-pool.ts'
 import { declaredKeys, type KeyRegistry } from './keys/key-registry.ts'
-import { createPricing, type Pricing } from './metering/pricing.ts'
+import { createPricing, type PriceTable, type Pricing } from './metering/pricing.ts'
+import { readLiteLLMPrices } from './metering/litellm-prices.ts'
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.ts'
 import { createSecretBox, loadSecretKey, type SecretBox } from './secrets/secret-box.ts'
 import { openSqliteStore } from './store/sqlite-store.ts'
@@ -55,6 +57,7 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
       issues.push({ file: loaded.file, path: `/accounts/${i}/refreshToken`, message: `refreshable ${type.name} accounts are stored, not declared: use \`ai-relay accounts login ${a.provider}\`` })
     }
   })
+  const fileTable = config.pricing.file === undefined ? undefined : loadPriceFile(loaded, config.pricing.file, issues)
   if (issues.length > 0) throw new ConfigError(issues)
 
   const storePath = configPath(loaded, config.store.path)
@@ -72,7 +75,7 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
       loaded,
       plugins,
       accountTypes,
-      pricing: createPricing(plugins.flatMap(p => (p.plugin.prices ? [p.plugin.prices] : [])), config.pricing),
+      pricing: createPricing([...plugins.flatMap(p => (p.plugin.prices ? [p.plugin.prices] : [])), ...(fileTable ? [fileTable] : [])], config.pricing),
       store,
       secretBox: createSecretBox(secret.key),
       generatedKeyFile: secret.generatedFile,
@@ -85,6 +88,29 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
     await store.close()
     throw err
   }
+}
+
+/** `pricing.file`: a LiteLLM price file; its version names the file and its content's hash. */
+function loadPriceFile (loaded: LoadedConfig, file: string, issues: ConfigIssue[]): PriceTable | undefined {
+  const path = configPath(loaded, file)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    issues.push({ file: loaded.file, path: '/pricing/file', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}` })
+    return undefined
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    issues.push({ file: loaded.file, path: '/pricing/file', message: `${path} is not JSON` })
+    return undefined
+  }
+  const version = `litellm:${createHash('sha256').update(text).digest('hex').slice(0, 12)}`
+  const { table } = readLiteLLMPrices(json, version)
+  if (Object.keys(table.models).length === 0) issues.push({ file: loaded.file, path: '/pricing/file', message: `${path} holds no usable model price` })
+  return table
 }
 
 /** Names unique across file and store; key bindings name an account that exists in either. */

@@ -8,7 +8,7 @@ import { policyProperties } from '../limits/policy-schema.ts'
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 const name = { type: 'string', pattern: NAME_PATTERN } as const
 const mountPath = { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)+$' } as const
-const usdMicrosPerMTok = { type: 'integer', minimum: 0 } as const
+const usdMicrosPerMTok = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const
 export const PROXY_PATTERN = '^(https?|socks5?)://[^\\s/]+/?$'
 const proxyUrl = { type: 'string', pattern: PROXY_PATTERN, writeOnly: true, description: 'http://[user:pass@]host:port or socks5://[user:pass@]host:port' } as const
 
@@ -183,6 +183,7 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
+        file: { type: 'string', minLength: 1, description: "a LiteLLM-format model_prices_and_context_window.json (relative to this file); over the plugins' tables, under `models`" },
         models: { type: 'object', additionalProperties: modelPrice, default: {} },
         aliases: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
       },
