@@ -16,6 +16,8 @@ export type { RelayErrorCode } from './errors.ts'
 export type { PriceTable, ModelPrice } from './metering/pricing.ts'
 export { isTokenCount } from './metering/usage-check.ts'
 export { jwtClaims, pkce, readPastedCode, tokenEndpointError } from './oauth-helpers.ts'
+export { createWholeJsonMeter, oauthOptionsSchema, retryAfterTime } from './plugin-kit.ts'
+export type { OAuthEndpoints } from './plugin-kit.ts'
 
 export const SPECIFICATION_VERSION = 'v1'
 

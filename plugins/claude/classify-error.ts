@@ -1,7 +1,7 @@
 // Anthropic upstream statuses → what they mean for the account. Errors caused by the client's
 // own request (400, 404, 413, 422) are `client_error`: they must never bench a shared account.
 import type { IncomingHttpHeaders } from 'node:http'
-import type { ErrorClassification } from '../../core/plugin-api.ts'
+import { retryAfterTime, type ErrorClassification } from '../../core/plugin-api.ts'
 
 export function classifyError (status: number, headers: IncomingHttpHeaders, _bodyHead: Buffer): ErrorClassification {
   if (status === 429) return { kind: 'rate_limited', retryable: true, until: resetTime(headers) }
@@ -14,13 +14,8 @@ export function classifyError (status: number, headers: IncomingHttpHeaders, _bo
 
 /** When the account may be used again: `retry-after` first, then the rate-limit reset headers. */
 function resetTime (headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
-  const retryAfter = header(headers, 'retry-after')
-  if (retryAfter) {
-    const secs = Number(retryAfter)
-    if (Number.isFinite(secs) && secs >= 0) return now + secs * 1000
-    const date = Date.parse(retryAfter)
-    if (!Number.isNaN(date)) return date
-  }
+  const after = retryAfterTime(headers, now)
+  if (after !== undefined) return after
   const unified = header(headers, 'anthropic-ratelimit-unified-reset')
   if (unified && /^\d+$/.test(unified)) return Number(unified) * 1000
   let latest: number | undefined

@@ -1,6 +1,6 @@
 // The Anthropic (Claude) provider plugin: the Messages API for Claude Code and the SDKs, with
 // API-key accounts and subscription (OAuth) accounts.
-import type { AccountView, ParsedRequest, RelayPlugin } from '../../core/plugin-api.ts'
+import { oauthOptionsSchema, type AccountView, type ParsedRequest, type RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError, streamStartError } from './errors.ts'
@@ -12,24 +12,7 @@ import { readRateLimits } from './rate-limits.ts'
 
 const baseUrl = { type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' }
 
-const optionsSchema = {
-  type: 'object' as const,
-  additionalProperties: false,
-  properties: {
-    oauth: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        authorizeUrl: { type: 'string', default: OAUTH_DEFAULTS.authorizeUrl },
-        tokenUrl: { type: 'string', default: OAUTH_DEFAULTS.tokenUrl },
-        clientId: { type: 'string', default: OAUTH_DEFAULTS.clientId },
-        redirectUri: { type: 'string', default: OAUTH_DEFAULTS.redirectUri },
-        scopes: { type: 'array', items: { type: 'string' }, default: OAUTH_DEFAULTS.scopes },
-      },
-    },
-  },
-}
+const optionsSchema = oauthOptionsSchema(OAUTH_DEFAULTS)
 
 /**
  * Subscription accounts serve Claude Code only, unless the operator opts an account in:

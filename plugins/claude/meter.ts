@@ -4,11 +4,8 @@
 // ends the message. A stream cut before `message_stop` keeps what was seen: partial, never zero.
 // JSON bodies: the usage object of the message.
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
-import type { Meter, MeterResult, Usage } from '../../core/plugin-api.ts'
+import { createWholeJsonMeter, type Meter, type MeterResult, type Usage } from '../../core/plugin-api.ts'
 import { mergeUsage, type AnthropicUsage } from './usage.ts'
-
-/** A non-streaming body larger than this is not parsed for usage (it is still relayed). */
-const JSON_METER_LIMIT = 16 * 1024 * 1024
 
 const SKIPPED_EVENTS = new Set(['content_block_start', 'content_block_delta', 'content_block_stop', 'ping'])
 
@@ -56,24 +53,9 @@ export function createSseMeter (): Meter {
 }
 
 export function createJsonMeter (): Meter {
-  const chunks: Buffer[] = []
-  let size = 0
-  return {
-    push (chunk) {
-      size += chunk.length
-      if (size <= JSON_METER_LIMIT) chunks.push(chunk)
-    },
-    end (): MeterResult {
-      const usage: Usage = {}
-      if (size > JSON_METER_LIMIT) return { usage, complete: false }
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model?: string, usage?: AnthropicUsage } | null
-        const invalid: string[] = []
-        mergeUsage(usage, body?.usage, invalid)
-        return { usage, model: typeof body?.model === 'string' ? body.model : undefined, complete: true, ...(invalid.length > 0 ? { invalid } : {}) }
-      } catch {
-        return { usage, complete: false }
-      }
-    },
-  }
+  return createWholeJsonMeter((body, invalid) => {
+    const usage: Usage = {}
+    mergeUsage(usage, body.usage as AnthropicUsage | undefined, invalid)
+    return { usage, model: typeof body.model === 'string' ? body.model : undefined }
+  })
 }

@@ -3,15 +3,9 @@
 // endpoint and are refreshed with the refresh token. Every endpoint and the client id are
 // plugin options so tests (and future changes on Anthropic's side) need no code change.
 import { request } from 'undici'
-import { oauthRefused, pkce, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthSteps } from '../../core/plugin-api.ts'
+import { oauthRefused, pkce, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
 
-export interface ClaudeOAuthOptions {
-  authorizeUrl: string
-  tokenUrl: string
-  clientId: string
-  redirectUri: string
-  scopes: string[]
-}
+export type ClaudeOAuthOptions = OAuthEndpoints
 
 export const OAUTH_DEFAULTS: ClaudeOAuthOptions = {
   authorizeUrl: 'https://claude.ai/oauth/authorize',

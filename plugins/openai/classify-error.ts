@@ -4,7 +4,7 @@
 // duration. An API key out of credit (`insufficient_quota`) is disabled with that reason: only
 // the operator can fix it.
 import type { IncomingHttpHeaders } from 'node:http'
-import type { ErrorClassification } from '../../core/plugin-api.ts'
+import { retryAfterTime, type ErrorClassification } from '../../core/plugin-api.ts'
 
 interface ErrorBody { error?: { code?: unknown, type?: unknown, resets_in_seconds?: unknown } }
 
@@ -49,13 +49,8 @@ function header (headers: IncomingHttpHeaders, name: string): string | undefined
 function resetTime (headers: IncomingHttpHeaders, error: ErrorBody['error'], now: number): number | undefined {
   const retryAfterMs = Number(header(headers, 'retry-after-ms'))
   if (Number.isFinite(retryAfterMs) && retryAfterMs > 0) return now + retryAfterMs
-  const retryAfter = header(headers, 'retry-after')
-  if (retryAfter) {
-    const secs = Number(retryAfter)
-    if (Number.isFinite(secs) && secs >= 0) return now + secs * 1000
-    const date = Date.parse(retryAfter)
-    if (!Number.isNaN(date)) return date
-  }
+  const after = retryAfterTime(headers, now)
+  if (after !== undefined) return after
   const resets = Number(error?.resets_in_seconds)
   if (Number.isFinite(resets) && resets > 0) return now + resets * 1000
   const durations = ['x-ratelimit-reset-requests', 'x-ratelimit-reset-tokens'].map(h => parseDuration(header(headers, h))).filter((d): d is number => d !== undefined)

@@ -2,7 +2,7 @@
 // with API-key accounts (any OpenAI-compatible base URL) and ChatGPT subscription accounts
 // (as Codex logs in). Mounted at `/openai`; the routes exist with and without `/v1`, because
 // Codex's base URL may end in `/openai/v1` or, as the incumbent documented it, `/openai`.
-import type { AccountView, ParsedRequest, PluginRoute, RelayPlugin } from '../../core/plugin-api.ts'
+import { oauthOptionsSchema, type AccountView, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError, streamStartError } from './errors.ts'
@@ -15,24 +15,7 @@ import { createUsageChunkFilter } from './usage-filter.ts'
 
 const baseUrl = (fallback: string) => ({ type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description: 'base URL as the SDKs take it' })
 
-const optionsSchema = {
-  type: 'object' as const,
-  additionalProperties: false,
-  properties: {
-    oauth: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        authorizeUrl: { type: 'string', default: CODEX_OAUTH_DEFAULTS.authorizeUrl },
-        tokenUrl: { type: 'string', default: CODEX_OAUTH_DEFAULTS.tokenUrl },
-        clientId: { type: 'string', default: CODEX_OAUTH_DEFAULTS.clientId },
-        redirectUri: { type: 'string', default: CODEX_OAUTH_DEFAULTS.redirectUri },
-        scopes: { type: 'array', items: { type: 'string' }, default: CODEX_OAUTH_DEFAULTS.scopes },
-      },
-    },
-  },
-}
+const optionsSchema = oauthOptionsSchema(CODEX_OAUTH_DEFAULTS)
 
 /** Each path with and without `/v1`; the account base URLs hold the `/v1`. */
 function both (method: PluginRoute['method'], path: string, kind: PluginRoute['kind']): PluginRoute[] {

@@ -4,11 +4,9 @@
 // usage in the chunk with empty `choices` (present because the relay asked for it) and end with
 // `data: [DONE]`. JSON bodies carry `usage` at the top level. A cut stream keeps what was seen.
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
-import type { Meter, MeterResult, Usage } from '../../core/plugin-api.ts'
+import { createWholeJsonMeter, type Meter, type MeterResult, type Usage } from '../../core/plugin-api.ts'
 import { readUsage } from './usage.ts'
 
-/** A non-streaming body larger than this is not parsed for usage (it is still relayed). */
-const JSON_METER_LIMIT = 16 * 1024 * 1024
 const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed'])
 
 function result (usage: Usage, model: string | undefined, complete: boolean, invalid: string[]): MeterResult {
@@ -70,23 +68,8 @@ export function createChatSseMeter (): Meter {
 }
 
 export function createJsonMeter (): Meter {
-  const chunks: Buffer[] = []
-  let size = 0
-  return {
-    push (chunk) {
-      size += chunk.length
-      if (size <= JSON_METER_LIMIT) chunks.push(chunk)
-    },
-    end () {
-      const invalid: string[] = []
-      if (size > JSON_METER_LIMIT) return result({}, undefined, false, invalid)
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model?: unknown, usage?: unknown } | null
-        const usage = readUsage(body?.usage, invalid) ?? {}
-        return result(usage, typeof body?.model === 'string' ? body.model : undefined, true, invalid)
-      } catch {
-        return result({}, undefined, false, invalid)
-      }
-    },
-  }
+  return createWholeJsonMeter((body, invalid) => ({
+    usage: readUsage(body.usage, invalid) ?? {},
+    model: typeof body.model === 'string' ? body.model : undefined,
+  }))
 }

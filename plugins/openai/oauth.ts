@@ -4,15 +4,9 @@
 // ChatGPT account (sent upstream as `chatgpt-account-id`), the user and the plan; the access
 // token's `exp` its expiry. Every endpoint and the client id are plugin options.
 import { request } from 'undici'
-import { jwtClaims, oauthRefused, pkce, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthSteps } from '../../core/plugin-api.ts'
+import { jwtClaims, oauthRefused, pkce, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
 
-export interface CodexOAuthOptions {
-  authorizeUrl: string
-  tokenUrl: string
-  clientId: string
-  redirectUri: string
-  scopes: string[]
-}
+export type CodexOAuthOptions = OAuthEndpoints
 
 export const CODEX_OAUTH_DEFAULTS: CodexOAuthOptions = {
   authorizeUrl: 'https://auth.openai.com/oauth/authorize',
