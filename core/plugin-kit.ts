@@ -2,7 +2,8 @@
 // plugin may import nothing else of core): the options schema of an OAuth login, a bounded
 // whole-body JSON meter, and reading `retry-after`.
 import type { IncomingHttpHeaders } from 'node:http'
-import type { JsonSchemaObject, Meter, MeterResult, Usage } from './plugin-api.ts'
+import type { AccountView, ClientKind, JsonSchemaObject, Meter, MeterResult, ParsedRequest, Usage } from './plugin-api.ts'
+import { pkce } from './oauth-helpers.ts'
 
 export interface OAuthEndpoints {
   authorizeUrl: string
@@ -74,4 +75,35 @@ export function retryAfterTime (headers: IncomingHttpHeaders, now: number): numb
   if (Number.isFinite(secs) && secs >= 0) return now + secs * 1000
   const date = Date.parse(retryAfter)
   return Number.isNaN(date) ? undefined : date
+}
+
+/**
+ * The authorize URL of a PKCE (S256) login and what its exchange needs later. `first` and `last`
+ * are the provider's own parameters, placed where its own client puts them.
+ */
+export function pkceAuthorize (opts: OAuthEndpoints, first: Record<string, string> = {}, last: Record<string, string> = {}): { url: string, pending: Record<string, string> } {
+  const { verifier, challenge, state } = pkce()
+  const url = new URL(opts.authorizeUrl)
+  url.search = new URLSearchParams({
+    ...first,
+    client_id: opts.clientId,
+    response_type: 'code',
+    redirect_uri: opts.redirectUri,
+    scope: opts.scopes.join(' '),
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...last,
+    state,
+  }).toString()
+  return { url: url.href, pending: { verifier, state } }
+}
+
+/**
+ * A subscription account serves its vendor's own client only, unless the operator opted the
+ * account in (`allowOtherClients`): the vendor's consumer terms cover use through its client.
+ * The reason, when it may not, is what the client is told if no other account can serve.
+ */
+export function subscriptionServes (account: AccountView, parsed: ParsedRequest, type: string, client: ClientKind, reason: string): string | undefined {
+  if (account.type !== type || parsed.clientKind === client || account.fields.allowOtherClients === true) return undefined
+  return reason
 }

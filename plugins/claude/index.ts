@@ -1,6 +1,6 @@
 // The Anthropic (Claude) provider plugin: the Messages API for Claude Code and the SDKs, with
 // API-key accounts and subscription (OAuth) accounts.
-import { oauthOptionsSchema, type AccountView, type ParsedRequest, type RelayPlugin } from '../../core/plugin-api.ts'
+import { oauthOptionsSchema, subscriptionServes, type AccountView, type ParsedRequest, type RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError, streamStartError } from './errors.ts'
@@ -20,8 +20,7 @@ const optionsSchema = oauthOptionsSchema(OAUTH_DEFAULTS)
  * through a subscription may breach them. The relay does not reshape such requests.
  */
 function cannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
-  if (account.type !== 'claude-oauth' || parsed.clientKind === 'claude-code' || account.fields.allowOtherClients === true) return undefined
-  return "this relay's Claude subscription accounts serve Claude Code only"
+  return subscriptionServes(account, parsed, 'claude-oauth', 'claude-code', "this relay's Claude subscription accounts serve Claude Code only")
 }
 
 export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {

@@ -3,7 +3,7 @@
 // endpoint and are refreshed with the refresh token. Every endpoint and the client id are
 // plugin options so tests (and future changes on Anthropic's side) need no code change.
 import { request } from 'undici'
-import { oauthRefused, pkce, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
+import { oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
 
 export type ClaudeOAuthOptions = OAuthEndpoints
 
@@ -48,21 +48,8 @@ function fieldsFrom (t: TokenResponse, now: number): Record<string, unknown> {
 
 export function claudeOAuth (opts: ClaudeOAuthOptions): OAuthSteps {
   return {
-    authorize () {
-      const { verifier, challenge, state } = pkce()
-      const url = new URL(opts.authorizeUrl)
-      url.search = new URLSearchParams({
-        code: 'true',
-        client_id: opts.clientId,
-        response_type: 'code',
-        redirect_uri: opts.redirectUri,
-        scope: opts.scopes.join(' '),
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        state,
-      }).toString()
-      return { url: url.href, pending: { verifier, state } }
-    },
+    // Claude Code's own order: `code=true` first.
+    authorize: () => pkceAuthorize(opts, { code: 'true' }),
     async exchange (pasted, pending, ctx) {
       const { code, state } = readPastedCode(pasted)
       if (!code) throw new Error('no authorization code was given')

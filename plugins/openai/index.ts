@@ -2,7 +2,7 @@
 // with API-key accounts (any OpenAI-compatible base URL) and ChatGPT subscription accounts
 // (as Codex logs in). Mounted at `/openai`; the routes exist with and without `/v1`, because
 // Codex's base URL may end in `/openai/v1` or, as the incumbent documented it, `/openai`.
-import { oauthOptionsSchema, type AccountView, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../../core/plugin-api.ts'
+import { oauthOptionsSchema, subscriptionServes, type AccountView, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError, streamStartError } from './errors.ts'
@@ -38,8 +38,7 @@ const NO_WEBSOCKET = () => ({
  * terms cover a ChatGPT plan used through Codex, and other clients on it risk the plan.
  */
 function cannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
-  if (account.type !== 'codex-oauth' || parsed.clientKind === 'codex-cli' || account.fields.allowOtherClients === true) return undefined
-  return "this relay's ChatGPT subscription accounts serve Codex CLI only"
+  return subscriptionServes(account, parsed, 'codex-oauth', 'codex-cli', "this relay's ChatGPT subscription accounts serve Codex CLI only")
 }
 
 export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {

@@ -4,7 +4,7 @@
 // ChatGPT account (sent upstream as `chatgpt-account-id`), the user and the plan; the access
 // token's `exp` its expiry. Every endpoint and the client id are plugin options.
 import { request } from 'undici'
-import { jwtClaims, oauthRefused, pkce, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
+import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
 
 export type CodexOAuthOptions = OAuthEndpoints
 
@@ -49,22 +49,7 @@ function fieldsFrom (t: TokenResponse, now: number, previous: Record<string, unk
 
 export function codexOAuth (opts: CodexOAuthOptions): OAuthSteps {
   return {
-    authorize () {
-      const { verifier, challenge, state } = pkce()
-      const url = new URL(opts.authorizeUrl)
-      url.search = new URLSearchParams({
-        response_type: 'code',
-        client_id: opts.clientId,
-        redirect_uri: opts.redirectUri,
-        scope: opts.scopes.join(' '),
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        id_token_add_organizations: 'true',
-        codex_cli_simplified_flow: 'true',
-        state,
-      }).toString()
-      return { url: url.href, pending: { verifier, state } }
-    },
+    authorize: () => pkceAuthorize(opts, {}, { id_token_add_organizations: 'true', codex_cli_simplified_flow: 'true' }),
     async exchange (pasted, pending, ctx) {
       const { code, state } = readPastedCode(pasted)
       if (!code) throw new Error('no authorization code was given')
