@@ -25,6 +25,7 @@ export const errors = {
   RELAY_ERR_BODY_ENCODING: createError<[string]>('RELAY_ERR_BODY_ENCODING', '%s', 415),
   RELAY_ERR_ROUTE_NOT_FOUND: createError<[string, string]>('RELAY_ERR_ROUTE_NOT_FOUND', 'Not found: %s %s', 404),
   RELAY_ERR_METHOD_NOT_ALLOWED: createError<[string, string]>('RELAY_ERR_METHOD_NOT_ALLOWED', 'Method %s is not allowed on %s', 405),
+  RELAY_ERR_UPGRADE_REQUIRED: createError<[string]>('RELAY_ERR_UPGRADE_REQUIRED', '%s', 426),
 
   // pool and upstream
   RELAY_ERR_POOL_EXHAUSTED: createError('RELAY_ERR_POOL_EXHAUSTED', 'No upstream account is available right now, please retry later', 503),

@@ -28,8 +28,11 @@ export const SPECIFICATION_VERSION = 'v1'
  *   (`count_tokens`, `models`).
  * - `local`: answered by the plugin itself, without a relay key (Claude Code's warm-up
  *   `HEAD /api/hello`).
+ * - `websocket`: a WebSocket upgrade bridged to the account's upstream (`RelayPlugin.websocket`);
+ *   each request made over it is admitted, metered and priced as a `generate` call. A plain
+ *   GET gets 426.
  */
-export type RouteKind = 'generate' | 'passthrough' | 'local'
+export type RouteKind = 'generate' | 'passthrough' | 'local' | 'websocket'
 
 export interface PluginRoute {
   method: 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE'
@@ -190,6 +193,18 @@ export interface Meter {
   end (): MeterResult
 }
 
+/**
+ * How a plugin's WebSocket route works: which accounts' upstreams speak it (the others' clients
+ * are told to use HTTP), which client message starts a request, which upstream message ends it.
+ * Upstream messages reach the plugin's meter as `data:` events of an event stream.
+ */
+export interface WebSocketSupport {
+  accepts (account: AccountView): boolean
+  /** A client message that starts a request (model, stream…), or undefined for any other message. */
+  parseMessage (text: string, connection: ParsedRequest): ParsedRequest | undefined
+  endsRequest (text: string): boolean
+}
+
 /** Rewrites a response stream chunk by chunk; `end` returns whatever it still held. */
 export interface ResponseFilter {
   write (chunk: Buffer): Buffer
@@ -245,6 +260,8 @@ export interface RelayPlugin {
   readRateLimits? (headers: IncomingHttpHeaders, now: number): RateLimitSnapshot | undefined
   /** True when an upstream error body is already in the provider's shape (passed through as is). */
   isNativeError? (body: Buffer): boolean
+  /** For routes of kind `websocket`. */
+  websocket?: WebSocketSupport
 }
 
 /** The error an OAuth step throws when the provider refused the grant for good (log in again). */

@@ -65,6 +65,15 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
 
     const identifyKey = identify(deps.keys, deps.now)
     for (const route of plugin.routes) {
+      if (route.kind === 'websocket') {
+        // Upgrades never reach fastify (the server's upgrade listener bridges them): a plain GET here is told to upgrade.
+        scope.route({
+          method: 'GET',
+          url: route.path,
+          handler: async (request, reply) => sendRelayError(reply.header('x-relay-request-id', request.id), plugin, relayError('RELAY_ERR_UPGRADE_REQUIRED', 'This endpoint speaks WebSocket; over HTTP, POST to it')),
+        })
+        continue
+      }
       if (route.kind === 'local') {
         const answer = route.respond
         scope.route({

@@ -11,6 +11,7 @@ import { codexOAuth, CODEX_OAUTH_DEFAULTS, type CodexOAuthOptions } from './oaut
 import { isChat, parseRequest } from './parse-request.ts'
 import { API_BASE, CODEX_BASE, prepareUpstream, upstreamBase } from './prepare-upstream.ts'
 import { readRateLimits } from './rate-limits.ts'
+import { websocket } from './websocket.ts'
 import { createUsageChunkFilter } from './usage-filter.ts'
 
 const baseUrl = (fallback: string) => ({ type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description: 'base URL as the SDKs take it' })
@@ -21,17 +22,6 @@ const optionsSchema = oauthOptionsSchema(CODEX_OAUTH_DEFAULTS)
 function both (method: PluginRoute['method'], path: string, kind: PluginRoute['kind']): PluginRoute[] {
   return [{ method, path: `/v1${path}`, kind, pathInBase: '/v1' }, { method, path, kind }]
 }
-
-/**
- * Codex (with its built-in provider) first asks for a WebSocket on `GET …/responses`. Until the
- * relay bridges WebSockets, the upgrade is refused with 426, on which Codex falls back to HTTP at
- * once (a 405 made it retry the upgrade six times, about 6 s per turn).
- */
-const NO_WEBSOCKET = () => ({
-  status: 426,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ error: { message: 'This relay serves the Responses API over HTTP; WebSocket mode is not available', type: 'invalid_request_error', param: null, code: 'websocket_not_supported' } }),
-})
 
 /**
  * Subscription accounts serve Codex CLI only, unless the operator opts an account in: OpenAI's
@@ -51,8 +41,8 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
       ...both('POST', '/responses', 'generate'),
       ...both('POST', '/responses/compact', 'generate'),
       ...both('POST', '/chat/completions', 'generate'),
-      { method: 'GET', path: '/v1/responses', kind: 'local', respond: NO_WEBSOCKET },
-      { method: 'GET', path: '/responses', kind: 'local', respond: NO_WEBSOCKET },
+      // Codex's WebSocket mode (its built-in provider asks for it first).
+      ...both('GET', '/responses', 'websocket'),
       ...both('GET', '/models', 'passthrough'),
       ...both('GET', '/models/:model', 'passthrough'),
     ],
@@ -69,6 +59,7 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
             baseUrl: baseUrl(API_BASE),
             organization: { type: 'string', minLength: 1 },
             project: { type: 'string', minLength: 1 },
+            websocket: { type: 'boolean', default: false, description: 'the upstream serves the Responses API over WebSocket too (else WebSocket clients are told to use HTTP)' },
           },
         },
       },
@@ -86,6 +77,7 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
             email: { type: 'string' },
             plan: { type: 'string' },
             baseUrl: baseUrl(CODEX_BASE),
+            websocket: { type: 'boolean', default: true, description: 'the upstream serves the Responses API over WebSocket (the ChatGPT Codex backend does)' },
             allowOtherClients: { type: 'boolean', default: false, description: 'let clients other than Codex CLI use this subscription (terms-of-service risk)' },
           },
         },
@@ -108,6 +100,7 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
     streamError,
     streamStartError,
     isNativeError,
+    websocket,
   }
 }
 

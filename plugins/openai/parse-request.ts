@@ -35,7 +35,8 @@ function sessionKeyOf (req: IncomingRequest, body: OpenAIBody): string | undefin
 
 export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal {
   const clientKind: ClientKind = detectClientKind(req.headers)
-  if (route.method === 'GET' || route.method === 'HEAD') return { stream: false, clientKind }
+  // A GET is a listing, or a WebSocket's opening (whose conversation the headers name).
+  if (route.method === 'GET' || route.method === 'HEAD') return { stream: false, clientKind, sessionKey: sessionKeyOf(req, {}) }
   if (!req.body || req.body.length === 0) return refuse('We could not parse the JSON body of your request: it is empty.')
   let body: OpenAIBody
   try {

@@ -16,7 +16,7 @@ import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.t
 
 const MODEL = 'gpt-5.4'
 
-async function pool (t: TestContext, n: number): Promise<{ mocks: OpenAIMock[], relay: Relay }> {
+async function pool (t: TestContext, n: number, websocket = false): Promise<{ mocks: OpenAIMock[], relay: Relay }> {
   const mocks: OpenAIMock[] = []
   for (let i = 0; i < n; i++) {
     const m = await startOpenAIMock()
@@ -25,7 +25,7 @@ async function pool (t: TestContext, n: number): Promise<{ mocks: OpenAIMock[], 
   }
   const relay = await startRelay(t, testConfig(undefined, {
     plugins: [{ use: 'openai', mount: '/openai' }],
-    accounts: mocks.map((m, i) => ({ name: `oa${i}`, provider: 'openai', type: 'openai-api-key', apiKey: `sk-proj-oa${i}`, baseUrl: `${m.url}/v1` })),
+    accounts: mocks.map((m, i) => ({ name: `oa${i}`, provider: 'openai', type: 'openai-api-key', apiKey: `sk-proj-oa${i}`, baseUrl: `${m.url}/v1`, websocket })),
   }))
   return { mocks, relay }
 }
@@ -46,7 +46,7 @@ const exec = (env: NodeJS.ProcessEnv, ...args: string[]) => runClient(CLIENTS.co
 
 async function assertMetered (relay: Relay, mocks: OpenAIMock[]) {
   await relay.settled()
-  const calls = mocks.flatMap(m => m.requests).filter(r => r.method === 'POST' && r.url.endsWith('/responses'))
+  const calls = mocks.flatMap(m => m.requests).filter(r => (r.method === 'POST' && r.url.endsWith('/responses')) || (r.method === 'WS' && r.body.includes('"response.create"')))
   assert.ok(calls.length > 0)
   const u = DEFAULT_OPENAI_USAGE
   const price = relay.rt.pricing.lookup(MODEL)!.price
@@ -95,7 +95,7 @@ test('... also through an nginx without underscores_in_headers', async t => {
   await resumeStaysOnOneAccount(t, async relay => `${await startNginx(t, nginx, Number(new URL(relay.url).port), { underscoresInHeaders: false })}/openai/v1`)
 })
 
-test('the built-in provider redirected with openai_base_url: the WebSocket is refused, HTTP serves at once', async t => {
+test('the built-in provider redirected with openai_base_url, no WebSocket upstream: 426, HTTP serves at once', async t => {
   if (!requireClientSandbox(t)) return
   const { mocks, relay } = await pool(t, 1)
   const started = Date.now()
@@ -103,5 +103,15 @@ test('the built-in provider redirected with openai_base_url: the WebSocket is re
   assert.equal(run.code, 0, run.stderr + run.stdout)
   assert.match(run.stdout, new RegExp(MOCK_TEXT))
   assert.ok(Date.now() - started < 5000, 'no WebSocket retries before the fallback')
+  await assertMetered(relay, mocks)
+})
+
+test('the built-in provider over WebSocket, when the account\'s upstream speaks it: bridged and metered', async t => {
+  if (!requireClientSandbox(t)) return
+  const { mocks, relay } = await pool(t, 1, true)
+  const run = await exec(codexEnv(`${relay.url}/openai/v1`, 'builtin'), 'say hi')
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(MOCK_TEXT))
+  assert.ok(mocks[0]!.requests.some(r => r.method === 'WS'), 'the turn went over the WebSocket')
   await assertMetered(relay, mocks)
 })

@@ -1,11 +1,13 @@
 // A fake OpenAI API on 127.0.0.1 speaking the real wire formats: Responses (the SSE event
 // sequence response.created … response.completed, and JSON), Chat Completions (JSON, and chunks
 // with a final usage chunk only when `stream_options.include_usage` is set, then `[DONE]`),
-// models, and OpenAI's error shape. Usage fields are the real ones: `input_tokens` includes
+// models, and OpenAI's error shape. The Responses WebSocket mode answers each
+// `response.create` message with the same events, one per text message (recorded as method WS). Usage fields are the real ones: `input_tokens` includes
 // `input_tokens_details.cached_tokens`, `output_tokens` includes reasoning tokens. Behaviours
 // are queued per request to inject faults, as in the Anthropic mock.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { WebSocketServer } from 'ws'
 
 export interface OpenAIUsage {
   input: number
@@ -124,6 +126,24 @@ export async function startOpenAIMock (): Promise<OpenAIMock> {
       handle(req, res, body, b).catch(() => res.destroy())
     })
   })
+  const wss = new WebSocketServer({ server })
+  wss.on('connection', (socket, req) => {
+    socket.on('message', data => {
+      const text = data.toString()
+      requests.push({ method: 'WS', url: req.url ?? '', headers: req.headers, body: Buffer.from(text) })
+      const msg = JSON.parse(text) as { type?: string, model?: string }
+      if (msg.type !== 'response.create') return
+      const b: OpenAIBehaviour = auth(req.headers) ? queue.shift() ?? fallback : { kind: 'status', status: 401 }
+      if (b.kind === 'status') {
+        socket.send(JSON.stringify({ type: 'error', status: b.status, error: JSON.parse(b.body ?? openAIError(b.status)).error }))
+        return
+      }
+      const usage = { ...DEFAULT_OPENAI_USAGE, ...(b.kind === 'ok' ? b.usage : undefined) }
+      for (const e of responsesEvents(msg.model ?? 'gpt-mock', usage, b.kind === 'ok' && b.text ? b.text : MOCK_TEXT)) {
+        socket.send(e.split('\n').find(l => l.startsWith('data: '))!.slice(6))
+      }
+    })
+  })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -131,7 +151,12 @@ export async function startOpenAIMock (): Promise<OpenAIMock> {
     enqueue: (...b) => { queue.push(...b) },
     setDefault: b => { fallback = b },
     setAuth: check => { auth = check },
-    close: () => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () => new Promise<void>(resolve => {
+      for (const c of wss.clients) c.terminate()
+      wss.close()
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
   }
 }
 

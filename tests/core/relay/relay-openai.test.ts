@@ -1,7 +1,7 @@
 // The OpenAI plugin end to end in one process: a real HTTP client → sidecar → mock OpenAI.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { request } from 'undici'
+import { request, WebSocket } from 'undici'
 import { chatChunks, DEFAULT_OPENAI_USAGE, responsesEvents, startOpenAIMock, type OpenAIMock } from '../../mocks/openai-mock.ts'
 import { ALICE_KEY, sseEvents, startRelay, testConfig, type Relay } from '../../helpers/relay-harness.ts'
 import { rawRequest } from '../../helpers/raw-http.ts'
@@ -193,12 +193,54 @@ test('a client that hangs up once it has response.completed (Codex does) was ser
   assert.equal(accounts.size, 1)
 })
 
-test('a WebSocket upgrade on GET /responses is refused at once with 426, so Codex falls back to HTTP', async t => {
+const UPGRADE = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='
+
+test('a WebSocket upgrade with no account whose upstream speaks it gets 426 at once, so Codex uses HTTP; a bad key gets 401', async t => {
   const { mock, relay } = await setup(t)
+  const port = Number(new URL(relay.url).port)
   for (const path of ['/openai/v1/responses', '/openai/responses']) {
-    const res = await rawRequest(Number(new URL(relay.url).port), `GET ${path} HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${ALICE_KEY}\r\nopenai-beta: responses_websockets=2026-02-04\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==`)
+    const res = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${ALICE_KEY}\r\n${UPGRADE}`)
     assert.equal(res.status, 426)
-    assert.match(res.body, /websocket_not_supported/)
+    assert.match(res.body, /use HTTP/)
+    const plain = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${ALICE_KEY}`)
+    assert.equal(plain.status, 426)
   }
+  const anon = await rawRequest(port, `GET /openai/v1/responses HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ars_wrong-key-00000000000000000000\r\n${UPGRADE}`)
+  assert.equal(anon.status, 401)
+  assert.match(anon.body, /invalid_api_key/)
   assert.equal(mock.requests.length, 0)
+})
+
+test('Codex WebSocket mode is bridged: frames pass both ways, each response.create is its own metered request', async t => {
+  const mock = await startOpenAIMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'openai', mount: '/openai' }],
+    accounts: [openaiAccount(mock, { websocket: true })],
+  }))
+  const socket = new WebSocket(`${relay.url.replace('http', 'ws')}/openai/v1/responses`, { headers: { authorization: `Bearer ${ALICE_KEY}`, ...CODEX, 'session-id': 'ws-conv' } } as never)
+  await new Promise((resolve, reject) => { socket.addEventListener('open', resolve); socket.addEventListener('error', reject) })
+  const received: string[] = []
+  const turn = (input: string) => new Promise<void>(resolve => {
+    const on = (ev: { data: unknown }) => {
+      received.push(String(ev.data))
+      if (String(ev.data).includes('"response.completed"')) {
+        socket.removeEventListener('message', on)
+        resolve()
+      }
+    }
+    socket.addEventListener('message', on)
+    socket.send(JSON.stringify({ type: 'response.create', model: 'gpt-5.4', input, prompt_cache_key: 'ws-conv' }))
+  })
+  await turn('one')
+  await turn('two')
+  socket.close()
+  assert.equal(received.filter(r => r.includes('"response.completed"')).length, 2)
+  const sent = mock.requests.filter(r => r.method === 'WS')
+  assert.equal(sent.length, 2)
+  assert.equal(sent[0]!.headers.authorization, `Bearer ${OPENAI_KEY}`, 'the account key upstream, not the relay key')
+  assert.equal(sent[0]!.url, '/v1/responses')
+  await relay.settled()
+  const rows = (await relay.rt.store.recentRequests(10)).filter(r => r.path === '/v1/responses')
+  assert.deepEqual(rows.map(r => [r.status, r.costPico, r.usage.cacheRead, r.clientKind]), [[200, EXPECTED_PICO, 64, 'codex-cli'], [200, EXPECTED_PICO, 64, 'codex-cli']])
 })

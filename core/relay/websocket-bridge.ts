@@ -1,0 +1,240 @@
+// WebSocket routes (Codex's Responses WebSocket mode): the upgrade is checked like any request
+// (origin-form target, the key from the headers, the key's permissions), an account is picked
+// whose upstream speaks WebSocket, the upstream socket is opened through the account's
+// dispatcher (its proxy applies) with the account's credentials, and only then is the client's
+// upgrade accepted. Frames pass both ways unchanged. Every request made over the socket (a
+// client message the plugin recognises) is admitted, metered from the upstream's messages and
+// settled like an HTTP request: its own row, limits, lease and cost. When no account's upstream
+// speaks WebSocket the upgrade gets 426 at once, and Codex uses HTTP instead.
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { WebSocket as UpstreamSocket } from 'undici'
+import { WebSocketServer, type WebSocket as ClientSocket } from 'ws'
+import type { FastifyBaseLogger } from 'fastify'
+import type { KeyRegistry } from '../keys/key-registry.ts'
+import { presentedKey } from '../keys/presented-key.ts'
+import { isRefusal, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
+import type { PoolAccount } from '../accounts/account-pool.ts'
+import type { RelayError } from '../errors.ts'
+import { requestId } from '../ids.ts'
+import { sessionNamespace } from '../scheduler/sticky-sessions.ts'
+import { upstreamRequestHeaders } from './headers.ts'
+import { parseTarget, TargetProblem } from './request-target.ts'
+import { relayError, toRelayError } from './render-error.ts'
+import { pinUpstream } from './upstream-pin.ts'
+import { noAccountError } from './no-account.ts'
+import { finishMeter, newExchange, settle, type Exchange } from './exchange.ts'
+import type { RelayDeps } from './relay-handler.ts'
+
+export interface WebSocketMount {
+  plugin: RelayPlugin
+  prefix: string
+  routes: PluginRoute[]
+}
+
+export interface BridgeDeps extends RelayDeps {
+  keys: KeyRegistry
+  log: FastifyBaseLogger
+}
+
+/** Answers an upgrade request with a plain HTTP error in the plugin's shape and closes the socket. */
+function refuse (socket: Duplex, plugin: RelayPlugin | undefined, err: RelayError): void {
+  const body = JSON.stringify(plugin ? plugin.errorBody(err.code, err.statusCode, err.message) : { error: err.message })
+  const extra = [err.retryAfter !== undefined ? `retry-after: ${err.retryAfter}\r\n` : '', err.noRetry ? 'x-should-retry: false\r\n' : ''].join('')
+  socket.end(`HTTP/1.1 ${err.statusCode} ${err.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`)
+}
+
+/** The `upgrade` listener of the sidecar's HTTP server. */
+export function websocketBridge (mounts: WebSocketMount[], deps: BridgeDeps) {
+  const server = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+  return function onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {})
+    bridge(server, mounts, deps, req, socket, head).catch((err: unknown) => {
+      deps.log.error({ err }, 'websocket bridge failed')
+      if (!socket.destroyed) refuse(socket, undefined, relayError('RELAY_ERR_INTERNAL'))
+    })
+  }
+}
+
+async function bridge (server: WebSocketServer, mounts: WebSocketMount[], deps: BridgeDeps, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const target = parseTarget(req.url)
+  if (target instanceof TargetProblem) return refuse(socket, undefined, relayError('RELAY_ERR_TARGET_INVALID', target.message))
+  const found = findRoute(mounts, target.path)
+  if (!found) return refuse(socket, undefined, relayError('RELAY_ERR_ROUTE_NOT_FOUND', `Not found: websocket ${target.path}`))
+  const { plugin, route, path } = found
+  const ws = plugin.websocket!
+  const now = deps.now()
+  let key
+  const presented = presentedKey(req.headers, target.query)
+  try {
+    key = deps.keys.authenticate(presented.key, now)
+  } catch (err) {
+    return refuse(socket, plugin, toRelayError(err))
+  }
+  const incoming: IncomingRequest = {
+    method: 'GET',
+    path,
+    upstreamPath: route.pathInBase !== undefined && path.startsWith(`${route.pathInBase}/`) ? path.slice(route.pathInBase.length) : path,
+    query: presented.query,
+    headers: upstreamRequestHeaders(req.headers),
+    body: undefined,
+  }
+  // The socket's own upgrade headers are the relay's to make, not the client's.
+  for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']) delete incoming.headers[h]
+  const parsed = plugin.parseRequest(route, incoming)
+  if (isRefusal(parsed)) return refuse(socket, plugin, relayError(parsed.error.code, parsed.error.message))
+  try {
+    await deps.admission.admit(key, plugin.name, route, parsed, now)
+  } catch (err) {
+    return refuse(socket, plugin, toRelayError(err))
+  }
+
+  // An account whose upstream speaks WebSocket; without one, the client is told to use HTTP.
+  const serves = (a: PoolAccount) => plugin.cannotServe?.(a, parsed) === undefined
+  const session = parsed.sessionKey ? sessionNamespace(key.id, plugin.name, parsed.sessionKey) : undefined
+  const tried = new Set<string>()
+  let upstream: UpstreamSocket | undefined
+  let account: PoolAccount | undefined
+  let pick
+  while (!upstream && tried.size < deps.maxAttempts) {
+    pick = await deps.scheduler.pick({ provider: plugin.name, key, model: undefined, session, exclude: tried, accepts: a => serves(a) && ws.accepts(a), now: deps.now() })
+    if (!pick) break
+    account = pick.account
+    tried.add(account.id)
+    if (!await deps.credentials.ensureFresh(account)) continue
+    const up = plugin.prepareUpstream(route, incoming, parsed, account)
+    const pinned = pinUpstream(up, plugin.upstreamBase(account), incoming.upstreamPath, presented.key)
+    const url = pinned.origin.replace(/^http/, 'ws') + pinned.path
+    upstream = await openUpstream(url, up.headers, deps.egress.forAccount(account)).catch((err: Error) => {
+      deps.health.failed(account!.id, { kind: 'server_error', retryable: true }, `websocket: ${err.message}`, deps.now())
+      return undefined
+    })
+  }
+  if (!upstream || !account || !pick) {
+    const http = deps.scheduler.whyNone({ provider: plugin.name, key, model: undefined, accepts: serves, now: deps.now() })
+    if (http.kind === 'busy' && tried.size === 0) return refuse(socket, plugin, relayError('RELAY_ERR_UPGRADE_REQUIRED', 'No account of this relay serves this endpoint over WebSocket: use HTTP (POST)'))
+    return refuse(socket, plugin, tried.size > 0 ? relayError('RELAY_ERR_UPSTREAM_UNREACHABLE') : noAccountError(http, plugin, parsed))
+  }
+  const chosen = account
+  const up = upstream
+  await deps.scheduler.served(session, pick, deps.now())
+  server.handleUpgrade(req, socket, head, client => relayFrames(client, up, chosen, plugin, route, parsed, key, path, deps))
+}
+
+function findRoute (mounts: WebSocketMount[], path: string): { plugin: RelayPlugin, route: PluginRoute, path: string } | undefined {
+  for (const m of mounts) {
+    if (!path.startsWith(`${m.prefix}/`)) continue
+    const rel = path.slice(m.prefix.length)
+    const route = m.routes.find(r => r.path === rel)
+    if (route) return { plugin: m.plugin, route, path: rel }
+  }
+  return undefined
+}
+
+function openUpstream (url: string, headers: Record<string, string | string[]>, dispatcher: import('undici').Dispatcher): Promise<UpstreamSocket> {
+  return new Promise((resolve, reject) => {
+    const flat: Record<string, string> = {}
+    for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(', ') : v
+    const socket = new UpstreamSocket(url, { dispatcher, headers: flat } as never)
+    socket.binaryType = 'arraybuffer'
+    const fail = () => reject(new Error('the upstream refused the WebSocket'))
+    socket.addEventListener('open', () => {
+      socket.removeEventListener('error', fail)
+      resolve(socket)
+    }, { once: true })
+    socket.addEventListener('error', fail, { once: true })
+  })
+}
+
+/** Frames both ways; one exchange (row, limits, lease, meter) per request made over the socket. */
+function relayFrames (
+  client: ClientSocket, upstream: UpstreamSocket, account: PoolAccount, plugin: RelayPlugin, route: PluginRoute,
+  connection: ParsedRequest, key: import('../store/store.ts').KeyRecord, path: string, deps: BridgeDeps,
+): void {
+  const ws = plugin.websocket!
+  const metered: PluginRoute = { ...route, kind: 'generate' }
+  let current: Exchange | undefined
+  let closed = false
+  let markSettled!: () => void
+  const removeInflight = deps.inflight.add({ abort: () => closeBoth(1001, 'the relay is restarting'), settled: new Promise(resolve => { markSettled = resolve }) })
+  deps.health.acquire(account.id)
+
+  const finish = async (status: number, partial: boolean) => {
+    const ex = current
+    current = undefined
+    if (!ex) return
+    finishMeter(ex)
+    ex.status = status
+    if (partial) ex.partial = true
+    await settle(ex, deps, deps.log)
+  }
+  const closeBoth = (code: number, reason: string) => {
+    if (closed) return
+    closed = true
+    try {
+      if (client.readyState === client.OPEN) client.close(code >= 1000 && code < 5000 && code !== 1005 && code !== 1006 && code !== 1015 ? code : 1011, reason.slice(0, 100))
+    } catch {
+      client.terminate()
+    }
+    if (upstream.readyState === upstream.OPEN) upstream.close(1000)
+    deps.health.release(account.id)
+    void finish(499, true).finally(() => {
+      removeInflight()
+      markSettled()
+    })
+  }
+
+  // Client messages are handled one after the other: a request's admission must not let a later
+  // message overtake it on its way upstream.
+  let queue = Promise.resolve()
+  client.on('message', (data, isBinary) => {
+    queue = queue.then(async () => {
+      const text = isBinary ? undefined : data.toString()
+      const parsed = text === undefined ? undefined : ws.parseMessage(text, connection)
+      if (parsed) {
+        await finish(499, true)
+        const ex = newExchange(requestId(), deps.now(), plugin.name, metered, path)
+        ex.key = key
+        ex.parsed = parsed
+        ex.tried.push(account)
+        try {
+          ex.admitted = await deps.admission.admit(key, plugin.name, metered, parsed, ex.start)
+        } catch (err) {
+          const e = toRelayError(err)
+          ex.status = e.statusCode
+          ex.refusal = e.code
+          await settle(ex, deps, deps.log)
+          // Told in the stream, as an error event the client reads like the provider's own.
+          client.send(JSON.stringify({ type: 'error', status: e.statusCode, error: plugin.errorBody(e.code, e.statusCode, e.message) }))
+          return
+        }
+        await deps.recorder.opened({ requestId: ex.id, time: ex.start, keyId: key.id, provider: plugin.name, model: parsed.model ?? null, path, stream: true, clientKind: parsed.clientKind })
+        ex.meter = plugin.createMeter(metered, parsed, { 'content-type': 'text/event-stream' })
+        ex.status = 200
+        current = ex
+      }
+      if (upstream.readyState === upstream.OPEN) upstream.send(isBinary ? data as Buffer : text!)
+    }).catch((err: unknown) => deps.log.error({ err }, 'websocket message failed'))
+  })
+  upstream.addEventListener('message', ev => {
+    const data = ev.data as string | ArrayBuffer
+    if (typeof data !== 'string') {
+      if (client.readyState === client.OPEN) client.send(Buffer.from(data), { binary: true })
+      return
+    }
+    const ex = current
+    if (ex) {
+      ex.ttfb ??= deps.now() - ex.start
+      ex.meter?.push(Buffer.from(`data: ${data}\n\n`))
+    }
+    if (client.readyState === client.OPEN) client.send(data)
+    if (ex && ws.endsRequest(data)) {
+      deps.health.succeeded(account.id, ex.ttfb, deps.now())
+      void finish(200, false)
+    }
+  })
+  client.on('close', () => closeBoth(1000, ''))
+  client.on('error', () => closeBoth(1011, ''))
+  upstream.addEventListener('close', ev => closeBoth(ev.code === 1005 || ev.code === 1006 ? 1011 : ev.code, ev.reason))
+  upstream.addEventListener('error', () => closeBoth(1011, 'upstream error'))
+}
