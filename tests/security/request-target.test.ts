@@ -10,6 +10,7 @@ import fc from 'fast-check'
 import { parseTarget, TargetProblem } from '../../core/relay/request-target.ts'
 import { pinUpstream } from '../../core/relay/upstream-pin.ts'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
+import { startOpenAIMock } from '../mocks/openai-mock.ts'
 import { ALICE_KEY, startRelay, testConfig } from '../helpers/relay-harness.ts'
 import { rawRequest } from '../helpers/raw-http.ts'
 
@@ -103,4 +104,24 @@ test('no generated request target sends the pooled credential anywhere but the a
   }), { numRuns: 300, includeErrorInReport: true })
   assert.equal(attacked, 0, 'the attacker host received a connection')
   assert.ok(accepted > 0, 'some generated targets were valid requests')
+})
+
+test('the same holds on a mount whose account base URLs hold /v1 (OpenAI): only base + the route path is ever reached', async t => {
+  const mock = await startOpenAIMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'openai', mount: '/openai' }],
+    accounts: [{ name: 'oa', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-proj-x', baseUrl: `${mock.url}/v1` }],
+  }))
+  const port = Number(new URL(relay.url).port)
+  const mounts = fc.constantFrom('/openai/v1/responses', '/openai/responses', '/openai/v1/models/', '/openai/models/', '/openai/v1/chat/completions', '/openai/v1/', '/openai/')
+  const target = fc.tuple(mounts, tail).map(([m, rest]) => m + rest.slice(1))
+  const allowed = /^\/v1\/(responses|responses\/compact|chat\/completions|models|models\/[^/]+)$/
+  await fc.assert(fc.asyncProperty(fc.constantFrom('GET', 'POST'), target, async (m, tgt) => {
+    const before = mock.requests.length
+    const body = m === 'POST' ? JSON.stringify({ model: 'gpt-5.4', input: 'hi' }) : ''
+    const res = await rawRequest(port, `${m} ${tgt} HTTP/1.1\r\nHost: 127.0.0.1\r\nauthorization: Bearer ${ALICE_KEY}\r\ncontent-type: application/json`, body)
+    assert.ok(res.status >= 200 && res.status < 500, `${m} ${tgt} → ${res.status} ${res.body}`)
+    for (const r of mock.requests.slice(before)) assert.match(r.url.split('?')[0]!, allowed, `${m} ${tgt} reached the upstream as ${r.url}`)
+  }), { numRuns: 200, includeErrorInReport: true })
 })

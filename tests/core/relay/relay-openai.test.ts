@@ -244,3 +244,15 @@ test('Codex WebSocket mode is bridged: frames pass both ways, each response.crea
   const rows = (await relay.rt.store.recentRequests(10)).filter(r => r.path === '/v1/responses')
   assert.deepEqual(rows.map(r => [r.status, r.costPico, r.usage.cacheRead, r.clientKind]), [[200, EXPECTED_PICO, 64, 'codex-cli'], [200, EXPECTED_PICO, 64, 'codex-cli']])
 })
+
+test('a Responses stream cut mid-way ends with response.failed for the client and is recorded as partial', async t => {
+  const { mock, relay } = await setup(t)
+  mock.enqueue({ kind: 'cut', afterEvents: 4 })
+  const res = await post(relay, '/openai/v1/responses', { model: 'gpt-5.4', stream: true, input: 'x' }, CODEX)
+  const events = []
+  for await (const ev of sseEvents(res.body)) events.push(ev.event)
+  assert.equal(events[0], 'response.created')
+  assert.equal(events.at(-1), 'response.failed')
+  const row = await lastRow(relay)
+  assert.deepEqual([row.status, row.partial, row.costPico], [200, true, 0n])
+})
