@@ -1,0 +1,41 @@
+// What core needs from a Gemini API request: the model and the action from the path
+// (`/v1beta/models/<model>:streamGenerateContent`), the conversation for sticky selection (a
+// hash of the system instruction and the first user turn, which stay the same across its turns),
+// and the client. The body is only read.
+import { createHash } from 'node:crypto'
+import type { IncomingRequest, ParsedRequest, PluginRefusal, PluginRoute } from '../../core/plugin-api.ts'
+import { detectClientKind } from './client-kind.ts'
+
+interface GenerateBody { systemInstruction?: unknown, system_instruction?: unknown, contents?: unknown }
+
+const refuse = (message: string): PluginRefusal => ({ error: { code: 'RELAY_ERR_BODY_INVALID', message } })
+
+/** `gemini-2.5-pro` and `streamGenerateContent` from `/v1beta/models/gemini-2.5-pro:streamGenerateContent`. */
+export function modelAndAction (path: string): { model?: string, action?: string } {
+  const last = decodeURIComponent(path.split('/').pop() ?? '')
+  const colon = last.lastIndexOf(':')
+  return colon === -1 ? { model: last } : { model: last.slice(0, colon), action: last.slice(colon + 1) }
+}
+
+function conversationHash (body: GenerateBody): string | undefined {
+  const system = body.systemInstruction ?? body.system_instruction
+  const first = Array.isArray(body.contents) ? (body.contents as { role?: unknown }[]).find(c => c && (c.role === 'user' || c.role === undefined)) : undefined
+  if (system === undefined && first === undefined) return undefined
+  return 'h:' + createHash('sha256').update(JSON.stringify([system ?? null, first ?? null])).digest('hex').slice(0, 32)
+}
+
+export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal {
+  const clientKind = detectClientKind(req.headers)
+  if (route.method === 'GET') return { stream: false, clientKind }
+  const { model, action } = modelAndAction(req.path)
+  if (!model) return refuse('The model is missing from the path: models/{model}:{action}')
+  if (!req.body || req.body.length === 0) return refuse('Invalid JSON payload received. The request body is empty.')
+  let body: GenerateBody
+  try {
+    body = JSON.parse(req.body.toString('utf8')) as GenerateBody
+  } catch {
+    return refuse('Invalid JSON payload received.')
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return refuse('Invalid JSON payload received: the body must be an object.')
+  return { model, stream: action === 'streamGenerateContent', sessionKey: conversationHash(body), clientKind }
+}

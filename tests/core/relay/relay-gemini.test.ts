@@ -1,0 +1,71 @@
+// The Gemini plugin end to end in one process: a real HTTP client → sidecar → mock Gemini API.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { request } from 'undici'
+import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, googleError, startGeminiMock } from '../../mocks/gemini-mock.ts'
+import { ALICE_KEY, sseEvents, startRelay, testConfig, type Relay } from '../../helpers/relay-harness.ts'
+
+const GEMINI_CLI = { 'user-agent': 'GeminiCLI/0.61.0 (linux; x64)' }
+
+async function setup (t: import('node:test').TestContext) {
+  const mock = await startGeminiMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'gemini', mount: '/gemini' }],
+    accounts: [{ name: 'g', provider: 'gemini', type: 'gemini-api-key', apiKey: 'AIza-upstream-0001', baseUrl: mock.url }],
+  }))
+  return { mock, relay }
+}
+
+const body = JSON.stringify({ systemInstruction: { parts: [{ text: 'be brief' }] }, contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })
+
+async function lastRow (relay: Relay) {
+  await relay.settled()
+  return (await relay.rt.store.recentRequests(1))[0]!
+}
+
+// gemini-2.5-pro: $1.25 input, $0.125 cached, $10 output per MTok; the mock: 150 prompt (100 cached), 20 + 40 thinking out.
+const u = DEFAULT_GEMINI_USAGE
+const EXPECTED = BigInt(u.prompt - u.cached) * 1_250_000n + BigInt(u.cached) * 125_000n + BigInt(u.candidates + u.thoughts) * 10_000_000n
+
+test('Gemini CLI API-key mode: the key in x-goog-api-key or ?key=, SSE and JSON-array streams and plain calls metered with thinking and cached tokens', async t => {
+  const { mock, relay } = await setup(t)
+  const sse = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': ALICE_KEY, ...GEMINI_CLI }, body })
+  assert.equal(sse.statusCode, 200)
+  let text = ''
+  for await (const ev of sseEvents(sse.body)) text += (JSON.parse(ev.data) as { candidates: { content: { parts: { text: string }[] } }[] }).candidates[0]!.content.parts[0]!.text
+  assert.equal(text, GEMINI_TEXT)
+  const seen = mock.requests.at(-1)!
+  assert.deepEqual([seen.url, seen.headers['x-goog-api-key'], seen.body.toString()], ['/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse', 'AIza-upstream-0001', body])
+  let row = await lastRow(relay)
+  assert.deepEqual([row.status, row.usage.input, row.usage.cacheRead, row.usage.output, row.usage.reasoning, row.costPico, row.clientKind], [200, 50, 100, 60, 40, EXPECTED, 'gemini-cli'])
+
+  const array = await request(`${relay.url}/gemini/v1/models/gemini-2.5-pro:streamGenerateContent?key=${ALICE_KEY}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  assert.equal((JSON.parse(await array.body.text()) as unknown[]).length, 6)
+  assert.equal(mock.requests.at(-1)!.url, '/v1/models/gemini-2.5-pro:streamGenerateContent', 'the relay key left the query')
+  row = await lastRow(relay)
+  assert.equal(row.costPico, EXPECTED)
+
+  const plain = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:generateContent`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': ALICE_KEY, 'x-goog-api-client': 'google-genai-sdk/1.30.0 gl-node/v22' }, body })
+  assert.equal(plain.statusCode, 200)
+  await plain.body.dump()
+  row = await lastRow(relay)
+  assert.deepEqual([row.costPico, row.clientKind], [EXPECTED, 'sdk'])
+
+  const count = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:countTokens`, { method: 'POST', headers: { 'x-goog-api-key': ALICE_KEY }, body })
+  assert.deepEqual(await count.body.json(), { totalTokens: 42 })
+  assert.equal((await lastRow(relay)).costPico, 0n)
+})
+
+test('errors in Google\'s shape: refusals, a 429 with RetryInfo rests the account', async t => {
+  const { mock, relay } = await setup(t)
+  const anon = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:generateContent`, { method: 'POST', body })
+  assert.equal(anon.statusCode, 401)
+  assert.deepEqual(await anon.body.json(), { error: { code: 401, message: 'No API key was provided', status: 'UNAUTHENTICATED' } })
+  mock.enqueue({ kind: 'status', status: 429, body: googleError(429, 'Resource has been exhausted', [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '45s' }]) })
+  const limited = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': ALICE_KEY }, body })
+  assert.equal(limited.statusCode, 429)
+  assert.equal((await limited.body.json() as { error: { status: string } }).error.status, 'RESOURCE_EXHAUSTED')
+  const until = relay.server.health.state(relay.server.pool.byName('g')!.id).cooldownUntil!
+  assert.ok(until - Date.now() > 40_000 && until - Date.now() <= 45_000)
+})

@@ -1,0 +1,104 @@
+// A fake Gemini API on 127.0.0.1 speaking the real wire format: generateContent (JSON),
+// streamGenerateContent as SSE (`?alt=sse`) or as a JSON array streamed element by element,
+// countTokens, models, and Google's error shape. usageMetadata is the real one:
+// promptTokenCount includes cachedContentTokenCount; candidatesTokenCount excludes
+// thoughtsTokenCount. Behaviours are queued per request to inject faults.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface GeminiUsage { prompt: number, cached: number, candidates: number, thoughts: number }
+
+export type GeminiBehaviour =
+  | { kind: 'ok', usage?: Partial<GeminiUsage>, text?: string }
+  | { kind: 'status', status: number, body?: string, headers?: Record<string, string> }
+  | { kind: 'cut', afterChunks: number }
+  | { kind: 'hang' }
+
+export interface GeminiMock {
+  url: string
+  requests: { method: string, url: string, headers: IncomingHttpHeaders, body: Buffer }[]
+  enqueue (...b: GeminiBehaviour[]): void
+  close (): Promise<void>
+}
+
+export const DEFAULT_GEMINI_USAGE: GeminiUsage = { prompt: 150, cached: 100, candidates: 20, thoughts: 40 }
+export const GEMINI_TEXT = 'Hello from the mock Gemini upstream.'
+
+export function usageMetadata (u: GeminiUsage) {
+  return { promptTokenCount: u.prompt, cachedContentTokenCount: u.cached, candidatesTokenCount: u.candidates, thoughtsTokenCount: u.thoughts, totalTokenCount: u.prompt + u.candidates + u.thoughts }
+}
+
+export function geminiChunks (model: string, u: GeminiUsage, text: string): object[] {
+  const words = text.split(/(?<= )/)
+  return words.map((w, i) => ({
+    candidates: [{ content: { parts: [{ text: w }], role: 'model' }, index: 0, ...(i === words.length - 1 ? { finishReason: 'STOP' } : {}) }],
+    usageMetadata: i === words.length - 1 ? usageMetadata(u) : { promptTokenCount: u.prompt, totalTokenCount: u.prompt },
+    modelVersion: model,
+    responseId: 'resp-mock-0001',
+  }))
+}
+
+export function googleError (status: number, message = `mock ${status}`, details: unknown[] = []): string {
+  const names: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' }
+  return JSON.stringify({ error: { code: status, message, status: names[status] ?? 'INTERNAL', details } })
+}
+
+export async function startGeminiMock (): Promise<GeminiMock> {
+  const queue: GeminiBehaviour[] = []
+  const requests: GeminiMock['requests'] = []
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      void (async () => {
+        requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) })
+        const b = queue.shift() ?? { kind: 'ok' }
+        if (b.kind === 'hang') return
+        if (b.kind === 'status') {
+          res.writeHead(b.status, { 'content-type': 'application/json; charset=UTF-8', ...b.headers })
+          res.end(b.body ?? googleError(b.status))
+          return
+        }
+        const url = new URL(req.url ?? '/', 'http://mock')
+        const last = decodeURIComponent(url.pathname.split('/').pop() ?? '')
+        const [model, action] = last.split(':') as [string, string | undefined]
+        if (req.method === 'GET') {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify(action === undefined && model !== 'models' ? { name: `models/${model}` } : { models: [{ name: 'models/gemini-2.5-pro' }] }))
+          return
+        }
+        if (action === 'countTokens') {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ totalTokens: 42 }))
+          return
+        }
+        const u = { ...DEFAULT_GEMINI_USAGE, ...(b.kind === 'ok' ? b.usage : undefined) }
+        const parts = geminiChunks(model, u, b.kind === 'ok' && b.text ? b.text : GEMINI_TEXT)
+        if (action === 'generateContent') {
+          const text = parts.map(p => (p as { candidates: { content: { parts: { text: string }[] } }[] }).candidates[0]!.content.parts[0]!.text).join('')
+          res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' })
+          res.end(JSON.stringify({ candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: usageMetadata(u), modelVersion: model, responseId: 'resp-mock-0001' }))
+          return
+        }
+        const sse = url.searchParams.get('alt') === 'sse'
+        res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/json; charset=UTF-8' })
+        for (const [i, p] of parts.entries()) {
+          if (b.kind === 'cut' && i === b.afterChunks) {
+            await new Promise(resolve => setTimeout(resolve, 50))
+            res.socket?.destroy()
+            return
+          }
+          res.write(sse ? `data: ${JSON.stringify(p)}\r\n\r\n` : `${i === 0 ? '[' : ',\r\n'}${JSON.stringify(p)}`)
+        }
+        res.end(sse ? '' : ']')
+      })()
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    enqueue: (...b) => { queue.push(...b) },
+    close: () => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
+  }
+}
