@@ -5,7 +5,8 @@ import { request } from 'undici'
 import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, googleError, startGeminiMock } from '../../mocks/gemini-mock.ts'
 import { ALICE_KEY, sseEvents, startRelay, testConfig, type Relay } from '../../helpers/relay-harness.ts'
 
-const GEMINI_CLI = { 'user-agent': 'GeminiCLI/0.61.0 (linux; x64)' }
+// As Gemini CLI 0.61 sends them (the SDK it is built on adds its own x-goog-api-client).
+const GEMINI_CLI = { 'user-agent': 'GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)', 'x-goog-api-client': 'google-genai-sdk/1.30.0 gl-node/v20.20.2' }
 
 async function setup (t: import('node:test').TestContext) {
   const mock = await startGeminiMock()
