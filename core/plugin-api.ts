@@ -236,6 +236,13 @@ export interface RelayPlugin {
    * the URL `prepareUpstream` built is on this origin at this prefix plus the route's path.
    */
   upstreamBase (account: AccountView): string
+  /**
+   * Where this request goes for this account when that is not the route's own path (a request
+   * translated to another API, e.g. Code Assist onto the Gemini API). Core checks the path is
+   * canonical, hands it to `prepareUpstream` as `req.upstreamPath` and pins the call to it;
+   * undefined keeps the route's path.
+   */
+  upstreamPath? (route: PluginRoute, req: IncomingRequest, parsed: ParsedRequest, account: AccountView): string | undefined
   /** Builds the upstream call for the chosen account: URL, credentials, body. */
   prepareUpstream (route: PluginRoute, req: IncomingRequest, parsed: ParsedRequest, account: AccountView): UpstreamRequest
   /** Returns data, never throws. `bodyHead` is at most the first 64 KiB of the error body. */
@@ -252,10 +259,11 @@ export interface RelayPlugin {
   /** An error as the provider would send it inside an already started stream (SSE text). */
   streamError? (code: RelayErrorCode, message: string, route?: PluginRoute): string
   /**
-   * Changes what the client receives of an uncompressed event stream (e.g. removes a usage
-   * chunk the relay asked the upstream for); the meter still sees the upstream's bytes.
+   * Changes what the client receives of an uncompressed response (e.g. removes a usage chunk the
+   * relay asked the upstream for, or wraps a translated answer); the meter still sees the
+   * upstream's bytes.
    */
-  filterResponse? (route: PluginRoute, parsed: ParsedRequest): ResponseFilter | undefined
+  filterResponse? (route: PluginRoute, parsed: ParsedRequest, responseHeaders: IncomingHttpHeaders): ResponseFilter | undefined
   /** The account's rate-limit state as the provider reports it in response headers. */
   readRateLimits? (headers: IncomingHttpHeaders, now: number): RateLimitSnapshot | undefined
   /** True when an upstream error body is already in the provider's shape (passed through as is). */

@@ -76,7 +76,7 @@ export async function forward (
         ex.meter = plugin.createMeter(ex.route, ex.parsed, headers)
         tee = createMeterTee(headers['content-encoding'], ex.meter)
       }
-      filter = plainSse && ex.parsed ? plugin.filterResponse?.(ex.route, ex.parsed) : undefined
+      filter = !headers['content-encoding'] && ex.parsed ? plugin.filterResponse?.(ex.route, ex.parsed, headers) : undefined
       reply.hijack()
       ex.streaming = true
       const out = clientResponseHeaders(headers)

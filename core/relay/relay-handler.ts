@@ -19,6 +19,7 @@ import { CLIENT_CLOSED, finishMeter, newExchange, settle, type Exchange, type Se
 import type { Inflight } from './inflight.ts'
 import type { Egress } from './egress.ts'
 import { pinUpstream } from './upstream-pin.ts'
+import { parseTarget, TargetProblem } from './request-target.ts'
 import { noAccountError } from './no-account.ts'
 
 export interface RelayDeps extends SettleDeps {
@@ -159,8 +160,9 @@ async function attemptOn (
 ): Promise<'served' | Failure> {
   for (let refreshed = false; ;) {
     const used = account.fields
-    const up = plugin.prepareUpstream(ex.route, incoming, parsed, account)
-    const target = pinUpstream(up, plugin.upstreamBase(account), incoming.upstreamPath, relayKey)
+    const request = withUpstreamPath(plugin, ex.route, incoming, parsed, account)
+    const up = plugin.prepareUpstream(ex.route, request, parsed, account)
+    const target = pinUpstream(up, plugin.upstreamBase(account), request.upstreamPath, relayKey)
     const headersTimeout = parsed.stream ? deps.headersTimeoutMs.stream : deps.headersTimeoutMs.whole
     let result
     try {
@@ -194,6 +196,15 @@ async function attemptOn (
     if (recovery !== 'handled') deps.health.failed(account.id, verdict, describeUpstreamError(result.status, body), deps.now())
     return { upstream: result, body, verdict }
   }
+}
+
+/** The request as it goes to this account: the plugin's translated path, checked to be canonical. */
+function withUpstreamPath (plugin: RelayPlugin, route: PluginRoute, incoming: IncomingRequest, parsed: ParsedRequest, account: PoolAccount): IncomingRequest {
+  const path = plugin.upstreamPath?.(route, incoming, parsed, account)
+  if (path === undefined) return incoming
+  const canonical = parseTarget(path)
+  if (canonical instanceof TargetProblem || canonical.path !== path) throw relayError('RELAY_ERR_UPSTREAM_TARGET', `Refused to send an upstream request: the plugin's path is not canonical`)
+  return { ...incoming, upstreamPath: path }
 }
 
 function noteRateLimits (plugin: RelayPlugin, health: AccountHealth, accountId: string, headers: UpstreamHeaders, now: number): void {

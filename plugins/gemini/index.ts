@@ -1,14 +1,16 @@
 // The Gemini provider plugin: the Gemini API (`/v1beta` and `/v1`: generateContent,
 // streamGenerateContent with `alt=sse` or as a JSON array, countTokens, models) for Gemini
-// CLI's API-key mode and the Google Gen AI SDKs, with API-key accounts. Gemini CLI's Code Assist
-// mode and subscription (Google login) accounts come next (issue 9).
+// CLI's API-key mode and the Google Gen AI SDKs, and Gemini CLI's Code Assist mode
+// (`v1internal:*`), both served by API-key accounts. Subscription (Google login) accounts come
+// next (issue 9).
 import type { PluginRoute, RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError } from './errors.ts'
 import { createJsonMeter, createSseMeter } from './meter.ts'
 import { parseRequest } from './parse-request.ts'
-import { API_BASE, prepareUpstream, upstreamBase } from './prepare-upstream.ts'
+import { API_BASE, codeAssistPath, prepareUpstream, upstreamBase } from './prepare-upstream.ts'
+import { createWrapFilter, LOCAL_CALLS } from './code-assist.ts'
 
 /** Each route under both API versions. `::` is a literal colon; the model is a regex parameter (no colon in it) so the actions stay apart. */
 function versions (method: PluginRoute['method'], path: string, kind: PluginRoute['kind']): PluginRoute[] {
@@ -24,6 +26,11 @@ const plugin: RelayPlugin = {
     ...versions('POST', '/models/:model(^[^:/]+)::countTokens', 'passthrough'),
     ...versions('GET', '/models', 'passthrough'),
     ...versions('GET', '/models/:model', 'passthrough'),
+    // Code Assist: the setup calls are answered here; the generation calls are relayed.
+    ...Object.entries(LOCAL_CALLS).map(([call, respond]): PluginRoute => ({ method: 'POST', path: `/v1internal::${call}`, kind: 'local', respond })),
+    { method: 'POST', path: '/v1internal::generateContent', kind: 'generate' },
+    { method: 'POST', path: '/v1internal::streamGenerateContent', kind: 'generate' },
+    { method: 'POST', path: '/v1internal::countTokens', kind: 'passthrough' },
   ],
   accountTypes: {
     'gemini-api-key': {
@@ -41,7 +48,12 @@ const plugin: RelayPlugin = {
   prices,
   parseRequest,
   upstreamBase,
-  prepareUpstream: (_route, req, _parsed, account) => prepareUpstream(req, account),
+  upstreamPath: (_route, _req, parsed) => codeAssistPath(parsed),
+  prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, parsed, account),
+  // Code Assist answers are wrapped as `{response}`, except countTokens, which it answers bare.
+  filterResponse: (_route, parsed, headers) => (parsed.notes?.codeAssist !== undefined && parsed.notes.codeAssist !== 'countTokens'
+    ? createWrapFilter(String(headers['content-type'] ?? '').startsWith('text/event-stream'))
+    : undefined),
   classifyError: (status, headers, body) => classifyError(status, headers, body),
   createMeter: (_route, _parsed, headers) => (String(headers['content-type'] ?? '').startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()),
   errorBody,

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto'
 import type { IncomingRequest, ParsedRequest, PluginRefusal, PluginRoute } from '../../core/plugin-api.ts'
 import { detectClientKind } from './client-kind.ts'
+import { MODEL_ID, type Envelope } from './code-assist.ts'
 
 interface GenerateBody { systemInstruction?: unknown, system_instruction?: unknown, contents?: unknown }
 
@@ -24,9 +25,37 @@ function conversationHash (body: GenerateBody): string | undefined {
   return 'h:' + createHash('sha256').update(JSON.stringify([system ?? null, first ?? null])).digest('hex').slice(0, 32)
 }
 
+export const isCodeAssist = (route: PluginRoute) => route.path.startsWith('/v1internal:')
+
+/** A Code Assist call: `{model, project, user_prompt_id, request}`; the conversation is the request's `session_id`. */
+function parseEnvelope (path: string, body: Envelope, clientKind: ParsedRequest['clientKind']): ParsedRequest | PluginRefusal {
+  const action = path.slice(path.indexOf(':') + 1)
+  const raw = action === 'countTokens' ? String(body.request?.model ?? '').replace(/^models\//, '') : body.model
+  if (typeof raw !== 'string' || !MODEL_ID.test(raw)) return refuse('Invalid model: a plain model id is required')
+  if (body.request === null || typeof body.request !== 'object' || Array.isArray(body.request)) return refuse('Invalid JSON payload received: request must be an object.')
+  const session = body.request.session_id
+  return {
+    model: raw,
+    stream: action === 'streamGenerateContent',
+    sessionKey: typeof session === 'string' && session.length > 0 ? session : conversationHash(body.request),
+    clientKind,
+    notes: { codeAssist: action },
+  }
+}
+
 export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal {
   const clientKind = detectClientKind(req.headers)
   if (route.method === 'GET') return { stream: false, clientKind }
+  if (isCodeAssist(route)) {
+    if (!req.body || req.body.length === 0) return refuse('Invalid JSON payload received. The request body is empty.')
+    try {
+      const body = JSON.parse(req.body.toString('utf8')) as Envelope
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) return refuse('Invalid JSON payload received: the body must be an object.')
+      return parseEnvelope(req.path, body, clientKind)
+    } catch {
+      return refuse('Invalid JSON payload received.')
+    }
+  }
   const { model, action } = modelAndAction(req.path)
   if (!model) return refuse('The model is missing from the path: models/{model}:{action}')
   if (!req.body || req.body.length === 0) return refuse('Invalid JSON payload received. The request body is empty.')

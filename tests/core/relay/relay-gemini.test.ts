@@ -70,3 +70,42 @@ test('errors in Google\'s shape: refusals, a 429 with RetryInfo rests the accoun
   const until = relay.server.health.state(relay.server.pool.byName('g')!.id).cooldownUntil!
   assert.ok(until - Date.now() > 40_000 && until - Date.now() <= 45_000)
 })
+
+test('Code Assist mode on an API-key account: setup calls answered with a virtual project, calls unwrapped onto the Gemini API and wrapped back, metered', async t => {
+  const { mock, relay } = await setup(t)
+  const call = (method: string, payload: unknown, query = '') => request(`${relay.url}/gemini/v1internal:${method}${query}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE_KEY}`, ...GEMINI_CLI }, body: JSON.stringify(payload),
+  })
+  const load = await call('loadCodeAssist', { cloudaicompanionProject: 'whatever', metadata: { pluginType: 'GEMINI' } })
+  assert.equal((await load.body.json() as { cloudaicompanionProject: string }).cloudaicompanionProject, 'ai-relay-virtual-project')
+  const inner = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], generationConfig: { temperature: 0 }, session_id: 'sess-1' }
+  const envelope = { model: 'gemini-2.5-pro', project: 'ai-relay-virtual-project', user_prompt_id: 'p-1', request: inner }
+
+  const sse = await call('streamGenerateContent', envelope, '?alt=sse')
+  assert.equal(sse.statusCode, 200)
+  let text = ''
+  for await (const ev of sseEvents(sse.body)) text += (JSON.parse(ev.data) as { response: { candidates: { content: { parts: { text: string }[] } }[] } }).response.candidates[0]!.content.parts[0]!.text
+  assert.equal(text, GEMINI_TEXT)
+  const seen = mock.requests.at(-1)!
+  assert.equal(seen.url, '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse')
+  assert.deepEqual(JSON.parse(seen.body.toString()), { contents: inner.contents, generationConfig: inner.generationConfig })
+  assert.equal(seen.headers.authorization, undefined)
+  let row = await lastRow(relay)
+  assert.deepEqual([row.path, row.costPico, row.clientKind], ['/v1internal:streamGenerateContent', EXPECTED, 'gemini-cli'])
+
+  const plain = await call('generateContent', envelope)
+  const wrapped = await plain.body.json() as { response: { usageMetadata: unknown } }
+  assert.ok(wrapped.response.usageMetadata)
+  row = await lastRow(relay)
+  assert.equal(row.costPico, EXPECTED)
+
+  const count = await call('countTokens', { request: { model: 'models/gemini-2.5-pro', contents: inner.contents } })
+  assert.deepEqual(await count.body.json(), { totalTokens: 42 })
+  assert.equal(mock.requests.at(-1)!.url, '/v1beta/models/gemini-2.5-pro:countTokens')
+
+  for (const model of ['../x', 'a/b', 'gemini:x', '']) {
+    const bad = await call('generateContent', { ...envelope, model })
+    assert.equal(bad.statusCode, 400, model)
+    await bad.body.dump()
+  }
+})
