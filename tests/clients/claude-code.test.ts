@@ -6,18 +6,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DEFAULT_USAGE, startAnthropicMock, type AnthropicMock } from '../mocks/anthropic-mock.ts'
-import { ALICE_KEY, claudeAccount, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
+import { ALICE_KEY, startMocks, claudeAccount, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
 
 const ANSWER = 'Hello from the mock Anthropic upstream.'
 
 async function pool (t: import('node:test').TestContext, n: number) {
-  const mocks: AnthropicMock[] = []
-  for (let i = 0; i < n; i++) {
-    const m = await startAnthropicMock()
-    t.after(() => m.close())
-    mocks.push(m)
-  }
+  const mocks = await startMocks(t, n, () => startAnthropicMock())
   const relay = await startRelay(t, testConfig(undefined, {
     accounts: mocks.map((m, i) => claudeAccount(m.url, { name: `acct${i}`, apiKey: `sk-ant-acct${i}` })),
   }))

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_OPENAI_USAGE, MOCK_TEXT, startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.ts'
-import { ALICE_KEY, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
+import { ALICE_KEY, startMocks, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { requireBinary } from '../helpers/processes.ts'
 import { startNginx } from '../helpers/nginx.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
@@ -17,12 +17,7 @@ import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.t
 const MODEL = 'gpt-5.4'
 
 async function pool (t: TestContext, n: number, websocket = false): Promise<{ mocks: OpenAIMock[], relay: Relay }> {
-  const mocks: OpenAIMock[] = []
-  for (let i = 0; i < n; i++) {
-    const m = await startOpenAIMock()
-    t.after(() => m.close())
-    mocks.push(m)
-  }
+  const mocks = await startMocks(t, n, () => startOpenAIMock())
   const relay = await startRelay(t, testConfig(undefined, {
     plugins: [{ use: 'openai', mount: '/openai' }],
     accounts: mocks.map((m, i) => ({ name: `oa${i}`, provider: 'openai', type: 'openai-api-key', apiKey: `sk-proj-oa${i}`, baseUrl: `${m.url}/v1`, websocket })),

@@ -77,6 +77,17 @@ export async function startRelay (t: TestContext, config: Record<string, unknown
   }
 }
 
+/** `n` mock upstreams from `start`, each closed when the test ends. */
+export async function startMocks<M extends { close (): Promise<void> }> (t: TestContext, n: number, start: () => Promise<M>): Promise<M[]> {
+  const mocks: M[] = []
+  for (let i = 0; i < n; i++) {
+    const m = await start()
+    t.after(() => m.close())
+    mocks.push(m)
+  }
+  return mocks
+}
+
 export async function until (cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!cond()) {

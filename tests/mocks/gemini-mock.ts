@@ -2,7 +2,9 @@
 // streamGenerateContent as SSE (`?alt=sse`) or as a JSON array streamed element by element,
 // countTokens, models, and Google's error shape. usageMetadata is the real one:
 // promptTokenCount includes cachedContentTokenCount; candidatesTokenCount excludes
-// thoughtsTokenCount. Behaviours are queued per request to inject faults.
+// thoughtsTokenCount. A request for structured output (generationConfig.responseJsonSchema /
+// responseSchema, as Gemini CLI's model router sends) gets JSON text that fits the schema, as the
+// real API answers. Behaviours are queued per request to inject faults.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -36,6 +38,20 @@ export function geminiChunks (model: string, u: GeminiUsage, text: string): obje
     modelVersion: model,
     responseId: 'resp-mock-0001',
   }))
+}
+
+/** A minimal value that fits a JSON Schema (the first enum value, else a value of its type). */
+export function fromSchema (schema: unknown): unknown {
+  const s = (schema ?? {}) as { type?: unknown, enum?: unknown[], properties?: Record<string, unknown>, items?: unknown, anyOf?: unknown[] }
+  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0]
+  if (Array.isArray(s.anyOf) && s.anyOf.length > 0) return fromSchema(s.anyOf[0])
+  const type = String(Array.isArray(s.type) ? s.type[0] : s.type ?? 'object').toLowerCase()
+  if (type === 'object') return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, fromSchema(v)]))
+  if (type === 'array') return [fromSchema(s.items)]
+  if (type === 'string') return 'mock'
+  if (type === 'integer' || type === 'number') return 1
+  if (type === 'boolean') return true
+  return null
 }
 
 export function googleError (status: number, message = `mock ${status}`, details: unknown[] = []): string {
@@ -73,7 +89,9 @@ export async function startGeminiMock (): Promise<GeminiMock> {
           return
         }
         const u = { ...DEFAULT_GEMINI_USAGE, ...(b.kind === 'ok' ? b.usage : undefined) }
-        const parts = geminiChunks(model, u, b.kind === 'ok' && b.text ? b.text : GEMINI_TEXT)
+        const config = (JSON.parse(Buffer.concat(chunks).toString() || '{}') as { generationConfig?: { responseJsonSchema?: unknown, responseSchema?: unknown } }).generationConfig
+        const schema = config?.responseJsonSchema ?? config?.responseSchema
+        const parts = geminiChunks(model, u, b.kind === 'ok' && b.text ? b.text : schema !== undefined ? JSON.stringify(fromSchema(schema)) : GEMINI_TEXT)
         if (action === 'generateContent') {
           const text = parts.map(p => (p as { candidates: { content: { parts: { text: string }[] } }[] }).candidates[0]!.content.parts[0]!.text).join('')
           res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' })

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { request, WebSocket } from 'undici'
 import { chatChunks, DEFAULT_OPENAI_USAGE, responsesEvents, startOpenAIMock, type OpenAIMock } from '../../mocks/openai-mock.ts'
-import { ALICE_KEY, sseEvents, startRelay, testConfig, type Relay } from '../../helpers/relay-harness.ts'
+import { ALICE_KEY, startMocks, sseEvents, startRelay, testConfig, type Relay } from '../../helpers/relay-harness.ts'
 import { rawRequest } from '../../helpers/raw-http.ts'
 
 const OPENAI_KEY = 'sk-proj-upstream-secret-0001'
@@ -14,12 +14,7 @@ function openaiAccount (mock: OpenAIMock, extra: Record<string, unknown> = {}) {
 }
 
 async function setup (t: import('node:test').TestContext, n = 1, extra: Record<string, unknown> = {}) {
-  const mocks: OpenAIMock[] = []
-  for (let i = 0; i < n; i++) {
-    const m = await startOpenAIMock()
-    t.after(() => m.close())
-    mocks.push(m)
-  }
+  const mocks = await startMocks(t, n, () => startOpenAIMock())
   const relay = await startRelay(t, testConfig(undefined, {
     plugins: [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai' }],
     accounts: mocks.map((m, i) => openaiAccount(m, { name: `oa${i}`, apiKey: `${OPENAI_KEY}-${i}` })),
