@@ -1,9 +1,10 @@
-// Run by sdks.test.ts with Node 22 (the openai SDK needs it): one plain and one streamed call per
-// SDK and API through the relay. Prints what each call got as one JSON object.
+// Run by sdks.test.ts with Node 22 (the openai and Gen AI SDKs need it): one plain and one
+// streamed call per SDK and API through the relay. Prints what each call got as one JSON object.
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
+import { GoogleGenAI } from '@google/genai'
 
-const { CLAUDE_BASE, OPENAI_BASE, RELAY_KEY } = process.env
+const { CLAUDE_BASE, OPENAI_BASE, GEMINI_BASE, RELAY_KEY } = process.env
 const anthropic = new Anthropic({ apiKey: RELAY_KEY, baseURL: CLAUDE_BASE, maxRetries: 0 })
 const openai = new OpenAI({ apiKey: RELAY_KEY, baseURL: OPENAI_BASE, maxRetries: 0 })
 const out = {}
@@ -31,4 +32,10 @@ for await (const chunk of await openai.chat.completions.create({ model: 'gpt-5.4
 }
 out.chatStream = chatStreamed
 out.chatStreamUsageSeen = usageSeen
+
+const ai = new GoogleGenAI({ apiKey: RELAY_KEY, httpOptions: { baseUrl: GEMINI_BASE } })
+out.gemini = (await ai.models.generateContent({ model: 'gemini-2.5-pro', contents: 'hi' })).text
+let geminiStreamed = ''
+for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-pro', contents: 'hi' })) geminiStreamed += chunk.text ?? ''
+out.geminiStream = geminiStreamed
 console.log(JSON.stringify(out))

@@ -1,5 +1,6 @@
-// The official SDKs as pinned in tests/clients/package.json (the openai SDK on Node 22) through
-// the relay: Anthropic Messages plain and streamed, OpenAI Responses and Chat plain and streamed.
+// The official SDKs as pinned in tests/clients/package.json (the openai and Gen AI SDKs on Node
+// 22) through the relay: Anthropic Messages, OpenAI Responses and Chat, Gemini generateContent,
+// each plain and streamed.
 // Every answer arrives whole, a chat stream that did not ask for usage gets none, and every call
 // is metered exactly.
 import { test } from 'node:test'
@@ -7,21 +8,24 @@ import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_USAGE, startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { DEFAULT_OPENAI_USAGE, MOCK_TEXT, startOpenAIMock } from '../mocks/openai-mock.ts'
+import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
 import { ALICE_KEY, claudeAccount, startRelay, testConfig } from '../helpers/relay-harness.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
 
-test('the Anthropic and OpenAI SDKs, plain and streamed, through the relay', async t => {
+test('the Anthropic, OpenAI and Gen AI SDKs, plain and streamed, through the relay', async t => {
   if (!requireClientSandbox(t)) return
   const anthropic = await startAnthropicMock()
   const openai = await startOpenAIMock()
+  const gemini = await startGeminiMock()
   t.after(() => anthropic.close())
   t.after(() => openai.close())
+  t.after(() => gemini.close())
   const relay = await startRelay(t, testConfig(undefined, {
-    plugins: [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai' }],
-    accounts: [claudeAccount(anthropic.url), { name: 'oa', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-proj-oa', baseUrl: `${openai.url}/v1` }],
+    plugins: [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai' }, { use: 'gemini', mount: '/gemini' }],
+    accounts: [claudeAccount(anthropic.url), { name: 'oa', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-proj-oa', baseUrl: `${openai.url}/v1` }, { name: 'g', provider: 'gemini', type: 'gemini-api-key', apiKey: 'AIza-g', baseUrl: gemini.url }],
   }))
   const run = await runClient(CLIENTS.node22, [fileURLToPath(new URL('sdk-calls.mjs', import.meta.url))], clientEnv({
-    CLAUDE_BASE: `${relay.url}/claude`, OPENAI_BASE: `${relay.url}/openai/v1`, RELAY_KEY: ALICE_KEY,
+    CLAUDE_BASE: `${relay.url}/claude`, OPENAI_BASE: `${relay.url}/openai/v1`, GEMINI_BASE: `${relay.url}/gemini`, RELAY_KEY: ALICE_KEY,
   }), fileURLToPath(new URL('.', import.meta.url)))
   assert.equal(run.code, 0, run.stderr + run.stdout)
   const got = JSON.parse(run.stdout) as Record<string, unknown>
@@ -33,6 +37,8 @@ test('the Anthropic and OpenAI SDKs, plain and streamed, through the relay', asy
     chat: MOCK_TEXT,
     chatStream: MOCK_TEXT,
     chatStreamUsageSeen: false,
+    gemini: GEMINI_TEXT,
+    geminiStream: GEMINI_TEXT,
   })
   await relay.settled()
   const byModel = new Map((await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 86_400_000, groupBy: 'model' })).map(r => [r.group, r]))
@@ -41,6 +47,9 @@ test('the Anthropic and OpenAI SDKs, plain and streamed, through the relay', asy
   const u = DEFAULT_OPENAI_USAGE
   assert.deepEqual([byModel.get('claude-sonnet-4-5')!.requests, byModel.get('claude-sonnet-4-5')!.costPico], [2, 2n * (BigInt(DEFAULT_USAGE.input_tokens) * BigInt(sonnet.input) + BigInt(DEFAULT_USAGE.output_tokens) * BigInt(sonnet.output))])
   assert.deepEqual([byModel.get('gpt-5.4')!.requests, byModel.get('gpt-5.4')!.costPico], [4, 4n * (BigInt(u.input - u.cached) * BigInt(gpt.input) + BigInt(u.cached) * BigInt(gpt.cacheRead!) + BigInt(u.output) * BigInt(gpt.output))])
+  const pro = relay.rt.pricing.lookup('gemini-2.5-pro')!.price
+  const g = DEFAULT_GEMINI_USAGE
+  assert.deepEqual([byModel.get('gemini-2.5-pro')!.requests, byModel.get('gemini-2.5-pro')!.costPico], [2, 2n * (BigInt(g.prompt - g.cached) * BigInt(pro.input) + BigInt(g.cached) * BigInt(pro.cacheRead!) + BigInt(g.candidates + g.thoughts) * BigInt(pro.output))])
   const rows = await relay.rt.store.recentRequests(100)
   assert.ok(rows.every(r => r.status === 200 && r.clientKind === 'sdk' && !r.partial), JSON.stringify(rows.map(r => [r.path, r.status, r.clientKind])))
 })
