@@ -110,3 +110,16 @@ test('the built-in provider over WebSocket, when the account\'s upstream speaks 
   assert.ok(mocks[0]!.requests.some(r => r.method === 'WS'), 'the turn went over the WebSocket')
   await assertMetered(relay, mocks)
 })
+
+test('... and the same through nginx with the shipped kit (it passes the upgrade)', async t => {
+  if (!requireClientSandbox(t)) return
+  const nginx = requireBinary(t, 'nginx')
+  if (!nginx) return
+  const { mocks, relay } = await pool(t, 1, true)
+  const base = await startNginx(t, nginx, Number(new URL(relay.url).port))
+  const run = await exec(codexEnv(`${base}/openai/v1`, 'builtin'), 'say hi')
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(MOCK_TEXT))
+  assert.ok(mocks[0]!.requests.some(r => r.method === 'WS'), 'the turn went over the WebSocket')
+  await assertMetered(relay, mocks)
+})
