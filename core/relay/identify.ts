@@ -2,6 +2,7 @@
 // request, checked at the root) and, on relay routes, the key that presented itself in the
 // headers or the query. A request without a valid key is refused here, before its body is
 // uploaded: an anonymous caller can neither make the sidecar buffer bodies nor fill its logs.
+import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { KeyRegistry } from '../keys/key-registry.ts'
 import { presentedKey } from '../keys/presented-key.ts'
@@ -38,13 +39,27 @@ function hasBody (request: FastifyRequest): boolean {
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')
 }
 
+/** The key presented in the headers or the query, authenticated; throws the coded 401. */
+export function authenticate (keys: KeyRegistry, headers: IncomingHttpHeaders, query: string, at: number): RelayAuth {
+  const presented = presentedKey(headers, query)
+  return { key: keys.authenticate(presented.key, at), presented: presented.key!, query: presented.query, at }
+}
+
+/**
+ * The relay key is read from its places and stripped from them; found in any header that is
+ * forwarded it would reach the upstream, so the request is refused instead.
+ */
+export function refuseKeyElsewhere (forwarded: IncomingHttpHeaders, presented: string): void {
+  for (const v of Object.values(forwarded)) {
+    if (v !== undefined && (Array.isArray(v) ? v : [v]).some(s => s.includes(presented))) throw relayError('RELAY_ERR_KEY_MISPLACED')
+  }
+}
+
 /** onRequest hook of relay routes: authenticates from the headers and the query only. */
 export function identify (keys: KeyRegistry, now: () => number) {
   return async function identifyKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const at = now()
-    const { key, query } = presentedKey(request.headers, request.relayTarget?.query ?? '')
     try {
-      request.relayAuth = { key: keys.authenticate(key, at), presented: key!, query, at }
+      request.relayAuth = authenticate(keys, request.headers, request.relayTarget?.query ?? '', now())
     } catch (err) {
       // The body was not read; closing the connection spares uploading it at all.
       if (hasBody(request)) reply.header('connection', 'close')

@@ -18,7 +18,8 @@ import { relayError, sendRelayError } from './render-error.ts'
 import { CLIENT_CLOSED, finishMeter, newExchange, settle, type Exchange, type SettleDeps } from './exchange.ts'
 import type { Inflight } from './inflight.ts'
 import type { Egress } from './egress.ts'
-import { pinUpstream } from './upstream-pin.ts'
+import { pinUpstream, routeUpstreamPath } from './upstream-pin.ts'
+import { refuseKeyElsewhere } from './identify.ts'
 import { parseTarget, TargetProblem } from './request-target.ts'
 import { noAccountError } from './no-account.ts'
 
@@ -59,16 +60,12 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       const incoming: IncomingRequest = {
         method: request.method,
         path,
-        upstreamPath: route.pathInBase !== undefined && path.startsWith(`${route.pathInBase}/`) ? path.slice(route.pathInBase.length) : path,
+        upstreamPath: routeUpstreamPath(route, path),
         query: auth.query,
         headers: upstreamRequestHeaders(request.headers),
         body: Buffer.isBuffer(request.body) ? request.body : undefined,
       }
-      // The relay key is read from its places and stripped from them; found anywhere else it
-      // would be forwarded, so the request is refused instead.
-      for (const v of Object.values(incoming.headers)) {
-        if (v !== undefined && (Array.isArray(v) ? v : [v]).some(s => s.includes(auth.presented))) throw relayError('RELAY_ERR_KEY_MISPLACED')
-      }
+      refuseKeyElsewhere(incoming.headers, auth.presented)
       const parsed = plugin.parseRequest(route, incoming)
       if (isRefusal(parsed)) throw relayError(parsed.error.code, parsed.error.message)
       ex.parsed = parsed

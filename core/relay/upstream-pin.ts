@@ -2,13 +2,18 @@
 // built: the upstream URL must be on the account's base origin (no userinfo), its path must be
 // the base path followed by the route's canonical path, untouched by URL normalisation, and the
 // caller's relay key must appear nowhere in the URL or the headers.
-import type { UpstreamRequest } from '../plugin-api.ts'
+import type { PluginRoute, UpstreamRequest } from '../plugin-api.ts'
 import { relayError } from './render-error.ts'
 
 export interface PinnedUpstream {
   origin: string
   /** Path and query as they go on the request line. */
   path: string
+}
+
+/** The route's path as it goes after an account's base URL: without the part the base holds (`pathInBase`). */
+export function routeUpstreamPath (route: PluginRoute, path: string): string {
+  return route.pathInBase !== undefined && path.startsWith(`${route.pathInBase}/`) ? path.slice(route.pathInBase.length) : path
 }
 
 function refuse (why: string): never {

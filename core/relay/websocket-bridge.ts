@@ -12,7 +12,6 @@ import { WebSocket as UpstreamSocket } from 'undici'
 import { WebSocketServer, type WebSocket as ClientSocket } from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import type { KeyRegistry } from '../keys/key-registry.ts'
-import { presentedKey } from '../keys/presented-key.ts'
 import { isRefusal, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import type { RelayError } from '../errors.ts'
@@ -21,7 +20,8 @@ import { sessionNamespace } from '../scheduler/sticky-sessions.ts'
 import { upstreamRequestHeaders } from './headers.ts'
 import { parseTarget, TargetProblem } from './request-target.ts'
 import { relayError, toRelayError } from './render-error.ts'
-import { pinUpstream } from './upstream-pin.ts'
+import { pinUpstream, routeUpstreamPath } from './upstream-pin.ts'
+import { authenticate, refuseKeyElsewhere } from './identify.ts'
 import { noAccountError } from './no-account.ts'
 import { finishMeter, newExchange, settle, type Exchange } from './exchange.ts'
 import type { RelayDeps } from './relay-handler.ts'
@@ -64,23 +64,28 @@ async function bridge (server: WebSocketServer, mounts: WebSocketMount[], deps: 
   const { plugin, route, path } = found
   const ws = plugin.websocket!
   const now = deps.now()
-  let key
-  const presented = presentedKey(req.headers, target.query)
+  let auth
   try {
-    key = deps.keys.authenticate(presented.key, now)
+    auth = authenticate(deps.keys, req.headers, target.query, now)
   } catch (err) {
     return refuse(socket, plugin, toRelayError(err))
   }
+  const { key } = auth
   const incoming: IncomingRequest = {
     method: 'GET',
     path,
-    upstreamPath: route.pathInBase !== undefined && path.startsWith(`${route.pathInBase}/`) ? path.slice(route.pathInBase.length) : path,
-    query: presented.query,
+    upstreamPath: routeUpstreamPath(route, path),
+    query: auth.query,
     headers: upstreamRequestHeaders(req.headers),
     body: undefined,
   }
   // The socket's own upgrade headers are the relay's to make, not the client's.
   for (const h of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']) delete incoming.headers[h]
+  try {
+    refuseKeyElsewhere(incoming.headers, auth.presented)
+  } catch (err) {
+    return refuse(socket, plugin, toRelayError(err))
+  }
   const parsed = plugin.parseRequest(route, incoming)
   if (isRefusal(parsed)) return refuse(socket, plugin, relayError(parsed.error.code, parsed.error.message))
   try {
@@ -103,7 +108,7 @@ async function bridge (server: WebSocketServer, mounts: WebSocketMount[], deps: 
     tried.add(account.id)
     if (!await deps.credentials.ensureFresh(account)) continue
     const up = plugin.prepareUpstream(route, incoming, parsed, account)
-    const pinned = pinUpstream(up, plugin.upstreamBase(account), incoming.upstreamPath, presented.key)
+    const pinned = pinUpstream(up, plugin.upstreamBase(account), incoming.upstreamPath, auth.presented)
     const url = pinned.origin.replace(/^http/, 'ws') + pinned.path
     upstream = await openUpstream(url, up.headers, deps.egress.forAccount(account)).catch((err: Error) => {
       deps.health.failed(account!.id, { kind: 'server_error', retryable: true }, `websocket: ${err.message}`, deps.now())
