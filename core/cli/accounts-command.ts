@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.ts'
 import type { AccountRecord, AccountStateRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
-import { allAccounts, allKeys, checkNewName, disableStored, findByRef, pairs, placementFrom, plainFields, writable, type ListedAccount } from './records.ts'
+import { allAccounts, allKeys, checkNewName, disableStored, findByRef, pairs, placementFrom, plainFields, resetAccountState, writable, type ListedAccount } from './records.ts'
 import { loginCommand } from './login-command.ts'
 
 export async function accountsCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
@@ -100,11 +100,7 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       const account = findByRef('account', await allAccounts(rt), rest[0])
       if (account.disabled && account.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('account', account.name)
       if (account.disabled) await rt.store.updateAccount(account.id, { disabled: false })
-      const previous = (await rt.store.listAccountStates()).find(st => st.accountId === account.id)
-      await rt.store.saveAccountState({
-        accountId: account.id, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0,
-        lastError: previous?.lastError ?? null, lastErrorAt: previous?.lastErrorAt ?? null, rateLimits: previous?.rateLimits ?? null, updatedAt: Date.now(), refreshFailures: 0,
-      })
+      await resetAccountState(rt, account.id)
       io.out(`Enabled account "${account.name}" (${account.id}).`)
       return 0
     }

@@ -8,7 +8,7 @@ import { randomId } from '../ids.ts'
 import type { Runtime } from '../runtime.ts'
 import type { AccountRecord } from '../store/store.ts'
 import type { CliIo, CliValues } from './main.ts'
-import { allAccounts, checkNewName, placementFrom, plainFields } from './records.ts'
+import { allAccounts, checkNewName, placementFrom, plainFields, resetAccountState } from './records.ts'
 import { readStdinLines } from './read-secret.ts'
 
 export async function loginCommand (rt: Runtime, what: string | undefined, v: CliValues, io: CliIo): Promise<number> {
@@ -16,9 +16,10 @@ export async function loginCommand (rt: Runtime, what: string | undefined, v: Cl
     io.err('usage: ai-relay accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...]')
     return 2
   }
-  const existing = (await allAccounts(rt)).find(a => a.name === v.name)
+  const accounts = await allAccounts(rt)
+  const existing = accounts.find(a => a.name === v.name)
   if (existing?.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('account', existing.name)
-  const badName = existing ? undefined : checkNewName('account', v.name, await allAccounts(rt))
+  const badName = existing ? undefined : checkNewName('account', v.name, accounts)
   if (badName) {
     io.err(badName)
     return 2
@@ -78,11 +79,7 @@ export async function loginCommand (rt: Runtime, what: string | undefined, v: Cl
   const who = typeof check.plain.email === 'string' ? ` for ${check.plain.email}` : ''
   if (existing) {
     await rt.store.updateAccount(existing.id, { fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)) })
-    const previous = (await rt.store.listAccountStates()).find(st => st.accountId === existing.id)
-    await rt.store.saveAccountState({
-      accountId: existing.id, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0, refreshFailures: 0,
-      lastError: previous?.lastError ?? null, lastErrorAt: previous?.lastErrorAt ?? null, rateLimits: previous?.rateLimits ?? null, updatedAt: Date.now(),
-    })
+    await resetAccountState(rt, existing.id)
     io.out(`Logged in again: ${provider} account "${existing.name}" (${existing.id}, ${typeName}${who}); its keys and history are kept.`)
     return 0
   }

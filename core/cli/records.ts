@@ -119,3 +119,15 @@ export function plainFields (set: string[], secretFields: string[]): Record<stri
   }
   return fields
 }
+
+/**
+ * Puts an account back in service (enabled again, logged in again): active, no cooldown, no
+ * failure streaks. The last error and the provider's rate-limit report are kept for the record.
+ */
+export async function resetAccountState (rt: Runtime, accountId: string): Promise<void> {
+  const previous = (await rt.store.listAccountStates()).find(st => st.accountId === accountId)
+  await rt.store.saveAccountState({
+    accountId, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0, refreshFailures: 0,
+    lastError: previous?.lastError ?? null, lastErrorAt: previous?.lastErrorAt ?? null, rateLimits: previous?.rateLimits ?? null, updatedAt: Date.now(),
+  })
+}
