@@ -16,8 +16,8 @@ export type { RelayErrorCode } from './errors.ts'
 export type { PriceTable, ModelPrice } from './metering/pricing.ts'
 export { isTokenCount } from './metering/usage-check.ts'
 export { jwtClaims, readPastedCode, tokenEndpointError } from './oauth-helpers.ts'
-export { createWholeJsonMeter, oauthOptionsSchema, pkceAuthorize, retryAfterTime, subscriptionServes } from './plugin-kit.ts'
-export type { OAuthEndpoints } from './plugin-kit.ts'
+export { createEventStreamMeter, createWholeJsonMeter, oauthOptionsSchema, pkceAuthorize, retryAfterTime, subscriptionServes } from './plugin-kit.ts'
+export type { MeterState, OAuthEndpoints } from './plugin-kit.ts'
 
 export const SPECIFICATION_VERSION = 'v1'
 

@@ -1,7 +1,8 @@
 // Small pieces several provider plugins need the same way, offered through the plugin API (a
 // plugin may import nothing else of core): the options schema of an OAuth login, a bounded
-// whole-body JSON meter, and reading `retry-after`.
+// whole-body JSON meter and an event-stream meter, and reading `retry-after`.
 import type { IncomingHttpHeaders } from 'node:http'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { AccountView, ClientKind, JsonSchemaObject, Meter, MeterResult, ParsedRequest, Usage } from './plugin-api.ts'
 import { pkce } from './oauth-helpers.ts'
 
@@ -35,14 +36,47 @@ export function oauthOptionsSchema (defaults: OAuthEndpoints): JsonSchemaObject 
   }
 }
 
+/** What a meter has read so far; `invalid` names the values it refused. */
+export interface MeterState {
+  usage: Usage
+  model?: string
+  complete: boolean
+  invalid: string[]
+}
+
+function newState (): MeterState {
+  return { usage: {}, complete: false, invalid: [] }
+}
+
+function resultOf (s: MeterState): MeterResult {
+  return { usage: s.usage, model: s.model, complete: s.complete, ...(s.invalid.length > 0 ? { invalid: s.invalid } : {}) }
+}
+
+/**
+ * A meter over an event stream: the text is decoded and split into events (eventsource-parser)
+ * as it arrives; `onEvent` reads what it needs of each into the state.
+ */
+export function createEventStreamMeter (onEvent: (ev: EventSourceMessage, s: MeterState) => void): Meter {
+  const s = newState()
+  const decoder = new TextDecoder()
+  const parser = createParser({ onEvent: ev => onEvent(ev, s) })
+  return {
+    push (chunk) { parser.feed(decoder.decode(chunk, { stream: true })) },
+    end () {
+      parser.feed(decoder.decode())
+      return resultOf(s)
+    },
+  }
+}
+
 /** A non-streaming body larger than this is not parsed for usage (it is still relayed). */
 const JSON_METER_LIMIT = 16 * 1024 * 1024
 
 /**
- * A meter for a whole JSON body: collected up to 16 MiB, parsed at the end, read by `read`
- * (which names refused values in `invalid`). An unparsable or oversized body leaves usage unknown.
+ * A meter for a whole JSON body: collected up to 16 MiB, parsed at the end and read by `read`;
+ * a body that parsed is complete. An unparsable or oversized body leaves usage unknown.
  */
-export function createWholeJsonMeter (read: (body: Record<string, unknown>, invalid: string[]) => { usage: Usage, model?: string }): Meter {
+export function createWholeJsonMeter (read: (body: unknown, s: MeterState) => void): Meter {
   const chunks: Buffer[] = []
   let size = 0
   return {
@@ -58,10 +92,10 @@ export function createWholeJsonMeter (read: (body: Record<string, unknown>, inva
       } catch {
         return { usage: {}, complete: false }
       }
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) return { usage: {}, complete: true }
-      const invalid: string[] = []
-      const { usage, model } = read(body as Record<string, unknown>, invalid)
-      return { usage, model, complete: true, ...(invalid.length > 0 ? { invalid } : {}) }
+      const s = newState()
+      read(body, s)
+      s.complete = true
+      return resultOf(s)
     },
   }
 }

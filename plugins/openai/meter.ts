@@ -3,32 +3,13 @@
 // whose `response.usage` is final; content events are skipped unparsed. Chat streams carry
 // usage in the chunk with empty `choices` (present because the relay asked for it) and end with
 // `data: [DONE]`. JSON bodies carry `usage` at the top level. A cut stream keeps what was seen.
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
-import { createWholeJsonMeter, type Meter, type MeterResult, type Usage } from '../../core/plugin-api.ts'
+import { createEventStreamMeter, createWholeJsonMeter, type Meter } from '../../core/plugin-api.ts'
 import { readUsage } from './usage.ts'
 
 const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed'])
 
-function result (usage: Usage, model: string | undefined, complete: boolean, invalid: string[]): MeterResult {
-  return { usage, model, complete, ...(invalid.length > 0 ? { invalid } : {}) }
-}
-
-/** A meter over SSE text: `onEvent` sees each event and may update the state. */
-function sseMeter (onEvent: (ev: EventSourceMessage, state: { usage: Usage, model?: string, complete: boolean, invalid: string[] }) => void): Meter {
-  const state: { usage: Usage, model?: string, complete: boolean, invalid: string[] } = { usage: {}, complete: false, invalid: [] }
-  const decoder = new TextDecoder()
-  const parser = createParser({ onEvent: ev => onEvent(ev, state) })
-  return {
-    push (chunk) { parser.feed(decoder.decode(chunk, { stream: true })) },
-    end () {
-      parser.feed(decoder.decode())
-      return result(state.usage, state.model, state.complete, state.invalid)
-    },
-  }
-}
-
 export function createResponsesSseMeter (): Meter {
-  return sseMeter((ev, s) => {
+  return createEventStreamMeter((ev, s) => {
     const type = ev.event
     if (type !== undefined && type !== 'response.created' && !TERMINAL.has(type)) return
     let data: { type?: string, response?: { model?: unknown, usage?: unknown } }
@@ -48,7 +29,7 @@ export function createResponsesSseMeter (): Meter {
 }
 
 export function createChatSseMeter (): Meter {
-  return sseMeter((ev, s) => {
+  return createEventStreamMeter((ev, s) => {
     if (ev.data === '[DONE]') {
       s.complete = true
       return
@@ -68,8 +49,10 @@ export function createChatSseMeter (): Meter {
 }
 
 export function createJsonMeter (): Meter {
-  return createWholeJsonMeter((body, invalid) => ({
-    usage: readUsage(body.usage, invalid) ?? {},
-    model: typeof body.model === 'string' ? body.model : undefined,
-  }))
+  return createWholeJsonMeter((body, s) => {
+    const b = body as { model?: unknown, usage?: unknown } | null
+    const u = readUsage(b?.usage, s.invalid)
+    if (u) s.usage = u
+    if (typeof b?.model === 'string') s.model = b.model
+  })
 }
