@@ -30,7 +30,7 @@ const BACKOFF_MAX_MS = 600_000
 /** Replaced credentials remembered for reloads (a handful per account over a process's life). */
 const REPLACED_CAP = 10_000
 
-export function refreshBackoffMs (failures: number): number {
+function refreshBackoffMs (failures: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(failures - 1, 16)))
 }
 

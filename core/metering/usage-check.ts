@@ -6,7 +6,7 @@
 import type { Usage } from '../plugin-api.ts'
 
 /** No request reads or writes more tokens than this in one bucket (contexts are ~1M today). */
-export const MAX_TOKENS = 1_000_000_000
+const MAX_TOKENS = 1_000_000_000
 /** No single request costs more than this: $10,000 in pico-USD (well inside 64 bits, summed). */
 export const MAX_REQUEST_COST_PICO = 10_000n * 10n ** 12n
 

@@ -8,7 +8,7 @@ import type { NoAccount } from '../scheduler/scheduler.ts'
 import { relayError } from './render-error.ts'
 
 /** Seconds a client is told to wait when accounts are busy but none says when it frees up. */
-export const POOL_RETRY_AFTER = 30
+const POOL_RETRY_AFTER = 30
 
 function lasting (err: RelayError): RelayError {
   err.noRetry = true
