@@ -72,6 +72,11 @@ export interface AccountTypeSpec {
 export interface OAuthContext {
   dispatcher: Dispatcher
   now: number
+  /**
+   * At a login: the account's fields the operator already gave (`--set`, or the account's own
+   * when logging it in again), e.g. a Google Cloud project to use. Credentials are not included.
+   */
+  given?: Record<string, unknown>
 }
 
 /**
@@ -209,6 +214,12 @@ export interface WebSocketSupport {
 export interface ResponseFilter {
   write (chunk: Buffer): Buffer
   end (): Buffer
+  /**
+   * The content type the client gets when the filter changes the body's kind (an event stream
+   * turned into a JSON array). Core then no longer treats the answer as an event stream: a cut
+   * is shown by breaking the connection, not by an added error event.
+   */
+  contentType?: string
 }
 
 export interface RelayPlugin {
@@ -263,7 +274,7 @@ export interface RelayPlugin {
    * relay asked the upstream for, or wraps a translated answer); the meter still sees the
    * upstream's bytes.
    */
-  filterResponse? (route: PluginRoute, parsed: ParsedRequest, responseHeaders: IncomingHttpHeaders): ResponseFilter | undefined
+  filterResponse? (route: PluginRoute, parsed: ParsedRequest, responseHeaders: IncomingHttpHeaders, account: AccountView): ResponseFilter | undefined
   /** The account's rate-limit state as the provider reports it in response headers. */
   readRateLimits? (headers: IncomingHttpHeaders, now: number): RateLimitSnapshot | undefined
   /** True when an upstream error body is already in the provider's shape (passed through as is). */

@@ -61,7 +61,7 @@ export async function loginCommand (rt: Runtime, what: string | undefined, v: Cl
   const dispatcher = egress.forAccount({ proxy: placement.sealedProxy ? rt.secretBox.open(placement.sealedProxy) : null })
   let fields: Record<string, unknown>
   try {
-    fields = await spec.oauth!.exchange(code, pending, { dispatcher, now: Date.now() })
+    fields = await spec.oauth!.exchange(code, pending, { dispatcher, now: Date.now(), given: { ...(existing?.fields ?? {}), ...extra } })
   } catch (err) {
     io.err(`login failed: ${(err as Error).message}`)
     return 1

@@ -70,17 +70,20 @@ export async function forward (
     const plainSse = eventStream && !headers['content-encoding']
     const commit = (): ChunkSink => {
       ex.status = statusCode
-      ex.plainSse = plainSse
       ex.eventStream = eventStream
       if (ex.route.kind === 'generate' && ex.parsed) {
         ex.meter = plugin.createMeter(ex.route, ex.parsed, headers)
         tee = createMeterTee(headers['content-encoding'], ex.meter)
       }
-      filter = !headers['content-encoding'] && ex.parsed ? plugin.filterResponse?.(ex.route, ex.parsed, headers) : undefined
+      const account = ex.tried.at(-1)
+      filter = !headers['content-encoding'] && ex.parsed && account ? plugin.filterResponse?.(ex.route, ex.parsed, headers, account) : undefined
+      // What the client gets is an event stream only if the filter left it one.
+      ex.plainSse = plainSse && filter?.contentType === undefined
       reply.hijack()
       ex.streaming = true
       const out = clientResponseHeaders(headers)
       if (filter) delete out['content-length']
+      if (filter?.contentType) out['content-type'] = filter.contentType
       res.writeHead(statusCode, { ...out, 'x-relay-request-id': ex.id })
       // Send the headers now: an SSE client should see the response start before the first token.
       res.flushHeaders()

@@ -1,9 +1,11 @@
-// Gemini CLI's Code Assist mode ("Login with Google") served by any account. The client calls
-// `v1internal:*` with an envelope `{model, project, user_prompt_id, request}` and expects answers
-// wrapped as `{response}`. The relay answers the setup calls itself (a stable virtual project,
-// so a client never needs a Google project and the pool may move it between accounts), and for
-// an API-key account unwraps each request onto the Gemini API and wraps the answer back.
-import type { LocalResponse, ResponseFilter } from '../../core/plugin-api.ts'
+// Gemini CLI's Code Assist API ("Login with Google") and the public Gemini API, each served by
+// either kind of account. A Code Assist call is an envelope `{model, project, user_prompt_id,
+// request}` around a Gemini API request; the answers come wrapped as `{response}`. The relay
+// answers a client's setup calls itself (a stable virtual project, so a client never needs a
+// Google project and the pool may move it between accounts) and puts the serving account's
+// real project into what it forwards.
+import { randomUUID } from 'node:crypto'
+import type { LocalResponse } from '../../core/plugin-api.ts'
 
 /** The project every client is told it has; each account's real one is put in what it forwards. */
 export const VIRTUAL_PROJECT = 'ai-relay-virtual-project'
@@ -25,39 +27,36 @@ export interface Envelope {
   request?: { session_id?: unknown, model?: unknown, contents?: unknown, systemInstruction?: unknown } & Record<string, unknown>
 }
 
-/** Model ids travel in a URL path once unwrapped: only plain ones are accepted. */
+/** Model ids travel in a URL path or an envelope once translated: only plain ones are accepted. */
 export const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
+const parse = (body: Buffer) => JSON.parse(body.toString('utf8')) as Record<string, unknown>
+
+/** A Code Assist request as the Gemini API takes it: the envelope's `request`, without its Code Assist-only fields. */
+export function unwrapRequest (body: Buffer): Buffer {
+  const { request } = parse(body) as Envelope
+  const { session_id: _s, model: _m, ...plain } = request ?? {}
+  return Buffer.from(JSON.stringify(plain))
+}
+
 /**
- * Wraps a Gemini API answer as Code Assist sends it: each SSE event's JSON as `{"response":…}`,
- * a JSON body (or each element of a JSON-array stream) likewise. SSE is rewritten event by event
- * as it flows; a JSON body is held to the end (it arrives whole anyway).
+ * A Gemini API request in a Code Assist envelope for `project`. countTokens has its own shape
+ * (`{request: {model: "models/…", contents}}`, no project), as Gemini CLI sends it; its public
+ * body holds `contents` or a whole `generateContentRequest`.
  */
-export function createWrapFilter (eventStream: boolean): ResponseFilter {
-  let held = ''
-  const wrapEvent = (event: string) => event.replace(/^data: ?(.*)$/gm, (_, data: string) => `data: {"response":${data}}`)
-  return {
-    write (chunk) {
-      held += chunk.toString('utf8')
-      if (!eventStream) return Buffer.alloc(0)
-      let out = ''
-      for (let m = /\r?\n\r?\n/.exec(held); m; m = /\r?\n\r?\n/.exec(held)) {
-        const end = m.index + m[0].length
-        out += wrapEvent(held.slice(0, end))
-        held = held.slice(end)
-      }
-      return Buffer.from(out)
-    },
-    end () {
-      const rest = held
-      held = ''
-      if (eventStream) return Buffer.from(wrapEvent(rest))
-      try {
-        const body = JSON.parse(rest) as unknown
-        return Buffer.from(JSON.stringify(Array.isArray(body) ? body.map(response => ({ response })) : { response: body }))
-      } catch {
-        return Buffer.from(rest)
-      }
-    },
+export function wrapRequest (body: Buffer, model: string, action: string, project: string): Buffer {
+  const plain = parse(body)
+  if (action === 'countTokens') {
+    const inner = plain.generateContentRequest as Record<string, unknown> | undefined
+    return Buffer.from(JSON.stringify({ request: { model: `models/${model}`, contents: plain.contents ?? inner?.contents ?? [] } }))
   }
+  return Buffer.from(JSON.stringify({ model, project, user_prompt_id: randomUUID(), request: plain }))
+}
+
+/** A client's Code Assist request with the serving account's project in place of the virtual one. */
+export function withProject (body: Buffer, project: string): Buffer {
+  const envelope = parse(body)
+  // countTokens carries no project; it is not given one.
+  if (!('project' in envelope)) return body
+  return Buffer.from(JSON.stringify({ ...envelope, project }))
 }

@@ -1,64 +1,113 @@
 // The Gemini provider plugin: the Gemini API (`/v1beta` and `/v1`: generateContent,
 // streamGenerateContent with `alt=sse` or as a JSON array, countTokens, models) for Gemini
 // CLI's API-key mode and the Google Gen AI SDKs, and Gemini CLI's Code Assist mode
-// (`v1internal:*`), both served by API-key accounts. Subscription (Google login) accounts come
-// next (issue 9).
-import type { PluginRoute, RelayPlugin } from '../../core/plugin-api.ts'
+// (`v1internal:*`). Either is served by either kind of account: Gemini API keys, and Google
+// logins as Gemini CLI makes them (Code Assist), the request translated where the two differ.
+import { oauthOptionsSchema, subscriptionServes, type AccountView, type JsonSchemaObject, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError } from './errors.ts'
 import { createJsonMeter, createSseMeter } from './meter.ts'
 import { parseRequest } from './parse-request.ts'
-import { API_BASE, codeAssistPath, prepareUpstream, upstreamBase } from './prepare-upstream.ts'
-import { createWrapFilter, LOCAL_CALLS } from './code-assist.ts'
+import { API_BASE, isGoogleLogin, prepareUpstream, upstreamBase, upstreamPath } from './prepare-upstream.ts'
+import { LOCAL_CALLS } from './code-assist.ts'
+import { createUnwrapFilter, createWrapFilter } from './answer-filters.ts'
+import { CODE_ASSIST_BASE, GOOGLE_OAUTH_DEFAULTS, googleOAuth, type GoogleOAuthOptions } from './oauth.ts'
 
 /** Each route under both API versions. `::` is a literal colon; the model is a regex parameter (no colon in it) so the actions stay apart. */
 function versions (method: PluginRoute['method'], path: string, kind: PluginRoute['kind']): PluginRoute[] {
   return ['/v1beta', '/v1'].map(v => ({ method, path: `${v}${path}`, kind }))
 }
 
-const plugin: RelayPlugin = {
-  specificationVersion: 'v1',
-  name: 'gemini',
-  routes: [
-    ...versions('POST', '/models/:model(^[^:/]+)::generateContent', 'generate'),
-    ...versions('POST', '/models/:model(^[^:/]+)::streamGenerateContent', 'generate'),
-    ...versions('POST', '/models/:model(^[^:/]+)::countTokens', 'passthrough'),
-    ...versions('GET', '/models', 'passthrough'),
-    ...versions('GET', '/models/:model', 'passthrough'),
-    // Code Assist: the setup calls are answered here; the generation calls are relayed.
-    ...Object.entries(LOCAL_CALLS).map(([call, respond]): PluginRoute => ({ method: 'POST', path: `/v1internal::${call}`, kind: 'local', respond })),
-    { method: 'POST', path: '/v1internal::generateContent', kind: 'generate' },
-    { method: 'POST', path: '/v1internal::streamGenerateContent', kind: 'generate' },
-    { method: 'POST', path: '/v1internal::countTokens', kind: 'passthrough' },
-  ],
-  accountTypes: {
-    'gemini-api-key': {
-      schema: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['apiKey'],
-        properties: {
-          apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'Gemini API key' },
-          baseUrl: { type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: API_BASE, description: 'API origin, optionally with a path prefix' },
+const baseUrl = (fallback: string, description: string) => ({ type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description })
+
+/** `options.oauth` as for the other subscription logins, plus the client secret Google requires. */
+function optionsSchema (): JsonSchemaObject {
+  const schema = oauthOptionsSchema(GOOGLE_OAUTH_DEFAULTS)
+  const oauth = schema.properties.oauth as { properties: Record<string, unknown> }
+  oauth.properties.clientSecret = { type: 'string', default: GOOGLE_OAUTH_DEFAULTS.clientSecret }
+  return schema
+}
+
+/**
+ * A Google-login account serves Gemini CLI only, unless the operator opts it in: Google's terms
+ * cover Code Assist used through its own tools. Code Assist has no model list.
+ */
+function cannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
+  const policy = subscriptionServes(account, parsed, 'gemini-oauth', 'gemini-cli', "this relay's Google-login Gemini accounts serve Gemini CLI only")
+  if (policy || !isGoogleLogin(account)) return policy
+  if (parsed.notes?.action === undefined && parsed.notes?.codeAssist === undefined) return 'Google-login Gemini accounts (Code Assist) have no model list: this relay needs a Gemini API key account for it'
+  return undefined
+}
+
+export function createGeminiPlugin (oauth: GoogleOAuthOptions): RelayPlugin {
+  return {
+    specificationVersion: 'v1',
+    name: 'gemini',
+    optionsSchema: optionsSchema(),
+    configure: options => createGeminiPlugin((options as { oauth: GoogleOAuthOptions }).oauth),
+    routes: [
+      ...versions('POST', '/models/:model(^[^:/]+)::generateContent', 'generate'),
+      ...versions('POST', '/models/:model(^[^:/]+)::streamGenerateContent', 'generate'),
+      ...versions('POST', '/models/:model(^[^:/]+)::countTokens', 'passthrough'),
+      ...versions('GET', '/models', 'passthrough'),
+      ...versions('GET', '/models/:model', 'passthrough'),
+      // Code Assist: the setup calls are answered here; the generation calls are relayed.
+      ...Object.entries(LOCAL_CALLS).map(([call, respond]): PluginRoute => ({ method: 'POST', path: `/v1internal::${call}`, kind: 'local', respond })),
+      { method: 'POST', path: '/v1internal::generateContent', kind: 'generate' },
+      { method: 'POST', path: '/v1internal::streamGenerateContent', kind: 'generate' },
+      { method: 'POST', path: '/v1internal::countTokens', kind: 'passthrough' },
+    ],
+    accountTypes: {
+      'gemini-api-key': {
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['apiKey'],
+          properties: {
+            apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'Gemini API key' },
+            baseUrl: baseUrl(API_BASE, 'API origin, optionally with a path prefix'),
+          },
+        },
+      },
+      'gemini-oauth': {
+        oauth: googleOAuth(oauth, CODE_ASSIST_BASE),
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['accessToken'],
+          properties: {
+            accessToken: { type: 'string', minLength: 1, writeOnly: true },
+            refreshToken: { type: 'string', minLength: 1, writeOnly: true },
+            expiresAt: { type: 'integer', description: 'epoch ms' },
+            projectId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the Google Cloud project Code Assist serves this account under (found at login, or given with --set projectId=…)' },
+            tier: { type: 'string', description: 'Code Assist tier (free-tier, standard-tier, …)' },
+            email: { type: 'string' },
+            baseUrl: baseUrl(CODE_ASSIST_BASE, 'Code Assist origin'),
+            allowOtherClients: { type: 'boolean', default: false, description: 'let clients other than Gemini CLI use this Google login (terms-of-service risk)' },
+          },
         },
       },
     },
-  },
-  prices,
-  parseRequest,
-  upstreamBase,
-  upstreamPath: (_route, _req, parsed) => codeAssistPath(parsed),
-  prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, parsed, account),
-  // Code Assist answers are wrapped as `{response}`, except countTokens, which it answers bare.
-  filterResponse: (_route, parsed, headers) => (parsed.notes?.codeAssist !== undefined && parsed.notes.codeAssist !== 'countTokens'
-    ? createWrapFilter(String(headers['content-type'] ?? '').startsWith('text/event-stream'))
-    : undefined),
-  classifyError: (status, headers, body) => classifyError(status, headers, body),
-  createMeter: (_route, _parsed, headers) => (String(headers['content-type'] ?? '').startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()),
-  errorBody,
-  streamError,
-  isNativeError,
+    prices,
+    parseRequest,
+    upstreamBase,
+    cannotServe,
+    upstreamPath: (_route, _req, parsed, account) => upstreamPath(parsed, account),
+    prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, parsed, account),
+    filterResponse: (_route, parsed, headers, account) => {
+      const eventStream = String(headers['content-type'] ?? '').startsWith('text/event-stream')
+      const generates = (action: unknown) => action === 'generateContent' || action === 'streamGenerateContent'
+      // countTokens answers bare in both APIs.
+      if (isGoogleLogin(account)) return generates(parsed.notes?.action) ? createUnwrapFilter(eventStream, parsed.notes?.clientSse === true) : undefined
+      return generates(parsed.notes?.codeAssist) ? createWrapFilter(eventStream) : undefined
+    },
+    classifyError: (status, headers, body) => classifyError(status, headers, body),
+    createMeter: (_route, _parsed, headers) => (String(headers['content-type'] ?? '').startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()),
+    errorBody,
+    streamError,
+    isNativeError,
+  }
 }
 
-export default plugin
+export default createGeminiPlugin(GOOGLE_OAUTH_DEFAULTS)

@@ -2,12 +2,15 @@
 // (`?alt=sse`: one GenerateContentResponse per `data:` event) or, without `alt`, as one JSON
 // array whose elements arrive over time; either way the last `usageMetadata` holds the totals,
 // and a candidate's `finishReason` marks the end. A JSON body carries `usageMetadata` whole.
+// Code Assist sends the same answers wrapped as `{"response": …}`.
 import { createEventStreamMeter, createWholeJsonMeter, type Meter, type MeterState } from '../../core/plugin-api.ts'
 import { readUsageMetadata } from './usage.ts'
 
-interface Chunk { usageMetadata?: unknown, modelVersion?: unknown, candidates?: { finishReason?: unknown }[] }
+interface Chunk { usageMetadata?: unknown, modelVersion?: unknown, candidates?: { finishReason?: unknown }[], response?: unknown }
 
-function take (chunk: Chunk, s: MeterState): void {
+/** One answer, as the Gemini API sends it or wrapped as Code Assist does (`{response}`). */
+function take (raw: Chunk, s: MeterState): void {
+  const chunk = raw.response !== null && typeof raw.response === 'object' ? raw.response as Chunk : raw
   if (typeof chunk.modelVersion === 'string') s.model = chunk.modelVersion
   const u = readUsageMetadata(chunk.usageMetadata, s.invalid)
   if (u) s.usage = u

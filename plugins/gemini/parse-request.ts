@@ -58,6 +58,7 @@ export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedR
   }
   const { model, action } = modelAndAction(req.path)
   if (!model) return refuse('The model is missing from the path: models/{model}:{action}')
+  if (!MODEL_ID.test(model)) return refuse(`Invalid model id: ${JSON.stringify(model.slice(0, 64))}`)
   if (!req.body || req.body.length === 0) return refuse('Invalid JSON payload received. The request body is empty.')
   let body: GenerateBody
   try {
@@ -66,5 +67,7 @@ export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedR
     return refuse('Invalid JSON payload received.')
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return refuse('Invalid JSON payload received: the body must be an object.')
-  return { model, stream: action === 'streamGenerateContent', sessionKey: conversationHash(body), clientKind }
+  // The action, and whether a stream was asked for as SSE, for a translation onto Code Assist.
+  const notes = { action, clientSse: new URLSearchParams(req.query).get('alt') === 'sse' }
+  return { model, stream: action === 'streamGenerateContent', sessionKey: conversationHash(body), clientKind, notes }
 }

@@ -1,0 +1,76 @@
+// Answers translated between the Gemini API and Code Assist on their way to the client. Code
+// Assist wraps each answer as `{"response": …}`: wrapped for a Code Assist client served by the
+// Gemini API, unwrapped for a Gemini API client served by Code Assist. Event streams are
+// rewritten event by event as they flow; a JSON body (it arrives whole anyway) at its end. The
+// meter still reads the upstream's own bytes.
+import { createParser } from 'eventsource-parser'
+import type { ResponseFilter } from '../../core/plugin-api.ts'
+
+/** An event-stream rewriter: each event's data through `map`, the text out in `emit`'s framing. */
+function eventFilter (map: (data: string) => string, emit: (data: string, first: boolean) => string, close = '', contentType?: string): ResponseFilter {
+  let out = ''
+  let count = 0
+  const decoder = new TextDecoder()
+  const parser = createParser({ onEvent: ev => { out += emit(map(ev.data), count++ === 0) } })
+  const take = (text: string) => {
+    parser.feed(text)
+    const chunk = Buffer.from(out)
+    out = ''
+    return chunk
+  }
+  return {
+    write: chunk => take(decoder.decode(chunk, { stream: true })),
+    end: () => Buffer.concat([take(decoder.decode()), Buffer.from(count === 0 && close ? `[${close}` : close)]),
+    ...(contentType ? { contentType } : {}),
+  }
+}
+
+/** A whole JSON body rewritten at its end (an unparsable one passes as it came). */
+function jsonFilter (map: (body: unknown) => unknown): ResponseFilter {
+  const chunks: Buffer[] = []
+  return {
+    write (chunk) {
+      chunks.push(chunk)
+      return Buffer.alloc(0)
+    },
+    end () {
+      const raw = Buffer.concat(chunks)
+      try {
+        return Buffer.from(JSON.stringify(map(JSON.parse(raw.toString('utf8')))))
+      } catch {
+        return raw
+      }
+    },
+  }
+}
+
+const sse = (data: string) => `data: ${data}\r\n\r\n`
+
+/** `{"response": X}` → X; anything else (an error object) unchanged. */
+function unwrapData (data: string): string {
+  try {
+    const parsed = JSON.parse(data) as { response?: unknown }
+    return parsed !== null && typeof parsed === 'object' && parsed.response !== undefined ? JSON.stringify(parsed.response) : data
+  } catch {
+    return data
+  }
+}
+
+const unwrapValue = (v: unknown) => (v !== null && typeof v === 'object' && 'response' in v ? (v as { response: unknown }).response : v)
+
+/** For a Code Assist client served by the Gemini API. */
+export function createWrapFilter (eventStream: boolean): ResponseFilter {
+  if (eventStream) return eventFilter(data => `{"response":${data}}`, sse)
+  return jsonFilter(body => (Array.isArray(body) ? body.map(response => ({ response })) : { response: body }))
+}
+
+/**
+ * For a Gemini API client served by Code Assist. The upstream is always asked for an event
+ * stream; a client that asked for a JSON-array stream (no `alt=sse`) gets the events' answers as
+ * the elements of one, as they arrive.
+ */
+export function createUnwrapFilter (eventStream: boolean, clientWantsSse: boolean): ResponseFilter {
+  if (!eventStream) return jsonFilter(body => (Array.isArray(body) ? body.map(unwrapValue) : unwrapValue(body)))
+  if (clientWantsSse) return eventFilter(unwrapData, sse)
+  return eventFilter(unwrapData, (data, first) => `${first ? '[' : ',\r\n'}${data}`, ']', 'application/json; charset=UTF-8')
+}
