@@ -94,8 +94,10 @@ export async function runCliAsync (args: string[], opts: { env?: NodeJS.ProcessE
  */
 export async function loginWithCli (args: string[], paste: (authorizeUrl: URL) => string, env?: NodeJS.ProcessEnv): Promise<{ status: number | null, stdout: string, stderr: string }> {
   const child = spawnChild(undefined, process.execPath, [CLI, 'accounts', 'login', ...args], { env })
-  await waitForOutput(child, 'stderr', /https?:\/\/\S+\/authorize\?\S+/)
-  const url = new URL(/(https?:\/\/\S+\/authorize\?\S+)/.exec(child.stderr.join(''))![1]!)
+  // Any authorize URL: Claude's and Codex's end in /authorize, Google's in /auth.
+  const authorizeUrl = /(https?:\/\/\S+\?\S*\bclient_id=\S+)/
+  await waitForOutput(child, 'stderr', authorizeUrl)
+  const url = new URL(authorizeUrl.exec(child.stderr.join(''))![1]!)
   child.proc.stdin!.end(`${paste(url)}\n`)
   const status = await child.exited
   return { status, stdout: child.stdout.join(''), stderr: child.stderr.join('') }

@@ -4,8 +4,11 @@
 // promptTokenCount includes cachedContentTokenCount; candidatesTokenCount excludes
 // thoughtsTokenCount. A request for structured output (generationConfig.responseJsonSchema /
 // responseSchema, as Gemini CLI's model router sends) gets JSON text that fits the schema, as the
-// real API answers. Behaviours are queued per request to inject faults.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+// real API answers. The same server is Gemini CLI's Code Assist upstream (`/v1internal:*`): a
+// bearer token, the account's project (found through loadCodeAssist and, for a new account,
+// onboardUser and its long-running operation), and answers wrapped as `{response}`.
+// Behaviours are queued per request to inject faults.
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export interface GeminiUsage { prompt: number, cached: number, candidates: number, thoughts: number }
@@ -20,8 +23,15 @@ export interface GeminiMock {
   url: string
   requests: { method: string, url: string, headers: IncomingHttpHeaders, body: Buffer }[]
   enqueue (...b: GeminiBehaviour[]): void
+  /** Code Assist: the bearer token it takes (any when unset). */
+  bearer: (() => string) | undefined
+  /** Code Assist: the project its account is served under, and whether it was onboarded. */
+  project: string
+  onboarded: boolean
   close (): Promise<void>
 }
+
+export const CODE_ASSIST_PROJECT = 'mystical-mock-42ab7'
 
 export const DEFAULT_GEMINI_USAGE: GeminiUsage = { prompt: 150, cached: 100, candidates: 20, thoughts: 40 }
 export const GEMINI_TEXT = 'Hello from the mock Gemini upstream.'
@@ -62,12 +72,42 @@ export function googleError (status: number, message = `mock ${status}`, details
 export async function startGeminiMock (): Promise<GeminiMock> {
   const queue: GeminiBehaviour[] = []
   const requests: GeminiMock['requests'] = []
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' })
+    res.end(typeof body === 'string' ? body : JSON.stringify(body))
+  }
+  /** Code Assist's own calls; true when answered. */
+  const codeAssistSetup = (req: IncomingMessage, res: ServerResponse, call: string): boolean => {
+    if (call === 'loadCodeAssist') {
+      json(res, 200, mock.onboarded
+        ? { currentTier: { id: 'free-tier', name: 'Gemini Code Assist for individuals' }, allowedTiers: [{ id: 'free-tier', isDefault: true }], cloudaicompanionProject: mock.project }
+        : { allowedTiers: [{ id: 'free-tier', name: 'Gemini Code Assist for individuals', isDefault: true }] })
+      return true
+    }
+    if (call === 'onboardUser') {
+      json(res, 200, { name: 'operations/onboard-mock-1', done: false })
+      return true
+    }
+    if (req.method === 'GET' && req.url === '/v1internal/operations/onboard-mock-1') {
+      mock.onboarded = true
+      json(res, 200, { name: 'operations/onboard-mock-1', done: true, response: { '@type': 'type.googleapis.com/google.internal.cloud.code.v1internal.OnboardUserResponse', cloudaicompanionProject: { id: mock.project, name: mock.project } } })
+      return true
+    }
+    return false
+  }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       void (async () => {
         requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) })
+        const url = new URL(req.url ?? '/', 'http://mock')
+        const codeAssist = url.pathname.startsWith('/v1internal')
+        if (codeAssist && mock.bearer && req.headers.authorization !== `Bearer ${mock.bearer()}`) {
+          return json(res, 401, googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.'))
+        }
+        const call = codeAssist ? url.pathname.slice('/v1internal:'.length) : ''
+        if (codeAssist && codeAssistSetup(req, res, call)) return
         const b = queue.shift() ?? { kind: 'ok' }
         if (b.kind === 'hang') return
         if (b.kind === 'status') {
@@ -75,28 +115,32 @@ export async function startGeminiMock (): Promise<GeminiMock> {
           res.end(b.body ?? googleError(b.status))
           return
         }
-        const url = new URL(req.url ?? '/', 'http://mock')
-        const last = decodeURIComponent(url.pathname.split('/').pop() ?? '')
-        const [model, action] = last.split(':') as [string, string | undefined]
+        let model: string
+        let action: string | undefined
+        let request: { generationConfig?: { responseJsonSchema?: unknown, responseSchema?: unknown } }
+        if (codeAssist) {
+          const envelope = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { model?: string, project?: string, request?: typeof request & { model?: string } }
+          action = call
+          model = action === 'countTokens' ? String(envelope.request?.model ?? '').replace(/^models\//, '') : String(envelope.model)
+          if (action !== 'countTokens' && envelope.project !== mock.project) return json(res, 403, googleError(403, `Permission denied on resource project ${String(envelope.project)}.`))
+          request = envelope.request ?? {}
+        } else {
+          const last = decodeURIComponent(url.pathname.split('/').pop() ?? '')
+          ;[model, action] = last.split(':') as [string, string | undefined]
+          request = JSON.parse(Buffer.concat(chunks).toString() || '{}') as typeof request
+        }
+        // Code Assist wraps every answer but countTokens.
+        const wrap = (o: object) => (codeAssist ? { response: o, traceId: 'trace-mock-0001' } : o)
         if (req.method === 'GET') {
-          res.writeHead(200, { 'content-type': 'application/json' })
-          res.end(JSON.stringify(action === undefined && model !== 'models' ? { name: `models/${model}` } : { models: [{ name: 'models/gemini-2.5-pro' }] }))
-          return
+          return json(res, 200, action === undefined && model !== 'models' ? { name: `models/${model}` } : { models: [{ name: 'models/gemini-2.5-pro' }] })
         }
-        if (action === 'countTokens') {
-          res.writeHead(200, { 'content-type': 'application/json' })
-          res.end(JSON.stringify({ totalTokens: 42 }))
-          return
-        }
+        if (action === 'countTokens') return json(res, 200, { totalTokens: 42 })
         const u = { ...DEFAULT_GEMINI_USAGE, ...(b.kind === 'ok' ? b.usage : undefined) }
-        const config = (JSON.parse(Buffer.concat(chunks).toString() || '{}') as { generationConfig?: { responseJsonSchema?: unknown, responseSchema?: unknown } }).generationConfig
-        const schema = config?.responseJsonSchema ?? config?.responseSchema
+        const schema = request.generationConfig?.responseJsonSchema ?? request.generationConfig?.responseSchema
         const parts = geminiChunks(model, u, b.kind === 'ok' && b.text ? b.text : schema !== undefined ? JSON.stringify(fromSchema(schema)) : GEMINI_TEXT)
         if (action === 'generateContent') {
           const text = parts.map(p => (p as { candidates: { content: { parts: { text: string }[] } }[] }).candidates[0]!.content.parts[0]!.text).join('')
-          res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' })
-          res.end(JSON.stringify({ candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: usageMetadata(u), modelVersion: model, responseId: 'resp-mock-0001' }))
-          return
+          return json(res, 200, wrap({ candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: usageMetadata(u), modelVersion: model, responseId: 'resp-mock-0001' }))
         }
         const sse = url.searchParams.get('alt') === 'sse'
         res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/json; charset=UTF-8' })
@@ -106,17 +150,21 @@ export async function startGeminiMock (): Promise<GeminiMock> {
             res.socket?.destroy()
             return
           }
-          res.write(sse ? `data: ${JSON.stringify(p)}\r\n\r\n` : `${i === 0 ? '[' : ',\r\n'}${JSON.stringify(p)}`)
+          res.write(sse ? `data: ${JSON.stringify(wrap(p))}\r\n\r\n` : `${i === 0 ? '[' : ',\r\n'}${JSON.stringify(wrap(p))}`)
         }
         res.end(sse ? '' : ']')
       })()
     })
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  return {
+  const mock: GeminiMock = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    bearer: undefined,
+    project: CODE_ASSIST_PROJECT,
+    onboarded: true,
     enqueue: (...b) => { queue.push(...b) },
     close: () => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
   }
+  return mock
 }

@@ -2,7 +2,9 @@
 // refresh grant, rotating both tokens on every refresh the way the real ones do. Claude's flavour
 // takes JSON at /v1/oauth/token; Codex's (`codex: true`) takes the code as a form at
 // /oauth/token and answers with JWTs: an access token with `exp`, an id token whose claims name
-// the ChatGPT account, the user and the plan.
+// the ChatGPT account, the user and the plan. Google's (`google: true`) takes forms at /token
+// with the client secret, answers with a one-hour token and an id token naming the user, and
+// does not rotate the refresh token (a refresh answer carries none).
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -29,12 +31,24 @@ export const CODEX_ACCOUNT_ID = 'chatgpt-acct-0001'
 
 const jwt = (claims: Record<string, unknown>) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
 
-export async function startOAuthMock (opts: { codex?: boolean } = {}): Promise<OAuthMock> {
+export const GOOGLE_CLIENT_SECRET = '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'
+
+export async function startOAuthMock (opts: { codex?: boolean, google?: boolean } = {}): Promise<OAuthMock> {
+  const path = opts.google ? '/token' : opts.codex ? '/oauth/token' : '/v1/oauth/token'
   let generation = 0
   let refreshToken = ''
-  const access = () => (opts.codex ? jwt({ exp: 1_900_000_000 + generation, sub: 'user-1', gen: generation }) : `at-${generation}`)
+  const access = () => (opts.codex ? jwt({ exp: 1_900_000_000 + generation, sub: 'user-1', gen: generation }) : opts.google ? `ya29.mock-${generation}` : `at-${generation}`)
   const tokens = () => {
     generation++
+    if (opts.google) {
+      const first = refreshToken === ''
+      if (first) refreshToken = '1//mock-refresh'
+      return {
+        access_token: access(), expires_in: 3599, token_type: 'Bearer', scope: 'https://www.googleapis.com/auth/cloud-platform https://www.googleapis.com/auth/userinfo.email',
+        id_token: jwt({ iss: 'https://accounts.google.com', email: 'dev@example.com', email_verified: true }),
+        ...(first || mock.calls.at(-1)?.grant_type === 'authorization_code' ? { refresh_token: refreshToken } : {}),
+      }
+    }
     refreshToken = `rt-${generation}`
     if (opts.codex) {
       return {
@@ -60,9 +74,10 @@ export async function startOAuthMock (opts: { codex?: boolean } = {}): Promise<O
         res.writeHead(status, { 'content-type': 'application/json' })
         res.end(JSON.stringify(json))
       }
-      if (req.url !== (opts.codex ? '/oauth/token' : '/v1/oauth/token')) return send(404, { error: 'not_found' })
+      if (req.url !== path) return send(404, { error: 'not_found' })
+      if (opts.google && (body.client_secret !== GOOGLE_CLIENT_SECRET || !body.client_id)) return send(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' })
       if (body.grant_type === 'authorization_code') {
-        if (body.code !== GOOD_CODE || !body.code_verifier || (!opts.codex && !body.state)) return send(400, { error: 'invalid_grant' })
+        if (body.code !== GOOD_CODE || !body.code_verifier || (!opts.codex && !opts.google && !body.state)) return send(400, { error: 'invalid_grant' })
         return send(200, tokens())
       }
       if (body.grant_type === 'refresh_token') {
@@ -77,7 +92,7 @@ export async function startOAuthMock (opts: { codex?: boolean } = {}): Promise<O
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   mock.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  mock.tokenUrl = `${mock.url}${opts.codex ? '/oauth/token' : '/v1/oauth/token'}`
+  mock.tokenUrl = `${mock.url}${path}`
   tokens()
   return mock
 }

@@ -2,7 +2,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'undici'
-import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, googleError, startGeminiMock } from '../../mocks/gemini-mock.ts'
+import { CODE_ASSIST_PROJECT, DEFAULT_GEMINI_USAGE, GEMINI_TEXT, googleError, startGeminiMock } from '../../mocks/gemini-mock.ts'
+import { VIRTUAL_PROJECT } from '../../../plugins/gemini/code-assist.ts'
 import { ALICE_KEY, sseEvents, startRelay, testConfig, type Relay } from '../../helpers/relay-harness.ts'
 
 // As Gemini CLI 0.61 sends them (the SDK it is built on adds its own x-goog-api-client).
@@ -108,4 +109,98 @@ test('Code Assist mode on an API-key account: setup calls answered with a virtua
     assert.equal(bad.statusCode, 400, model)
     await bad.body.dump()
   }
+})
+
+// Google-login (Code Assist) accounts. The mock takes this token and serves this project.
+const TOKEN = 'ya29.mock-google-token'
+async function setupGoogle (t: import('node:test').TestContext, extra: Record<string, unknown>[] = [], allowOtherClients = false) {
+  const mock = await startGeminiMock()
+  t.after(() => mock.close())
+  mock.bearer = () => TOKEN
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'gemini', mount: '/gemini' }],
+    accounts: [
+      { name: 'google', provider: 'gemini', type: 'gemini-oauth', priority: 1, accessToken: TOKEN, projectId: CODE_ASSIST_PROJECT, expiresAt: Date.now() + 3_600_000, baseUrl: mock.url, allowOtherClients },
+      ...extra.map(a => ({ ...a, baseUrl: mock.url })),
+    ],
+  }))
+  return { mock, relay }
+}
+
+type Chunk = { candidates: { content: { parts: { text: string }[] } }[], usageMetadata?: unknown }
+const textOf = (chunks: Chunk[]) => chunks.map(c => c.candidates[0]!.content.parts[0]!.text).join('')
+
+test('Gemini API clients served by a Google-login account: wrapped into Code Assist with its project, answers unwrapped (SSE, JSON array, JSON), metered', async t => {
+  const { mock, relay } = await setupGoogle(t)
+  const headers = { 'content-type': 'application/json', 'x-goog-api-key': ALICE_KEY, ...GEMINI_CLI }
+  const sse = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse`, { method: 'POST', headers, body })
+  assert.equal(sse.statusCode, 200)
+  const events: Chunk[] = []
+  for await (const ev of sseEvents(sse.body)) events.push(JSON.parse(ev.data) as Chunk)
+  assert.equal(textOf(events), GEMINI_TEXT)
+  assert.ok(events.every(e => !('response' in e)), 'unwrapped')
+  const seen = mock.requests.at(-1)!
+  assert.deepEqual([seen.url, seen.headers.authorization, seen.headers['x-goog-api-key']], ['/v1internal:streamGenerateContent?alt=sse', `Bearer ${TOKEN}`, undefined])
+  const envelope = JSON.parse(seen.body.toString()) as { model: string, project: string, user_prompt_id: string, request: unknown }
+  assert.deepEqual([envelope.model, envelope.project, envelope.request], ['gemini-2.5-pro', CODE_ASSIST_PROJECT, JSON.parse(body)])
+  assert.match(envelope.user_prompt_id, /^[0-9a-f-]{36}$/)
+  let row = await lastRow(relay)
+  assert.deepEqual([row.status, row.usage.input, row.usage.cacheRead, row.usage.output, row.usage.reasoning, row.costPico, row.accountId], [200, 50, 100, 60, 40, EXPECTED, relay.server.pool.byName('google')!.id])
+
+  // No `alt`: a JSON array, element by element, though Code Assist is asked for an event stream.
+  const array = await request(`${relay.url}/gemini/v1/models/gemini-2.5-pro:streamGenerateContent`, { method: 'POST', headers, body })
+  assert.match(String(array.headers['content-type']), /^application\/json/)
+  const elements = JSON.parse(await array.body.text()) as Chunk[]
+  assert.deepEqual([elements.length, textOf(elements)], [6, GEMINI_TEXT])
+  assert.equal(mock.requests.at(-1)!.url, '/v1internal:streamGenerateContent?alt=sse')
+  assert.equal((await lastRow(relay)).costPico, EXPECTED)
+
+  const plain = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:generateContent`, { method: 'POST', headers, body })
+  const answer = await plain.body.json() as Chunk & { response?: unknown }
+  assert.deepEqual([answer.response, textOf([answer]), (answer.usageMetadata as { thoughtsTokenCount: number }).thoughtsTokenCount], [undefined, GEMINI_TEXT, 40])
+  assert.equal((await lastRow(relay)).costPico, EXPECTED)
+
+  const count = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:countTokens`, { method: 'POST', headers, body })
+  assert.deepEqual(await count.body.json(), { totalTokens: 42 })
+  assert.deepEqual([mock.requests.at(-1)!.url, JSON.parse(mock.requests.at(-1)!.body.toString())], ['/v1internal:countTokens', { request: { model: 'models/gemini-2.5-pro', contents: JSON.parse(body).contents } }])
+
+  // Code Assist has no model list; an SDK is not Gemini CLI (the account did not opt in).
+  const models = await request(`${relay.url}/gemini/v1beta/models`, { headers })
+  assert.equal(models.statusCode, 403)
+  assert.match((await models.body.json() as { error: { message: string } }).error.message, /have no model list/)
+  const sdk = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:generateContent`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': ALICE_KEY, 'x-goog-api-client': 'google-genai-sdk/1.30.0 gl-node/v22' }, body })
+  assert.equal(sdk.statusCode, 403)
+  assert.match((await sdk.body.json() as { error: { message: string } }).error.message, /serve Gemini CLI only/)
+})
+
+test('Code Assist clients served by a Google-login account: the virtual project replaced by the account\'s, answers passed wrapped, metered', async t => {
+  const { mock, relay } = await setupGoogle(t)
+  const inner = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }], session_id: 'sess-9' }
+  const envelope = { model: 'gemini-2.5-pro', project: VIRTUAL_PROJECT, user_prompt_id: 'p-1', request: inner }
+  const sse = await request(`${relay.url}/gemini/v1internal:streamGenerateContent?alt=sse`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE_KEY}`, ...GEMINI_CLI }, body: JSON.stringify(envelope) })
+  assert.equal(sse.statusCode, 200)
+  const events: { response: Chunk }[] = []
+  for await (const ev of sseEvents(sse.body)) events.push(JSON.parse(ev.data) as { response: Chunk })
+  assert.equal(textOf(events.map(e => e.response)), GEMINI_TEXT)
+  const seen = mock.requests.at(-1)!
+  assert.deepEqual([seen.url, seen.headers.authorization], ['/v1internal:streamGenerateContent?alt=sse', `Bearer ${TOKEN}`])
+  assert.deepEqual(JSON.parse(seen.body.toString()), { ...envelope, project: CODE_ASSIST_PROJECT })
+  const row = await lastRow(relay)
+  assert.deepEqual([row.costPico, row.usage.reasoning, row.accountId], [EXPECTED, 40, relay.server.pool.byName('google')!.id])
+})
+
+test('a Code Assist quota exhausted rests the Google account until the reset it names; the request is served by the next account', async t => {
+  const { mock, relay } = await setupGoogle(t, [{ name: 'key', provider: 'gemini', type: 'gemini-api-key', priority: 50, apiKey: 'AIza-upstream-0002' }])
+  const reset = new Date(Date.now() + 9 * 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z')
+  mock.enqueue({ kind: 'status', status: 429, body: googleError(429, 'Individual quota reached. Please upgrade your subscription to increase your limits. Resets in 9h0m0s.', [
+    { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'QUOTA_EXHAUSTED', domain: 'cloudcode-pa.googleapis.com', metadata: { uiMessage: 'true', model: 'gemini-2.5-pro', quotaResetDelay: '32400s', quotaResetTimeStamp: reset } },
+    { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '32399.5s' },
+  ]) })
+  const envelope = { model: 'gemini-2.5-pro', project: VIRTUAL_PROJECT, user_prompt_id: 'p-1', request: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] } }
+  const res = await request(`${relay.url}/gemini/v1internal:generateContent`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE_KEY}`, ...GEMINI_CLI }, body: JSON.stringify(envelope) })
+  assert.equal(res.statusCode, 200)
+  assert.ok((await res.body.json() as { response: unknown }).response, 'wrapped back for the Code Assist client')
+  assert.equal(mock.requests.at(-1)!.url, '/v1beta/models/gemini-2.5-pro:generateContent', 'served by the API key')
+  assert.equal(relay.server.health.state(relay.server.pool.byName('google')!.id).cooldownUntil, Date.parse(reset))
+  assert.equal((await lastRow(relay)).accountId, relay.server.pool.byName('key')!.id)
 })

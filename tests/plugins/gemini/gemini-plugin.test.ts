@@ -1,14 +1,16 @@
 // The Gemini plugin's pure parts: usage normalisation (thinking and cached tokens kept), meters
-// over SSE and JSON-array streams under any chunking, errors with RetryInfo and daily quotas.
+// over SSE and JSON-array streams under any chunking, errors with RetryInfo and daily quotas,
+// Code Assist answers wrapped and unwrapped, Code Assist quota resets.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { readUsageMetadata } from '../../../plugins/gemini/usage.ts'
 import { createJsonMeter, createSseMeter } from '../../../plugins/gemini/meter.ts'
-import { classifyError, nextPacificMidnight } from '../../../plugins/gemini/classify-error.ts'
+import { classifyError, nextPacificMidnight, parseDuration } from '../../../plugins/gemini/classify-error.ts'
+import { createUnwrapFilter, createWrapFilter } from '../../../plugins/gemini/answer-filters.ts'
 import { modelAndAction } from '../../../plugins/gemini/parse-request.ts'
 import { geminiChunks, googleError, usageMetadata, type GeminiUsage } from '../../mocks/gemini-mock.ts'
-import type { Meter } from '../../../core/plugin-api.ts'
+import type { Meter, ResponseFilter } from '../../../core/plugin-api.ts'
 
 const n = fc.nat({ max: 2_000_000 })
 const usageArb = fc.record({ prompt: n, cached: n, candidates: n, thoughts: n }).map(u => ({ ...u, cached: Math.min(u.cached, u.prompt) }))
@@ -55,4 +57,58 @@ test('paths name the model and the action; errors rest accounts for RetryInfo or
   assert.equal(nextPacificMidnight(Date.parse('2026-07-01T06:59:59Z')), Date.parse('2026-07-01T07:00:00Z'), 'PDT')
   assert.equal(classifyError(400, {}, Buffer.alloc(0), now).kind, 'client_error')
   assert.equal(classifyError(503, {}, Buffer.alloc(0), now).kind, 'overloaded')
+})
+
+function through (filter: ResponseFilter, text: string, size: number): string {
+  const b = Buffer.from(text)
+  const out: Buffer[] = []
+  for (let i = 0; i < b.length; i += size) out.push(filter.write(b.subarray(i, i + size)))
+  out.push(filter.end())
+  return Buffer.concat(out).toString()
+}
+
+test('answer filters: Code Assist answers unwrapped (to SSE or a JSON array) and Gemini API answers wrapped, the same under any chunking and any text', () => {
+  const text = fc.string({ unit: 'grapheme', maxLength: 40 })
+  fc.assert(fc.property(usageArb, text, fc.integer({ min: 1, max: 97 }), (u, words, size) => {
+    const chunks = geminiChunks('gemini-2.5-pro', u, `${words} end`)
+    const wrapped = chunks.map(c => `data: ${JSON.stringify({ response: c, traceId: 't' })}\r\n\r\n`).join('')
+    const asSse = through(createUnwrapFilter(true, true), wrapped, size)
+    assert.deepEqual(asSse.split('\r\n\r\n').filter(Boolean).map(e => JSON.parse(e.replace(/^data: /, ''))), chunks)
+    const array = createUnwrapFilter(true, false)
+    assert.equal(array.contentType, 'application/json; charset=UTF-8')
+    assert.deepEqual(JSON.parse(through(array, wrapped, size)), chunks)
+    const plain = chunks.map(c => `data: ${JSON.stringify(c)}\n\n`).join('')
+    const rewrapped = through(createWrapFilter(true), plain, size)
+    assert.deepEqual(rewrapped.split('\r\n\r\n').filter(Boolean).map(e => JSON.parse(e.replace(/^data: /, ''))), chunks.map(response => ({ response })))
+    assert.deepEqual(JSON.parse(through(createUnwrapFilter(false, false), JSON.stringify({ response: chunks[0] }), size)), chunks[0])
+  }), { numRuns: 200 })
+  assert.equal(through(createUnwrapFilter(true, false), '', 1), '[]', 'an empty stream is an empty array')
+  const error = '{"error":{"code":500,"message":"x","status":"INTERNAL"}}'
+  assert.equal(through(createUnwrapFilter(true, true), `data: ${error}\n\n`, 3), `data: ${error}\r\n\r\n`, 'an error event passes as it came')
+  assert.equal(through(createUnwrapFilter(false, false), 'not json', 2), 'not json')
+})
+
+test('Code Assist quota errors rest until the reset they name; hostile or missing times fall back to the next Pacific midnight', () => {
+  const now = Date.parse('2026-11-28T12:00:00Z')
+  const midnight = Date.parse('2026-11-29T08:00:00Z')
+  const quota = (metadata: Record<string, unknown>, retryDelay?: unknown) => Buffer.from(googleError(429, 'Individual quota reached.', [
+    { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'QUOTA_EXHAUSTED', domain: 'cloudcode-pa.googleapis.com', metadata },
+    ...(retryDelay === undefined ? [] : [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }]),
+  ]))
+  assert.equal(classifyError(429, {}, quota({ quotaResetTimeStamp: '2026-11-28T21:03:14Z' }), now).until, Date.parse('2026-11-28T21:03:14Z'))
+  assert.equal(classifyError(429, {}, quota({ quotaResetDelay: '18h41m22.3s' }), now).until, now + ((18 * 60 + 41) * 60 + 22.3) * 1000)
+  assert.equal(classifyError(429, {}, quota({}, '33740.910400305s'), now).until, now + 33_740_910)
+  assert.equal(classifyError(429, {}, quota({}), now).until, midnight, 'a quota that names no reset is daily')
+  // Hostile values: in the past, years ahead, not a time at all.
+  fc.assert(fc.property(fc.oneof(fc.constant('1970-01-01T00:00:00Z'), fc.constant('9999-01-01T00:00:00Z'), fc.string(), fc.integer(), fc.constant(null)), fc.oneof(fc.string(), fc.constant('999999999s'), fc.constant('-5s'), fc.constant('1e9s')), (stamp, delay) => {
+    const v = classifyError(429, {}, quota({ quotaResetTimeStamp: stamp, quotaResetDelay: delay }, delay), now)
+    assert.equal(v.kind, 'rate_limited')
+    assert.ok(v.until! > now && v.until! <= now + 8 * 86_400_000, String(v.until))
+  }), { numRuns: 300 })
+  const capacity = Buffer.from(googleError(429, 'No capacity available for model gemini-2.5-pro on the server', [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'MODEL_CAPACITY_EXHAUSTED', domain: 'cloudcode-pa.googleapis.com' }]))
+  assert.equal(classifyError(429, {}, capacity, now).kind, 'overloaded', 'Google out of capacity is not the account\'s quota')
+  fc.assert(fc.property(fc.nat({ max: 99 }), fc.nat({ max: 59 }), fc.nat({ max: 59_999 }), (h, m, ms) => {
+    assert.equal(parseDuration(`${h}h${m}m${ms / 1000}s`), ((h * 60 + m) * 60) * 1000 + ms)
+  }))
+  for (const bad of ['', 's', '1.5', '5ms', '-1s', 'h', '1e3s', ' 5s']) assert.equal(parseDuration(bad), undefined, bad)
 })
