@@ -1,15 +1,19 @@
-// The real Gemini CLI (pinned in tests/clients/package.json) through the relay, in a
-// loopback-only network namespace, served by a gemini-api-key account in both of its modes:
-// API-key mode (GEMINI_API_KEY, GOOGLE_GEMINI_BASE_URL at /gemini) and Code Assist mode ("Login
-// with Google": GOOGLE_GENAI_USE_GCA, GOOGLE_CLOUD_ACCESS_TOKEN, CODE_ASSIST_ENDPOINT at /gemini,
-// no Google project). Exit 0, the mock's answer printed, and the exact usage (thinking and
-// cached tokens included) and cost recorded. Subscription accounts follow with issue 9.
+// The real Gemini CLI (pinned in tests/clients/package.json) through nginx with the shipped kit
+// and the relay, in a loopback-only network namespace, in both of its modes: API-key mode
+// (GEMINI_API_KEY, GOOGLE_GEMINI_BASE_URL at /gemini) and Code Assist mode ("Login with Google":
+// GOOGLE_GENAI_USE_GCA, GOOGLE_CLOUD_ACCESS_TOKEN, CODE_ASSIST_ENDPOINT at /gemini, no Google
+// project), each served once by a Gemini API key and once by a Google login (Code Assist
+// upstream, the account's own project). Exit 0, the mock's answer printed, the upstream called
+// with the account's credential, and the exact usage (thinking and cached tokens included) and
+// cost recorded.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
+import { CODE_ASSIST_PROJECT, DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
 import { ALICE_KEY, startRelay, testConfig } from '../helpers/relay-harness.ts'
+import { requireBinary } from '../helpers/processes.ts'
+import { startNginx } from '../helpers/nginx.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
 
 // Gemini CLI 0.61 may ask for models with no published price yet (its classifier on
@@ -18,41 +22,62 @@ import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.t
 const TEST_PRICE = { input: 1_000_000, output: 8_000_000, cacheRead: 100_000 }
 const CLI_MODELS = ['gemini-3.5-flash-lite', 'gemini-3.8-flash']
 
-for (const mode of ['api-key', 'code-assist'] as const) {
-  test(`gemini -p in ${mode} mode at /gemini, served by an API-key account`, async t => {
-    if (!requireClientSandbox(t)) return
-    const mock = await startGeminiMock()
-    t.after(() => mock.close())
-    const relay = await startRelay(t, testConfig(undefined, {
-      plugins: [{ use: 'gemini', mount: '/gemini' }],
-      accounts: [{ name: 'g', provider: 'gemini', type: 'gemini-api-key', apiKey: 'AIza-upstream-0001', baseUrl: mock.url }],
-      pricing: { models: Object.fromEntries(CLI_MODELS.map(m => [m, TEST_PRICE])) },
-    }))
-    const env = clientEnv(mode === 'api-key'
-      ? { GEMINI_API_KEY: ALICE_KEY, GOOGLE_GEMINI_BASE_URL: `${relay.url}/gemini`, GEMINI_CLI_TRUST_WORKSPACE: 'true' }
-      : { GOOGLE_GENAI_USE_GCA: 'true', GOOGLE_CLOUD_ACCESS_TOKEN: ALICE_KEY, CODE_ASSIST_ENDPOINT: `${relay.url}/gemini`, GEMINI_CLI_TRUST_WORKSPACE: 'true' })
-    mkdirSync(join(env.HOME!, '.gemini'), { recursive: true })
-    writeFileSync(join(env.HOME!, '.gemini', 'settings.json'), JSON.stringify({
-      privacy: { usageStatisticsEnabled: false }, telemetry: { enabled: false },
-      general: { disableAutoUpdate: true, disableUpdateNag: true },
-      security: { auth: { selectedType: mode === 'api-key' ? 'gemini-api-key' : 'oauth-personal' } },
-    }))
-    const run = await runClient(process.execPath, [CLIENTS.gemini, '-p', 'say hi'], env)
-    assert.equal(run.code, 0, run.stderr + run.stdout)
-    assert.match(run.stdout, new RegExp(GEMINI_TEXT))
-    await relay.settled()
-    const calls = mock.requests.filter(r => /:(generateContent|streamGenerateContent)/.test(r.url))
-    assert.ok(calls.length > 0)
-    for (const r of calls) assert.equal(r.headers['x-goog-api-key'], 'AIza-upstream-0001')
-    const u = DEFAULT_GEMINI_USAGE
-    const rows = (await relay.rt.store.recentRequests(100)).filter(r => /Content$/.test(r.path))
-    assert.equal(rows.length, calls.length)
-    for (const row of rows) {
-      const price = relay.rt.pricing.lookup(row.model!)?.price
-      assert.ok(price, `${row.model} is priced (shipped table or config)`)
-      const cost = BigInt(u.prompt - u.cached) * BigInt(price.input) + BigInt(u.cached) * BigInt(price.cacheRead!) + BigInt(u.candidates + u.thoughts) * BigInt(price.output)
-      assert.deepEqual([row.status, row.clientKind, row.usage.input, row.usage.cacheRead, row.usage.output, row.usage.reasoning, row.costPico],
-        [200, 'gemini-cli', u.prompt - u.cached, u.cached, u.candidates + u.thoughts, u.thoughts, cost])
-    }
-  })
+const GOOGLE_TOKEN = 'ya29.mock-google-token'
+const ACCOUNTS = {
+  'gemini-api-key': (url: string) => ({ name: 'g', provider: 'gemini', type: 'gemini-api-key', apiKey: 'AIza-upstream-0001', baseUrl: url }),
+  'gemini-oauth': (url: string) => ({ name: 'g', provider: 'gemini', type: 'gemini-oauth', accessToken: GOOGLE_TOKEN, projectId: CODE_ASSIST_PROJECT, expiresAt: Date.now() + 3_600_000, baseUrl: url }),
+}
+
+for (const account of ['gemini-api-key', 'gemini-oauth'] as const) {
+  for (const mode of ['api-key', 'code-assist'] as const) {
+    test(`gemini -p in ${mode} mode through nginx at /gemini, served by a ${account} account`, async t => {
+      if (!requireClientSandbox(t)) return
+      const nginx = requireBinary(t, 'nginx')
+      if (!nginx) return
+      const mock = await startGeminiMock()
+      t.after(() => mock.close())
+      mock.bearer = () => GOOGLE_TOKEN
+      const relay = await startRelay(t, testConfig(undefined, {
+        plugins: [{ use: 'gemini', mount: '/gemini' }],
+        accounts: [ACCOUNTS[account](mock.url)],
+        pricing: { models: Object.fromEntries(CLI_MODELS.map(m => [m, TEST_PRICE])) },
+      }))
+      const base = `${await startNginx(t, nginx, Number(new URL(relay.url).port))}/gemini`
+      const env = clientEnv(mode === 'api-key'
+        ? { GEMINI_API_KEY: ALICE_KEY, GOOGLE_GEMINI_BASE_URL: base, GEMINI_CLI_TRUST_WORKSPACE: 'true' }
+        : { GOOGLE_GENAI_USE_GCA: 'true', GOOGLE_CLOUD_ACCESS_TOKEN: ALICE_KEY, CODE_ASSIST_ENDPOINT: base, GEMINI_CLI_TRUST_WORKSPACE: 'true' })
+      mkdirSync(join(env.HOME!, '.gemini'), { recursive: true })
+      writeFileSync(join(env.HOME!, '.gemini', 'settings.json'), JSON.stringify({
+        privacy: { usageStatisticsEnabled: false }, telemetry: { enabled: false },
+        general: { disableAutoUpdate: true, disableUpdateNag: true },
+        security: { auth: { selectedType: mode === 'api-key' ? 'gemini-api-key' : 'oauth-personal' } },
+      }))
+      const run = await runClient(process.execPath, [CLIENTS.gemini, '-p', 'say hi'], env)
+      assert.equal(run.code, 0, run.stderr + run.stdout)
+      assert.match(run.stdout, new RegExp(GEMINI_TEXT))
+      await relay.settled()
+      const calls = mock.requests.filter(r => /:(generateContent|streamGenerateContent)/.test(r.url))
+      assert.ok(calls.length > 0)
+      for (const r of calls) {
+        if (account === 'gemini-api-key') {
+          assert.match(r.url, /^\/v1beta\/models\//)
+          assert.equal(r.headers['x-goog-api-key'], 'AIza-upstream-0001')
+        } else {
+          assert.match(r.url, /^\/v1internal:/)
+          assert.deepEqual([r.headers.authorization, r.headers['x-goog-api-key']], [`Bearer ${GOOGLE_TOKEN}`, undefined])
+          assert.equal((JSON.parse(r.body.toString()) as { project: string }).project, CODE_ASSIST_PROJECT)
+        }
+      }
+      const u = DEFAULT_GEMINI_USAGE
+      const rows = (await relay.rt.store.recentRequests(100)).filter(r => /Content$/.test(r.path))
+      assert.equal(rows.length, calls.length)
+      for (const row of rows) {
+        const price = relay.rt.pricing.lookup(row.model!)?.price
+        assert.ok(price, `${row.model} is priced (shipped table or config)`)
+        const cost = BigInt(u.prompt - u.cached) * BigInt(price.input) + BigInt(u.cached) * BigInt(price.cacheRead!) + BigInt(u.candidates + u.thoughts) * BigInt(price.output)
+        assert.deepEqual([row.status, row.clientKind, row.usage.input, row.usage.cacheRead, row.usage.output, row.usage.reasoning, row.costPico],
+          [200, 'gemini-cli', u.prompt - u.cached, u.cached, u.candidates + u.thoughts, u.thoughts, cost])
+      }
+    })
+  }
 }
