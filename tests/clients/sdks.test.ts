@@ -1,5 +1,5 @@
 // The official SDKs as pinned in tests/clients/package.json (the openai and Gen AI SDKs on Node
-// 22) through the relay: Anthropic Messages, OpenAI Responses and Chat, Gemini generateContent,
+// 22) through nginx with the shipped kit and the relay: Anthropic Messages, OpenAI Responses and Chat, Gemini generateContent,
 // each plain and streamed.
 // Every answer arrives whole, a chat stream that did not ask for usage gets none, and every call
 // is metered exactly.
@@ -10,10 +10,14 @@ import { DEFAULT_USAGE, startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { DEFAULT_OPENAI_USAGE, MOCK_TEXT, startOpenAIMock } from '../mocks/openai-mock.ts'
 import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
 import { ALICE_KEY, claudeAccount, startRelay, testConfig } from '../helpers/relay-harness.ts'
+import { requireBinary } from '../helpers/processes.ts'
+import { startNginx } from '../helpers/nginx.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
 
-test('the Anthropic, OpenAI and Gen AI SDKs, plain and streamed, through the relay', async t => {
+test('the Anthropic, OpenAI and Gen AI SDKs, plain and streamed, through nginx and the relay', async t => {
   if (!requireClientSandbox(t)) return
+  const nginx = requireBinary(t, 'nginx')
+  if (!nginx) return
   const anthropic = await startAnthropicMock()
   const openai = await startOpenAIMock()
   const gemini = await startGeminiMock()
@@ -24,8 +28,9 @@ test('the Anthropic, OpenAI and Gen AI SDKs, plain and streamed, through the rel
     plugins: [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai' }, { use: 'gemini', mount: '/gemini' }],
     accounts: [claudeAccount(anthropic.url), { name: 'oa', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-proj-oa', baseUrl: `${openai.url}/v1` }, { name: 'g', provider: 'gemini', type: 'gemini-api-key', apiKey: 'AIza-g', baseUrl: gemini.url }],
   }))
+  const base = await startNginx(t, nginx, Number(new URL(relay.url).port))
   const run = await runClient(CLIENTS.node22, [fileURLToPath(new URL('sdk-calls.mjs', import.meta.url))], clientEnv({
-    CLAUDE_BASE: `${relay.url}/claude`, OPENAI_BASE: `${relay.url}/openai/v1`, GEMINI_BASE: `${relay.url}/gemini`, RELAY_KEY: ALICE_KEY,
+    CLAUDE_BASE: `${base}/claude`, OPENAI_BASE: `${base}/openai/v1`, GEMINI_BASE: `${base}/gemini`, RELAY_KEY: ALICE_KEY,
   }), fileURLToPath(new URL('.', import.meta.url)))
   assert.equal(run.code, 0, run.stderr + run.stdout)
   const got = JSON.parse(run.stdout) as Record<string, unknown>

@@ -204,3 +204,22 @@ test('a Code Assist quota exhausted rests the Google account until the reset it 
   assert.equal(relay.server.health.state(relay.server.pool.byName('google')!.id).cooldownUntil, Date.parse(reset))
   assert.equal((await lastRow(relay)).accountId, relay.server.pool.byName('key')!.id)
 })
+
+test('a Code Assist stream cut mid-way: an SSE client gets an error event, a JSON-array client a broken response; both rows partial with the usage seen', async t => {
+  const { mock, relay } = await setupGoogle(t)
+  const headers = { 'content-type': 'application/json', 'x-goog-api-key': ALICE_KEY, ...GEMINI_CLI }
+  mock.enqueue({ kind: 'cut', afterChunks: 3 })
+  const sse = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse`, { method: 'POST', headers, body })
+  const events: string[] = []
+  for await (const ev of sseEvents(sse.body)) events.push(ev.data)
+  assert.equal(events.length, 4)
+  assert.equal((JSON.parse(events.at(-1)!) as { error: { status: string } }).error.status, 'INTERNAL')
+  let row = await lastRow(relay)
+  assert.deepEqual([row.partial, row.usage.input], [true, u.prompt])
+
+  mock.enqueue({ kind: 'cut', afterChunks: 3 })
+  const array = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent`, { method: 'POST', headers, body })
+  await assert.rejects(array.body.text(), 'the array never looks complete')
+  row = await lastRow(relay)
+  assert.deepEqual([row.partial, row.usage.input], [true, u.prompt])
+})
