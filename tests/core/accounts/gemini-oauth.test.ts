@@ -95,4 +95,13 @@ test('an account imported without a project is refreshed and given one before it
   assert.equal(sent.url, '/v1internal:generateContent')
   assert.equal((JSON.parse(sent.body.toString()) as { project: string }).project, CODE_ASSIST_PROJECT)
   assert.ok(Math.abs(Number(account.fields.expiresAt) - (Date.now() + 3_599_000)) < 60_000)
+  const stored = (await relay.rt.store.listAccounts()).find(a => a.name === 'google')!
+  assert.equal(stored.fields.projectId, CODE_ASSIST_PROJECT, 'the project is stored, found once')
+  // The next request finds a fresh token and a project: no refresh, no discovery.
+  const calls = upstream.requests.length
+  const again = await request(`${relay.url}/gemini/v1internal:generateContent`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE_KEY}`, ...GEMINI_CLI }, body: JSON.stringify(envelope) })
+  assert.equal(again.statusCode, 200)
+  await again.body.dump()
+  assert.equal(oauth.refreshes, 1)
+  assert.deepEqual(upstream.requests.slice(calls).map(q => q.url), ['/v1internal:generateContent'])
 })
