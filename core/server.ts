@@ -13,6 +13,7 @@ import { requestId } from './ids.ts'
 import { Inflight } from './relay/inflight.ts'
 import { mountPlugin } from './relay/mount-plugin.ts'
 import { checkTarget } from './relay/identify.ts'
+import { registerForwardAuth } from './relay/forward-auth.ts'
 import { websocketBridge } from './relay/websocket-bridge.ts'
 import type { RelayDeps } from './relay/relay-handler.ts'
 import { Egress } from './relay/egress.ts'
@@ -118,6 +119,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   for (const { plugin, mount, aliases } of rt.plugins) {
     for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, { ...deps, keys }, config.relay.bodyLimitBytes)
   }
+  registerForwardAuth(app, { keys, admission, now, mounts: rt.plugins.flatMap(({ plugin, mount, aliases }) => [mount, ...aliases].map(prefix => ({ prefix, plugin }))) })
   const websocketMounts = rt.plugins.flatMap(({ plugin, mount, aliases }) => {
     const routes = plugin.routes.filter(r => r.kind === 'websocket')
     return plugin.websocket && routes.length > 0 ? [mount, ...aliases].map(prefix => ({ plugin, prefix, routes })) : []

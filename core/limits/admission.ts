@@ -16,6 +16,7 @@ import { formatMoney, usdToPico } from './money.ts'
 import { budgetPeriod, durationMs, rateWindow, type BudgetPeriod } from './periods.ts'
 import type { KeyPolicy } from './policy-schema.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
+import { counterRefusal } from './counter-check.ts'
 
 /** A concurrency refusal cannot know when a slot frees; clients are told to wait this long. */
 const CONCURRENCY_RETRY_AFTER = 2
@@ -106,6 +107,36 @@ export class Admission {
     if (!verdict.ok) throw refusal(verdict, policy, now)
     if (lease) this.leases.hold(lease.id)
     return { keyId: key.id, leaseId: lease?.id, counters: counters.map(({ id, start, end }) => ({ id, start, end })) }
+  }
+
+  /**
+   * Whether `key` may send a request to `provider` now, read-only (forward auth, before a body
+   * is uploaded): the key's permissions that need no body, its validity period, its limits as
+   * they stand (model budgets, which need the model, are left to the relay route). Nothing is
+   * counted and no lease is taken; the relay route still admits. Throws the refusal.
+   */
+  async check (key: KeyRecord, provider: string | undefined, now: number): Promise<void> {
+    const policy = key.policy
+    if (provider !== undefined && policy.providers && !policy.providers.includes(provider)) {
+      throw new errors.RELAY_ERR_KEY_FORBIDDEN(`This key may not use the ${provider} provider (allowed: ${policy.providers.join(', ')})`)
+    }
+    if (policy.validFor !== undefined) {
+      // Not activated yet: its first relay call will activate it, so it is valid now.
+      const at = this.#activated.get(key.id) ?? (await this.#store.activations()).get(key.id)
+      const end = at === undefined ? undefined : at + durationMs(policy.validFor)
+      if (end !== undefined && end <= now) throw new errors.RELAY_ERR_KEY_EXPIRED(new Date(end).toISOString())
+    }
+    if (policy.concurrency !== undefined) {
+      const inUse = await this.#store.activeLeases(key.id, now)
+      if (inUse >= policy.concurrency) throw refusal({ ok: false, limit: 'concurrency', inUse, nextExpiry: null }, policy, now)
+    }
+    const counters = policyCounters(policy, now, this.#zone, undefined)
+    if (counters.length === 0) return
+    const values = await this.#store.readCounters(key.id, counters)
+    for (const [i, c] of counters.entries()) {
+      const refused = counterRefusal(c, values[i]!)
+      if (refused) throw refusal(refused, policy, now)
+    }
   }
 
   /** Frees the request's concurrency slot (first thing at settle, whatever else fails). */

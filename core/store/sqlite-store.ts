@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { counterRefusal } from '../limits/counter-check.ts'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
   AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, RequestState, Store, UsageBatch, UsageQuery, UsageTotal,
@@ -202,12 +203,8 @@ export function openSqliteStore (path: string): Store {
     }
     for (const c of plan.counters) {
       const row = stmt.readCounter.get(plan.keyId, c.id, c.start) as { requests: bigint, tokens: bigint, cost_pico: bigint } | undefined
-      const requests = Number(row?.requests ?? 0n)
-      const tokens = Number(row?.tokens ?? 0n)
-      const cost = row?.cost_pico ?? 0n
-      if (c.requests !== undefined && requests >= c.requests) return { ok: false, limit: 'counter', counter: c, what: 'requests', used: requests }
-      if (c.tokens !== undefined && tokens >= c.tokens) return { ok: false, limit: 'counter', counter: c, what: 'tokens', used: tokens }
-      if (c.costPico !== undefined && cost >= c.costPico) return { ok: false, limit: 'counter', counter: c, what: 'cost', used: cost }
+      const refused = counterRefusal(c, { requests: Number(row?.requests ?? 0n), tokens: Number(row?.tokens ?? 0n), costPico: row?.cost_pico ?? 0n })
+      if (refused) return refused
     }
     for (const c of plan.counters) if (c.countsRequest) stmt.countRequest.run(plan.keyId, c.id, c.start, c.end)
     if (plan.lease) stmt.insertLease.run(plan.lease.id, plan.keyId, plan.lease.expiresAt)
