@@ -9,19 +9,27 @@ import { freePort, ROOT, spawnChild } from './processes.ts'
 
 export interface NginxOptions {
   underscoresInHeaders?: boolean
+  /** The port of the example site's protected tool (`/internal/`). */
+  toolPort?: number
+  /** Rewrites a kit file before use (a deliberately broken setup). */
+  edit?: (file: string, text: string) => string
 }
 
 export async function startNginx (t: TestContext, nginxBin: string, sidecarPort: number, opts: NginxOptions = {}): Promise<string> {
   const dir = tempDir('relay-nginx-')
   const port = await freePort()
-  const src = (f: string) => readFileSync(join(ROOT, 'nginx', f), 'utf8')
+  const src = (f: string) => {
+    const text = readFileSync(join(ROOT, 'nginx', f), 'utf8').replaceAll('/etc/nginx/snippets/ai-relay/', `${dir}/`)
+    return opts.edit ? opts.edit(f, text) : text
+  }
   let http = src('relay-http.conf').replace('server 127.0.0.1:8787;', `server 127.0.0.1:${sidecarPort};`)
   if (opts.underscoresInHeaders === false) http = http.replace(/^underscores_in_headers on;$/m, '')
   writeFileSync(join(dir, 'relay-http.conf'), http)
+  writeFileSync(join(dir, 'relay-proxy.conf'), src('relay-proxy.conf'))
   writeFileSync(join(dir, 'relay-locations.conf'), src('relay-locations.conf'))
   writeFileSync(join(dir, 'example-site.conf'), src('example-site.conf')
-    .replaceAll('/etc/nginx/snippets/ai-relay/', `${dir}/`)
-    .replace('listen 80;', `listen 127.0.0.1:${port};`))
+    .replace('listen 80;', `listen 127.0.0.1:${port};`)
+    .replace('proxy_pass http://127.0.0.1:9000;', `proxy_pass http://127.0.0.1:${opts.toolPort ?? 9};`))
   for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d))
   writeFileSync(join(dir, 'nginx.conf'), `
 ${process.getuid?.() === 0 ? 'user root;' : ''}

@@ -16,7 +16,7 @@ export interface MockUsage {
 }
 
 export type Behaviour =
-  | { kind: 'ok', usage?: Partial<MockUsage>, model?: string, text?: string, compress?: 'gzip' | 'br', delayFirstByteMs?: number }
+  | { kind: 'ok', usage?: Partial<MockUsage>, model?: string, text?: string, compress?: 'gzip' | 'br', delayFirstByteMs?: number, silentGap?: { afterEvents: number, ms: number } }
   | { kind: 'status', status: number, headers?: Record<string, string>, body?: string }
   /** SSE only: emits `afterEvents` events, then destroys the socket. */
   | { kind: 'cut', afterEvents: number, usage?: Partial<MockUsage> }
@@ -213,6 +213,8 @@ async function handle (req: IncomingMessage, res: ServerResponse, body: Buffer, 
       return
     }
     if (b.kind === 'stepped' && i > 0) await waitStep()
+    // A long silence mid-stream (extended thinking), for gateways' read timeouts.
+    if (b.kind === 'ok' && b.silentGap?.afterEvents === i) await new Promise(resolve => setTimeout(resolve, b.silentGap!.ms))
     if (res.destroyed) return
     out.write(e)
     // Flush each event through the compressor so the client can decode it before the next.
