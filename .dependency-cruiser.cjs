@@ -1,7 +1,8 @@
 // The layering the code must keep, checked by `npm test` (depcruise):
 // - a provider plugin talks to core only through core/plugin-api.ts (its contract);
 // - core never imports a plugin (plugins are loaded by name from the config);
-// - the store is persistence only: it knows nothing of the relay, scheduler or limit logic.
+// - the store is persistence only: it knows nothing of the relay, scheduler or limit logic;
+// - a gateway adapter talks to the sidecar over HTTP only, like nginx or Caddy would.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -26,6 +27,13 @@ module.exports = {
       from: { path: '^core/store/' },
       // A key policy's schema is the shape of stored data, not logic.
       to: { path: '^core/(relay|scheduler|limits|accounts|keys|cli|admin)/', pathNot: '^core/limits/policy-schema\\.ts$' },
+    },
+    {
+      name: 'adapters-speak-http-only',
+      comment: 'A gateway adapter runs in another process than the sidecar: it may not import its code.',
+      severity: 'error',
+      from: { path: '^adapters/' },
+      to: { path: '^(core|plugins)/' },
     },
   ],
   options: {

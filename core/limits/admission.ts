@@ -16,7 +16,7 @@ import { formatMoney, usdToPico } from './money.ts'
 import { budgetPeriod, durationMs, rateWindow, type BudgetPeriod } from './periods.ts'
 import type { KeyPolicy } from './policy-schema.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
-import { counterRefusal } from './counter-check.ts'
+import { counterRefusal } from '../store/counter-rule.ts'
 
 /** A concurrency refusal cannot know when a slot frees; clients are told to wait this long. */
 const CONCURRENCY_RETRY_AFTER = 2

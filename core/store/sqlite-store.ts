@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { counterRefusal } from '../limits/counter-check.ts'
+import { counterRefusal } from './counter-rule.ts'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
   AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, RequestState, Store, UsageBatch, UsageQuery, UsageTotal,

@@ -78,10 +78,12 @@ function logged (sidecar: Child, msg: string): Record<string, unknown>[] {
   }).filter(l => l.msg === msg)
 }
 
-export function gatewayCases (name: string, binaryName: string, start: StartGateway): void {
+/** `binaryName`: the gateway's program (required under CI), or undefined for one started in-process. */
+export function gatewayCases (name: string, binaryName: string | undefined, start: StartGateway): void {
+  const binaryFor = (t: TestContext) => (binaryName === undefined ? '' : requireBinary(t, binaryName))
   test(`${name}: events unbuffered, a 20 MB body, Codex's session_id and session-id pass; a client's X-Relay-* headers are stripped`, async t => {
-    const binary = requireBinary(t, binaryName)
-    if (!binary) return
+    const binary = binaryFor(t)
+    if (binary === undefined) return
     const { base, anthropic } = await deploy(t, binary, start)
     anthropic.enqueue({ kind: 'stepped' })
     const res = await request(`${base}/claude/v1/messages`, {
@@ -105,8 +107,8 @@ export function gatewayCases (name: string, binaryName: string, start: StartGate
   })
 
   test(`${name}: every refusal reaches the client with its status and native body; the gate refuses before the sidecar reads a body`, async t => {
-    const binary = requireBinary(t, binaryName)
-    if (!binary) return
+    const binary = binaryFor(t)
+    if (binary === undefined) return
     const { base, anthropic, sidecar } = await deploy(t, binary, start)
     const post = (path: string, headers: Record<string, string>, body = messages()) => request(`${base}${path}`, { method: 'POST', headers: { ...ANTHROPIC, ...headers }, body })
     const big = messages({ messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 * 1024) }] })
@@ -140,8 +142,8 @@ export function gatewayCases (name: string, binaryName: string, start: StartGate
   })
 
   test(`${name}: a route protected with relay keys gets the holder's identity; a bad key is refused`, async t => {
-    const binary = requireBinary(t, binaryName)
-    if (!binary) return
+    const binary = binaryFor(t)
+    if (binary === undefined) return
     const { base, toolSeen } = await deploy(t, binary, start)
     const good = await request(`${base}/internal/report`, { headers: { authorization: `Bearer ${ALICE_KEY}`, 'x-relay-key-name': 'spoofed-admin' } })
     assert.equal(good.statusCode, 200)
@@ -156,8 +158,8 @@ export function gatewayCases (name: string, binaryName: string, start: StartGate
   })
 
   test(`${name}: a WebSocket upgrade (Codex) passes through the gate to the relay's bridge`, async t => {
-    const binary = requireBinary(t, binaryName)
-    if (!binary) return
+    const binary = binaryFor(t)
+    if (binary === undefined) return
     const { base, openai } = await deploy(t, binary, start)
     const socket = new WebSocket(`${base.replace('http', 'ws')}/openai/v1/responses`, { headers: { authorization: `Bearer ${ALICE_KEY}`, 'user-agent': 'codex_exec/0.171.0' } } as never)
     await new Promise((resolve, reject) => { socket.addEventListener('open', resolve); socket.addEventListener('error', reject) })

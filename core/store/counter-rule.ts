@@ -1,7 +1,8 @@
 // The one rule for whether a counter's current use refuses the next request: a request limit
-// at its count, a token or cost limit reached. Shared by the store's atomic admission and the
-// read-only check of forward auth, so the two can never disagree.
-import type { AdmissionVerdict, CounterLimit } from '../store/store.ts'
+// at its count, a token or cost limit reached. Part of the store contract (every store applies
+// it inside its atomic admission); forward auth's read-only check applies the same, so the two
+// can never disagree.
+import type { AdmissionVerdict, CounterLimit } from './store.ts'
 
 export interface CounterUse {
   requests: number
