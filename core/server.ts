@@ -2,6 +2,8 @@
 // and account sets (refreshed when the CLI changes the store), the usage recorder, and a
 // shutdown that drains streams within a grace period and flushes every usage record.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { DestinationStream, Logger } from 'pino'
 import { AccountPool } from './accounts/account-pool.ts'
 import { KeyRegistry } from './keys/key-registry.ts'
@@ -14,6 +16,7 @@ import { Inflight } from './relay/inflight.ts'
 import { mountPlugin } from './relay/mount-plugin.ts'
 import { checkTarget } from './relay/identify.ts'
 import { registerForwardAuth } from './relay/forward-auth.ts'
+import { registerGatewayProbe } from './relay/gateway-probe.ts'
 import { websocketBridge } from './relay/websocket-bridge.ts'
 import type { RelayDeps } from './relay/relay-handler.ts'
 import { Egress } from './relay/egress.ts'
@@ -119,12 +122,19 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   for (const { plugin, mount, aliases } of rt.plugins) {
     for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, { ...deps, keys }, config.relay.bodyLimitBytes)
   }
-  registerForwardAuth(app, { keys, admission, now, mounts: rt.plugins.flatMap(({ plugin, mount, aliases }) => [mount, ...aliases].map(prefix => ({ prefix, plugin }))) })
+  const mounts = rt.plugins.flatMap(({ plugin, mount, aliases }) => [mount, ...aliases].map(prefix => ({ prefix, plugin })))
+  registerForwardAuth(app, { keys, admission, now, mounts })
+  const probe = registerGatewayProbe(app, { keys, now, prefixes: mounts.map(m => m.prefix), bodyLimit: config.relay.bodyLimitBytes })
   const websocketMounts = rt.plugins.flatMap(({ plugin, mount, aliases }) => {
     const routes = plugin.routes.filter(r => r.kind === 'websocket')
     return plugin.websocket && routes.length > 0 ? [mount, ...aliases].map(prefix => ({ plugin, prefix, routes })) : []
   })
-  if (websocketMounts.length > 0) app.server.on('upgrade', websocketBridge(websocketMounts, { ...deps, keys, log: log as FastifyBaseLogger }))
+  const bridge = websocketMounts.length > 0 ? websocketBridge(websocketMounts, { ...deps, keys, log: log as FastifyBaseLogger }) : undefined
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (probe.upgrade(req, socket, head)) return
+    if (bridge) return bridge(req, socket, head)
+    socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+  })
 
   let polls = 0
   const poll = setInterval(() => {

@@ -12,6 +12,7 @@ import { keysCommand } from './keys-command.ts'
 import { accountsCommand } from './accounts-command.ts'
 import { usageCommand } from './usage-command.ts'
 import { startCommand } from './start-command.ts'
+import { doctorCommand } from './doctor-command.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
 
@@ -37,6 +38,8 @@ Commands:
   accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown
   accounts delete <name|id>     keys bound to it must be moved first (keys update --account/--group)
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
+  doctor --url URL --key KEY [--mount /claude] [--gap-seconds 75] [--body-mb 20] [--json]
+                                probes a deployment through its gateway and names what to fix
 
 Options:
   --config FILE   config file (default: $RELAY_CONFIG, ./relay.yaml, ./relay.example.yaml)`
@@ -72,6 +75,11 @@ const OPTIONS = {
   since: { type: 'string' },
   until: { type: 'string' },
   by: { type: 'string', default: 'key' },
+  url: { type: 'string' },
+  key: { type: 'string' },
+  mount: { type: 'string' },
+  'gap-seconds': { type: 'string' },
+  'body-mb': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options']
 
@@ -94,6 +102,11 @@ export interface CliValues {
   since?: string
   until?: string
   by: string
+  url?: string
+  key?: string
+  mount?: string
+  'gap-seconds'?: string
+  'body-mb'?: string
   help: boolean
 }
 
@@ -120,6 +133,8 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
 
   try {
     if (command === 'start') return await startCommand(configFile, io)
+    // From the outside, like a client: no config or store needed.
+    if (command === 'doctor') return await doctorCommand(values, io)
     if (command === 'config' && sub === 'check') {
       await openRuntime(configFile, { env: io.env, checkOnly: true })
       io.out(`${configFile}: OK`)

@@ -88,7 +88,8 @@ export function gatewayCases (name: string, binaryName: string | undefined, star
     anthropic.enqueue({ kind: 'stepped' })
     const res = await request(`${base}/claude/v1/messages`, {
       method: 'POST',
-      headers: { ...ANTHROPIC, 'x-api-key': ALICE_KEY, 'x-relay-key-id': 'key_spoofed', 'X-Relay-Key-Name': 'admin', session_id: 'sess-underscore', 'session-id': 'sess-dash' },
+      // As the clients send it: a gateway compressing event streams would hold events back.
+      headers: { ...ANTHROPIC, 'accept-encoding': 'gzip, deflate, br', 'x-api-key': ALICE_KEY, 'x-relay-key-id': 'key_spoofed', 'X-Relay-Key-Name': 'admin', session_id: 'sess-underscore', 'session-id': 'sess-dash' },
       body: messages({ stream: true, messages: [{ role: 'user', content: 'x'.repeat(20 * 1024 * 1024) }] }),
     })
     assert.equal(res.statusCode, 200)
