@@ -1,13 +1,12 @@
-// `ai-relay accounts add|list|disable`. Credentials are validated against the plugin's account
-// type schema, then sealed with AES-256-GCM before they reach the store.
-import { errors } from '../errors.ts'
-import { randomId } from '../ids.ts'
+// `ai-relay accounts add|login|list|disable|enable|delete`: the command line over
+// core/manage/accounts.ts (the admin API uses the same functions). Credentials come from stdin
+// or an environment variable, never from the command line.
 import type { Runtime } from '../runtime.ts'
-import type { AccountRecord, AccountStateRecord } from '../store/store.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
 import { readStdinLines } from './read-secret.ts'
-import { allAccounts, allKeys, checkNewName, disableStored, findByRef, pairs, placementFrom, plainFields, resetAccountState, writable, type ListedAccount } from './records.ts'
+import { pairs, placementFrom, plainFields } from './records.ts'
 import { loginCommand } from './login-command.ts'
+import { addAccount, deleteAccount, listAccounts, resolveType, setAccountDisabled, type AccountListing } from '../manage/accounts.ts'
 
 export async function accountsCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
   switch (sub) {
@@ -16,24 +15,11 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
         io.err('accounts add needs --name, --provider and --type')
         return 2
       }
-      const badName = checkNewName('account', v.name, await allAccounts(rt))
-      if (badName) {
-        io.err(badName)
-        return 2
-      }
-      const type = rt.accountTypes.resolve(v.provider, v.type)
-      if (typeof type === 'string') {
-        io.err(type)
-        return 2
-      }
-      const placement = placementFrom(v, io, rt.secretBox)
-      if (typeof placement === 'string') {
-        io.err(placement)
-        return 2
-      }
+      const type = resolveType(rt, v.provider, v.type)
+      const placement = placementFrom(v, io)
       const fields = plainFields(v.set, type.secretFields)
-      if (typeof fields === 'string') {
-        io.err(fields)
+      if (typeof placement === 'string' || typeof fields === 'string') {
+        io.err(typeof placement === 'string' ? placement : fields as string)
         return 2
       }
       for (const [k, envName] of pairs(v['secret-env'], '--secret-env')) {
@@ -46,62 +32,35 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       }
       const missing = type.secretFields.filter(f => fields[f] === undefined)
       Object.assign(fields, await readStdinLines(io.stdin, missing, io.err))
-      const check = rt.accountTypes.check(type, fields)
-      if (!check.ok) {
-        for (const p of check.problems) io.err(`${p.path || '/'}: ${p.message}`)
-        return 2
-      }
-      const record: AccountRecord = {
-        id: randomId('acc'), name: v.name, provider: type.provider, type: type.name, disabled: false,
-        fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)), createdAt: Date.now(), source: 'store',
-        ...placement,
-      }
-      await rt.store.insertAccount(record)
-      io.out(`Added ${type.provider} account "${v.name}" (${record.id}, ${type.name}, priority ${placement.priority}).`)
+      const record = await addAccount(rt, { name: v.name, provider: v.provider, type: v.type, fields, ...placement })
+      io.out(`Added ${record.provider} account "${record.name}" (${record.id}, ${record.type}, priority ${record.priority}).`)
       return 0
     }
     case 'list': {
-      const accounts = await allAccounts(rt)
-      const states = new Map((await rt.store.listAccountStates()).map(st => [st.accountId, st]))
-      const now = Date.now()
+      const accounts = await listAccounts(rt)
       if (v.json) {
-        io.out(JSON.stringify(accounts.map(a => ({ ...a, state: describeState(a, states.get(a.id), now), login: loginInfo(rt, a, states.get(a.id), now), runtime: states.get(a.id) ?? null }))))
+        io.out(JSON.stringify(accounts))
         return 0
       }
       io.out(table([
         ['ID', 'NAME', 'PROVIDER', 'TYPE', 'PRIORITY', 'STATE', 'UTIL', 'LOGIN', 'LAST ERROR', 'SOURCE'],
-        ...accounts.map(a => {
-          const st = states.get(a.id)
-          const login = loginInfo(rt, a, st, now)
-          return [a.id, a.name, a.provider, a.type, String(a.priority), describeState(a, st, now), utilisation(st),
-            login ? [login.identity, login.expiresAt ? `expires ${login.expiresAt}` : '', login.refresh].filter(Boolean).join(', ') : '-',
-            st?.lastError ? `${isoOrDash(st.lastErrorAt)} ${st.lastError}` : '-', a.source]
-        }),
+        ...accounts.map(a => [a.id, a.name, a.provider, a.type, String(a.priority), stateText(a), utilisation(a),
+          a.login ? [a.login.identity, a.login.expiresAt ? `expires ${a.login.expiresAt}` : '', a.login.refresh].filter(Boolean).join(', ') : '-',
+          a.lastError ? `${isoOrDash(a.lastErrorAt === null ? null : Date.parse(a.lastErrorAt))} ${a.lastError}` : '-', a.source]),
       ]))
       return 0
     }
     case 'delete': {
-      const all = await allAccounts(rt)
-      const account = writable('account', all, rest[0])
-      const bound = (await allKeys(rt)).filter(k => k.boundAccount === account.name).map(k => k.name)
-      if (bound.length > 0) {
-        io.err(`keys bound to "${account.name}": ${bound.join(', ')}; move them first (ai-relay keys update <key> --account OTHER | --group G | --account none)`)
-        return 2
-      }
-      await rt.store.deleteAccount(account.id)
+      const account = await deleteAccount(rt, String(rest[0]))
       io.out(`Deleted account "${account.name}" (${account.id}). Its usage history stays under this id.`)
       return 0
     }
     case 'login':
       return loginCommand(rt, rest[0], v, io)
     case 'disable':
-      return disableStored('account', await allAccounts(rt), rest[0], id => rt.store.updateAccount(id, { disabled: true }), io)
     case 'enable': {
-      const account = findByRef('account', await allAccounts(rt), rest[0])
-      if (account.disabled && account.source === 'config') throw new errors.RELAY_ERR_READ_ONLY('account', account.name)
-      if (account.disabled) await rt.store.updateAccount(account.id, { disabled: false })
-      await resetAccountState(rt, account.id)
-      io.out(`Enabled account "${account.name}" (${account.id}).`)
+      const account = await setAccountDisabled(rt, String(rest[0]), sub === 'disable')
+      io.out(`${sub === 'disable' ? 'Disabled' : 'Enabled'} account "${account.name}" (${account.id}).`)
       return 0
     }
     default:
@@ -110,38 +69,17 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
   }
 }
 
-interface LoginInfo {
-  identity?: string
-  expiresAt?: string
-  /** `ok`, `retrying until <time>` or `log in again`. */
-  refresh: string
-}
-
-/** For subscription (OAuth) accounts: who is logged in, until when, and how refreshing goes. */
-function loginInfo (rt: Runtime, a: ListedAccount, st: AccountStateRecord | undefined, now: number): LoginInfo | undefined {
-  const type = rt.accountTypes.resolve(a.provider, a.type)
-  if (typeof type === 'string' || !type.spec.oauth) return undefined
-  const expiresAt = type.spec.oauth.expiresAt(a.fields)
-  const identity = typeof a.fields.email === 'string' ? a.fields.email : undefined
-  let refresh = 'ok'
-  if (st?.status === 'unauthorized') refresh = 'log in again'
-  else if ((st?.refreshFailures ?? 0) > 0) refresh = st?.cooldownUntil != null && st.cooldownUntil > now ? `retrying until ${new Date(st.cooldownUntil).toISOString()}` : 'retrying'
-  else if (expiresAt !== undefined && expiresAt <= now) refresh = 'expired, refreshed at next use'
-  return { identity, expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(), refresh }
-}
-
-function describeState (a: ListedAccount, st: AccountStateRecord | undefined, now: number): string {
-  if (a.disabled) return 'disabled'
-  if (st?.status === 'disabled') return `disabled: ${st.reason ?? 'by the provider'}`
-  if (st?.status === 'unauthorized') return st.reason?.startsWith('log in again') ? `unauthorized: ${st.reason}` : 'unauthorized'
-  if (st?.cooldownUntil != null && st.cooldownUntil > now) return `cooling until ${new Date(st.cooldownUntil).toISOString()}`
-  return 'active'
+function stateText (a: AccountListing): string {
+  if (a.state === 'cooling') return `cooling until ${a.cooldownUntil}`
+  if (a.state === 'unauthorized') return a.reason?.startsWith('log in again') ? `unauthorized: ${a.reason}` : 'unauthorized'
+  if (a.state === 'disabled' && a.reason !== 'disabled by the operator') return `disabled: ${a.reason}`
+  return a.state
 }
 
 /** The most used window the provider reported, e.g. `5h 82%`. */
-function utilisation (st: AccountStateRecord | undefined): string {
-  const windows = (st?.rateLimits?.windows ?? []).filter(w => w.utilisation !== undefined)
+function utilisation (a: AccountListing): string {
+  const windows = a.rateLimits.filter(w => w.utilisation !== undefined)
   if (windows.length === 0) return '-'
-  const top = windows.reduce((a, b) => (b.utilisation! > a.utilisation! ? b : a))
+  const top = windows.reduce((x, y) => (y.utilisation! > x.utilisation! ? y : x))
   return `${top.name} ${Math.round(top.utilisation! * 100)}%`
 }

@@ -24,7 +24,7 @@ Commands:
   keys show <name|id> [--json]   limits with current use and reset times
   keys update <name|id> [--policy JSON] [--expires ISO-8601|never] [--account NAME|none | --group NAME|none]
   keys rotate <name|id> [--json] a new secret for the same key (history stays)
-  keys disable <name|id>
+  keys disable <name|id> | keys enable <name|id>
   keys delete <name|id>
   accounts add --name N --provider P --type T [--priority 1-100] [--set field=value ...]
                [--secret-env field=ENV_VAR ...]   (other credential fields are read from stdin)
@@ -165,7 +165,8 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     }
     if (isRelayError(err)) {
       io.err(`error: ${err.message} (${err.code})`)
-      return 1
+      // Bad input is a usage error, as for a bad flag.
+      return err.statusCode === 400 ? 2 : 1
     }
     throw err
   }

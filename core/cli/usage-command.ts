@@ -4,7 +4,7 @@ import { bucketStart } from '../metering/buckets.ts'
 import type { Runtime } from '../runtime.ts'
 import type { UsageGroup } from '../store/store.ts'
 import { table, type CliIo, type CliValues } from './main.ts'
-import { allAccounts, allKeys } from './records.ts'
+import { allAccounts, allKeys } from '../manage/records.ts'
 
 const GROUPS: UsageGroup[] = ['key', 'model', 'account']
 

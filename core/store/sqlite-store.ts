@@ -7,7 +7,8 @@ import { dirname } from 'node:path'
 import { counterRefusal } from './counter-rule.ts'
 import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
 import type {
-  AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, RequestState, Store, UsageBatch, UsageQuery, UsageTotal,
+  AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
+  UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal,
 } from './store.ts'
 
 const MIGRATIONS = [
@@ -57,6 +58,12 @@ const MIGRATIONS = [
    CREATE INDEX request_log_open ON request_log (time) WHERE state = 'in_progress';
    ALTER TABLE account_state ADD COLUMN last_used_at INTEGER;
    ALTER TABLE account_state ADD COLUMN refresh_failures INTEGER NOT NULL DEFAULT 0;`,
+  // The admin UI's users and sessions; the request log browsed per account.
+  `CREATE TABLE admin_users (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE admin_sessions (
+     id_hash TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+   CREATE INDEX admin_sessions_user ON admin_sessions (user);
+   CREATE INDEX request_log_account_time ON request_log (account_id, time);`,
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bound_account: string | null, bound_group: string | null, policy: string }
@@ -154,6 +161,14 @@ export function openSqliteStore (path: string): Store {
         cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
         cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
     recent: db.prepare('SELECT * FROM request_log ORDER BY time DESC, rowid DESC LIMIT ?').safeIntegers(true),
+    listAdminUsers: db.prepare<[], { name: string, password_hash: string, created_at: number }>('SELECT * FROM admin_users ORDER BY name'),
+    putAdminUser: db.prepare('INSERT INTO admin_users (name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash'),
+    deleteAdminUser: db.prepare('DELETE FROM admin_users WHERE name = ?'),
+    insertSession: db.prepare('INSERT INTO admin_sessions (id_hash, user, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+    getSession: db.prepare<[string, number], { id_hash: string, user: string, csrf: string, created_at: number, expires_at: number }>('SELECT * FROM admin_sessions WHERE id_hash = ? AND expires_at > ?'),
+    deleteSession: db.prepare('DELETE FROM admin_sessions WHERE id_hash = ?'),
+    deleteSessionsOf: db.prepare('DELETE FROM admin_sessions WHERE user = ?'),
+    pruneSessions: db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?'),
     dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   }
   let lastDataVersion = stmt.dataVersion.get()!.data_version
@@ -334,7 +349,7 @@ export function openSqliteStore (path: string): Store {
       })()
     },
     async updateAccount (id, patch) {
-      return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets' })
+      return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy' })
     },
     async writeUsage (batch) {
       writeBatch(batch)
@@ -345,8 +360,37 @@ export function openSqliteStore (path: string): Store {
     async queryUsage (q) {
       return queryUsage(db, q)
     },
+    async usageSeries (q) {
+      return usageSeries(db, q)
+    },
     async recentRequests (limit) {
       return (stmt.recent.all(limit) as Record<string, unknown>[]).map(toRequestLogRow)
+    },
+    async queryRequests (q) {
+      return queryRequests(db, q)
+    },
+    async listAdminUsers () {
+      return stmt.listAdminUsers.all().map(r => ({ name: r.name, passwordHash: r.password_hash, createdAt: r.created_at }))
+    },
+    async putAdminUser (u) {
+      stmt.putAdminUser.run(u.name, u.passwordHash, u.createdAt)
+    },
+    async deleteAdminUser (name) {
+      return stmt.deleteAdminUser.run(name).changes > 0
+    },
+    async insertAdminSession (x) {
+      stmt.pruneSessions.run(x.createdAt)
+      stmt.insertSession.run(x.idHash, x.user, x.csrf, x.createdAt, x.expiresAt)
+    },
+    async getAdminSession (idHash, now) {
+      const r = stmt.getSession.get(idHash, now)
+      return r && { idHash: r.id_hash, user: r.user, csrf: r.csrf, createdAt: r.created_at, expiresAt: r.expires_at }
+    },
+    async deleteAdminSession (idHash) {
+      stmt.deleteSession.run(idHash)
+    },
+    async deleteAdminSessionsOf (user) {
+      stmt.deleteSessionsOf.run(user)
     },
     async changedElsewhere () {
       const v = stmt.dataVersion.get()!.data_version
@@ -372,18 +416,50 @@ function migrate (db: Database.Database): void {
 
 const GROUP_COLUMN = { key: 'key_id', model: 'model', account: 'account_id' } as const
 
+const SUMS = `sum(requests) AS requests, sum(input_tokens) AS input,
+      sum(output_tokens) AS output, sum(cache_write_5m_tokens) AS cw5, sum(cache_write_1h_tokens) AS cw1,
+      sum(cache_read_tokens) AS cr, sum(cost_pico) AS cost, sum(unpriced_requests) AS unpriced`
+
 function queryUsage (db: Database.Database, q: UsageQuery): UsageTotal[] {
   // Day rows answer day-aligned ranges exactly with 24× fewer rows; anything else uses hours.
   const dayAligned = q.since === bucketStart('day', q.since) && q.until === bucketStart('day', q.until)
   const granularity = dayAligned ? 'day' : 'hour'
   const col = GROUP_COLUMN[q.groupBy]
-  const rows = db.prepare(`SELECT ${col} AS grp, sum(requests) AS requests, sum(input_tokens) AS input,
-      sum(output_tokens) AS output, sum(cache_write_5m_tokens) AS cw5, sum(cache_write_1h_tokens) AS cw1,
-      sum(cache_read_tokens) AS cr, sum(cost_pico) AS cost, sum(unpriced_requests) AS unpriced
-    FROM usage_agg WHERE granularity = ? AND bucket >= ? AND bucket < ? GROUP BY ${col} ORDER BY cost DESC, grp`)
+  const rows = db.prepare(`SELECT ${col} AS grp, ${SUMS}
+    FROM usage_agg WHERE granularity = ? AND bucket >= ? AND bucket < ? ${q.keyId === undefined ? '' : 'AND key_id = ?'}
+    GROUP BY ${col} ORDER BY cost DESC, grp`)
     .safeIntegers(true)
-    .all(granularity, BigInt(bucketStart(granularity, q.since)), BigInt(q.until)) as Record<string, bigint | string>[]
-  return rows.map(r => ({
+    .all(granularity, BigInt(bucketStart(granularity, q.since)), BigInt(q.until), ...(q.keyId === undefined ? [] : [q.keyId])) as Record<string, bigint | string>[]
+  return rows.map(totalOf)
+}
+
+function usageSeries (db: Database.Database, q: UsageSeriesQuery): UsagePoint[] {
+  const col = GROUP_COLUMN[q.groupBy]
+  const rows = db.prepare(`SELECT bucket, ${col} AS grp, ${SUMS}
+    FROM usage_agg WHERE granularity = ? AND bucket >= ? AND bucket < ? ${q.keyId === undefined ? '' : 'AND key_id = ?'}
+    GROUP BY bucket, ${col} ORDER BY bucket, grp`)
+    .safeIntegers(true)
+    .all(q.granularity, BigInt(bucketStart(q.granularity, q.since)), BigInt(q.until), ...(q.keyId === undefined ? [] : [q.keyId])) as Record<string, bigint | string>[]
+  return rows.map(r => ({ bucket: Number(r.bucket), ...totalOf(r) }))
+}
+
+function queryRequests (db: Database.Database, q: RequestQuery): RequestLogRow[] {
+  const where: string[] = []
+  const args: (string | number)[] = []
+  const add = (sql: string, ...values: (string | number)[]) => { where.push(sql); args.push(...values) }
+  if (q.keyId !== undefined) add('key_id = ?', q.keyId)
+  if (q.accountId !== undefined) add('account_id = ?', q.accountId)
+  if (q.model !== undefined) add('model = ?', q.model)
+  if (q.status !== undefined) add('status = ?', q.status)
+  if (q.since !== undefined) add('time >= ?', q.since)
+  if (q.until !== undefined) add('time < ?', q.until)
+  if (q.before !== undefined) add('(time < ? OR (time = ? AND request_id < ?))', q.before.time, q.before.time, q.before.requestId)
+  const sql = `SELECT * FROM request_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, request_id DESC LIMIT ?`
+  return (db.prepare(sql).safeIntegers(true).all(...args, q.limit) as Record<string, unknown>[]).map(toRequestLogRow)
+}
+
+function totalOf (r: Record<string, bigint | string>): UsageTotal {
+  return {
     group: r.grp === '' ? null : String(r.grp),
     requests: Number(r.requests),
     input: Number(r.input),
@@ -393,7 +469,7 @@ function queryUsage (db: Database.Database, q: UsageQuery): UsageTotal[] {
     cacheRead: Number(r.cr),
     costPico: BigInt(r.cost ?? 0n),
     unpricedRequests: Number(r.unpriced),
-  }))
+  }
 }
 
 function toRequestLogRow (r: Record<string, unknown>): RequestLogRow {

@@ -1,6 +1,7 @@
 // The persistence contract. SQLite (embedded, default) implements it now; a Redis store for
 // several sidecars will implement the same interface and pass the same contract tests.
 // Methods are async because the Redis store will be; the SQLite store answers synchronously.
+import type { Granularity } from '../metering/buckets.ts'
 import type { ClientKind, RateLimitSnapshot, Usage } from '../plugin-api.ts'
 import type { KeyPolicy } from '../limits/policy-schema.ts'
 
@@ -177,6 +178,46 @@ export interface UsageQuery {
   since: number
   until: number
   groupBy: UsageGroup
+  /** Only this key's usage (self-service). */
+  keyId?: string
+}
+
+/** Usage over time: one point per bucket and group. */
+export interface UsageSeriesQuery extends UsageQuery {
+  granularity: Granularity
+}
+
+export interface UsagePoint extends UsageTotal {
+  /** The bucket's start, epoch ms (UTC). */
+  bucket: number
+}
+
+/** The request log, newest first, filtered; `before` continues a page (exclusive). */
+export interface RequestQuery {
+  keyId?: string
+  accountId?: string
+  model?: string
+  status?: number
+  since?: number
+  until?: number
+  before?: { time: number, requestId: string }
+  limit: number
+}
+
+export interface AdminUser {
+  name: string
+  /** `scrypt$N$r$p$salt$hash` (base64url). */
+  passwordHash: string
+  createdAt: number
+}
+
+export interface AdminSession {
+  /** sha256 of the session id the cookie holds (the id itself is never stored). */
+  idHash: string
+  user: string
+  csrf: string
+  createdAt: number
+  expiresAt: number
 }
 
 export interface UsageTotal {
@@ -222,7 +263,7 @@ export interface Store {
 
   listAccounts (): Promise<AccountRecord[]>
   insertAccount (account: AccountRecord): Promise<void>
-  updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets'>>): Promise<boolean>
+  updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy'>>): Promise<boolean>
   /** Removes the account and its run-time state; its usage history stays under its id. */
   deleteAccount (id: string): Promise<boolean>
   listAccountStates (): Promise<AccountStateRecord[]>
@@ -245,7 +286,20 @@ export interface Store {
   /** Rows still in progress that started before `startedBefore` are marked interrupted (after a crash). */
   markInterrupted (startedBefore: number): Promise<number>
   queryUsage (q: UsageQuery): Promise<UsageTotal[]>
+  usageSeries (q: UsageSeriesQuery): Promise<UsagePoint[]>
   recentRequests (limit: number): Promise<RequestLogRow[]>
+  queryRequests (q: RequestQuery): Promise<RequestLogRow[]>
+
+  listAdminUsers (): Promise<AdminUser[]>
+  /** Adds the user, or replaces the password of an existing one. */
+  putAdminUser (user: AdminUser): Promise<void>
+  deleteAdminUser (name: string): Promise<boolean>
+  insertAdminSession (session: AdminSession): Promise<void>
+  /** The session if it exists and has not expired at `now`. */
+  getAdminSession (idHash: string, now: number): Promise<AdminSession | undefined>
+  deleteAdminSession (idHash: string): Promise<void>
+  /** Ends every session of a user (password changed, user removed). */
+  deleteAdminSessionsOf (user: string): Promise<void>
 
   /** True when another process changed keys or accounts since the last call. */
   changedElsewhere (): Promise<boolean>

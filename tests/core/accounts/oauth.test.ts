@@ -317,7 +317,7 @@ test('CLI: accounts list shows the login; a dead account is logged in again in p
   await store.close()
   assert.match(runCli(['accounts', 'list', '--config', config]).stdout, /unauthorized: log in again.*max@example\.com, expires \S+, log in again/)
   const refused = runCli(['accounts', 'delete', 'max', '--config', config])
-  assert.equal(refused.status, 2)
+  assert.equal(refused.status, 1)
   assert.match(refused.stderr, /keys bound to "max": alice/)
 
   const again = await loginWithCli(['claude', '--name', 'max', '--config', config], paste)

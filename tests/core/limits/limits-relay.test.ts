@@ -108,7 +108,7 @@ test('keys create/show/update/rotate/delete from the CLI, seen by the running re
   assert.match(shown.stdout, /rate 1d requests\s+1\s+100\s+\d{4}-/)
   const bad = cli('keys', 'update', 'carol', '--policy', '{"concurrency": 0}')
   assert.equal(bad.status, 2)
-  assert.match(bad.stderr, /--policy: \/concurrency must be >= 1/)
+  assert.match(bad.stderr, /policy: \/concurrency must be >= 1/)
   assert.equal(cli('keys', 'update', 'carol', '--policy', '{"clients":["codex-cli"]}').status, 0)
   await until(() => relay.server.keys.list().find(k => k.id === id)?.policy.clients !== undefined, 3000)
   assert.equal(await call(key), 403)
