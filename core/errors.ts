@@ -49,6 +49,9 @@ export const errors = {
   RELAY_ERR_NAME_TAKEN: createError<[string, string]>('RELAY_ERR_NAME_TAKEN', 'A %s named "%s" already exists', 409),
   RELAY_ERR_NOT_FOUND: createError<[string, string]>('RELAY_ERR_NOT_FOUND', 'No %s "%s"', 404),
   RELAY_ERR_READ_ONLY: createError<[string, string]>('RELAY_ERR_READ_ONLY', 'The %s "%s" is declared in the config file and is read-only', 409),
+  RELAY_ERR_ADMIN_UNAUTHORIZED: createError<[string]>('RELAY_ERR_ADMIN_UNAUTHORIZED', '%s', 401),
+  RELAY_ERR_ADMIN_FORBIDDEN: createError<[string]>('RELAY_ERR_ADMIN_FORBIDDEN', '%s', 403),
+  RELAY_ERR_LOGIN_FAILED: createError('RELAY_ERR_LOGIN_FAILED', 'Wrong user name or password', 401),
   RELAY_ERR_ACCOUNT_IN_USE: createError<[string, string]>('RELAY_ERR_ACCOUNT_IN_USE', 'keys bound to "%s": %s; move them first (keys update <key> --account OTHER | --group G | --account none)', 409),
 } as const
 

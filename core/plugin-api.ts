@@ -281,6 +281,20 @@ export interface RelayPlugin {
   isNativeError? (body: Buffer): boolean
   /** For routes of kind `websocket`. */
   websocket?: WebSocketSupport
+  /**
+   * The smallest real request that proves an account works (the admin's "test" button): sent
+   * through `prepareUpstream` like any other, not metered. Undefined when there is none.
+   */
+  testRequest? (account: AccountView): TestRequest | undefined
+}
+
+export interface TestRequest {
+  /** The route's `path` as the plugin declares it (`/v1/messages`). */
+  routePath: string
+  /** The concrete path under the mount (`/v1beta/models/gemini-2.5-flash:generateContent`). */
+  path: string
+  headers?: Record<string, string>
+  body: unknown
 }
 
 /** The error an OAuth step throws when the provider refused the grant for good (log in again). */

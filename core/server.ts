@@ -17,6 +17,8 @@ import { mountPlugin } from './relay/mount-plugin.ts'
 import { checkTarget } from './relay/identify.ts'
 import { registerForwardAuth } from './relay/forward-auth.ts'
 import { registerGatewayProbe } from './relay/gateway-probe.ts'
+import { registerAdmin } from './admin/index.ts'
+import { accountTester } from './admin/account-test.ts'
 import { websocketBridge } from './relay/websocket-bridge.ts'
 import type { RelayDeps } from './relay/relay-handler.ts'
 import { Egress } from './relay/egress.ts'
@@ -42,6 +44,8 @@ export interface RelayServer {
   admission: Admission
   recorder: UsageRecorder
   inflight: Inflight
+  /** The admin side's routes (method and URL pattern). */
+  adminRoutes: { method: string, url: string }[]
   listen (): Promise<string>
   /** Stops accepting, drains streams (bounded by the grace period), flushes usage, closes. */
   close (): Promise<void>
@@ -112,12 +116,17 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   app.addHook('onRequest', checkTarget)
 
   const started = now()
-  app.get('/_relay/health', async () => ({
+  const healthReport = () => ({
     status: 'ok',
     uptimeSeconds: Math.floor((now() - started) / 1000),
     plugins: rt.plugins.map(p => ({ name: p.plugin.name, mount: p.mount, aliases: p.aliases })),
     inflight: inflight.size,
-  }))
+  })
+  app.get('/_relay/health', async () => healthReport())
+  const adminRoutes = registerAdmin(app, {
+    rt, keys, now, health: healthReport, changed: reload,
+    testAccount: accountTester({ pool, plugins: rt.plugins.map(p => p.plugin), egress, credentials, now }),
+  })
 
   for (const { plugin, mount, aliases } of rt.plugins) {
     for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, { ...deps, keys }, config.relay.bodyLimitBytes)
@@ -152,7 +161,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
 
   let closing: Promise<void> | undefined
   return {
-    app, log, keys, pool, health, admission, recorder, inflight,
+    app, log, keys, pool, health, admission, recorder, inflight, adminRoutes,
     async listen () {
       return app.listen({ host: config.listen.host, port: config.listen.port })
     },

@@ -13,6 +13,7 @@ import { accountsCommand } from './accounts-command.ts'
 import { usageCommand } from './usage-command.ts'
 import { startCommand } from './start-command.ts'
 import { doctorCommand } from './doctor-command.ts'
+import { adminCommand } from './admin-command.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
 
@@ -38,6 +39,8 @@ Commands:
   accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown
   accounts delete <name|id>     keys bound to it must be moved first (keys update --account/--group)
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
+  admin users add --name N      an admin page user (the password is read from stdin)
+  admin users list | admin users delete <name>
   doctor --url URL --key KEY [--mount /claude] [--gap-seconds 75] [--body-mb 20] [--json]
                                 probes a deployment through its gateway and names what to fix
 
@@ -144,6 +147,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       keys: keysCommand,
       accounts: accountsCommand,
       usage: (rt, s, r, v, i) => usageCommand(rt, [s, ...r].filter((x): x is string => x !== undefined), v, i),
+      admin: adminCommand,
     }
     const handler = handlers[command]
     if (!handler) {

@@ -188,6 +188,53 @@ export const configSchema = {
         aliases: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
       },
     },
+    admin: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'the admin API and pages under /_relay/admin/ (deny by default: nothing is allowed until one of these is set up)',
+      properties: {
+        tokens: {
+          type: 'array',
+          default: [],
+          description: 'API tokens, sent as Authorization: Bearer',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            oneOf: [{ required: ['token'] }, { required: ['tokenHash'] }],
+            properties: {
+              name,
+              token: { type: 'string', minLength: 24, writeOnly: true },
+              tokenHash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+            },
+          },
+        },
+        sso: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['header', 'trustedProxies'],
+          description: 'a user name set by an authenticating proxy (oauth2-proxy, Authelia), believed only from these addresses',
+          properties: {
+            header: { type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'X-Forwarded-User' },
+            trustedProxies: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[0-9a-fA-F.:]+(/[0-9]{1,3})?$' } },
+            users: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'only these users (absent: any user the proxy names)' },
+          },
+        },
+        sessionTtlMs: { type: 'integer', minimum: 60_000, default: 43_200_000 },
+        loginAttempts: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            max: { type: 'integer', minimum: 1, default: 10 },
+            windowMs: { type: 'integer', minimum: 1000, default: 300_000 },
+          },
+        },
+        corsOrigins: { type: 'array', default: [], items: { type: 'string', pattern: '^https?://[^/\\s]+$' }, description: 'other origins whose pages may call the admin and self-service APIs (with credentials)' },
+        frameAncestors: { type: 'array', default: ["'self'"], items: { type: 'string', minLength: 1 }, description: "CSP frame-ancestors of the sidecar's pages (who may embed them in a frame)" },
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,
@@ -202,5 +249,6 @@ export const configSchema = {
 export type RelayConfig = FromSchema<typeof configSchema>
 export type PluginEntry = RelayConfig['plugins'][number]
 export type KeyEntry = RelayConfig['keys'][number]
+export type AdminConfig = RelayConfig['admin']
 export type AccountEntry = RelayConfig['accounts'][number] & Record<string, unknown>
 export type ModelPrice = FromSchema<typeof modelPrice>

@@ -11,3 +11,8 @@ export function usdToPico (usd: number): bigint {
 export function formatMoney (pico: bigint): string {
   return formatUsd(pico, pico !== 0n && pico < 10_000_000_000n ? 6 : 2)
 }
+
+/** Exact dollars as a decimal string for machines (`"0.031125"`, `"12.5"`): no rounding, no `$`. */
+export function usdString (pico: bigint): string {
+  return formatUsd(pico, 12).replace('$', '').replace(/\.?0+$/, '') || '0'
+}

@@ -37,6 +37,8 @@ export interface Cost {
 export interface Pricing {
   version: string
   lookup (model: string): { id: string, price: ModelPrice } | undefined
+  /** The table in force (for the admin API), with its version. */
+  describe (): PriceTable
   cost (model: string | null | undefined, usage: Usage): Cost
 }
 
@@ -74,6 +76,7 @@ export function createPricing (tables: PriceTable[], overrides?: { models: Recor
 
   return {
     version,
+    describe: () => ({ version, models: Object.fromEntries(models), aliases: Object.fromEntries(aliases) }),
     lookup,
     cost (model, usage) {
       const hit = model ? lookup(model) : undefined

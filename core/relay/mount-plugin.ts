@@ -12,6 +12,13 @@ import { relayHandler, type RelayDeps } from './relay-handler.ts'
 import { relayError, sendRelayError, toRelayError } from './render-error.ts'
 import { CLIENT_CLOSED, newExchange, settle } from './exchange.ts'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The plugin route a fastify route serves (read by the error handler). */
+    pluginRoute?: PluginRoute
+  }
+}
+
 export interface MountDeps extends RelayDeps {
   keys: KeyRegistry
 }

@@ -80,6 +80,12 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
       return type.startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()
     },
     readRateLimits,
+    // The cheapest call there is: one output token from the smallest model.
+    testRequest: () => ({
+      routePath: '/v1/messages', path: '/v1/messages',
+      headers: { 'anthropic-version': '2023-06-01' },
+      body: { model: 'claude-haiku-4-5', max_tokens: 1, messages: [{ role: 'user', content: 'ping' }] },
+    }),
     errorBody,
     streamError,
     streamStartError,

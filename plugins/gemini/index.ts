@@ -10,7 +10,7 @@ import { errorBody, isNativeError, streamError } from './errors.ts'
 import { createJsonMeter, createSseMeter } from './meter.ts'
 import { parseRequest } from './parse-request.ts'
 import { API_BASE, isGoogleLogin, prepareUpstream, upstreamBase, upstreamPath } from './prepare-upstream.ts'
-import { LOCAL_CALLS } from './code-assist.ts'
+import { LOCAL_CALLS, VIRTUAL_PROJECT } from './code-assist.ts'
 import { createUnwrapFilter, createWrapFilter } from './answer-filters.ts'
 import { CODE_ASSIST_BASE, GOOGLE_OAUTH_DEFAULTS, googleOAuth, type GoogleOAuthOptions } from './oauth.ts'
 
@@ -107,6 +107,16 @@ export function createGeminiPlugin (oauth: GoogleOAuthOptions): RelayPlugin {
     errorBody,
     streamError,
     isNativeError,
+    // One output token from a Flash model, in the API the account speaks.
+    testRequest: account => (isGoogleLogin(account)
+      ? {
+          routePath: '/v1internal::generateContent', path: '/v1internal:generateContent', headers: { 'user-agent': 'GeminiCLI/relay-test' },
+          body: { model: 'gemini-2.5-flash', project: VIRTUAL_PROJECT, user_prompt_id: 'relay-test', request: { contents: [{ role: 'user', parts: [{ text: 'ping' }] }], generationConfig: { maxOutputTokens: 1 } } },
+        }
+      : {
+          routePath: '/v1beta/models/:model(^[^:/]+)::generateContent', path: '/v1beta/models/gemini-2.5-flash:generateContent',
+          body: { contents: [{ role: 'user', parts: [{ text: 'ping' }] }], generationConfig: { maxOutputTokens: 1 } },
+        }),
   }
 }
 

@@ -96,6 +96,13 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
     },
     filterResponse: (_route, parsed) => (parsed.notes?.injectUsage === true ? createUsageChunkFilter() : undefined),
     readRateLimits,
+    // The ChatGPT backend takes only streamed, unstored calls with instructions, as Codex sends them.
+    testRequest: account => ({
+      routePath: '/v1/responses', path: '/v1/responses',
+      body: account.type === 'codex-oauth'
+        ? { model: 'gpt-5.4', instructions: 'Answer in one word.', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'ping' }] }], stream: true, store: false }
+        : { model: 'gpt-5.4-mini', input: 'ping', max_output_tokens: 16 },
+    }),
     errorBody,
     streamError,
     streamStartError,

@@ -1,0 +1,159 @@
+// The admin REST API under /_relay/admin/api/: keys, accounts (every type of every loaded
+// plugin, subscription logins as start / finish), usage totals and series, the request log,
+// plugins, prices and health. Every route sits behind the one admin guard; bodies and queries
+// are described by JSON Schemas and validated by fastify's ajv. The operations are the CLI's own
+// (core/manage); a change is applied to the running relay at once.
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Runtime } from '../runtime.ts'
+import { policySchema } from '../limits/policy-schema.ts'
+import { createKey, deleteKey, keyView, listKeys, rotateKey, setKeyDisabled, showKey, updateKey } from '../manage/keys.ts'
+import { accountTypes, addAccount, deleteAccount, listAccounts, setAccountDisabled, updateAccount } from '../manage/accounts.ts'
+import { beginLogin, finishLogin, type PendingLogin } from '../manage/logins.ts'
+import { errors } from '../errors.ts'
+import type { AdminAuth } from './admin-auth.ts'
+import { usageRoutes } from './usage-api.ts'
+import { sessionRoutes } from './session-api.ts'
+import type { AccountTester } from './account-test.ts'
+
+export interface AdminApiDeps {
+  rt: Runtime
+  auth: AdminAuth
+  /** Applies a change to the running relay (keys and accounts reloaded). */
+  changed: () => Promise<void>
+  health: () => unknown
+  testAccount: AccountTester
+  now: () => number
+}
+
+const name = { type: 'string', minLength: 1, maxLength: 64 } as const
+const nullableName = { anyOf: [name, { type: 'null' }] } as const
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } } as const
+const placement = {
+  priority: { type: 'integer', minimum: 1, maximum: 100 },
+  groups: { type: 'array', items: name, maxItems: 32 },
+  maxConcurrency: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }] },
+  models: { anyOf: [{ type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, maxItems: 64 }, { type: 'null' }] },
+  proxy: { anyOf: [{ type: 'string', maxLength: 2048 }, { type: 'null' }] },
+} as const
+const keyChange = {
+  policy: { ...policySchema, $id: undefined },
+  account: nullableName,
+  group: nullableName,
+  expiresAt: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },
+} as const
+
+/** Pending subscription logins, by a random id, for 15 minutes (the operator is logging in). */
+const LOGIN_TTL_MS = 15 * 60_000
+
+export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
+  const { rt, changed } = deps
+  const logins = new Map<string, { login: PendingLogin, expiresAt: number }>()
+  app.addHook('onRequest', deps.auth.guard)
+  await app.register(sessionRoutes, { auth: deps.auth })
+
+  // Keys.
+  app.get('/keys', async () => ({ items: await listKeys(rt) }))
+  app.post('/keys', { schema: { body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name, ...keyChange } } } }, async (request, reply) => {
+    const { name: keyName, ...change } = request.body as { name: string } & Record<string, unknown>
+    const { key, secret } = await createKey(rt, keyName, change)
+    await changed()
+    return reply.code(201).send({ ...keyView(key, new Map()), key: secret })
+  })
+  app.get('/keys/:id', { schema: { params: idParams } }, async request => showKey(rt, (request.params as { id: string }).id, deps.now()))
+  app.patch('/keys/:id', { schema: { params: idParams, body: { type: 'object', additionalProperties: false, properties: keyChange } } }, async request => {
+    const key = await updateKey(rt, (request.params as { id: string }).id, request.body as Record<string, unknown>)
+    await changed()
+    return keyView(key, await rt.store.lastUsed())
+  })
+  app.post('/keys/:id/rotate', { schema: { params: idParams } }, async request => {
+    const { key, secret } = await rotateKey(rt, (request.params as { id: string }).id)
+    await changed()
+    return { ...keyView(key, await rt.store.lastUsed()), key: secret }
+  })
+  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+    app.post(`/keys/:id/${action}`, { schema: { params: idParams } }, async request => {
+      const key = await setKeyDisabled(rt, (request.params as { id: string }).id, disabled)
+      await changed()
+      return keyView(key, await rt.store.lastUsed())
+    })
+  }
+  app.delete('/keys/:id', { schema: { params: idParams } }, async (request, reply) => {
+    await deleteKey(rt, (request.params as { id: string }).id)
+    await changed()
+    return reply.code(204).send()
+  })
+
+  // Accounts.
+  app.get('/account-types', async () => ({ items: accountTypes(rt) }))
+  app.get('/accounts', async () => ({ items: await listAccounts(rt, deps.now()) }))
+  app.post('/accounts', {
+    schema: { body: { type: 'object', additionalProperties: false, required: ['name', 'provider', 'type', 'fields'], properties: { name, provider: name, type: name, fields: { type: 'object' }, ...placement } } },
+  }, async (request, reply) => {
+    const record = await addAccount(rt, request.body as Parameters<typeof addAccount>[1])
+    await changed()
+    return reply.code(201).send((await listAccounts(rt, deps.now())).find(a => a.id === record.id))
+  })
+  app.patch('/accounts/:id', {
+    schema: { params: idParams, body: { type: 'object', additionalProperties: false, properties: { fields: { type: 'object' }, ...placement } } },
+  }, async request => {
+    const account = await updateAccount(rt, (request.params as { id: string }).id, request.body as Parameters<typeof updateAccount>[2])
+    await changed()
+    return (await listAccounts(rt, deps.now())).find(a => a.id === account.id)
+  })
+  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+    app.post(`/accounts/:id/${action}`, { schema: { params: idParams } }, async request => {
+      const account = await setAccountDisabled(rt, (request.params as { id: string }).id, disabled)
+      await changed()
+      return (await listAccounts(rt, deps.now())).find(a => a.id === account.id)
+    })
+  }
+  app.delete('/accounts/:id', { schema: { params: idParams } }, async (request, reply) => {
+    await deleteAccount(rt, (request.params as { id: string }).id)
+    await changed()
+    return reply.code(204).send()
+  })
+  app.post('/accounts/:id/test', { schema: { params: idParams } }, async request => deps.testAccount((request.params as { id: string }).id))
+
+  // Subscription logins: start (the URL to open), then finish (what the login page showed).
+  app.post('/logins', {
+    schema: { body: { type: 'object', additionalProperties: false, required: ['provider', 'name'], properties: { provider: name, type: name, name, fields: { type: 'object' }, ...placement } } },
+  }, async request => {
+    const { provider, type, name: accountName, fields, ...rest } = request.body as { provider: string, type?: string, name: string, fields?: Record<string, unknown> } & Record<string, unknown>
+    const login = await beginLogin(rt, { what: provider, typeName: type, name: accountName, extra: fields, ...rest })
+    const now = deps.now()
+    for (const [id, l] of logins) if (l.expiresAt <= now) logins.delete(id)
+    const id = randomBytes(18).toString('base64url')
+    logins.set(id, { login, expiresAt: now + LOGIN_TTL_MS })
+    return { loginId: id, url: login.url, account: login.name, type: login.type.name, expiresAt: new Date(now + LOGIN_TTL_MS).toISOString() }
+  })
+  app.post('/logins/:id/finish', {
+    schema: { params: idParams, body: { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 8192 } } } },
+  }, async request => {
+    const id = (request.params as { id: string }).id
+    const pending = logins.get(id)
+    if (!pending || pending.expiresAt <= deps.now()) throw new errors.RELAY_ERR_NOT_FOUND('login', 'this id (expired or never started)')
+    logins.delete(id)
+    const { account, again } = await finishLogin(rt, pending.login, (request.body as { code: string }).code)
+    await changed()
+    return { again, account: (await listAccounts(rt, deps.now())).find(a => a.id === account.id) }
+  })
+
+  await app.register(usageRoutes, { rt })
+
+  // Read-only views.
+  app.get('/plugins', async () => ({
+    items: rt.plugins.map(p => ({ name: p.plugin.name, mount: p.mount, aliases: p.aliases, routes: p.plugin.routes.map(r => `${r.method} ${r.path}`), accountTypes: Object.keys(p.plugin.accountTypes) })),
+  }))
+  app.get('/prices', async () => rt.pricing.describe())
+  app.get('/health', async () => deps.health())
+}
+
+/** Admin API errors: `{ error: { code, message } }` with the error's status. */
+export function adminErrorHandler (err: Error & { statusCode?: number, code?: string, validation?: unknown, retryAfter?: number }, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err.validation) return reply.code(400).send({ error: { code: 'RELAY_ERR_BODY_INVALID', message: err.message } })
+  const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
+  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
+  if (status === 500) reply.log.error({ err }, 'admin API failed')
+  return reply.code(status).send({ error: { code: status === 500 ? 'RELAY_ERR_INTERNAL' : err.code ?? 'RELAY_ERR_INTERNAL', message: status === 500 ? 'Internal relay error' : err.message } })
+}

@@ -1,0 +1,50 @@
+// The admin side of the sidecar, in its own fastify scope (cookies, CORS and rate limits apply
+// here only, never to relay routes): the login, the guarded admin API, and self-service.
+import type { FastifyInstance } from 'fastify'
+import cookie from '@fastify/cookie'
+import cors from '@fastify/cors'
+import rateLimit from '@fastify/rate-limit'
+import type { Runtime } from '../runtime.ts'
+import type { KeyRegistry } from '../keys/key-registry.ts'
+import { AdminAuth } from './admin-auth.ts'
+import { adminApi, adminErrorHandler } from './admin-api.ts'
+import { loginRoute } from './session-api.ts'
+import { selfService } from './self-service.ts'
+import type { AccountTester } from './account-test.ts'
+
+export interface AdminDeps {
+  rt: Runtime
+  keys: KeyRegistry
+  changed: () => Promise<void>
+  health: () => unknown
+  testAccount: AccountTester
+  now: () => number
+}
+
+/** Registers the admin side; returns the list of its routes (filled as fastify registers them). */
+export function registerAdmin (app: FastifyInstance, deps: AdminDeps): { method: string, url: string }[] {
+  const config = deps.rt.loaded.config.admin
+  const auth = new AdminAuth(config, deps.rt.store, deps.now)
+  const routes: { method: string, url: string }[] = []
+  app.register(async function adminScope (scope) {
+    // Every route, for the test that proves each admin route refuses what it must.
+    scope.addHook('onRoute', r => { for (const method of [r.method].flat()) routes.push({ method, url: r.url }) })
+    scope.decorateRequest('admin', null)
+    await scope.register(cookie)
+    // Pages of these origins may call the APIs with the visitor's credentials; no one else's.
+    await scope.register(cors, {
+      origin: config.corsOrigins,
+      credentials: true,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['content-type', 'authorization', 'x-csrf-token', 'x-requested-with', 'x-api-key'],
+      maxAge: 600,
+    })
+    await scope.register(rateLimit, { global: false })
+    scope.setErrorHandler(adminErrorHandler)
+    scope.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'RELAY_ERR_ROUTE_NOT_FOUND', message: 'Not found' } }))
+    await scope.register(loginRoute, { auth, attempts: config.loginAttempts })
+    await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, now: deps.now })
+    await scope.register(selfService, { prefix: '/_relay/me/api', rt: deps.rt, keys: deps.keys, now: deps.now })
+  })
+  return routes
+}
