@@ -69,6 +69,8 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     // Relay bodies are raw buffers; the per-mount parser enforces the configured limit.
     bodyLimit: config.relay.bodyLimitBytes,
     forceCloseConnections: 'idle',
+    // Admin and self-service inputs: an unknown field is a 400, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
   })
   const keys = new KeyRegistry()

@@ -1,0 +1,140 @@
+// The admin API end to end with an admin token: keys (secret shown once, live limits, rotate,
+// disable → the relay refuses it at once), accounts (every type listed with its schema, added,
+// tested against the mock, updated, never returning a credential), usage totals and series,
+// the request log with filters and cursor pages, and config-declared records read-only.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { request } from 'undici'
+import { ALICE_KEY, UPSTREAM_KEY } from '../helpers/relay-harness.ts'
+import { adminRelay, ADMIN_TOKEN } from '../helpers/admin.ts'
+import type { Relay } from '../helpers/relay-harness.ts'
+
+function api (relay: Relay) {
+  return async (method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> => {
+    const res = await request(`${relay.url}/_relay/admin/api${path}`, {
+      method: method as 'GET', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.body.text()
+    return { status: res.statusCode, json: text ? JSON.parse(text) : undefined }
+  }
+}
+
+const message = (relay: Relay, key: string) => request(`${relay.url}/claude/v1/messages`, {
+  method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+  body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+})
+
+test('keys: created with the secret shown once, used at once, limits live, disabled and refused, rotated, deleted; declared keys read-only', async t => {
+  const relay = await adminRelay(t)
+  const call = api(relay)
+  const created = await call('POST', '/keys', { name: 'dev-1', policy: { rateLimits: [{ window: '1h', requests: 10 }] } })
+  assert.equal(created.status, 201)
+  assert.match(created.json.key, /^ars_/)
+  const id = created.json.id as string
+  const listed = await call('GET', '/keys')
+  assert.ok(listed.json.items.every((k: Record<string, unknown>) => k.key === undefined && k.hash === undefined), 'no secret or hash in a list')
+  assert.equal((await message(relay, created.json.key)).statusCode, 200)
+  await relay.settled()
+  const shown = await call('GET', `/keys/${id}`)
+  assert.deepEqual(shown.json.limits.find((l: { limit: string }) => l.limit === 'rate 1h requests').used, 1)
+  assert.equal((await call('POST', `/keys/${id}/disable`)).json.disabled, true)
+  const refused = await message(relay, created.json.key)
+  assert.equal(refused.statusCode, 401)
+  await refused.body.dump()
+  await call('POST', `/keys/${id}/enable`)
+  const rotated = await call('POST', `/keys/${id}/rotate`)
+  assert.notEqual(rotated.json.key, created.json.key)
+  const old = await message(relay, created.json.key)
+  assert.equal(old.statusCode, 401)
+  await old.body.dump()
+  assert.equal((await message(relay, rotated.json.key)).statusCode, 200)
+  const patched = await call('PATCH', `/keys/${id}`, { policy: { concurrency: 2 }, expiresAt: '2099-01-01T00:00:00Z' })
+  assert.deepEqual([patched.json.policy, patched.json.expiresAt], [{ concurrency: 2 }, '2099-01-01T00:00:00.000Z'])
+  const bad = await call('PATCH', `/keys/${id}`, { policy: { concurrency: 0 } })
+  assert.deepEqual([bad.status, bad.json.error.code], [400, 'RELAY_ERR_BODY_INVALID'])
+  const unknown = await call('POST', '/keys', { name: 'x', evil: true })
+  assert.equal(unknown.status, 400)
+  const taken = await call('POST', '/keys', { name: 'dev-1' })
+  assert.equal(taken.status, 409)
+  const declared = (listed.json.items as { id: string, source: string }[]).find(k => k.source === 'config')!
+  const readOnly = await call('POST', `/keys/${declared.id}/disable`)
+  assert.deepEqual([readOnly.status, readOnly.json.error.message], [409, 'The key "alice" is declared in the config file and is read-only'])
+  assert.equal((await call('DELETE', `/keys/${id}`)).status, 204)
+  assert.equal((await call('GET', `/keys/${id}`)).status, 404)
+})
+
+test('accounts: every type with its schema; added, tested, updated and listed without credentials; declared ones read-only', async t => {
+  const relay = await adminRelay(t)
+  const call = api(relay)
+  const types = await call('GET', '/account-types')
+  const claudeKey = types.json.items.find((x: { type: string }) => x.type === 'claude-api-key')
+  assert.equal(claudeKey.schema.properties.apiKey.writeOnly, true)
+  assert.equal(types.json.items.find((x: { type: string }) => x.type === 'claude-oauth').login, true)
+  const mockUrl = String(relay.rt.declaredAccounts[0]!.fields.baseUrl)
+  const added = await call('POST', '/accounts', { name: 'spare', provider: 'claude', type: 'claude-api-key', fields: { apiKey: 'sk-ant-spare-secret', baseUrl: mockUrl }, priority: 90, groups: ['team'] })
+  assert.equal(added.status, 201, JSON.stringify(added.json))
+  assert.ok(!JSON.stringify(added.json).includes('sk-ant-spare-secret'), 'the credential never comes back')
+  assert.deepEqual([added.json.state, added.json.priority, added.json.groups], ['active', 90, ['team']])
+  const tested = await call('POST', `/accounts/${added.json.id}/test`)
+  assert.deepEqual([tested.json.ok, tested.json.status], [true, 200])
+  const patched = await call('PATCH', `/accounts/${added.json.id}`, { priority: 5, fields: { baseUrl: `${mockUrl}/` } })
+  assert.deepEqual([patched.json.priority, patched.json.fields.baseUrl], [5, `${mockUrl}/`])
+  // The credential was kept though the form did not send it: the account still works.
+  assert.equal((await call('POST', `/accounts/${added.json.id}/test`)).json.ok, true)
+  const badField = await call('POST', '/accounts', { name: 'bad', provider: 'claude', type: 'claude-api-key', fields: { apiKey: '' } })
+  assert.equal(badField.status, 400)
+  assert.equal((await call('POST', `/accounts/${added.json.id}/disable`)).json.disabled, true)
+  const listed = await call('GET', '/accounts')
+  assert.ok(!JSON.stringify(listed.json).includes(UPSTREAM_KEY) && !JSON.stringify(listed.json).includes('sk-ant-spare-secret'))
+  const declared = listed.json.items.find((a: { source: string }) => a.source === 'config')
+  assert.equal((await call('DELETE', `/accounts/${declared.id}`)).status, 409)
+  assert.equal((await call('DELETE', `/accounts/${added.json.id}`)).status, 204)
+})
+
+test('usage totals and series, and the request log filtered and paged by cursor', async t => {
+  const relay = await adminRelay(t)
+  const call = api(relay)
+  for (let i = 0; i < 5; i++) await (await message(relay, ALICE_KEY)).body.dump()
+  await relay.settled()
+  const usage = await call('GET', '/usage?by=key&granularity=hour')
+  assert.equal(usage.status, 200)
+  const alice = usage.json.totals.find((x: { group: string }) => x.group === relay.server.keys.list()[0]!.id)
+  assert.equal(alice.requests, 5)
+  assert.match(alice.costUsd, /^\d+(\.\d+)?$/)
+  assert.equal(usage.json.series.reduce((n: number, p: { requests: number }) => n + p.requests, 0), 5)
+  const first = await call('GET', '/requests?limit=2&model=claude-sonnet-4-5')
+  assert.equal(first.json.items.length, 2)
+  const second = await call('GET', `/requests?limit=2&model=claude-sonnet-4-5&cursor=${first.json.nextCursor}`)
+  const third = await call('GET', `/requests?limit=2&model=claude-sonnet-4-5&cursor=${second.json.nextCursor}`)
+  const ids = [...first.json.items, ...second.json.items, ...third.json.items].map((r: { id: string }) => r.id)
+  assert.equal(new Set(ids).size, 5, 'every row once, none twice')
+  assert.equal(third.json.nextCursor, null)
+  assert.equal((await call('GET', '/requests?status=500')).json.items.length, 0)
+  assert.equal((await call('GET', '/requests?cursor=not-a-cursor')).status, 400)
+  assert.equal((await call('GET', '/usage?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z')).status, 400)
+  const prices = await call('GET', '/prices')
+  assert.ok(prices.json.version && prices.json.models['claude-sonnet-4-5'])
+  assert.equal((await call('GET', '/plugins')).json.items[0].name, 'claude')
+})
+
+test('self-service: a key holder sees their own limits, usage and requests, nothing of other keys or the accounts', async t => {
+  const relay = await adminRelay(t)
+  for (let i = 0; i < 2; i++) await (await message(relay, ALICE_KEY)).body.dump()
+  await relay.settled()
+  const me = (path: string, key = ALICE_KEY) => request(`${relay.url}/_relay/me/api${path}`, { headers: { 'x-api-key': key } })
+  const key = await (await me('/key')).body.json() as Record<string, unknown>
+  assert.equal(key.name, 'alice')
+  assert.equal(key.boundTo, undefined)
+  const usage = await (await me('/usage?granularity=day')).body.json() as { totals: { requests: number }[] }
+  assert.equal(usage.totals.reduce((n, x) => n + x.requests, 0), 2)
+  const rows = await (await me('/requests')).body.json() as { items: Record<string, unknown>[] }
+  assert.equal(rows.items.length, 2)
+  assert.ok(rows.items.every(r => r.accountId === undefined))
+  const other = await me('/requests?key=key_other')
+  assert.equal(other.statusCode, 400, 'no filter by another key')
+  await other.body.dump()
+  const anon = await request(`${relay.url}/_relay/me/api/key`)
+  assert.equal(anon.statusCode, 401)
+  await anon.body.dump()
+})

@@ -1,0 +1,92 @@
+// Admin auth is deny by default: every route registered under /_relay/admin/api/ is called with
+// no identity, a wrong token, an expired session, a live session without its CSRF token (calls
+// that change something), and a spoofed SSO header, and must refuse each, changing nothing.
+// Logins are rate-limited per address; a session's cookie is HttpOnly and SameSite=Strict.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { request } from 'undici'
+import { adminRelay, ADMIN_TOKEN, login, PASSWORD } from '../helpers/admin.ts'
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
+
+test('every admin API route refuses a caller without an identity, with a wrong token, an expired session, a missing CSRF token or a spoofed SSO header', async t => {
+  const relay = await adminRelay(t, { sso: { header: 'X-Forwarded-User', trustedProxies: ['10.9.9.9/32'] } })
+  const routes = relay.server.adminRoutes.filter(r => r.url.startsWith('/_relay/admin/api/') && r.method !== 'OPTIONS' && r.method !== 'HEAD')
+  assert.ok(routes.length >= 25, `only ${routes.length} admin routes were seen`)
+  // An expired session, as the store would hold one.
+  await relay.rt.store.insertAdminSession({ idHash: sha256('expired-session-id'), user: 'root', csrf: 'c', createdAt: 0, expiresAt: Date.now() - 1 })
+  const live = await login(relay)
+  const before = JSON.stringify([await relay.rt.store.listKeys(), await relay.rt.store.listAccounts()])
+  const cases: [string, Record<string, string>, (method: string) => number | undefined][] = [
+    ['no identity', {}, () => 401],
+    ['a wrong token', { authorization: 'Bearer admin-token-wrong-00000000000000' }, () => 401],
+    ['the token as another scheme', { authorization: `Basic ${ADMIN_TOKEN}` }, () => 401],
+    ['an expired session', { cookie: 'relay_admin_session=expired-session-id' }, () => 401],
+    ['a made-up session', { cookie: 'relay_admin_session=made-up' }, () => 401],
+    ['a live session without CSRF', { cookie: live.cookie }, m => (m === 'GET' ? undefined : 403)],
+    ['a live session with a wrong CSRF', { cookie: live.cookie, 'x-csrf-token': 'x'.repeat(live.csrf.length) }, m => (m === 'GET' ? undefined : 403)],
+    ['a spoofed SSO header', { 'x-forwarded-user': 'root', 'x-requested-with': 'x' }, () => 401],
+  ]
+  for (const route of routes) {
+    const url = route.url.replace(/:(\w+)/g, 'x')
+    for (const [name, headers, expect] of cases) {
+      const want = expect(route.method)
+      if (want === undefined) continue
+      const res = await request(`${relay.url}${url}`, {
+        method: route.method as 'GET', headers: { 'content-type': 'application/json', ...headers },
+        body: route.method === 'GET' || route.method === 'DELETE' ? undefined : JSON.stringify({ name: 'evil', provider: 'claude', type: 'claude-api-key', fields: { apiKey: 'x' }, code: 'x' }),
+      })
+      const body = await res.body.json() as { error?: { code?: string } }
+      assert.equal(res.statusCode, want, `${route.method} ${url} with ${name}: ${JSON.stringify(body)}`)
+      assert.match(String(body.error?.code), /^RELAY_ERR_ADMIN_/)
+    }
+  }
+  assert.equal(JSON.stringify([await relay.rt.store.listKeys(), await relay.rt.store.listAccounts()]), before, 'nothing changed')
+})
+
+test('an SSO header is believed from a trusted proxy (and only for listed users); changing calls need X-Requested-With', async t => {
+  const relay = await adminRelay(t, { sso: { header: 'X-Forwarded-User', trustedProxies: ['127.0.0.1/32'], users: ['alice@example.com'] } })
+  const call = (user: string, method = 'GET', extra: Record<string, string> = {}) => request(`${relay.url}/_relay/admin/api/${method === 'GET' ? 'session' : 'keys'}`, {
+    method: method as 'GET', headers: { 'x-forwarded-user': user, 'content-type': 'application/json', ...extra }, body: method === 'GET' ? undefined : JSON.stringify({ name: 'via-sso' }),
+  })
+  const ok = await call('alice@example.com')
+  assert.deepEqual([ok.statusCode, (await ok.body.json() as { user: string, via: string }).via], [200, 'sso'])
+  const stranger = await call('mallory@example.com')
+  assert.equal(stranger.statusCode, 403)
+  await stranger.body.dump()
+  const noHeader = await call('alice@example.com', 'POST')
+  assert.equal(noHeader.statusCode, 403)
+  await noHeader.body.dump()
+  const created = await call('alice@example.com', 'POST', { 'x-requested-with': 'relay-admin' })
+  assert.equal(created.statusCode, 201)
+  await created.body.dump()
+})
+
+test('sessions: the cookie is HttpOnly and SameSite=Strict; logging out ends the session; logins are rate-limited per address', async t => {
+  const relay = await adminRelay(t, { loginAttempts: { max: 5, windowMs: 60_000 } })
+  const res = await request(`${relay.url}/_relay/admin/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'root', password: PASSWORD }) })
+  const setCookie = String(res.headers['set-cookie'])
+  assert.match(setCookie, /HttpOnly/i)
+  assert.match(setCookie, /SameSite=Strict/i)
+  assert.match(setCookie, /Path=\/_relay\//)
+  const { csrf } = await res.body.json() as { csrf: string }
+  const cookie = setCookie.split(';')[0]!
+  const who = await request(`${relay.url}/_relay/admin/api/session`, { headers: { cookie } })
+  assert.deepEqual(await who.body.json(), { user: 'root', via: 'session', csrf })
+  const out = await request(`${relay.url}/_relay/admin/api/logout`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } })
+  assert.equal(out.statusCode, 204)
+  await out.body.dump()
+  const after = await request(`${relay.url}/_relay/admin/api/session`, { headers: { cookie } })
+  assert.equal(after.statusCode, 401)
+  await after.body.dump()
+
+  const statuses: number[] = []
+  for (let i = 0; i < 7; i++) {
+    const bad = await request(`${relay.url}/_relay/admin/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'root', password: `wrong-${i}` }) })
+    statuses.push(bad.statusCode)
+    await bad.body.dump()
+  }
+  // One good login above, then 4 more attempts in the window; the rest are turned away.
+  assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429, 429])
+})
