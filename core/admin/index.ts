@@ -10,6 +10,7 @@ import { AdminAuth } from './admin-auth.ts'
 import { adminApi, adminErrorHandler } from './admin-api.ts'
 import { loginRoute } from './session-api.ts'
 import { selfService } from './self-service.ts'
+import { adminPages } from './admin-pages.ts'
 import type { AccountTester } from './account-test.ts'
 
 export interface AdminDeps {
@@ -43,6 +44,7 @@ export function registerAdmin (app: FastifyInstance, deps: AdminDeps): { method:
     scope.setErrorHandler(adminErrorHandler)
     scope.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'RELAY_ERR_ROUTE_NOT_FOUND', message: 'Not found' } }))
     await scope.register(loginRoute, { auth, attempts: config.loginAttempts })
+    await scope.register(adminPages, { frameAncestors: config.frameAncestors })
     await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, now: deps.now })
     await scope.register(selfService, { prefix: '/_relay/me/api', rt: deps.rt, keys: deps.keys, now: deps.now })
   })

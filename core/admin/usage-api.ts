@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
 import type { RequestLogRow, UsageTotal } from '../store/store.ts'
 import { usdString } from '../limits/money.ts'
-import { invalid } from '../manage/records.ts'
+import { allAccounts, allKeys, invalid } from '../manage/records.ts'
 
 const MAX_RANGE_MS = 400 * 86_400_000
 const PAGE_MAX = 200
@@ -87,7 +87,8 @@ export async function requestPage (rt: Runtime, q: RequestFilter, keyId?: string
   return { items: page.map(requestView), nextCursor: rows.length > q.limit ? encodeCursor(page.at(-1)!) : null }
 }
 
-export async function usageReport (rt: Runtime, q: { since?: string, until?: string, by: 'key' | 'model' | 'account', granularity: 'hour' | 'day' | 'month' }, now: number, keyId?: string) {
+/** `names`: ids of keys or accounts → their names, for the admin (self-service groups by model). */
+export async function usageReport (rt: Runtime, q: { since?: string, until?: string, by: 'key' | 'model' | 'account', granularity: 'hour' | 'day' | 'month' }, now: number, keyId?: string, names?: Map<string, string>) {
   const { since, until } = range(q, now)
   const [totals, series] = await Promise.all([
     rt.store.queryUsage({ since, until, groupBy: q.by, keyId }),
@@ -95,12 +96,21 @@ export async function usageReport (rt: Runtime, q: { since?: string, until?: str
   ])
   return {
     since: new Date(since).toISOString(), until: new Date(until).toISOString(), by: q.by, granularity: q.granularity,
-    totals: totals.map(totalView),
-    series: series.map(p => ({ bucket: new Date(p.bucket).toISOString(), ...totalView(p) })),
+    totals: totals.map(t => named(totalView(t), names)),
+    series: series.map(p => named({ bucket: new Date(p.bucket).toISOString(), ...totalView(p) }, names)),
   }
 }
 
+function named<T extends { group: string | null }> (t: T, names: Map<string, string> | undefined): T & { name?: string } {
+  const name = t.group === null ? undefined : names?.get(t.group)
+  return name === undefined ? t : { ...t, name }
+}
+
 export async function usageRoutes (app: FastifyInstance, opts: { rt: Runtime }): Promise<void> {
-  app.get('/usage', { schema: { querystring: usageQuerySchema } }, async request => usageReport(opts.rt, request.query as never, Date.now()))
+  app.get('/usage', { schema: { querystring: usageQuerySchema } }, async request => {
+    const q = request.query as { by: 'key' | 'model' | 'account' }
+    const records = q.by === 'key' ? await allKeys(opts.rt) : q.by === 'account' ? await allAccounts(opts.rt) : []
+    return usageReport(opts.rt, request.query as never, Date.now(), undefined, new Map(records.map(r => [r.id, r.name])))
+  })
   app.get('/requests', { schema: { querystring: requestQuerySchema } }, async request => requestPage(opts.rt, request.query as RequestFilter))
 }

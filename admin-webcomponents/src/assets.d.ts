@@ -1,0 +1,5 @@
+// CSS imported as text (esbuild's `text` loader), adopted into a shadow root with unsafeCSS.
+declare module '*.css' {
+  const text: string
+  export default text
+}

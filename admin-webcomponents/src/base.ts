@@ -1,0 +1,122 @@
+// What every relay widget shares: `base-url` and a `token` property, the page's locale, themable
+// styles (`--relay-*` custom properties, `::part`), typed events, and the loading / empty /
+// error states.
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit'
+import { msg, updateWhenLocaleChanges } from '@lit/localize'
+import { applyLocale } from './localization.ts'
+import { call, type ApiAuth } from './api.ts'
+
+export const themeStyles = css`
+  :host {
+    display: block;
+    font-family: var(--relay-font, system-ui, sans-serif);
+    color: var(--relay-text, #1b1f24);
+    background: var(--relay-surface, #fff);
+    --_accent: var(--relay-accent, #2563eb);
+    --_border: var(--relay-border, #d0d7de);
+    --_muted: var(--relay-muted, #57606a);
+    --_danger: var(--relay-danger, #b42318);
+  }
+  h2 { font-size: 1.1rem; margin: 0 0 .75rem; }
+  table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+  th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--_border); vertical-align: top; }
+  th { color: var(--_muted); font-weight: 600; }
+  button { font: inherit; padding: .3rem .7rem; border: 1px solid var(--_border); border-radius: 6px; background: var(--relay-button, #f6f8fa); color: inherit; cursor: pointer; }
+  button.primary { background: var(--_accent); border-color: var(--_accent); color: #fff; }
+  button.danger { color: var(--_danger); }
+  button:focus-visible, input:focus-visible, select:focus-visible { outline: 2px solid var(--_accent); outline-offset: 1px; }
+  input, select { font: inherit; padding: .3rem .5rem; border: 1px solid var(--_border); border-radius: 6px; }
+  label { display: inline-flex; flex-direction: column; gap: .2rem; font-size: .85rem; color: var(--_muted); margin: 0 .5rem .5rem 0; }
+  form, .toolbar { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .25rem .5rem; margin-bottom: .75rem; }
+  .state { padding: 1rem; color: var(--_muted); }
+  .error { color: var(--_danger); }
+  .secret { font-family: ui-monospace, monospace; background: var(--relay-code-bg, #fff8c5); padding: .5rem; border-radius: 6px; word-break: break-all; }
+  .pager { display: flex; gap: .5rem; align-items: center; margin-top: .5rem; }
+  code { font-family: ui-monospace, monospace; }
+`
+
+export type RelayEventMap = {
+  'relay-key-created': { id: string, name: string }
+  'relay-key-changed': { id: string, action: 'disable' | 'enable' | 'rotate' | 'delete' | 'update' }
+  'relay-account-created': { id: string, name: string }
+  'relay-account-changed': { id: string, action: 'disable' | 'enable' | 'delete' | 'test' }
+  'relay-login': { user: string }
+  'relay-logout': Record<string, never>
+  'relay-error': { message: string, status: number }
+}
+
+export abstract class RelayElement extends LitElement {
+  static override properties = {
+    baseUrl: { type: String, attribute: 'base-url' },
+    token: { type: String, attribute: false },
+    lang: { type: String, reflect: true },
+    loading: { state: true },
+    error: { state: true },
+  }
+
+  baseUrl = ''
+  token: string | undefined
+  loading = false
+  error: string | undefined
+
+  constructor () {
+    super()
+    updateWhenLocaleChanges(this)
+  }
+
+  override connectedCallback (): void {
+    super.connectedCallback()
+    applyLocale(this.lang)
+  }
+
+  protected override willUpdate (changed: PropertyValues): void {
+    if (changed.has('lang')) applyLocale(this.lang)
+  }
+
+  protected get auth (): ApiAuth {
+    return { baseUrl: this.baseUrl.replace(/\/+$/, ''), token: this.token }
+  }
+
+  protected api<T> (method: string, path: string, body?: unknown): Promise<T> {
+    return call<T>(this.auth, method, path, body)
+  }
+
+  /** Typed, bubbling, composed: a portal can listen on any ancestor. */
+  protected emit<K extends keyof RelayEventMap> (type: K, detail: RelayEventMap[K]): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }))
+  }
+
+  /** Runs `work`, showing loading and errors; an error is also emitted. */
+  protected async run (work: () => Promise<void>): Promise<void> {
+    this.loading = true
+    this.error = undefined
+    try {
+      await work()
+    } catch (err) {
+      this.error = (err as Error).message
+      this.emit('relay-error', { message: this.error, status: (err as { status?: number }).status ?? 0 })
+    } finally {
+      this.loading = false
+    }
+  }
+
+  protected states (empty: boolean, content: () => TemplateResult): TemplateResult {
+    if (this.error) return html`<div class="state error" role="alert" part="error">${this.error}</div>${content()}`
+    if (this.loading && empty) return html`<div class="state" role="status" part="loading">${msg('Loading…', { id: 'loading' })}</div>`
+    if (empty) return html`<div class="state" part="empty">${msg('Nothing here yet.', { id: 'empty' })}</div>`
+    return content()
+  }
+}
+
+export const PAGE_SIZE = 20
+
+/** Buttons for client-side pages of a long list. */
+export function pager (page: number, total: number, go: (page: number) => void): TemplateResult | typeof nothing {
+  const pages = Math.ceil(total / PAGE_SIZE)
+  if (pages <= 1) return nothing
+  return html`<div class="pager" part="pager">
+    <button ?disabled=${page === 0} @click=${() => go(page - 1)}>${msg('Previous', { id: 'previous' })}</button>
+    <span>${page + 1} / ${pages}</span>
+    <button ?disabled=${page >= pages - 1} @click=${() => go(page + 1)}>${msg('Next', { id: 'next' })}</button>
+  </div>`
+}

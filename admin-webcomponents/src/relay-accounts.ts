@@ -1,0 +1,120 @@
+// <relay-accounts>: the upstream accounts with their live state (cooling, unauthorized, last
+// error, rate-limit windows), a form for any account type driven by its JSON Schema
+// (credentials as password fields, never shown again), test, disable / enable, delete.
+import { html, nothing, type TemplateResult } from 'lit'
+import { msg, str } from '@lit/localize'
+import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
+
+interface AccountType { provider: string, type: string, login: boolean, schema: { properties: Record<string, { type?: string, writeOnly?: boolean, description?: string, default?: unknown }>, required?: string[] } }
+interface Account { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: string, state: string, reason: string | null, cooldownUntil: string | null, lastError: string | null, rateLimits: { name: string, utilisation?: number }[] }
+
+export class RelayAccounts extends RelayElement {
+  static override styles = themeStyles
+  static override properties = { ...RelayElement.properties, accounts: { state: true }, types: { state: true }, chosen: { state: true }, result: { state: true }, page: { state: true } }
+
+  accounts: Account[] = []
+  types: AccountType[] = []
+  chosen = ''
+  result: string | undefined
+  page = 0
+
+  override connectedCallback (): void {
+    super.connectedCallback()
+    void this.reload()
+  }
+
+  async reload (): Promise<void> {
+    await this.run(async () => {
+      const [accounts, types] = await Promise.all([
+        this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts'),
+        this.api<{ items: AccountType[] }>('GET', '/_relay/admin/api/account-types'),
+      ])
+      this.accounts = accounts.items
+      this.types = types.items.filter(t => !t.login)
+      this.chosen ||= this.types[0] ? `${this.types[0].provider}/${this.types[0].type}` : ''
+    })
+  }
+
+  get #type (): AccountType | undefined {
+    return this.types.find(t => `${t.provider}/${t.type}` === this.chosen)
+  }
+
+  async #add (e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const type = this.#type
+    if (!type) return
+    const form = e.target as HTMLFormElement
+    const value = (n: string) => (form.elements.namedItem(n) as HTMLInputElement | null)?.value ?? ''
+    const fields: Record<string, unknown> = {}
+    for (const [k, s] of Object.entries(type.schema.properties)) {
+      const v = value(`f.${k}`)
+      if (v === '') continue
+      fields[k] = s.type === 'boolean' ? v === 'true' : s.type === 'integer' || s.type === 'number' ? Number(v) : v
+    }
+    await this.run(async () => {
+      const created = await this.api<Account>('POST', '/_relay/admin/api/accounts', { name: value('name'), provider: type.provider, type: type.type, priority: Number(value('priority') || 50), fields })
+      form.reset()
+      this.emit('relay-account-created', { id: created.id, name: created.name })
+      this.accounts = (await this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts')).items
+    })
+  }
+
+  async #act (a: Account, action: 'disable' | 'enable' | 'delete' | 'test'): Promise<void> {
+    if (action === 'delete' && !confirm(msg(str`Delete account ${a.name}?`, { id: 'accounts.confirmDelete' }))) return
+    await this.run(async () => {
+      if (action === 'delete') {
+        await this.api('DELETE', `/_relay/admin/api/accounts/${encodeURIComponent(a.id)}`)
+      } else if (action === 'test') {
+        const r = await this.api<{ ok: boolean, status: number | null, latencyMs: number, message: string }>('POST', `/_relay/admin/api/accounts/${encodeURIComponent(a.id)}/test`)
+        this.result = `${a.name}: ${r.ok ? msg('works', { id: 'accounts.works' }) : msg('failed', { id: 'accounts.failed' })} (${r.status ?? '–'}, ${r.latencyMs} ms) ${r.ok ? '' : r.message}`
+      } else {
+        await this.api('POST', `/_relay/admin/api/accounts/${encodeURIComponent(a.id)}/${action}`)
+      }
+      this.emit('relay-account-changed', { id: a.id, action })
+      this.accounts = (await this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts')).items
+    })
+  }
+
+  #stateText (a: Account): string {
+    if (a.state === 'cooling') return msg(str`cooling until ${a.cooldownUntil}`, { id: 'accounts.cooling' })
+    if (a.state === 'unauthorized') return msg('needs a new login', { id: 'accounts.unauthorized' })
+    if (a.state === 'disabled') return msg('disabled', { id: 'state.disabled' })
+    return msg('active', { id: 'state.active' })
+  }
+
+  #field (name: string, s: AccountType['schema']['properties'][string], required: boolean): TemplateResult {
+    return html`<label>${name}${required ? ' *' : ''}
+      <input name=${`f.${name}`} type=${s.writeOnly ? 'password' : 'text'} ?required=${required} autocomplete="off"
+        placeholder=${s.default === undefined ? '' : String(s.default)} title=${s.description ?? ''}></label>`
+  }
+
+  override render (): TemplateResult {
+    const type = this.#type
+    const shown = this.accounts.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE)
+    return html`<section part="panel">
+      <h2>${msg('Upstream accounts', { id: 'accounts.title' })}</h2>
+      <form @submit=${this.#add} part="form">
+        <label>${msg('Type', { id: 'accounts.type' })}<select @change=${(e: Event) => { this.chosen = (e.target as HTMLSelectElement).value }}>
+          ${this.types.map(t => html`<option value=${`${t.provider}/${t.type}`} ?selected=${`${t.provider}/${t.type}` === this.chosen}>${t.provider} · ${t.type}</option>`)}
+        </select></label>
+        <label>${msg('Name', { id: 'name' })}<input name="name" required autocomplete="off"></label>
+        <label>${msg('Priority', { id: 'accounts.priority' })}<input name="priority" type="number" min="1" max="100" value="50"></label>
+        ${type ? Object.entries(type.schema.properties).map(([k, s]) => this.#field(k, s, type.schema.required?.includes(k) ?? false)) : nothing}
+        <button class="primary" type="submit">${msg('Add account', { id: 'accounts.add' })}</button>
+      </form>
+      ${this.result ? html`<p role="status" part="result">${this.result}</p>` : nothing}
+      ${this.states(this.accounts.length === 0, () => html`<table part="table">
+        <thead><tr><th>${msg('Name', { id: 'name' })}</th><th>${msg('Type', { id: 'accounts.type' })}</th><th>${msg('Priority', { id: 'accounts.priority' })}</th><th>${msg('State', { id: 'state' })}</th><th>${msg('Last error', { id: 'accounts.lastError' })}</th><th></th></tr></thead>
+        <tbody>${shown.map(a => html`<tr part="row" data-account=${a.name}>
+          <td>${a.name}</td><td>${a.provider} · ${a.type}</td><td>${a.priority}</td>
+          <td>${this.#stateText(a)}${a.rateLimits.filter(w => w.utilisation !== undefined).map(w => html`<br><small>${w.name} ${Math.round(w.utilisation! * 100)}%</small>`)}</td>
+          <td>${a.lastError ?? '–'}</td>
+          <td><button @click=${() => this.#act(a, 'test')}>${msg('Test', { id: 'accounts.test' })}</button>
+            ${a.source === 'config' ? msg('from the config file', { id: 'readOnly' }) : html`
+              <button @click=${() => this.#act(a, a.disabled ? 'enable' : 'disable')}>${a.disabled ? msg('Enable', { id: 'enable' }) : msg('Disable', { id: 'disable' })}</button>
+              <button class="danger" @click=${() => this.#act(a, 'delete')}>${msg('Delete', { id: 'delete' })}</button>`}</td>
+        </tr>`)}</tbody></table>
+        ${pager(this.page, this.accounts.length, p => { this.page = p })}`)}
+    </section>`
+  }
+}

@@ -1,0 +1,96 @@
+// <relay-admin>: the whole admin UI. Without a `token`, it asks who is logged in and shows the
+// login form if nobody is (local users; with SSO the proxy has already said who); then keys,
+// accounts, usage and the request log as tabs, with a language switch.
+import { html, nothing, type TemplateResult } from 'lit'
+import { msg } from '@lit/localize'
+import { RelayElement, themeStyles } from './base.ts'
+import { call, resetSession } from './api.ts'
+import { getLocale } from './localization.ts'
+import './relay-keys.ts'
+import './relay-accounts.ts'
+import './relay-usage.ts'
+import './relay-request-log.ts'
+
+type Tab = 'keys' | 'accounts' | 'usage' | 'log'
+
+export class RelayAdmin extends RelayElement {
+  static override styles = [themeStyles]
+  static override properties = { ...RelayElement.properties, user: { state: true }, tab: { state: true }, checked: { state: true } }
+
+  user: string | undefined
+  tab: Tab = 'keys'
+  checked = false
+
+  override connectedCallback (): void {
+    super.connectedCallback()
+    void this.#whoAmI()
+  }
+
+  async #whoAmI (): Promise<void> {
+    try {
+      this.user = (await this.api<{ user: string }>('GET', '/_relay/admin/api/session')).user
+    } catch {
+      this.user = undefined
+    }
+    this.checked = true
+  }
+
+  async #login (e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const form = e.target as HTMLFormElement
+    const value = (n: string) => (form.elements.namedItem(n) as HTMLInputElement).value
+    await this.run(async () => {
+      const r = await call<{ user: string }>({ baseUrl: this.auth.baseUrl }, 'POST', '/_relay/admin/login', { name: value('name'), password: value('password') })
+      resetSession(this.auth.baseUrl)
+      this.user = r.user
+      this.emit('relay-login', { user: r.user })
+    })
+  }
+
+  async #logout (): Promise<void> {
+    await this.run(async () => {
+      await this.api('POST', '/_relay/admin/api/logout')
+      resetSession(this.auth.baseUrl)
+      this.user = undefined
+      this.emit('relay-logout', {})
+    })
+  }
+
+  #switchLanguage (): void {
+    this.lang = getLocale() === 'zh-Hans' ? 'en' : 'zh-Hans'
+  }
+
+  override render (): TemplateResult {
+    if (!this.checked) return html`<div class="state" role="status">${msg('Loading…', { id: 'loading' })}</div>`
+    if (!this.user) {
+      return html`<section part="panel login">
+        <h2>${msg('Relay admin: log in', { id: 'admin.login' })}</h2>
+        ${this.error ? html`<div class="state error" role="alert">${this.error}</div>` : nothing}
+        <form @submit=${this.#login}>
+          <label>${msg('User', { id: 'admin.user' })}<input name="name" required autocomplete="username"></label>
+          <label>${msg('Password', { id: 'admin.password' })}<input name="password" type="password" required autocomplete="current-password"></label>
+          <button class="primary" type="submit">${msg('Log in', { id: 'admin.doLogin' })}</button>
+        </form>
+        <button @click=${this.#switchLanguage}>${msg('中文', { id: 'admin.otherLanguage' })}</button>
+      </section>`
+    }
+    const tabs: [Tab, string][] = [
+      ['keys', msg('API keys', { id: 'keys.title' })], ['accounts', msg('Upstream accounts', { id: 'accounts.title' })],
+      ['usage', msg('Usage', { id: 'usage.title' })], ['log', msg('Requests', { id: 'log.title' })],
+    ]
+    const props = { baseUrl: this.baseUrl, token: this.token, lang: this.lang }
+    return html`<div part="admin">
+      <nav class="toolbar" role="tablist" part="tabs">
+        ${tabs.map(([id, label]) => html`<button role="tab" aria-selected=${this.tab === id} class=${this.tab === id ? 'primary' : ''} @click=${() => { this.tab = id }}>${label}</button>`)}
+        <span style="flex:1"></span>
+        <span>${this.user}</span>
+        <button @click=${this.#switchLanguage}>${msg('中文', { id: 'admin.otherLanguage' })}</button>
+        ${this.token ? nothing : html`<button @click=${this.#logout}>${msg('Log out', { id: 'admin.logout' })}</button>`}
+      </nav>
+      ${this.tab === 'keys' ? html`<relay-keys .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-keys>` : nothing}
+      ${this.tab === 'accounts' ? html`<relay-accounts .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-accounts>` : nothing}
+      ${this.tab === 'usage' ? html`<relay-usage .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''} by="key"></relay-usage>` : nothing}
+      ${this.tab === 'log' ? html`<relay-request-log .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-request-log>` : nothing}
+    </div>`
+  }
+}

@@ -1,0 +1,62 @@
+// <relay-request-log>: the newest requests first, filtered by key, model and status, paged by
+// the API's cursor ("More"). `relayKey` switches to the caller's own requests.
+import { html, type TemplateResult } from 'lit'
+import { msg } from '@lit/localize'
+import { RelayElement, themeStyles } from './base.ts'
+
+interface Row { id: string, time: string, keyId: string, model: string | null, path: string, status: number, usage: Record<string, number | undefined>, costUsd: string | null, latencyMs: number, clientKind: string }
+
+export class RelayRequestLog extends RelayElement {
+  static override styles = themeStyles
+  static override properties = { ...RelayElement.properties, relayKey: { type: String, attribute: false }, rows: { state: true }, cursor: { state: true } }
+
+  relayKey: string | undefined
+  rows: Row[] = []
+  cursor: string | null = null
+  #filters: Record<string, string> = {}
+
+  override connectedCallback (): void {
+    super.connectedCallback()
+    void this.reload()
+  }
+
+  protected override get auth () {
+    return { ...super.auth, relayKey: this.relayKey }
+  }
+
+  async reload (more = false): Promise<void> {
+    const q = new URLSearchParams({ limit: '25', ...this.#filters, ...(more && this.cursor ? { cursor: this.cursor } : {}) })
+    const base = this.relayKey ? '/_relay/me/api/requests' : '/_relay/admin/api/requests'
+    await this.run(async () => {
+      const page = await this.api<{ items: Row[], nextCursor: string | null }>('GET', `${base}?${q}`)
+      this.rows = more ? [...this.rows, ...page.items] : page.items
+      this.cursor = page.nextCursor
+    })
+  }
+
+  #filter (e: SubmitEvent): void {
+    e.preventDefault()
+    const data = new FormData(e.target as HTMLFormElement)
+    this.#filters = Object.fromEntries([...data.entries()].filter(([, v]) => v !== '').map(([k, v]) => [k, String(v)]))
+    void this.reload()
+  }
+
+  override render (): TemplateResult {
+    return html`<section part="panel">
+      <h2>${msg('Requests', { id: 'log.title' })}</h2>
+      <form @submit=${this.#filter} part="form">
+        ${this.relayKey ? '' : html`<label>${msg('Key id', { id: 'log.key' })}<input name="key" autocomplete="off"></label>`}
+        <label>${msg('Model', { id: 'model' })}<input name="model" autocomplete="off"></label>
+        <label>${msg('Status', { id: 'log.status' })}<input name="status" type="number" min="0" max="999"></label>
+        <button type="submit">${msg('Filter', { id: 'log.filter' })}</button>
+      </form>
+      ${this.states(this.rows.length === 0, () => html`<table part="table">
+        <thead><tr><th>${msg('Time', { id: 'log.time' })}</th>${this.relayKey ? '' : html`<th>${msg('Key', { id: 'keys.key' })}</th>`}<th>${msg('Model', { id: 'model' })}</th>
+          <th>${msg('Status', { id: 'log.status' })}</th><th>${msg('Tokens in / out', { id: 'log.tokens' })}</th><th>${msg('Cost (USD)', { id: 'usage.costUsd' })}</th><th>${msg('Time taken', { id: 'log.latency' })}</th></tr></thead>
+        <tbody>${this.rows.map(r => html`<tr part="row" data-request=${r.id}>
+          <td>${r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>${this.relayKey ? '' : html`<td><code>${r.keyId}</code></td>`}<td>${r.model ?? '–'}</td>
+          <td>${r.status}</td><td>${r.usage.input ?? '–'} / ${r.usage.output ?? '–'}</td><td>${r.costUsd ?? '–'}</td><td>${r.latencyMs} ms</td></tr>`)}</tbody></table>
+        <div class="pager" part="pager">${this.cursor ? html`<button @click=${() => this.reload(true)}>${msg('More', { id: 'log.more' })}</button>` : ''}</div>`)}
+    </section>`
+  }
+}

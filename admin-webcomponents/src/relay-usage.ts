@@ -1,0 +1,107 @@
+// <relay-usage>: tokens and cost over time per key, model or account (uPlot), with the totals of
+// the range below. `self` switches to the caller's own key (self-service, by model only).
+import { html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } from 'lit'
+import { msg } from '@lit/localize'
+import uPlot from 'uplot'
+import uplotCss from 'uplot/dist/uPlot.min.css'
+import { RelayElement, themeStyles } from './base.ts'
+
+export interface Total { group: string | null, name?: string, requests: number, tokens: { input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number }, costUsd: string }
+interface Report { since: string, until: string, totals: Total[], series: (Total & { bucket: string })[] }
+
+const COLORS = ['#2563eb', '#16a34a', '#d97706', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626']
+
+export const tokensOf = (t: Total) => t.tokens.input + t.tokens.output + t.tokens.cacheWrite5m + t.tokens.cacheWrite1h + t.tokens.cacheRead
+
+export class RelayUsage extends RelayElement {
+  static override styles = [themeStyles, unsafeCSS(uplotCss)]
+  static override properties = {
+    ...RelayElement.properties,
+    by: { type: String }, granularity: { type: String }, days: { type: Number }, relayKey: { type: String, attribute: false },
+    report: { state: true }, metric: { state: true },
+  }
+
+  by: 'key' | 'model' | 'account' = 'model'
+  granularity: 'hour' | 'day' | 'month' = 'day'
+  days = 7
+  /** Self-service: the caller's own relay key. */
+  relayKey: string | undefined
+  report: Report | undefined
+  metric: 'tokens' | 'cost' = 'tokens'
+  #plot: uPlot | undefined
+
+  override connectedCallback (): void {
+    super.connectedCallback()
+    void this.reload()
+  }
+
+  override disconnectedCallback (): void {
+    super.disconnectedCallback()
+    this.#plot?.destroy()
+    this.#plot = undefined
+  }
+
+  protected override get auth () {
+    return { ...super.auth, relayKey: this.relayKey }
+  }
+
+  async reload (): Promise<void> {
+    const since = new Date(Date.now() - this.days * 86_400_000).toISOString()
+    const path = this.relayKey
+      ? `/_relay/me/api/usage?granularity=${this.granularity}&since=${since}`
+      : `/_relay/admin/api/usage?by=${this.by}&granularity=${this.granularity}&since=${since}`
+    await this.run(async () => { this.report = await this.api<Report>('GET', path) })
+  }
+
+  protected override updated (changed: PropertyValues): void {
+    if (changed.has('report') || changed.has('metric')) this.#draw()
+  }
+
+  /** One line per group over the buckets of the range. */
+  #draw (): void {
+    const host = this.renderRoot.querySelector<HTMLElement>('.chart')
+    this.#plot?.destroy()
+    this.#plot = undefined
+    if (!host || !this.report || this.report.series.length === 0) return
+    const buckets = [...new Set(this.report.series.map(p => Date.parse(p.bucket) / 1000))].sort((a, b) => a - b)
+    const groups = [...new Set(this.report.series.map(p => p.group ?? '–'))]
+    const names = new Map(this.report.series.map(p => [p.group ?? '–', p.name ?? p.group ?? '–']))
+    const value = (t: Total) => (this.metric === 'tokens' ? tokensOf(t) : Number(t.costUsd))
+    const data: uPlot.AlignedData = [buckets, ...groups.map(g => buckets.map(b => {
+      const p = this.report!.series.find(s => (s.group ?? '–') === g && Date.parse(s.bucket) / 1000 === b)
+      return p ? value(p) : 0
+    }))]
+    this.#plot = new uPlot({
+      width: Math.max(320, host.clientWidth || 640), height: 240,
+      // The whole range asked for, so one bucket is a point in its place, not a zoomed-in axis.
+      scales: { x: { time: true, range: [Date.parse(this.report.since) / 1000, Date.parse(this.report.until) / 1000] } },
+      series: [{}, ...groups.map((g, i) => ({ label: names.get(g), stroke: COLORS[i % COLORS.length], width: 2, points: { show: true } }))],
+      axes: [{}, { label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : 'USD' }],
+    }, data, host)
+  }
+
+  override render (): TemplateResult {
+    const totals = this.report?.totals ?? []
+    return html`<section part="panel">
+      <h2>${msg('Usage', { id: 'usage.title' })}</h2>
+      <div class="toolbar">
+        ${this.relayKey ? nothing : html`<label>${msg('Group by', { id: 'usage.by' })}<select @change=${(e: Event) => { this.by = (e.target as HTMLSelectElement).value as never; void this.reload() }}>
+          <option value="model" ?selected=${this.by === 'model'}>${msg('Model', { id: 'model' })}</option>
+          <option value="key" ?selected=${this.by === 'key'}>${msg('Key', { id: 'keys.key' })}</option>
+          <option value="account" ?selected=${this.by === 'account'}>${msg('Account', { id: 'account' })}</option></select></label>`}
+        <label>${msg('Period', { id: 'usage.period' })}<select @change=${(e: Event) => { [this.days, this.granularity] = JSON.parse((e.target as HTMLSelectElement).value) as [number, never]; void this.reload() }}>
+          <option value="[1,&quot;hour&quot;]">${msg('Last 24 hours', { id: 'usage.day' })}</option>
+          <option value="[7,&quot;day&quot;]" selected>${msg('Last 7 days', { id: 'usage.week' })}</option>
+          <option value="[90,&quot;day&quot;]">${msg('Last 90 days', { id: 'usage.quarter' })}</option></select></label>
+        <label>${msg('Show', { id: 'usage.show' })}<select @change=${(e: Event) => { this.metric = (e.target as HTMLSelectElement).value as never }}>
+          <option value="tokens">${msg('Tokens', { id: 'usage.tokens' })}</option><option value="cost">${msg('Cost', { id: 'usage.cost' })}</option></select></label>
+        <button @click=${() => this.reload()}>${msg('Refresh', { id: 'refresh' })}</button>
+      </div>
+      <div class="chart" part="chart" role="img" aria-label=${msg('Usage over time', { id: 'usage.chart' })}></div>
+      ${this.states(totals.length === 0, () => html`<table part="table">
+        <thead><tr><th>${this.relayKey || this.by === 'model' ? msg('Model', { id: 'model' }) : this.by === 'key' ? msg('Key', { id: 'keys.key' }) : msg('Account', { id: 'account' })}</th>
+          <th>${msg('Requests', { id: 'usage.requests' })}</th><th>${msg('Tokens', { id: 'usage.tokens' })}</th><th>${msg('Cost (USD)', { id: 'usage.costUsd' })}</th></tr></thead>
+        <tbody>${totals.map(t => html`<tr part="row" data-group=${t.group ?? ''}><td>${t.name ?? t.group ?? '–'}</td><td>${t.requests}</td><td>${tokensOf(t)}</td><td>${t.costUsd}</td></tr>`)}</tbody></table>`)}
+    </section>`
+  }
+}

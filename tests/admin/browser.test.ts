@@ -1,0 +1,152 @@
+// The admin widgets in headless Chromium (Debian's, driven by playwright-core) against a live
+// sidecar with a mock upstream: on the default page and embedded in a page of another origin —
+// log in, create a key (its secret shown once), use it, see it in the usage chart and the
+// request log, disable it and see the next request refused, switch to Chinese; the
+// self-service page shows a key's own use. Screenshots go to test-artifacts/.
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { request } from 'undici'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { ALICE_KEY, type Relay } from '../helpers/relay-harness.ts'
+import { requireBinary, ROOT } from '../helpers/processes.ts'
+import { adminRelay, PASSWORD } from '../helpers/admin.ts'
+
+const ARTIFACTS = join(ROOT, 'test-artifacts')
+
+async function browser (t: TestContext): Promise<Browser | undefined> {
+  const executablePath = requireBinary(t, 'chromium')
+  if (!executablePath) return undefined
+  const b = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu', '--disable-dev-shm-usage'],
+  })
+  t.after(() => b.close())
+  return b
+}
+
+/** Serves the embed example from another origin, pointed at the sidecar (known once it runs). */
+async function foreignOrigin (t: TestContext, sidecar: () => string): Promise<string> {
+  const example = readFileSync(join(ROOT, 'admin-webcomponents', 'examples', 'embed.html'), 'utf8')
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+    res.end(example.replaceAll('https://ai.example.com', sidecar()))
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+const message = (relay: Relay, key: string) => request(`${relay.url}/claude/v1/messages`, {
+  method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+  body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+})
+
+async function shot (page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
+}
+
+/** The admin journey, on whatever page holds <relay-admin>. */
+async function journey (page: Page, relay: Relay, label: string): Promise<void> {
+  const errors: string[] = []
+  page.on('pageerror', e => errors.push(e.message))
+  await page.getByLabel('User').fill('root')
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('tab', { name: 'API keys' }).waitFor()
+  await shot(page, `${label}-1-keys`)
+
+  const keyName = `${label}-key`
+  await page.locator('relay-keys input[name=name]').fill(keyName)
+  await page.getByRole('button', { name: 'Create key' }).click()
+  const secret = (await page.locator('[data-secret]').textContent())!.trim()
+  assert.match(secret, /^ars_/)
+  await shot(page, `${label}-2-secret-once`)
+  await page.getByRole('button', { name: 'Done' }).click()
+  assert.equal(await page.locator('[data-secret]').count(), 0, 'the secret is gone once acknowledged')
+
+  const used = await message(relay, secret)
+  assert.equal(used.statusCode, 200)
+  await used.body.dump()
+  await relay.settled()
+  const keyId = relay.server.keys.list().find(k => k.name === keyName)!.id
+
+  await page.getByRole('tab', { name: 'Usage' }).click()
+  const usageRow = page.locator(`relay-usage tr[data-group="${keyId}"]`)
+  await usageRow.waitFor()
+  assert.match(await usageRow.textContent() ?? '', new RegExp(`^${keyName}1\\d+`), 'the key by name, one request with its tokens')
+  await page.locator('relay-usage .chart canvas').first().waitFor()
+  await shot(page, `${label}-3-usage`)
+
+  await page.getByRole('tab', { name: 'Requests' }).click()
+  const logRow = page.locator('relay-request-log tbody tr', { hasText: keyId })
+  await logRow.first().waitFor()
+  assert.match(await logRow.first().textContent() ?? '', /claude-sonnet-4-5\s*200/)
+  await shot(page, `${label}-4-requests`)
+
+  await page.getByRole('tab', { name: 'API keys' }).click()
+  await page.locator(`relay-keys tr[data-key="${keyName}"]`).getByRole('button', { name: 'Disable' }).click()
+  await page.locator(`relay-keys tr[data-key="${keyName}"]`, { hasText: 'disabled' }).waitFor()
+  const refused = await message(relay, secret)
+  assert.equal(refused.statusCode, 401)
+  await refused.body.dump()
+
+  await page.getByRole('button', { name: '中文' }).click()
+  await page.getByRole('tab', { name: 'API 密钥' }).waitFor()
+  assert.equal(await page.getByRole('button', { name: '创建密钥' }).count(), 1)
+  await shot(page, `${label}-5-chinese`)
+  assert.deepEqual(errors, [], 'no script error on the page')
+}
+
+test('the default admin page: log in, create a key, use it, see it charted and logged, disable it, read it in Chinese', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const relay = await adminRelay(t)
+  const page = await b.newPage({ viewport: { width: 1200, height: 900 } })
+  const res = await page.goto(`${relay.url}/_relay/admin`)
+  assert.match(String(res!.headers()['content-security-policy']), /frame-ancestors 'self'/)
+  await journey(page, relay, 'admin-page')
+})
+
+test('the widgets embedded in a page of another origin (CORS allowlist, the session cookie)', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  // The portal's origin is known only once it listens: the relay starts after it.
+  let relay: Relay | undefined
+  const portal = await foreignOrigin(t, () => relay!.url)
+  relay = await adminRelay(t, { corsOrigins: [portal] })
+  const page = await b.newPage({ viewport: { width: 1200, height: 900 } })
+  const consoleLines: string[] = []
+  page.on('console', m => consoleLines.push(m.text()))
+  page.on('requestfailed', r => consoleLines.push(`failed ${r.url()} ${r.failure()?.errorText}`))
+  t.after(() => { if (consoleLines.length > 0) console.log(consoleLines.join('\n')) })
+  await page.goto(`${portal}/`)
+  await page.getByRole('heading', { name: 'Team portal' }).waitFor()
+  await journey(page, relay, 'embedded')
+
+  // An origin the relay does not list gets no CORS grant.
+  const stranger = await request(`${relay.url}/_relay/admin/api/session`, { headers: { origin: 'http://evil.example' } })
+  assert.equal(stranger.headers['access-control-allow-origin'], undefined)
+  await stranger.body.dump()
+})
+
+test('the self-service page shows a key its own limits, usage and requests', { timeout: 60_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const relay = await adminRelay(t, {}, { keys: [{ name: 'alice', key: ALICE_KEY, rateLimits: [{ window: '1h', requests: 100 }] }] })
+  for (let i = 0; i < 3; i++) await (await message(relay, ALICE_KEY)).body.dump()
+  await relay.settled()
+  const page = await b.newPage({ viewport: { width: 1100, height: 900 } })
+  await page.goto(`${relay.url}/_relay/me`)
+  await page.getByLabel('Your relay key').fill(ALICE_KEY)
+  await page.getByRole('button', { name: 'Show my usage' }).click()
+  await page.getByRole('heading', { name: 'Your API key: alice' }).waitFor()
+  assert.match(await page.locator('relay-key-usage table').first().textContent() ?? '', /rate 1h requests\s*3\s*100/)
+  await page.locator('relay-usage tr[data-group="claude-sonnet-4-5"]').waitFor()
+  assert.equal(await page.locator('relay-request-log tbody tr').count(), 3)
+  await shot(page, 'self-service')
+})
