@@ -18,6 +18,7 @@ export const themeStyles = css`
     --_danger: var(--relay-danger, #b42318);
   }
   h2 { font-size: 1.1rem; margin: 0 0 .75rem; }
+  section { margin-bottom: 1.5rem; }
   table { border-collapse: collapse; width: 100%; font-size: .9rem; }
   th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--_border); vertical-align: top; }
   th { color: var(--_muted); font-weight: 600; }
