@@ -10,10 +10,17 @@ interface Account { id: string, name: string, provider: string, type: string, pr
 
 export class RelayAccounts extends RelayElement {
   static override styles = themeStyles
-  static override properties = { ...RelayElement.properties, accounts: { state: true }, types: { state: true }, chosen: { state: true }, result: { state: true }, page: { state: true } }
+  static override properties = {
+    ...RelayElement.properties, accounts: { state: true }, types: { state: true }, logins: { state: true }, chosen: { state: true },
+    result: { state: true }, page: { state: true }, pending: { state: true },
+  }
 
   accounts: Account[] = []
   types: AccountType[] = []
+  /** Subscription types, added by logging in. */
+  logins: AccountType[] = []
+  /** A login started: the URL to open, then the code to paste. */
+  pending: { id: string, url: string, account: string } | undefined
   chosen = ''
   result: string | undefined
   page = 0
@@ -31,6 +38,7 @@ export class RelayAccounts extends RelayElement {
       ])
       this.accounts = accounts.items
       this.types = types.items.filter(t => !t.login)
+      this.logins = types.items.filter(t => t.login)
       this.chosen ||= this.types[0] ? `${this.types[0].provider}/${this.types[0].type}` : ''
     })
   }
@@ -57,6 +65,48 @@ export class RelayAccounts extends RelayElement {
       this.emit('relay-account-created', { id: created.id, name: created.name })
       this.accounts = (await this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts')).items
     })
+  }
+
+  async #startLogin (e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const form = e.target as HTMLFormElement
+    const value = (n: string) => (form.elements.namedItem(n) as HTMLInputElement | HTMLSelectElement).value
+    const [provider, type] = value('login').split('/') as [string, string]
+    await this.run(async () => {
+      const r = await this.api<{ loginId: string, url: string, account: string }>('POST', '/_relay/admin/api/logins', { provider, type, name: value('name') })
+      this.pending = { id: r.loginId, url: r.url, account: r.account }
+    })
+  }
+
+  async #finishLogin (e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const code = ((e.target as HTMLFormElement).elements.namedItem('code') as HTMLInputElement).value.trim()
+    const pending = this.pending!
+    await this.run(async () => {
+      const r = await this.api<{ account: Account }>('POST', `/_relay/admin/api/logins/${encodeURIComponent(pending.id)}/finish`, { code })
+      this.pending = undefined
+      this.emit('relay-account-created', { id: r.account.id, name: r.account.name })
+      this.accounts = (await this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts')).items
+    })
+  }
+
+  #loginForm (): TemplateResult | typeof nothing {
+    if (this.logins.length === 0) return nothing
+    if (this.pending) {
+      return html`<form @submit=${this.#finishLogin} part="login-form">
+        <p>${msg(str`Open this address, log in as the account ${this.pending.account} should use, and paste the code it shows:`, { id: 'accounts.loginOpen' })}
+          <a href=${this.pending.url} target="_blank" rel="noopener noreferrer">${msg('Open the login page', { id: 'accounts.loginLink' })}</a></p>
+        <label>${msg('Code', { id: 'accounts.code' })}<input name="code" required autocomplete="off"></label>
+        <button class="primary" type="submit">${msg('Finish login', { id: 'accounts.finishLogin' })}</button>
+        <button type="button" @click=${() => { this.pending = undefined }}>${msg('Cancel', { id: 'cancel' })}</button>
+      </form>`
+    }
+    return html`<form @submit=${this.#startLogin} part="login-form">
+      <label>${msg('Subscription', { id: 'accounts.subscription' })}<select name="login">
+        ${this.logins.map(t => html`<option value=${`${t.provider}/${t.type}`}>${t.provider} · ${t.type}</option>`)}</select></label>
+      <label>${msg('Name', { id: 'name' })}<input name="name" required autocomplete="off"></label>
+      <button type="submit">${msg('Log in a subscription', { id: 'accounts.startLogin' })}</button>
+    </form>`
   }
 
   async #act (a: Account, action: 'disable' | 'enable' | 'delete' | 'test'): Promise<void> {
@@ -102,6 +152,7 @@ export class RelayAccounts extends RelayElement {
         ${type ? Object.entries(type.schema.properties).map(([k, s]) => this.#field(k, s, type.schema.required?.includes(k) ?? false)) : nothing}
         <button class="primary" type="submit">${msg('Add account', { id: 'accounts.add' })}</button>
       </form>
+      ${this.#loginForm()}
       ${this.result ? html`<p role="status" part="result">${this.result}</p>` : nothing}
       ${this.states(this.accounts.length === 0, () => html`<table part="table">
         <thead><tr><th>${msg('Name', { id: 'name' })}</th><th>${msg('Type', { id: 'accounts.type' })}</th><th>${msg('Priority', { id: 'accounts.priority' })}</th><th>${msg('State', { id: 'state' })}</th><th>${msg('Last error', { id: 'accounts.lastError' })}</th><th></th></tr></thead>

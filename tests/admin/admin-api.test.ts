@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { request } from 'undici'
 import { ALICE_KEY, UPSTREAM_KEY } from '../helpers/relay-harness.ts'
 import { adminRelay, ADMIN_TOKEN } from '../helpers/admin.ts'
+import { GOOD_CODE, startOAuthMock } from '../mocks/oauth-mock.ts'
 import type { Relay } from '../helpers/relay-harness.ts'
 
 function api (relay: Relay) {
@@ -137,4 +138,23 @@ test('self-service: a key holder sees their own limits, usage and requests, noth
   const anon = await request(`${relay.url}/_relay/me/api/key`)
   assert.equal(anon.statusCode, 401)
   await anon.body.dump()
+})
+
+test('subscription logins over the API: start gives the URL, finish with the pasted address saves the account; a stale id is refused', async t => {
+  const oauth = await startOAuthMock({ codex: true })
+  t.after(() => oauth.close())
+  const relay = await adminRelay(t, {}, { plugins: [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai', options: { oauth: { tokenUrl: oauth.tokenUrl, authorizeUrl: `${oauth.url}/oauth/authorize` } } }] })
+  const call = api(relay)
+  const started = await call('POST', '/logins', { provider: 'codex', name: 'plus', groups: ['team'] })
+  assert.equal(started.status, 200, JSON.stringify(started.json))
+  const state = new URL(started.json.url).searchParams.get('state')
+  assert.equal(started.json.type, 'codex-oauth')
+  const finished = await call('POST', `/logins/${started.json.loginId}/finish`, { code: `http://localhost:1455/auth/callback?code=${GOOD_CODE}&state=${state}` })
+  assert.equal(finished.status, 200, JSON.stringify(finished.json))
+  assert.deepEqual([finished.json.again, finished.json.account.name, finished.json.account.login.identity, finished.json.account.groups], [false, 'plus', 'dev@example.com', ['team']])
+  assert.ok(!JSON.stringify(finished.json).includes(oauth.access()), 'no token comes back')
+  const again = await call('POST', `/logins/${started.json.loginId}/finish`, { code: 'x' })
+  assert.equal(again.status, 404)
+  const credential = await call('POST', '/logins', { provider: 'codex', name: 'other', fields: { accessToken: 'x' } })
+  assert.deepEqual([credential.status, credential.json.error.message], [400, 'accessToken is a credential: the login provides it'])
 })
