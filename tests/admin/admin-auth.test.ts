@@ -5,8 +5,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { request } from 'undici'
 import { adminRelay, ADMIN_TOKEN, login, PASSWORD } from '../helpers/admin.ts'
+import { tempDir, testConfig, type Relay } from '../helpers/relay-harness.ts'
+import { runCli } from '../helpers/processes.ts'
+import { openRuntime } from '../../core/runtime.ts'
+import { createRelayServer } from '../../core/server.ts'
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
@@ -89,4 +95,25 @@ test('sessions: the cookie is HttpOnly and SameSite=Strict; logging out ends the
   }
   // One good login above, then 4 more attempts in the window; the rest are turned away.
   assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429, 429])
+})
+
+test('the first admin from the CLI (password on stdin), and a token given as its hash', async t => {
+  const dir = tempDir()
+  const config = join(dir, 'relay.yaml')
+  const token = 'admin-token-from-hash-0123456789ab'
+  writeFileSync(config, JSON.stringify(testConfig(undefined, { store: { path: './relay.db' }, admin: { tokens: [{ name: 'ci', tokenHash: `sha256:${sha256(token)}` }] } })))
+  const short = runCli(['admin', 'users', 'add', '--name', 'root', '--config', config], { input: 'short\n' })
+  assert.equal(short.status, 2)
+  const added = runCli(['admin', 'users', 'add', '--name', 'root', '--config', config], { input: `${PASSWORD}\n` })
+  assert.equal(added.status, 0, added.stderr)
+  assert.ok(!added.stdout.includes(PASSWORD) && !added.stderr.includes(PASSWORD))
+  assert.match(runCli(['admin', 'users', 'list', '--config', config]).stdout, /root/)
+  const rt = (await openRuntime(config))!
+  const server = await createRelayServer(rt, { logDestination: { write: () => {} } })
+  const url = await server.listen()
+  t.after(() => server.close())
+  const relay = { url } as Relay
+  await login(relay)
+  const byHash = await request(`${url}/_relay/admin/api/session`, { headers: { authorization: `Bearer ${token}` } })
+  assert.deepEqual(await byHash.body.json(), { user: 'ci', via: 'token', csrf: null })
 })
