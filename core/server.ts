@@ -18,6 +18,7 @@ import { checkTarget } from './relay/identify.ts'
 import { registerForwardAuth } from './relay/forward-auth.ts'
 import { registerGatewayProbe } from './relay/gateway-probe.ts'
 import { registerAdmin } from './admin/index.ts'
+import { accountStates, registerMetricsRoute, RelayMetrics } from './ops/metrics-route.ts'
 import { accountTester } from './admin/account-test.ts'
 import { websocketBridge } from './relay/websocket-bridge.ts'
 import type { RelayDeps } from './relay/relay-handler.ts'
@@ -75,7 +76,15 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   })
   const keys = new KeyRegistry()
   const pool = new AccountPool()
-  const recorder = new UsageRecorder(rt.store, { flushIntervalMs: config.usage.flushIntervalMs, mode: config.usage.flush, log, now })
+  const metrics = new RelayMetrics({ keyLabels: config.metrics.keyLabels }, {
+    inflight: () => inflight.size,
+    queueDepth: () => recorder.pending,
+    accountStates: () => accountStates(pool, health, now()),
+  })
+  const recorder = new UsageRecorder(rt.store, {
+    flushIntervalMs: config.usage.flushIntervalMs, mode: config.usage.flush, log, now,
+    observe: { written: seconds => metrics.storeWritten(seconds), failed: () => metrics.storeFailed() },
+  })
   const inflight = new Inflight()
   const egress = new Egress(config.upstream, rt.env)
   const health = new AccountHealth(config.scheduler, state => {
@@ -106,7 +115,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   }
   await reload()
   const deps: RelayDeps = {
-    scheduler, health, egress, inflight, credentials, admission, recorder, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
+    scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
   }
   // Rows a previous process left in progress belong to requests that died with it.
@@ -125,6 +134,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     inflight: inflight.size,
   })
   app.get('/_relay/health', async () => healthReport())
+  if (config.metrics.enabled) registerMetricsRoute(app, metrics, config.metrics.token)
   const adminRoutes = registerAdmin(app, {
     rt, keys, now, health: healthReport, changed: reload,
     testAccount: accountTester({ pool, plugins: rt.plugins.map(p => p.plugin), egress, credentials, now }),

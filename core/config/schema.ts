@@ -235,6 +235,17 @@ export const configSchema = {
         frameAncestors: { type: 'array', default: ["'self'"], items: { type: 'string', minLength: 1 }, description: "CSP frame-ancestors of the sidecar's pages (who may embed them in a frame)" },
       },
     },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Prometheus metrics at /_relay/metrics',
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        token: { type: 'string', minLength: 16, writeOnly: true, description: 'if set, scrapes must send Authorization: Bearer <token>' },
+        keyLabels: { type: 'boolean', default: false, description: 'label requests with key names (one series per key)' },
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,

@@ -25,6 +25,12 @@ const REFUSAL_WINDOW_MS = 1000
 
 interface RefusalSlot { at: number, record: UsageRecord, written: boolean }
 
+/** Told of every batch write (metrics, notifications); must not throw. */
+export interface RecorderObserver {
+  written (seconds: number): void
+  failed (err: unknown): void
+}
+
 export class UsageRecorder {
   #store: Store
   #log: Logger
@@ -41,9 +47,12 @@ export class UsageRecorder {
   #flushing: Promise<void> | undefined
   readonly setAside: UsageRecord[] = []
 
-  constructor (store: Store, opts: { flushIntervalMs: number, mode: FlushMode, log: Logger, now?: () => number }) {
+  #observe: RecorderObserver | undefined
+
+  constructor (store: Store, opts: { flushIntervalMs: number, mode: FlushMode, log: Logger, now?: () => number, observe?: RecorderObserver }) {
     this.#store = store
     this.#log = opts.log
+    this.#observe = opts.observe
     this.#interval = opts.flushIntervalMs
     this.#mode = opts.mode
     this.#now = opts.now ?? Date.now
@@ -109,11 +118,14 @@ export class UsageRecorder {
   }
 
   async #write (batch: UsageBatch): Promise<void> {
+    const started = performance.now()
     try {
       await this.#store.writeUsage(batch)
+      this.#observe?.written((performance.now() - started) / 1000)
       this.#written(batch.records)
       return
     } catch (err) {
+      this.#observe?.failed(err)
       this.#log.warn({ err, records: batch.records.length }, 'usage batch write failed; writing records one by one')
     }
     // The rest of the batch first: if the store refuses even that, the store is failing, not a

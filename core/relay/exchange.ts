@@ -11,6 +11,7 @@ import { formatUsd } from '../metering/pricing.ts'
 import { checkUsage, costInRange } from '../metering/usage-check.ts'
 import type { UsageRecorder } from '../metering/usage-recorder.ts'
 import type { Admission, Admitted } from '../limits/admission.ts'
+import type { RelayMetrics } from '../ops/metrics.ts'
 
 /** Status recorded when the client went away before the response finished (nginx's convention). */
 export const CLIENT_CLOSED = 499
@@ -70,6 +71,7 @@ export interface SettleDeps {
   recorder: UsageRecorder
   admission: Admission
   now: () => number
+  metrics?: RelayMetrics
 }
 
 interface Priced {
@@ -151,6 +153,15 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
     } catch (err) {
       log.error({ err, requestId: ex.id }, 'recording a request failed')
     }
+  }
+  try {
+    deps.metrics?.settled({
+      provider: ex.provider, route: ex.route.path, status: ex.status, clientKind, keyName: ex.key?.name, model, usage: ex.usage,
+      costPico: priced.costPico, billable, ttfbMs: ex.ttfb, latencyMs: end - ex.start, attempts: ex.tried.length,
+    })
+    if (ex.refusal) deps.metrics?.refused(ex.refusal)
+  } catch (err) {
+    log.error({ err }, 'updating metrics failed')
   }
   const u = ex.usage
   log.info({

@@ -49,6 +49,8 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
       else request.log.info({ path, status, code: gone ? undefined : relayErr.code }, gone ? 'client closed the request before its body arrived' : 'relay refused')
       // A key-holder's request that failed before the pipeline (cut upload, body too large) still gets its row.
       const auth = request.relayAuth
+      // A request settled below is counted there; one refused before its key was known, here.
+      if (!auth && !gone) deps.metrics?.refused(relayErr.code)
       const route = request.routeOptions.config as { pluginRoute?: PluginRoute } | undefined
       if (auth && route?.pluginRoute) {
         const ex = newExchange(request.id, auth.at, plugin.name, route.pluginRoute, path)
