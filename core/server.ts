@@ -18,6 +18,7 @@ import { checkTarget } from './relay/identify.ts'
 import { registerForwardAuth } from './relay/forward-auth.ts'
 import { registerGatewayProbe } from './relay/gateway-probe.ts'
 import { registerAdmin } from './admin/index.ts'
+import { trustedProxies } from './relay/client-info.ts'
 import { accountStates, registerMetricsRoute, RelayMetrics } from './ops/metrics-route.ts'
 import { accountTester } from './admin/account-test.ts'
 import { websocketBridge } from './relay/websocket-bridge.ts'
@@ -117,6 +118,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   const deps: RelayDeps = {
     scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
+    trustedProxies: trustedProxies(config.relay.trustedProxies),
   }
   // Rows a previous process left in progress belong to requests that died with it.
   const interrupted = await rt.store.markInterrupted(now())

@@ -14,6 +14,7 @@ import { usageCommand } from './usage-command.ts'
 import { startCommand } from './start-command.ts'
 import { doctorCommand } from './doctor-command.ts'
 import { adminCommand } from './admin-command.ts'
+import { logsCommand } from './logs-command.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
 
@@ -39,6 +40,8 @@ Commands:
   accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown
   accounts delete <name|id>     keys bound to it must be moved first (keys update --account/--group)
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
+  logs [--key K] [--account A] [--model M] [--status N] [--ip IP] [--since ISO] [--until ISO] [--limit N] [--json]
+                                the request log, newest first
   admin users add --name N      an admin page user (the password is read from stdin)
   admin users list | admin users delete <name>
   doctor --url URL --key KEY [--mount /claude] [--gap-seconds 75] [--body-mb 20] [--json]
@@ -79,6 +82,10 @@ const OPTIONS = {
   until: { type: 'string' },
   by: { type: 'string', default: 'key' },
   url: { type: 'string' },
+  model: { type: 'string' },
+  status: { type: 'string' },
+  ip: { type: 'string' },
+  limit: { type: 'string' },
   key: { type: 'string' },
   mount: { type: 'string' },
   'gap-seconds': { type: 'string' },
@@ -106,6 +113,10 @@ export interface CliValues {
   until?: string
   by: string
   url?: string
+  model?: string
+  status?: string
+  ip?: string
+  limit?: string
   key?: string
   mount?: string
   'gap-seconds'?: string
@@ -148,6 +159,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       accounts: accountsCommand,
       usage: (rt, s, r, v, i) => usageCommand(rt, [s, ...r].filter((x): x is string => x !== undefined), v, i),
       admin: adminCommand,
+      logs: (rt, _s, _r, v, i) => logsCommand(rt, v, i),
     }
     const handler = handlers[command]
     if (!handler) {

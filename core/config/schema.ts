@@ -158,6 +158,11 @@ export const configSchema = {
       properties: {
         bodyLimitBytes: { type: 'integer', minimum: 1024, default: 33_554_432 },
         shutdownGraceMs: { type: 'integer', minimum: 0, default: 30_000 },
+        trustedProxies: {
+          type: 'array', default: ['127.0.0.1/32', '::1/128'],
+          items: { type: 'string', pattern: '^[0-9a-fA-F.:]+(/[0-9]{1,3})?$' },
+          description: "gateways whose X-Forwarded-For names the client's address in the request log",
+        },
       },
     },
     limits: {

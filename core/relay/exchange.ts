@@ -12,6 +12,7 @@ import { checkUsage, costInRange } from '../metering/usage-check.ts'
 import type { UsageRecorder } from '../metering/usage-recorder.ts'
 import type { Admission, Admitted } from '../limits/admission.ts'
 import type { RelayMetrics } from '../ops/metrics.ts'
+import type { ClientInfo } from './client-info.ts'
 
 /** Status recorded when the client went away before the response finished (nginx's convention). */
 export const CLIENT_CLOSED = 499
@@ -44,10 +45,16 @@ export interface Exchange {
   usage: Usage
   model?: string
   partial: boolean
+  /** Who sent it (user agent, address), for the request log. */
+  client: ClientInfo
+  /** The provider's id of its answer. */
+  upstreamRequestId?: string
 }
 
-export function newExchange (id: string, start: number, provider: string, route: PluginRoute, path: string): Exchange {
-  return { id, start, provider, route, path, tried: [], status: 0, ttfb: null, usage: {}, eventStream: false, plainSse: false, streaming: false, partial: false }
+const NO_CLIENT: ClientInfo = { userAgent: null, ip: null }
+
+export function newExchange (id: string, start: number, provider: string, route: PluginRoute, path: string, client: ClientInfo = NO_CLIENT): Exchange {
+  return { id, start, provider, route, path, tried: [], status: 0, ttfb: null, usage: {}, eventStream: false, plainSse: false, streaming: false, partial: false, client }
 }
 
 /** Ends the meter once (it may be asked from the stream's end and from settle). */
@@ -149,6 +156,9 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
         billable,
         flags: priced.flags.length > 0 ? priced.flags.join('; ') : null,
         refusal: ex.admitted ? undefined : ex.refusal,
+        upstreamRequestId: ex.upstreamRequestId ?? null,
+        userAgent: ex.client.userAgent,
+        clientIp: ex.client.ip,
       })
     } catch (err) {
       log.error({ err, requestId: ex.id }, 'recording a request failed')

@@ -56,6 +56,8 @@ export async function forward (
   }, ({ statusCode, headers }) => {
     upstreamStatus = statusCode
     upstreamHeaders = headers
+    const upstreamId = headers['request-id'] ?? headers['x-request-id']
+    if (typeof upstreamId === 'string') ex.upstreamRequestId = upstreamId.slice(0, 128)
     if (statusCode < 200 || statusCode >= 300) {
       const collected = errorBody = { chunks: [] as Buffer[], size: 0 }
       return new Writable({

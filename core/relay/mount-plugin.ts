@@ -11,6 +11,7 @@ import { decodeRequestBody } from './request-body.ts'
 import { relayHandler, type RelayDeps } from './relay-handler.ts'
 import { relayError, sendRelayError, toRelayError } from './render-error.ts'
 import { CLIENT_CLOSED, newExchange, settle } from './exchange.ts'
+import { clientInfo } from './client-info.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -53,7 +54,7 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
       if (!auth && !gone) deps.metrics?.refused(relayErr.code)
       const route = request.routeOptions.config as { pluginRoute?: PluginRoute } | undefined
       if (auth && route?.pluginRoute) {
-        const ex = newExchange(request.id, auth.at, plugin.name, route.pluginRoute, path)
+        const ex = newExchange(request.id, auth.at, plugin.name, route.pluginRoute, path, clientInfo(request.headers, request.socket.remoteAddress, deps.trustedProxies))
         ex.key = auth.key
         ex.status = status
         await settle(ex, deps, request.log)

@@ -2,6 +2,7 @@
 // → select → forward → stream → settle. Bytes reach the client as they arrive; a tee feeds the
 // meter; every exit path settles exactly once (lease released, usage recorded, one log line),
 // client aborts and shutdown included.
+import type { BlockList } from 'node:net'
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { isRefusal, type ErrorClassification, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
@@ -16,6 +17,7 @@ import { forward, type UpstreamHeaders } from './forward.ts'
 import { decodedBody, describeUpstreamError, networkFailure, sendUpstreamError, type UpstreamError } from './upstream-error.ts'
 import { relayError, sendRelayError } from './render-error.ts'
 import { CLIENT_CLOSED, finishMeter, newExchange, settle, type Exchange, type SettleDeps } from './exchange.ts'
+import { clientInfo } from './client-info.ts'
 import type { Inflight } from './inflight.ts'
 import type { Egress } from './egress.ts'
 import { pinUpstream, routeUpstreamPath } from './upstream-pin.ts'
@@ -32,6 +34,8 @@ export interface RelayDeps extends SettleDeps {
   maxAttempts: number
   /** Time-to-headers limits: streams fail over sooner; a non-streaming answer may think for minutes. */
   headersTimeoutMs: { stream: number, whole: number }
+  /** Gateways whose X-Forwarded-For is believed. */
+  trustedProxies: BlockList
 }
 
 type AbortReason = 'client' | 'shutdown'
@@ -40,7 +44,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
   return async function relay (request: FastifyRequest, reply: FastifyReply) {
     const auth = request.relayAuth!
     const path = request.relayTarget!.path.slice(mount.length)
-    const ex = newExchange(request.id, auth.at, plugin.name, route, path)
+    const ex = newExchange(request.id, auth.at, plugin.name, route, path, clientInfo(request.headers, request.socket.remoteAddress, deps.trustedProxies))
     ex.key = auth.key
     const controller = new AbortController()
     let abortReason: AbortReason | undefined
@@ -72,7 +76,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       ex.admitted = await deps.admission.admit(ex.key, plugin.name, route, parsed, ex.start)
       await deps.recorder.opened({
         requestId: ex.id, time: ex.start, keyId: ex.key.id, provider: plugin.name, model: parsed.model ?? null,
-        path, stream: parsed.stream, clientKind: parsed.clientKind,
+        path, stream: parsed.stream, clientKind: parsed.clientKind, userAgent: ex.client.userAgent, clientIp: ex.client.ip,
       })
 
       await attempts(ex, auth.presented, plugin, incoming, parsed, reply, controller.signal, () => abortReason !== undefined, deps)

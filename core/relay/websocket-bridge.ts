@@ -23,6 +23,7 @@ import { relayError, toRelayError } from './render-error.ts'
 import { pinUpstream, routeUpstreamPath } from './upstream-pin.ts'
 import { authenticate, refuseKeyElsewhere } from './identify.ts'
 import { noAccountError } from './no-account.ts'
+import { clientInfo, type ClientInfo } from './client-info.ts'
 import { finishMeter, newExchange, settle, type Exchange } from './exchange.ts'
 import type { RelayDeps } from './relay-handler.ts'
 
@@ -71,6 +72,7 @@ async function bridge (server: WebSocketServer, mounts: WebSocketMount[], deps: 
     return refuse(socket, plugin, toRelayError(err))
   }
   const { key } = auth
+  const who = clientInfo(req.headers, req.socket.remoteAddress, deps.trustedProxies)
   const incoming: IncomingRequest = {
     method: 'GET',
     path,
@@ -123,7 +125,7 @@ async function bridge (server: WebSocketServer, mounts: WebSocketMount[], deps: 
   const chosen = account
   const up = upstream
   await deps.scheduler.served(session, pick, deps.now())
-  server.handleUpgrade(req, socket, head, client => relayFrames(client, up, chosen, plugin, route, parsed, key, path, deps))
+  server.handleUpgrade(req, socket, head, client => relayFrames(client, up, chosen, plugin, route, parsed, key, path, deps, who))
 }
 
 function findRoute (mounts: WebSocketMount[], path: string): { plugin: RelayPlugin, route: PluginRoute, path: string } | undefined {
@@ -154,7 +156,7 @@ function openUpstream (url: string, headers: Record<string, string | string[]>, 
 /** Frames both ways; one exchange (row, limits, lease, meter) per request made over the socket. */
 function relayFrames (
   client: ClientSocket, upstream: UpstreamSocket, account: PoolAccount, plugin: RelayPlugin, route: PluginRoute,
-  connection: ParsedRequest, key: import('../store/store.ts').KeyRecord, path: string, deps: BridgeDeps,
+  connection: ParsedRequest, key: import('../store/store.ts').KeyRecord, path: string, deps: BridgeDeps, who: ClientInfo,
 ): void {
   const ws = plugin.websocket!
   const metered: PluginRoute = { ...route, kind: 'generate' }
@@ -198,7 +200,7 @@ function relayFrames (
       const parsed = text === undefined ? undefined : ws.parseMessage(text, connection)
       if (parsed) {
         await finish(499, true)
-        const ex = newExchange(requestId(), deps.now(), plugin.name, metered, path)
+        const ex = newExchange(requestId(), deps.now(), plugin.name, metered, path, who)
         ex.key = key
         ex.parsed = parsed
         ex.tried.push(account)
@@ -213,7 +215,7 @@ function relayFrames (
           client.send(JSON.stringify({ type: 'error', status: e.statusCode, error: plugin.errorBody(e.code, e.statusCode, e.message) }))
           return
         }
-        await deps.recorder.opened({ requestId: ex.id, time: ex.start, keyId: key.id, provider: plugin.name, model: parsed.model ?? null, path, stream: true, clientKind: parsed.clientKind })
+        await deps.recorder.opened({ requestId: ex.id, time: ex.start, keyId: key.id, provider: plugin.name, model: parsed.model ?? null, path, stream: true, clientKind: parsed.clientKind, userAgent: who.userAgent, clientIp: who.ip })
         ex.meter = plugin.createMeter(metered, parsed, { 'content-type': 'text/event-stream' })
         ex.status = 200
         current = ex

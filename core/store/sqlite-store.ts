@@ -64,6 +64,10 @@ const MIGRATIONS = [
      id_hash TEXT PRIMARY KEY, user TEXT NOT NULL, csrf TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
    CREATE INDEX admin_sessions_user ON admin_sessions (user);
    CREATE INDEX request_log_account_time ON request_log (account_id, time);`,
+  // Who sent each request and the provider's id of the answer.
+  `ALTER TABLE request_log ADD COLUMN upstream_request_id TEXT;
+   ALTER TABLE request_log ADD COLUMN user_agent TEXT;
+   ALTER TABLE request_log ADD COLUMN client_ip TEXT;`,
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bound_account: string | null, bound_group: string | null, policy: string }
@@ -131,23 +135,26 @@ export function openSqliteStore (path: string): Store {
     deleteSticky: db.prepare('DELETE FROM sticky_sessions WHERE session_key = ?'),
     pruneSticky: db.prepare('DELETE FROM sticky_sessions WHERE expires_at <= ?'),
     openLog: db.prepare(`INSERT OR IGNORE INTO request_log (request_id, time, key_id, provider, model, path, stream, status,
-      unpriced, latency_ms, partial, attempts, accounts_tried, client_kind, state)
-      VALUES (@requestId, @time, @keyId, @provider, @model, @path, @stream, 0, 0, 0, 0, 0, '[]', @clientKind, 'in_progress')`),
+      unpriced, latency_ms, partial, attempts, accounts_tried, client_kind, state, user_agent, client_ip)
+      VALUES (@requestId, @time, @keyId, @provider, @model, @path, @stream, 0, 0, 0, 0, 0, '[]', @clientKind, 'in_progress', @userAgent, @clientIp)`),
     // A row still open (or marked interrupted) is finished; a finished one is left alone, and
     // `changes` tells the caller whether to count the aggregates.
     finishLog: db.prepare(`INSERT INTO request_log (request_id, time, key_id, account_id, provider, model, path, stream, status,
       input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, cost_pico,
-      unpriced, price_version, latency_ms, ttfb_ms, partial, attempts, accounts_tried, client_kind, state, flags, repeats)
+      unpriced, price_version, latency_ms, ttfb_ms, partial, attempts, accounts_tried, client_kind, state, flags, repeats,
+      upstream_request_id, user_agent, client_ip)
       VALUES (@requestId, @time, @keyId, @accountId, @provider, @model, @path, @stream, @status, @input, @output, @cacheWrite5m,
       @cacheWrite1h, @cacheRead, @reasoning, @costPico, @unpriced, @priceVersion, @latencyMs, @ttfbMs, @partial, @attempts,
-      @accountsTried, @clientKind, 'done', @flags, @repeats)
+      @accountsTried, @clientKind, 'done', @flags, @repeats, @upstreamRequestId, @userAgent, @clientIp)
       ON CONFLICT (request_id) DO UPDATE SET account_id = excluded.account_id, model = excluded.model, status = excluded.status,
         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
         cache_write_5m_tokens = excluded.cache_write_5m_tokens, cache_write_1h_tokens = excluded.cache_write_1h_tokens,
         cache_read_tokens = excluded.cache_read_tokens, reasoning_tokens = excluded.reasoning_tokens, cost_pico = excluded.cost_pico,
         unpriced = excluded.unpriced, price_version = excluded.price_version, latency_ms = excluded.latency_ms,
         ttfb_ms = excluded.ttfb_ms, partial = excluded.partial, attempts = excluded.attempts,
-        accounts_tried = excluded.accounts_tried, state = 'done', flags = excluded.flags, repeats = excluded.repeats
+        accounts_tried = excluded.accounts_tried, state = 'done', flags = excluded.flags, repeats = excluded.repeats,
+        upstream_request_id = excluded.upstream_request_id,
+        user_agent = coalesce(excluded.user_agent, request_log.user_agent), client_ip = coalesce(excluded.client_ip, request_log.client_ip)
       WHERE request_log.state != 'done'`),
     addRepeats: db.prepare('UPDATE request_log SET repeats = repeats + ? WHERE request_id = ?'),
     markInterrupted: db.prepare("UPDATE request_log SET state = 'interrupted' WHERE state = 'in_progress' AND time < ?"),
@@ -182,7 +189,7 @@ export function openSqliteStore (path: string): Store {
 
   const writeBatch = db.transaction((batch: UsageBatch) => {
     for (const o of batch.opened ?? []) {
-      stmt.openLog.run({ requestId: o.requestId, time: o.time, keyId: o.keyId, provider: o.provider, model: o.model, path: o.path, stream: o.stream ? 1 : 0, clientKind: o.clientKind })
+      stmt.openLog.run({ requestId: o.requestId, time: o.time, keyId: o.keyId, provider: o.provider, model: o.model, path: o.path, stream: o.stream ? 1 : 0, clientKind: o.clientKind, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null })
     }
     for (const r of batch.records) {
       const u = r.usage
@@ -194,6 +201,7 @@ export function openSqliteStore (path: string): Store {
         costPico: r.costPico, unpriced: r.unpriced ? 1 : 0, priceVersion: r.priceVersion,
         latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial ? 1 : 0, attempts: r.attempts,
         accountsTried: JSON.stringify(r.accountsTried), clientKind: r.clientKind, flags: r.flags, repeats: r.repeats ?? 0,
+        upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null,
       }).changes
       // A record seen before (same request id) is not counted twice.
       if (!r.billable || inserted === 0) continue
@@ -453,6 +461,7 @@ function queryRequests (db: Database.Database, q: RequestQuery): RequestLogRow[]
   if (q.status !== undefined) add('status = ?', q.status)
   if (q.since !== undefined) add('time >= ?', q.since)
   if (q.until !== undefined) add('time < ?', q.until)
+  if (q.clientIp !== undefined) add('client_ip = ?', q.clientIp)
   if (q.before !== undefined) add('(time < ? OR (time = ? AND request_id < ?))', q.before.time, q.before.time, q.before.requestId)
   const sql = `SELECT * FROM request_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, request_id DESC LIMIT ?`
   return (db.prepare(sql).safeIntegers(true).all(...args, q.limit) as Record<string, unknown>[]).map(toRequestLogRow)
@@ -500,5 +509,8 @@ function toRequestLogRow (r: Record<string, unknown>): RequestLogRow {
     state: String(r.state) as RequestState,
     flags: r.flags === null ? null : String(r.flags),
     repeats: Number(r.repeats),
+    upstreamRequestId: r.upstream_request_id == null ? null : String(r.upstream_request_id),
+    userAgent: r.user_agent == null ? null : String(r.user_agent),
+    clientIp: r.client_ip == null ? null : String(r.client_ip),
   }
 }

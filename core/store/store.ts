@@ -142,6 +142,11 @@ export interface UsageRecord {
   billable: boolean
   /** Why the usage could not be trusted (the row is then unpriced), or null. */
   flags: string | null
+  /** The provider's id of the answer (`request-id`, `x-request-id`), for its support. */
+  upstreamRequestId?: string | null
+  userAgent?: string | null
+  /** The client's address (from the gateway's X-Forwarded-For when the gateway is trusted). */
+  clientIp?: string | null
   /** The relay's refusal code, for refusals before admission (their rows are throttled). */
   refusal?: string
   /** Further identical refusals folded into this row. */
@@ -158,6 +163,8 @@ export interface OpenedRequest {
   path: string
   stream: boolean
   clientKind: ClientKind
+  userAgent?: string | null
+  clientIp?: string | null
 }
 
 /** One write: opened rows, final rows (with aggregates), key last-used times, refusal repeats. */
@@ -201,6 +208,7 @@ export interface RequestQuery {
   since?: number
   until?: number
   before?: { time: number, requestId: string }
+  clientIp?: string
   limit: number
 }
 

@@ -1,0 +1,51 @@
+// Who sent a request, for the request log: the client's user agent, and its address. Behind a
+// gateway the socket's peer is the gateway, so the client's address comes from
+// `X-Forwarded-For`, believed only when the peer is one of the configured proxies (anyone else
+// could write any address there). The chain is read from the right: the first address that is
+// not a trusted proxy is the client.
+import { BlockList, isIP } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
+
+export interface ClientInfo {
+  userAgent: string | null
+  ip: string | null
+}
+
+const UA_MAX = 256
+
+export function trustedProxies (cidrs: readonly string[]): BlockList {
+  const list = new BlockList()
+  for (const cidr of cidrs) {
+    const [addr, bits] = cidr.split('/')
+    const family = isIP(addr!) === 6 ? 'ipv6' : 'ipv4'
+    if (bits === undefined) list.addAddress(addr!, family)
+    else list.addSubnet(addr!, Number(bits), family)
+  }
+  return list
+}
+
+/** An address as BlockList takes it (IPv4-mapped IPv6 as IPv4), or undefined when it is none. */
+function normal (addr: string | undefined): { addr: string, family: 'ipv4' | 'ipv6' } | undefined {
+  const a = addr?.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')
+  if (!a) return undefined
+  const v = isIP(a)
+  return v === 0 ? undefined : { addr: a, family: v === 6 ? 'ipv6' : 'ipv4' }
+}
+
+export function clientInfo (headers: IncomingHttpHeaders, peer: string | undefined, trusted: BlockList): ClientInfo {
+  const ua = headers['user-agent']
+  const userAgent = typeof ua === 'string' && ua !== '' ? ua.slice(0, UA_MAX) : null
+  const from = normal(peer)
+  if (!from) return { userAgent, ip: null }
+  const isTrusted = (x: { addr: string, family: 'ipv4' | 'ipv6' }) => trusted.check(x.addr, x.family)
+  if (!isTrusted(from)) return { userAgent, ip: from.addr }
+  const xff = headers['x-forwarded-for']
+  const chain = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').map(s => s.trim()).filter(Boolean)
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const hop = normal(chain[i])
+    // Garbage in the chain ends the trust: what is left of it could be anything.
+    if (!hop) return { userAgent, ip: from.addr }
+    if (!isTrusted(hop)) return { userAgent, ip: hop.addr }
+  }
+  return { userAgent, ip: chain.length > 0 ? normal(chain[0])!.addr : from.addr }
+}
