@@ -19,6 +19,7 @@ import { registerForwardAuth } from './relay/forward-auth.ts'
 import { registerGatewayProbe } from './relay/gateway-probe.ts'
 import { registerAdmin } from './admin/index.ts'
 import { trustedProxies } from './relay/client-info.ts'
+import { pruneRequestLog } from './ops/retention.ts'
 import { accountStates, registerMetricsRoute, RelayMetrics } from './ops/metrics-route.ts'
 import { accountTester } from './admin/account-test.ts'
 import { websocketBridge } from './relay/websocket-bridge.ts'
@@ -168,6 +169,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
         if (++polls % PRUNE_EVERY !== 0) return
         await rt.store.pruneSticky(now())
         await rt.store.pruneCounters(now() - COUNTER_RETENTION_MS)
+        await pruneRequestLog(rt.store, { days: config.retention.requestLogDays, batchSize: config.retention.batchSize, now: now(), log })
       })
       .catch((err: unknown) => log.error({ err }, 'reloading keys and accounts failed'))
   }, STORE_POLL_MS)

@@ -15,6 +15,7 @@ import { startCommand } from './start-command.ts'
 import { doctorCommand } from './doctor-command.ts'
 import { adminCommand } from './admin-command.ts'
 import { logsCommand } from './logs-command.ts'
+import { backupCommand, restoreCommand } from './backup-command.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
 
@@ -42,6 +43,8 @@ Commands:
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
   logs [--key K] [--account A] [--model M] [--status N] [--ip IP] [--since ISO] [--until ISO] [--limit N] [--json]
                                 the request log, newest first
+  backup <file>                 a consistent copy of the store, taken while the relay runs
+  restore <file>                put a backup back (the relay stopped; the replaced database is kept)
   admin users add --name N      an admin page user (the password is read from stdin)
   admin users list | admin users delete <name>
   doctor --url URL --key KEY [--mount /claude] [--gap-seconds 75] [--body-mb 20] [--json]
@@ -149,6 +152,8 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     if (command === 'start') return await startCommand(configFile, io)
     // From the outside, like a client: no config or store needed.
     if (command === 'doctor') return await doctorCommand(values, io)
+    // The store must not be open while it is replaced.
+    if (command === 'restore') return restoreCommand(configFile, sub, io)
     if (command === 'config' && sub === 'check') {
       await openRuntime(configFile, { env: io.env, checkOnly: true })
       io.out(`${configFile}: OK`)
@@ -160,6 +165,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       usage: (rt, s, r, v, i) => usageCommand(rt, [s, ...r].filter((x): x is string => x !== undefined), v, i),
       admin: adminCommand,
       logs: (rt, _s, _r, v, i) => logsCommand(rt, v, i),
+      backup: (rt, s, _r, _v, i) => backupCommand(rt, s, i),
     }
     const handler = handlers[command]
     if (!handler) {

@@ -1,12 +1,14 @@
 // `ai-relay start`: runs the sidecar until SIGTERM/SIGINT, then drains and flushes.
 import { openRuntime } from '../runtime.ts'
 import { createRelayServer } from '../server.ts'
+import { writePid } from '../ops/pid-file.ts'
 import { warnNewSecretKey, type CliIo } from './main.ts'
 
 export async function startCommand (configFile: string, io: CliIo): Promise<number> {
   const rt = (await openRuntime(configFile, { env: io.env }))!
   const server = await createRelayServer(rt)
   const address = await server.listen()
+  const removePid = writePid(rt.storePath)
   const { config } = rt.loaded
   io.err(`ai-relay listening on ${address}`)
   io.err(`  config: ${rt.loaded.file}`)
@@ -38,5 +40,6 @@ export async function startCommand (configFile: string, io: CliIo): Promise<numb
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
   })
+  removePid()
   return 0
 }

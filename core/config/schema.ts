@@ -240,6 +240,15 @@ export const configSchema = {
         frameAncestors: { type: 'array', default: ["'self'"], items: { type: 'string', minLength: 1 }, description: "CSP frame-ancestors of the sidecar's pages (who may embed them in a frame)" },
       },
     },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        requestLogDays: { type: 'integer', minimum: 0, default: 90, description: 'request-log rows older than this are deleted (0: kept forever); usage aggregates are always kept' },
+        batchSize: { type: 'integer', minimum: 10, maximum: 100_000, default: 500 },
+      },
+    },
     metrics: {
       type: 'object',
       additionalProperties: false,

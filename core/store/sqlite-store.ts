@@ -176,6 +176,7 @@ export function openSqliteStore (path: string): Store {
     deleteSession: db.prepare('DELETE FROM admin_sessions WHERE id_hash = ?'),
     deleteSessionsOf: db.prepare('DELETE FROM admin_sessions WHERE user = ?'),
     pruneSessions: db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?'),
+    pruneLog: db.prepare("DELETE FROM request_log WHERE rowid IN (SELECT rowid FROM request_log WHERE time < ? AND state != 'in_progress' ORDER BY time LIMIT ?)"),
     dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   }
   let lastDataVersion = stmt.dataVersion.get()!.data_version
@@ -399,6 +400,14 @@ export function openSqliteStore (path: string): Store {
     },
     async deleteAdminSessionsOf (user) {
       stmt.deleteSessionsOf.run(user)
+    },
+    async pruneRequestLog (before, limit) {
+      return stmt.pruneLog.run(before, limit).changes
+    },
+    async backup (file) {
+      // SQLite's online backup API: a consistent snapshot while the relay writes.
+      createPrivately(file)
+      await db.backup(file)
     },
     async changedElsewhere () {
       const v = stmt.dataVersion.get()!.data_version

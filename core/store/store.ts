@@ -309,6 +309,14 @@ export interface Store {
   /** Ends every session of a user (password changed, user removed). */
   deleteAdminSessionsOf (user: string): Promise<void>
 
+  /**
+   * Deletes up to `limit` finished request-log rows older than `before` (aggregates stay);
+   * returns how many went. Called in small batches so requests never wait on it.
+   */
+  pruneRequestLog (before: number, limit: number): Promise<number>
+  /** A consistent copy of the whole store in `file`, taken while it is in use. */
+  backup (file: string): Promise<void>
+
   /** True when another process changed keys or accounts since the last call. */
   changedElsewhere (): Promise<boolean>
   close (): Promise<void>
