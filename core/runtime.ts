@@ -36,8 +36,18 @@ export interface OpenOptions {
   checkOnly?: boolean
 }
 
-export async function openRuntime (file: string, opts: OpenOptions = {}): Promise<Runtime | undefined> {
-  const env = opts.env ?? process.env
+/** What a config file gives, apart from the store and the secret key: what a reload replaces. */
+export interface ConfigParts {
+  loaded: LoadedConfig
+  plugins: LoadedPlugin[]
+  accountTypes: AccountTypes
+  pricing: Pricing
+  declaredKeys: KeyRecord[]
+  declaredAccounts: PoolAccount[]
+}
+
+/** Reads and checks a config file; every problem found is thrown together (ConfigError). */
+export async function readConfigParts (file: string, env: NodeJS.ProcessEnv): Promise<ConfigParts> {
   const loaded = loadConfig(file, env)
   const { config } = loaded
   const issues: ConfigIssue[] = []
@@ -59,28 +69,42 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
   })
   const fileTable = config.pricing.file === undefined ? undefined : loadPriceFile(loaded, config.pricing.file, issues)
   if (issues.length > 0) throw new ConfigError(issues)
+  return {
+    loaded,
+    plugins,
+    accountTypes,
+    pricing: createPricing([...plugins.flatMap(p => (p.plugin.prices ? [p.plugin.prices] : [])), ...(fileTable ? [fileTable] : [])], config.pricing),
+    declaredKeys: declaredKeys(config.keys),
+    declaredAccounts: declaredAccounts(config.accounts, accountTypes),
+  }
+}
 
+/** Checks a re-read config against the store the running relay has open (names stay unique). */
+export async function checkPartsAgainstStore (parts: ConfigParts, store: Store): Promise<void> {
+  const nameIssues = await checkAgainstStore(parts.loaded, store)
+  if (nameIssues.length > 0) throw new ConfigError(nameIssues)
+}
+
+export async function openRuntime (file: string, opts: OpenOptions = {}): Promise<Runtime | undefined> {
+  const env = opts.env ?? process.env
+  const parts = await readConfigParts(file, env)
+  const { loaded } = parts
+  const { config } = loaded
   const storePath = configPath(loaded, config.store.path)
   if (opts.checkOnly && !existsSync(storePath)) return undefined
   const store = openSqliteStore(storePath)
   try {
-    const nameIssues = await checkAgainstStore(loaded, store)
-    if (nameIssues.length > 0) throw new ConfigError(nameIssues)
+    await checkPartsAgainstStore(parts, store)
     if (opts.checkOnly) {
       await store.close()
       return undefined
     }
     const secret = loadSecretKey(env, configPath(loaded, config.secrets.keyFile))
     return {
-      loaded,
-      plugins,
-      accountTypes,
-      pricing: createPricing([...plugins.flatMap(p => (p.plugin.prices ? [p.plugin.prices] : [])), ...(fileTable ? [fileTable] : [])], config.pricing),
+      ...parts,
       store,
       secretBox: createSecretBox(secret.key),
       generatedKeyFile: secret.generatedFile,
-      declaredKeys: declaredKeys(config.keys),
-      declaredAccounts: declaredAccounts(config.accounts, accountTypes),
       storePath,
       env,
     }

@@ -20,6 +20,8 @@ import { registerGatewayProbe } from './relay/gateway-probe.ts'
 import { registerAdmin } from './admin/index.ts'
 import { trustedProxies } from './relay/client-info.ts'
 import { pruneRequestLog } from './ops/retention.ts'
+import { delegate, pluginDelegate, reloadConfig, type ReloadResult } from './ops/config-reload.ts'
+import type { PoolAccount } from './accounts/account-pool.ts'
 import { accountStates, registerMetricsRoute, RelayMetrics } from './ops/metrics-route.ts'
 import { accountTester } from './admin/account-test.ts'
 import { websocketBridge } from './relay/websocket-bridge.ts'
@@ -47,6 +49,8 @@ export interface RelayServer {
   admission: Admission
   recorder: UsageRecorder
   inflight: Inflight
+  /** Re-reads the config file (SIGHUP, `ai-relay reload`, the admin API). */
+  reloadConfig (): Promise<ReloadResult>
   /** The admin side's routes (method and URL pattern). */
   adminRoutes: { method: string, url: string }[]
   listen (): Promise<string>
@@ -106,7 +110,11 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     timeZone: config.limits.timeZone, leaseTtlMs: config.limits.leaseTtlMs, now,
     onError: err => log.error({ err }, 'renewing concurrency leases failed'),
   })
-  const credentials = new Credentials({ types: rt.accountTypes, store: rt.store, box: rt.secretBox, health, pool, dispatcherFor: a => egress.forAccount(a), now, log })
+  // What a config reload replaces, held so that everything built below follows it.
+  const credentialDeps = { types: rt.accountTypes, store: rt.store, box: rt.secretBox, health, pool, dispatcherFor: (a: PoolAccount) => egress.forAccount(a), now, log }
+  const credentials = new Credentials(credentialDeps)
+  const pricing = delegate(rt.pricing)
+  const live = rt.plugins.map(p => ({ ...p, ...pluginDelegate(p.plugin) }))
   const reload = async () => {
     await reloadKeysAndAccounts(rt, keys, pool)
     // A refresh that raced this reload must not be undone by the credentials the store had.
@@ -117,7 +125,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   }
   await reload()
   const deps: RelayDeps = {
-    scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: rt.pricing, now, maxAttempts: config.scheduler.maxAttempts,
+    scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: pricing.proxy, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
     trustedProxies: trustedProxies(config.relay.trustedProxies),
   }
@@ -140,16 +148,17 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   if (config.metrics.enabled) registerMetricsRoute(app, metrics, config.metrics.token)
   const adminRoutes = registerAdmin(app, {
     rt, keys, now, health: healthReport, changed: reload,
-    testAccount: accountTester({ pool, plugins: rt.plugins.map(p => p.plugin), egress, credentials, now }),
+    testAccount: accountTester({ pool, plugins: live.map(p => p.plugin), egress, credentials, now }),
+    reloadConfig: () => reloadConfigNow(),
   })
 
-  for (const { plugin, mount, aliases } of rt.plugins) {
+  for (const { plugin, mount, aliases } of live) {
     for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, { ...deps, keys }, config.relay.bodyLimitBytes)
   }
-  const mounts = rt.plugins.flatMap(({ plugin, mount, aliases }) => [mount, ...aliases].map(prefix => ({ prefix, plugin })))
+  const mounts = live.flatMap(({ plugin, mount, aliases }) => [mount, ...aliases].map(prefix => ({ prefix, plugin })))
   registerForwardAuth(app, { keys, admission, now, mounts })
   const probe = registerGatewayProbe(app, { keys, now, prefixes: mounts.map(m => m.prefix), bodyLimit: config.relay.bodyLimitBytes })
-  const websocketMounts = rt.plugins.flatMap(({ plugin, mount, aliases }) => {
+  const websocketMounts = live.flatMap(({ plugin, mount, aliases }) => {
     const routes = plugin.routes.filter(r => r.kind === 'websocket')
     return plugin.websocket && routes.length > 0 ? [mount, ...aliases].map(prefix => ({ plugin, prefix, routes })) : []
   })
@@ -159,6 +168,29 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     if (bridge) return bridge(req, socket, head)
     socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
   })
+
+  /** Re-reads the config file: what it may change is applied for new requests; the rest is named. */
+  const reloadConfigNow = async (): Promise<ReloadResult> => {
+    const result = await reloadConfig(rt, async parts => {
+      if (JSON.stringify(parts.plugins.map(p => [p.plugin.name, p.mount, p.aliases])) === JSON.stringify(rt.plugins.map(p => [p.plugin.name, p.mount, p.aliases]))) {
+        live.forEach((l, i) => l.swap(parts.plugins[i]!.plugin))
+        rt.plugins = parts.plugins
+        rt.accountTypes = parts.accountTypes
+        credentialDeps.types = parts.accountTypes
+      }
+      rt.loaded = parts.loaded
+      rt.pricing = parts.pricing
+      pricing.swap(parts.pricing)
+      rt.declaredKeys = parts.declaredKeys
+      rt.declaredAccounts = parts.declaredAccounts
+      admission.timeZone = parts.loaded.config.limits.timeZone
+      log.level = parts.loaded.config.log.level
+      await reload()
+    })
+    if (result.ok) log.info({ restartNeeded: result.restartNeeded.length > 0 ? result.restartNeeded : undefined }, 'config reloaded')
+    else log.error({ problems: result.problems }, 'config reload refused: the file does not validate; the running settings are kept')
+    return result
+  }
 
   let polls = 0
   const poll = setInterval(() => {
@@ -177,7 +209,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
 
   let closing: Promise<void> | undefined
   return {
-    app, log, keys, pool, health, admission, recorder, inflight, adminRoutes,
+    app, log, keys, pool, health, admission, recorder, inflight, adminRoutes, reloadConfig: reloadConfigNow,
     async listen () {
       return app.listen({ host: config.listen.host, port: config.listen.port })
     },

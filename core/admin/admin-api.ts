@@ -15,6 +15,7 @@ import type { AdminAuth } from './admin-auth.ts'
 import { usageRoutes } from './usage-api.ts'
 import { sessionRoutes } from './session-api.ts'
 import type { AccountTester } from './account-test.ts'
+import type { ReloadResult } from '../ops/config-reload.ts'
 
 export interface AdminApiDeps {
   rt: Runtime
@@ -23,6 +24,7 @@ export interface AdminApiDeps {
   changed: () => Promise<void>
   health: () => unknown
   testAccount: AccountTester
+  reloadConfig: () => Promise<ReloadResult>
   now: () => number
 }
 
@@ -147,6 +149,11 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
   }))
   app.get('/prices', async () => rt.pricing.describe())
   app.get('/health', async () => deps.health())
+  // Re-reads the config file; an invalid one changes nothing and its problems come back.
+  app.post('/reload', async (_request, reply) => {
+    const result = await deps.reloadConfig()
+    return reply.code(result.ok ? 200 : 422).send(result)
+  })
 }
 
 /** Admin API errors: `{ error: { code, message } }` with the error's status. */

@@ -12,6 +12,7 @@ import { loginRoute } from './session-api.ts'
 import { selfService } from './self-service.ts'
 import { adminPages } from './admin-pages.ts'
 import type { AccountTester } from './account-test.ts'
+import type { ReloadResult } from '../ops/config-reload.ts'
 
 export interface AdminDeps {
   rt: Runtime
@@ -19,6 +20,7 @@ export interface AdminDeps {
   changed: () => Promise<void>
   health: () => unknown
   testAccount: AccountTester
+  reloadConfig: () => Promise<ReloadResult>
   now: () => number
 }
 
@@ -45,7 +47,7 @@ export function registerAdmin (app: FastifyInstance, deps: AdminDeps): { method:
     scope.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'RELAY_ERR_ROUTE_NOT_FOUND', message: 'Not found' } }))
     await scope.register(loginRoute, { auth, attempts: config.loginAttempts })
     await scope.register(adminPages, { frameAncestors: config.frameAncestors })
-    await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, now: deps.now })
+    await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, reloadConfig: deps.reloadConfig, now: deps.now })
     await scope.register(selfService, { prefix: '/_relay/me/api', rt: deps.rt, keys: deps.keys, now: deps.now })
   })
   return routes

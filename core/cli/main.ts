@@ -16,6 +16,7 @@ import { doctorCommand } from './doctor-command.ts'
 import { adminCommand } from './admin-command.ts'
 import { logsCommand } from './logs-command.ts'
 import { backupCommand, restoreCommand } from './backup-command.ts'
+import { reloadCommand } from './reload-command.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
 
@@ -43,6 +44,7 @@ Commands:
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
   logs [--key K] [--account A] [--model M] [--status N] [--ip IP] [--since ISO] [--until ISO] [--limit N] [--json]
                                 the request log, newest first
+  reload                        the running relay re-reads its config file (as on SIGHUP)
   backup <file>                 a consistent copy of the store, taken while the relay runs
   restore <file>                put a backup back (the relay stopped; the replaced database is kept)
   admin users add --name N      an admin page user (the password is read from stdin)
@@ -154,6 +156,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     if (command === 'doctor') return await doctorCommand(values, io)
     // The store must not be open while it is replaced.
     if (command === 'restore') return restoreCommand(configFile, sub, io)
+    if (command === 'reload') return reloadCommand(configFile, io)
     if (command === 'config' && sub === 'check') {
       await openRuntime(configFile, { env: io.env, checkOnly: true })
       io.out(`${configFile}: OK`)

@@ -39,6 +39,8 @@ export async function startCommand (configFile: string, io: CliIo): Promise<numb
     }
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
+    // The outcome is logged by the server (applied, refused with its problems, restart needed).
+    process.on('SIGHUP', () => { void server.reloadConfig() })
   })
   removePid()
   return 0

@@ -76,6 +76,11 @@ export class Admission {
     return this.#zone
   }
 
+  /** A reloaded config's zone: windows and budgets of requests from now on. */
+  set timeZone (zone: string) {
+    this.#zone = zone
+  }
+
   /** Activation times from the store (start-up, and after the CLI changed it). */
   async reload (): Promise<void> {
     this.#activated = await this.#store.activations()

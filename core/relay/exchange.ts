@@ -49,6 +49,8 @@ export interface Exchange {
   client: ClientInfo
   /** The provider's id of its answer. */
   upstreamRequestId?: string
+  /** The price table in force when the request arrived (a reload does not reprice it). */
+  pricing?: Pricing
 }
 
 const NO_CLIENT: ClientInfo = { userAgent: null, ip: null }
@@ -89,13 +91,14 @@ interface Priced {
 }
 
 function price (ex: Exchange, deps: SettleDeps, billable: boolean, model: string | null): Priced {
-  const version = deps.pricing.version
+  const pricing = ex.pricing ?? deps.pricing
+  const version = pricing.version
   if (!billable) return { costPico: 0n, version, flags: [] }
   const checked = checkUsage(ex.usage)
   const flags = [...(ex.metered?.invalid ?? []), ...checked.problems]
   ex.usage = checked.usage
   if (flags.length > 0) return { costPico: null, version, flags: [`usage rejected: ${flags.join(', ')}`] }
-  const cost = deps.pricing.cost(model, checked.usage)
+  const cost = pricing.cost(model, checked.usage)
   if (cost.costPico !== null && !costInRange(cost.costPico)) return { costPico: null, version, flags: ['cost out of range'] }
   return { costPico: cost.costPico, version: cost.version, flags: [] }
 }

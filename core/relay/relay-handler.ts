@@ -18,6 +18,7 @@ import { decodedBody, describeUpstreamError, networkFailure, sendUpstreamError, 
 import { relayError, sendRelayError } from './render-error.ts'
 import { CLIENT_CLOSED, finishMeter, newExchange, settle, type Exchange, type SettleDeps } from './exchange.ts'
 import { clientInfo } from './client-info.ts'
+import { snapshot } from '../ops/config-reload.ts'
 import type { Inflight } from './inflight.ts'
 import type { Egress } from './egress.ts'
 import { pinUpstream, routeUpstreamPath } from './upstream-pin.ts'
@@ -46,6 +47,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
     const path = request.relayTarget!.path.slice(mount.length)
     const ex = newExchange(request.id, auth.at, plugin.name, route, path, clientInfo(request.headers, request.socket.remoteAddress, deps.trustedProxies))
     ex.key = auth.key
+    ex.pricing = snapshot(deps.pricing)
     const controller = new AbortController()
     let abortReason: AbortReason | undefined
     const abort = (reason: AbortReason) => {
