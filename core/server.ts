@@ -20,6 +20,10 @@ import { registerGatewayProbe } from './relay/gateway-probe.ts'
 import { registerAdmin } from './admin/index.ts'
 import { trustedProxies } from './relay/client-info.ts'
 import { pruneRequestLog } from './ops/retention.ts'
+import { Notifier } from './ops/notify/notifier.ts'
+import type { TargetConfig } from './ops/notify/targets.ts'
+import { budgetWatcher, expiryWatcher, healthWatcher } from './ops/notify/watch.ts'
+import { hostname } from 'node:os'
 import { delegate, pluginDelegate, reloadConfig, type ReloadResult } from './ops/config-reload.ts'
 import type { PoolAccount } from './accounts/account-pool.ts'
 import { accountStates, registerMetricsRoute, RelayMetrics } from './ops/metrics-route.ts'
@@ -49,6 +53,7 @@ export interface RelayServer {
   admission: Admission
   recorder: UsageRecorder
   inflight: Inflight
+  notifier: Notifier
   /** Re-reads the config file (SIGHUP, `ai-relay reload`, the admin API). */
   reloadConfig (): Promise<ReloadResult>
   /** The admin side's routes (method and URL pattern). */
@@ -89,13 +94,20 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   })
   const recorder = new UsageRecorder(rt.store, {
     flushIntervalMs: config.usage.flushIntervalMs, mode: config.usage.flush, log, now,
-    observe: { written: seconds => metrics.storeWritten(seconds), failed: () => metrics.storeFailed() },
+    observe: {
+      written: seconds => metrics.storeWritten(seconds),
+      failed: err => {
+        metrics.storeFailed()
+        notifier.notify({ type: 'relay.store_error', message: String((err as Error)?.message ?? err).slice(0, 300) })
+      },
+    },
   })
   const inflight = new Inflight()
   const egress = new Egress(config.upstream, rt.env)
+  const notifier = new Notifier({ targets: config.notifications.targets as TargetConfig[], debounceMs: config.notifications.debounceMs, relayName: config.notifications.relayName ?? hostname() }, log)
   const health = new AccountHealth(config.scheduler, state => {
     rt.store.saveAccountState(state).catch((err: unknown) => log.error({ err }, 'saving account state failed'))
-  })
+  }, healthWatcher(notifier, pool, { windowUtilisation: config.notifications.windowUtilisation, now }))
   const selector = new AccountSelector()
   selector.seed(await rt.store.accountsLastUsed())
   const saveLastUsed = async () => {
@@ -113,6 +125,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   // What a config reload replaces, held so that everything built below follows it.
   const credentialDeps = { types: rt.accountTypes, store: rt.store, box: rt.secretBox, health, pool, dispatcherFor: (a: PoolAccount) => egress.forAccount(a), now, log }
   const credentials = new Credentials(credentialDeps)
+  const checkBudget = budgetWatcher(notifier, rt.store, { fraction: config.notifications.budgetFraction, timeZone: () => admission.timeZone })
   const pricing = delegate(rt.pricing)
   const live = rt.plugins.map(p => ({ ...p, ...pluginDelegate(p.plugin) }))
   const reload = async () => {
@@ -128,6 +141,9 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: pricing.proxy, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
     trustedProxies: trustedProxies(config.relay.trustedProxies),
+    spent: (key, model, at) => {
+      checkBudget(key, model, at).catch((err: unknown) => log.warn({ err }, 'checking a budget for notifications failed'))
+    },
   }
   // Rows a previous process left in progress belong to requests that died with it.
   const interrupted = await rt.store.markInterrupted(now())
@@ -192,8 +208,10 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     return result
   }
 
+  const checkExpiry = expiryWatcher(notifier)
   let polls = 0
   const poll = setInterval(() => {
+    checkExpiry(keys.list(), now())
     rt.store.changedElsewhere()
       .then(changed => (changed ? reload() : undefined))
       .then(async () => {
@@ -209,7 +227,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
 
   let closing: Promise<void> | undefined
   return {
-    app, log, keys, pool, health, admission, recorder, inflight, adminRoutes, reloadConfig: reloadConfigNow,
+    app, log, keys, pool, health, admission, recorder, inflight, adminRoutes, notifier, reloadConfig: reloadConfigNow,
     async listen () {
       return app.listen({ host: config.listen.host, port: config.listen.port })
     },
@@ -225,6 +243,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
         app.server.closeAllConnections()
         await closed
         await recorder.close()
+        await notifier.close().catch((err: unknown) => log.error({ err }, 'sending the last notifications failed'))
         await saveLastUsed().catch((err: unknown) => log.error({ err }, 'saving the accounts\' last use failed'))
         await egress.close()
         await rt.store.close()

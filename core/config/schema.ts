@@ -249,6 +249,47 @@ export const configSchema = {
         batchSize: { type: 'integer', minimum: 10, maximum: 100_000, default: 500 },
       },
     },
+    notifications: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'messages to the operator about accounts, keys and the relay',
+      properties: {
+        relayName: { type: 'string', minLength: 1, description: 'how messages name this relay (default: its host name)' },
+        debounceMs: { type: 'integer', minimum: 0, default: 60_000, description: 'one message per account or key per window; later changes are folded into it' },
+        windowUtilisation: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.9, description: "a subscription's rate-limit window at or above this share is reported" },
+        budgetFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.8, description: "a key's budget at or above this share is reported" },
+        targets: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            required: ['type'],
+            properties: {
+              type: { type: 'string', enum: ['webhook', 'slack', 'discord', 'telegram', 'feishu', 'dingtalk', 'wecom', 'email'] },
+              events: { type: 'array', items: { type: 'string', enum: ['account.rate_limited', 'account.unauthorized', 'account.disabled', 'account.recovered', 'account.window_high', 'key.budget_high', 'key.expired', 'relay.store_error'] } },
+              url: { type: 'string', pattern: '^https?://', writeOnly: true, description: 'the webhook or robot URL (it often holds a token)' },
+              secret: { type: 'string', minLength: 1, writeOnly: true, description: 'signs webhook, Feishu and DingTalk messages' },
+              botToken: { type: 'string', minLength: 1, writeOnly: true },
+              chatId: { type: 'string', minLength: 1 },
+              apiBase: { type: 'string', pattern: '^https?://' },
+              from: { type: 'string', minLength: 3 },
+              to: { type: 'array', minItems: 1, items: { type: 'string', minLength: 3 } },
+              smtp: {
+                type: 'object', additionalProperties: false, required: ['host', 'port'],
+                properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 1, maximum: 65535 }, secure: { type: 'boolean' }, user: { type: 'string' }, password: { type: 'string', writeOnly: true } },
+              },
+            },
+            additionalProperties: false,
+            allOf: [
+              { if: { properties: { type: { enum: ['webhook', 'slack', 'discord', 'feishu', 'dingtalk', 'wecom'] } } }, then: { required: ['url'] } },
+              { if: { properties: { type: { const: 'telegram' } } }, then: { required: ['botToken', 'chatId'] } },
+              { if: { properties: { type: { const: 'email' } } }, then: { required: ['smtp', 'from', 'to'] } },
+            ],
+          },
+        },
+      },
+    },
     metrics: {
       type: 'object',
       additionalProperties: false,

@@ -81,6 +81,8 @@ export interface SettleDeps {
   admission: Admission
   now: () => number
   metrics?: RelayMetrics
+  /** After a request's spend was counted against its key (budget notifications); must not throw. */
+  spent?: (key: KeyRecord, model: string | undefined, now: number) => void
 }
 
 interface Priced {
@@ -129,6 +131,7 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
   if (ex.admitted) {
     try {
       await deps.admission.addSpend(ex.admitted, ex.usage, billable ? priced.costPico : null)
+      if (billable && ex.key) deps.spent?.(ex.key, model ?? undefined, end)
     } catch (err) {
       log.error({ err }, 'counting spend against the key limits failed')
     }

@@ -34,14 +34,23 @@ const RATE_LIMIT_PERSIST_MS = 5000
 
 export type Unusable = 'disabled' | 'unauthorized' | 'cooling' | 'at-capacity' | 'model'
 
+/** Told of every state change and every success (notifications); must not throw. */
+export interface HealthListener {
+  changed (previous: AccountStateRecord, next: AccountStateRecord): void
+  succeeded (id: string): void
+  rateLimits (id: string, snapshot: RateLimitSnapshot): void
+}
+
 export class AccountHealth {
   #live = new Map<string, Live>()
   #policy: HealthPolicy
   #persist: (s: AccountStateRecord) => void
+  #listener: HealthListener | undefined
 
-  constructor (policy: HealthPolicy, persist: (s: AccountStateRecord) => void) {
+  constructor (policy: HealthPolicy, persist: (s: AccountStateRecord) => void, listener?: HealthListener) {
     this.#policy = policy
     this.#persist = persist
+    this.#listener = listener
   }
 
   /** Replaces the persisted part of the state (start-up, or after the CLI changed it). */
@@ -90,6 +99,7 @@ export class AccountHealth {
 
   /** A 2xx: the failure streak ends, the first-byte average moves. */
   succeeded (id: string, ttfbMs: number | null, now: number): void {
+    this.#listener?.succeeded(id)
     const live = this.#entry(id)
     if (ttfbMs !== null) live.ttfb = live.ttfb === undefined ? ttfbMs : live.ttfb + TTFB_ALPHA * (ttfbMs - live.ttfb)
     if (live.state.consecutiveFailures > 0) this.#save(live, { consecutiveFailures: 0 }, now)
@@ -159,6 +169,7 @@ export class AccountHealth {
     const live = this.#entry(id)
     const previous = live.state.rateLimits?.at ?? 0
     live.state = { ...live.state, rateLimits: snapshot }
+    this.#listener?.rateLimits(id, snapshot)
     if (snapshot.at - previous >= RATE_LIMIT_PERSIST_MS) this.#persist(live.state)
   }
 
@@ -195,7 +206,9 @@ export class AccountHealth {
   }
 
   #save (live: Live, patch: Partial<AccountStateRecord>, now: number): void {
+    const previous = live.state
     live.state = { ...live.state, ...patch, updatedAt: now }
+    this.#listener?.changed(previous, live.state)
     this.#persist(live.state)
   }
 }
