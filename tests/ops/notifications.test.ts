@@ -11,6 +11,7 @@ import pino from 'pino'
 import { SMTPServer } from 'smtp-server'
 import { Notifier } from '../../core/ops/notify/notifier.ts'
 import type { TargetConfig } from '../../core/ops/notify/targets.ts'
+import { expiryWatcher, healthWatcher } from '../../core/ops/notify/watch.ts'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { ALICE_KEY, claudeAccount, startRelay, testConfig } from '../helpers/relay-harness.ts'
 import { freePort } from '../helpers/processes.ts'
@@ -137,4 +138,30 @@ test('a running relay reports an account rate-limited with its reset time, then 
   assert.ok(budget, JSON.stringify(events))
   assert.equal(budget.details.key, 'alice')
   assert.ok(budget.details.fraction >= 0.5)
+})
+
+test('the watchers: a window past the share once per reset, a provider disabling an account, keys expiring after the start only', async () => {
+  const sent: unknown[] = []
+  const fake = { enabled: true, notify: (e: unknown) => sent.push(e) } as unknown as Notifier
+  const pool = { byId: (id: string) => ({ name: id === 'acc_1' ? 'max' : id, provider: 'claude' }) } as never
+  const watch = healthWatcher(fake, pool, { windowUtilisation: 0.9, now: () => 1000 })
+  const snapshot = (u: number) => ({ at: 1, windows: [{ name: '5h', utilisation: u, resetsAt: 5000 }, { name: '7d', utilisation: 0.5 }] })
+  watch.rateLimits('acc_1', snapshot(0.85))
+  watch.rateLimits('acc_1', snapshot(0.93))
+  watch.rateLimits('acc_1', snapshot(0.97))
+  const base = { accountId: 'acc_1', status: 'active' as const, reason: null, cooldownUntil: null, consecutiveFailures: 0, lastError: null, lastErrorAt: null, rateLimits: null, updatedAt: 0, refreshFailures: 0 }
+  watch.changed(base, { ...base, status: 'disabled', reason: 'organization disabled' })
+  watch.succeeded('acc_1')
+  assert.deepEqual(sent, [
+    { type: 'account.window_high', account: 'max', provider: 'claude', window: '5h', utilisation: 0.93, resetsAt: 5000 },
+    { type: 'account.disabled', account: 'max', provider: 'claude', reason: 'organization disabled' },
+    { type: 'account.recovered', account: 'max', provider: 'claude' },
+  ])
+  sent.length = 0
+  const check = expiryWatcher(fake)
+  const key = (name: string, expiresAt: number | null) => ({ id: name, name, expiresAt, disabled: false }) as never
+  check([key('long-gone', 100), key('later', 5000), key('never', null)], 1000)
+  check([key('long-gone', 100), key('later', 5000), key('never', null)], 6000)
+  check([key('long-gone', 100), key('later', 5000), key('never', null)], 7000)
+  assert.deepEqual(sent, [{ type: 'key.expired', key: 'later' }])
 })
