@@ -12,6 +12,7 @@ import { readLiteLLMPrices } from './metering/litellm-prices.ts'
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.ts'
 import { createSecretBox, loadSecretKey, type SecretBox } from './secrets/secret-box.ts'
 import { openSqliteStore } from './store/sqlite-store.ts'
+import { openRedisStore } from './store/redis-store.ts'
 import type { KeyRecord, Store } from './store/store.ts'
 
 export interface Runtime {
@@ -91,8 +92,10 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
   const { loaded } = parts
   const { config } = loaded
   const storePath = configPath(loaded, config.store.path)
-  if (opts.checkOnly && !existsSync(storePath)) return undefined
-  const store = openSqliteStore(storePath)
+  if (opts.checkOnly && config.store.kind === 'sqlite' && !existsSync(storePath)) return undefined
+  const store = config.store.kind === 'redis'
+    ? await openRedisStore({ url: config.store.url, prefix: config.store.prefix, sentinels: config.store.sentinels, sentinelName: config.store.sentinelName, cluster: config.store.cluster })
+    : openSqliteStore(storePath)
   try {
     await checkPartsAgainstStore(parts, store)
     if (opts.checkOnly) {

@@ -14,6 +14,10 @@ export async function backupCommand (rt: Runtime, file: string | undefined, io: 
     io.err('usage: ai-relay backup <file>')
     return 2
   }
+  if (rt.loaded.config.store.kind !== 'sqlite') {
+    io.err('a Redis store is backed up by Redis itself (RDB snapshots, AOF, or your provider\'s backups)')
+    return 1
+  }
   const target = resolve(file)
   if (existsSync(target)) {
     io.err(`${target} exists; choose a new file`)
@@ -31,6 +35,10 @@ export function restoreCommand (configFile: string, file: string | undefined, io
     return 2
   }
   const loaded = loadConfig(configFile, io.env)
+  if (loaded.config.store.kind !== 'sqlite') {
+    io.err('a Redis store is restored by Redis itself (from its RDB or AOF files)')
+    return 1
+  }
   const storePath = configPath(loaded, loaded.config.store.path)
   const pid = runningPid(storePath)
   if (pid !== undefined) {

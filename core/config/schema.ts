@@ -57,9 +57,15 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        kind: { type: 'string', enum: ['sqlite'], default: 'sqlite' },
-        path: { type: 'string', minLength: 1, default: './data/relay.db' },
+        kind: { type: 'string', enum: ['sqlite', 'redis'], default: 'sqlite' },
+        path: { type: 'string', minLength: 1, default: './data/relay.db', description: 'SQLite: the database; with Redis its directory still holds the pid file' },
+        url: { type: 'string', pattern: '^rediss?://', writeOnly: true, description: 'Redis: redis://[user:password@]host:port[/db] (standalone)' },
+        prefix: { type: 'string', pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'relay:', description: 'Redis: every key starts with it, so one Redis can hold several deployments' },
+        sentinels: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['host', 'port'], properties: { host: { type: 'string' }, port: { type: 'integer' } } } },
+        sentinelName: { type: 'string', default: 'mymaster' },
+        cluster: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['host', 'port'], properties: { host: { type: 'string' }, port: { type: 'integer' } } } },
       },
+      allOf: [{ if: { properties: { kind: { const: 'redis' } }, required: ['kind'] }, then: { anyOf: [{ required: ['url'] }, { required: ['sentinels'] }, { required: ['cluster'] }] } }],
     },
     secrets: {
       type: 'object',

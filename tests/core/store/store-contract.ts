@@ -1,5 +1,5 @@
 // The behaviour every Store implementation must have. Each implementation's test file runs
-// `storeContract` with a factory; the Redis store will run the same suite.
+// `storeContract` with a factory: the SQLite store and the Redis store run the same suite.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AccountRecord, KeyRecord, Store, UsageRecord } from '../../../core/store/store.ts'
@@ -126,6 +126,55 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual(values.map(v => [v.requests, v.tokens, v.costPico]), [[4, 7, 10n], [0, 7, 10n]])
     await s.pruneCounters(100_000)
     assert.deepEqual((await s.readCounters('k', counters)).map(v => v.requests), [0, 0])
+  })
+
+  withStore('usage over time: points per bucket and group, one key only on request', async s => {
+    const at = (iso: string) => Date.parse(iso)
+    await s.writeUsage({ records: [
+      usage({ time: at('2026-11-26T10:05:00Z') }), usage({ time: at('2026-11-26T10:50:00Z'), keyId: 'key_2' }), usage({ time: at('2026-11-26T12:00:00Z') }),
+    ] })
+    const series = await s.usageSeries({ since: at('2026-11-26T10:00:00Z'), until: at('2026-11-26T13:00:00Z'), groupBy: 'key', granularity: 'hour' })
+    assert.deepEqual(series.map(p => [new Date(p.bucket).toISOString(), p.group, p.requests]), [
+      ['2026-11-26T10:00:00.000Z', 'key_1', 1], ['2026-11-26T10:00:00.000Z', 'key_2', 1], ['2026-11-26T12:00:00.000Z', 'key_1', 1],
+    ])
+    const mine = await s.usageSeries({ since: at('2026-11-26T00:00:00Z'), until: at('2026-11-27T00:00:00Z'), groupBy: 'model', granularity: 'day', keyId: 'key_2' })
+    assert.deepEqual(mine.map(p => [p.group, p.requests]), [['claude-sonnet-4-5', 1]])
+  })
+
+  withStore('the request log: filters, pages by cursor newest first, open rows interrupted, old rows pruned', async s => {
+    const t0 = Date.parse('2026-11-26T10:00:00Z')
+    await s.writeUsage({ records: Array.from({ length: 7 }, (_, i) => usage({ requestId: `r${i}`, time: t0 + i * 1000, status: i === 3 ? 429 : 200, accountId: i % 2 === 0 ? 'acc_1' : 'acc_2', clientIp: i === 5 ? '203.0.113.5' : null })) })
+    await s.writeUsage({ opened: [{ requestId: 'open-1', time: t0 + 500, keyId: 'key_1', provider: 'claude', model: 'm', path: '/v1/messages', stream: true, clientKind: 'sdk' }], records: [] })
+    const first = await s.queryRequests({ limit: 3 })
+    assert.deepEqual(first.map(r => r.requestId), ['r6', 'r5', 'r4'])
+    const next = await s.queryRequests({ limit: 3, before: { time: first.at(-1)!.time, requestId: first.at(-1)!.requestId } })
+    assert.deepEqual(next.map(r => r.requestId), ['r3', 'r2', 'r1'])
+    assert.deepEqual((await s.queryRequests({ limit: 10, status: 429 })).map(r => r.requestId), ['r3'])
+    assert.deepEqual((await s.queryRequests({ limit: 10, accountId: 'acc_2' })).map(r => r.requestId), ['r5', 'r3', 'r1'])
+    assert.deepEqual((await s.queryRequests({ limit: 10, clientIp: '203.0.113.5' })).map(r => r.requestId), ['r5'])
+    assert.deepEqual((await s.queryRequests({ limit: 10, since: t0 + 5000, until: t0 + 6000 })).map(r => r.requestId), ['r5'])
+    assert.equal(await s.markInterrupted(t0 + 1000), 1)
+    assert.equal((await s.queryRequests({ limit: 20 })).find(r => r.requestId === 'open-1')!.state, 'interrupted')
+    assert.equal(await s.pruneRequestLog(t0 + 3000, 2), 2)
+    assert.equal(await s.pruneRequestLog(t0 + 3000, 10), 2)
+    assert.deepEqual((await s.queryRequests({ limit: 20 })).map(r => r.requestId), ['r6', 'r5', 'r4', 'r3'])
+  })
+
+  withStore('admin users and sessions: passwords replaced, sessions expire and end with their user', async s => {
+    await s.putAdminUser({ name: 'root', passwordHash: 'h1', createdAt: 5 })
+    await s.putAdminUser({ name: 'root', passwordHash: 'h2', createdAt: 9 })
+    assert.deepEqual(await s.listAdminUsers(), [{ name: 'root', passwordHash: 'h2', createdAt: 5 }])
+    const now = Date.now()
+    await s.insertAdminSession({ idHash: 'a', user: 'root', csrf: 'c', createdAt: now, expiresAt: now + 60_000 })
+    await s.insertAdminSession({ idHash: 'b', user: 'root', csrf: 'c', createdAt: now, expiresAt: now + 60_000 })
+    assert.equal((await s.getAdminSession('a', now))!.user, 'root')
+    assert.equal(await s.getAdminSession('a', now + 60_000), undefined, 'expired')
+    await s.deleteAdminSession('a')
+    assert.equal(await s.getAdminSession('a', now), undefined)
+    await s.deleteAdminSessionsOf('root')
+    assert.equal(await s.getAdminSession('b', now), undefined)
+    assert.equal(await s.deleteAdminUser('root'), true)
+    assert.equal(await s.deleteAdminUser('root'), false)
   })
 
   if (factory.openAgain) {

@@ -1,0 +1,572 @@
+// The shared store for several sidecars: Redis (ioredis), standalone, Sentinel or Cluster. What
+// must be exact across instances is done by Lua scripts (loaded once, run by SHA): admission
+// with its lease, unique names and hashes, activation. The keys one script touches share a hash
+// tag, so scripts run on Cluster: `{keys}` for key records, `{accounts}` for accounts, `{k:<id>}`
+// for one key's counters and leases. Usage aggregates are pipelined increments. Changes to keys
+// and accounts are announced on a channel, so every instance reloads at once.
+//
+// Layout under the prefix (default `relay:`): see docs/architecture.md, "Redis store".
+import { randomBytes } from 'node:crypto'
+import { Redis, Cluster, type RedisOptions } from 'ioredis'
+import { bucketStart, GRANULARITIES, type Granularity } from '../metering/buckets.ts'
+import type {
+  AccountRecord, AccountStateRecord, AdminSession, AdminUser, AdmissionPlan, AdmissionVerdict, CounterRef, CounterValue, KeyRecord,
+  RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal,
+} from './store.ts'
+
+export interface RedisStoreOptions {
+  url?: string
+  prefix: string
+  sentinels?: { host: string, port: number }[]
+  sentinelName?: string
+  cluster?: { host: string, port: number }[]
+}
+
+type Client = Redis | Cluster
+
+/** Request-log rows kept at most (the oldest go first), whatever the retention. */
+const LOG_CAP = 2_000_000
+/** Aggregate buckets live this long (reports and budgets read them; months are kept a year past). */
+const AGG_TTL_MS: Record<Granularity, number> = { hour: 45 * 86_400_000, day: 400 * 86_400_000, month: 800 * 86_400_000 }
+/** A counter stays this long past its window's end (reporting what a key used). */
+const COUNTER_GRACE_MS = 40 * 86_400_000
+/** Counters of windows without an end (total budgets). */
+const FOREVER_MS = 10 * 365 * 86_400_000
+
+// KEYS: records, names, hashes; ARGV: id, name, hash, json. Refuses a taken name or hash.
+const INSERT_KEY = `
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 'name' end
+if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return 'hash' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
+return 'ok'`
+
+// KEYS: records, hashes; ARGV: id, json, oldHash, newHash.
+const UPDATE_KEY = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[3] ~= ARGV[4] then
+  if redis.call('HEXISTS', KEYS[2], ARGV[4]) == 1 then return -1 end
+  redis.call('HDEL', KEYS[2], ARGV[3])
+  redis.call('HSET', KEYS[2], ARGV[4], ARGV[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`
+
+// KEYS: records, names; ARGV: id, name, json.
+const INSERT_NAMED = `
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 'name' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+return 'ok'`
+
+// KEYS: activated; ARGV: keyId, now. Set once.
+const ACTIVATE = `
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('HGET', KEYS[1], ARGV[1])`
+
+// KEYS: lastused hash; ARGV: id, at (pairs). Only moves forward.
+const TOUCH = `
+for i = 1, #ARGV, 2 do
+  local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if tonumber(ARGV[i + 1]) > cur then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return 1`
+
+// Admission for one key, all or nothing. KEYS[1]: the key's leases (zset); KEYS[2..]: one hash
+// per counter. ARGV: now, concurrency (or ''), leaseId, leaseExpiresAt, then per counter:
+// requests limit, tokens limit, cost limit ('' when none), countsRequest (1/0), expireAt.
+// Returns {'ok'} or {'concurrency', inUse, nextExpiry} or {'counter', index, what, used}.
+const ADMIT = `
+local now = tonumber(ARGV[1])
+if ARGV[2] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  local n = redis.call('ZCARD', KEYS[1])
+  if n >= tonumber(ARGV[2]) then
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return {'concurrency', n, first[2] or ''}
+  end
+end
+for i = 2, #KEYS do
+  local base = 4 + (i - 2) * 5
+  local v = redis.call('HMGET', KEYS[i], 'requests', 'tokens', 'cost')
+  local requests = tonumber(v[1] or '0')
+  local tokens = tonumber(v[2] or '0')
+  local cost = v[3] or '0'
+  if ARGV[base + 1] ~= '' and requests >= tonumber(ARGV[base + 1]) then return {'counter', i - 1, 'requests', tostring(requests)} end
+  if ARGV[base + 2] ~= '' and tokens >= tonumber(ARGV[base + 2]) then return {'counter', i - 1, 'tokens', tostring(tokens)} end
+  if ARGV[base + 3] ~= '' then
+    local a, b = cost, ARGV[base + 3]
+    if #a > #b or (#a == #b and a >= b) then return {'counter', i - 1, 'cost', cost} end
+  end
+end
+for i = 2, #KEYS do
+  local base = 4 + (i - 2) * 5
+  if ARGV[base + 4] == '1' then redis.call('HINCRBY', KEYS[i], 'requests', 1) end
+  redis.call('PEXPIREAT', KEYS[i], ARGV[base + 5])
+end
+if ARGV[2] ~= '' and ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], 86400000)
+end
+return {'ok'}`
+
+// KEYS: request hash, time zset, key zset, account zset, open zset; ARGV: id, time, fields json
+// (opened) — written only when the row does not exist yet.
+const OPEN_ROW = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+return 1`
+
+// KEYS: request hash, time zset, key zset, account zset, open zset; ARGV: id, time, row json.
+// Finishes a row unless it is already done; 1 when it was (aggregates are counted then).
+const FINISH_ROW = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, row = pcall(cjson.decode, cur)
+  if ok and row.state == 'done' then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+return 1`
+
+const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, OPEN_ROW, FINISH_ROW }
+type ScriptName = keyof typeof SCRIPTS
+
+/** The scripts as client commands: ioredis runs them by SHA and loads them where a node lacks one. */
+function defineScripts (client: Client): (name: ScriptName, keys: string[], args: (string | number)[]) => Promise<unknown> {
+  for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(`relay${name}`, { lua })
+  return (name, keys, args) => (client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`relay${name}`]!(keys.length, ...keys, ...args)
+}
+
+interface StoredRow extends Omit<RequestLogRow, 'costPico'> { costPico: string | null }
+
+const toRow = (json: string): RequestLogRow => {
+  const r = JSON.parse(json) as StoredRow
+  return { ...r, costPico: r.costPico === null ? null : BigInt(r.costPico) }
+}
+
+export function createRedisClient (opts: RedisStoreOptions): Client {
+  const base: RedisOptions = { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: false }
+  if (opts.cluster) return new Cluster(opts.cluster, { redisOptions: base })
+  if (opts.sentinels) return new Redis({ ...base, sentinels: opts.sentinels, name: opts.sentinelName ?? 'mymaster' })
+  return new Redis(opts.url ?? 'redis://127.0.0.1:6379', base)
+}
+
+export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
+  const client = createRedisClient(opts)
+  const subscriber = client.duplicate() as Client
+  const p = opts.prefix
+  const instance = randomBytes(8).toString('hex')
+  const run = defineScripts(client)
+  const k = {
+    keys: `${p}{keys}:records`, keyNames: `${p}{keys}:names`, keyHashes: `${p}{keys}:hashes`,
+    lastUsed: `${p}{keys}:lastused`, activated: `${p}{keys}:activated`,
+    leases: (keyId: string) => `${p}{k:${keyId}}:leases`,
+    counter: (keyId: string, id: string, start: number) => `${p}{k:${keyId}}:c:${id}:${start}`,
+    leaseOwner: `${p}lease-owner`,
+    counterIndex: `${p}counter-ends`,
+    version: `${p}version`,
+    accounts: `${p}{accounts}:records`, accountNames: `${p}{accounts}:names`, states: `${p}{accounts}:state`, accountsUsed: `${p}{accounts}:lastused`,
+    sticky: `${p}{sticky}:bindings`, stickyIndex: `${p}{sticky}:expiry`,
+    row: (id: string) => `${p}{log}:req:${id}`, logTime: `${p}{log}:time`, logKey: (id: string) => `${p}{log}:key:${id}`,
+    logAccount: (id: string) => `${p}{log}:account:${id}`, logOpen: `${p}{log}:open`,
+    agg: (g: Granularity, bucket: number) => `${p}agg:${g}:${bucket}`,
+    admins: `${p}admin:users`, session: (h: string) => `${p}admin:session:${h}`, sessionsOf: (user: string) => `${p}admin:sessions-of:${user}`,
+    changes: `${p}changes`,
+  }
+  // Changes to keys and accounts: a version every writer bumps (exact, for `changedElsewhere`)
+  // and a message on a channel (at once, for whoever listens).
+  let seen = Number(await client.get(`${p}version`) ?? 0)
+  const listeners = new Set<() => void>()
+  void (subscriber as Redis).subscribe(k.changes).catch(() => {})
+  subscriber.on('message', (_channel: string, from: string) => { if (from !== instance) for (const l of listeners) l() })
+  const announce = async () => {
+    const v = await client.incr(k.version)
+    // Only this write since the last look: not news to this instance.
+    if (v === seen + 1) seen = v
+    await client.publish(k.changes, instance)
+  }
+  const counterExpiry = (c: CounterRef) => Math.max(c.end ?? Date.now() + FOREVER_MS, Date.now()) + COUNTER_GRACE_MS
+  const indexCounters = async (keyId: string, counters: CounterRef[]) => {
+    const ended = counters.filter(c => c.end !== null)
+    if (ended.length > 0) await client.zadd(k.counterIndex, ...ended.flatMap(c => [c.end!, k.counter(keyId, c.id, c.start)]))
+  }
+
+  const list = async <T>(hash: string): Promise<T[]> => Object.values(await client.hgetall(hash)).map(v => JSON.parse(v) as T)
+
+  const store: Store = {
+    async listKeys () {
+      return (await list<KeyRecord>(k.keys)).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name))
+    },
+    async insertKey (key) {
+      const r = await run('INSERT_KEY', [k.keys, k.keyNames, k.keyHashes], [key.id, key.name, key.hash, JSON.stringify(key)])
+      if (r !== 'ok') throw new Error(`a key with this ${String(r)} exists`)
+      await announce()
+    },
+    async updateKey (id, patch) {
+      const cur = await client.hget(k.keys, id)
+      if (!cur) return false
+      const old = JSON.parse(cur) as KeyRecord
+      const next = { ...old, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) }
+      const r = await run('UPDATE_KEY', [k.keys, k.keyHashes], [id, JSON.stringify(next), old.hash, next.hash])
+      if (r === -1) throw new Error('a key with this hash exists')
+      await announce()
+      return r === 1
+    },
+    async lastUsed () {
+      return new Map(Object.entries(await client.hgetall(k.lastUsed)).map(([id, at]) => [id, Number(at)]))
+    },
+    async activate (keyId, now) {
+      return Number(await run('ACTIVATE', [k.activated], [keyId, now]))
+    },
+    async activations () {
+      return new Map(Object.entries(await client.hgetall(k.activated)).map(([id, at]) => [id, Number(at)]))
+    },
+    async deleteKey (id) {
+      const cur = await client.hget(k.keys, id)
+      if (!cur) return false
+      const key = JSON.parse(cur) as KeyRecord
+      await client.multi().hdel(k.keys, id).hdel(k.keyNames, key.name).hdel(k.keyHashes, key.hash).exec()
+      await announce()
+      return true
+    },
+
+    async admit (plan: AdmissionPlan, now): Promise<AdmissionVerdict> {
+      const keys = [k.leases(plan.keyId), ...plan.counters.map(c => k.counter(plan.keyId, c.id, c.start))]
+      const args: (string | number)[] = [now, plan.concurrency ?? '', plan.lease?.id ?? '', plan.lease?.expiresAt ?? '']
+      for (const c of plan.counters) {
+        args.push(c.requests ?? '', c.tokens ?? '', c.costPico === undefined ? '' : c.costPico.toString(), c.countsRequest ? 1 : 0, counterExpiry(c))
+      }
+      const r = await run('ADMIT', keys, args) as (string | number)[]
+      if (r[0] === 'ok') {
+        if (plan.lease) await client.hset(k.leaseOwner, plan.lease.id, plan.keyId)
+        await indexCounters(plan.keyId, plan.counters)
+        return { ok: true }
+      }
+      if (r[0] === 'concurrency') return { ok: false, limit: 'concurrency', inUse: Number(r[1]), nextExpiry: r[2] === '' ? null : Number(r[2]) }
+      const counter = plan.counters[Number(r[1]) - 1]!
+      const what = r[2] as 'requests' | 'tokens' | 'cost'
+      return { ok: false, limit: 'counter', counter, what, used: what === 'cost' ? BigInt(String(r[3])) : Number(r[3]) }
+    },
+    async renewLeases (ids, expiresAt) {
+      if (ids.length === 0) return
+      const owners = await client.hmget(k.leaseOwner, ...ids)
+      const m = client.multi()
+      ids.forEach((id, i) => {
+        const owner = owners[i]
+        if (owner) m.zadd(k.leases(owner), 'XX', expiresAt, id).pexpire(k.leases(owner), 86_400_000)
+      })
+      await m.exec()
+    },
+    async releaseLease (id) {
+      const owner = await client.hget(k.leaseOwner, id)
+      if (owner) await client.zrem(k.leases(owner), id)
+      await client.hdel(k.leaseOwner, id)
+    },
+    async activeLeases (keyId, now) {
+      return client.zcount(k.leases(keyId), `(${now}`, '+inf')
+    },
+    async recordSpend (keyId, counters, tokens, costPico) {
+      const m = client.multi()
+      for (const c of counters) {
+        const key = k.counter(keyId, c.id, c.start)
+        m.hincrby(key, 'tokens', tokens).hincrby(key, 'cost', costPico.toString()).pexpireat(key, counterExpiry(c))
+      }
+      await m.exec()
+      await indexCounters(keyId, counters)
+    },
+    async readCounters (keyId, refs): Promise<CounterValue[]> {
+      return Promise.all(refs.map(async ref => {
+        const [requests, tokens, cost] = await client.hmget(k.counter(keyId, ref.id, ref.start), 'requests', 'tokens', 'cost')
+        return { ...ref, requests: Number(requests ?? 0), tokens: Number(tokens ?? 0), costPico: BigInt(cost ?? 0) }
+      }))
+    },
+    async pruneCounters (endedBefore) {
+      // Counters also expire by themselves; this drops those whose window ended, at once.
+      const ended = await client.zrangebyscore(k.counterIndex, '-inf', `(${endedBefore}`)
+      for (const key of ended) await client.del(key)
+      if (ended.length > 0) await client.zrem(k.counterIndex, ...ended)
+    },
+
+    async listAccounts () {
+      return (await list<AccountRecord>(k.accounts)).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name))
+    },
+    async insertAccount (a) {
+      const r = await run('INSERT_NAMED', [k.accounts, k.accountNames], [a.id, a.name, JSON.stringify(a)])
+      if (r !== 'ok') throw new Error('an account with this name exists')
+      await announce()
+    },
+    async updateAccount (id, patch) {
+      const cur = await client.hget(k.accounts, id)
+      if (!cur) return false
+      const next = { ...JSON.parse(cur) as AccountRecord, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) }
+      await client.hset(k.accounts, id, JSON.stringify(next))
+      await announce()
+      return true
+    },
+    async deleteAccount (id) {
+      const cur = await client.hget(k.accounts, id)
+      if (!cur) return false
+      const a = JSON.parse(cur) as AccountRecord
+      await client.multi().hdel(k.accounts, id).hdel(k.accountNames, a.name).hdel(k.states, id).hdel(k.accountsUsed, id).exec()
+      await announce()
+      return true
+    },
+    async listAccountStates () {
+      return list<AccountStateRecord>(k.states)
+    },
+    async saveAccountState (state) {
+      await client.hset(k.states, state.accountId, JSON.stringify(state))
+    },
+    async saveAccountsLastUsed (times) {
+      if (times.size === 0) return
+      await run('TOUCH', [k.accountsUsed], [...times].flat())
+    },
+    async accountsLastUsed () {
+      return new Map(Object.entries(await client.hgetall(k.accountsUsed)).map(([id, at]) => [id, Number(at)]))
+    },
+
+    async getSticky (sessionKey, now) {
+      const v = await client.hget(k.sticky, sessionKey)
+      if (!v) return undefined
+      const b = JSON.parse(v) as StickyBinding
+      return b.expiresAt > now ? b : undefined
+    },
+    async putSticky (sessionKey, binding) {
+      await client.multi().hset(k.sticky, sessionKey, JSON.stringify(binding)).zadd(k.stickyIndex, binding.expiresAt, sessionKey).exec()
+    },
+    async deleteSticky (sessionKey) {
+      await client.multi().hdel(k.sticky, sessionKey).zrem(k.stickyIndex, sessionKey).exec()
+    },
+    async pruneSticky (now) {
+      const expired = await client.zrangebyscore(k.stickyIndex, '-inf', now)
+      if (expired.length === 0) return 0
+      await client.multi().hdel(k.sticky, ...expired).zrem(k.stickyIndex, ...expired).exec()
+      return expired.length
+    },
+
+    async writeUsage (batch: UsageBatch) {
+      for (const o of batch.opened ?? []) {
+        const row: StoredRow = {
+          requestId: o.requestId, time: o.time, keyId: o.keyId, accountId: null, provider: o.provider, model: o.model, path: o.path, stream: o.stream,
+          status: 0, usage: {}, costPico: null, unpriced: false, priceVersion: null, latencyMs: 0, ttfbMs: null, partial: false, attempts: 0,
+          accountsTried: [], clientKind: o.clientKind, state: 'in_progress', flags: null, repeats: 0, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null, upstreamRequestId: null,
+        }
+        await run('OPEN_ROW', [k.row(o.requestId), k.logTime, k.logKey(o.keyId), k.logAccount(''), k.logOpen], [o.requestId, o.time, JSON.stringify(row)])
+      }
+      const aggregates = client.pipeline()
+      for (const r of batch.records) {
+        const finished = await run('FINISH_ROW', [k.row(r.requestId), k.logTime, k.logKey(r.keyId), k.logAccount(r.accountId ?? ''), k.logOpen], [r.requestId, r.time, JSON.stringify(storedRow(r))])
+        if (finished !== 1 || !r.billable) continue
+        for (const g of GRANULARITIES) {
+          const key = k.agg(g, bucketStart(g, r.time))
+          const field = (metric: string) => `${r.keyId}|${r.accountId ?? ''}|${r.model ?? ''}|${metric}`
+          const u = r.usage
+          aggregates.hincrby(key, field('requests'), 1)
+          for (const [metric, n] of [['input', u.input], ['output', u.output], ['cw5', u.cacheWrite5m], ['cw1', u.cacheWrite1h], ['cr', u.cacheRead]] as const) if (n) aggregates.hincrby(key, field(metric), n)
+          if (r.costPico !== null && r.costPico !== 0n) aggregates.hincrby(key, field('cost'), r.costPico.toString())
+          if (r.unpriced) aggregates.hincrby(key, field('unpriced'), 1)
+          aggregates.pexpire(key, AGG_TTL_MS[g])
+        }
+      }
+      for (const [id, n] of batch.repeats ?? []) {
+        const cur = await client.get(k.row(id))
+        if (cur) {
+          const row = JSON.parse(cur) as StoredRow
+          await client.set(k.row(id), JSON.stringify({ ...row, repeats: row.repeats + n }))
+        }
+      }
+      if (batch.keysUsed && batch.keysUsed.size > 0) await run('TOUCH', [k.lastUsed], [...batch.keysUsed].flat())
+      await aggregates.exec()
+      // The log is capped: the oldest rows beyond the cap go.
+      const excess = await client.zcard(k.logTime) - LOG_CAP
+      if (excess > 0) await store.pruneRequestLog(Number.MAX_SAFE_INTEGER, excess)
+    },
+    async markInterrupted (before) {
+      const ids = await client.zrangebyscore(k.logOpen, '-inf', `(${before}`)
+      for (const id of ids) {
+        const cur = await client.get(k.row(id))
+        if (cur) await client.set(k.row(id), JSON.stringify({ ...JSON.parse(cur) as StoredRow, state: 'interrupted' }))
+      }
+      if (ids.length > 0) await client.zrem(k.logOpen, ...ids)
+      return ids.length
+    },
+    async queryUsage (q: UsageQuery): Promise<UsageTotal[]> {
+      const dayAligned = q.since === bucketStart('day', q.since) && q.until === bucketStart('day', q.until)
+      const points = await readAggregates(dayAligned ? 'day' : 'hour', q)
+      const totals = new Map<string, UsageTotal>()
+      for (const pt of points) add(totals, pt.group ?? '', pt)
+      return [...totals.values()].sort((a, b) => (a.costPico === b.costPico ? String(a.group).localeCompare(String(b.group)) : a.costPico > b.costPico ? -1 : 1))
+    },
+    async usageSeries (q: UsageSeriesQuery): Promise<UsagePoint[]> {
+      return readAggregates(q.granularity, q)
+    },
+    async recentRequests (limit) {
+      return store.queryRequests({ limit })
+    },
+    async queryRequests (q: RequestQuery) {
+      const index = q.keyId !== undefined ? k.logKey(q.keyId) : q.accountId !== undefined ? k.logAccount(q.accountId) : k.logTime
+      const max = q.before ? `${q.before.time}` : q.until !== undefined ? `(${q.until}` : '+inf'
+      const min = q.since ?? '-inf'
+      const out: RequestLogRow[] = []
+      let offset = 0
+      const page = Math.max(q.limit * 2, 100)
+      while (out.length < q.limit) {
+        const ids = await client.zrevrangebyscore(index, max, min, 'WITHSCORES', 'LIMIT', offset, page)
+        if (ids.length === 0) break
+        offset += ids.length / 2
+        const pairs: [string, number][] = []
+        for (let i = 0; i < ids.length; i += 2) pairs.push([ids[i]!, Number(ids[i + 1])])
+        // Rows with the same time come newest id first, as the SQLite store orders them.
+        pairs.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0))
+        const rows = await client.mget(...pairs.map(([id]) => k.row(id)))
+        for (const [i, json] of rows.entries()) {
+          if (!json) continue
+          const r = toRow(json)
+          const [id, time] = pairs[i]!
+          if (q.before && (time > q.before.time || (time === q.before.time && id >= q.before.requestId))) continue
+          if (q.keyId !== undefined && r.keyId !== q.keyId) continue
+          if (q.accountId !== undefined && r.accountId !== q.accountId) continue
+          if (q.model !== undefined && r.model !== q.model) continue
+          if (q.status !== undefined && r.status !== q.status) continue
+          if (q.clientIp !== undefined && r.clientIp !== q.clientIp) continue
+          out.push(r)
+          if (out.length === q.limit) break
+        }
+        if (ids.length / 2 < page) break
+      }
+      return out
+    },
+    async pruneRequestLog (before, limit) {
+      const ids = await client.zrangebyscore(k.logTime, '-inf', `(${before}`, 'LIMIT', 0, limit)
+      let n = 0
+      for (const id of ids) {
+        const json = await client.get(k.row(id))
+        const row = json ? toRow(json) : undefined
+        if (row?.state === 'in_progress') continue
+        const m = client.multi().del(k.row(id)).zrem(k.logTime, id)
+        if (row) m.zrem(k.logKey(row.keyId), id).zrem(k.logAccount(row.accountId ?? ''), id)
+        await m.exec()
+        n++
+      }
+      return n
+    },
+    async backup () {
+      throw new Error('a Redis store is backed up by Redis itself (RDB snapshots, AOF or your provider\'s backups)')
+    },
+
+    async listAdminUsers () {
+      return (await list<AdminUser>(k.admins)).sort((a, b) => a.name.localeCompare(b.name))
+    },
+    async putAdminUser (u) {
+      const cur = await client.hget(k.admins, u.name)
+      const createdAt = cur ? (JSON.parse(cur) as AdminUser).createdAt : u.createdAt
+      await client.hset(k.admins, u.name, JSON.stringify({ ...u, createdAt }))
+    },
+    async deleteAdminUser (name) {
+      return (await client.hdel(k.admins, name)) > 0
+    },
+    async insertAdminSession (s: AdminSession) {
+      const ttl = s.expiresAt - Date.now()
+      if (ttl <= 0) return
+      await client.multi().set(k.session(s.idHash), JSON.stringify(s), 'PX', ttl).sadd(k.sessionsOf(s.user), s.idHash).pexpire(k.sessionsOf(s.user), ttl).exec()
+    },
+    async getAdminSession (idHash, now) {
+      const v = await client.get(k.session(idHash))
+      const s = v ? JSON.parse(v) as AdminSession : undefined
+      return s && s.expiresAt > now ? s : undefined
+    },
+    async deleteAdminSession (idHash) {
+      await client.del(k.session(idHash))
+    },
+    async deleteAdminSessionsOf (user) {
+      const ids = await client.smembers(k.sessionsOf(user))
+      for (const id of ids) await client.del(k.session(id))
+      await client.del(k.sessionsOf(user))
+    },
+
+    async changedElsewhere () {
+      const v = Number(await client.get(k.version) ?? 0)
+      if (v === seen) return false
+      seen = v
+      return true
+    },
+    async close () {
+      subscriber.disconnect()
+      await client.quit().catch(() => client.disconnect())
+    },
+  }
+
+  /** Aggregate points of every bucket of the range. */
+  async function readAggregates (g: Granularity, q: UsageQuery): Promise<UsagePoint[]> {
+    const buckets: number[] = []
+    for (let b = bucketStart(g, q.since); b < q.until; b = nextBucket(g, b)) buckets.push(b)
+    const points: UsagePoint[] = []
+    for (const bucket of buckets) {
+      const fields = await client.hgetall(k.agg(g, bucket))
+      const groups = new Map<string, UsagePoint>()
+      for (const [field, value] of Object.entries(fields)) {
+        const [keyId, accountId, model, metric] = field.split('|') as [string, string, string, string]
+        if (q.keyId !== undefined && keyId !== q.keyId) continue
+        const group = q.groupBy === 'key' ? keyId : q.groupBy === 'account' ? accountId : model
+        let pt = groups.get(group)
+        if (!pt) {
+          pt = { bucket, group: group === '' ? null : group, requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpricedRequests: 0 }
+          groups.set(group, pt)
+        }
+        const n = Number(value)
+        switch (metric) {
+          case 'requests': pt.requests += n; break
+          case 'input': pt.input += n; break
+          case 'output': pt.output += n; break
+          case 'cw5': pt.cacheWrite5m += n; break
+          case 'cw1': pt.cacheWrite1h += n; break
+          case 'cr': pt.cacheRead += n; break
+          case 'cost': pt.costPico += BigInt(value); break
+          case 'unpriced': pt.unpricedRequests += n; break
+        }
+      }
+      points.push(...[...groups.values()].sort((a, b) => String(a.group).localeCompare(String(b.group))))
+    }
+    return points
+  }
+
+  return store
+}
+
+function nextBucket (g: Granularity, b: number): number {
+  const d = new Date(b)
+  if (g === 'hour') return b + 3_600_000
+  if (g === 'day') return b + 86_400_000
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
+}
+
+function add (totals: Map<string, UsageTotal>, group: string, pt: UsageTotal): void {
+  const t = totals.get(group) ?? { group: pt.group, requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpricedRequests: 0 }
+  t.requests += pt.requests
+  t.input += pt.input
+  t.output += pt.output
+  t.cacheWrite5m += pt.cacheWrite5m
+  t.cacheWrite1h += pt.cacheWrite1h
+  t.cacheRead += pt.cacheRead
+  t.costPico += pt.costPico
+  t.unpricedRequests += pt.unpricedRequests
+  totals.set(group, t)
+}
+
+function storedRow (r: UsageRecord): StoredRow {
+  return {
+    requestId: r.requestId, time: r.time, keyId: r.keyId, accountId: r.accountId, provider: r.provider, model: r.model, path: r.path, stream: r.stream,
+    status: r.status, usage: r.usage, costPico: r.costPico === null ? null : r.costPico.toString(), unpriced: r.unpriced, priceVersion: r.priceVersion,
+    latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial, attempts: r.attempts, accountsTried: r.accountsTried, clientKind: r.clientKind,
+    state: 'done', flags: r.flags, repeats: r.repeats ?? 0, upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null,
+  }
+}
+
