@@ -208,6 +208,11 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     return result
   }
 
+  // Another instance's changes, pushed by a shared store: applied at once, not at the next poll.
+  rt.store.onChange?.(what => {
+    const work = what === 'state' ? rt.store.listAccountStates().then(states => health.load(states)) : reload()
+    work.catch((err: unknown) => log.error({ err }, 'applying another instance\'s change failed'))
+  })
   const checkExpiry = expiryWatcher(notifier)
   let polls = 0
   const poll = setInterval(() => {

@@ -1,6 +1,6 @@
 // The running relay's process id, beside its database: `ai-relay reload` signals it, and
 // `ai-relay restore` refuses to replace a database a relay has open.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
 export function pidFile (storePath: string): string {
@@ -9,6 +9,8 @@ export function pidFile (storePath: string): string {
 
 export function writePid (storePath: string): () => void {
   const file = pidFile(storePath)
+  // With a Redis store nothing else may have made the data directory.
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
   writeFileSync(file, `${process.pid}\n`, { mode: 0o600 })
   return () => {
     try {

@@ -184,14 +184,17 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
   // Changes to keys and accounts: a version every writer bumps (exact, for `changedElsewhere`)
   // and a message on a channel (at once, for whoever listens).
   let seen = Number(await client.get(`${p}version`) ?? 0)
-  const listeners = new Set<() => void>()
+  const listeners = new Set<(what: 'records' | 'state') => void>()
   void (subscriber as Redis).subscribe(k.changes).catch(() => {})
-  subscriber.on('message', (_channel: string, from: string) => { if (from !== instance) for (const l of listeners) l() })
+  subscriber.on('message', (_channel: string, message: string) => {
+    const [from, what] = message.split(' ') as [string, 'records' | 'state']
+    if (from !== instance) for (const l of listeners) l(what)
+  })
   const announce = async () => {
     const v = await client.incr(k.version)
     // Only this write since the last look: not news to this instance.
     if (v === seen + 1) seen = v
-    await client.publish(k.changes, instance)
+    await client.publish(k.changes, `${instance} records`)
   }
   const counterExpiry = (c: CounterRef) => Math.max(c.end ?? Date.now() + FOREVER_MS, Date.now()) + COUNTER_GRACE_MS
   const indexCounters = async (keyId: string, counters: CounterRef[]) => {
@@ -324,6 +327,8 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     },
     async saveAccountState (state) {
       await client.hset(k.states, state.accountId, JSON.stringify(state))
+      // Every instance rests the account as soon as one saw it fail.
+      await client.publish(k.changes, `${instance} state`)
     },
     async saveAccountsLastUsed (times) {
       if (times.size === 0) return
@@ -492,6 +497,9 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       await client.del(k.sessionsOf(user))
     },
 
+    onChange (listener) {
+      listeners.add(listener)
+    },
     async changedElsewhere () {
       const v = Number(await client.get(k.version) ?? 0)
       if (v === seen) return false

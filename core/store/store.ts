@@ -319,5 +319,11 @@ export interface Store {
 
   /** True when another process changed keys or accounts since the last call. */
   changedElsewhere (): Promise<boolean>
+  /**
+   * Stores shared by several instances push what another instance changed, at once: `records`
+   * (keys, accounts) or `state` (an account's run-time state: a cooldown, a refused login).
+   * The embedded store has no other instance and leaves it out.
+   */
+  onChange? (listener: (what: 'records' | 'state') => void): void
   close (): Promise<void>
 }

@@ -37,7 +37,7 @@ daemon off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log stderr warn;
-events { worker_connections 256; }
+events { worker_connections 2048; }
 http {
   access_log off;
   client_body_temp_path ${dir}/client_body;
