@@ -94,7 +94,7 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
   const storePath = configPath(loaded, config.store.path)
   if (opts.checkOnly && config.store.kind === 'sqlite' && !existsSync(storePath)) return undefined
   const store = config.store.kind === 'redis'
-    ? await openRedisStore({ url: config.store.url, prefix: config.store.prefix, sentinels: config.store.sentinels, sentinelName: config.store.sentinelName, cluster: config.store.cluster })
+    ? await openRedisStore({ url: config.store.url, prefix: config.store.prefix ?? 'relay:', sentinels: config.store.sentinels, sentinelName: config.store.sentinelName, cluster: config.store.cluster })
     : openSqliteStore(storePath)
   try {
     await checkPartsAgainstStore(parts, store)

@@ -12,7 +12,7 @@ export async function startCommand (configFile: string, io: CliIo): Promise<numb
   const { config } = rt.loaded
   io.err(`ai-relay listening on ${address}`)
   io.err(`  config: ${rt.loaded.file}`)
-  io.err(config.store.kind === 'redis' ? `  data:   Redis, keys under "${config.store.prefix}"` : `  data:   ${rt.storePath} (SQLite)`)
+  io.err(config.store.kind === 'redis' ? `  data:   Redis, keys under "${config.store.prefix ?? 'relay:'}"` : `  data:   ${rt.storePath} (SQLite)`)
   if (rt.generatedKeyFile) warnNewSecretKey(rt.generatedKeyFile, io)
   if (server.keys.list().length === 0 || server.pool.list().length === 0) {
     const cfg = rt.loaded.file
