@@ -85,7 +85,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
   })
-  const keys = new KeyRegistry()
+  const keys = new KeyRegistry({ crsSalt: config.secrets.crsEncryptionKey })
   const pool = new AccountPool()
   const metrics = new RelayMetrics({ keyLabels: config.metrics.keyLabels }, {
     inflight: () => inflight.size,

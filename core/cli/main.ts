@@ -17,6 +17,7 @@ import { adminCommand } from './admin-command.ts'
 import { logsCommand } from './logs-command.ts'
 import { backupCommand, restoreCommand } from './backup-command.ts'
 import { reloadCommand } from './reload-command.ts'
+import { importCommand } from './import-command.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
 
@@ -44,6 +45,8 @@ Commands:
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
   logs [--key K] [--account A] [--model M] [--status N] [--ip IP] [--since ISO] [--until ISO] [--limit N] [--json]
                                 the request log, newest first
+  import crs --redis URL --encryption-key-env VAR
+                                keys, accounts, limits and usage totals from claude-relay-service's Redis
   reload                        the running relay re-reads its config file (as on SIGHUP)
   backup <file>                 a consistent copy of the store, taken while the relay runs
   restore <file>                put a backup back (the relay stopped; the replaced database is kept)
@@ -87,6 +90,9 @@ const OPTIONS = {
   until: { type: 'string' },
   by: { type: 'string', default: 'key' },
   url: { type: 'string' },
+  redis: { type: 'string' },
+  'encryption-key': { type: 'string' },
+  'encryption-key-env': { type: 'string' },
   model: { type: 'string' },
   status: { type: 'string' },
   ip: { type: 'string' },
@@ -118,6 +124,9 @@ export interface CliValues {
   until?: string
   by: string
   url?: string
+  redis?: string
+  'encryption-key'?: string
+  'encryption-key-env'?: string
   model?: string
   status?: string
   ip?: string
@@ -169,6 +178,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       admin: adminCommand,
       logs: (rt, _s, _r, v, i) => logsCommand(rt, v, i),
       backup: (rt, s, _r, _v, i) => backupCommand(rt, s, i),
+      import: (rt, s, _r, v, i) => importCommand(rt, s, v, i),
     }
     const handler = handlers[command]
     if (!handler) {

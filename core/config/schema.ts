@@ -74,6 +74,7 @@ export const configSchema = {
       description: 'Where the AES-256-GCM key for stored account credentials comes from when RELAY_SECRET_KEY is unset.',
       properties: {
         keyFile: { type: 'string', minLength: 1, default: './data/secret.key' },
+        crsEncryptionKey: { type: 'string', minLength: 1, writeOnly: true, description: "claude-relay-service's ENCRYPTION_KEY: keys imported from it keep working (they are stored as it hashed them)" },
       },
     },
     plugins: {

@@ -13,8 +13,9 @@ export function generateKey (): string {
   return KEY_PREFIX + randomBytes(32).toString('base64url')
 }
 
-export function hashKey (key: string, scheme: HashScheme = 'sha256'): string {
-  return createHash(scheme).update(key, 'utf8').digest('hex')
+/** `salt` is claude-relay-service's ENCRYPTION_KEY, for its scheme (appended to the key, as it does). */
+export function hashKey (key: string, scheme: HashScheme = 'sha256', salt = ''): string {
+  return createHash('sha256').update(scheme === 'crs-sha256' ? key + salt : key, 'utf8').digest('hex')
 }
 
 /** `sha256:<hex>` as written in config files. */

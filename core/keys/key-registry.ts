@@ -32,10 +32,18 @@ export function declaredKeys (entries: readonly KeyEntry[]): KeyRecord[] {
 export class KeyRegistry {
   #byHash = new Map<string, KeyRecord>()
   #all: KeyRecord[] = []
+  /** claude-relay-service's ENCRYPTION_KEY, when keys imported from it are to be accepted. */
+  #crsSalt: string | undefined
+  #hasCrs = false
+
+  constructor (opts: { crsSalt?: string } = {}) {
+    this.#crsSalt = opts.crsSalt
+  }
 
   load (keys: KeyRecord[]): void {
     this.#all = keys
     this.#byHash = new Map(keys.map(k => [k.hash, k]))
+    this.#hasCrs = keys.some(k => k.hashScheme === 'crs-sha256')
   }
 
   list (): readonly KeyRecord[] {
@@ -45,8 +53,14 @@ export class KeyRegistry {
   /** The key record for a presented secret, or a coded 401 error. */
   authenticate (presented: string | undefined, now: number): KeyRecord {
     if (!presented) throw new errors.RELAY_ERR_KEY_MISSING()
-    const hash = hashKey(presented)
-    const key = this.#byHash.get(hash)
+    let hash = hashKey(presented)
+    let key = this.#byHash.get(hash)
+    // A key imported from the incumbent keeps working as its holder has it.
+    if (!key && this.#hasCrs && this.#crsSalt !== undefined) {
+      hash = hashKey(presented, 'crs-sha256', this.#crsSalt)
+      const imported = this.#byHash.get(hash)
+      if (imported?.hashScheme === 'crs-sha256') key = imported
+    }
     // The map lookup finds the candidate; the constant-time compare is the actual check.
     if (!key || !hashesEqual(key.hash, hash)) throw new errors.RELAY_ERR_KEY_INVALID()
     if (key.disabled) throw new errors.RELAY_ERR_KEY_DISABLED()

@@ -8,7 +8,8 @@ import type { KeyPolicy } from '../limits/policy-schema.ts'
 export type Source = 'config' | 'store'
 
 /** How a key's secret is hashed for storage. */
-export type HashScheme = 'sha256'
+/** `sha256`: ours. `crs-sha256`: claude-relay-service's, sha256(key + its ENCRYPTION_KEY), for imported keys. */
+export type HashScheme = 'sha256' | 'crs-sha256'
 
 export interface KeyRecord {
   id: string
