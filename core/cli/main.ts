@@ -18,6 +18,7 @@ import { logsCommand } from './logs-command.ts'
 import { backupCommand, restoreCommand } from './backup-command.ts'
 import { reloadCommand } from './reload-command.ts'
 import { importCommand } from './import-command.ts'
+import { storeCommand } from './store-command.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
 
@@ -45,6 +46,8 @@ Commands:
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
   logs [--key K] [--account A] [--model M] [--status N] [--ip IP] [--since ISO] [--until ISO] [--limit N] [--json]
                                 the request log, newest first
+  store migrate --from sqlite:PATH --to redis://HOST:PORT[?prefix=relay:]
+                                copies a store into another (the relays stopped)
   import crs --redis URL --encryption-key-env VAR
                                 keys, accounts, limits and usage totals from claude-relay-service's Redis
   reload                        the running relay re-reads its config file (as on SIGHUP)
@@ -91,6 +94,8 @@ const OPTIONS = {
   by: { type: 'string', default: 'key' },
   url: { type: 'string' },
   redis: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
   'encryption-key': { type: 'string' },
   'encryption-key-env': { type: 'string' },
   model: { type: 'string' },
@@ -125,6 +130,8 @@ export interface CliValues {
   by: string
   url?: string
   redis?: string
+  from?: string
+  to?: string
   'encryption-key'?: string
   'encryption-key-env'?: string
   model?: string
@@ -166,6 +173,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     // The store must not be open while it is replaced.
     if (command === 'restore') return restoreCommand(configFile, sub, io)
     if (command === 'reload') return reloadCommand(configFile, io)
+    if (command === 'store') return await storeCommand(sub, values, io)
     if (command === 'config' && sub === 'check') {
       await openRuntime(configFile, { env: io.env, checkOnly: true })
       io.out(`${configFile}: OK`)
