@@ -153,8 +153,8 @@ const toRow = (json: string): RequestLogRow => {
 }
 
 export function createRedisClient (opts: RedisStoreOptions): Client {
-  const base: RedisOptions = { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: false }
-  if (opts.cluster) return new Cluster(opts.cluster, { redisOptions: base })
+  const base: RedisOptions = { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: false, enableAutoPipelining: true }
+  if (opts.cluster) return new Cluster(opts.cluster, { redisOptions: base, enableAutoPipelining: true })
   if (opts.sentinels) return new Redis({ ...base, sentinels: opts.sentinels, name: opts.sentinelName ?? 'mymaster' })
   return new Redis(opts.url ?? 'redis://127.0.0.1:6379', base)
 }
@@ -178,7 +178,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     row: (id: string) => `${p}{log}:req:${id}`, logTime: `${p}{log}:time`, logKey: (id: string) => `${p}{log}:key:${id}`,
     logAccount: (id: string) => `${p}{log}:account:${id}`, logOpen: `${p}{log}:open`,
     agg: (g: Granularity, bucket: number) => `${p}agg:${g}:${bucket}`,
-    admins: `${p}admin:users`, session: (h: string) => `${p}admin:session:${h}`, sessionsOf: (user: string) => `${p}admin:sessions-of:${user}`,
+    admins: `${p}{admin}:users`, session: (h: string) => `${p}{admin}:session:${h}`, sessionsOf: (user: string) => `${p}{admin}:sessions-of:${user}`,
     changes: `${p}changes`,
   }
   // Changes to keys and accounts: a version every writer bumps (exact, for `changedElsewhere`)
@@ -261,12 +261,11 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     async renewLeases (ids, expiresAt) {
       if (ids.length === 0) return
       const owners = await client.hmget(k.leaseOwner, ...ids)
-      const m = client.multi()
-      ids.forEach((id, i) => {
+      // One key's leases at a time: on Cluster each key's set lives on its own slot.
+      await Promise.all(ids.map(async (id, i) => {
         const owner = owners[i]
-        if (owner) m.zadd(k.leases(owner), 'XX', expiresAt, id).pexpire(k.leases(owner), 86_400_000)
-      })
-      await m.exec()
+        if (owner) await client.multi().zadd(k.leases(owner), 'XX', expiresAt, id).pexpire(k.leases(owner), 86_400_000).exec()
+      }))
     },
     async releaseLease (id) {
       const owner = await client.hget(k.leaseOwner, id)
@@ -366,7 +365,13 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
         }
         await run('OPEN_ROW', [k.row(o.requestId), k.logTime, k.logKey(o.keyId), k.logAccount(''), k.logOpen], [o.requestId, o.time, JSON.stringify(row)])
       }
-      const aggregates = client.pipeline()
+      // Aggregate increments: buckets live on different slots, so they go as separate commands
+      // (auto-pipelined by the client, per node on Cluster).
+      const increments: Promise<unknown>[] = []
+      const aggregates = {
+        hincrby: (key: string, field: string, n: number | string) => { increments.push(client.hincrby(key, field, n)) },
+        pexpire: (key: string, ms: number) => { increments.push(client.pexpire(key, ms)) },
+      }
       for (const r of batch.records) {
         const finished = await run('FINISH_ROW', [k.row(r.requestId), k.logTime, k.logKey(r.keyId), k.logAccount(r.accountId ?? ''), k.logOpen], [r.requestId, r.time, JSON.stringify(storedRow(r))])
         if (finished !== 1 || !r.billable) continue
@@ -389,7 +394,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
         }
       }
       if (batch.keysUsed && batch.keysUsed.size > 0) await run('TOUCH', [k.lastUsed], [...batch.keysUsed].flat())
-      await aggregates.exec()
+      await Promise.all(increments)
       // The log is capped: the oldest rows beyond the cap go.
       const excess = await client.zcard(k.logTime) - LOG_CAP
       if (excess > 0) await store.pruneRequestLog(Number.MAX_SAFE_INTEGER, excess)

@@ -24,3 +24,41 @@ export async function startRedis (t: TestContext): Promise<{ url: string, port: 
   }
   return { url: `redis://127.0.0.1:${port}`, port }
 }
+
+/** Three redis-server nodes made one Redis Cluster (no replicas), on free loopback ports. */
+export async function startRedisCluster (t: TestContext): Promise<{ host: string, port: number }[] | undefined> {
+  const bin = requireBinary(t, 'redis-server')
+  const cli = requireBinary(t, 'redis-cli')
+  if (!bin || !cli) return undefined
+  const nodes: { host: string, port: number }[] = []
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort()
+    const dir = tempDir('relay-redis-cluster-')
+    spawnChild(t, bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', `${dir}/nodes.conf`, '--cluster-node-timeout', '5000'])
+    nodes.push({ host: '127.0.0.1', port })
+  }
+  for (const n of nodes) {
+    for (const end = Date.now() + 10_000; ;) {
+      const up = await new Promise<boolean>(resolve => {
+        const s = createConnection(n.port, n.host)
+        s.once('connect', () => { s.end(); resolve(true) })
+        s.once('error', () => resolve(false))
+      })
+      if (up) break
+      if (Date.now() > end) throw new Error(`redis cluster node ${n.port} did not start`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+  const create = spawnChild(t, cli, ['--cluster', 'create', ...nodes.map(n => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'])
+  const code = await create.exited
+  if (code !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout.join('')}${create.stderr.join('')}`)
+  // The slots are assigned; wait until every node agrees the cluster is up.
+  for (const end = Date.now() + 15_000; ;) {
+    const info = spawnChild(undefined, cli, ['-p', String(nodes[0]!.port), 'cluster', 'info'])
+    await info.exited
+    if (/cluster_state:ok/.test(info.stdout.join(''))) break
+    if (Date.now() > end) throw new Error('the redis cluster did not come up')
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  return nodes
+}
