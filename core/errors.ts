@@ -38,6 +38,7 @@ export const errors = {
   RELAY_ERR_UPSTREAM_TIMEOUT: createError('RELAY_ERR_UPSTREAM_TIMEOUT', 'The upstream provider did not answer in time', 504),
   RELAY_ERR_UPSTREAM_INTERRUPTED: createError('RELAY_ERR_UPSTREAM_INTERRUPTED', 'The upstream stream was interrupted', 502),
   RELAY_ERR_UPSTREAM_BAD_RESPONSE: createError<[number]>('RELAY_ERR_UPSTREAM_BAD_RESPONSE', 'The upstream provider answered with status %s', 502),
+  RELAY_ERR_STORE_UNAVAILABLE: createError('RELAY_ERR_STORE_UNAVAILABLE', 'The relay cannot reach its store right now, please retry shortly', 503),
   RELAY_ERR_SHUTTING_DOWN: createError('RELAY_ERR_SHUTTING_DOWN', 'The relay is restarting, please retry', 503),
   RELAY_ERR_UPSTREAM_TARGET: createError<[string]>('RELAY_ERR_UPSTREAM_TARGET', '%s', 500),
   RELAY_ERR_INTERNAL: createError('RELAY_ERR_INTERNAL', 'Internal relay error', 500),

@@ -13,6 +13,9 @@ import { loadPlugins, type LoadedPlugin } from './plugin-loader.ts'
 import { createSecretBox, loadSecretKey, type SecretBox } from './secrets/secret-box.ts'
 import { openSqliteStore } from './store/sqlite-store.ts'
 import { openRedisStore } from './store/redis-store.ts'
+import { resilientStore } from './store/resilient-store.ts'
+import { dirname, join } from 'node:path'
+import pino, { type Logger } from 'pino'
 import type { KeyRecord, Store } from './store/store.ts'
 
 export interface Runtime {
@@ -35,6 +38,8 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv
   /** `config check`: validate only; create no store and no key file. */
   checkOnly?: boolean
+  /** Where the store reports an outage (the relay's logger). */
+  log?: Logger
 }
 
 /** What a config file gives, apart from the store and the secret key: what a reload replaces. */
@@ -94,7 +99,9 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
   const storePath = configPath(loaded, config.store.path)
   if (opts.checkOnly && config.store.kind === 'sqlite' && !existsSync(storePath)) return undefined
   const store = config.store.kind === 'redis'
-    ? await openRedisStore({ url: config.store.url, prefix: config.store.prefix ?? 'relay:', sentinels: config.store.sentinels, sentinelName: config.store.sentinelName, cluster: config.store.cluster })
+    ? resilientStore(await openRedisStore({ url: config.store.url, prefix: config.store.prefix ?? 'relay:', sentinels: config.store.sentinels, sentinelName: config.store.sentinelName, cluster: config.store.cluster }), {
+      mode: config.store.failMode ?? 'closed', spillFile: join(dirname(storePath), 'usage-spill.jsonl'), log: opts.log ?? pino({ level: 'warn' }),
+    })
     : openSqliteStore(storePath)
   try {
     await checkPartsAgainstStore(parts, store)

@@ -63,6 +63,7 @@ export const configSchema = {
         prefix: { type: 'string', pattern: '^[A-Za-z0-9:_.-]{1,64}$', description: 'Redis: every key starts with it (default relay:), so one Redis can hold several deployments' },
         sentinels: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['host', 'port'], properties: { host: { type: 'string' }, port: { type: 'integer' } } } },
         sentinelName: { type: 'string', description: 'Redis Sentinel: the master group (default mymaster)' },
+        failMode: { type: 'string', enum: ['closed', 'open'], description: 'Redis unreachable: refuse with 503 (closed, default), or serve with this instance\'s own limits (open); usage is kept on disk and replayed either way' },
         cluster: { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: false, required: ['host', 'port'], properties: { host: { type: 'string' }, port: { type: 'integer' } } } },
       },
       allOf: [{ if: { properties: { kind: { const: 'redis' } }, required: ['kind'] }, then: { anyOf: [{ required: ['url'] }, { required: ['sentinels'] }, { required: ['cluster'] }] } }],

@@ -153,15 +153,37 @@ const toRow = (json: string): RequestLogRow => {
 }
 
 export function createRedisClient (opts: RedisStoreOptions): Client {
-  const base: RedisOptions = { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: false, enableAutoPipelining: true }
-  if (opts.cluster) return new Cluster(opts.cluster, { redisOptions: base, enableAutoPipelining: true })
+  // No offline queue: while Redis is away a command fails at once (the relay's fail mode decides
+  // what happens), instead of holding requests through reconnection attempts.
+  const base: RedisOptions = { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: false, enableAutoPipelining: true, enableOfflineQueue: false }
+  if (opts.cluster) return new Cluster(opts.cluster, { redisOptions: base, enableAutoPipelining: true, enableOfflineQueue: false })
   if (opts.sentinels) return new Redis({ ...base, sentinels: opts.sentinels, name: opts.sentinelName ?? 'mymaster' })
   return new Redis(opts.url ?? 'redis://127.0.0.1:6379', base)
 }
 
+/** Resolves once the client can take commands (they are not queued while it connects). */
+function ready (client: Client): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => { cleanup(); reject(err) }
+    const ok = () => { cleanup(); resolve() }
+    const timer = setTimeout(() => fail(new Error('Redis did not become ready within 10 s')), 10_000)
+    const cleanup = () => { clearTimeout(timer); client.off('ready', ok); client.off('error', onError) }
+    let errors = 0
+    const onError = (err: Error) => { if (++errors >= 20) fail(err) }
+    client.on('ready', ok)
+    client.on('error', onError)
+  })
+}
+
 export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
   const client = createRedisClient(opts)
+  // Connection errors are reported by the commands that fail; the event itself is expected while Redis is away.
+  client.on('error', () => {})
+  await ready(client)
   const subscriber = client.duplicate() as Client
+  subscriber.on('error', () => {})
+  await ready(subscriber)
   const p = opts.prefix
   const instance = randomBytes(8).toString('hex')
   const run = defineScripts(client)
@@ -368,9 +390,11 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       // Aggregate increments: buckets live on different slots, so they go as separate commands
       // (auto-pipelined by the client, per node on Cluster).
       const increments: Promise<unknown>[] = []
+      // Each is handled at once: should a later step throw, none of them goes unobserved.
+      const track = (p: Promise<unknown>) => { p.catch(() => {}); increments.push(p) }
       const aggregates = {
-        hincrby: (key: string, field: string, n: number | string) => { increments.push(client.hincrby(key, field, n)) },
-        pexpire: (key: string, ms: number) => { increments.push(client.pexpire(key, ms)) },
+        hincrby: (key: string, field: string, n: number | string) => track(client.hincrby(key, field, n)),
+        pexpire: (key: string, ms: number) => track(client.pexpire(key, ms)),
       }
       for (const r of batch.records) {
         const finished = await run('FINISH_ROW', [k.row(r.requestId), k.logTime, k.logKey(r.keyId), k.logAccount(r.accountId ?? ''), k.logOpen], [r.requestId, r.time, JSON.stringify(storedRow(r))])

@@ -5,24 +5,50 @@ import { createConnection } from 'node:net'
 import { tempDir } from './relay-harness.ts'
 import { freePort, requireBinary, spawnChild } from './processes.ts'
 
-export async function startRedis (t: TestContext): Promise<{ url: string, port: number } | undefined> {
+export interface RedisServer {
+  url: string
+  port: number
+  /** Stops the server (SIGTERM) and waits for it. */
+  stop (): Promise<void>
+  /** Starts it again on the same port and directory (with `persist`, its data is still there). */
+  start (): Promise<void>
+}
+
+async function listening (port: number): Promise<boolean> {
+  return new Promise<boolean>(resolve => {
+    const s = createConnection(port, '127.0.0.1')
+    s.once('connect', () => { s.end('PING\r\n'); resolve(true) })
+    s.once('error', () => resolve(false))
+  })
+}
+
+/** `persist`: an append-only file fsynced on every write, so a restart keeps the data. */
+export async function startRedis (t: TestContext, opts: { persist?: boolean } = {}): Promise<RedisServer | undefined> {
   const bin = requireBinary(t, 'redis-server')
   if (!bin) return undefined
   const port = await freePort()
   const dir = tempDir('relay-redis-')
-  const child = spawnChild(t, bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'])
-  const end = Date.now() + 10_000
-  for (;;) {
-    const up = await new Promise<boolean>(resolve => {
-      const s = createConnection(port, '127.0.0.1')
-      s.once('connect', () => { s.end('PING\r\n'); resolve(true) })
-      s.once('error', () => resolve(false))
-    })
-    if (up) break
-    if (child.proc.exitCode !== null || Date.now() > end) throw new Error(`redis-server did not start: ${child.stderr.join('')}${child.stdout.join('')}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--protected-mode', 'yes',
+    ...(opts.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])]
+  let child: ReturnType<typeof spawnChild>
+  const start = async () => {
+    child = spawnChild(t, bin, args)
+    const end = Date.now() + 10_000
+    while (!await listening(port)) {
+      if (child.proc.exitCode !== null || Date.now() > end) throw new Error(`redis-server did not start: ${child.stderr.join('')}${child.stdout.join('')}`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
   }
-  return { url: `redis://127.0.0.1:${port}`, port }
+  await start()
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop () {
+      child.proc.kill('SIGTERM')
+      await child.exited
+    },
+    start,
+  }
 }
 
 /** Three redis-server nodes made one Redis Cluster (no replicas), on free loopback ports. */

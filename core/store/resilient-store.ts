@@ -1,0 +1,161 @@
+// What the relay does while a shared store (Redis) is unreachable, by `store.failMode`:
+// - `closed` (default): requests that need the store to be admitted are refused with a 503 and
+//   Retry-After in the provider's shape; nothing is served without its limits.
+// - `open`: requests are admitted against limits kept in this process only (a memory store), so
+//   the team keeps working; limits are exact per instance, not across instances, until Redis is
+//   back.
+// In both modes no usage record is lost: a batch the store refuses goes to a spill file on local
+// disk (bounded memory) and is replayed, in order, once the store answers again. Conversations
+// lose their stickiness while the store is away; account states are kept in memory.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Logger } from 'pino'
+import { errors, type RelayError } from '../errors.ts'
+import { openSqliteStore } from './sqlite-store.ts'
+import type { Store, UsageBatch, UsageRecord, OpenedRequest } from './store.ts'
+
+export type FailMode = 'closed' | 'open'
+
+/** How often a spilled backlog is offered to the store again. */
+const REPLAY_MS = 2000
+
+function unavailable (): RelayError {
+  const err = new errors.RELAY_ERR_STORE_UNAVAILABLE() as RelayError
+  err.retryAfter = 5
+  return err
+}
+
+type SpilledBatch = { opened?: OpenedRequest[], records: (Omit<UsageRecord, 'costPico'> & { costPico: string | null })[], keysUsed?: [string, number][], repeats?: [string, number][] }
+
+function toJson (b: UsageBatch): string {
+  const spilled: SpilledBatch = {
+    opened: b.opened, records: b.records.map(r => ({ ...r, costPico: r.costPico === null ? null : r.costPico.toString() })),
+    keysUsed: b.keysUsed ? [...b.keysUsed] : undefined, repeats: b.repeats ? [...b.repeats] : undefined,
+  }
+  return JSON.stringify(spilled)
+}
+
+function fromJson (line: string): UsageBatch {
+  const s = JSON.parse(line) as SpilledBatch
+  return {
+    opened: s.opened, records: s.records.map(r => ({ ...r, costPico: r.costPico === null ? null : BigInt(r.costPico) })),
+    keysUsed: s.keysUsed ? new Map(s.keysUsed) : undefined, repeats: s.repeats ? new Map(s.repeats) : undefined,
+  }
+}
+
+export function resilientStore (primary: Store, opts: { mode: FailMode, spillFile: string, log: Logger }): Store & { replay (): Promise<number> } {
+  const local = opts.mode === 'open' ? openSqliteStore(':memory:') : undefined
+  /** Leases taken locally during an outage: released there. */
+  const localLeases = new Set<string>()
+  let down = false
+  /** After a failure the store is not asked again for a moment (each ask would fail slowly or pile up). */
+  let skipUntil = 0
+  const mark = (err: unknown, what: string) => {
+    if (!down) opts.log.error({ err, what }, `the store is unreachable; failMode ${opts.mode}`)
+    down = true
+    skipUntil = Date.now() + 500
+  }
+  const spill = (batch: UsageBatch) => {
+    mkdirSync(dirname(opts.spillFile), { recursive: true, mode: 0o700 })
+    appendFileSync(opts.spillFile, `${toJson(batch)}\n`, { mode: 0o600 })
+  }
+  let replaying: Promise<number> | undefined
+  const replay = async (): Promise<number> => {
+    if (!existsSync(opts.spillFile)) return 0
+    // Taken aside first, so batches spilled meanwhile start a new file and keep their order after these.
+    const taking = `${opts.spillFile}.replaying`
+    if (!existsSync(taking)) renameSync(opts.spillFile, taking)
+    const lines = readFileSync(taking, 'utf8').split('\n').filter(Boolean)
+    let done = 0
+    for (const line of lines) {
+      await primary.writeUsage(fromJson(line))
+      done++
+    }
+    rmSync(taking)
+    if (done > 0) opts.log.info({ batches: done }, 'replayed the usage written while the store was unreachable')
+    down = false
+    return done
+  }
+  const timer = setInterval(() => {
+    if (!existsSync(opts.spillFile) && !existsSync(`${opts.spillFile}.replaying`)) return
+    replaying ??= replay().catch(() => 0).finally(() => { replaying = undefined })
+  }, REPLAY_MS)
+  timer.unref()
+
+  /** A call on the admission path: the primary, else per the fail mode. */
+  async function guarded<T> (what: string, call: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    if (Date.now() < skipUntil) return fallback()
+    try {
+      const out = await call()
+      if (down) { down = false; opts.log.info({ what }, 'the store answers again') }
+      return out
+    } catch (err) {
+      mark(err, what)
+      return fallback()
+    }
+  }
+
+  const store: Store & { replay (): Promise<number> } = {
+    ...primary,
+    async admit (plan, now) {
+      return guarded('admit', () => primary.admit(plan, now), async () => {
+        if (!local) throw unavailable()
+        const verdict = await local.admit(plan, now)
+        if (verdict.ok && plan.lease) localLeases.add(plan.lease.id)
+        return verdict
+      })
+    },
+    async activate (keyId, now) {
+      return guarded('activate', () => primary.activate(keyId, now), async () => {
+        if (!local) throw unavailable()
+        return local.activate(keyId, now)
+      })
+    },
+    async releaseLease (id) {
+      if (localLeases.delete(id)) return local!.releaseLease(id)
+      // Unreachable: the lease frees itself with its TTL.
+      return guarded('releaseLease', () => primary.releaseLease(id), async () => {})
+    },
+    async renewLeases (ids, expiresAt) {
+      const here = ids.filter(id => localLeases.has(id))
+      if (here.length > 0) await local!.renewLeases(here, expiresAt)
+      const there = ids.filter(id => !localLeases.has(id))
+      if (there.length > 0) await guarded('renewLeases', () => primary.renewLeases(there, expiresAt), async () => {})
+    },
+    async recordSpend (keyId, counters, tokens, costPico) {
+      return guarded('recordSpend', () => primary.recordSpend(keyId, counters, tokens, costPico), async () => {
+        if (local) await local.recordSpend(keyId, counters, tokens, costPico)
+      })
+    },
+    async getSticky (key, now) {
+      return guarded('getSticky', () => primary.getSticky(key, now), async () => undefined)
+    },
+    async putSticky (key, binding) {
+      return guarded('putSticky', () => primary.putSticky(key, binding), async () => {})
+    },
+    async saveAccountState (state) {
+      return guarded('saveAccountState', () => primary.saveAccountState(state), async () => {})
+    },
+    async writeUsage (batch) {
+      // Behind a backlog, new batches queue after it, in order.
+      if (Date.now() < skipUntil || existsSync(opts.spillFile) || existsSync(`${opts.spillFile}.replaying`)) {
+        spill(batch)
+        return
+      }
+      try {
+        await primary.writeUsage(batch)
+      } catch (err) {
+        mark(err, 'writeUsage')
+        spill(batch)
+      }
+    },
+    replay,
+    async close () {
+      clearInterval(timer)
+      await replaying
+      await local?.close()
+      await primary.close()
+    },
+  }
+  return store
+}
