@@ -192,7 +192,8 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     lastUsed: `${p}{keys}:lastused`, activated: `${p}{keys}:activated`,
     leases: (keyId: string) => `${p}{k:${keyId}}:leases`,
     counter: (keyId: string, id: string, start: number) => `${p}{k:${keyId}}:c:${id}:${start}`,
-    leaseOwner: `${p}lease-owner`,
+    /** Which key holds a lease (the API releases leases by id): one string per lease, expiring a day after it. */
+    leaseOwner: (id: string) => `${p}lease:${id}`,
     counterIndex: `${p}counter-ends`,
     version: `${p}version`,
     accounts: `${p}{accounts}:records`, accountNames: `${p}{accounts}:names`, states: `${p}{accounts}:state`, accountsUsed: `${p}{accounts}:lastused`,
@@ -218,6 +219,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     if (v === seen + 1) seen = v
     await client.publish(k.changes, `${instance} records`)
   }
+  const ownerTtl = (expiresAt: number) => Math.max(expiresAt - Date.now(), 0) + 86_400_000
   const counterExpiry = (c: CounterRef) => Math.max(c.end ?? Date.now() + FOREVER_MS, Date.now()) + COUNTER_GRACE_MS
   const indexCounters = async (keyId: string, counters: CounterRef[]) => {
     const ended = counters.filter(c => c.end !== null)
@@ -271,7 +273,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       }
       const r = await run('ADMIT', keys, args) as (string | number)[]
       if (r[0] === 'ok') {
-        if (plan.lease) await client.hset(k.leaseOwner, plan.lease.id, plan.keyId)
+        if (plan.lease) await client.set(k.leaseOwner(plan.lease.id), plan.keyId, 'PX', ownerTtl(plan.lease.expiresAt))
         await indexCounters(plan.keyId, plan.counters)
         return { ok: true }
       }
@@ -282,17 +284,18 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     },
     async renewLeases (ids, expiresAt) {
       if (ids.length === 0) return
-      const owners = await client.hmget(k.leaseOwner, ...ids)
-      // One key's leases at a time: on Cluster each key's set lives on its own slot.
-      await Promise.all(ids.map(async (id, i) => {
-        const owner = owners[i]
-        if (owner) await client.multi().zadd(k.leases(owner), 'XX', expiresAt, id).pexpire(k.leases(owner), 86_400_000).exec()
+      // One lease at a time: on Cluster each key's set lives on its own slot.
+      await Promise.all(ids.map(async id => {
+        const owner = await client.get(k.leaseOwner(id))
+        if (!owner) return
+        await client.multi().zadd(k.leases(owner), 'XX', expiresAt, id).pexpire(k.leases(owner), 86_400_000).exec()
+        await client.pexpire(k.leaseOwner(id), ownerTtl(expiresAt))
       }))
     },
     async releaseLease (id) {
-      const owner = await client.hget(k.leaseOwner, id)
+      const owner = await client.get(k.leaseOwner(id))
       if (owner) await client.zrem(k.leases(owner), id)
-      await client.hdel(k.leaseOwner, id)
+      await client.del(k.leaseOwner(id))
     },
     async activeLeases (keyId, now) {
       return client.zcount(k.leases(keyId), `(${now}`, '+inf')
