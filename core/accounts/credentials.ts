@@ -27,6 +27,8 @@ const REFRESH_AHEAD_MS = 60_000
 /** Backoff after passing refresh failures: 30 s, doubling, at most 10 min. */
 const BACKOFF_BASE_MS = 30_000
 const BACKOFF_MAX_MS = 600_000
+/** How long one instance may hold an account's refresh before another may try (and how long others wait for it). */
+const REFRESH_LOCK_MS = 15_000
 /** Replaced credentials remembered for reloads (a handful per account over a process's life). */
 const REPLACED_CAP = 10_000
 
@@ -123,6 +125,38 @@ export class Credentials {
   }
 
   async #run (account: PoolAccount, steps: OAuthSteps, rest: boolean): Promise<boolean> {
+    const { store } = this.#deps
+    // Across instances sharing a store: one refreshes, the others take its result (a second
+    // refresh would spend the rotated refresh token the first one just received).
+    const lockName = `refresh:${account.id}`
+    if (store.lock && !await store.lock(lockName, REFRESH_LOCK_MS)) return this.#takeOthersRefresh(account)
+    try {
+      return await this.#refreshHere(account, steps, rest)
+    } finally {
+      await store.unlock?.(lockName).catch(() => {})
+    }
+  }
+
+  /** Another instance is refreshing: waits for the store to hold newer credentials, and adopts them. */
+  async #takeOthersRefresh (account: PoolAccount): Promise<boolean> {
+    const { store, box, types } = this.#deps
+    const before = account.fields.accessToken
+    const type = types.resolve(account.provider, account.type)
+    for (const end = Date.now() + REFRESH_LOCK_MS; Date.now() < end;) {
+      await new Promise(resolve => setTimeout(resolve, 200))
+      const stored = (await store.listAccounts()).find(a => a.id === account.id)
+      if (!stored?.sealedSecrets || typeof type === 'string') continue
+      const fields = { ...stored.fields, ...JSON.parse(box.open(stored.sealedSecrets)) as Record<string, unknown> }
+      if (fields.accessToken === before) continue
+      this.#replaced.set(before, fields)
+      for (const a of [account, this.#deps.pool.byId(account.id)]) if (a) this.adopt(a)
+      this.#deps.health.refreshed(account.id, this.#deps.now())
+      return true
+    }
+    return false
+  }
+
+  async #refreshHere (account: PoolAccount, steps: OAuthSteps, rest: boolean): Promise<boolean> {
     const { types, store, box, log, health, pool } = this.#deps
     const before = account.fields
     let fields: Record<string, unknown>

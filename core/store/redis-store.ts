@@ -111,6 +111,11 @@ if ARGV[2] ~= '' and ARGV[3] ~= '' then
 end
 return {'ok'}`
 
+// KEYS: the lock; ARGV: its holder. Deletes it only when that holder still has it.
+const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`
+
 // KEYS: request hash, time zset, key zset, account zset, open zset; ARGV: id, time, fields json
 // (opened) — written only when the row does not exist yet.
 const OPEN_ROW = `
@@ -136,7 +141,7 @@ redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
 return 1`
 
-const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, OPEN_ROW, FINISH_ROW }
+const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, OPEN_ROW, FINISH_ROW, UNLOCK }
 type ScriptName = keyof typeof SCRIPTS
 
 /** The scripts as client commands: ioredis runs them by SHA and loads them where a node lacks one. */
@@ -531,6 +536,12 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
 
     onChange (listener) {
       listeners.add(listener)
+    },
+    async lock (name, ttlMs) {
+      return (await client.set(`${p}lock:${name}`, instance, 'PX', ttlMs, 'NX')) === 'OK'
+    },
+    async unlock (name) {
+      await run('UNLOCK', [`${p}lock:${name}`], [instance])
     },
     async changedElsewhere () {
       const v = Number(await client.get(k.version) ?? 0)

@@ -149,6 +149,9 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
         spill(batch)
       }
     },
+    // Without the store, each instance refreshes on its own (better than not refreshing).
+    ...(primary.lock ? { lock: (name: string, ttl: number) => guarded('lock', () => primary.lock!(name, ttl), async () => true) } : {}),
+    ...(primary.unlock ? { unlock: (name: string) => guarded('unlock', () => primary.unlock!(name), async () => {}) } : {}),
     replay,
     async close () {
       clearInterval(timer)

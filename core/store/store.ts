@@ -326,5 +326,11 @@ export interface Store {
    * The embedded store has no other instance and leaves it out.
    */
   onChange? (listener: (what: 'records' | 'state') => void): void
+  /**
+   * A lock across instances (a shared store only): true when this caller now holds `name` for
+   * `ttlMs`. The embedded store has one instance and leaves it out.
+   */
+  lock? (name: string, ttlMs: number): Promise<boolean>
+  unlock? (name: string): Promise<void>
   close (): Promise<void>
 }

@@ -1,0 +1,48 @@
+// Two sidecars sharing Redis and one subscription account whose token is about to expire: a
+// request reaches each at once, exactly one of them refreshes (the refresh token rotates, so a
+// second refresh would kill the account), and the other takes its result from the store.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { request } from 'undici'
+import { startOAuthMock } from '../../mocks/oauth-mock.ts'
+import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
+import { ALICE_KEY, startRelay, tempDir, testConfig } from '../../helpers/relay-harness.ts'
+import { startRedis } from '../../helpers/redis.ts'
+import { randomId } from '../../../core/ids.ts'
+
+const CLAUDE_CODE = { 'user-agent': 'claude-cli/2.1.332 (external, cli)', 'x-app': 'cli', 'anthropic-beta': 'claude-code-20250219' }
+
+test('a refresh is single-flight across instances: one refresh, both served with the new token', async t => {
+  const redis = await startRedis(t)
+  if (!redis) return
+  const oauth = await startOAuthMock()
+  t.after(() => oauth.close())
+  oauth.refreshDelayMs = 400
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  upstream.setAuth(h => h.authorization === `Bearer ${oauth.access()}`)
+  const shared = tempDir()
+  const config = testConfig(undefined, {
+    plugins: [{ use: 'claude', mount: '/claude', options: { oauth: { tokenUrl: oauth.tokenUrl, authorizeUrl: `${oauth.url}/authorize` } } }],
+    store: { kind: 'redis', url: redis.url, prefix: 'refresh:', path: join(shared, 'data', 'relay.db') },
+    secrets: { keyFile: join(shared, 'secret.key') },
+  })
+  const first = await startRelay(t, config, async rt => {
+    await rt.store.insertAccount({
+      id: randomId('acc'), name: 'max', provider: 'claude', type: 'claude-oauth', priority: 10, disabled: false,
+      fields: { allowOtherClients: false, expiresAt: Date.now() + 10_000, baseUrl: upstream.url },
+      sealedSecrets: rt.secretBox.seal(JSON.stringify({ accessToken: 'at-1', refreshToken: 'rt-1' })),
+      createdAt: Date.now(), source: 'store', groups: [], maxConcurrency: null, models: null, sealedProxy: null,
+    })
+  })
+  const second = await startRelay(t, config)
+  const call = (url: string, n: number) => request(`${url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, ...CLAUDE_CODE },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: `hi ${n}` }] }),
+  })
+  const [a, b] = await Promise.all([call(first.url, 1), call(second.url, 2)])
+  assert.deepEqual([a.statusCode, b.statusCode], [200, 200], `${await a.body.text()} ${await b.body.text()}`)
+  assert.equal(oauth.refreshes, 1, 'one refresh for both instances')
+  assert.ok(upstream.requests.every(r => r.headers.authorization === `Bearer ${oauth.access()}`))
+})
