@@ -141,6 +141,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: pricing.proxy, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
     trustedProxies: trustedProxies(config.relay.trustedProxies),
+    sharedStore: config.store.kind === 'redis',
     spent: (key, model, at) => {
       checkBudget(key, model, at).catch((err: unknown) => log.warn({ err }, 'checking a budget for notifications failed'))
     },

@@ -144,6 +144,23 @@ export class Admission {
     }
   }
 
+  /**
+   * One of an account's `maxConcurrency` slots across every instance sharing the store (a lease
+   * under the account's id, renewed and expiring like a key's). The lease id, or undefined when
+   * the account is full. Only for shared stores: one instance counts in memory.
+   */
+  async accountSlot (accountId: string, max: number, now: number): Promise<string | undefined> {
+    const lease = { id: randomId('lease'), expiresAt: now + this.#leaseTtlMs }
+    const verdict = await this.#store.admit({ keyId: `account:${accountId}`, concurrency: max, lease, counters: [] }, now)
+    if (!verdict.ok) return undefined
+    this.leases.hold(lease.id)
+    return lease.id
+  }
+
+  async releaseSlot (leaseId: string): Promise<void> {
+    await this.leases.release(leaseId)
+  }
+
   /** Frees the request's concurrency slot (first thing at settle, whatever else fails). */
   async release (admitted: Admitted): Promise<void> {
     if (admitted.leaseId) await this.leases.release(admitted.leaseId)

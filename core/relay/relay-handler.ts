@@ -37,6 +37,8 @@ export interface RelayDeps extends SettleDeps {
   headersTimeoutMs: { stream: number, whole: number }
   /** Gateways whose X-Forwarded-For is believed. */
   trustedProxies: BlockList
+  /** The store is shared by several instances: per-account limits are counted in it. */
+  sharedStore: boolean
 }
 
 type AbortReason = 'client' | 'shutdown'
@@ -125,11 +127,18 @@ async function attempts (
   const session = parsed.sessionKey ? sessionNamespace(key.id, plugin.name, parsed.sessionKey) : undefined
   const accepts = plugin.cannotServe ? (a: PoolAccount) => plugin.cannotServe!(a, parsed) === undefined : undefined
   let last: Failure | undefined
+  // Accounts found full across instances: passed over without counting as an attempt.
+  const full = new Set<string>()
   while (ex.tried.length < deps.maxAttempts) {
-    const exclude = new Set(ex.tried.map(a => a.id))
+    const exclude = new Set([...ex.tried.map(a => a.id), ...full])
     const pick = await deps.scheduler.pick({ provider: plugin.name, key, model: parsed.model, session, exclude, accepts, now: deps.now() })
     if (!pick) break
     const { account } = pick
+    const slot = deps.sharedStore && account.maxConcurrency !== null ? await deps.admission.accountSlot(account.id, account.maxConcurrency, deps.now()) : null
+    if (slot === undefined) {
+      full.add(account.id)
+      continue
+    }
     ex.tried.push(account)
     deps.health.acquire(account.id)
     try {
@@ -144,6 +153,7 @@ async function attempts (
       if ('verdict' in outcome && !outcome.verdict.retryable) break
     } finally {
       deps.health.release(account.id)
+      if (slot) await deps.admission.releaseSlot(slot).catch(() => {})
     }
   }
   if (last && 'upstream' in last) {

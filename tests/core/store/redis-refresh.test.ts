@@ -46,3 +46,34 @@ test('a refresh is single-flight across instances: one refresh, both served with
   assert.equal(oauth.refreshes, 1, 'one refresh for both instances')
   assert.ok(upstream.requests.every(r => r.headers.authorization === `Bearer ${oauth.access()}`))
 })
+
+test("an account's maxConcurrency holds across instances: a second instance does not send to a full account", async t => {
+  const redis = await startRedis(t)
+  if (!redis) return
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  const config = testConfig(undefined, {
+    store: { kind: 'redis', url: redis.url, prefix: 'slots:' },
+    accounts: [{ name: 'solo', provider: 'claude', type: 'claude-api-key', apiKey: 'sk-ant-solo', baseUrl: upstream.url, maxConcurrency: 1 }],
+  })
+  const a = await startRelay(t, config)
+  const b = await startRelay(t, config)
+  const call = (url: string) => request(`${url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+  })
+  upstream.enqueue({ kind: 'ok', delayFirstByteMs: 800 })
+  const slow = call(a.url)
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const meanwhile = await call(b.url)
+  assert.equal(meanwhile.statusCode, 503, 'the one slot is taken on the other instance')
+  assert.ok(Number(meanwhile.headers['retry-after']) > 0)
+  await meanwhile.body.dump()
+  const first = await slow
+  assert.equal(first.statusCode, 200)
+  await first.body.dump()
+  const after = await call(b.url)
+  assert.equal(after.statusCode, 200, 'free again once the first answer ended')
+  await after.body.dump()
+  assert.equal(upstream.requests.length, 2)
+})
