@@ -222,6 +222,8 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
       .then(changed => (changed ? reload() : undefined))
       .then(async () => {
         await saveLastUsed()
+        // Several instances: the least-recently-used order is the shared one (to the second).
+        if (config.store.kind === 'redis') selector.seed(await rt.store.accountsLastUsed())
         if (++polls % PRUNE_EVERY !== 0) return
         await rt.store.pruneSticky(now())
         await rt.store.pruneCounters(now() - COUNTER_RETENTION_MS)

@@ -3,7 +3,8 @@
 // within it so load spreads evenly. Never an account that is disabled, unauthorized, cooling
 // down, at its concurrency cap, unable to serve the model, or already tried for this request.
 // Deterministic: the same inputs and history give the same answer. The order survives restarts:
-// the time of each pick is written to the store in batches and seeds the order at start.
+// the time of each pick is written to the store in batches and seeds the order at start (and,
+// with a store shared by several instances, every second, so they take turns together).
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import type { AccountHealth } from './account-health.ts'
 
