@@ -117,6 +117,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   const scheduler = new Scheduler({
     pool, health, selector, sticky: new StickySessions(rt.store, config.scheduler.stickyTtlMs),
     maxSessionSwitches: config.scheduler.maxSessionSwitches,
+    nextTurn: rt.store.nextTurn ? ids => rt.store.nextTurn!(ids) : undefined,
   })
   const admission = new Admission(rt.store, {
     timeZone: config.limits.timeZone, leaseTtlMs: config.limits.leaseTtlMs, now,
@@ -222,8 +223,6 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
       .then(changed => (changed ? reload() : undefined))
       .then(async () => {
         await saveLastUsed()
-        // Several instances: the least-recently-used order is the shared one (to the second).
-        if (config.store.kind === 'redis') selector.seed(await rt.store.accountsLastUsed())
         if (++polls % PRUNE_EVERY !== 0) return
         await rt.store.pruneSticky(now())
         await rt.store.pruneCounters(now() - COUNTER_RETENTION_MS)

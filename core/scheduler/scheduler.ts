@@ -42,13 +42,15 @@ export class Scheduler {
   #sticky: StickySessions
   #maxSwitches: number
   #dedicated = new Set<string>()
+  #nextTurn: ((ids: string[]) => Promise<string>) | undefined
 
-  constructor (deps: { pool: AccountPool, health: AccountHealth, selector: AccountSelector, sticky: StickySessions, maxSessionSwitches: number }) {
+  constructor (deps: { pool: AccountPool, health: AccountHealth, selector: AccountSelector, sticky: StickySessions, maxSessionSwitches: number, nextTurn?: (ids: string[]) => Promise<string> }) {
     this.#pool = deps.pool
     this.#health = deps.health
     this.#selector = deps.selector
     this.#sticky = deps.sticky
     this.#maxSwitches = deps.maxSessionSwitches
+    this.#nextTurn = deps.nextTurn
   }
 
   /** Accounts named by some key's `account` binding leave the shared pool. */
@@ -76,7 +78,19 @@ export class Scheduler {
       const usable = candidates.filter(a => this.#health.unusable(a, req.now, req.model) === undefined)
       if (this.#health.slowerThanPeers(preferred, usable)) preferred = undefined
     }
-    const account = this.#selector.select({ candidates, model: req.model, exclude: req.exclude, preferred, now: req.now }, this.#health)
+    let account = this.#selector.select({ candidates, model: req.model, exclude: req.exclude, preferred, now: req.now }, this.#health)
+    // Several instances: among equally good accounts, whose turn it is is decided by the shared store.
+    if (account && this.#nextTurn && account.id !== preferred) {
+      const local = account
+      const tied = candidates.filter(a => a !== local && a.priority === local.priority && !req.exclude.has(a.id) && this.#health.unusable(a, req.now, req.model) === undefined)
+      if (tied.length > 0) {
+        // The local pick first: it wins a tie of never-picked accounts and a store outage.
+        tied.unshift(local)
+        const id = await this.#nextTurn(tied.map(a => a.id))
+        account = tied.find(a => a.id === id) ?? account
+        if (account !== local) this.#selector.mark(account.id, req.now)
+      }
+    }
     return account && { account, sticky }
   }
 

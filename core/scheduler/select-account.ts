@@ -3,8 +3,8 @@
 // within it so load spreads evenly. Never an account that is disabled, unauthorized, cooling
 // down, at its concurrency cap, unable to serve the model, or already tried for this request.
 // Deterministic: the same inputs and history give the same answer. The order survives restarts:
-// the time of each pick is written to the store in batches and seeds the order at start (and,
-// with a store shared by several instances, every second, so they take turns together).
+// the time of each pick is written to the store in batches and seeds the order at start. With a
+// store shared by several instances the scheduler asks the store whose turn it is instead.
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import type { AccountHealth } from './account-health.ts'
 
@@ -49,11 +49,14 @@ export class AccountSelector {
         }
       }
     }
-    // A counter, not the clock: two requests in the same millisecond must still alternate.
-    if (best) {
-      this.#lastUsed.set(best.id, ++this.#seq)
-      this.#unsaved.set(best.id, req.now)
-    }
+    if (best) this.mark(best.id, req.now)
     return best
+  }
+
+  /** Records a pick (also one the shared store made instead of this instance's order). */
+  mark (accountId: string, now: number): void {
+    // A counter, not the clock: two requests in the same millisecond must still alternate.
+    this.#lastUsed.set(accountId, ++this.#seq)
+    this.#unsaved.set(accountId, now)
   }
 }

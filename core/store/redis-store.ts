@@ -111,6 +111,17 @@ if ARGV[2] ~= '' and ARGV[3] ~= '' then
 end
 return {'ok'}`
 
+// KEYS: the turns hash; ARGV: the tied account ids. The one picked longest ago (never: first),
+// marked with the next turn number.
+const NEXT_TURN = `
+local best, bestTurn
+for i = 1, #ARGV do
+  local t = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if best == nil or t < bestTurn then best, bestTurn = ARGV[i], t end
+end
+redis.call('HSET', KEYS[1], best, redis.call('HINCRBY', KEYS[1], '#turn', 1))
+return best`
+
 // KEYS: the lock; ARGV: its holder. Deletes it only when that holder still has it.
 const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -141,7 +152,7 @@ redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
 return 1`
 
-const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, OPEN_ROW, FINISH_ROW, UNLOCK }
+const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, OPEN_ROW, FINISH_ROW, UNLOCK, NEXT_TURN }
 type ScriptName = keyof typeof SCRIPTS
 
 /** The scripts as client commands: ioredis runs them by SHA and loads them where a node lacks one. */
@@ -202,6 +213,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     counterIndex: `${p}counter-ends`,
     version: `${p}version`,
     accounts: `${p}{accounts}:records`, accountNames: `${p}{accounts}:names`, states: `${p}{accounts}:state`, accountsUsed: `${p}{accounts}:lastused`,
+    turns: `${p}{accounts}:turns`,
     sticky: `${p}{sticky}:bindings`, stickyIndex: `${p}{sticky}:expiry`,
     row: (id: string) => `${p}{log}:req:${id}`, logTime: `${p}{log}:time`, logKey: (id: string) => `${p}{log}:key:${id}`,
     logAccount: (id: string) => `${p}{log}:account:${id}`, logOpen: `${p}{log}:open`,
@@ -347,7 +359,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       const cur = await client.hget(k.accounts, id)
       if (!cur) return false
       const a = JSON.parse(cur) as AccountRecord
-      await client.multi().hdel(k.accounts, id).hdel(k.accountNames, a.name).hdel(k.states, id).hdel(k.accountsUsed, id).exec()
+      await client.multi().hdel(k.accounts, id).hdel(k.accountNames, a.name).hdel(k.states, id).hdel(k.accountsUsed, id).hdel(k.turns, id).exec()
       await announce()
       return true
     },
@@ -542,6 +554,9 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     },
     async unlock (name) {
       await run('UNLOCK', [`${p}lock:${name}`], [instance])
+    },
+    async nextTurn (accountIds) {
+      return String(await run('NEXT_TURN', [k.turns], accountIds))
     },
     async changedElsewhere () {
       const v = Number(await client.get(k.version) ?? 0)

@@ -152,6 +152,8 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
     // Without the store, each instance refreshes on its own (better than not refreshing).
     ...(primary.lock ? { lock: (name: string, ttl: number) => guarded('lock', () => primary.lock!(name, ttl), async () => true) } : {}),
     ...(primary.unlock ? { unlock: (name: string) => guarded('unlock', () => primary.unlock!(name), async () => {}) } : {}),
+    // Without the store, the local order decides (the first of the ties given).
+    ...(primary.nextTurn ? { nextTurn: (ids: string[]) => guarded('nextTurn', () => primary.nextTurn!(ids), async () => ids[0]!) } : {}),
     replay,
     async close () {
       clearInterval(timer)

@@ -332,5 +332,10 @@ export interface Store {
    */
   lock? (name: string, ttlMs: number): Promise<boolean>
   unlock? (name: string): Promise<void>
+  /**
+   * Whose turn it is among equally good accounts, across every instance (a shared store only):
+   * the one picked longest ago, marked as picked now, in one atomic step.
+   */
+  nextTurn? (accountIds: string[]): Promise<string>
   close (): Promise<void>
 }

@@ -77,3 +77,27 @@ test("an account's maxConcurrency holds across instances: a second instance does
   await after.body.dump()
   assert.equal(upstream.requests.length, 2)
 })
+
+test('equally good accounts take turns across instances: 30 new conversations over two instances, 10 per account', async t => {
+  const redis = await startRedis(t)
+  if (!redis) return
+  const upstream = await startAnthropicMock()
+  t.after(() => upstream.close())
+  const config = testConfig(undefined, {
+    store: { kind: 'redis', url: redis.url, prefix: 'turns:' },
+    accounts: ['one', 'two', 'three'].map(name => ({ name, provider: 'claude', type: 'claude-api-key', apiKey: `sk-ant-${name}`, baseUrl: upstream.url })),
+  })
+  const relays = [await startRelay(t, config), await startRelay(t, config)]
+  for (let n = 0; n < 30; n++) {
+    // Two to one instance, then one to the other: no simple alternation hides a local order.
+    const res = await request(`${relays[n % 3 === 2 ? 1 : 0]!.url}/claude/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: `conversation ${n}` }] }),
+    })
+    assert.equal(res.statusCode, 200)
+    await res.body.dump()
+  }
+  const seen = new Map<string, number>()
+  for (const r of upstream.requests) seen.set(String(r.headers['x-api-key']), (seen.get(String(r.headers['x-api-key'])) ?? 0) + 1)
+  assert.deepEqual(Object.fromEntries([...seen].sort()), { 'sk-ant-one': 10, 'sk-ant-three': 10, 'sk-ant-two': 10 })
+})
