@@ -103,29 +103,54 @@ async function bridge (server: WebSocketServer, mounts: WebSocketMount[], deps: 
   let upstream: UpstreamSocket | undefined
   let account: PoolAccount | undefined
   let pick
+  // With a shared store, the socket holds one of the account's `maxConcurrency` slots for its
+  // whole life, as an HTTP request does for its own; a full account is passed over.
+  let slot: string | null | undefined = null
+  const request = parsed
+  const presented = auth.presented
+  const full = new Set<string>()
   while (!upstream && tried.size < deps.maxAttempts) {
-    pick = await deps.scheduler.pick({ provider: plugin.name, key, model: undefined, session, exclude: tried, accepts: a => serves(a) && ws.accepts(a), now: deps.now() })
+    pick = await deps.scheduler.pick({ provider: plugin.name, key, model: undefined, session, exclude: new Set([...tried, ...full]), accepts: a => serves(a) && ws.accepts(a), now: deps.now() })
     if (!pick) break
     account = pick.account
+    slot = deps.sharedStore && account.maxConcurrency !== null ? await deps.admission.accountSlot(account.id, account.maxConcurrency, deps.now()) : null
+    if (slot === undefined) {
+      full.add(account.id)
+      continue
+    }
     tried.add(account.id)
-    if (!await deps.credentials.ensureFresh(account)) continue
-    const up = plugin.prepareUpstream(route, incoming, parsed, account)
-    const pinned = pinUpstream(up, plugin.upstreamBase(account), incoming.upstreamPath, auth.presented)
+    upstream = await connectTo(account)
+    if (!upstream && slot) await deps.admission.releaseSlot(slot).catch(() => {})
+  }
+  async function connectTo (account: PoolAccount): Promise<UpstreamSocket | undefined> {
+    if (!await deps.credentials.ensureFresh(account)) return undefined
+    const up = plugin.prepareUpstream(route, incoming, request, account)
+    const pinned = pinUpstream(up, plugin.upstreamBase(account), incoming.upstreamPath, presented)
     const url = pinned.origin.replace(/^http/, 'ws') + pinned.path
-    upstream = await openUpstream(url, up.headers, deps.egress.forAccount(account)).catch((err: Error) => {
-      deps.health.failed(account!.id, { kind: 'server_error', retryable: true }, `websocket: ${err.message}`, deps.now())
+    return openUpstream(url, up.headers, deps.egress.forAccount(account)).catch((err: Error) => {
+      deps.health.failed(account.id, { kind: 'server_error', retryable: true }, `websocket: ${err.message}`, deps.now())
       return undefined
     })
   }
   if (!upstream || !account || !pick) {
+    // Every account that speaks WebSocket is full on other instances: a passing state.
+    if (full.size > 0 && tried.size === 0) return refuse(socket, plugin, noAccountError({ kind: 'busy', retryAfter: undefined }, plugin, parsed))
     const http = deps.scheduler.whyNone({ provider: plugin.name, key, model: undefined, accepts: serves, now: deps.now() })
     if (http.kind === 'busy' && tried.size === 0) return refuse(socket, plugin, relayError('RELAY_ERR_UPGRADE_REQUIRED', 'No account of this relay serves this endpoint over WebSocket: use HTTP (POST)'))
     return refuse(socket, plugin, tried.size > 0 ? relayError('RELAY_ERR_UPSTREAM_UNREACHABLE') : noAccountError(http, plugin, parsed))
   }
   const chosen = account
   const up = upstream
+  const heldSlot = slot
+  const releaseSlot = () => { if (heldSlot) void deps.admission.releaseSlot(heldSlot).catch(() => {}) }
   await deps.scheduler.served(session, pick, deps.now())
-  server.handleUpgrade(req, socket, head, client => relayFrames(client, up, chosen, plugin, route, parsed, key, path, deps, who))
+  // The client may have gone while the upstream connected: nothing is upgraded, the slot is freed.
+  if (socket.destroyed) {
+    up.close(1000)
+    releaseSlot()
+    return
+  }
+  server.handleUpgrade(req, socket, head, client => relayFrames(client, up, chosen, plugin, route, parsed, key, path, deps, who, releaseSlot))
 }
 
 function findRoute (mounts: WebSocketMount[], path: string): { plugin: RelayPlugin, route: PluginRoute, path: string } | undefined {
@@ -157,6 +182,7 @@ function openUpstream (url: string, headers: Record<string, string | string[]>, 
 function relayFrames (
   client: ClientSocket, upstream: UpstreamSocket, account: PoolAccount, plugin: RelayPlugin, route: PluginRoute,
   connection: ParsedRequest, key: import('../store/store.ts').KeyRecord, path: string, deps: BridgeDeps, who: ClientInfo,
+  releaseSlot: () => void,
 ): void {
   const ws = plugin.websocket!
   const metered: PluginRoute = { ...route, kind: 'generate' }
@@ -185,6 +211,7 @@ function relayFrames (
     }
     if (upstream.readyState === upstream.OPEN) upstream.close(1000)
     deps.health.release(account.id)
+    releaseSlot()
     void finish(499, true).finally(() => {
       removeInflight()
       markSettled()

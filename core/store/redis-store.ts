@@ -171,7 +171,12 @@ const toRow = (json: string): RequestLogRow => {
 export function createRedisClient (opts: RedisStoreOptions): Client {
   // No offline queue: while Redis is away a command fails at once (the relay's fail mode decides
   // what happens), instead of holding requests through reconnection attempts.
-  const base: RedisOptions = { maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: false, enableAutoPipelining: true, enableOfflineQueue: false }
+  const base: RedisOptions = {
+    maxRetriesPerRequest: 2, enableReadyCheck: true, lazyConnect: false, enableAutoPipelining: true, enableOfflineQueue: false,
+    // A master demoted by a failover answers READONLY until the client moves: reconnect (through
+    // the Sentinel, to the new master) and resend; a refused write was not applied.
+    reconnectOnError: err => (err.message.startsWith('READONLY') ? 2 : false),
+  }
   if (opts.cluster) return new Cluster(opts.cluster, { redisOptions: base, enableAutoPipelining: true, enableOfflineQueue: false })
   if (opts.sentinels) return new Redis({ ...base, sentinels: opts.sentinels, name: opts.sentinelName ?? 'mymaster' })
   return new Redis(opts.url ?? 'redis://127.0.0.1:6379', base)

@@ -1,10 +1,13 @@
-// Two sidecars sharing Redis and one subscription account whose token is about to expire: a
-// request reaches each at once, exactly one of them refreshes (the refresh token rotates, so a
-// second refresh would kill the account), and the other takes its result from the store.
+// Two sidecars in one test process sharing one Redis: what must hold across instances beyond
+// admission. An OAuth refresh is single-flight (the refresh token rotates, so a second refresh
+// would kill the account); an account's maxConcurrency counts HTTP requests and Codex sockets on
+// both; equally good accounts take turns exactly, whichever instance gets the request.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { request } from 'undici'
+import { request, WebSocket } from 'undici'
+import { startOpenAIMock } from '../../mocks/openai-mock.ts'
+import { rawRequest } from '../../helpers/raw-http.ts'
 import { startOAuthMock } from '../../mocks/oauth-mock.ts'
 import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
 import { ALICE_KEY, startRelay, tempDir, testConfig } from '../../helpers/relay-harness.ts'
@@ -100,4 +103,46 @@ test('equally good accounts take turns across instances: 30 new conversations ov
   const seen = new Map<string, number>()
   for (const r of upstream.requests) seen.set(String(r.headers['x-api-key']), (seen.get(String(r.headers['x-api-key'])) ?? 0) + 1)
   assert.deepEqual(Object.fromEntries([...seen].sort()), { 'sk-ant-one': 10, 'sk-ant-three': 10, 'sk-ant-two': 10 })
+})
+
+test("a Codex WebSocket holds one of the account's maxConcurrency slots across instances for its whole life", async t => {
+  const redis = await startRedis(t)
+  if (!redis) return
+  const mock = await startOpenAIMock()
+  t.after(() => mock.close())
+  const config = testConfig(undefined, {
+    plugins: [{ use: 'openai', mount: '/openai' }],
+    store: { kind: 'redis', url: redis.url, prefix: 'ws-slots:' },
+    accounts: [{ name: 'oa', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-proj-solo', baseUrl: `${mock.url}/v1`, websocket: true, maxConcurrency: 1 }],
+  })
+  const a = await startRelay(t, config)
+  const b = await startRelay(t, config)
+  const codex = { authorization: `Bearer ${ALICE_KEY}`, originator: 'codex_exec', 'user-agent': 'codex_exec/0.171.0' }
+  const open = async (url: string) => {
+    const socket = new WebSocket(`${url.replace('http', 'ws')}/openai/v1/responses`, { headers: codex } as never)
+    return new Promise<WebSocket | undefined>(resolve => {
+      socket.addEventListener('open', () => resolve(socket))
+      socket.addEventListener('error', () => resolve(undefined))
+    })
+  }
+  const first = await open(a.url)
+  assert.ok(first, 'the first socket opens')
+  const port = Number(new URL(b.url).port)
+  const refused = await rawRequest(port, `GET /openai/v1/responses HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${ALICE_KEY}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==`)
+  assert.equal(refused.status, 503, 'the only slot is held by the socket on the other instance')
+  assert.match(refused.head, /retry-after: [1-9]/i)
+  const http = await request(`${b.url}/openai/v1/responses`, {
+    method: 'POST', headers: { ...codex, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-5.4', input: 'x' }),
+  })
+  assert.equal(http.statusCode, 503, 'nor does an HTTP request get in')
+  await http.body.dump()
+  first.close()
+  // Freed when the socket closes: the other instance gets in.
+  let second: WebSocket | undefined
+  for (const end = Date.now() + 5000; !second && Date.now() < end;) {
+    second = await open(b.url)
+    if (!second) await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  assert.ok(second, 'the slot is free again once the first socket closed')
+  second.close()
 })
