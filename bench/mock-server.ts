@@ -1,7 +1,59 @@
-// The mock Anthropic upstream as its own process for benchmarks, so the load generator, the
-// sidecar and the upstream do not share an event loop. Prints its URL on stdout.
-import { startAnthropicMock } from '../tests/mocks/anthropic-mock.ts'
+// A fast Anthropic-shaped upstream for benchmarks, in its own process so the load generator,
+// the sidecar and the upstream do not share an event loop. Messages answers of a realistic
+// size: JSON of about 1.5 KB, or a stream of 50 events (message_start … message_stop, one
+// delta a word, usage in message_start and message_delta) with `--delay-ms` between events.
+// Prints its URL on stdout.
+//
+//   node --import tsx bench/mock-server.ts [--delay-ms 0]
+import { createServer } from 'node:http'
+import { parseArgs } from 'node:util'
+import { DEFAULT_USAGE, messageEvents, messageJson } from '../tests/mocks/anthropic-mock.ts'
 
-const mock = await startAnthropicMock({ record: false })
-process.stdout.write(`${mock.url}\n`)
-process.on('SIGTERM', () => { void mock.close().then(() => process.exit(0)) })
+const { values } = parseArgs({ options: { 'delay-ms': { type: 'string', default: '0' } } })
+const delayMs = Number(values['delay-ms'])
+// 44 words: with the 6 framing events, 50 events a stream.
+const WORDS = Array.from({ length: 44 }, (_, i) => ['relay', 'token', 'stream', 'answer'][i % 4] + String(i))
+const STREAM_TEXT = WORDS.join(' ')
+const JSON_TEXT = Array.from({ length: 4 }, () => STREAM_TEXT).join(' ').slice(0, 1200)
+const usage = { ...DEFAULT_USAGE, input_tokens: 1200, output_tokens: 300, cache_read_input_tokens: 4000 }
+const HEADERS = { 'request-id': 'req_bench', 'anthropic-ratelimit-requests-remaining': '4000' }
+
+const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+  const chunks: Buffer[] = []
+  req.on('data', (c: Buffer) => chunks.push(c))
+  req.on('end', () => {
+    let body: { model?: string, stream?: boolean }
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"type":"error","error":{"type":"invalid_request_error","message":"bad json"}}')
+      return
+    }
+    const model = body.model ?? 'claude-sonnet-4-5'
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json', ...HEADERS }).end(messageJson(model, usage, JSON_TEXT))
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...HEADERS })
+    const events = messageEvents(model, usage, STREAM_TEXT)
+    if (delayMs === 0) {
+      for (const e of events) res.write(e)
+      res.end()
+      return
+    }
+    let i = 0
+    const next = () => {
+      if (res.destroyed) return
+      res.write(events[i++])
+      if (i === events.length) res.end()
+      else setTimeout(next, delayMs)
+    }
+    next()
+  })
+})
+server.keepAliveTimeout = 60_000
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as { port: number }
+  process.stdout.write(`http://127.0.0.1:${port}\n`)
+})
+process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)) })

@@ -1,14 +1,12 @@
 // Loads the plugins the config lists: a built-in name (`claude` → plugins/claude), a path
 // relative to the config file (`./my-plugin.js`), or an npm package name. Core never imports a
 // plugin module directly; everything it knows of a provider comes through here.
-import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import type { ConfigIssue, LoadedConfig } from './config/load-config.ts'
 import { SPECIFICATION_VERSION, type RelayPlugin } from './plugin-api.ts'
 import { createValidator, formatAjvErrors } from './config/validator.ts'
-
-const BUILT_IN_DIR = fileURLToPath(new URL('../plugins/', import.meta.url))
+import { builtInPlugin } from './install-root.ts'
 
 export interface LoadedPlugin {
   plugin: RelayPlugin
@@ -18,8 +16,8 @@ export interface LoadedPlugin {
 
 function specifier (use: string, configDir: string): string {
   if (/^[a-z0-9-]+$/.test(use)) {
-    const builtIn = resolve(BUILT_IN_DIR, use, 'index.ts')
-    if (existsSync(builtIn)) return pathToFileURL(builtIn).href
+    const builtIn = builtInPlugin(use)
+    if (builtIn) return pathToFileURL(builtIn).href
   }
   if (use.startsWith('./') || use.startsWith('../') || use.startsWith('/')) return pathToFileURL(resolve(configDir, use)).href
   return use

@@ -12,7 +12,6 @@ import { readLiteLLMPrices } from './metering/litellm-prices.ts'
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.ts'
 import { createSecretBox, loadSecretKey, type SecretBox } from './secrets/secret-box.ts'
 import { openSqliteStore } from './store/sqlite-store.ts'
-import { openRedisStore } from './store/redis-store.ts'
 import { resilientStore } from './store/resilient-store.ts'
 import { dirname, join } from 'node:path'
 import pino, { type Logger } from 'pino'
@@ -99,7 +98,8 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
   const storePath = configPath(loaded, config.store.path)
   if (opts.checkOnly && config.store.kind === 'sqlite' && !existsSync(storePath)) return undefined
   const store = config.store.kind === 'redis'
-    ? resilientStore(await openRedisStore({ url: config.store.url, prefix: config.store.prefix ?? 'relay:', sentinels: config.store.sentinels, sentinelName: config.store.sentinelName, cluster: config.store.cluster }), {
+    // ioredis is loaded only for a Redis store (it is a tenth of an idle sidecar's memory).
+    ? resilientStore(await (await import('./store/redis-store.ts')).openRedisStore({ url: config.store.url, prefix: config.store.prefix ?? 'relay:', sentinels: config.store.sentinels, sentinelName: config.store.sentinelName, cluster: config.store.cluster }), {
       mode: config.store.failMode ?? 'closed', spillFile: join(dirname(storePath), 'usage-spill.jsonl'), log: opts.log ?? pino({ level: 'warn' }),
     })
     : openSqliteStore(storePath)

@@ -1,10 +1,12 @@
-// The widgets as one ES module, built from admin-webcomponents/ by esbuild when first asked for
-// and kept in memory (a build takes well under a second; nothing generated is committed).
+// The widgets as one ES module. In production it is the file `npm run build` made
+// (dist/admin/widgets.js); from the sources it is built by esbuild when first asked for (well
+// under a second). Either way it is kept in memory; nothing generated is committed.
 import { createHash } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { FROM_SOURCE, PACKAGE_ROOT } from '../install-root.ts'
 
-const ROOT = fileURLToPath(new URL('../../admin-webcomponents/', import.meta.url))
+const SOURCES = join(PACKAGE_ROOT, 'admin-webcomponents')
 
 export interface Bundle {
   code: string
@@ -13,10 +15,12 @@ export interface Bundle {
 
 let built: Promise<Bundle> | undefined
 
-export function widgetsBundle (): Promise<Bundle> {
-  built ??= build({
-    entryPoints: [`${ROOT}src/index.ts`],
-    tsconfig: `${ROOT}tsconfig.json`,
+async function fromSources (): Promise<string> {
+  // Loaded only here: production never starts esbuild.
+  const { build } = await import('esbuild')
+  const result = await build({
+    entryPoints: [join(SOURCES, 'src/index.ts')],
+    tsconfig: join(SOURCES, 'tsconfig.json'),
     bundle: true,
     format: 'esm',
     target: 'es2022',
@@ -25,8 +29,12 @@ export function widgetsBundle (): Promise<Bundle> {
     loader: { '.css': 'text' },
     write: false,
     logLevel: 'silent',
-  }).then(result => {
-    const code = result.outputFiles[0]!.text
+  })
+  return result.outputFiles[0]!.text
+}
+
+export function widgetsBundle (): Promise<Bundle> {
+  built ??= (FROM_SOURCE ? fromSources() : readFile(join(PACKAGE_ROOT, 'dist', 'admin', 'widgets.js'), 'utf8')).then(code => {
     return { code, etag: `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"` }
   }, (err: unknown) => {
     built = undefined

@@ -2,7 +2,6 @@
 // claude-relay-service deployment's keys, accounts, limits and usage totals over from its Redis
 // (read only). Its ENCRYPTION_KEY decrypts its account credentials, and the relay needs it to
 // accept the imported keys as their holders have them (`secrets.crsEncryptionKey`).
-import { Redis } from 'ioredis'
 import type { Runtime } from '../runtime.ts'
 import { importCrs } from '../manage/import-crs.ts'
 import type { CliIo, CliValues } from './main.ts'
@@ -21,6 +20,7 @@ export async function importCommand (rt: Runtime, what: string | undefined, v: C
       return 2
     }
   }
+  const { Redis } = await import('ioredis')
   const redis = new Redis(v.redis, { maxRetriesPerRequest: 2, lazyConnect: true })
   try {
     await redis.connect()

@@ -3,7 +3,6 @@
 // is copied). Sealed credentials travel sealed: both sides must use the same RELAY_SECRET_KEY.
 import { resolve } from 'node:path'
 import { openSqliteStore } from '../store/sqlite-store.ts'
-import { openRedisStore } from '../store/redis-store.ts'
 import type { Store } from '../store/store.ts'
 import { migrateStore } from '../manage/store-migrate.ts'
 import type { CliIo, CliValues } from './main.ts'
@@ -14,6 +13,7 @@ async function openByUri (uri: string): Promise<Store> {
     const url = new URL(uri)
     const prefix = url.searchParams.get('prefix') ?? 'relay:'
     url.search = ''
+    const { openRedisStore } = await import('../store/redis-store.ts')
     return openRedisStore({ url: url.href, prefix })
   }
   throw new Error(`not a store: ${uri} (sqlite:<path> or redis://host:port[?prefix=relay:])`)

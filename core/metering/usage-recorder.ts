@@ -23,6 +23,36 @@ const SET_ASIDE_CAP = 1000
 /** Refusal rows of one key and reason are written at most once per this window. */
 const REFUSAL_WINDOW_MS = 1000
 
+/** Rows per store write within one flush: where slicing starts, and its bounds. */
+const SLICE_START = 64
+const SLICE_MIN = 8
+const SLICE_MAX = 2048
+/** What one slice should keep the event loop for, in ms. */
+const SLICE_TARGET_MS = 1
+
+/** The next slice size from how long a full one took: towards SLICE_TARGET_MS, at most doubling or halving. */
+export function nextSliceSize (size: number, tookMs: number): number {
+  const scaled = tookMs > 0 ? size * SLICE_TARGET_MS / tookMs : size * 2
+  return Math.round(Math.min(SLICE_MAX, Math.max(SLICE_MIN, size / 2, Math.min(size * 2, scaled))))
+}
+
+/** A batch as consecutive parts of at most `size()` rows (opened rows first; the key times and repeats go with the first part). */
+export function * slices (batch: UsageBatch, size: () => number): Generator<UsageBatch> {
+  const opened = batch.opened ?? []
+  let o = 0
+  let r = 0
+  let first = true
+  do {
+    const n = size()
+    const takeOpened = opened.slice(o, o + n)
+    o += takeOpened.length
+    const records = batch.records.slice(r, r + n - takeOpened.length)
+    r += records.length
+    yield first ? { ...batch, opened: takeOpened, records } : { opened: takeOpened, records }
+    first = false
+  } while (o < opened.length || r < batch.records.length)
+}
+
 interface RefusalSlot { at: number, record: UsageRecord, written: boolean }
 
 /** Told of every batch write (metrics, notifications); must not throw. */
@@ -45,6 +75,7 @@ export class UsageRecorder {
   #attempts = new WeakMap<UsageRecord, number>()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
+  #sliceSize = SLICE_START
   readonly setAside: UsageRecord[] = []
 
   #observe: RecorderObserver | undefined
@@ -113,8 +144,25 @@ export class UsageRecorder {
     this.#queue = []
     this.#keysUsed = new Map()
     this.#repeats = new Map()
-    this.#flushing = this.#write(batch).finally(() => { this.#flushing = undefined })
+    this.#flushing = this.#writeSliced(batch).finally(() => { this.#flushing = undefined })
     await this.#flushing
+  }
+
+  /**
+   * A second's worth of rows written at once held the event loop for 150 ms under load (every
+   * request waited behind it). So a batch goes to the store in slices, each its own write, with
+   * the loop free between them; slices are sized from the last one's time to take about 1 ms.
+   */
+  async #writeSliced (batch: UsageBatch): Promise<void> {
+    let first = true
+    for (const part of slices(batch, () => this.#sliceSize)) {
+      if (!first) await new Promise(resolve => setImmediate(resolve))
+      first = false
+      const started = performance.now()
+      await this.#write(part)
+      const rows = part.records.length + (part.opened?.length ?? 0)
+      if (rows >= this.#sliceSize) this.#sliceSize = nextSliceSize(this.#sliceSize, performance.now() - started)
+    }
   }
 
   async #write (batch: UsageBatch): Promise<void> {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { WebSocketServer } from 'ws'
+import type { WebSocketServer } from 'ws'
 import type { KeyRegistry } from '../keys/key-registry.ts'
 import { authenticate } from './identify.ts'
 import { parseTarget, TargetProblem } from './request-target.ts'
@@ -63,7 +63,8 @@ export function registerGatewayProbe (app: FastifyInstance, deps: ProbeDeps): { 
     }
   })
 
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+  // ws is loaded with the first WebSocket probe.
+  let wss: Promise<WebSocketServer> | undefined
   return {
     upgrade (req, socket, head) {
       const target = parseTarget(req.url)
@@ -75,7 +76,8 @@ export function registerGatewayProbe (app: FastifyInstance, deps: ProbeDeps): { 
         socket.end(`HTTP/1.1 ${e.statusCode} ${e.code}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
         return true
       }
-      wss.handleUpgrade(req, socket, head, ws => ws.close(1000, 'ai-relay probe ok'))
+      wss ??= import('ws').then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, perMessageDeflate: false }))
+      wss.then(server => server.handleUpgrade(req, socket, head, ws => ws.close(1000, 'ai-relay probe ok')), () => socket.destroy())
       return true
     },
   }

@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocket as UpstreamSocket } from 'undici'
-import { WebSocketServer, type WebSocket as ClientSocket } from 'ws'
+import type { WebSocketServer, WebSocket as ClientSocket } from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import type { KeyRegistry } from '../keys/key-registry.ts'
 import { isRefusal, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
@@ -47,10 +47,12 @@ function refuse (socket: Duplex, plugin: RelayPlugin | undefined, err: RelayErro
 
 /** The `upgrade` listener of the sidecar's HTTP server. */
 export function websocketBridge (mounts: WebSocketMount[], deps: BridgeDeps) {
-  const server = new WebSocketServer({ noServer: true, perMessageDeflate: false })
+  // ws is loaded with the first upgrade: most sidecars never see one.
+  let server: Promise<WebSocketServer> | undefined
   return function onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {})
-    bridge(server, mounts, deps, req, socket, head).catch((err: unknown) => {
+    server ??= import('ws').then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, perMessageDeflate: false }))
+    server.then(wss => bridge(wss, mounts, deps, req, socket, head)).catch((err: unknown) => {
       deps.log.error({ err }, 'websocket bridge failed')
       if (!socket.destroyed) refuse(socket, undefined, relayError('RELAY_ERR_INTERNAL'))
     })

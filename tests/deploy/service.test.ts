@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { request } from 'undici'
 import { parse } from 'yaml'
 import { tempDir } from '../helpers/relay-harness.ts'
-import { CLI, freePort, ROOT, spawnChild, requireBinary } from '../helpers/processes.ts'
+import { CLI_BUILT, freePort, ROOT, spawnChild, requireBinary } from '../helpers/processes.ts'
 
 const unit = readFileSync(join(ROOT, 'deploy', 'ai-relay.service'), 'utf8')
 const directive = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(unit)?.[1]
@@ -39,7 +39,7 @@ test('started as the unit starts it: the data in RELAY_DATA_DIR, a clean exit on
   const config = join(dir, 'relay.yaml')
   writeFileSync(config, readFileSync(join(ROOT, 'relay.example.yaml'), 'utf8').replace('port: 8787', `port: ${port}`))
   const env = { RELAY_CONFIG: config, RELAY_DATA_DIR: data, RELAY_SECRET_KEY: 'ab'.repeat(32), NODE_ENV: 'production' }
-  const relay = spawnChild(t, process.execPath, [CLI, 'start'], { env })
+  const relay = spawnChild(t, process.execPath, [CLI_BUILT, 'start'], { env })
   const end = Date.now() + 15_000
   for (;;) {
     const up = await request(`http://127.0.0.1:${port}/_relay/health`).then(async r => { await r.body.dump(); return r.statusCode === 200 }, () => false)

@@ -13,9 +13,11 @@ export interface NginxOptions {
   toolPort?: number
   /** Rewrites a kit file before use (a deliberately broken setup). */
   edit?: (file: string, text: string) => string
+  /** More of the `http` block (the benchmark's direct route to the mock). */
+  extraHttp?: string
 }
 
-export async function startNginx (t: TestContext, nginxBin: string, sidecarPort: number, opts: NginxOptions = {}): Promise<string> {
+export async function startNginx (t: Pick<TestContext, 'after'>, nginxBin: string, sidecarPort: number, opts: NginxOptions = {}): Promise<string> {
   const dir = tempDir('relay-nginx-')
   const port = await freePort()
   const src = (f: string) => {
@@ -46,6 +48,7 @@ http {
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
   include ${dir}/example-site.conf;
+  ${opts.extraHttp ?? ''}
 }
 `)
   const nginx = spawnChild(t, nginxBin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr'])

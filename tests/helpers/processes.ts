@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-export const CLI = fileURLToPath(new URL('../../bin/ai-relay.js', import.meta.url))
+/** The CLI from the sources (tsx): what the tests exercise. */
+export const CLI = fileURLToPath(new URL('../../bin/ai-relay-dev.js', import.meta.url))
+/** The CLI as production runs it: the esbuild build in dist/ (made first when missing or stale). */
+export const CLI_BUILT = fileURLToPath(new URL('../../bin/ai-relay.js', import.meta.url))
 
 export async function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,7 +42,7 @@ export interface Child {
   exited: Promise<number | null>
 }
 
-export function spawnChild (t: TestContext | undefined, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string, inheritEnv?: boolean } = {}): Child {
+export function spawnChild (t: Pick<TestContext, 'after'> | undefined, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv, cwd?: string, inheritEnv?: boolean } = {}): Child {
   const env = opts.inheritEnv === false ? opts.env : { ...process.env, ...opts.env }
   const proc = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
   const stdout: string[] = []

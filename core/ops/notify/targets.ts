@@ -4,7 +4,6 @@
 import { createHmac } from 'node:crypto'
 import type { Dispatcher } from 'undici'
 import { request } from 'undici'
-import nodemailer from 'nodemailer'
 import type { RelayEvent } from './events.ts'
 
 export type TargetConfig =
@@ -72,13 +71,14 @@ export function createTarget (t: TargetConfig, dispatcher: Dispatcher): Deliver 
     }
     case 'telegram': return m => post(`${(t.apiBase ?? 'https://api.telegram.org').replace(/\/+$/, '')}/bot${t.botToken}/sendMessage`, { chat_id: t.chatId, text: line(m) }, dispatcher)
     case 'email': {
-      const transport = nodemailer.createTransport({
+      // nodemailer is loaded with the first e-mail, not by every sidecar.
+      const transport = import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
         host: t.smtp.host, port: t.smtp.port, secure: t.smtp.secure ?? t.smtp.port === 465,
         auth: t.smtp.user ? { user: t.smtp.user, pass: t.smtp.password ?? '' } : undefined,
         connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 10_000,
-      })
+      }))
       return async m => {
-        await transport.sendMail({ from: t.from, to: t.to, subject: line(m).slice(0, 150), text: `${line(m)}\n\n${JSON.stringify(m.event, null, 2)}\n` })
+        await (await transport).sendMail({ from: t.from, to: t.to, subject: line(m).slice(0, 150), text: `${line(m)}\n\n${JSON.stringify(m.event, null, 2)}\n` })
       }
     }
   }

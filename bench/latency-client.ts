@@ -1,0 +1,57 @@
+// A closed-loop keep-alive client: `connections` loops, each sending the next request as soon
+// as the previous answer has been read to its end, for `seconds` or until `requests` are done.
+// Every latency goes into a histogram, so the percentiles agree with the throughput (each
+// request's time is from its first byte sent to its last byte read). Prints one JSON line.
+//
+//   node --import tsx bench/latency-client.ts --url U --connections 16 --seconds 5 --body '{...}' [--header k:v]...
+import { createHistogram } from 'node:perf_hooks'
+import { parseArgs } from 'node:util'
+import { Pool } from 'undici'
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    connections: { type: 'string', default: '1' },
+    seconds: { type: 'string', default: '5' },
+    requests: { type: 'string', default: '0' },
+    body: { type: 'string', default: '' },
+    header: { type: 'string', multiple: true, default: [] },
+  },
+})
+const url = new URL(values.url!)
+const connections = Number(values.connections)
+const limit = Number(values.requests)
+const headers: Record<string, string> = { 'content-type': 'application/json' }
+for (const h of values.header) headers[h.slice(0, h.indexOf(':'))] = h.slice(h.indexOf(':') + 1)
+const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeout: 0 })
+const histogram = createHistogram()
+let done = 0
+let errors = 0
+let sent = 0
+const started = performance.now()
+const end = limit > 0 ? Infinity : started + Number(values.seconds) * 1000
+
+async function loop (): Promise<void> {
+  while (performance.now() < end && (limit === 0 || sent < limit)) {
+    sent++
+    const t0 = process.hrtime.bigint()
+    try {
+      const res = await pool.request({ path: url.pathname + url.search, method: 'POST', headers, body: values.body })
+      for await (const _ of res.body);
+      if (res.statusCode !== 200) errors++
+    } catch {
+      errors++
+    }
+    histogram.record(process.hrtime.bigint() - t0)
+    done++
+  }
+}
+
+await Promise.all(Array.from({ length: connections }, loop))
+const seconds = (performance.now() - started) / 1000
+const ms = (ns: number) => Math.round(ns / 1e3) / 1e3
+process.stdout.write(JSON.stringify({
+  requests: done, errors, seconds, rps: done / seconds,
+  p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), p999: ms(histogram.percentile(99.9)), max: ms(histogram.max),
+}) + '\n')
+await pool.close()

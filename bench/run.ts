@@ -1,0 +1,228 @@
+// What the relay costs a request, measured against the floor in the same run (these machines are
+// shared and noisy, so only ratios and differences mean anything):
+//   floor    nginx (the project's kit) → mock upstream
+//   relay    nginx → sidecar → mock upstream
+//   sidecar  client → sidecar → mock (no gateway)
+// req/s come from a load generator (wrk when installed, else autocannon); latency percentiles
+// from a closed-loop keep-alive Node client (bench/latency-client.ts) whose latencies agree with
+// its own throughput. The sidecar runs as production does: the esbuild build (bin/ai-relay.js).
+// Then memory: idle RSS, 1,000 concurrent slow streams, RSS growth over 100,000 requests; and
+// the JSON case with the Redis store when redis-server is installed.
+//
+//   npm run bench                       (BENCH_SECONDS=10 for longer runs)
+//   npm run bench -- --quick            a tiny run of every part (what npm test checks)
+//   npm run bench -- --out FILE         where the JSON goes (default bench/results/<time>.json)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import { startNginx } from '../tests/helpers/nginx.ts'
+import { startRedis } from '../tests/helpers/redis.ts'
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } })
+const QUICK = args.quick
+const SECONDS = QUICK ? 1 : Number(process.env.BENCH_SECONDS ?? 5)
+const KEY = 'ars_bench-key-0123456789abcdefghijklmnop'
+const HEADERS = { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' }
+const PATH = '/claude/v1/messages'
+const body = (stream: boolean) => JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream, messages: [{ role: 'user', content: 'Summarise the relay benchmark in one paragraph, please.' }] })
+
+const cleanups: (() => unknown)[] = []
+// The test helpers take a test context for their cleanups; the bench collects them itself.
+const scope = { after: (fn: () => unknown) => { cleanups.push(fn) }, skip: (reason: string) => console.error(reason) } as never
+
+function which (name: string): string | undefined {
+  return spawnSync('sh', ['-c', `command -v ${name} || command -v /usr/sbin/${name}`], { encoding: 'utf8' }).stdout.trim() || undefined
+}
+
+function start (args: string[], ready: RegExp, stream: 'stdout' | 'stderr'): Promise<{ proc: ChildProcess, output: string }> {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  cleanups.push(() => new Promise(resolve => { if (proc.exitCode !== null) return resolve(undefined); proc.once('exit', resolve); proc.kill('SIGTERM') }))
+  return new Promise((resolve, reject) => {
+    let out = ''
+    proc[stream]!.setEncoding('utf8').on('data', (s: string) => {
+      out += s
+      if (ready.test(out)) resolve({ proc, output: out })
+    })
+    // Drain the other stream so a chatty child never blocks on a full pipe.
+    proc[stream === 'stdout' ? 'stderr' : 'stdout']!.resume()
+    proc.once('exit', code => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)))
+  })
+}
+
+async function freePort (): Promise<number> {
+  const { createServer } = await import('node:net')
+  return new Promise(resolve => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number }
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function rssMiB (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Math.round(Number(m[1]) / 1024) : NaN
+}
+
+/** CPU seconds the process has used (user + system), from /proc. */
+function cpuSeconds (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+async function startMock (delayMs = 0): Promise<string> {
+  const mock = await start(['--import', 'tsx', 'bench/mock-server.ts', '--delay-ms', String(delayMs)], /http:\/\/\S+\n/, 'stdout')
+  return mock.output.trim()
+}
+
+async function startSidecar (mockUrl: string, store: Record<string, unknown> = {}): Promise<{ url: string, pid: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await freePort()
+  writeFileSync(join(dir, 'relay.yaml'), JSON.stringify({
+    listen: { host: '127.0.0.1', port },
+    store: { path: './relay.db', ...store },
+    secrets: { keyFile: './secret.key' },
+    plugins: [{ use: 'claude', mount: '/claude' }],
+    keys: [{ name: 'bench', key: KEY }],
+    accounts: [{ name: 'mock', provider: 'claude', type: 'claude-api-key', apiKey: 'sk-ant-bench', baseUrl: mockUrl }],
+  }))
+  const relay = await start(['bin/ai-relay.js', 'start', '--config', join(dir, 'relay.yaml')], /listening on/, 'stderr')
+  return { url: `http://127.0.0.1:${port}`, pid: relay.proc.pid! }
+}
+
+interface Latency { requests: number, errors: number, rps: number, p50: number, p99: number, p999: number, max: number }
+
+async function latency (url: string, connections: number, stream: boolean, opts: { seconds?: number, requests?: number } = {}): Promise<Latency> {
+  const args = ['--import', 'tsx', 'bench/latency-client.ts', '--url', url, '--connections', String(connections), '--body', body(stream),
+    ...Object.entries(HEADERS).flatMap(([k, v]) => ['--header', `${k}:${v}`]),
+    ...(opts.requests ? ['--requests', String(opts.requests)] : ['--seconds', String(opts.seconds ?? SECONDS)])]
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
+  await new Promise(resolve => child.once('exit', resolve))
+  return JSON.parse(out) as Latency
+}
+
+const WRK = which('wrk')
+
+/** Requests per second from the load generator. */
+async function throughput (url: string, connections: number, stream: boolean): Promise<number> {
+  if (WRK) {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-bench-wrk-'))
+    const script = join(dir, 'post.lua')
+    writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body(stream))}\nwrk.headers["content-type"] = "application/json"\n${Object.entries(HEADERS).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`).join('\n')}\n`)
+    const r = spawnSync(WRK, ['-t', connections > 1 ? '2' : '1', '-c', String(connections), '-d', `${SECONDS}s`, '-s', script, url], { encoding: 'utf8' })
+    rmSync(dir, { recursive: true, force: true })
+    const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout)
+    return m ? Number(m[1]) : NaN
+  }
+  const r = await autocannon({ url, method: 'POST', connections, duration: SECONDS, headers: { 'content-type': 'application/json', ...HEADERS }, body: body(stream) })
+  return r.requests.average
+}
+
+interface Measured extends Latency { loadRps: number }
+
+async function measure (url: string, connections: number, stream: boolean): Promise<Measured> {
+  const loadRps = await throughput(url, connections, stream)
+  return { ...await latency(url, connections, stream), loadRps }
+}
+
+const results: Record<string, unknown> = { node: process.version, seconds: SECONDS, quick: QUICK, generator: WRK ? 'wrk' : 'autocannon', at: new Date().toISOString() }
+const lines: string[] = []
+const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-')
+
+try {
+  const mockUrl = await startMock()
+  const sidecar = await startSidecar(mockUrl)
+  const nginxBin = which('nginx')
+  let gateway: string | undefined
+  let floor: string | undefined
+  if (nginxBin) {
+    const floorPort = await freePort()
+    const mock = new URL(mockUrl)
+    // The floor: the same nginx, a route straight to the mock with the kit's proxy settings.
+    gateway = await startNginx(scope, nginxBin, Number(new URL(sidecar.url).port), {
+      extraHttp: `upstream bench_mock { server ${mock.host}; keepalive 64; }
+  server { listen 127.0.0.1:${floorPort}; location / { proxy_pass http://bench_mock; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; proxy_request_buffering off; } }`,
+    })
+    floor = `http://127.0.0.1:${floorPort}`
+  } else {
+    console.error('nginx is not installed: the floor is the mock reached directly, and no gateway rows')
+  }
+  // Warm-up: JIT, keep-alive pools, SQLite pages.
+  await latency(`${sidecar.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 3 })
+  const rssWarm = rssMiB(sidecar.pid)
+
+  const scenarios: [boolean, number][] = QUICK ? [[false, 1], [true, 16]] : [[false, 1], [false, 16], [false, 64], [true, 16], [true, 64]]
+  const rows = []
+  for (const [stream, c] of scenarios) {
+    const base = await measure(floor ? `${floor}/v1/messages` : `${mockUrl}/v1/messages`, c, stream)
+    const cpu0 = cpuSeconds(sidecar.pid)
+    const t0 = performance.now()
+    const relay = gateway ? await measure(`${gateway}${PATH}`, c, stream) : undefined
+    const alone = await measure(`${sidecar.url}${PATH}`, c, stream)
+    const cpu = (cpuSeconds(sidecar.pid) - cpu0) / ((performance.now() - t0) / 1000)
+    const via = relay ?? alone
+    rows.push({ scenario: stream ? 'stream' : 'json', connections: c, floor: base, relay, sidecar: alone, addedP50: via.p50 - base.p50, addedP99: via.p99 - base.p99, addedP999: via.p999 - base.p999, ratio: via.loadRps / base.loadRps, rssMiB: rssMiB(sidecar.pid), cpu })
+  }
+  results.throughput = rows
+  lines.push(`Relay vs floor (${results.generator} req/s; latency ms from the keep-alive client), ${SECONDS}s a run, node ${process.version}`)
+  lines.push('| scenario | c | floor req/s · p50 · p99 · p99.9 · max | relay req/s · p50 · p99 · p99.9 · max | sidecar alone req/s · p99.9 · max | added p50 · p99 · p99.9 | ratio | RSS | CPU |')
+  lines.push('|---|---|---|---|---|---|---|---|---|')
+  const cell = (m: Measured | undefined) => (m ? `${f(m.loadRps, 0)} · ${f(m.p50)} · ${f(m.p99)} · ${f(m.p999)} · ${f(m.max, 1)}${m.errors ? ` (${m.errors} errors)` : ''}` : '-')
+  for (const r of rows) {
+    lines.push(`| ${r.scenario} | ${r.connections} | ${cell(r.floor)} | ${cell(r.relay)} | ${f(r.sidecar.loadRps, 0)} · ${f(r.sidecar.p999)} · ${f(r.sidecar.max, 1)} | ${f(r.addedP50)} · ${f(r.addedP99)} · ${f(r.addedP999)} | ${f(r.ratio)} | ${r.rssMiB} MiB | ${Math.round(r.cpu * 100)}% |`)
+  }
+
+  // Memory: a fresh sidecar in front of an upstream that sends an event a second.
+  const slowMock = await startMock(QUICK ? 100 : 1000)
+  const fresh = await startSidecar(slowMock)
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  const idleStart = rssMiB(fresh.pid)
+  await new Promise(resolve => setTimeout(resolve, QUICK ? 200 : 10_000))
+  const idleSettled = rssMiB(fresh.pid)
+  const streams = QUICK ? 50 : 1000
+  let peak = 0
+  const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(fresh.pid)) }, 250)
+  const slow = await latency(`${fresh.url}${PATH}`, streams, true, { requests: streams })
+  clearInterval(sampler)
+  const growthFirst = QUICK ? 1000 : 10_000
+  const growthTotal = QUICK ? 3000 : 100_000
+  await latency(`${sidecar.url}${PATH}`, 16, false, { requests: growthFirst })
+  const rssFirst = rssMiB(sidecar.pid)
+  await latency(`${sidecar.url}${PATH}`, 16, false, { requests: growthTotal - growthFirst })
+  const rssAll = rssMiB(sidecar.pid)
+  results.memory = { rssAfterWarmUp: rssWarm, idleAfter1s: idleStart, idleSettled, slowStreams: { streams, peakRss: peak, errors: slow.errors, longestMs: slow.max }, growth: { first: growthFirst, rssFirst, total: growthTotal, rssAll, ratio: rssAll / rssFirst } }
+  lines.push('')
+  lines.push(`Memory: idle RSS ${idleStart} MiB a second after start, ${idleSettled} MiB settled; ${rssWarm} MiB after warm-up`)
+  lines.push(`  ${streams} concurrent slow streams: peak RSS ${peak} MiB${slow.errors ? `, ${slow.errors} ERRORS` : ''}`)
+  lines.push(`  RSS after ${growthFirst} requests ${rssFirst} MiB, after ${growthTotal} ${rssAll} MiB (${f((rssAll / rssFirst - 1) * 100, 1)}%)`)
+
+  // The Redis store: the same JSON case against a sidecar sharing its state through Redis.
+  if (which('redis-server')) {
+    const redis = (await startRedis(scope))!
+    const shared = await startSidecar(mockUrl, { kind: 'redis', url: redis.url, prefix: 'bench:' })
+    const c = QUICK ? 4 : 16
+    await latency(`${shared.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
+    const base = await measure(`${mockUrl}/v1/messages`, c, false)
+    const via = await measure(`${shared.url}${PATH}`, c, false)
+    results.redis = { connections: c, direct: base, sidecar: via, ratio: via.loadRps / base.loadRps, rssMiB: rssMiB(shared.pid) }
+    lines.push('')
+    lines.push(`Redis store, json c=${c}, sidecar alone: ${f(via.loadRps, 0)} req/s (mock direct ${f(base.loadRps, 0)}, ratio ${f(via.loadRps / base.loadRps)}); p50 ${f(via.p50)} p99 ${f(via.p99)} p99.9 ${f(via.p999)} max ${f(via.max, 1)} ms`)
+  } else {
+    lines.push('', 'Redis store: redis-server is not installed, not measured')
+  }
+  console.log(lines.join('\n'))
+  const out = args.out ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
+  mkdirSync(join(out, '..'), { recursive: true })
+  writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
+  console.log(`\nwritten: ${out}`)
+} finally {
+  for (const fn of cleanups.reverse()) await fn()
+}

@@ -1,0 +1,31 @@
+// The benchmark harness runs end to end on a tiny scenario: every part starts, measures and
+// writes its JSON. No timing is asserted here (speed goals live in `npm run bench`).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { tempDir } from '../helpers/relay-harness.ts'
+import { requireBinary, spawnChild } from '../helpers/processes.ts'
+
+test('npm run bench -- --quick: floor, relay through nginx, the sidecar alone, memory and the Redis store, written as JSON', async t => {
+  if (!requireBinary(t, 'nginx') || !requireBinary(t, 'redis-server')) return
+  const out = join(tempDir(), 'bench.json')
+  const run = spawnChild(t, process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out])
+  assert.equal(await run.exited, 0, run.stderr.join('') + run.stdout.join(''))
+  const r = JSON.parse(readFileSync(out, 'utf8'))
+  assert.equal(r.quick, true)
+  assert.ok(r.throughput.length >= 2)
+  for (const row of r.throughput) {
+    for (const m of [row.floor, row.relay, row.sidecar]) {
+      assert.ok(m.loadRps > 0 && m.requests > 0, JSON.stringify(m))
+      assert.equal(m.errors, 0, 'every request answered 200')
+      assert.ok(m.p50 > 0 && m.p50 <= m.p99 && m.p99 <= m.p999 && m.p999 <= m.max)
+    }
+    assert.ok(row.rssMiB > 0 && row.ratio > 0)
+  }
+  assert.ok(r.memory.idleAfter1s > 0 && r.memory.slowStreams.peakRss > 0 && r.memory.growth.rssAll > 0)
+  assert.equal(r.memory.slowStreams.errors, 0)
+  assert.ok(r.redis.sidecar.loadRps > 0)
+  assert.equal(r.redis.sidecar.errors, 0)
+  assert.match(run.stdout.join(''), /\| json \| 1 \|/)
+})
