@@ -1,20 +1,20 @@
 // A fast Anthropic-shaped upstream for benchmarks, in its own process so the load generator,
 // the sidecar and the upstream do not share an event loop. Messages answers of a realistic
-// size: JSON of about 1.5 KB, or a stream of 50 events (message_start … message_stop, one
-// delta a word, usage in message_start and message_delta) with `--delay-ms` between events.
-// Prints its URL on stdout.
+// size: JSON of about 1.5 KB, or a stream of `--events` events (default 50: message_start …
+// message_stop, one delta a word, usage in message_start and message_delta) with `--delay-ms`
+// between events. Prints its URL on stdout.
 //
-//   node --import tsx bench/mock-server.ts [--delay-ms 0]
+//   node --import tsx bench/mock-server.ts [--delay-ms 0] [--events 50]
 import { createServer } from 'node:http'
 import { parseArgs } from 'node:util'
 import { DEFAULT_USAGE, messageEvents, messageJson } from '../tests/mocks/anthropic-mock.ts'
 
-const { values } = parseArgs({ options: { 'delay-ms': { type: 'string', default: '0' } } })
+const { values } = parseArgs({ options: { 'delay-ms': { type: 'string', default: '0' }, events: { type: 'string', default: '50' } } })
 const delayMs = Number(values['delay-ms'])
-// 44 words: with the 6 framing events, 50 events a stream.
-const WORDS = Array.from({ length: 44 }, (_, i) => ['relay', 'token', 'stream', 'answer'][i % 4] + String(i))
-const STREAM_TEXT = WORDS.join(' ')
-const JSON_TEXT = Array.from({ length: 4 }, () => STREAM_TEXT).join(' ').slice(0, 1200)
+// A word a delta: with the 6 framing events, `events` events a stream.
+const words = (n: number) => Array.from({ length: n }, (_, i) => ['relay', 'token', 'stream', 'answer'][i % 4] + String(i)).join(' ')
+const STREAM_TEXT = words(Math.max(1, Number(values.events) - 6))
+const JSON_TEXT = words(200).slice(0, 1200)
 const usage = { ...DEFAULT_USAGE, input_tokens: 1200, output_tokens: 300, cache_read_input_tokens: 4000 }
 const HEADERS = { 'request-id': 'req_bench', 'anthropic-ratelimit-requests-remaining': '4000' }
 

@@ -75,8 +75,8 @@ function cpuSeconds (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-async function startMock (delayMs = 0): Promise<string> {
-  const mock = await start(['--import', 'tsx', 'bench/mock-server.ts', '--delay-ms', String(delayMs)], /http:\/\/\S+\n/, 'stdout')
+async function startMock (delayMs = 0, events = 50): Promise<string> {
+  const mock = await start(['--import', 'tsx', 'bench/mock-server.ts', '--delay-ms', String(delayMs), '--events', String(events)], /http:\/\/\S+\n/, 'stdout')
   return mock.output.trim()
 }
 
@@ -181,7 +181,8 @@ try {
   }
 
   // Memory: a fresh sidecar in front of an upstream that sends an event a second.
-  const slowMock = await startMock(QUICK ? 100 : 1000)
+  // 30 events a second apart: each stream open for 30 s.
+  const slowMock = await startMock(QUICK ? 100 : 1000, 30)
   const fresh = await startSidecar(slowMock)
   await new Promise(resolve => setTimeout(resolve, 1000))
   const idleStart = rssMiB(fresh.pid)

@@ -155,7 +155,10 @@ export const configSchema = {
         headersTimeoutMs: { type: 'integer', minimum: 1, default: 600_000, description: 'until response headers of a non-streaming call, which can think for minutes' },
         streamHeadersTimeoutMs: { type: 'integer', minimum: 1, default: 60_000, description: 'until response headers of a streaming call; past it the attempt fails over to another account' },
         bodyTimeoutMs: { type: 'integer', minimum: 1, default: 300_000, description: 'longest silence between two body chunks' },
-        connections: { type: 'integer', minimum: 1, default: 128, description: 'keep-alive sockets per upstream origin' },
+        // No cap by default: each open stream holds a socket (HTTP/1.1), and a cap below the
+        // team's concurrent streams queued requests silently in undici (1,000 streams at a cap of
+        // 128 took eight times as long). Set one only to protect a small upstream.
+        connections: { type: 'integer', minimum: 1, description: 'most sockets per upstream origin (default: no cap; each open stream holds one)' },
         proxy: { ...proxyUrl, description: 'egress proxy for every account without its own; when unset, HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply' },
       },
     },
