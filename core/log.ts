@@ -22,5 +22,8 @@ export function createLogger (level: string, destination?: DestinationStream): L
     serializers: {
       url: (u: unknown) => (typeof u === 'string' ? redactUrl(u) : u),
     },
-  }, destination)
+    // Asynchronous by default: lines written while a write is in flight go out together in the
+    // next one, instead of a synchronous write(2) for every request (pino flushes what is
+    // buffered when the process exits).
+  }, destination ?? pino.destination({ dest: 1, sync: false }))
 }

@@ -143,6 +143,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
     trustedProxies: trustedProxies(config.relay.trustedProxies),
     sharedStore: config.store.kind === 'redis',
+    logRequests: () => rt.loaded.config.log.requests,
     spent: (key, model, at) => {
       checkBudget(key, model, at).catch((err: unknown) => log.warn({ err }, 'checking a budget for notifications failed'))
     },

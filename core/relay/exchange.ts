@@ -42,6 +42,8 @@ export interface Exchange {
   plainSse: boolean
   /** The response was committed to the client and is written by the relay (ended after settle). */
   streaming: boolean
+  /** A whole (non-streaming) answer held to be sent at the end with its length, in one write. */
+  held?: HeldResponse
   usage: Usage
   model?: string
   partial: boolean
@@ -51,6 +53,13 @@ export interface Exchange {
   upstreamRequestId?: string
   /** The price table in force when the request arrived (a reload does not reprice it). */
   pricing?: Pricing
+}
+
+export interface HeldResponse {
+  status: number
+  headers: Record<string, string | string[] | number | undefined>
+  chunks: Buffer[]
+  size: number
 }
 
 const NO_CLIENT: ClientInfo = { userAgent: null, ip: null }
@@ -83,6 +92,8 @@ export interface SettleDeps {
   metrics?: RelayMetrics
   /** After a request's spend was counted against its key (budget notifications); must not throw. */
   spent?: (key: KeyRecord, model: string | undefined, now: number) => void
+  /** Whether a line per finished request goes to the log (`log.requests`; reloadable). */
+  logRequests?: () => boolean
 }
 
 interface Priced {
@@ -179,6 +190,7 @@ export async function settle (ex: Exchange, deps: SettleDeps, log: FastifyBaseLo
   } catch (err) {
     log.error({ err }, 'updating metrics failed')
   }
+  if (deps.logRequests?.() === false) return
   const u = ex.usage
   log.info({
     path: ex.path,

@@ -8,11 +8,19 @@ import type { Dispatcher } from 'undici'
 import type { RelayPlugin, ResponseFilter } from '../plugin-api.ts'
 import { clientResponseHeaders } from './headers.ts'
 import { createMeterTee, type MeterTee } from './meter-tee.ts'
-import { finishMeter, type Exchange } from './exchange.ts'
+import { finishMeter, type Exchange, type HeldResponse } from './exchange.ts'
 import type { PinnedUpstream } from './upstream-pin.ts'
 
 /** Upstream error bodies are read up to this size to classify and relay them. */
 export const ERROR_BODY_LIMIT = 64 * 1024
+
+/**
+ * A non-streaming answer up to this size is held and sent whole, with its Content-Length, after
+ * settle: one write to the client instead of headers, a chunk and the chunked terminator (a
+ * third of the relay's socket time), and a body cut upstream can still fail over or become a
+ * clean error instead of a truncated 200. Past it, the answer is streamed as it comes.
+ */
+export const HOLD_LIMIT = 1024 * 1024
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>
 
@@ -81,15 +89,41 @@ export async function forward (
       filter = !headers['content-encoding'] && ex.parsed && account ? plugin.filterResponse?.(ex.route, ex.parsed, headers, account) : undefined
       // What the client gets is an event stream only if the filter left it one.
       ex.plainSse = plainSse && filter?.contentType === undefined
-      reply.hijack()
-      ex.streaming = true
       const out = clientResponseHeaders(headers)
-      if (filter) delete out['content-length']
+      delete out['content-length']
       if (filter?.contentType) out['content-type'] = filter.contentType
-      res.writeHead(statusCode, { ...out, 'x-relay-request-id': ex.id })
-      // Send the headers now: an SSE client should see the response start before the first token.
-      res.flushHeaders()
-      return clientSink(res, tee, filter, () => { ex.ttfb ??= now() - ex.start })
+      const firstByte = () => { ex.ttfb ??= now() - ex.start }
+      const startStream = (): ChunkSink => {
+        reply.hijack()
+        ex.streaming = true
+        res.writeHead(statusCode, { ...out, ...(filter ? {} : lengthOf(headers)), 'x-relay-request-id': ex.id })
+        // Send the headers now: an SSE client should see the response start before the first token.
+        res.flushHeaders()
+        return clientSink(res, tee, filter, firstByte)
+      }
+      // Gemini's JSON-array stream is not an event stream, but is a stream: only whole answers wait.
+      if (eventStream || ex.parsed?.stream !== false) return startStream()
+      const held: HeldResponse = ex.held = { status: statusCode, headers: { ...out, 'x-relay-request-id': ex.id }, chunks: [], size: 0 }
+      let sink: ChunkSink | undefined
+      return (chunk, cb) => {
+        if (sink) return sink(chunk, cb)
+        tee?.write(chunk)
+        const kept = filter ? filter.write(chunk) : chunk
+        firstByte()
+        held.chunks.push(kept)
+        held.size += kept.length
+        if (held.size <= HOLD_LIMIT) return cb()
+        // Too big to hold: streamed from here on, what was held first.
+        ex.held = undefined
+        const { chunks } = held
+        sink = startStream()
+        const write = clientSink(res, undefined, undefined, firstByte)
+        write(Buffer.concat(chunks), cb)
+        sink = (c, next) => {
+          tee?.write(c)
+          write(filter ? filter.write(c) : c, next)
+        }
+      }
     }
     const inspect = plugin.streamStartError
     if (!plainSse || !inspect) return sinkWritable(commit())
@@ -117,8 +151,15 @@ export async function forward (
     return { kind: 'upstream-error', status: upstreamStatus, headers: upstreamHeaders, raw: Buffer.concat(chunks), size }
   }
   await tee?.finish()
-  const held = filter?.end()
-  if (held && held.length > 0 && !res.destroyed) res.write(held)
+  const rest = filter?.end()
+  if (rest && rest.length > 0) {
+    if (ex.held) {
+      ex.held.chunks.push(rest)
+      ex.held.size += rest.length
+    } else if (!res.destroyed) {
+      res.write(rest)
+    }
+  }
   // An event stream that ended cleanly but without its terminal event was cut short upstream:
   // the client is told so in the stream, and the usage seen is recorded as partial.
   const metered = finishMeter(ex)
@@ -134,6 +175,21 @@ export async function forward (
 }
 
 type ChunkSink = (chunk: Buffer, cb: (err?: Error | null) => void) => void
+
+/** The upstream's Content-Length, when the body is passed on unchanged. */
+function lengthOf (headers: UpstreamHeaders): Record<string, string> {
+  const n = headers['content-length']
+  return typeof n === 'string' ? { 'content-length': n } : {}
+}
+
+/** Sends a held answer: status, headers and body in one write, with its Content-Length. */
+export function sendHeld (reply: FastifyReply, held: HeldResponse): void {
+  reply.hijack()
+  const res = reply.raw
+  if (res.destroyed) return
+  res.writeHead(held.status, { ...held.headers, 'content-length': held.size })
+  res.end(held.chunks.length === 1 ? held.chunks[0] : Buffer.concat(held.chunks, held.size))
+}
 
 /**
  * Writes each chunk to the client as it comes, honouring backpressure, and copies it to the

@@ -13,7 +13,7 @@ import type { Scheduler } from '../scheduler/scheduler.ts'
 import { sessionNamespace } from '../scheduler/sticky-sessions.ts'
 import type { RelayError } from '../errors.ts'
 import { upstreamRequestHeaders } from './headers.ts'
-import { forward, type UpstreamHeaders } from './forward.ts'
+import { forward, sendHeld, type UpstreamHeaders } from './forward.ts'
 import { decodedBody, describeUpstreamError, networkFailure, sendUpstreamError, type UpstreamError } from './upstream-error.ts'
 import { relayError, sendRelayError } from './render-error.ts'
 import { CLIENT_CLOSED, finishMeter, newExchange, settle, type Exchange, type SettleDeps } from './exchange.ts'
@@ -85,6 +85,8 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
 
       await attempts(ex, auth.presented, plugin, incoming, parsed, reply, controller.signal, () => abortReason !== undefined, deps)
     } catch (err) {
+      // A held answer is not sent once the request failed: the error is.
+      ex.held = undefined
       if (abortReason === 'client') {
         ex.status = CLIENT_CLOSED
       } else if (ex.status !== 0 && res.headersSent) {
@@ -104,7 +106,8 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       try {
         await settle(ex, deps, request.log)
       } finally {
-        if (ex.streaming && !res.writableEnded && !res.destroyed) res.end()
+        if (ex.held) sendHeld(reply, ex.held)
+        else if (ex.streaming && !res.writableEnded && !res.destroyed) res.end()
         removeInflight()
         markSettled()
       }
@@ -181,6 +184,8 @@ async function attemptOn (
     try {
       result = await forward(ex, plugin, deps.egress.forAccount(account), { ...up, ...target, headersTimeout }, signal, reply, incoming.method, deps.now)
     } catch (err) {
+      // Part of a held answer is never sent: this attempt failed before the client saw a byte.
+      ex.held = undefined
       // A client that hangs up once it has the terminal event (Codex does) was served in full:
       // the conversation binds to this account as for any other success.
       if (ex.streaming && finishMeter(ex)?.complete) {

@@ -5,9 +5,9 @@ import Database from 'better-sqlite3'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { counterRefusal } from './counter-rule.ts'
-import { bucketStart, GRANULARITIES } from '../metering/buckets.ts'
+import { bucketStart, GRANULARITIES, type Granularity } from '../metering/buckets.ts'
 import type {
-  AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
+  AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch, UsageRecord,
   UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal,
 } from './store.ts'
 
@@ -87,6 +87,33 @@ function createPrivately (path: string): void {
   }
 }
 
+interface AggregateRow {
+  granularity: Granularity, bucket: number, keyId: string, accountId: string, model: string, requests: number,
+  input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number, costPico: bigint, unpriced: number
+}
+
+/** Adds a billable record to the sums of its hour, day and month buckets. */
+function addToAggregates (sums: Map<string, AggregateRow>, r: UsageRecord): void {
+  const u = r.usage
+  for (const granularity of GRANULARITIES) {
+    const bucket = bucketStart(granularity, r.time)
+    const id = `${granularity}\u0000${bucket}\u0000${r.keyId}\u0000${r.accountId ?? ''}\u0000${r.model ?? ''}`
+    let row = sums.get(id)
+    if (!row) {
+      row = { granularity, bucket, keyId: r.keyId, accountId: r.accountId ?? '', model: r.model ?? '', requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpriced: 0 }
+      sums.set(id, row)
+    }
+    row.requests++
+    row.input += u.input ?? 0
+    row.output += u.output ?? 0
+    row.cacheWrite5m += u.cacheWrite5m ?? 0
+    row.cacheWrite1h += u.cacheWrite1h ?? 0
+    row.cacheRead += u.cacheRead ?? 0
+    row.costPico += r.costPico ?? 0n
+    if (r.unpriced) row.unpriced++
+  }
+}
+
 export function openSqliteStore (path: string): Store {
   if (path !== ':memory:') createPrivately(path)
   const db = new Database(path)
@@ -158,10 +185,10 @@ export function openSqliteStore (path: string): Store {
       WHERE request_log.state != 'done'`),
     addRepeats: db.prepare('UPDATE request_log SET repeats = repeats + ? WHERE request_id = ?'),
     markInterrupted: db.prepare("UPDATE request_log SET state = 'interrupted' WHERE state = 'in_progress' AND time < ?"),
-    upsertAgg: db.prepare(`INSERT INTO usage_agg VALUES (@granularity, @bucket, @keyId, @accountId, @model, 1, @input, @output,
+    upsertAgg: db.prepare(`INSERT INTO usage_agg VALUES (@granularity, @bucket, @keyId, @accountId, @model, @requests, @input, @output,
       @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
       ON CONFLICT (granularity, bucket, key_id, account_id, model) DO UPDATE SET
-        requests = requests + 1, input_tokens = input_tokens + excluded.input_tokens,
+        requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
         output_tokens = output_tokens + excluded.output_tokens,
         cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
         cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
@@ -189,6 +216,7 @@ export function openSqliteStore (path: string): Store {
   }
 
   const writeBatch = db.transaction((batch: UsageBatch) => {
+    const sums = new Map<string, AggregateRow>()
     for (const o of batch.opened ?? []) {
       stmt.openLog.run({ requestId: o.requestId, time: o.time, keyId: o.keyId, provider: o.provider, model: o.model, path: o.path, stream: o.stream ? 1 : 0, clientKind: o.clientKind, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null })
     }
@@ -205,16 +233,11 @@ export function openSqliteStore (path: string): Store {
         upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null,
       }).changes
       // A record seen before (same request id) is not counted twice.
-      if (!r.billable || inserted === 0) continue
-      for (const granularity of GRANULARITIES) {
-        stmt.upsertAgg.run({
-          granularity, bucket: bucketStart(granularity, r.time), keyId: r.keyId, accountId: r.accountId ?? '',
-          model: r.model ?? '', input: u.input ?? 0, output: u.output ?? 0, cacheWrite5m: u.cacheWrite5m ?? 0,
-          cacheWrite1h: u.cacheWrite1h ?? 0, cacheRead: u.cacheRead ?? 0, costPico: r.costPico ?? 0n,
-          unpriced: r.unpriced ? 1 : 0,
-        })
-      }
+      if (r.billable && inserted > 0) addToAggregates(sums, r)
     }
+    // One upsert per bucket, key, account and model of the write, not three per record: under
+    // load most records of a write share them, and the upserts were most of its time.
+    for (const row of sums.values()) stmt.upsertAgg.run(row)
     for (const [id, at] of batch.keysUsed ?? []) stmt.touchKey.run(id, at)
     for (const [id, n] of batch.repeats ?? []) stmt.addRepeats.run(n, id)
   })

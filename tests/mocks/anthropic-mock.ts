@@ -16,7 +16,7 @@ export interface MockUsage {
 }
 
 export type Behaviour =
-  | { kind: 'ok', usage?: Partial<MockUsage>, model?: string, text?: string, compress?: 'gzip' | 'br', delayFirstByteMs?: number, silentGap?: { afterEvents: number, ms: number } }
+  | { kind: 'ok', usage?: Partial<MockUsage>, model?: string, text?: string, compress?: 'gzip' | 'br', delayFirstByteMs?: number, silentGap?: { afterEvents: number, ms: number }, cutJsonAfterBytes?: number, chunkedJson?: boolean }
   | { kind: 'status', status: number, headers?: Record<string, string>, body?: string }
   /** SSE only: emits `afterEvents` events, then destroys the socket. */
   | { kind: 'cut', afterEvents: number, usage?: Partial<MockUsage> }
@@ -189,7 +189,21 @@ async function handle (req: IncomingMessage, res: ServerResponse, body: Buffer, 
       res.end(b.compress === 'gzip' ? zlib.gzipSync(json) : zlib.brotliCompressSync(json))
       return
     }
-    res.writeHead(200, { 'content-type': 'application/json', ...RESPONSE_HEADERS })
+    if (b.kind === 'ok' && b.chunkedJson) {
+      // As many upstreams answer: chunked, in more than one piece, no length announced.
+      res.writeHead(200, { 'content-type': 'application/json', ...RESPONSE_HEADERS })
+      res.write(json.slice(0, 20))
+      res.end(json.slice(20))
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...RESPONSE_HEADERS })
+    if (b.kind === 'ok' && b.cutJsonAfterBytes !== undefined) {
+      // A connection lost mid-body: the promised length never arrives.
+      res.write(json.slice(0, b.cutJsonAfterBytes))
+      await new Promise(resolve => setTimeout(resolve, 50))
+      res.socket?.destroy()
+      return
+    }
     res.end(json)
     return
   }

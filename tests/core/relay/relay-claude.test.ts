@@ -319,3 +319,37 @@ test('an unknown model is recorded with its tokens and flagged unpriced', async 
   const totals = await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 3_600_000, groupBy: 'model' })
   assert.deepEqual(totals.map(r => [r.group, r.requests, r.input, r.unpricedRequests]), [['claude-future-9', 1, 3, 1]])
 })
+
+test('a whole answer goes to the client in one piece with its Content-Length, even when the upstream sent it chunked', async t => {
+  const { mock, relay } = await setup(t)
+  mock.enqueue({ kind: 'ok', chunkedJson: true })
+  const res = await post(relay, '/claude/v1/messages', body())
+  assert.equal(res.statusCode, 200)
+  const text = await res.body.text()
+  assert.equal(res.headers['transfer-encoding'], undefined)
+  assert.equal(Number(res.headers['content-length']), Buffer.byteLength(text))
+  assert.equal((JSON.parse(text) as { type: string }).type, 'message')
+  assert.match(String(res.headers['x-relay-request-id']), /^req_/)
+})
+
+test('a whole answer cut mid-body upstream fails over before the client sees a byte; log.requests: false drops the log line, not the row', async t => {
+  const first = await startAnthropicMock()
+  const second = await startAnthropicMock()
+  t.after(() => first.close())
+  t.after(() => second.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    log: { requests: false },
+    accounts: [first, second].map((m, i) => ({ name: `a${i}`, provider: 'claude', type: 'claude-api-key', apiKey: `sk-ant-${i}`, baseUrl: m.url, priority: i + 1 })),
+  }))
+  first.enqueue({ kind: 'ok', cutJsonAfterBytes: 40 })
+  const res = await post(relay, '/claude/v1/messages', body())
+  assert.equal(res.statusCode, 200)
+  const answer = JSON.parse(await res.body.text()) as { usage: { input_tokens: number } }
+  assert.equal(answer.usage.input_tokens, DEFAULT_USAGE.input_tokens)
+  assert.equal(first.requests.length, 1)
+  assert.equal(second.requests.length, 1)
+  await relay.settled()
+  const [row] = await relay.rt.store.recentRequests(1)
+  assert.deepEqual([row!.status, row!.attempts, row!.usage.input], [200, 2, DEFAULT_USAGE.input_tokens])
+  assert.equal(relay.logs.filter(l => (JSON.parse(l) as { msg?: string }).msg === 'relay').length, 0, 'no per-request line')
+})

@@ -2,6 +2,7 @@
 // `storeContract` with a factory: the SQLite store and the Redis store run the same suite.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import type { AccountRecord, KeyRecord, Store, UsageRecord } from '../../../core/store/store.ts'
 
 export interface StoreFactory {
@@ -107,6 +108,45 @@ export function storeContract (name: string, factory: StoreFactory): void {
     // An hour-aligned range is answered from hour buckets.
     const hour = await s.queryUsage({ since: Date.parse('2026-11-26T11:00:00Z'), until: Date.parse('2026-11-26T12:00:00Z'), groupBy: 'key' })
     assert.deepEqual(hour.map(r => [r.group, r.requests, r.costPico]), [['key_1', 1, big]])
+  })
+
+  withStore('aggregates equal the sums of their records, however the records are split into writes', async s => {
+    let run = 0
+    const day = Date.parse('2026-11-20T00:00:00Z')
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.record({
+        key: fc.constantFrom('a', 'b'), model: fc.constantFrom('m1', 'm2'), minute: fc.nat(3 * 24 * 60 - 1), input: fc.nat(5000), output: fc.nat(5000),
+        cacheRead: fc.nat(5000), cost: fc.option(fc.bigInt({ min: 0n, max: 10n ** 15n }), { nil: null }), billable: fc.boolean(),
+      }), { minLength: 1, maxLength: 40 }),
+      fc.array(fc.integer({ min: 1, max: 15 }), { minLength: 1, maxLength: 5 }),
+      async (generated, cuts) => {
+        const r = run++
+        const records = generated.map((g, i) => usage({
+          requestId: `agg-${r}-${i}`, keyId: `k${r}${g.key}`, model: g.model, time: day + g.minute * 60_000, billable: g.billable,
+          usage: { input: g.input, output: g.output, cacheRead: g.cacheRead }, costPico: g.cost, unpriced: g.cost === null,
+        }))
+        for (let i = 0, c = 0; i < records.length; c++) {
+          const n = cuts[c % cuts.length]!
+          await s.writeUsage({ records: records.slice(i, i + n) })
+          i += n
+        }
+        for (const [since, until] of [[day, day + 3 * 86_400_000], [day + 86_400_000, day + 2 * 86_400_000], [day + 3_600_000, day + 7_200_000]]) {
+          const totals = (await s.queryUsage({ since: since!, until: until!, groupBy: 'key' })).filter(t => t.group?.startsWith(`k${r}`))
+          for (const key of ['a', 'b']) {
+            const mine = records.filter(x => x.billable && x.keyId === `k${r}${key}` && x.time >= since! && x.time < until!)
+            const got = totals.find(t => t.group === `k${r}${key}`)
+            if (mine.length === 0) {
+              assert.equal(got, undefined)
+              continue
+            }
+            assert.deepEqual([got!.requests, got!.input, got!.output, got!.cacheRead, got!.costPico, got!.unpricedRequests], [
+              mine.length, mine.reduce((a, x) => a + x.usage.input!, 0), mine.reduce((a, x) => a + x.usage.output!, 0),
+              mine.reduce((a, x) => a + x.usage.cacheRead!, 0), mine.reduce((a, x) => a + (x.costPico ?? 0n), 0n), mine.filter(x => x.unpriced).length,
+            ])
+          }
+        }
+      },
+    ), { numRuns: 15 })
   })
 
   withStore('admission: all-or-nothing, exact under a burst, leases expire without renewal', async s => {
