@@ -6,8 +6,43 @@ const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["x-goog-api-key"]',
   'req.headers["api-key"]', 'req.headers.cookie', 'headers.authorization', 'headers["x-api-key"]',
   'headers["x-goog-api-key"]', 'headers["api-key"]', 'headers.cookie',
-  '*.apiKey', '*.accessToken', '*.refreshToken', '*.key', '*.secret', '*.proxy', 'apiKey', 'key', 'secret', 'proxy',
 ]
+
+/**
+ * Fields censored wherever they appear at the top of a logged object or one level down (what the
+ * wildcard paths `*.apiKey`, `apiKey`, … used to do). pino's wildcard redaction cost about 8 µs
+ * a line, a quarter of a relayed request's logging (bench/, issue 14); a look at the keys costs
+ * well under one, and copies the object only when there is something to censor.
+ */
+const SECRET_FIELDS = new Set(['apiKey', 'accessToken', 'refreshToken', 'key', 'secret', 'proxy'])
+const CENSOR = '[REDACTED]'
+
+function isObject (v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v)
+}
+
+function censorLevel (obj: Record<string, unknown>): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined
+  for (const k in obj) {
+    if (SECRET_FIELDS.has(k) && obj[k] !== undefined) (out ??= { ...obj })[k] = CENSOR
+  }
+  return out ?? obj
+}
+
+/** The logged object with secret fields censored; the caller's object is never changed. */
+export function censorSecrets (obj: Record<string, unknown>): Record<string, unknown> {
+  let out = censorLevel(obj)
+  for (const k in out) {
+    const v = out[k]
+    if (!isObject(v)) continue
+    const c = censorLevel(v)
+    if (c !== v) {
+      if (out === obj) out = { ...obj }
+      out[k] = c
+    }
+  }
+  return out
+}
 
 /** Removes `key=` values from a URL or query string before it is logged. */
 export function redactUrl (url: string): string {
@@ -17,8 +52,9 @@ export function redactUrl (url: string): string {
 export function createLogger (level: string, destination?: DestinationStream): Logger {
   return pino({
     level,
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
     base: { name: 'ai-relay' },
+    formatters: { log: censorSecrets },
     serializers: {
       url: (u: unknown) => (typeof u === 'string' ? redactUrl(u) : u),
     },

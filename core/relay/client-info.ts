@@ -24,6 +24,24 @@ export function trustedProxies (cidrs: readonly string[]): BlockList {
   return list
 }
 
+// BlockList.check builds a SocketAddress on every call (a few µs a request, issue 14). The
+// answers per list are remembered; the map is bounded because X-Forwarded-For is the client's to
+// write, and starts over when full.
+const CHECKED_MAX = 4096
+const checked = new WeakMap<BlockList, Map<string, boolean>>()
+
+function isTrusted (trusted: BlockList, x: { addr: string, family: 'ipv4' | 'ipv6' }): boolean {
+  let known = checked.get(trusted)
+  if (!known) checked.set(trusted, known = new Map())
+  let yes = known.get(x.addr)
+  if (yes === undefined) {
+    yes = trusted.check(x.addr, x.family)
+    if (known.size >= CHECKED_MAX) known.clear()
+    known.set(x.addr, yes)
+  }
+  return yes
+}
+
 /** An address as BlockList takes it (IPv4-mapped IPv6 as IPv4), or undefined when it is none. */
 function normal (addr: string | undefined): { addr: string, family: 'ipv4' | 'ipv6' } | undefined {
   const a = addr?.trim().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '')
@@ -37,15 +55,14 @@ export function clientInfo (headers: IncomingHttpHeaders, peer: string | undefin
   const userAgent = typeof ua === 'string' && ua !== '' ? ua.slice(0, UA_MAX) : null
   const from = normal(peer)
   if (!from) return { userAgent, ip: null }
-  const isTrusted = (x: { addr: string, family: 'ipv4' | 'ipv6' }) => trusted.check(x.addr, x.family)
-  if (!isTrusted(from)) return { userAgent, ip: from.addr }
+  if (!isTrusted(trusted, from)) return { userAgent, ip: from.addr }
   const xff = headers['x-forwarded-for']
   const chain = (Array.isArray(xff) ? xff.join(',') : xff ?? '').split(',').map(s => s.trim()).filter(Boolean)
   for (let i = chain.length - 1; i >= 0; i--) {
     const hop = normal(chain[i])
     // Garbage in the chain ends the trust: what is left of it could be anything.
     if (!hop) return { userAgent, ip: from.addr }
-    if (!isTrusted(hop)) return { userAgent, ip: hop.addr }
+    if (!isTrusted(trusted, hop)) return { userAgent, ip: hop.addr }
   }
   return { userAgent, ip: chain.length > 0 ? normal(chain[0])!.addr : from.addr }
 }

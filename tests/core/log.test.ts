@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { request } from 'undici'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { ALICE_KEY, UPSTREAM_KEY, startRelay, testConfig } from '../helpers/relay-harness.ts'
-import { createLogger, redactUrl } from '../../core/log.ts'
+import fc from 'fast-check'
+import { censorSecrets, createLogger, redactUrl } from '../../core/log.ts'
 
 test('no relay key or account key reaches the log, whatever the request did; one line per request', async t => {
   const mock = await startAnthropicMock()
@@ -46,4 +47,32 @@ test('redaction paths and URL scrubbing are the second line of defence', () => {
   for (const s of ['ars_aaa', 'ars_bbb', 'sk-ant-ccc', 'rt-ddd', 'ars_eee']) assert.ok(!out.includes(s), s)
   assert.match(out, /beta=true/)
   assert.equal(redactUrl('/a?key=1&b=2&KEY=3'), '/a?key=[REDACTED]&b=2&KEY=[REDACTED]')
+})
+
+test('a secret field at the top of a logged object or one level down never reaches the line, and the caller\'s object is left as it was', () => {
+  const secretName = fc.constantFrom('apiKey', 'accessToken', 'refreshToken', 'key', 'secret', 'proxy')
+  const plainName = fc.string({ minLength: 1, maxLength: 8 }).filter(k => !['apiKey', 'accessToken', 'refreshToken', 'key', 'secret', 'proxy', '__proto__'].includes(k))
+  const plain = fc.oneof(fc.integer(), fc.boolean(), fc.constantFrom('ok', 'relay', '/claude/v1/messages'))
+  const level = fc.dictionary(plainName, plain, { maxKeys: 5 })
+  fc.assert(fc.property(level, fc.dictionary(plainName, level, { maxKeys: 3 }), secretName, fc.option(plainName, { nil: undefined }), fc.integer({ min: 0, max: 1e9 }),
+    (top, nested, name, under, n) => {
+      const secret = `sk-secret-${n}-value`
+      const obj: Record<string, unknown> = { ...top, ...nested }
+      if (under === undefined) obj[name] = secret
+      else obj[under] = { ...(typeof obj[under] === 'object' ? obj[under] as object : {}), [name]: secret }
+      const before = JSON.stringify(obj)
+      const lines: string[] = []
+      createLogger('info', { write: (s: string) => { lines.push(s) } }).info(obj, 'm')
+      assert.ok(!lines.join('').includes(secret), `${before} -> ${lines.join('')}`)
+      assert.equal(JSON.stringify(obj), before, 'the caller\'s object is untouched')
+      // Everything that is not a secret is kept.
+      const logged = censorSecrets(obj)
+      for (const [k, v] of Object.entries(obj)) {
+        if (k === name && under === undefined) continue
+        if (typeof v !== 'object') assert.deepEqual(logged[k], v)
+      }
+    }), { numRuns: 300 })
+  // Nothing to censor: the very same object, no copy.
+  const clean = { path: '/x', tokens: { in: 1, out: 2 } }
+  assert.equal(censorSecrets(clean), clean)
 })
