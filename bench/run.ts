@@ -12,6 +12,7 @@
 //   npm run bench                       (BENCH_SECONDS=10 for longer runs)
 //   npm run bench -- --quick            a tiny run of every part (what npm test checks)
 //   npm run bench -- --out FILE         where the JSON goes (default bench/results/<time>.json)
+//   npm run bench -- --only json-64,stream-16   just these throughput rows (no memory, no Redis)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,7 +24,7 @@ import { startNginx } from '../tests/helpers/nginx.ts'
 import { startRedis } from '../tests/helpers/redis.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } })
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } } })
 const QUICK = args.quick
 const SECONDS = QUICK ? 1 : Number(process.env.BENCH_SECONDS ?? 5)
 const KEY = 'ars_bench-key-0123456789abcdefghijklmnop'
@@ -159,7 +160,9 @@ try {
   await latency(`${sidecar.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 3 })
   const rssWarm = rssMiB(sidecar.pid)
 
-  const scenarios: [boolean, number][] = QUICK ? [[false, 1], [true, 16]] : [[false, 1], [false, 16], [false, 64], [true, 16], [true, 64]]
+  const only = args.only?.split(',')
+  const scenarios = (QUICK ? [[false, 1], [true, 16]] as const : [[false, 1], [false, 16], [false, 64], [true, 16], [true, 64]] as const)
+    .filter(([stream, c]) => !only || only.includes(`${stream ? 'stream' : 'json'}-${c}`))
   const rows = []
   for (const [stream, c] of scenarios) {
     const base = await measure(floor ? `${floor}/v1/messages` : `${mockUrl}/v1/messages`, c, stream)
@@ -184,44 +187,46 @@ try {
     lines.push(`| ${r.scenario} | ${r.connections} | ${cell(r.floor)} | ${cell(r.relay)} | ${f(r.sidecar.loadRps, 0)} · ${f(r.sidecar.p999)} · ${f(r.sidecar.max, 1)} | ${f(r.addedP50)} · ${f(r.addedP99)} · ${f(r.addedP999)} | ${f(r.ratio)} | ${r.rssMiB} MiB | ${Math.round(r.cpu * 100)}% | ${Math.round(r.cpuMicrosPerRequest)} |`)
   }
 
-  // Memory: a fresh sidecar in front of an upstream that sends an event a second.
-  // 30 events a second apart: each stream open for 30 s.
-  const slowMock = await startMock(QUICK ? 100 : 1000, 30)
-  const fresh = await startSidecar(slowMock)
-  await new Promise(resolve => setTimeout(resolve, 1000))
-  const idleStart = rssMiB(fresh.pid)
-  await new Promise(resolve => setTimeout(resolve, QUICK ? 200 : 10_000))
-  const idleSettled = rssMiB(fresh.pid)
-  const streams = QUICK ? 50 : 1000
-  let peak = 0
-  const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(fresh.pid)) }, 250)
-  const slow = await latency(`${fresh.url}${PATH}`, streams, true, { requests: streams })
-  clearInterval(sampler)
-  const growthFirst = QUICK ? 1000 : 10_000
-  const growthTotal = QUICK ? 3000 : 100_000
-  await latency(`${sidecar.url}${PATH}`, 16, false, { requests: growthFirst })
-  const rssFirst = rssMiB(sidecar.pid)
-  await latency(`${sidecar.url}${PATH}`, 16, false, { requests: growthTotal - growthFirst })
-  const rssAll = rssMiB(sidecar.pid)
-  results.memory = { rssAfterWarmUp: rssWarm, idleAfter1s: idleStart, idleSettled, slowStreams: { streams, peakRss: peak, errors: slow.errors, longestMs: slow.max }, growth: { first: growthFirst, rssFirst, total: growthTotal, rssAll, ratio: rssAll / rssFirst } }
-  lines.push('')
-  lines.push(`Memory: idle RSS ${idleStart} MiB a second after start, ${idleSettled} MiB settled; ${rssWarm} MiB after warm-up`)
-  lines.push(`  ${streams} concurrent slow streams: peak RSS ${peak} MiB${slow.errors ? `, ${slow.errors} ERRORS` : ''}`)
-  lines.push(`  RSS after ${growthFirst} requests ${rssFirst} MiB, after ${growthTotal} ${rssAll} MiB (${f((rssAll / rssFirst - 1) * 100, 1)}%)`)
-
-  // The Redis store: the same JSON case against a sidecar sharing its state through Redis.
-  if (which('redis-server')) {
-    const redis = (await startRedis(scope))!
-    const shared = await startSidecar(mockUrl, { kind: 'redis', url: redis.url, prefix: 'bench:' })
-    const c = QUICK ? 4 : 16
-    await latency(`${shared.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
-    const base = await measure(`${mockUrl}/v1/messages`, c, false)
-    const via = await measure(`${shared.url}${PATH}`, c, false)
-    results.redis = { connections: c, direct: base, sidecar: via, ratio: via.loadRps / base.loadRps, rssMiB: rssMiB(shared.pid) }
+  if (!only) {
+    // Memory: a fresh sidecar in front of an upstream that sends an event a second.
+    // 30 events a second apart: each stream open for 30 s.
+    const slowMock = await startMock(QUICK ? 100 : 1000, 30)
+    const fresh = await startSidecar(slowMock)
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const idleStart = rssMiB(fresh.pid)
+    await new Promise(resolve => setTimeout(resolve, QUICK ? 200 : 10_000))
+    const idleSettled = rssMiB(fresh.pid)
+    const streams = QUICK ? 50 : 1000
+    let peak = 0
+    const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(fresh.pid)) }, 250)
+    const slow = await latency(`${fresh.url}${PATH}`, streams, true, { requests: streams })
+    clearInterval(sampler)
+    const growthFirst = QUICK ? 1000 : 10_000
+    const growthTotal = QUICK ? 3000 : 100_000
+    await latency(`${sidecar.url}${PATH}`, 16, false, { requests: growthFirst })
+    const rssFirst = rssMiB(sidecar.pid)
+    await latency(`${sidecar.url}${PATH}`, 16, false, { requests: growthTotal - growthFirst })
+    const rssAll = rssMiB(sidecar.pid)
+    results.memory = { rssAfterWarmUp: rssWarm, idleAfter1s: idleStart, idleSettled, slowStreams: { streams, peakRss: peak, errors: slow.errors, longestMs: slow.max }, growth: { first: growthFirst, rssFirst, total: growthTotal, rssAll, ratio: rssAll / rssFirst } }
     lines.push('')
-    lines.push(`Redis store, json c=${c}, sidecar alone: ${f(via.loadRps, 0)} req/s (mock direct ${f(base.loadRps, 0)}, ratio ${f(via.loadRps / base.loadRps)}); p50 ${f(via.p50)} p99 ${f(via.p99)} p99.9 ${f(via.p999)} max ${f(via.max, 1)} ms`)
-  } else {
-    lines.push('', 'Redis store: redis-server is not installed, not measured')
+    lines.push(`Memory: idle RSS ${idleStart} MiB a second after start, ${idleSettled} MiB settled; ${rssWarm} MiB after warm-up`)
+    lines.push(`  ${streams} concurrent slow streams: peak RSS ${peak} MiB${slow.errors ? `, ${slow.errors} ERRORS` : ''}`)
+    lines.push(`  RSS after ${growthFirst} requests ${rssFirst} MiB, after ${growthTotal} ${rssAll} MiB (${f((rssAll / rssFirst - 1) * 100, 1)}%)`)
+
+    // The Redis store: the same JSON case against a sidecar sharing its state through Redis.
+    if (which('redis-server')) {
+      const redis = (await startRedis(scope))!
+      const shared = await startSidecar(mockUrl, { kind: 'redis', url: redis.url, prefix: 'bench:' })
+      const c = QUICK ? 4 : 16
+      await latency(`${shared.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
+      const base = await measure(`${mockUrl}/v1/messages`, c, false)
+      const via = await measure(`${shared.url}${PATH}`, c, false)
+      results.redis = { connections: c, direct: base, sidecar: via, ratio: via.loadRps / base.loadRps, rssMiB: rssMiB(shared.pid) }
+      lines.push('')
+      lines.push(`Redis store, json c=${c}, sidecar alone: ${f(via.loadRps, 0)} req/s (mock direct ${f(base.loadRps, 0)}, ratio ${f(via.loadRps / base.loadRps)}); p50 ${f(via.p50)} p99 ${f(via.p99)} p99.9 ${f(via.p999)} max ${f(via.max, 1)} ms`)
+    } else {
+      lines.push('', 'Redis store: redis-server is not installed, not measured')
+    }
   }
   console.log(lines.join('\n'))
   const out = args.out ?? join(ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
