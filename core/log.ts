@@ -58,8 +58,9 @@ export function createLogger (level: string, destination?: DestinationStream): L
     serializers: {
       url: (u: unknown) => (typeof u === 'string' ? redactUrl(u) : u),
     },
-    // Asynchronous by default: lines written while a write is in flight go out together in the
-    // next one, instead of a synchronous write(2) for every request (pino flushes what is
-    // buffered when the process exits).
-  }, destination ?? pino.destination({ dest: 1, sync: false }))
+    // Asynchronous and buffered: lines go out in writes of about 8 KB, and at least every
+    // 250 ms, instead of a write(2) (through libuv's thread pool) for every request. Writing each
+    // line on its own cost about 25 µs of CPU a request, 8% (bench/, issue 14). pino flushes
+    // what is buffered when the process exits.
+  }, destination ?? pino.destination({ dest: 1, sync: false, minLength: 8192, periodicFlush: 250 }))
 }

@@ -51,7 +51,9 @@ test('redaction paths and URL scrubbing are the second line of defence', () => {
 
 test('a secret field at the top of a logged object or one level down never reaches the line, and the caller\'s object is left as it was', () => {
   const secretName = fc.constantFrom('apiKey', 'accessToken', 'refreshToken', 'key', 'secret', 'proxy')
-  const plainName = fc.string({ minLength: 1, maxLength: 8 }).filter(k => !['apiKey', 'accessToken', 'refreshToken', 'key', 'secret', 'proxy', '__proto__'].includes(k))
+  // Names of Object.prototype (valueOf, …) are left out: pino itself cannot log an object whose
+  // own valueOf is a string, and the relay never logs one.
+  const plainName = fc.string({ minLength: 1, maxLength: 8 }).filter(k => !['apiKey', 'accessToken', 'refreshToken', 'key', 'secret', 'proxy'].includes(k) && !(k in Object.prototype))
   const plain = fc.oneof(fc.integer(), fc.boolean(), fc.constantFrom('ok', 'relay', '/claude/v1/messages'))
   const level = fc.dictionary(plainName, plain, { maxKeys: 5 })
   fc.assert(fc.property(level, fc.dictionary(plainName, level, { maxKeys: 3 }), secretName, fc.option(plainName, { nil: undefined }), fc.integer({ min: 0, max: 1e9 }),
