@@ -16,7 +16,7 @@ import { upstreamRequestHeaders } from './headers.ts'
 import { forward, sendHeld, type UpstreamHeaders } from './forward.ts'
 import { decodedBody, describeUpstreamError, networkFailure, sendUpstreamError, type UpstreamError } from './upstream-error.ts'
 import { relayError, sendRelayError } from './render-error.ts'
-import { CLIENT_CLOSED, finishMeter, newExchange, settle, type Exchange, type SettleDeps } from './exchange.ts'
+import { CLIENT_CLOSED, finishMeter, newExchange, settleAccounts, type Exchange, type Report, type SettleDeps } from './exchange.ts'
 import { clientInfo } from './client-info.ts'
 import { snapshot } from '../ops/config-reload.ts'
 import type { Inflight } from './inflight.ts'
@@ -103,11 +103,17 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
     } finally {
       res.off('close', onClose)
       finishMeter(ex)
+      let report: Report | undefined
       try {
-        await settle(ex, deps, request.log)
+        report = await settleAccounts(ex, deps, request.log)
       } finally {
         if (ex.held) sendHeld(reply, ex.held)
         else if (ex.streaming && !res.writableEnded && !res.destroyed) res.end()
+        try {
+          report?.()
+        } catch (err) {
+          request.log.error({ err }, 'reporting a request failed')
+        }
         removeInflight()
         markSettled()
       }
