@@ -8,7 +8,11 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { RateLimitSnapshot, RateLimitWindow } from '../../core/plugin-api.ts'
 
-const STANDARD = ['requests', 'tokens', 'input-tokens', 'output-tokens']
+// Read on every answer: the header names are built once.
+const STANDARD = ['requests', 'tokens', 'input-tokens', 'output-tokens'].map(name => ({
+  name, limit: `anthropic-ratelimit-${name}-limit`, remaining: `anthropic-ratelimit-${name}-remaining`, reset: `anthropic-ratelimit-${name}-reset`,
+}))
+const UNIFIED_PREFIX = 'anthropic-ratelimit-unified-'
 const UNIFIED = /^anthropic-ratelimit-unified-(?:([a-z0-9_]+)-)?(status|reset|utilization)$/
 
 function one (v: string | string[] | undefined): string | undefined {
@@ -22,18 +26,19 @@ export function readRateLimits (headers: IncomingHttpHeaders, now: number): Rate
     if (!w) windows.set(name, w = { name })
     return w
   }
-  for (const name of STANDARD) {
-    const limit = Number(one(headers[`anthropic-ratelimit-${name}-limit`]))
-    const remaining = Number(one(headers[`anthropic-ratelimit-${name}-remaining`]))
-    const reset = Date.parse(one(headers[`anthropic-ratelimit-${name}-reset`]) ?? '')
+  for (const h of STANDARD) {
+    const limit = Number(one(headers[h.limit]))
+    const remaining = Number(one(headers[h.remaining]))
     if (!(limit > 0) || Number.isNaN(remaining)) continue
-    const w = win(name)
+    const reset = Date.parse(one(headers[h.reset]) ?? '')
+    const w = win(h.name)
     w.utilisation = Math.min(1, Math.max(0, 1 - remaining / limit))
     if (!Number.isNaN(reset)) w.resetsAt = reset
   }
-  for (const [header, value] of Object.entries(headers)) {
+  for (const header in headers) {
+    if (!header.startsWith(UNIFIED_PREFIX)) continue
     const m = UNIFIED.exec(header)
-    const v = one(value)
+    const v = one(headers[header])
     if (!m || v === undefined) continue
     const w = win(m[1] ?? 'unified')
     // Windows such as 7d_opus or 7d_sonnet limit one model family only.
