@@ -237,7 +237,10 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   return {
     app, log, keys, pool, health, admission, recorder, inflight, adminRoutes, notifier, reloadConfig: reloadConfigNow,
     async listen () {
-      return app.listen({ host: config.listen.host, port: config.listen.port })
+      // Node's default backlog (511) overflowed when 1,000 streams connected at once (bench/):
+      // the kernel dropped the SYNs and those clients waited a second to retry. The kernel caps
+      // it at net.core.somaxconn (4096 on current kernels).
+      return app.listen({ host: config.listen.host, port: config.listen.port, backlog: 4096 })
     },
     close () {
       closing ??= (async () => {
