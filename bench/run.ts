@@ -188,6 +188,14 @@ try {
   }
 
   if (!only) {
+    // For scale: the least a Node hop costs here, the JSON case through bench/bare-proxy.ts.
+    const bare = await start(['--import', 'tsx', 'bench/bare-proxy.ts', '--upstream', mockUrl], /http:\/\/\S+\n/, 'stdout')
+    const bareCpu0 = cpuSeconds(bare.proc.pid!)
+    const bareRun = await measure(`${bare.output.trim()}/v1/messages`, 16, false)
+    const bareMicros = (cpuSeconds(bare.proc.pid!) - bareCpu0) * 1e6 / (bareRun.requests + bareRun.loadRps * SECONDS)
+    results.bareHop = { connections: 16, ...bareRun, cpuMicrosPerRequest: bareMicros }
+    lines.push('', `A bare Node hop (bench/bare-proxy.ts: http server + undici Pool, nothing else), json c=16: ${f(bareRun.loadRps, 0)} req/s, p99.9 ${f(bareRun.p999)} ms, max ${f(bareRun.max, 1)} ms, ${Math.round(bareMicros)} µs CPU a request`)
+
     // Memory: a fresh sidecar in front of an upstream that sends an event a second.
     // 30 events a second apart: each stream open for 30 s.
     const slowMock = await startMock(QUICK ? 100 : 1000, 30)

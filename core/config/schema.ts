@@ -318,8 +318,8 @@ export const configSchema = {
       default: {},
       properties: {
         level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
-        // The store's request log has every request in full; this is the line on stdout. It was
-        // a quarter of the sidecar's CPU at 3k requests a second (the bench, log level warn vs info).
+        // The store's request log has every request in full; this is the line on stdout (~10% of
+        // the sidecar's CPU a request before lines were batched, a few per cent since; bench/).
         requests: { type: 'boolean', default: true, description: 'log one line per finished request (info level)' },
       },
     },
