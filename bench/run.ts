@@ -70,6 +70,20 @@ function rssMiB (pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN
 }
 
+/**
+ * RSS once the process has been idle a moment: the least of samples over `ms`, so a reading
+ * never lands on a moment of a GC cycle (RSS does not shrink much when the relay goes idle:
+ * V8 keeps the heap it reserved).
+ */
+async function settledRssMiB (pid: number, ms: number): Promise<number> {
+  let least = rssMiB(pid)
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+    least = Math.min(least, rssMiB(pid))
+  }
+  return least
+}
+
 /** CPU seconds the process has used (user + system), from /proc. */
 function cpuSeconds (pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
@@ -81,7 +95,7 @@ async function startMock (delayMs = 0, events = 50): Promise<string> {
   return mock.output.trim()
 }
 
-async function startSidecar (mockUrl: string, store: Record<string, unknown> = {}): Promise<{ url: string, pid: number }> {
+async function startSidecar (mockUrl: string, store: Record<string, unknown> = {}, nodeArgs: string[] = []): Promise<{ url: string, pid: number, output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const port = await freePort()
@@ -93,8 +107,39 @@ async function startSidecar (mockUrl: string, store: Record<string, unknown> = {
     keys: [{ name: 'bench', key: KEY }],
     accounts: [{ name: 'mock', provider: 'claude', type: 'claude-api-key', apiKey: 'sk-ant-bench', baseUrl: mockUrl }],
   }))
-  const relay = await start(['bin/ai-relay.js', 'start', '--config', join(dir, 'relay.yaml')], /listening on/, 'stderr')
-  return { url: `http://127.0.0.1:${port}`, pid: relay.proc.pid! }
+  const relay = await start([...nodeArgs, 'bin/ai-relay.js', 'start', '--config', join(dir, 'relay.yaml')], /listening on/, 'stderr')
+  return { url: `http://127.0.0.1:${port}`, pid: relay.proc.pid!, output: relay.output }
+}
+
+/**
+ * The sidecar's live heap: a full GC through its inspector (started with --inspect), then
+ * process.memoryUsage().heapUsed. What a leak grows, unlike RSS, which only shows where V8's
+ * heap reservation peaked (it does not shrink when the relay goes idle).
+ */
+async function heapAfterGcMiB (inspector: string): Promise<number> {
+  const { WebSocket } = await import('ws')
+  const ws = new WebSocket(inspector)
+  await new Promise((resolve, reject) => { ws.once('open', resolve).once('error', reject) })
+  let next = 0
+  const call = (method: string, params: Record<string, unknown> = {}) => new Promise<Record<string, any>>((resolve, reject) => {
+    const id = ++next
+    const onMessage = (data: Buffer) => {
+      const m = JSON.parse(String(data)) as { id?: number, result?: Record<string, any>, error?: { message: string } }
+      if (m.id !== id) return
+      ws.off('message', onMessage)
+      if (m.error) reject(new Error(m.error.message))
+      else resolve(m.result ?? {})
+    }
+    ws.on('message', onMessage)
+    ws.send(JSON.stringify({ id, method, params }))
+  })
+  try {
+    await call('HeapProfiler.collectGarbage')
+    const r = await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true })
+    return Math.round(Number(r.result.value) / 1048576 * 10) / 10
+  } finally {
+    ws.close()
+  }
 }
 
 interface Latency { requests: number, errors: number, rps: number, p50: number, p99: number, p999: number, max: number }
@@ -202,24 +247,29 @@ try {
     const fresh = await startSidecar(slowMock)
     await new Promise(resolve => setTimeout(resolve, 1000))
     const idleStart = rssMiB(fresh.pid)
-    await new Promise(resolve => setTimeout(resolve, QUICK ? 200 : 10_000))
-    const idleSettled = rssMiB(fresh.pid)
+    await new Promise(resolve => setTimeout(resolve, QUICK ? 0 : 7000))
+    const idleSettled = await settledRssMiB(fresh.pid, QUICK ? 200 : 3000)
     const streams = QUICK ? 50 : 1000
     let peak = 0
     const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(fresh.pid)) }, 250)
     const slow = await latency(`${fresh.url}${PATH}`, streams, true, { requests: streams })
     clearInterval(sampler)
+    // Growth: a sidecar of its own, with an inspector port to measure its live heap.
     const growthFirst = QUICK ? 1000 : 10_000
     const growthTotal = QUICK ? 3000 : 100_000
-    await latency(`${sidecar.url}${PATH}`, 16, false, { requests: growthFirst })
-    const rssFirst = rssMiB(sidecar.pid)
-    await latency(`${sidecar.url}${PATH}`, 16, false, { requests: growthTotal - growthFirst })
-    const rssAll = rssMiB(sidecar.pid)
-    results.memory = { rssAfterWarmUp: rssWarm, idleAfter1s: idleStart, idleSettled, slowStreams: { streams, peakRss: peak, errors: slow.errors, longestMs: slow.max }, growth: { first: growthFirst, rssFirst, total: growthTotal, rssAll, ratio: rssAll / rssFirst } }
+    const grower = await startSidecar(mockUrl, {}, ['--inspect=127.0.0.1:0'])
+    const inspector = /ws:\/\/\S+/.exec(grower.output)![0]
+    await latency(`${grower.url}${PATH}`, 16, false, { requests: growthFirst })
+    const rssFirst = await settledRssMiB(grower.pid, QUICK ? 200 : 2000)
+    const heapFirst = await heapAfterGcMiB(inspector)
+    await latency(`${grower.url}${PATH}`, 16, false, { requests: growthTotal - growthFirst })
+    const rssAll = await settledRssMiB(grower.pid, QUICK ? 200 : 2000)
+    const heapAll = await heapAfterGcMiB(inspector)
+    results.memory = { rssAfterWarmUp: rssWarm, idleAfter1s: idleStart, idleSettled, slowStreams: { streams, peakRss: peak, errors: slow.errors, longestMs: slow.max }, growth: { first: growthFirst, rssFirst, heapFirst, total: growthTotal, rssAll, heapAll, ratio: rssAll / rssFirst, heapRatio: heapAll / heapFirst } }
     lines.push('')
     lines.push(`Memory: idle RSS ${idleStart} MiB a second after start, ${idleSettled} MiB settled; ${rssWarm} MiB after warm-up`)
     lines.push(`  ${streams} concurrent slow streams: peak RSS ${peak} MiB${slow.errors ? `, ${slow.errors} ERRORS` : ''}`)
-    lines.push(`  RSS after ${growthFirst} requests ${rssFirst} MiB, after ${growthTotal} ${rssAll} MiB (${f((rssAll / rssFirst - 1) * 100, 1)}%)`)
+    lines.push(`  RSS after ${growthFirst} requests ${rssFirst} MiB, after ${growthTotal} ${rssAll} MiB (${f((rssAll / rssFirst - 1) * 100, 1)}%); live heap after a full GC ${heapFirst} MiB, then ${heapAll} MiB (${f((heapAll / heapFirst - 1) * 100, 1)}%)`)
 
     // The Redis store: the same JSON case against a sidecar sharing its state through Redis.
     if (which('redis-server')) {
