@@ -3,7 +3,7 @@
 // Every latency goes into a histogram, so the percentiles agree with the throughput (each
 // request's time is from its first byte sent to its last byte read). Prints one JSON line.
 //
-//   node --import tsx bench/latency-client.ts --url U --connections 16 --seconds 5 --body '{...}' [--header k:v]...
+//   node --import tsx bench/latency-client.ts --url U --connections 16 --seconds 5 --body '{...}' [--header k:v]... [--report-slow MS]
 import { createHistogram } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
@@ -16,6 +16,8 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '0' },
     body: { type: 'string', default: '' },
     header: { type: 'string', multiple: true, default: [] },
+    // Prints each request slower than this (ms) to stderr with when it started: finds stalls.
+    'report-slow': { type: 'string', default: '0' },
   },
 })
 const url = new URL(values.url!)
@@ -29,6 +31,8 @@ let done = 0
 let errors = 0
 let sent = 0
 const started = performance.now()
+const startedNs = process.hrtime.bigint()
+const reportSlow = Number(values['report-slow'])
 const end = limit > 0 ? Infinity : started + Number(values.seconds) * 1000
 
 async function loop (): Promise<void> {
@@ -42,7 +46,9 @@ async function loop (): Promise<void> {
     } catch {
       errors++
     }
-    histogram.record(process.hrtime.bigint() - t0)
+    const took = process.hrtime.bigint() - t0
+    histogram.record(took)
+    if (reportSlow > 0 && Number(took) / 1e6 > reportSlow) process.stderr.write(`slow: ${(Number(took) / 1e6).toFixed(1)} ms, started at ${Math.round(Number(t0 - startedNs) / 1e6)} ms\n`)
     done++
   }
 }

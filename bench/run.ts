@@ -13,6 +13,7 @@
 //   npm run bench -- --quick            a tiny run of every part (what npm test checks)
 //   npm run bench -- --out FILE         where the JSON goes (default bench/results/<time>.json)
 //   npm run bench -- --only json-64,stream-16   just these throughput rows (no memory, no Redis)
+//   BENCH_REPORT_SLOW_MS=100 npm run bench      every request slower than that, on stderr
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -147,7 +148,8 @@ interface Latency { requests: number, errors: number, rps: number, p50: number, 
 async function latency (url: string, connections: number, stream: boolean, opts: { seconds?: number, requests?: number } = {}): Promise<Latency> {
   const args = ['--import', 'tsx', 'bench/latency-client.ts', '--url', url, '--connections', String(connections), '--body', body(stream),
     ...Object.entries(HEADERS).flatMap(([k, v]) => ['--header', `${k}:${v}`]),
-    ...(opts.requests ? ['--requests', String(opts.requests)] : ['--seconds', String(opts.seconds ?? SECONDS)])]
+    ...(opts.requests ? ['--requests', String(opts.requests)] : ['--seconds', String(opts.seconds ?? SECONDS)]),
+    ...(process.env.BENCH_REPORT_SLOW_MS ? ['--report-slow', process.env.BENCH_REPORT_SLOW_MS] : [])]
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
