@@ -13,7 +13,15 @@ export function randomId (kind: IdKind): string {
   return `${kind}_${randomBytes(10).toString('hex')}`
 }
 
-/** randomUUID draws from a pooled entropy buffer: far cheaper per request than randomBytes. */
-export function requestId (): string {
-  return `req_${randomUUID().replaceAll('-', '')}`
+/**
+ * `req_` + 12 hex digits of the time in ms + 20 random hex digits (80 bits). Time first keeps
+ * the request log's primary-key index append-mostly: with random ids every insert lands on a
+ * random page, which made a row cost 24–38 µs on tables of 200k–1M rows against 8 µs
+ * (issue 14). The random part comes from randomUUID, which draws from a pooled entropy buffer
+ * (far cheaper per request than randomBytes), without its fixed version and variant digits.
+ */
+export function requestId (now = Date.now()): string {
+  const u = randomUUID()
+  // xxxxxxxx-xxxx-4xxx-vxxx-xxxxxxxxxxxx: 8 + 4 + 3 + 3 + 2 random hex digits (v is not).
+  return `req_${now.toString(16).padStart(12, '0')}${u.slice(0, 8)}${u.slice(9, 13)}${u.slice(15, 18)}${u.slice(20, 23)}${u.slice(24, 26)}`
 }
