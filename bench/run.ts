@@ -143,7 +143,11 @@ async function heapAfterGcMiB (inspector: string): Promise<number> {
   }
 }
 
-interface Latency { requests: number, errors: number, rps: number, p50: number, p99: number, p999: number, max: number }
+interface Latency {
+  requests: number, errors: number, rps: number, p50: number, p99: number, p999: number, max: number
+  /** The slowest of the uncounted first requests, one per connection, sent at once (0 with --requests). */
+  burstMax: number
+}
 
 async function latency (url: string, connections: number, stream: boolean, opts: { seconds?: number, requests?: number } = {}): Promise<Latency> {
   const args = ['--import', 'tsx', 'bench/latency-client.ts', '--url', url, '--connections', String(connections), '--body', body(stream),
@@ -233,6 +237,9 @@ try {
   for (const r of rows) {
     lines.push(`| ${r.scenario} | ${r.connections} | ${cell(r.floor)} | ${cell(r.relay)} | ${f(r.sidecar.loadRps, 0)} · ${f(r.sidecar.p999)} · ${f(r.sidecar.max, 1)} | ${f(r.addedP50)} · ${f(r.addedP99)} · ${f(r.addedP999)} | ${f(r.ratio)} | ${r.rssMiB} MiB | ${Math.round(r.cpu * 100)}% | ${Math.round(r.cpuMicrosPerRequest)} |`)
   }
+  lines.push('')
+  lines.push('Percentiles are of the steady state: each latency run first sends one request on every connection at once, uncounted; the slowest of those (ms):')
+  for (const r of rows) lines.push(`  ${r.scenario} c=${r.connections}: floor ${f(r.floor.burstMax, 1)}, relay ${r.relay ? f(r.relay.burstMax, 1) : '-'}, sidecar alone ${f(r.sidecar.burstMax, 1)}`)
 
   if (!only) {
     // For scale: the least a Node hop costs here, the JSON case through bench/bare-proxy.ts.
