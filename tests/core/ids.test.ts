@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { requestId } from '../../core/ids.ts'
+import { randomId, requestId } from '../../core/ids.ts'
 
 const MAX_MS = 2 ** 48 - 1
 
@@ -38,5 +38,19 @@ test('ids made in the same millisecond do not repeat, and their random part uses
   for (let p = 0; p < 20; p++) {
     const seen = new Set(Array.from({ length: 200 }, () => requestId(0)[16 + p]))
     assert.ok(seen.size > 1, `position ${p} of the random part never changes (${first})`)
+  }
+})
+
+test('record ids made at run time are kind_ and 20 random hex digits, never repeated', () => {
+  const seen = new Set<string>()
+  for (let i = 0; i < 50_000; i++) {
+    const id = randomId('lease')
+    assert.match(id, /^lease_[0-9a-f]{20}$/)
+    seen.add(id)
+  }
+  assert.equal(seen.size, 50_000)
+  for (let p = 0; p < 20; p++) {
+    const at = new Set(Array.from({ length: 200 }, () => randomId('key')[4 + p]))
+    assert.ok(at.size > 1, `position ${p} never changes`)
   }
 })
