@@ -96,7 +96,7 @@ async function startMock (delayMs = 0, events = 50): Promise<string> {
   return mock.output.trim()
 }
 
-async function startSidecar (mockUrl: string, store: Record<string, unknown> = {}, nodeArgs: string[] = []): Promise<{ url: string, pid: number, output: string }> {
+async function startSidecar (mockUrl: string, store: Record<string, unknown> = {}, nodeArgs: string[] = [], keyPolicy: Record<string, unknown> = {}): Promise<{ url: string, pid: number, output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const port = await freePort()
@@ -105,7 +105,7 @@ async function startSidecar (mockUrl: string, store: Record<string, unknown> = {
     store: { path: './relay.db', ...store },
     secrets: { keyFile: './secret.key' },
     plugins: [{ use: 'claude', mount: '/claude' }],
-    keys: [{ name: 'bench', key: KEY }],
+    keys: [{ name: 'bench', key: KEY, ...keyPolicy }],
     accounts: [{ name: 'mock', provider: 'claude', type: 'claude-api-key', apiKey: 'sk-ant-bench', baseUrl: mockUrl }],
   }))
   const relay = await start([...nodeArgs, 'bin/ai-relay.js', 'start', '--config', join(dir, 'relay.yaml')], /listening on/, 'stderr')
@@ -249,6 +249,16 @@ try {
     const bareMicros = (cpuSeconds(bare.proc.pid!) - bareCpu0) * 1e6 / (bareRun.requests + bareRun.loadRps * SECONDS)
     results.bareHop = { connections: 16, ...bareRun, cpuMicrosPerRequest: bareMicros }
     lines.push('', `A bare Node hop (bench/bare-proxy.ts: http server + undici Pool, nothing else), json c=16: ${f(bareRun.loadRps, 0)} req/s, p99.9 ${f(bareRun.p999)} ms, max ${f(bareRun.max, 1)} ms, ${Math.round(bareMicros)} µs CPU a request`)
+
+    // A key with limits, as a team would give its members: every request is admitted, released
+    // and counted in the store.
+    const limited = await startSidecar(mockUrl, {}, [], { concurrency: 64, rateLimits: [{ window: '1m', requests: 100_000_000 }], budgets: { dailyUsd: 1_000_000 } })
+    await latency(`${limited.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
+    const limitedCpu0 = cpuSeconds(limited.pid)
+    const limitedRun = await measure(`${limited.url}${PATH}`, 16, false)
+    const limitedMicros = (cpuSeconds(limited.pid) - limitedCpu0) * 1e6 / (limitedRun.requests + limitedRun.loadRps * SECONDS)
+    results.limitedKey = { connections: 16, ...limitedRun, cpuMicrosPerRequest: limitedMicros }
+    lines.push(`A key with limits (concurrency, a rate window, a daily budget), json c=16, sidecar alone: ${f(limitedRun.loadRps, 0)} req/s, p99.9 ${f(limitedRun.p999)} ms, max ${f(limitedRun.max, 1)} ms, ${Math.round(limitedMicros)} µs CPU a request`)
 
     // Memory: a fresh sidecar in front of an upstream that sends an event a second.
     // 30 events a second apart: each stream open for 30 s.

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { tempDir } from '../helpers/relay-harness.ts'
 import { requireBinary, spawnChild } from '../helpers/processes.ts'
 
-test('npm run bench -- --quick: floor, relay through nginx, the sidecar alone, a bare hop, memory and the Redis store, written as JSON', async t => {
+test('npm run bench -- --quick: floor, relay through nginx, the sidecar alone, a bare hop, a key with limits, memory and the Redis store, written as JSON', async t => {
   if (!requireBinary(t, 'nginx') || !requireBinary(t, 'redis-server')) return
   const out = join(tempDir(), 'bench.json')
   const run = spawnChild(t, process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out])
@@ -28,6 +28,7 @@ test('npm run bench -- --quick: floor, relay through nginx, the sidecar alone, a
   assert.equal(r.memory.slowStreams.errors, 0)
   // The live heap came back from the sidecar's inspector, and the bare hop answered.
   assert.ok(r.memory.growth.heapFirst > 1 && r.memory.growth.heapAll > 1, JSON.stringify(r.memory.growth))
+  assert.ok(r.limitedKey.loadRps > 0 && r.limitedKey.requests > 0 && r.limitedKey.errors === 0, JSON.stringify(r.limitedKey))
   assert.ok(r.bareHop.loadRps > 0 && r.bareHop.requests > 0 && r.bareHop.errors === 0, JSON.stringify(r.bareHop))
   assert.ok(r.redis.sidecar.loadRps > 0)
   assert.equal(r.redis.sidecar.errors, 0)
