@@ -120,7 +120,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     nextTurn: rt.store.nextTurn ? ids => rt.store.nextTurn!(ids) : undefined,
   })
   const admission = new Admission(rt.store, {
-    timeZone: config.limits.timeZone, leaseTtlMs: config.limits.leaseTtlMs, now,
+    timeZone: config.limits.timeZone, leaseTtlMs: config.limits.leaseTtlMs, now, shared: config.store.kind === 'redis',
     onError: err => log.error({ err }, 'renewing concurrency leases failed'),
   })
   // What a config reload replaces, held so that everything built below follows it.
@@ -142,7 +142,6 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: pricing.proxy, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
     trustedProxies: trustedProxies(config.relay.trustedProxies),
-    sharedStore: config.store.kind === 'redis',
     logRequests: () => rt.loaded.config.log.requests,
     spent: (key, model, at) => {
       checkBudget(key, model, at).catch((err: unknown) => log.warn({ err }, 'checking a budget for notifications failed'))

@@ -62,13 +62,16 @@ export class Admission {
   #store: Store
   #zone: string
   #leaseTtlMs: number
+  #shared: boolean
   #activated = new Map<string, number>()
   readonly leases: LeaseKeeper
 
-  constructor (store: Store, opts: { timeZone: string, leaseTtlMs: number, now: () => number, onError: (err: unknown) => void }) {
+  /** `shared`: the store is shared by several instances (per-account limits are counted in it). */
+  constructor (store: Store, opts: { timeZone: string, leaseTtlMs: number, now: () => number, onError: (err: unknown) => void, shared?: boolean }) {
     this.#store = store
     this.#zone = opts.timeZone
     this.#leaseTtlMs = opts.leaseTtlMs
+    this.#shared = opts.shared ?? false
     this.leases = new LeaseKeeper(store, opts.leaseTtlMs, opts.now, opts.onError)
   }
 
@@ -146,12 +149,14 @@ export class Admission {
 
   /**
    * One of an account's `maxConcurrency` slots across every instance sharing the store (a lease
-   * under the account's id, renewed and expiring like a key's). The lease id, or undefined when
-   * the account is full. Only for shared stores: one instance counts in memory.
+   * under the account's id, renewed and expiring like a key's): its lease id, undefined when the
+   * account is full, or null when there is nothing to count (no cap, or one instance alone,
+   * which counts in memory).
    */
-  async accountSlot (accountId: string, max: number, now: number): Promise<string | undefined> {
+  async accountSlot (account: { id: string, maxConcurrency: number | null }, now: number): Promise<string | null | undefined> {
+    if (!this.#shared || account.maxConcurrency === null) return null
     const lease = { id: randomId('lease'), expiresAt: now + this.#leaseTtlMs }
-    const verdict = await this.#store.admit({ keyId: `account:${accountId}`, concurrency: max, lease, counters: [] }, now)
+    const verdict = await this.#store.admit({ keyId: `account:${account.id}`, concurrency: account.maxConcurrency, lease, counters: [] }, now)
     if (!verdict.ok) return undefined
     this.leases.hold(lease.id)
     return lease.id

@@ -37,8 +37,6 @@ export interface RelayDeps extends SettleDeps {
   headersTimeoutMs: { stream: number, whole: number }
   /** Gateways whose X-Forwarded-For is believed. */
   trustedProxies: BlockList
-  /** The store is shared by several instances: per-account limits are counted in it. */
-  sharedStore: boolean
 }
 
 type AbortReason = 'client' | 'shutdown'
@@ -143,7 +141,7 @@ async function attempts (
     const pick = await deps.scheduler.pick({ provider: plugin.name, key, model: parsed.model, session, exclude, accepts, now: deps.now() })
     if (!pick) break
     const { account } = pick
-    const slot = deps.sharedStore && account.maxConcurrency !== null ? await deps.admission.accountSlot(account.id, account.maxConcurrency, deps.now()) : null
+    const slot = await deps.admission.accountSlot(account, deps.now())
     if (slot === undefined) {
       full.add(account.id)
       continue

@@ -115,7 +115,7 @@ async function bridge (server: WebSocketServer, mounts: WebSocketMount[], deps: 
     pick = await deps.scheduler.pick({ provider: plugin.name, key, model: undefined, session, exclude: new Set([...tried, ...full]), accepts: a => serves(a) && ws.accepts(a), now: deps.now() })
     if (!pick) break
     account = pick.account
-    slot = deps.sharedStore && account.maxConcurrency !== null ? await deps.admission.accountSlot(account.id, account.maxConcurrency, deps.now()) : null
+    slot = await deps.admission.accountSlot(account, deps.now())
     if (slot === undefined) {
       full.add(account.id)
       continue
