@@ -141,23 +141,30 @@ export class Credentials {
   async #takeOthersRefresh (account: PoolAccount): Promise<boolean> {
     const { store, box, types } = this.#deps
     const before = account.fields.accessToken
-    const type = types.resolve(account.provider, account.type)
+    // An account of a type this relay no longer knows cannot take another's credentials.
+    if (typeof types.resolve(account.provider, account.type) === 'string') return false
     for (const end = Date.now() + REFRESH_LOCK_MS; Date.now() < end;) {
       await new Promise(resolve => setTimeout(resolve, 200))
       const stored = (await store.listAccounts()).find(a => a.id === account.id)
-      if (!stored?.sealedSecrets || typeof type === 'string') continue
+      if (!stored?.sealedSecrets) continue
       const fields = { ...stored.fields, ...JSON.parse(box.open(stored.sealedSecrets)) as Record<string, unknown> }
       if (fields.accessToken === before) continue
-      this.#replaced.set(before, fields)
-      for (const a of [account, this.#deps.pool.byId(account.id)]) if (a) this.adopt(a)
+      this.#replace(account, before, fields)
       this.#deps.health.refreshed(account.id, this.#deps.now())
       return true
     }
     return false
   }
 
+  /** Remembers credentials that replace those holding `before`, and moves the account's copies onto them. */
+  #replace (account: PoolAccount, before: unknown, fields: Record<string, unknown>): void {
+    if (this.#replaced.size >= REPLACED_CAP) this.#replaced.clear()
+    this.#replaced.set(before, fields)
+    for (const a of [account, this.#deps.pool.byId(account.id)]) if (a) this.adopt(a)
+  }
+
   async #refreshHere (account: PoolAccount, steps: OAuthSteps, rest: boolean): Promise<boolean> {
-    const { types, store, box, log, health, pool } = this.#deps
+    const { types, store, box, log, health } = this.#deps
     const before = account.fields
     let fields: Record<string, unknown>
     try {
@@ -168,9 +175,7 @@ export class Credentials {
       if (!check.ok) throw new Error(`refreshed credentials do not fit the account type: ${check.problems.map(p => `${p.path} ${p.message}`).join('; ')}`)
       fields = { ...check.plain, ...check.secrets }
       // In memory first: from here on nothing may lose the rotated token, not even a failed write.
-      if (this.#replaced.size >= REPLACED_CAP) this.#replaced.clear()
-      this.#replaced.set(before.accessToken, fields)
-      for (const a of [account, pool.byId(account.id)]) if (a) this.adopt(a)
+      this.#replace(account, before.accessToken, fields)
       if (account.source === 'store') {
         await store.updateAccount(account.id, { fields: check.plain, sealedSecrets: box.seal(JSON.stringify(check.secrets)) })
           .catch((err: unknown) => log.error({ err, account: account.name }, 'storing refreshed credentials failed (kept in memory)'))
