@@ -113,16 +113,11 @@ export async function forward (
         held.chunks.push(kept)
         held.size += kept.length
         if (held.size <= HOLD_LIMIT) return cb()
-        // Too big to hold: streamed from here on, what was held first.
+        // Too big to hold: streamed from here on, what was held first (it has been through the
+        // meter and the filter already, so it goes out as it is).
         ex.held = undefined
-        const { chunks } = held
         sink = startStream()
-        const write = clientSink(res, undefined, undefined, firstByte)
-        write(Buffer.concat(chunks), cb)
-        sink = (c, next) => {
-          tee?.write(c)
-          write(filter ? filter.write(c) : c, next)
-        }
+        clientSink(res, undefined, undefined, firstByte)(Buffer.concat(held.chunks), cb)
       }
     }
     const inspect = plugin.streamStartError

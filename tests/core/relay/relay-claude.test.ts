@@ -5,6 +5,7 @@ import zlib from 'node:zlib'
 import { request } from 'undici'
 import { startAnthropicMock, messageEvents, DEFAULT_USAGE, type AnthropicMock } from '../../mocks/anthropic-mock.ts'
 import { ALICE_KEY, UPSTREAM_KEY, sseEvents, startRelay, testConfig, type Relay } from '../../helpers/relay-harness.ts'
+import { HOLD_LIMIT } from '../../../core/relay/forward.ts'
 
 async function setup (t: import('node:test').TestContext, extra: Record<string, unknown> = {}): Promise<{ mock: AnthropicMock, relay: Relay }> {
   const mock = await startAnthropicMock()
@@ -352,4 +353,20 @@ test('a whole answer cut mid-body upstream fails over before the client sees a b
   const [row] = await relay.rt.store.recentRequests(1)
   assert.deepEqual([row!.status, row!.attempts, row!.usage.input], [200, 2, DEFAULT_USAGE.input_tokens])
   assert.equal(relay.logs.filter(l => (JSON.parse(l) as { msg?: string }).msg === 'relay').length, 0, 'no per-request line')
+})
+
+test('a whole answer past the hold limit is passed on as it comes, complete, and still metered', async t => {
+  const { mock, relay } = await setup(t)
+  const text = 'x'.repeat(HOLD_LIMIT + HOLD_LIMIT / 2)
+  mock.enqueue({ kind: 'ok', chunkedJson: true, text })
+  const res = await post(relay, '/claude/v1/messages', body())
+  assert.equal(res.statusCode, 200)
+  // Not held: the upstream announced no length, so neither does the relay.
+  assert.equal(res.headers['transfer-encoding'], 'chunked')
+  assert.equal(res.headers['content-length'], undefined)
+  const answer = JSON.parse(await res.body.text()) as { content: { text: string }[], usage: { output_tokens: number } }
+  assert.equal(answer.content[0]!.text, text)
+  await relay.settled()
+  const [row] = await relay.rt.store.recentRequests(1)
+  assert.deepEqual([row!.status, row!.usage.output], [200, answer.usage.output_tokens])
 })
