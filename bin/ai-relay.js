@@ -4,6 +4,7 @@
 // made by `npm install` (prepare) or `npm run build`; when dist/ is missing or older than a
 // source (a `git pull` without an install), it is rebuilt here first, in well under a second.
 // Development and the tests run the sources through tsx: bin/ai-relay-dev.js.
+import { runMain } from './run-main.js'
 import { build, fresh } from '../scripts/build.mjs'
 
 if (!fresh()) {
@@ -13,10 +14,4 @@ if (!fresh()) {
 // Stack traces point into the TypeScript sources.
 process.setSourceMapsEnabled(true)
 const { main } = await import('../dist/core/cli/main.js')
-const code = await main(process.argv.slice(2), {
-  out: line => process.stdout.write(line + '\n'),
-  err: line => process.stderr.write(line + '\n'),
-  env: process.env,
-  stdin: process.stdin,
-})
-process.exitCode = code
+await runMain(main)
