@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { widgetsBuildOptions } from '../admin-webcomponents/build-options.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const DIST = join(ROOT, 'dist')
@@ -70,16 +71,9 @@ async function buildUnlocked () {
     logLevel: 'warning',
   })
   const widgets = await esbuild({
+    ...widgetsBuildOptions(ROOT),
     absWorkingDir: ROOT,
-    entryPoints: ['admin-webcomponents/src/index.ts'],
-    tsconfig: 'admin-webcomponents/tsconfig.json',
     outfile: join(tmp, 'admin/widgets.js'),
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    legalComments: 'none',
-    loader: { '.css': 'text' },
     metafile: true,
     logLevel: 'warning',
   })

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { BuildOptions } from 'esbuild'
 import { FROM_SOURCE, PACKAGE_ROOT } from '../install-root.ts'
-
-const SOURCES = join(PACKAGE_ROOT, 'admin-webcomponents')
 
 export interface Bundle {
   code: string
@@ -18,18 +18,9 @@ let built: Promise<Bundle> | undefined
 async function fromSources (): Promise<string> {
   // Loaded only here: production never starts esbuild.
   const { build } = await import('esbuild')
-  const result = await build({
-    entryPoints: [join(SOURCES, 'src/index.ts')],
-    tsconfig: join(SOURCES, 'tsconfig.json'),
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    legalComments: 'none',
-    loader: { '.css': 'text' },
-    write: false,
-    logLevel: 'silent',
-  })
+  // The options the production build uses too (a path the bundler leaves alone: never in dist/).
+  const { widgetsBuildOptions } = await import(pathToFileURL(join(PACKAGE_ROOT, 'admin-webcomponents', 'build-options.mjs')).href) as { widgetsBuildOptions (root: string): BuildOptions }
+  const result = await build({ ...widgetsBuildOptions(PACKAGE_ROOT), write: false, logLevel: 'silent' })
   return result.outputFiles[0]!.text
 }
 
