@@ -59,25 +59,27 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
     mkdirSync(dirname(opts.spillFile), { recursive: true, mode: 0o700 })
     appendFileSync(opts.spillFile, `${toJson(batch)}\n`, { mode: 0o600 })
   }
+  const replayingFile = `${opts.spillFile}.replaying`
+  /** Batches spilled and not yet replayed: a spill file, or one taken aside by a replay. */
+  const backlog = () => existsSync(opts.spillFile) || existsSync(replayingFile)
   let replaying: Promise<number> | undefined
   const replay = async (): Promise<number> => {
     if (!existsSync(opts.spillFile)) return 0
     // Taken aside first, so batches spilled meanwhile start a new file and keep their order after these.
-    const taking = `${opts.spillFile}.replaying`
-    if (!existsSync(taking)) renameSync(opts.spillFile, taking)
-    const lines = readFileSync(taking, 'utf8').split('\n').filter(Boolean)
+    if (!existsSync(replayingFile)) renameSync(opts.spillFile, replayingFile)
+    const lines = readFileSync(replayingFile, 'utf8').split('\n').filter(Boolean)
     let done = 0
     for (const line of lines) {
       await primary.writeUsage(fromJson(line))
       done++
     }
-    rmSync(taking)
+    rmSync(replayingFile)
     if (done > 0) opts.log.info({ batches: done }, 'replayed the usage written while the store was unreachable')
     down = false
     return done
   }
   const timer = setInterval(() => {
-    if (!existsSync(opts.spillFile) && !existsSync(`${opts.spillFile}.replaying`)) return
+    if (!backlog()) return
     replaying ??= replay().catch(() => 0).finally(() => { replaying = undefined })
   }, REPLAY_MS)
   timer.unref()
@@ -138,7 +140,7 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
     },
     async writeUsage (batch) {
       // Behind a backlog, new batches queue after it, in order.
-      if (Date.now() < skipUntil || existsSync(opts.spillFile) || existsSync(`${opts.spillFile}.replaying`)) {
+      if (Date.now() < skipUntil || backlog()) {
         spill(batch)
         return
       }
