@@ -62,5 +62,8 @@ export async function runClient (cmd: string, args: string[], env: NodeJS.Proces
   const timer = setTimeout(() => child.proc.kill('SIGKILL'), timeoutMs)
   const code = await child.exited
   clearTimeout(timer)
-  return { code, stdout: child.stdout.join(''), stderr: child.stderr.join('') }
+  const run = { code, stdout: child.stdout.join(''), stderr: child.stderr.join('') }
+  // CLIENT_ECHO=1: what each client printed, to read beside the assertions.
+  if (process.env.CLIENT_ECHO) process.stderr.write(`\n--- ${[cmd, ...args].join(' ').slice(0, 200)} → exit ${code}\n--- stdout:\n${run.stdout}\n--- stderr:\n${run.stderr.slice(0, 2000)}\n`)
+  return run
 }
