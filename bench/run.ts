@@ -185,6 +185,20 @@ async function measure (url: string, connections: number, stream: boolean): Prom
   return { ...await latency(url, connections, stream), loadRps }
 }
 
+interface Json16 extends Measured { connections: 16, cpuMicrosPerRequest: number }
+
+/** The JSON case at 16 connections against one process, with the CPU it spent per request. */
+async function measureJson16 (pid: number, url: string): Promise<Json16> {
+  const cpu0 = cpuSeconds(pid)
+  const run = await measure(url, 16, false)
+  // The load generator's requests are counted from its rate over the same seconds.
+  return { connections: 16, ...run, cpuMicrosPerRequest: (cpuSeconds(pid) - cpu0) * 1e6 / (run.requests + run.loadRps * SECONDS) }
+}
+
+function describeJson16 (m: Json16): string {
+  return `json c=16: ${f(m.loadRps, 0)} req/s, p99.9 ${f(m.p999)} ms, max ${f(m.max, 1)} ms, ${Math.round(m.cpuMicrosPerRequest)} µs CPU a request`
+}
+
 const results: Record<string, unknown> = { node: process.version, seconds: SECONDS, quick: QUICK, generator: WRK ? 'wrk' : 'autocannon', at: new Date().toISOString() }
 const lines: string[] = []
 const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-')
@@ -244,21 +258,15 @@ try {
   if (!only) {
     // For scale: the least a Node hop costs here, the JSON case through bench/bare-proxy.ts.
     const bare = await start(['--import', 'tsx', 'bench/bare-proxy.ts', '--upstream', mockUrl], /http:\/\/\S+\n/, 'stdout')
-    const bareCpu0 = cpuSeconds(bare.proc.pid!)
-    const bareRun = await measure(`${bare.output.trim()}/v1/messages`, 16, false)
-    const bareMicros = (cpuSeconds(bare.proc.pid!) - bareCpu0) * 1e6 / (bareRun.requests + bareRun.loadRps * SECONDS)
-    results.bareHop = { connections: 16, ...bareRun, cpuMicrosPerRequest: bareMicros }
-    lines.push('', `A bare Node hop (bench/bare-proxy.ts: http server + undici Pool, nothing else), json c=16: ${f(bareRun.loadRps, 0)} req/s, p99.9 ${f(bareRun.p999)} ms, max ${f(bareRun.max, 1)} ms, ${Math.round(bareMicros)} µs CPU a request`)
+    const bareHop = results.bareHop = await measureJson16(bare.proc.pid!, `${bare.output.trim()}/v1/messages`)
+    lines.push('', `A bare Node hop (bench/bare-proxy.ts: http server + undici Pool, nothing else), ${describeJson16(bareHop)}`)
 
     // A key with limits, as a team would give its members: every request is admitted, released
     // and counted in the store.
     const limited = await startSidecar(mockUrl, {}, [], { concurrency: 64, rateLimits: [{ window: '1m', requests: 100_000_000 }], budgets: { dailyUsd: 1_000_000 } })
     await latency(`${limited.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
-    const limitedCpu0 = cpuSeconds(limited.pid)
-    const limitedRun = await measure(`${limited.url}${PATH}`, 16, false)
-    const limitedMicros = (cpuSeconds(limited.pid) - limitedCpu0) * 1e6 / (limitedRun.requests + limitedRun.loadRps * SECONDS)
-    results.limitedKey = { connections: 16, ...limitedRun, cpuMicrosPerRequest: limitedMicros }
-    lines.push(`A key with limits (concurrency, a rate window, a daily budget), json c=16, sidecar alone: ${f(limitedRun.loadRps, 0)} req/s, p99.9 ${f(limitedRun.p999)} ms, max ${f(limitedRun.max, 1)} ms, ${Math.round(limitedMicros)} µs CPU a request`)
+    const limitedKey = results.limitedKey = await measureJson16(limited.pid, `${limited.url}${PATH}`)
+    lines.push(`A key with limits (concurrency, a rate window, a daily budget), sidecar alone, ${describeJson16(limitedKey)}`)
 
     // Memory: a fresh sidecar in front of an upstream that sends an event a second.
     // 30 events a second apart: each stream open for 30 s.
