@@ -53,11 +53,25 @@ export async function startRedis (t: TestContext, opts: { persist?: boolean } = 
   }
 }
 
+async function cli (bin: string, args: string[]): Promise<string> {
+  const c = spawnChild(undefined, bin, args)
+  await c.exited
+  return c.stdout.join('').trim()
+}
+
+/** Waits until `ok()`, asking every `everyMs`; throws naming `what` after `ms`. */
+async function until (what: string, ok: () => Promise<boolean>, ms = 20_000, everyMs = 100): Promise<void> {
+  for (const end = Date.now() + ms; !await ok();) {
+    if (Date.now() > end) throw new Error(`redis: ${what} did not happen within ${ms} ms`)
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}
+
 /** Three redis-server nodes made one Redis Cluster (no replicas), on free loopback ports. */
 export async function startRedisCluster (t: TestContext): Promise<{ host: string, port: number }[] | undefined> {
   const bin = requireBinary(t, 'redis-server')
-  const cli = requireBinary(t, 'redis-cli')
-  if (!bin || !cli) return undefined
+  const redisCli = requireBinary(t, 'redis-cli')
+  if (!bin || !redisCli) return undefined
   const nodes: { host: string, port: number }[] = []
   for (let i = 0; i < 3; i++) {
     const port = await freePort()
@@ -65,29 +79,12 @@ export async function startRedisCluster (t: TestContext): Promise<{ host: string
     spawnChild(t, bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', `${dir}/nodes.conf`, '--cluster-node-timeout', '5000'])
     nodes.push({ host: '127.0.0.1', port })
   }
-  for (const n of nodes) {
-    for (const end = Date.now() + 10_000; ;) {
-      const up = await new Promise<boolean>(resolve => {
-        const s = createConnection(n.port, n.host)
-        s.once('connect', () => { s.end(); resolve(true) })
-        s.once('error', () => resolve(false))
-      })
-      if (up) break
-      if (Date.now() > end) throw new Error(`redis cluster node ${n.port} did not start`)
-      await new Promise(resolve => setTimeout(resolve, 50))
-    }
-  }
-  const create = spawnChild(t, cli, ['--cluster', 'create', ...nodes.map(n => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'])
+  for (const n of nodes) await until(`cluster node ${n.port} listening`, () => listening(n.port), 10_000, 50)
+  const create = spawnChild(t, redisCli, ['--cluster', 'create', ...nodes.map(n => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'])
   const code = await create.exited
   if (code !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout.join('')}${create.stderr.join('')}`)
   // The slots are assigned; wait until every node agrees the cluster is up.
-  for (const end = Date.now() + 15_000; ;) {
-    const info = spawnChild(undefined, cli, ['-p', String(nodes[0]!.port), 'cluster', 'info'])
-    await info.exited
-    if (/cluster_state:ok/.test(info.stdout.join(''))) break
-    if (Date.now() > end) throw new Error('the redis cluster did not come up')
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
+  await until('the cluster up', async () => /cluster_state:ok/.test(await cli(redisCli, ['-p', String(nodes[0]!.port), 'cluster', 'info'])), 15_000, 200)
   return nodes
 }
 
@@ -100,12 +97,6 @@ export interface RedisSentinelSetup {
   replicated (): Promise<void>
   /** Asks the sentinel to fail over, and resolves once the other node is the master. */
   failover (): Promise<number>
-}
-
-async function cli (bin: string, args: string[]): Promise<string> {
-  const c = spawnChild(undefined, bin, args)
-  await c.exited
-  return c.stdout.join('').trim()
 }
 
 /** A master, its replica and one Sentinel watching them (quorum 1), on free loopback ports. */
@@ -127,12 +118,6 @@ export async function startRedisSentinel (t: TestContext): Promise<RedisSentinel
   ].join('\n') + '\n')
   spawnChild(t, bin, [join(dir, 'sentinel.conf'), '--sentinel'])
   const masterPort = async () => Number((await cli(redisCli, ['-p', String(sentinel), 'sentinel', 'get-master-addr-by-name', 'relay'])).split('\n')[1])
-  const until = async (what: string, ok: () => Promise<boolean>, ms = 20_000) => {
-    for (const end = Date.now() + ms; !await ok();) {
-      if (Date.now() > end) throw new Error(`redis sentinel: ${what} did not happen within ${ms} ms`)
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
-  }
   await until('the replica in sync', async () => /master_link_status:up/.test(await cli(redisCli, ['-p', String(replica), 'info', 'replication'])))
   await until('the sentinel seeing the replica', async () => /\b1\b/.test(await cli(redisCli, ['-p', String(sentinel), 'sentinel', 'master', 'relay']).then(s => s.split('\n').slice(s.split('\n').indexOf('num-slaves') + 1)[0] ?? '')))
   return {
