@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { startNginx } from '../tests/helpers/nginx.ts'
 import { startRedis } from '../tests/helpers/redis.ts'
+import { findBinary, freePort } from '../tests/helpers/processes.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } } })
@@ -37,10 +38,6 @@ const cleanups: (() => unknown)[] = []
 // The test helpers take a test context for their cleanups; the bench collects them itself.
 const scope = { after: (fn: () => unknown) => { cleanups.push(fn) }, skip: (reason: string) => console.error(reason) } as never
 
-function which (name: string): string | undefined {
-  return spawnSync('sh', ['-c', `command -v ${name} || command -v /usr/sbin/${name}`], { encoding: 'utf8' }).stdout.trim() || undefined
-}
-
 function start (args: string[], ready: RegExp, stream: 'stdout' | 'stderr'): Promise<{ proc: ChildProcess, output: string }> {
   const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   cleanups.push(() => new Promise(resolve => { if (proc.exitCode !== null) return resolve(undefined); proc.once('exit', resolve); proc.kill('SIGTERM') }))
@@ -53,16 +50,6 @@ function start (args: string[], ready: RegExp, stream: 'stdout' | 'stderr'): Pro
     // Drain the other stream so a chatty child never blocks on a full pipe.
     proc[stream === 'stdout' ? 'stderr' : 'stdout']!.resume()
     proc.once('exit', code => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)))
-  })
-}
-
-async function freePort (): Promise<number> {
-  const { createServer } = await import('node:net')
-  return new Promise(resolve => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
   })
 }
 
@@ -161,7 +148,7 @@ async function latency (url: string, connections: number, stream: boolean, opts:
   return JSON.parse(out) as Latency
 }
 
-const WRK = which('wrk')
+const WRK = findBinary('wrk')
 
 /** Requests per second from the load generator. */
 async function throughput (url: string, connections: number, stream: boolean): Promise<number> {
@@ -206,7 +193,7 @@ const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-')
 try {
   const mockUrl = await startMock()
   const sidecar = await startSidecar(mockUrl)
-  const nginxBin = which('nginx')
+  const nginxBin = findBinary('nginx')
   let gateway: string | undefined
   let floor: string | undefined
   if (nginxBin) {
@@ -299,7 +286,7 @@ try {
     lines.push(`  RSS after ${growthFirst} requests ${rssFirst} MiB, after ${growthTotal} ${rssAll} MiB (${f((rssAll / rssFirst - 1) * 100, 1)}%); live heap after a full GC ${heapFirst} MiB, then ${heapAll} MiB (${f((heapAll / heapFirst - 1) * 100, 1)}%)`)
 
     // The Redis store: the same JSON case against a sidecar sharing its state through Redis.
-    if (which('redis-server')) {
+    if (findBinary('redis-server')) {
       const redis = (await startRedis(scope))!
       const shared = await startSidecar(mockUrl, { kind: 'redis', url: redis.url, prefix: 'bench:' })
       const c = QUICK ? 4 : 16

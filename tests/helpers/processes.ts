@@ -23,10 +23,15 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** The path of an installed program, or undefined. */
+export function findBinary (name: string): string | undefined {
+  // nginx lives in /usr/sbin, which a non-login PATH may lack.
+  return spawnSync('sh', ['-c', `command -v ${name} || command -v /usr/sbin/${name}`], { encoding: 'utf8' }).stdout.trim() || undefined
+}
+
 /** The path of `name`, or undefined after skipping `t` (failing it under CI). */
 export function requireBinary (t: TestContext, name: string): string | undefined {
-  // nginx lives in /usr/sbin, which a non-login PATH may lack.
-  const found = spawnSync('sh', ['-c', `command -v ${name} || command -v /usr/sbin/${name}`], { encoding: 'utf8' }).stdout.trim()
+  const found = findBinary(name)
   if (found) return found
   if (process.env.CI === 'true') throw new Error(`${name} is not installed, and CI=true forbids skipping (install it in .ci/run)`)
   const reason = `SKIPPED: ${name} is not installed on this machine (CI installs it)`
