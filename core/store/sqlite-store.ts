@@ -4,10 +4,10 @@
 import Database from 'better-sqlite3'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { counterRefusal } from './counter-rule.ts'
+import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
 import { bucketStart, GRANULARITIES, type Granularity } from '../metering/buckets.ts'
 import type {
-  AccountStateRecord, AdmissionPlan, AdmissionVerdict, CounterRef, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch, UsageRecord,
+  AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch, UsageRecord,
   UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal,
 } from './store.ts'
 
@@ -133,16 +133,15 @@ export function openSqliteStore (path: string): Store {
     touchKey: db.prepare('INSERT INTO key_activity (key_id, last_used_at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET last_used_at = max(coalesce(last_used_at, 0), excluded.last_used_at)'),
     activate: db.prepare('INSERT INTO key_activity (key_id, activated_at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET activated_at = coalesce(activated_at, excluded.activated_at) RETURNING activated_at'),
     activations: db.prepare<[], { key_id: string, at: number }>('SELECT key_id, activated_at AS at FROM key_activity WHERE activated_at IS NOT NULL'),
-    purgeLeases: db.prepare('DELETE FROM leases WHERE key_id = ? AND expires_at <= ?'),
-    countLeases: db.prepare<[string, number], { n: number, next: number | null }>('SELECT count(*) AS n, min(expires_at) AS next FROM leases WHERE key_id = ? AND expires_at > ?'),
-    insertLease: db.prepare('INSERT INTO leases (id, key_id, expires_at) VALUES (?, ?, ?)'),
-    renewLease: db.prepare('UPDATE leases SET expires_at = ? WHERE id = ?'),
-    releaseLease: db.prepare('DELETE FROM leases WHERE id = ?'),
+    // Lease rows are what the sidecar last wrote of its leases (limit-ledger.ts), for the CLI.
+    putLease: db.prepare('INSERT INTO leases (id, key_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at'),
+    deleteLease: db.prepare('DELETE FROM leases WHERE id = ?'),
+    countLeases: db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM leases WHERE key_id = ? AND expires_at > ?'),
+    pruneLeases: db.prepare('DELETE FROM leases WHERE expires_at <= ?'),
     readCounter: db.prepare('SELECT requests, tokens, cost_pico FROM limit_counters WHERE key_id = ? AND counter = ? AND period_start = ?').safeIntegers(true),
-    countRequest: db.prepare(`INSERT INTO limit_counters (key_id, counter, period_start, period_end, requests) VALUES (?, ?, ?, ?, 1)
-      ON CONFLICT (key_id, counter, period_start) DO UPDATE SET requests = requests + 1`),
-    addSpend: db.prepare(`INSERT INTO limit_counters (key_id, counter, period_start, period_end, tokens, cost_pico) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (key_id, counter, period_start) DO UPDATE SET tokens = tokens + excluded.tokens, cost_pico = cost_pico + excluded.cost_pico`),
+    addToCounter: db.prepare(`INSERT INTO limit_counters (key_id, counter, period_start, period_end, requests, tokens, cost_pico) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (key_id, counter, period_start) DO UPDATE SET requests = requests + excluded.requests,
+        tokens = tokens + excluded.tokens, cost_pico = cost_pico + excluded.cost_pico`),
     pruneCounters: db.prepare('DELETE FROM limit_counters WHERE period_end IS NOT NULL AND period_end < ?'),
     listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
     insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy)'),
@@ -215,7 +214,8 @@ export function openSqliteStore (path: string): Store {
     sticky.set(r.session_key, { accountId: r.account_id, expiresAt: r.expires_at, switches: r.switches })
   }
 
-  const writeBatch = db.transaction((batch: UsageBatch) => {
+  const writeBatch = db.transaction((batch: UsageBatch, ledgerWrites: LedgerWrites) => {
+    writeLedgerRows(ledgerWrites)
     const sums = new Map<string, AggregateRow>()
     for (const o of batch.opened ?? []) {
       stmt.openLog.run({ requestId: o.requestId, time: o.time, keyId: o.keyId, provider: o.provider, model: o.model, path: o.path, stream: o.stream ? 1 : 0, clientKind: o.clientKind, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null })
@@ -242,27 +242,46 @@ export function openSqliteStore (path: string): Store {
     for (const [id, n] of batch.repeats ?? []) stmt.addRepeats.run(n, id)
   })
 
-  const admitTx = db.transaction((plan: AdmissionPlan, now: number): AdmissionVerdict => {
-    if (plan.concurrency !== undefined) {
-      stmt.purgeLeases.run(plan.keyId, now)
-      const { n, next } = stmt.countLeases.get(plan.keyId, now)!
-      if (n >= plan.concurrency) return { ok: false, limit: 'concurrency', inUse: n, nextExpiry: next }
+  // Admission state lives in memory (limit-ledger.ts); its counters are written with the usage
+  // batches, in the same transaction, or by `writeLedger` when no batch comes.
+  const loadCounter = (keyId: string, counter: string, start: number) => {
+    const row = stmt.readCounter.get(keyId, counter, start) as { requests: bigint, tokens: bigint, cost_pico: bigint } | undefined
+    return row && { requests: Number(row.requests), tokens: Number(row.tokens), costPico: row.cost_pico }
+  }
+  const ledger = new LimitLedger(loadCounter)
+  const writeLedgerRows = (w: LedgerWrites) => {
+    for (const d of w.counters) stmt.addToCounter.run(d.keyId, d.id, d.start, d.end, d.requests, d.tokens, d.costPico)
+    for (const [id, lease] of w.leases) {
+      if (lease) stmt.putLease.run(id, lease.keyId, lease.expiresAt)
+      else stmt.deleteLease.run(id)
     }
-    for (const c of plan.counters) {
-      const row = stmt.readCounter.get(plan.keyId, c.id, c.start) as { requests: bigint, tokens: bigint, cost_pico: bigint } | undefined
-      const refused = counterRefusal(c, { requests: Number(row?.requests ?? 0n), tokens: Number(row?.tokens ?? 0n), costPico: row?.cost_pico ?? 0n })
-      if (refused) return refused
+  }
+  /** Runs `write` (a transaction) with what the ledger has pending; it stays pending if the write fails. */
+  const withLedger = <T>(write: (w: LedgerWrites) => T): T => {
+    const writes = ledger.drain()
+    try {
+      const result = write(writes)
+      ledger.written(writes, Date.now())
+      return result
+    } catch (err) {
+      ledger.restore(writes)
+      throw err
     }
-    for (const c of plan.counters) if (c.countsRequest) stmt.countRequest.run(plan.keyId, c.id, c.start, c.end)
-    if (plan.lease) stmt.insertLease.run(plan.lease.id, plan.keyId, plan.lease.expiresAt)
-    return { ok: true }
-  })
-  const renewTx = db.transaction((ids: string[], expiresAt: number) => {
-    for (const id of ids) stmt.renewLease.run(expiresAt, id)
-  })
-  const spendTx = db.transaction((keyId: string, counters: CounterRef[], tokens: number, costPico: bigint) => {
-    for (const c of counters) stmt.addSpend.run(keyId, c.id, c.start, c.end, tokens, costPico)
-  })
+  }
+  /** Whether this handle counts (it admits or adds spend: the sidecar); the CLI's handles read what the sidecar wrote. */
+  let serving = false
+  const ledgerTx = db.transaction(writeLedgerRows)
+  const writeLedger = () => {
+    if (ledger.dirty) withLedger(ledgerTx)
+  }
+  // A backstop for counts no usage batch carries (a store used only for admission, as the
+  // Redis outage fallback is): written within a second. A failure leaves them pending.
+  const ledgerTimer = setInterval(() => {
+    try {
+      writeLedger()
+    } catch {}
+  }, 1000)
+  ledgerTimer.unref()
 
   const update = (table: string, id: string, patch: Record<string, unknown>, columns: Record<string, string>) => {
     const sets: string[] = []
@@ -298,28 +317,32 @@ export function openSqliteStore (path: string): Store {
       return new Map(stmt.activations.all().map(r => [r.key_id, r.at]))
     },
     async admit (plan, now) {
-      return admitTx(plan, now)
+      serving = true
+      return ledger.admit(plan, now)
     },
     async renewLeases (ids, expiresAt) {
-      renewTx(ids, expiresAt)
+      ledger.renew(ids, expiresAt)
     },
     async releaseLease (id) {
-      stmt.releaseLease.run(id)
+      ledger.release(id)
     },
     async activeLeases (keyId, now) {
-      return stmt.countLeases.get(keyId, now)!.n
+      return serving ? ledger.active(keyId, now) : stmt.countLeases.get(keyId, now)!.n
     },
     async recordSpend (keyId, counters, tokens, costPico) {
-      spendTx(keyId, counters, tokens, costPico)
+      serving = true
+      ledger.spend(keyId, counters, tokens, costPico)
     },
     async readCounters (keyId, refs) {
-      return refs.map(ref => {
-        const row = stmt.readCounter.get(keyId, ref.id, ref.start) as { requests: bigint, tokens: bigint, cost_pico: bigint } | undefined
-        return { ...ref, requests: Number(row?.requests ?? 0n), tokens: Number(row?.tokens ?? 0n), costPico: row?.cost_pico ?? 0n }
-      })
+      if (serving) return ledger.read(keyId, refs)
+      return refs.map(ref => ({ ...ref, ...(loadCounter(keyId, ref.id, ref.start) ?? { requests: 0, tokens: 0, costPico: 0n }) }))
     },
     async pruneCounters (endedBefore) {
+      writeLedger()
       stmt.pruneCounters.run(endedBefore)
+      // Rows a stopped sidecar left behind.
+      stmt.pruneLeases.run(Date.now())
+      ledger.prune(endedBefore)
     },
     async updateKey (id, patch) {
       return update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint', policy: 'policy', boundAccount: 'bound_account', boundGroup: 'bound_group' })
@@ -384,7 +407,7 @@ export function openSqliteStore (path: string): Store {
       return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy' })
     },
     async writeUsage (batch) {
-      writeBatch(batch)
+      withLedger(deltas => writeBatch(batch, deltas))
     },
     async markInterrupted (startedBefore) {
       return stmt.markInterrupted.run(startedBefore).changes
@@ -430,6 +453,7 @@ export function openSqliteStore (path: string): Store {
     async backup (file) {
       // SQLite's online backup API: a consistent snapshot while the relay writes.
       createPrivately(file)
+      writeLedger()
       await db.backup(file)
     },
     async changedElsewhere () {
@@ -439,6 +463,10 @@ export function openSqliteStore (path: string): Store {
       return true
     },
     async close () {
+      clearInterval(ledgerTimer)
+      // This process's requests are over: their lease rows go too.
+      ledger.releaseAll()
+      writeLedger()
       db.close()
     },
   }
