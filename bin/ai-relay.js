@@ -4,14 +4,20 @@
 // made by `npm install` (prepare) or `npm run build`; when dist/ is missing or older than a
 // source (a `git pull` without an install), it is rebuilt here first, in well under a second.
 // Development and the tests run the sources through tsx: bin/ai-relay-dev.js.
+import { setFlagsFromString } from 'node:v8'
 import { runMain } from './run-main.js'
 import { build, fresh } from '../scripts/build.mjs'
+
+// The young generation stays at its initial size while the relay loads and starts; `start`
+// lets it grow again once it listens (core/ops/young-generation.ts says why).
+setFlagsFromString('--semi-space-growth-factor=1')
 
 if (!fresh()) {
   process.stderr.write('ai-relay: building dist/ from the sources\n')
   await build()
 }
-// Stack traces point into the TypeScript sources.
-process.setSourceMapsEnabled(true)
+// Stack traces name lines of dist/ (not minified, names kept). The source maps beside it are
+// not loaded by default: Node would parse every map it finds, ours and the dependencies',
+// ~7 MB of RSS for the life of the process. NODE_OPTIONS=--enable-source-maps turns them on.
 const { main } = await import('../dist/core/cli/main.js')
 await runMain(main)

@@ -2,12 +2,14 @@
 import { openRuntime } from '../runtime.ts'
 import { createRelayServer } from '../server.ts'
 import { writePid } from '../ops/pid-file.ts'
+import { releaseYoungGeneration } from '../ops/young-generation.ts'
 import { warnNewSecretKey, type CliIo } from './main.ts'
 
 export async function startCommand (configFile: string, io: CliIo): Promise<number> {
   const rt = (await openRuntime(configFile, { env: io.env }))!
   const server = await createRelayServer(rt)
   const address = await server.listen()
+  releaseYoungGeneration()
   const removePid = writePid(rt.storePath)
   const { config } = rt.loaded
   io.err(`ai-relay listening on ${address}`)

@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici'
 import type { RelayPlugin, ResponseFilter } from '../plugin-api.ts'
 import { clientResponseHeaders } from './headers.ts'
 import { createMeterTee, type MeterTee } from './meter-tee.ts'
+import type { RequestAbort } from './request-abort.ts'
 import { finishMeter, type Exchange, type HeldResponse } from './exchange.ts'
 import type { PinnedUpstream } from './upstream-pin.ts'
 
@@ -40,7 +41,7 @@ export async function forward (
   plugin: RelayPlugin,
   dispatcher: Dispatcher,
   up: UpstreamCall,
-  signal: AbortSignal,
+  signal: RequestAbort,
   reply: FastifyReply,
   method: string,
   now: () => number,

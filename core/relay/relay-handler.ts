@@ -25,6 +25,7 @@ import { pinUpstream, routeUpstreamPath } from './upstream-pin.ts'
 import { refuseKeyElsewhere } from './identify.ts'
 import { parseTarget, TargetProblem } from './request-target.ts'
 import { noAccountError } from './no-account.ts'
+import { RequestAbort } from './request-abort.ts'
 
 export interface RelayDeps extends SettleDeps {
   scheduler: Scheduler
@@ -48,7 +49,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
     const ex = newExchange(request.id, auth.at, plugin.name, route, path, clientInfo(request.headers, request.socket.remoteAddress, deps.trustedProxies))
     ex.key = auth.key
     ex.pricing = snapshot(deps.pricing)
-    const controller = new AbortController()
+    const controller = new RequestAbort()
     let abortReason: AbortReason | undefined
     const abort = (reason: AbortReason) => {
       if (abortReason) return
@@ -81,7 +82,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
         path, stream: parsed.stream, clientKind: parsed.clientKind, userAgent: ex.client.userAgent, clientIp: ex.client.ip,
       })
 
-      await attempts(ex, auth.presented, plugin, incoming, parsed, reply, controller.signal, () => abortReason !== undefined, deps)
+      await attempts(ex, auth.presented, plugin, incoming, parsed, reply, controller, () => abortReason !== undefined, deps)
     } catch (err) {
       // A held answer is not sent once the request failed: the error is.
       ex.held = undefined
@@ -128,7 +129,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
  */
 async function attempts (
   ex: Exchange, relayKey: string, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
-  reply: FastifyReply, signal: AbortSignal, aborted: () => boolean, deps: RelayDeps,
+  reply: FastifyReply, signal: RequestAbort, aborted: () => boolean, deps: RelayDeps,
 ): Promise<void> {
   const key = ex.key!
   const session = parsed.sessionKey ? sessionNamespace(key.id, plugin.name, parsed.sessionKey) : undefined
@@ -176,7 +177,7 @@ type Failure = { upstream: UpstreamError, body: Buffer, verdict: ErrorClassifica
 /** One account: forward, and on a 401 at most one refresh-and-retry. Records the outcome. */
 async function attemptOn (
   account: PoolAccount, ex: Exchange, relayKey: string, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
-  reply: FastifyReply, signal: AbortSignal, aborted: () => boolean, deps: RelayDeps,
+  reply: FastifyReply, signal: RequestAbort, aborted: () => boolean, deps: RelayDeps,
 ): Promise<'served' | Failure> {
   for (let refreshed = false; ;) {
     const used = account.fields
