@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net'
 export interface GeminiUsage { prompt: number, cached: number, candidates: number, thoughts: number }
 
 export type GeminiBehaviour =
-  | { kind: 'ok', usage?: Partial<GeminiUsage>, text?: string }
+  | { kind: 'ok', usage?: Partial<GeminiUsage>, text?: string, /** Streams: headers at once, the first chunk once this resolves (the model thinking). */ firstChunkAfter?: Promise<void> }
   | { kind: 'status', status: number, body?: string, headers?: Record<string, string> }
   | { kind: 'cut', afterChunks: number }
   | { kind: 'hang' }
@@ -144,6 +144,10 @@ export async function startGeminiMock (): Promise<GeminiMock> {
         }
         const sse = url.searchParams.get('alt') === 'sse'
         res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/json; charset=UTF-8' })
+        if (b.kind === 'ok' && b.firstChunkAfter) {
+          res.flushHeaders()
+          await b.firstChunkAfter
+        }
         for (const [i, p] of parts.entries()) {
           if (b.kind === 'cut' && i === b.afterChunks) {
             await new Promise(resolve => setTimeout(resolve, 50))

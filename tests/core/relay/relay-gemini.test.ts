@@ -223,3 +223,18 @@ test('a Code Assist stream cut mid-way: an SSE client gets an error event, a JSO
   row = await lastRow(relay)
   assert.deepEqual([row.partial, row.usage.input], [true, u.prompt])
 })
+
+test('a stream whose first chunk is late: the client has the response headers before it', async t => {
+  const { mock, relay } = await setup(t)
+  let think!: () => void
+  mock.enqueue({ kind: 'ok', firstChunkAfter: new Promise<void>(resolve => { think = resolve }) })
+  // Resolves on the headers alone: it would wait forever if the relay held them for the first chunk.
+  const sse = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': ALICE_KEY }, body })
+  assert.equal(sse.statusCode, 200)
+  assert.match(String(sse.headers['content-type']), /^text\/event-stream/)
+  think()
+  let text = ''
+  for await (const ev of sseEvents(sse.body)) text += (JSON.parse(ev.data) as { candidates: { content: { parts: { text: string }[] } }[] }).candidates[0]!.content.parts[0]!.text
+  assert.equal(text, GEMINI_TEXT)
+  assert.equal((await lastRow(relay)).costPico, EXPECTED)
+})
