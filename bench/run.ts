@@ -172,18 +172,18 @@ async function measure (url: string, connections: number, stream: boolean): Prom
   return { ...await latency(url, connections, stream), loadRps }
 }
 
-interface Json16 extends Measured { connections: 16, cpuMicrosPerRequest: number }
+interface JsonRun extends Measured { connections: number, cpuMicrosPerRequest: number }
 
-/** The JSON case at 16 connections against one process, with the CPU it spent per request. */
-async function measureJson16 (pid: number, url: string): Promise<Json16> {
+/** The JSON case at `connections` against one process, with the CPU it spent per request. */
+async function measureJson (pid: number, url: string, connections = 16): Promise<JsonRun> {
   const cpu0 = cpuSeconds(pid)
-  const run = await measure(url, 16, false)
+  const run = await measure(url, connections, false)
   // The load generator's requests are counted from its rate over the same seconds.
-  return { connections: 16, ...run, cpuMicrosPerRequest: (cpuSeconds(pid) - cpu0) * 1e6 / (run.requests + run.loadRps * SECONDS) }
+  return { connections, ...run, cpuMicrosPerRequest: (cpuSeconds(pid) - cpu0) * 1e6 / (run.requests + run.loadRps * SECONDS) }
 }
 
-function describeJson16 (m: Json16): string {
-  return `json c=16: ${f(m.loadRps, 0)} req/s, p99.9 ${f(m.p999)} ms, max ${f(m.max, 1)} ms, ${Math.round(m.cpuMicrosPerRequest)} µs CPU a request`
+function describeJson (m: JsonRun): string {
+  return `json c=${m.connections}: ${f(m.loadRps, 0)} req/s, p50 ${f(m.p50)} ms, p99.9 ${f(m.p999)} ms, max ${f(m.max, 1)} ms, ${Math.round(m.cpuMicrosPerRequest)} µs CPU a request`
 }
 
 const results: Record<string, unknown> = { node: process.version, seconds: SECONDS, quick: QUICK, generator: WRK ? 'wrk' : 'autocannon', at: new Date().toISOString() }
@@ -245,15 +245,22 @@ try {
   if (!only) {
     // For scale: the least a Node hop costs here, the JSON case through bench/bare-proxy.ts.
     const bare = await start(['--import', 'tsx', 'bench/bare-proxy.ts', '--upstream', mockUrl], /http:\/\/\S+\n/, 'stdout')
-    const bareHop = results.bareHop = await measureJson16(bare.proc.pid!, `${bare.output.trim()}/v1/messages`)
-    lines.push('', `A bare Node hop (bench/bare-proxy.ts: http server + undici Pool, nothing else), ${describeJson16(bareHop)}`)
+    const bareUrl = `${bare.output.trim()}/v1/messages`
+    const bareHop = results.bareHop = await measureJson(bare.proc.pid!, bareUrl)
+    lines.push('', `A bare Node hop (bench/bare-proxy.ts: http server + undici Pool, nothing else), ${describeJson(bareHop)}`)
+    // What one hop adds at one connection, without nginx: the mock direct, the bare hop, the sidecar.
+    const direct1 = await measure(`${mockUrl}/v1/messages`, 1, false)
+    const bare1 = await measureJson(bare.proc.pid!, bareUrl, 1)
+    const sidecar1 = await measureJson(sidecar.pid, `${sidecar.url}${PATH}`, 1)
+    results.oneConnection = { direct: direct1, bareHop: bare1, sidecar: sidecar1 }
+    lines.push(`One connection, no nginx: the mock direct p50 ${f(direct1.p50)} ms; the bare hop adds ${f(bare1.p50 - direct1.p50)} ms (${Math.round(bare1.cpuMicrosPerRequest)} µs CPU a request), the sidecar ${f(sidecar1.p50 - direct1.p50)} ms (${Math.round(sidecar1.cpuMicrosPerRequest)} µs)`)
 
     // A key with limits, as a team would give its members: every request is admitted, released
     // and counted in the store.
     const limited = await startSidecar(mockUrl, {}, [], { concurrency: 64, rateLimits: [{ window: '1m', requests: 100_000_000 }], budgets: { dailyUsd: 1_000_000 } })
     await latency(`${limited.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
-    const limitedKey = results.limitedKey = await measureJson16(limited.pid, `${limited.url}${PATH}`)
-    lines.push(`A key with limits (concurrency, a rate window, a daily budget), sidecar alone, ${describeJson16(limitedKey)}`)
+    const limitedKey = results.limitedKey = await measureJson(limited.pid, `${limited.url}${PATH}`)
+    lines.push(`A key with limits (concurrency, a rate window, a daily budget), sidecar alone, ${describeJson(limitedKey)}`)
 
     // Memory: a fresh sidecar in front of an upstream that sends an event a second.
     // 30 events a second apart: each stream open for 30 s.

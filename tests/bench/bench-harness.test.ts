@@ -30,6 +30,7 @@ test('npm run bench -- --quick: floor, relay through nginx, the sidecar alone, a
   assert.ok(r.memory.growth.heapFirst > 1 && r.memory.growth.heapAll > 1, JSON.stringify(r.memory.growth))
   assert.ok(r.limitedKey.loadRps > 0 && r.limitedKey.requests > 0 && r.limitedKey.errors === 0, JSON.stringify(r.limitedKey))
   assert.ok(r.bareHop.loadRps > 0 && r.bareHop.requests > 0 && r.bareHop.errors === 0, JSON.stringify(r.bareHop))
+  for (const m of [r.oneConnection.direct, r.oneConnection.bareHop, r.oneConnection.sidecar]) assert.ok(m.requests > 0 && m.errors === 0 && m.p50 > 0, JSON.stringify(r.oneConnection))
   assert.ok(r.redis.sidecar.loadRps > 0)
   assert.equal(r.redis.sidecar.errors, 0)
   assert.match(run.stdout.join(''), /\| json \| 1 \|/)
