@@ -22,7 +22,11 @@ const PCHAR = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/
 const QUERY = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/
 const CONTROL = /[\u0000-\u001f\u007f]/
 
+/** A segment made only of characters kept as they are: most are (`v1`, `messages`). */
+const PLAIN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]*$/
+
 function encodeSegment (segment: string): string {
+  if (PLAIN_SEGMENT.test(segment)) return segment
   let out = ''
   for (const ch of segment) out += PCHAR.test(ch) ? ch : encodeURIComponent(ch)
   return out

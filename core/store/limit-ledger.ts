@@ -11,9 +11,9 @@
 //   show until their TTL runs out.
 // - A counter is read from SQLite the first time it is needed and then kept here; what changes
 //   it (a request counted at admission, spend at settle) is added here at once and queued as a
-//   delta. The store writes the deltas in the same transaction as the next usage batch (or on
-//   its own timer when there is none), so a crash loses the counts of exactly the requests whose
-//   rows it loses, and none in `usage.flush: sync`.
+//   delta. The store writes the deltas in the same transaction as the next usage write (or on
+//   its own timer when there is none): a count reaches SQLite no later than its request's row,
+//   so a crash loses only counts of requests whose rows it lost too (none in `usage.flush: sync`).
 // - A counter whose period has ended is forgotten once written: rate windows start a new
 //   counter every window, and memory stays the size of the periods in use.
 import { counterRefusal, type CounterUse } from './counter-rule.ts'
