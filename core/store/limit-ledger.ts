@@ -80,6 +80,7 @@ export class LimitLedger {
     }
     for (const [i, c] of plan.counters.entries()) if (c.countsRequest) this.#add(counters[i]!, 1, 0, 0n)
     if (plan.lease) {
+      held ??= this.#leases.get(plan.keyId)
       if (!held) this.#leases.set(plan.keyId, held = new Map())
       held.set(plan.lease.id, plan.lease.expiresAt)
       this.#owner.set(plan.lease.id, plan.keyId)
