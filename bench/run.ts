@@ -172,6 +172,9 @@ async function measure (url: string, connections: number, stream: boolean): Prom
   return { ...await latency(url, connections, stream), loadRps }
 }
 
+/** A key as a team would give its members: a concurrency limit, a rate window and a daily budget, none reached. */
+const LIMITED_POLICY = { concurrency: 64, rateLimits: [{ window: '1m', requests: 100_000_000 }], budgets: { dailyUsd: 1_000_000 } }
+
 interface JsonRun extends Measured { connections: number, cpuMicrosPerRequest: number }
 
 /** The JSON case at `connections` against one process, with the CPU it spent per request. */
@@ -257,7 +260,7 @@ try {
 
     // A key with limits, as a team would give its members: every request is admitted, released
     // and counted in the store.
-    const limited = await startSidecar(mockUrl, {}, [], { concurrency: 64, rateLimits: [{ window: '1m', requests: 100_000_000 }], budgets: { dailyUsd: 1_000_000 } })
+    const limited = await startSidecar(mockUrl, {}, [], LIMITED_POLICY)
     await latency(`${limited.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
     const limitedKey = results.limitedKey = await measureJson(limited.pid, `${limited.url}${PATH}`)
     lines.push(`A key with limits (concurrency, a rate window, a daily budget), sidecar alone, ${describeJson(limitedKey)}`)
@@ -303,6 +306,11 @@ try {
       results.redis = { connections: c, direct: base, sidecar: via, ratio: via.loadRps / base.loadRps, rssMiB: rssMiB(shared.pid) }
       lines.push('')
       lines.push(`Redis store, json c=${c}, sidecar alone: ${f(via.loadRps, 0)} req/s (mock direct ${f(base.loadRps, 0)}, ratio ${f(via.loadRps / base.loadRps)}); p50 ${f(via.p50)} p99 ${f(via.p99)} p99.9 ${f(via.p999)} max ${f(via.max, 1)} ms`)
+      // A key with limits on the shared store: admission is a script run in Redis per request.
+      const sharedLimited = await startSidecar(mockUrl, { kind: 'redis', url: redis.url, prefix: 'bench-limited:' }, [], LIMITED_POLICY)
+      await latency(`${sharedLimited.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
+      const limitedRedis = results.redisLimitedKey = await measureJson(sharedLimited.pid, `${sharedLimited.url}${PATH}`)
+      lines.push(`Redis store, a key with limits, sidecar alone, ${describeJson(limitedRedis)}`)
     } else {
       lines.push('', 'Redis store: redis-server is not installed, not measured')
     }

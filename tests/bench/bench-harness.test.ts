@@ -33,5 +33,6 @@ test('npm run bench -- --quick: floor, relay through nginx, the sidecar alone, a
   for (const m of [r.oneConnection.direct, r.oneConnection.bareHop, r.oneConnection.sidecar]) assert.ok(m.requests > 0 && m.errors === 0 && m.p50 > 0, JSON.stringify(r.oneConnection))
   assert.ok(r.redis.sidecar.loadRps > 0)
   assert.equal(r.redis.sidecar.errors, 0)
+  assert.ok(r.redisLimitedKey.requests > 0 && r.redisLimitedKey.errors === 0, JSON.stringify(r.redisLimitedKey))
   assert.match(run.stdout.join(''), /\| json \| 1 \|/)
 })
