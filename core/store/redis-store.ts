@@ -413,36 +413,55 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     },
 
     async writeUsage (batch: UsageBatch) {
-      for (const o of batch.opened ?? []) {
+      // Rows all live on the {log} slot: sent together (auto-pipelined), not one round trip each.
+      await Promise.all((batch.opened ?? []).map(o => {
         const row: StoredRow = {
           requestId: o.requestId, time: o.time, keyId: o.keyId, accountId: null, provider: o.provider, model: o.model, path: o.path, stream: o.stream,
           status: 0, usage: {}, costPico: null, unpriced: false, priceVersion: null, latencyMs: 0, ttfbMs: null, partial: false, attempts: 0,
           accountsTried: [], clientKind: o.clientKind, state: 'in_progress', flags: null, repeats: 0, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null, upstreamRequestId: null,
         }
-        await run('OPEN_ROW', [k.row(o.requestId), k.logTime, k.logKey(o.keyId), k.logAccount(''), k.logOpen], [o.requestId, o.time, JSON.stringify(row)])
-      }
-      // Aggregate increments: buckets live on different slots, so they go as separate commands
-      // (auto-pipelined by the client, per node on Cluster).
-      const increments: Promise<unknown>[] = []
-      // Each is handled at once: should a later step throw, none of them goes unobserved.
-      const track = (p: Promise<unknown>) => { p.catch(() => {}); increments.push(p) }
-      const aggregates = {
-        hincrby: (key: string, field: string, n: number | string) => track(client.hincrby(key, field, n)),
-        pexpire: (key: string, ms: number) => track(client.pexpire(key, ms)),
-      }
-      for (const r of batch.records) {
-        const finished = await run('FINISH_ROW', [k.row(r.requestId), k.logTime, k.logKey(r.keyId), k.logAccount(r.accountId ?? ''), k.logOpen], [r.requestId, r.time, JSON.stringify(storedRow(r))])
-        if (finished !== 1 || !r.billable) continue
+        return run('OPEN_ROW', [k.row(o.requestId), k.logTime, k.logKey(o.keyId), k.logAccount(''), k.logOpen], [o.requestId, o.time, JSON.stringify(row)])
+      }))
+      // Settled, not all-or-nothing: the rows that were finished get their aggregates even when
+      // another failed (a retry finds them done and does not count them again).
+      const finished = await Promise.allSettled(batch.records.map(r =>
+        run('FINISH_ROW', [k.row(r.requestId), k.logTime, k.logKey(r.keyId), k.logAccount(r.accountId ?? ''), k.logOpen], [r.requestId, r.time, JSON.stringify(storedRow(r))])))
+      // Aggregates are summed here first, one increment per bucket, key, account, model and
+      // metric of the write instead of ~24 commands a record (most records of a write share
+      // them). Buckets live on different slots, so they go as separate commands (auto-pipelined
+      // by the client, per node on Cluster).
+      const sums = new Map<string, { g: Granularity, fields: Map<string, bigint> }>()
+      for (const [i, r] of batch.records.entries()) {
+        // A row seen before (the same request id) is not counted twice.
+        const f = finished[i]!
+        if (f.status !== 'fulfilled' || f.value !== 1 || !r.billable) continue
         for (const g of GRANULARITIES) {
           const key = k.agg(g, bucketStart(g, r.time))
-          const field = (metric: string) => `${r.keyId}|${r.accountId ?? ''}|${r.model ?? ''}|${metric}`
+          let bucket = sums.get(key)
+          if (!bucket) sums.set(key, bucket = { g, fields: new Map() })
+          const fields = bucket.fields
+          const add = (metric: string, n: number | bigint) => {
+            const field = `${r.keyId}|${r.accountId ?? ''}|${r.model ?? ''}|${metric}`
+            fields.set(field, (fields.get(field) ?? 0n) + BigInt(n))
+          }
           const u = r.usage
-          aggregates.hincrby(key, field('requests'), 1)
-          for (const [metric, n] of [['input', u.input], ['output', u.output], ['cw5', u.cacheWrite5m], ['cw1', u.cacheWrite1h], ['cr', u.cacheRead]] as const) if (n) aggregates.hincrby(key, field(metric), n)
-          if (r.costPico !== null && r.costPico !== 0n) aggregates.hincrby(key, field('cost'), r.costPico.toString())
-          if (r.unpriced) aggregates.hincrby(key, field('unpriced'), 1)
-          aggregates.pexpire(key, AGG_TTL_MS[g])
+          add('requests', 1)
+          for (const [metric, n] of [['input', u.input], ['output', u.output], ['cw5', u.cacheWrite5m], ['cw1', u.cacheWrite1h], ['cr', u.cacheRead]] as const) if (n) add(metric, n)
+          if (r.costPico !== null && r.costPico !== 0n) add('cost', r.costPico)
+          if (r.unpriced) add('unpriced', 1)
         }
+      }
+      const increments: Promise<unknown>[] = []
+      for (const [key, { g, fields }] of sums) {
+        for (const [field, n] of fields) increments.push(client.hincrby(key, field, n.toString()))
+        increments.push(client.pexpire(key, AGG_TTL_MS[g]))
+      }
+      // Each is observed at once: should a later step throw, none of them goes unobserved.
+      for (const p of increments) p.catch(() => {})
+      const failed = finished.find(f => f.status === 'rejected')
+      if (failed) {
+        await Promise.allSettled(increments)
+        throw failed.reason
       }
       for (const [id, n] of batch.repeats ?? []) {
         const cur = await client.get(k.row(id))
