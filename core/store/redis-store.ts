@@ -111,6 +111,17 @@ if ARGV[2] ~= '' and ARGV[3] ~= '' then
 end
 return {'ok'}`
 
+// Spend settled against a key's counters, all or nothing (one script costs the client far less
+// than a MULTI of the same commands). KEYS: one hash per counter, all on the key's slot. ARGV:
+// tokens, cost in pico-USD (a decimal string), then each counter's expireAt.
+const SPEND = `
+for i = 1, #KEYS do
+  redis.call('HINCRBY', KEYS[i], 'tokens', ARGV[1])
+  redis.call('HINCRBY', KEYS[i], 'cost', ARGV[2])
+  redis.call('PEXPIREAT', KEYS[i], ARGV[2 + i])
+end
+return 1`
+
 // KEYS: the turns hash; ARGV: the tied account ids. The one picked longest ago (never: first),
 // marked with the next turn number.
 const NEXT_TURN = `
@@ -152,7 +163,7 @@ redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
 return 1`
 
-const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, OPEN_ROW, FINISH_ROW, UNLOCK, NEXT_TURN }
+const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, SPEND, OPEN_ROW, FINISH_ROW, UNLOCK, NEXT_TURN }
 type ScriptName = keyof typeof SCRIPTS
 
 /** The scripts as client commands: ioredis runs them by SHA and loads them where a node lacks one. */
@@ -331,12 +342,8 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       return client.zcount(k.leases(keyId), `(${now}`, '+inf')
     },
     async recordSpend (keyId, counters, tokens, costPico) {
-      const m = client.multi()
-      for (const c of counters) {
-        const key = k.counter(keyId, c.id, c.start)
-        m.hincrby(key, 'tokens', tokens).hincrby(key, 'cost', costPico.toString()).pexpireat(key, counterExpiry(c))
-      }
-      await m.exec()
+      if (counters.length === 0) return
+      await run('SPEND', counters.map(c => k.counter(keyId, c.id, c.start)), [tokens, costPico.toString(), ...counters.map(counterExpiry)])
       await indexCounters(keyId, counters)
     },
     async readCounters (keyId, refs): Promise<CounterValue[]> {
