@@ -8,7 +8,8 @@
 // Layout under the prefix (default `relay:`): see docs/architecture.md, "Redis store".
 import { randomBytes } from 'node:crypto'
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
-import { bucketStart, GRANULARITIES, type Granularity } from '../metering/buckets.ts'
+import { bucketStart, type Granularity } from '../metering/buckets.ts'
+import { addToAggregates, type AggregateRow } from '../metering/aggregate-sums.ts'
 import type {
   AccountRecord, AccountStateRecord, AdminSession, AdminUser, AdmissionPlan, AdmissionVerdict, CounterRef, CounterValue, KeyRecord,
   RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal,
@@ -433,36 +434,27 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       // another failed (a retry finds them done and does not count them again).
       const finished = await Promise.allSettled(batch.records.map(r =>
         run('FINISH_ROW', [k.row(r.requestId), k.logTime, k.logKey(r.keyId), k.logAccount(r.accountId ?? ''), k.logOpen], [r.requestId, r.time, JSON.stringify(storedRow(r))])))
-      // Aggregates are summed here first, one increment per bucket, key, account, model and
-      // metric of the write instead of ~24 commands a record (most records of a write share
-      // them). Buckets live on different slots, so they go as separate commands (auto-pipelined
-      // by the client, per node on Cluster).
-      const sums = new Map<string, { g: Granularity, fields: Map<string, bigint> }>()
+      // Aggregates are summed first (aggregate-sums.ts): one increment per bucket, key, account,
+      // model and metric of the write instead of ~24 commands a record. Buckets live on
+      // different slots, so they go as separate commands (auto-pipelined by the client, per
+      // node on Cluster).
+      const sums = new Map<string, AggregateRow>()
       for (const [i, r] of batch.records.entries()) {
         // A row seen before (the same request id) is not counted twice.
         const f = finished[i]!
-        if (f.status !== 'fulfilled' || f.value !== 1 || !r.billable) continue
-        for (const g of GRANULARITIES) {
-          const key = k.agg(g, bucketStart(g, r.time))
-          let bucket = sums.get(key)
-          if (!bucket) sums.set(key, bucket = { g, fields: new Map() })
-          const fields = bucket.fields
-          const add = (metric: string, n: number | bigint) => {
-            const field = `${r.keyId}|${r.accountId ?? ''}|${r.model ?? ''}|${metric}`
-            fields.set(field, (fields.get(field) ?? 0n) + BigInt(n))
-          }
-          const u = r.usage
-          add('requests', 1)
-          for (const [metric, n] of [['input', u.input], ['output', u.output], ['cw5', u.cacheWrite5m], ['cw1', u.cacheWrite1h], ['cr', u.cacheRead]] as const) if (n) add(metric, n)
-          if (r.costPico !== null && r.costPico !== 0n) add('cost', r.costPico)
-          if (r.unpriced) add('unpriced', 1)
-        }
+        if (f.status === 'fulfilled' && f.value === 1 && r.billable) addToAggregates(sums, r)
       }
       const increments: Promise<unknown>[] = []
-      for (const [key, { g, fields }] of sums) {
-        for (const [field, n] of fields) increments.push(client.hincrby(key, field, n.toString()))
-        increments.push(client.pexpire(key, AGG_TTL_MS[g]))
+      const expiring = new Map<string, Granularity>()
+      for (const row of sums.values()) {
+        const key = k.agg(row.granularity, row.bucket)
+        expiring.set(key, row.granularity)
+        const prefix = `${row.keyId}|${row.accountId}|${row.model}|`
+        const metrics: [string, number | bigint][] = [['requests', row.requests], ['input', row.input], ['output', row.output], ['cw5', row.cacheWrite5m],
+          ['cw1', row.cacheWrite1h], ['cr', row.cacheRead], ['cost', row.costPico], ['unpriced', row.unpriced]]
+        for (const [metric, n] of metrics) if (n) increments.push(client.hincrby(key, prefix + metric, n.toString()))
       }
+      for (const [key, g] of expiring) increments.push(client.pexpire(key, AGG_TTL_MS[g]))
       // Each is observed at once: should a later step throw, none of them goes unobserved.
       for (const p of increments) p.catch(() => {})
       const failed = finished.find(f => f.status === 'rejected')

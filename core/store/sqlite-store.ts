@@ -5,9 +5,10 @@ import Database from 'better-sqlite3'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
-import { bucketStart, GRANULARITIES, type Granularity } from '../metering/buckets.ts'
+import { bucketStart } from '../metering/buckets.ts'
+import { addToAggregates, type AggregateRow } from '../metering/aggregate-sums.ts'
 import type {
-  AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch, UsageRecord,
+  AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
   UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal,
 } from './store.ts'
 
@@ -84,33 +85,6 @@ function createPrivately (path: string): void {
   closeSync(openSync(path, 'a', 0o600))
   for (const f of [path, `${path}-wal`, `${path}-shm`]) {
     if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600)
-  }
-}
-
-interface AggregateRow {
-  granularity: Granularity, bucket: number, keyId: string, accountId: string, model: string, requests: number,
-  input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number, costPico: bigint, unpriced: number
-}
-
-/** Adds a billable record to the sums of its hour, day and month buckets. */
-function addToAggregates (sums: Map<string, AggregateRow>, r: UsageRecord): void {
-  const u = r.usage
-  for (const granularity of GRANULARITIES) {
-    const bucket = bucketStart(granularity, r.time)
-    const id = `${granularity}\u0000${bucket}\u0000${r.keyId}\u0000${r.accountId ?? ''}\u0000${r.model ?? ''}`
-    let row = sums.get(id)
-    if (!row) {
-      row = { granularity, bucket, keyId: r.keyId, accountId: r.accountId ?? '', model: r.model ?? '', requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpriced: 0 }
-      sums.set(id, row)
-    }
-    row.requests++
-    row.input += u.input ?? 0
-    row.output += u.output ?? 0
-    row.cacheWrite5m += u.cacheWrite5m ?? 0
-    row.cacheWrite1h += u.cacheWrite1h ?? 0
-    row.cacheRead += u.cacheRead ?? 0
-    row.costPico += r.costPico ?? 0n
-    if (r.unpriced) row.unpriced++
   }
 }
 

@@ -1,0 +1,33 @@
+// The usage aggregates a write adds, summed before they go to the store: one row per
+// granularity, bucket, key, account and model instead of one increment per record (most
+// records of a write share them). Both stores write these sums: SQLite as one upsert per row,
+// Redis as one HINCRBY per row and metric.
+import { bucketStart, GRANULARITIES, type Granularity } from './buckets.ts'
+import type { UsageRecord } from '../store/store.ts'
+
+export interface AggregateRow {
+  granularity: Granularity, bucket: number, keyId: string, accountId: string, model: string, requests: number,
+  input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number, costPico: bigint, unpriced: number
+}
+
+/** Adds a billable record to the sums of its hour, day and month buckets. */
+export function addToAggregates (sums: Map<string, AggregateRow>, r: UsageRecord): void {
+  const u = r.usage
+  for (const granularity of GRANULARITIES) {
+    const bucket = bucketStart(granularity, r.time)
+    const id = `${granularity}\u0000${bucket}\u0000${r.keyId}\u0000${r.accountId ?? ''}\u0000${r.model ?? ''}`
+    let row = sums.get(id)
+    if (!row) {
+      row = { granularity, bucket, keyId: r.keyId, accountId: r.accountId ?? '', model: r.model ?? '', requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpriced: 0 }
+      sums.set(id, row)
+    }
+    row.requests++
+    row.input += u.input ?? 0
+    row.output += u.output ?? 0
+    row.cacheWrite5m += u.cacheWrite5m ?? 0
+    row.cacheWrite1h += u.cacheWrite1h ?? 0
+    row.cacheRead += u.cacheRead ?? 0
+    row.costPico += r.costPico ?? 0n
+    if (r.unpriced) row.unpriced++
+  }
+}
