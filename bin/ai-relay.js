@@ -16,8 +16,8 @@ if (!fresh()) {
   process.stderr.write('ai-relay: building dist/ from the sources\n')
   await build()
 }
-// Stack traces name lines of dist/ (not minified, names kept). The source maps beside it are
-// not loaded by default: Node would parse every map it finds, ours and the dependencies',
-// ~7 MB of RSS for the life of the process. NODE_OPTIONS=--enable-source-maps turns them on.
+// Stack traces name functions and positions in dist/ (whitespace removed, names kept). The
+// source maps beside it are not loaded by default: Node would parse them whole, ~7 MB of RSS
+// for the life of the process. NODE_OPTIONS=--enable-source-maps turns them on.
 const { main } = await import('../dist/core/cli/main.js')
 await runMain(main)

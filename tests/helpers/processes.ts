@@ -75,9 +75,14 @@ export async function waitForOutput (child: Child, stream: 'stdout' | 'stderr', 
   }
 }
 
-/** Runs `ai-relay start --config file` and waits until it listens. */
+/**
+ * Runs `ai-relay start --config file` and waits until it listens. The relay runs as
+ * production runs it, from the esbuild build (rebuilt first when a source changed), so the
+ * integration tests also cover the bundled dependencies; the one-shot CLI commands run from
+ * the sources.
+ */
 export async function spawnRelay (t: TestContext, configFile: string, env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const child = spawnChild(t, process.execPath, [CLI, 'start', '--config', configFile], { env })
+  const child = spawnChild(t, process.execPath, [CLI_BUILT, 'start', '--config', configFile], { env })
   await waitForOutput(child, 'stderr', /ai-relay listening on/)
   return child
 }
