@@ -16,6 +16,8 @@ export type { RelayErrorCode } from './errors.ts'
 export type { PriceTable, ModelPrice } from './metering/pricing.ts'
 export { isTokenCount } from './metering/usage-check.ts'
 export { jwtClaims, readPastedCode, tokenEndpointError } from './oauth-helpers.ts'
+// undici's request(url, options) for token endpoints and the like, without loading all of undici.
+export { request } from './http-client.ts'
 export { createEventStreamMeter, createWholeJsonMeter, oauthOptionsSchema, pkceAuthorize, retryAfterTime, subscriptionServes } from './plugin-kit.ts'
 export type { MeterState, OAuthEndpoints } from './plugin-kit.ts'
 

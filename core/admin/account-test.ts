@@ -1,7 +1,7 @@
 // An operator's test of one account: a minimal request the plugin describes (its
 // `testRequest`), sent with the account's credentials through the account's egress, pinned like
 // every upstream call. The answer's status, time and error text are reported; nothing is metered.
-import { request as undiciRequest } from 'undici'
+import { request as undiciRequest } from '../http-client.ts'
 import type { AccountPool } from '../accounts/account-pool.ts'
 import type { Credentials } from '../accounts/credentials.ts'
 import type { Egress } from '../relay/egress.ts'

@@ -6,7 +6,7 @@ import { isIP } from 'node:net'
 import type { Readable } from 'node:stream'
 import zlib from 'node:zlib'
 import { createParser } from 'eventsource-parser'
-import { request, WebSocket } from 'undici'
+import { request, webSocketClass } from '../http-client.ts'
 import type { CliIo } from './main.ts'
 
 export interface DoctorOptions {
@@ -160,6 +160,7 @@ async function timeoutFinding (base: string, key: string, gapSeconds: number): P
 
 async function websocketFinding (base: string, key: string): Promise<Finding> {
   const url = `${base.replace(/^http/, 'ws')}/_relay/probe/ws`
+  const WebSocket = await webSocketClass()
   return new Promise<Finding>(resolve => {
     const ws = new WebSocket(url, { headers: authHeaders(key) } as never)
     const timer = setTimeout(() => { ws.close(); resolve({ check: 'websocket', ok: false, detail: 'no WebSocket answer within 10 s', fix: FIXES.websocket }) }, 10_000)

@@ -3,7 +3,7 @@
 // one: `upstream.proxy` from the config, else HTTPS_PROXY/HTTP_PROXY with NO_PROXY from the
 // environment, else a direct connection. HTTP proxies go through undici's ProxyAgent, SOCKS5
 // through its Socks5ProxyAgent; OAuth token calls take the same route as the account's traffic.
-import { Agent, EnvHttpProxyAgent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici'
+import { Agent, EnvHttpProxyAgent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from '../http-client.ts'
 import type { RelayConfig } from '../config/schema.ts'
 
 type UpstreamOptions = RelayConfig['upstream']

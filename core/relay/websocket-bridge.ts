@@ -8,7 +8,8 @@
 // speaks WebSocket the upgrade gets 426 at once, and Codex uses HTTP instead.
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { WebSocket as UpstreamSocket } from 'undici'
+import type { WebSocket as UpstreamSocket } from 'undici'
+import { webSocketClass, type Dispatcher } from '../http-client.ts'
 import type { WebSocketServer, WebSocket as ClientSocket } from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import type { KeyRegistry } from '../keys/key-registry.ts'
@@ -165,7 +166,8 @@ function findRoute (mounts: WebSocketMount[], path: string): { plugin: RelayPlug
   return undefined
 }
 
-function openUpstream (url: string, headers: Record<string, string | string[]>, dispatcher: import('undici').Dispatcher): Promise<UpstreamSocket> {
+async function openUpstream (url: string, headers: Record<string, string | string[]>, dispatcher: Dispatcher): Promise<UpstreamSocket> {
+  const UpstreamSocket = await webSocketClass()
   return new Promise((resolve, reject) => {
     const flat: Record<string, string> = {}
     for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(', ') : v

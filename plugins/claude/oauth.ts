@@ -2,8 +2,7 @@
 // (S256), the operator pastes the code the callback page shows, tokens come from the token
 // endpoint and are refreshed with the refresh token. Every endpoint and the client id are
 // plugin options so tests (and future changes on Anthropic's side) need no code change.
-import { request } from 'undici'
-import { oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
+import { oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request } from '../../core/plugin-api.ts'
 
 export type ClaudeOAuthOptions = OAuthEndpoints
 

@@ -8,8 +8,7 @@
 // onboardUser for an account never onboarded) and stored with the account. An account stored
 // without one (imported with bare tokens) is given one by its first refresh, which core runs
 // before the account serves anything.
-import { request } from 'undici'
-import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
+import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request } from '../../core/plugin-api.ts'
 
 export interface GoogleOAuthOptions extends OAuthEndpoints {
   /** Gemini CLI's installed-app client is confidential in name only; Google requires the secret. */

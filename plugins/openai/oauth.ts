@@ -3,8 +3,7 @@
 // pastes the address the browser ends on (or `code#state`). The id token's claims name the
 // ChatGPT account (sent upstream as `chatgpt-account-id`), the user and the plan; the access
 // token's `exp` its expiry. Every endpoint and the client id are plugin options.
-import { request } from 'undici'
-import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps } from '../../core/plugin-api.ts'
+import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request } from '../../core/plugin-api.ts'
 
 export type CodexOAuthOptions = OAuthEndpoints
 

@@ -4,7 +4,7 @@
 // latest state is sent with the number of changes folded into it, so a flapping account sends
 // one message. A failed delivery is retried with backoff (undici's RetryAgent), then logged.
 import type { Logger } from 'pino'
-import { Agent, RetryAgent, type Dispatcher } from 'undici'
+import { Agent, RetryAgent, type Dispatcher } from '../../http-client.ts'
 import { createTarget, type Deliver, type TargetConfig } from './targets.ts'
 import { describe, subjectOf, type EventType, type RelayEvent } from './events.ts'
 

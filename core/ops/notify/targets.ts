@@ -2,8 +2,7 @@
 // signed), Slack, Discord, Telegram, Feishu/Lark, DingTalk and WeCom robots, and e-mail over
 // SMTP (nodemailer). A target turns one message into one delivery.
 import { createHmac } from 'node:crypto'
-import type { Dispatcher } from 'undici'
-import { request } from 'undici'
+import { request, type Dispatcher } from '../../http-client.ts'
 import type { RelayEvent } from './events.ts'
 
 export type TargetConfig =
