@@ -24,6 +24,7 @@ import autocannon from 'autocannon'
 import { startNginx } from '../tests/helpers/nginx.ts'
 import { startRedis } from '../tests/helpers/redis.ts'
 import { findBinary, freePort } from '../tests/helpers/processes.ts'
+import { NODE_FLAGS } from '../bin/node-flags.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } } })
@@ -95,7 +96,7 @@ async function startSidecar (mockUrl: string, store: Record<string, unknown> = {
     keys: [{ name: 'bench', key: KEY, ...keyPolicy }],
     accounts: [{ name: 'mock', provider: 'claude', type: 'claude-api-key', apiKey: 'sk-ant-bench', baseUrl: mockUrl }],
   }))
-  const relay = await start([...nodeArgs, 'bin/ai-relay.js', 'start', '--config', join(dir, 'relay.yaml')], /listening on/, 'stderr')
+  const relay = await start([...NODE_FLAGS, ...nodeArgs, 'bin/ai-relay.js', 'start', '--config', join(dir, 'relay.yaml')], /listening on/, 'stderr')
   return { url: `http://127.0.0.1:${port}`, pid: relay.proc.pid!, output: relay.output }
 }
 

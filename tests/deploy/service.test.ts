@@ -11,6 +11,7 @@ import { request } from 'undici'
 import { parse } from 'yaml'
 import { tempDir } from '../helpers/relay-harness.ts'
 import { CLI_BUILT, freePort, ROOT, spawnChild, requireBinary } from '../helpers/processes.ts'
+import { NODE_FLAGS } from '../../bin/node-flags.js'
 
 const unit = readFileSync(join(ROOT, 'deploy', 'ai-relay.service'), 'utf8')
 const directive = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(unit)?.[1]
@@ -25,6 +26,7 @@ test('the unit: verified by systemd, run as its own user from the environment fi
   assert.equal(directive('EnvironmentFile'), '/etc/ai-relay/ai-relay.env')
   assert.equal(directive('Restart'), 'on-failure')
   assert.match(directive('ExecStart')!, /bin\/ai-relay\.js start$/)
+  assert.equal(directive('ExecStart'), `/usr/bin/node ${NODE_FLAGS.join(' ')} /opt/ai-relay-sidecar/bin/ai-relay.js start`, 'the unit runs with bin/node-flags.js')
   const grace = (parse(readFileSync(join(ROOT, 'relay.example.yaml'), 'utf8')) as { relay: { shutdownGraceMs: number } }).relay.shutdownGraceMs
   assert.ok(Number(directive('TimeoutStopSec')) * 1000 >= grace + 10_000, 'systemd waits for the drain and the last flush')
   const env = readFileSync(join(ROOT, 'deploy', 'ai-relay.env.example'), 'utf8')
@@ -39,7 +41,8 @@ test('started as the unit starts it: the data in RELAY_DATA_DIR, a clean exit on
   const config = join(dir, 'relay.yaml')
   writeFileSync(config, readFileSync(join(ROOT, 'relay.example.yaml'), 'utf8').replace('port: 8787', `port: ${port}`))
   const env = { RELAY_CONFIG: config, RELAY_DATA_DIR: data, RELAY_SECRET_KEY: 'ab'.repeat(32), NODE_ENV: 'production' }
-  const relay = spawnChild(t, process.execPath, [CLI_BUILT, 'start'], { env })
+  // Run as a program, as the `ai-relay` command is: its `#!` line gives Node the V8 flags.
+  const relay = spawnChild(t, CLI_BUILT, ['start'], { env })
   const end = Date.now() + 15_000
   for (;;) {
     const up = await request(`http://127.0.0.1:${port}/_relay/health`).then(async r => { await r.body.dump(); return r.statusCode === 200 }, () => false)
@@ -48,8 +51,17 @@ test('started as the unit starts it: the data in RELAY_DATA_DIR, a clean exit on
     await new Promise(resolve => setTimeout(resolve, 100))
   }
   assert.ok(existsSync(join(data, 'relay.db')), 'the database is in RELAY_DATA_DIR')
+  const argv = readFileSync(`/proc/${relay.proc.pid}/cmdline`, 'utf8').split('\0')
+  assert.deepEqual(argv.slice(1, 1 + NODE_FLAGS.length), NODE_FLAGS, `node runs with bin/node-flags.js: ${argv.join(' ')}`)
   assert.ok(!existsSync(join(data, 'secret.key')), 'RELAY_SECRET_KEY given: no key file is generated')
   assert.equal(statSync(data).mode & 0o077, 0, 'the data directory is private')
   relay.proc.kill('SIGTERM')
   assert.equal(await relay.exited, 0)
+})
+
+test('npm start and the ai-relay command pass the same V8 flags as the unit (bin/node-flags.js)', () => {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start
+  assert.equal(start, `node ${NODE_FLAGS.join(' ')} bin/ai-relay.js start`)
+  const shebang = readFileSync(CLI_BUILT, 'utf8').split('\n')[0]
+  assert.equal(shebang, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`)
 })

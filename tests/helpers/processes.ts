@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
+import { NODE_FLAGS } from '../../bin/node-flags.js'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** The CLI from the sources (tsx): what the tests exercise. */
@@ -82,7 +83,7 @@ export async function waitForOutput (child: Child, stream: 'stdout' | 'stderr', 
  * the sources.
  */
 export async function spawnRelay (t: TestContext, configFile: string, env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const child = spawnChild(t, process.execPath, [CLI_BUILT, 'start', '--config', configFile], { env })
+  const child = spawnChild(t, process.execPath, [...NODE_FLAGS, CLI_BUILT, 'start', '--config', configFile], { env })
   await waitForOutput(child, 'stderr', /ai-relay listening on/)
   return child
 }

@@ -1,0 +1,11 @@
+// The V8 flags production runs the relay with. Node reads them only at process start, so they
+// are written out where the relay is launched: bin/ai-relay.js's `#!` line, `npm start` and
+// deploy/ai-relay.service (tests/deploy/service.test.ts checks that all three carry these);
+// the benchmark and the tests' spawned relays take them from here.
+//
+// --max-semi-space-size=8: V8's young generation tops out at 16 MB instead of 32. Many
+// concurrent streams and bursts of requests grow it to its maximum, and RSS keeps what it
+// grew: 1,000 concurrent streams peak at ~127 MiB instead of ~142, at the same CPU a request
+// within the bench's noise (json and streams, 1 to 64 connections). 4 MB reaches ~120 MiB but
+// cost up to ~10 % more CPU under load (docs/architecture.md, issue 14).
+export const NODE_FLAGS = ['--max-semi-space-size=8']
