@@ -10,6 +10,7 @@ import { KeyRegistry } from './keys/key-registry.ts'
 import { Credentials } from './accounts/credentials.ts'
 import { Admission } from './limits/admission.ts'
 import { createLogger } from './log.ts'
+import { lazyChildLogger } from './lazy-child-logger.ts'
 import { UsageRecorder } from './metering/usage-recorder.ts'
 import { requestId } from './ids.ts'
 import { Inflight } from './relay/inflight.ts'
@@ -77,6 +78,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     // One line per relayed request is written at settle instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => requestId(),
+    childLoggerFactory: lazyChildLogger,
     exposeHeadRoutes: false,
     // Relay bodies are raw buffers; the per-mount parser enforces the configured limit.
     bodyLimit: config.relay.bodyLimitBytes,
