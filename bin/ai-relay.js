@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env node
 // Entry point of the `ai-relay` command in production: runs the esbuild build in dist/ (plain
 // JavaScript with source maps; no TypeScript is compiled while the relay runs). The build is
 // made by `npm install` (prepare) or `npm run build`; when dist/ is missing or older than a

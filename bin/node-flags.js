@@ -1,7 +1,9 @@
 // The V8 flags production runs the relay with. Node reads them only at process start, so they
-// are written out where the relay is launched: bin/ai-relay.js's `#!` line, `npm start` and
-// deploy/ai-relay.service (tests/deploy/service.test.ts checks that all three carry these);
-// the benchmark and the tests' spawned relays take them from here.
+// are written out where the relay is launched as a service: `npm start` and
+// deploy/ai-relay.service (tests/deploy/service.test.ts checks both); the benchmark and the
+// tests' spawned relays take them from here. bin/ai-relay.js's `#!` line stays a plain
+// `env node`: `env -S` (to pass flags there) is missing from BusyBox (Alpine) and older
+// coreutils, and the one-shot CLI commands gain nothing from them.
 //
 // --max-semi-space-size=8: V8's young generation tops out at 16 MB instead of 32. Many
 // concurrent streams and bursts of requests grow it to its maximum, and RSS keeps what it
