@@ -3,7 +3,7 @@
 // JavaScript with source maps; no TypeScript is compiled while the relay runs). The build is
 // made by `npm install` (prepare) or `npm run build`; when dist/ is missing or older than a
 // source (a `git pull` without an install), it is rebuilt here first, in well under a second.
-// Development and the tests run the sources through tsx: bin/ai-relay-dev.js.
+// Development and the in-process tests run the sources through tsx: bin/ai-relay-dev.js.
 import { setFlagsFromString } from 'node:v8'
 import { runMain } from './run-main.js'
 import { build, fresh } from '../scripts/build.mjs'
