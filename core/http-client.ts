@@ -18,13 +18,14 @@ import globalDispatcher from 'undici/lib/global.js'
 export type Dispatcher = Undici.Dispatcher
 
 // What undici's index does first: every dispatcher gets request(), stream(), pipeline(), …
-Object.assign(DispatcherImpl.prototype, api)
+Object.assign((DispatcherImpl as typeof Undici.Dispatcher).prototype, api)
 
-export const Agent = AgentImpl
-export const EnvHttpProxyAgent = EnvHttpProxyAgentImpl
-export const ProxyAgent = ProxyAgentImpl
-export const RetryAgent = RetryAgentImpl
-export const Socks5ProxyAgent = Socks5ProxyAgentImpl
+export const Agent = AgentImpl as typeof Undici.Agent
+export const EnvHttpProxyAgent = EnvHttpProxyAgentImpl as typeof Undici.EnvHttpProxyAgent
+export const ProxyAgent = ProxyAgentImpl as typeof Undici.ProxyAgent
+export const RetryAgent = RetryAgentImpl as typeof Undici.RetryAgent
+export const Socks5ProxyAgent = Socks5ProxyAgentImpl as typeof Undici.Socks5ProxyAgent
+const { getGlobalDispatcher } = globalDispatcher as { getGlobalDispatcher: typeof Undici.getGlobalDispatcher }
 
 type RequestOptions = Omit<Undici.Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> &
   Partial<Pick<Undici.Dispatcher.RequestOptions, 'method'>> & { dispatcher?: Dispatcher }
@@ -34,7 +35,7 @@ type RequestOptions = Omit<Undici.Dispatcher.RequestOptions, 'origin' | 'path' |
  * `options.dispatcher` or the global one, the method defaulting as undici's does.
  */
 export function request (url: string | URL, opts: RequestOptions = {}): Promise<Undici.Dispatcher.ResponseData> {
-  const { dispatcher = globalDispatcher.getGlobalDispatcher(), ...rest } = opts
+  const { dispatcher = getGlobalDispatcher(), ...rest } = opts
   const u = typeof url === 'string' ? new URL(url) : url
   return dispatcher.request({ ...rest, origin: u.origin, path: `${u.pathname}${u.search}`, method: opts.method ?? (opts.body ? 'PUT' : 'GET') })
 }

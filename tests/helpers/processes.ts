@@ -8,7 +8,7 @@ import type { TestContext } from 'node:test'
 import { NODE_FLAGS } from '../../bin/node-flags.js'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-/** The CLI from the sources (tsx): what the tests exercise. */
+/** The CLI from the sources (tsx): what the one-shot CLI commands of the tests run. */
 export const CLI = fileURLToPath(new URL('../../bin/ai-relay-dev.js', import.meta.url))
 /** The CLI as production runs it: the esbuild build in dist/ (made first when missing or stale). */
 export const CLI_BUILT = fileURLToPath(new URL('../../bin/ai-relay.js', import.meta.url))
