@@ -14,55 +14,28 @@
 //   npm run bench -- --out FILE         where the JSON goes (default bench/results/<time>.json)
 //   npm run bench -- --only json-64,stream-16   just these throughput rows (no memory, no Redis)
 //   BENCH_REPORT_SLOW_MS=100 npm run bench      every request slower than that, on stderr
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { startNginx } from '../tests/helpers/nginx.ts'
 import { startRedis } from '../tests/helpers/redis.ts'
 import { findBinary, freePort } from '../tests/helpers/processes.ts'
-import { NODE_FLAGS } from '../bin/node-flags.js'
+import { HEADERS, PATH, ROOT, body, cpuSeconds, inspectorSession, inspectorUrl, latency as runLatency, rssMiB, runCleanups, scope, start, startMock, startSidecar, type Latency } from './harness.ts'
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } } })
 const QUICK = args.quick
 const SECONDS = QUICK ? 1 : Number(process.env.BENCH_SECONDS ?? 5)
-const KEY = 'ars_bench-key-0123456789abcdefghijklmnop'
-const HEADERS = { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' }
-const PATH = '/claude/v1/messages'
-const body = (stream: boolean) => JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream, messages: [{ role: 'user', content: 'Summarise the relay benchmark in one paragraph, please.' }] })
 
-const cleanups: (() => unknown)[] = []
-// The test helpers take a test context for their cleanups; the bench collects them itself.
-const scope = { after: (fn: () => unknown) => { cleanups.push(fn) }, skip: (reason: string) => console.error(reason) } as never
-
-function start (args: string[], ready: RegExp, stream: 'stdout' | 'stderr'): Promise<{ proc: ChildProcess, output: string }> {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  cleanups.push(() => new Promise(resolve => { if (proc.exitCode !== null) return resolve(undefined); proc.once('exit', resolve); proc.kill('SIGTERM') }))
-  return new Promise((resolve, reject) => {
-    let out = ''
-    proc[stream]!.setEncoding('utf8').on('data', (s: string) => {
-      out += s
-      if (ready.test(out)) resolve({ proc, output: out })
-    })
-    // Drain the other stream so a chatty child never blocks on a full pipe.
-    proc[stream === 'stdout' ? 'stderr' : 'stdout']!.resume()
-    proc.once('exit', code => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)))
-  })
-}
-
-function rssMiB (pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Math.round(Number(m[1]) / 1024) : NaN
-}
+/** How long the growth part waits for V8's memory reducer once the load stops. */
+const QUIET_MS = 40_000
 
 /**
  * RSS once the process has been idle a moment: the least of samples over `ms`, so a reading
- * never lands on a moment of a GC cycle (RSS does not shrink much when the relay goes idle:
- * V8 keeps the heap it reserved).
+ * never lands on a moment of a GC cycle. Within a few seconds RSS barely shrinks (V8 keeps the
+ * heap it grew until its memory reducer runs, 10–30 s after the process goes quiet).
  */
 async function settledRssMiB (pid: number, ms: number): Promise<number> {
   let least = rssMiB(pid)
@@ -73,81 +46,25 @@ async function settledRssMiB (pid: number, ms: number): Promise<number> {
   return least
 }
 
-/** CPU seconds the process has used (user + system), from /proc. */
-function cpuSeconds (pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
-async function startMock (delayMs = 0, events = 50): Promise<string> {
-  const mock = await start(['--import', 'tsx', 'bench/mock-server.ts', '--delay-ms', String(delayMs), '--events', String(events)], /http:\/\/\S+\n/, 'stdout')
-  return mock.output.trim()
-}
-
-async function startSidecar (mockUrl: string, store: Record<string, unknown> = {}, nodeArgs: string[] = [], keyPolicy: Record<string, unknown> = {}): Promise<{ url: string, pid: number, output: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  const port = await freePort()
-  writeFileSync(join(dir, 'relay.yaml'), JSON.stringify({
-    listen: { host: '127.0.0.1', port },
-    store: { path: './relay.db', ...store },
-    secrets: { keyFile: './secret.key' },
-    plugins: [{ use: 'claude', mount: '/claude' }],
-    keys: [{ name: 'bench', key: KEY, ...keyPolicy }],
-    accounts: [{ name: 'mock', provider: 'claude', type: 'claude-api-key', apiKey: 'sk-ant-bench', baseUrl: mockUrl }],
-  }))
-  const relay = await start([...NODE_FLAGS, ...nodeArgs, 'bin/ai-relay.js', 'start', '--config', join(dir, 'relay.yaml')], /listening on/, 'stderr')
-  return { url: `http://127.0.0.1:${port}`, pid: relay.proc.pid!, output: relay.output }
-}
-
 /**
  * The sidecar's live heap: a full GC through its inspector (started with --inspect), then
  * process.memoryUsage().heapUsed. What a leak grows, unlike RSS, which only shows where V8's
  * heap reservation peaked (it does not shrink when the relay goes idle).
  */
 async function heapAfterGcMiB (inspector: string): Promise<number> {
-  const { WebSocket } = await import('ws')
-  const ws = new WebSocket(inspector)
-  await new Promise((resolve, reject) => { ws.once('open', resolve).once('error', reject) })
-  let next = 0
-  const call = (method: string, params: Record<string, unknown> = {}) => new Promise<Record<string, any>>((resolve, reject) => {
-    const id = ++next
-    const onMessage = (data: Buffer) => {
-      const m = JSON.parse(String(data)) as { id?: number, result?: Record<string, any>, error?: { message: string } }
-      if (m.id !== id) return
-      ws.off('message', onMessage)
-      if (m.error) reject(new Error(m.error.message))
-      else resolve(m.result ?? {})
-    }
-    ws.on('message', onMessage)
-    ws.send(JSON.stringify({ id, method, params }))
-  })
+  const session = await inspectorSession(inspector)
   try {
-    await call('HeapProfiler.collectGarbage')
-    const r = await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true })
+    await session.call('HeapProfiler.collectGarbage')
+    const r = await session.call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true })
     return Math.round(Number(r.result.value) / 1048576 * 10) / 10
   } finally {
-    ws.close()
+    session.close()
   }
 }
 
-interface Latency {
-  requests: number, errors: number, rps: number, p50: number, p99: number, p999: number, max: number
-  /** The slowest of the uncounted first requests, one per connection, sent at once (0 with --requests). */
-  burstMax: number
-}
-
-async function latency (url: string, connections: number, stream: boolean, opts: { seconds?: number, requests?: number } = {}): Promise<Latency> {
-  const args = ['--import', 'tsx', 'bench/latency-client.ts', '--url', url, '--connections', String(connections), '--body', body(stream),
-    ...Object.entries(HEADERS).flatMap(([k, v]) => ['--header', `${k}:${v}`]),
-    ...(opts.requests ? ['--requests', String(opts.requests)] : ['--seconds', String(opts.seconds ?? SECONDS)]),
-    ...(process.env.BENCH_REPORT_SLOW_MS ? ['--report-slow', process.env.BENCH_REPORT_SLOW_MS] : [])]
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s })
-  await new Promise(resolve => child.once('exit', resolve))
-  return JSON.parse(out) as Latency
-}
+/** The latency client for SECONDS unless told a number of requests or other seconds. */
+const latency = (url: string, connections: number, stream: boolean, opts: { seconds?: number, requests?: number } = {}) =>
+  runLatency(url, connections, stream, opts.requests ? { requests: opts.requests } : { seconds: opts.seconds ?? SECONDS })
 
 const WRK = findBinary('wrk')
 
@@ -261,7 +178,7 @@ try {
 
     // A key with limits, as a team would give its members: every request is admitted, released
     // and counted in the store.
-    const limited = await startSidecar(mockUrl, {}, [], LIMITED_POLICY)
+    const limited = await startSidecar(mockUrl, { keyPolicy: LIMITED_POLICY })
     await latency(`${limited.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
     const limitedKey = results.limitedKey = await measureJson(limited.pid, `${limited.url}${PATH}`)
     lines.push(`A key with limits (concurrency, a rate window, a daily budget), sidecar alone, ${describeJson(limitedKey)}`)
@@ -282,24 +199,29 @@ try {
     // Growth: a sidecar of its own, with an inspector port to measure its live heap.
     const growthFirst = QUICK ? 1000 : 10_000
     const growthTotal = QUICK ? 3000 : 100_000
-    const grower = await startSidecar(mockUrl, {}, ['--inspect=127.0.0.1:0'])
-    const inspector = /ws:\/\/\S+/.exec(grower.output)![0]
+    const grower = await startSidecar(mockUrl, { nodeArgs: ['--inspect=127.0.0.1:0'] })
+    const inspector = inspectorUrl(grower.output)
     await latency(`${grower.url}${PATH}`, 16, false, { requests: growthFirst })
+    // RSS twice after each part: 2 s after the load stops, wherever V8's heap is in its cycle,
+    // and once quiet: V8's memory reducer collects and gives back what a busy spell grew some
+    // 10–30 s after the process goes quiet (125 → 82 MiB after 10k requests, measured).
     const rssFirst = await settledRssMiB(grower.pid, QUICK ? 200 : 2000)
+    const rssFirstQuiet = await settledRssMiB(grower.pid, QUICK ? 200 : QUIET_MS)
     const heapFirst = await heapAfterGcMiB(inspector)
     await latency(`${grower.url}${PATH}`, 16, false, { requests: growthTotal - growthFirst })
     const rssAll = await settledRssMiB(grower.pid, QUICK ? 200 : 2000)
+    const rssAllQuiet = await settledRssMiB(grower.pid, QUICK ? 200 : QUIET_MS)
     const heapAll = await heapAfterGcMiB(inspector)
-    results.memory = { rssAfterWarmUp: rssWarm, idleAfter1s: idleStart, idleSettled, slowStreams: { streams, peakRss: peak, errors: slow.errors, longestMs: slow.max }, growth: { first: growthFirst, rssFirst, heapFirst, total: growthTotal, rssAll, heapAll, ratio: rssAll / rssFirst, heapRatio: heapAll / heapFirst } }
+    results.memory = { rssAfterWarmUp: rssWarm, idleAfter1s: idleStart, idleSettled, slowStreams: { streams, peakRss: peak, errors: slow.errors, longestMs: slow.max }, growth: { first: growthFirst, rssFirst, rssFirstQuiet, heapFirst, total: growthTotal, rssAll, rssAllQuiet, heapAll, ratio: rssAll / rssFirst, quietRatio: rssAllQuiet / rssFirstQuiet, heapRatio: heapAll / heapFirst } }
     lines.push('')
     lines.push(`Memory: idle RSS ${idleStart} MiB a second after start, ${idleSettled} MiB settled; ${rssWarm} MiB after warm-up`)
     lines.push(`  ${streams} concurrent slow streams: peak RSS ${peak} MiB${slow.errors ? `, ${slow.errors} ERRORS` : ''}`)
-    lines.push(`  RSS after ${growthFirst} requests ${rssFirst} MiB, after ${growthTotal} ${rssAll} MiB (${f((rssAll / rssFirst - 1) * 100, 1)}%); live heap after a full GC ${heapFirst} MiB, then ${heapAll} MiB (${f((heapAll / heapFirst - 1) * 100, 1)}%)`)
+    lines.push(`  RSS after ${growthFirst} requests ${rssFirst} MiB, after ${growthTotal} ${rssAll} MiB (${f((rssAll / rssFirst - 1) * 100, 1)}%); once quiet ${QUIET_MS / 1000} s, ${rssFirstQuiet} then ${rssAllQuiet} MiB (${f((rssAllQuiet / rssFirstQuiet - 1) * 100, 1)}%); live heap after a full GC ${heapFirst} MiB, then ${heapAll} MiB (${f((heapAll / heapFirst - 1) * 100, 1)}%)`)
 
     // The Redis store: the same JSON case against a sidecar sharing its state through Redis.
     if (findBinary('redis-server')) {
       const redis = (await startRedis(scope))!
-      const shared = await startSidecar(mockUrl, { kind: 'redis', url: redis.url, prefix: 'bench:' })
+      const shared = await startSidecar(mockUrl, { store: { kind: 'redis', url: redis.url, prefix: 'bench:' } })
       const c = QUICK ? 4 : 16
       await latency(`${shared.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
       const base = await measure(`${mockUrl}/v1/messages`, c, false)
@@ -308,7 +230,7 @@ try {
       lines.push('')
       lines.push(`Redis store, json c=${c}, sidecar alone: ${f(via.loadRps, 0)} req/s (mock direct ${f(base.loadRps, 0)}, ratio ${f(via.loadRps / base.loadRps)}); p50 ${f(via.p50)} p99 ${f(via.p99)} p99.9 ${f(via.p999)} max ${f(via.max, 1)} ms`)
       // A key with limits on the shared store: admission is a script run in Redis per request.
-      const sharedLimited = await startSidecar(mockUrl, { kind: 'redis', url: redis.url, prefix: 'bench-limited:' }, [], LIMITED_POLICY)
+      const sharedLimited = await startSidecar(mockUrl, { store: { kind: 'redis', url: redis.url, prefix: 'bench-limited:' }, keyPolicy: LIMITED_POLICY })
       await latency(`${sharedLimited.url}${PATH}`, 4, false, { seconds: QUICK ? 0.5 : 2 })
       const limitedRedis = results.redisLimitedKey = await measureJson(sharedLimited.pid, `${sharedLimited.url}${PATH}`)
       lines.push(`Redis store, a key with limits, sidecar alone, ${describeJson(limitedRedis)}`)
@@ -322,5 +244,5 @@ try {
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n')
   console.log(`\nwritten: ${out}`)
 } finally {
-  for (const fn of cleanups.reverse()) await fn()
+  await runCleanups()
 }

@@ -24,7 +24,7 @@ test('npm run bench -- --quick: floor, relay through nginx, the sidecar alone, a
     }
     assert.ok(row.rssMiB > 0 && row.ratio > 0)
   }
-  assert.ok(r.memory.idleAfter1s > 0 && r.memory.slowStreams.peakRss > 0 && r.memory.growth.rssAll > 0)
+  assert.ok(r.memory.idleAfter1s > 0 && r.memory.slowStreams.peakRss > 0 && r.memory.growth.rssAll > 0 && r.memory.growth.rssAllQuiet > 0)
   assert.equal(r.memory.slowStreams.errors, 0)
   // The live heap came back from the sidecar's inspector, and the bare hop answered.
   assert.ok(r.memory.growth.heapFirst > 1 && r.memory.growth.heapAll > 1, JSON.stringify(r.memory.growth))
@@ -35,4 +35,19 @@ test('npm run bench -- --quick: floor, relay through nginx, the sidecar alone, a
   assert.equal(r.redis.sidecar.errors, 0)
   assert.ok(r.redisLimitedKey.requests > 0 && r.redisLimitedKey.errors === 0, JSON.stringify(r.redisLimitedKey))
   assert.match(run.stdout.join(''), /\| json \| 1 \|/)
+})
+
+test('npm run bench:profile -- --quick: a CPU profile of the sidecar under load, summed by area and function, written as JSON', async t => {
+  const out = join(tempDir(), 'profile.json')
+  const run = spawnChild(t, process.execPath, ['--import', 'tsx', 'bench/profile.ts', '--quick', '--out', out])
+  assert.equal(await run.exited, 0, run.stderr.join('') + run.stdout.join(''))
+  const r = JSON.parse(readFileSync(out, 'utf8'))
+  assert.equal(r.quick, true)
+  assert.ok(r.busyMs > 0, JSON.stringify(r))
+  assert.ok(r.cpuMicrosPerRequest.sidecar > 0 && r.cpuMicrosPerRequest.sidecarProfiled > 0 && r.cpuMicrosPerRequest.bareHop > 0, JSON.stringify(r.cpuMicrosPerRequest))
+  // The request path is in the profile, by the project's own directories and its dependencies.
+  const areas = new Set(r.areas.map((a: { area: string }) => a.area))
+  for (const area of ['core/relay', 'plugins/claude', 'fastify', 'undici', 'node']) assert.ok(areas.has(area), `${area} in ${[...areas].join(', ')}`)
+  assert.ok(r.functions.length > 0)
+  assert.match(run.stdout.join(''), /\| core\/relay \|/)
 })
