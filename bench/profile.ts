@@ -29,7 +29,9 @@ const QUICK = args.quick
 const SECONDS = Number(args.seconds ?? (QUICK ? 1 : 10))
 const CONNECTIONS = Number(args.connections)
 if (!(SECONDS > 0) || !(Number.isInteger(CONNECTIONS) && CONNECTIONS > 0)) throw new Error('--seconds and --connections take positive numbers')
-// 200 µs between samples: ~5 samples a request at ~1 ms each, a few per cent of overhead.
+// 200 µs between samples: ~50,000 in a 10 s run. The profiler costs the sidecar ~20 % more CPU
+// a request (390 against 324 µs, json at 16 connections), which is why the unprofiled run is
+// reported beside it.
 const SAMPLING_US = 200
 
 /** CPU µs a request, measured by /proc over one latency run. */

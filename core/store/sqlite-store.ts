@@ -89,7 +89,7 @@ function createPrivately (path: string): void {
 }
 
 /** The page cache's size in KiB (SQLite's default; better-sqlite3 builds with 16,000). */
-export const CACHE_KIB = 2000
+const CACHE_KIB = 2000
 
 export function openSqliteStore (path: string): Store {
   if (path !== ':memory:') createPrivately(path)
