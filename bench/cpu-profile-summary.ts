@@ -25,12 +25,18 @@ export interface ProfileSummary {
 
 type Frame = CpuProfile['nodes'][number]['callFrame']
 
+/** A script URL as a path: a file's without its scheme, anything else (`node:`, `wasm://`) as it is. */
+const pathOf = (url: string) => (url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)) : url)
+
+/** A path relative to the project's root when it is one of its files. */
+const relativeTo = (path: string, root: string) => (path.startsWith(root) ? path.slice(root.length).replace(/^\/+/, '') : path)
+
 /**
  * The area a script belongs to: a package under node_modules, `node` for Node's own modules,
  * or the directory of one of the project's files (`core/relay`, `plugins/claude`).
  */
 export function areaOf (url: string, root: string): string {
-  const path = url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)) : url
+  const path = pathOf(url)
   // undici's HTTP parser (llhttp) is WebAssembly.
   if (path.startsWith('wasm://')) return 'wasm'
   if (path.startsWith('node:') || !path.startsWith('/')) return 'node'
@@ -39,7 +45,7 @@ export function areaOf (url: string, root: string): string {
     const parts = path.slice(nm + '/node_modules/'.length).split('/')
     return parts[0]!.startsWith('@') && parts.length > 1 ? `${parts[0]}/${parts[1]}` : parts[0]!
   }
-  const rel = path.startsWith(root) ? path.slice(root.length).replace(/^\/+/, '') : path
+  const rel = relativeTo(path, root)
   const dirs = rel.split('/').slice(0, -1)
   return dirs.length === 0 ? rel : dirs.slice(0, 2).join('/')
 }
@@ -53,7 +59,7 @@ export function summarizeProfile (profile: CpuProfile, root: string, top = 25): 
   const parent = new Map<number, number>()
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
   // Line numbers only where V8 has them: code compiled by tsx reports every function on line 1.
-  const label = (cf: Frame) => `${cf.functionName || '(anonymous)'}\0${cf.url ? `${cf.url.replace(/^file:\/\//, '').replace(root, '').replace(/^\/+/, '')}${cf.lineNumber > 0 ? `:${cf.lineNumber + 1}` : ''}` : '(native)'}`
+  const label = (cf: Frame) => `${cf.functionName || '(anonymous)'}\0${cf.url ? `${relativeTo(pathOf(cf.url), root)}${cf.lineNumber > 0 ? `:${cf.lineNumber + 1}` : ''}` : '(native)'}`
 
   // Sample i lasts until sample i + 1 (the profile's deltas are the gaps before each sample).
   const weight = new Map<number, number>()

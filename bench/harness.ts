@@ -57,6 +57,12 @@ export async function startMock (delayMs = 0, events = 50): Promise<string> {
   return mock.output.trim()
 }
 
+/** bench/bare-proxy.ts in front of `mockUrl`: the least a Node hop costs, for scale. */
+export async function startBareHop (mockUrl: string): Promise<{ url: string, pid: number }> {
+  const bare = await start(['--import', 'tsx', 'bench/bare-proxy.ts', '--upstream', mockUrl], /http:\/\/\S+\n/, 'stdout')
+  return { url: `${bare.output.trim()}/v1/messages`, pid: bare.proc.pid! }
+}
+
 export interface SidecarOptions {
   store?: Record<string, unknown>
   /** Node flags besides bin/node-flags.js's. */

@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { summarizeProfile, type CpuProfile } from './cpu-profile-summary.ts'
-import { PATH, ROOT, cpuSeconds, inspectorSession, inspectorUrl, latency, runCleanups, start, startMock, startSidecar } from './harness.ts'
+import { PATH, ROOT, cpuSeconds, inspectorSession, inspectorUrl, latency, runCleanups, startBareHop, startMock, startSidecar } from './harness.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -47,10 +47,9 @@ try {
   const sidecar = await startSidecar(mockUrl, { entry: 'bin/ai-relay-dev.js', nodeArgs: ['--inspect=127.0.0.1:0'] })
   const url = `${sidecar.url}${PATH}`
   await latency(url, 4, args.stream, { seconds: QUICK ? 0.5 : 3 })
-  const bare = await start(['--import', 'tsx', 'bench/bare-proxy.ts', '--upstream', mockUrl], /http:\/\/\S+\n/, 'stdout')
-  const bareUrl = `${bare.output.trim()}/v1/messages`
-  await latency(bareUrl, 4, args.stream, { seconds: QUICK ? 0.5 : 2 })
-  const bareHop = await cpuPerRequest(bare.proc.pid!, bareUrl)
+  const bare = await startBareHop(mockUrl)
+  await latency(bare.url, 4, args.stream, { seconds: QUICK ? 0.5 : 2 })
+  const bareHop = await cpuPerRequest(bare.pid, bare.url)
   const unprofiled = await cpuPerRequest(sidecar.pid, url)
 
   const session = await inspectorSession(inspectorUrl(sidecar.output))

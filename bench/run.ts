@@ -23,7 +23,7 @@ import autocannon from 'autocannon'
 import { startNginx } from '../tests/helpers/nginx.ts'
 import { startRedis } from '../tests/helpers/redis.ts'
 import { findBinary, freePort } from '../tests/helpers/processes.ts'
-import { HEADERS, PATH, ROOT, body, cpuSeconds, inspectorSession, inspectorUrl, latency as runLatency, rssMiB, runCleanups, scope, start, startMock, startSidecar, type Latency } from './harness.ts'
+import { HEADERS, PATH, ROOT, body, cpuSeconds, inspectorSession, inspectorUrl, latency as runLatency, rssMiB, runCleanups, scope, startBareHop, startMock, startSidecar, type Latency } from './harness.ts'
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } } })
 const QUICK = args.quick
@@ -165,13 +165,12 @@ try {
 
   if (!only) {
     // For scale: the least a Node hop costs here, the JSON case through bench/bare-proxy.ts.
-    const bare = await start(['--import', 'tsx', 'bench/bare-proxy.ts', '--upstream', mockUrl], /http:\/\/\S+\n/, 'stdout')
-    const bareUrl = `${bare.output.trim()}/v1/messages`
-    const bareHop = results.bareHop = await measureJson(bare.proc.pid!, bareUrl)
+    const bare = await startBareHop(mockUrl)
+    const bareHop = results.bareHop = await measureJson(bare.pid, bare.url)
     lines.push('', `A bare Node hop (bench/bare-proxy.ts: http server + undici Pool, nothing else), ${describeJson(bareHop)}`)
     // What one hop adds at one connection, without nginx: the mock direct, the bare hop, the sidecar.
     const direct1 = await measure(`${mockUrl}/v1/messages`, 1, false)
-    const bare1 = await measureJson(bare.proc.pid!, bareUrl, 1)
+    const bare1 = await measureJson(bare.pid, bare.url, 1)
     const sidecar1 = await measureJson(sidecar.pid, `${sidecar.url}${PATH}`, 1)
     results.oneConnection = { direct: direct1, bareHop: bare1, sidecar: sidecar1 }
     lines.push(`One connection, no nginx: the mock direct p50 ${f(direct1.p50)} ms; the bare hop adds ${f(bare1.p50 - direct1.p50)} ms (${Math.round(bare1.cpuMicrosPerRequest)} µs CPU a request), the sidecar ${f(sidecar1.p50 - direct1.p50)} ms (${Math.round(sidecar1.cpuMicrosPerRequest)} µs)`)

@@ -1,5 +1,5 @@
-// The Node and V8 flags production runs the relay with. Node reads them only at process start, so they
-// are written out where the relay is launched as a service: `npm start` and
+// The Node and V8 flags production runs the relay with. Node reads them only at process
+// start, so they are written out where the relay is launched as a service: `npm start` and
 // deploy/ai-relay.service (tests/deploy/service.test.ts checks both); the benchmark and the
 // tests' spawned relays take them from here. bin/ai-relay.js's `#!` line stays a plain
 // `env node`: `env -S` (to pass flags there) is missing from BusyBox (Alpine) and older
@@ -14,6 +14,8 @@
 // --v8-pool-size=2: two V8 helper threads instead of four. Each thread that compiles or marks
 // in the background mallocs from an arena of its own, and glibc keeps what an arena grew; with
 // two, the idle relay settles at ~70 MiB instead of ~73, and under load RSS is ~10 MiB lower
-// (after 10k and 100k requests), at the same CPU a request within the noise. Two still lets
-// V8 mark and scavenge in parallel with the main thread.
+// (after 10k and 100k requests), at the same CPU a request within the noise. The cost seen:
+// the peak of a burst of 1,000 streams, a few MiB higher (median 133 against 129 MiB, with
+// less help for concurrent marking). Two still lets V8 mark and scavenge in parallel with the
+// main thread.
 export const NODE_FLAGS = ['--max-semi-space-size=8', '--v8-pool-size=2']
