@@ -37,6 +37,7 @@ export const errors = {
   RELAY_ERR_UPSTREAM_UNREACHABLE: createError('RELAY_ERR_UPSTREAM_UNREACHABLE', 'The upstream provider could not be reached', 502),
   RELAY_ERR_UPSTREAM_TIMEOUT: createError('RELAY_ERR_UPSTREAM_TIMEOUT', 'The upstream provider did not answer in time', 504),
   RELAY_ERR_UPSTREAM_INTERRUPTED: createError('RELAY_ERR_UPSTREAM_INTERRUPTED', 'The upstream stream was interrupted', 502),
+  RELAY_ERR_UPSTREAM_TOO_LARGE: createError<[string, number]>('RELAY_ERR_UPSTREAM_TOO_LARGE', 'The upstream provider sent %s larger than the relay reads (%s bytes)', 502),
   RELAY_ERR_UPSTREAM_BAD_RESPONSE: createError<[number]>('RELAY_ERR_UPSTREAM_BAD_RESPONSE', 'The upstream provider answered with status %s', 502),
   RELAY_ERR_STORE_UNAVAILABLE: createError('RELAY_ERR_STORE_UNAVAILABLE', 'The relay cannot reach its store right now, please retry shortly', 503),
   RELAY_ERR_SHUTTING_DOWN: createError('RELAY_ERR_SHUTTING_DOWN', 'The relay is restarting, please retry', 503),

@@ -49,3 +49,24 @@ export function webSocketClass (): Promise<typeof Undici.WebSocket> {
   webSocket ??= import('undici').then(m => (m as unknown as { default: { WebSocket: typeof Undici.WebSocket } }).default.WebSocket)
   return webSocket
 }
+
+/** The most the relay reads of a side call's answer (a token endpoint, a webhook, an account test). */
+export const SMALL_BODY_LIMIT = 1024 * 1024
+
+/**
+ * A response body as text, read up to `limit` bytes: past it the rest is not read and the
+ * connection is let go (`undici`'s `body.text()` reads whatever the far end sends).
+ */
+export async function readText (body: Undici.Dispatcher.ResponseData['body'], limit = SMALL_BODY_LIMIT): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) {
+      body.destroy()
+      throw Object.assign(new Error(`the answer is larger than ${limit} bytes`), { code: 'RELAY_ERR_UPSTREAM_TOO_LARGE' })
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}

@@ -15,11 +15,12 @@ import type { PriceTable } from './metering/pricing.ts'
 export type { RelayErrorCode } from './errors.ts'
 export type { PriceTable, ModelPrice } from './metering/pricing.ts'
 export { isTokenCount } from './metering/usage-check.ts'
+export { parseJsonObject } from './json-object.ts'
 export { jwtClaims, readPastedCode, tokenEndpointError } from './oauth-helpers.ts'
 // undici's request(url, options) for token endpoints and the like, without loading all of undici.
-export { request } from './http-client.ts'
-export { createEventStreamMeter, createWholeJsonMeter, oauthOptionsSchema, pkceAuthorize, retryAfterTime, subscriptionServes } from './plugin-kit.ts'
-export type { MeterState, OAuthEndpoints } from './plugin-kit.ts'
+export { readText, request } from './http-client.ts'
+export { createEventReader, createEventStreamMeter, createWholeJsonMeter, EVENT_LIMIT, oauthOptionsSchema, pkceAuthorize, retryAfterTime, subscriptionServes, tooLarge, WHOLE_BODY_LIMIT } from './plugin-kit.ts'
+export type { EventReader, MeterState, OAuthEndpoints } from './plugin-kit.ts'
 
 export const SPECIFICATION_VERSION = 'v1'
 
@@ -207,8 +208,13 @@ export interface Meter {
  */
 export interface WebSocketSupport {
   accepts (account: AccountView): boolean
-  /** A client message that starts a request (model, stream…), or undefined for any other message. */
-  parseMessage (text: string, connection: ParsedRequest): ParsedRequest | undefined
+  /**
+   * Reads one client message (already decoded as UTF-8 text, whatever frame carried it). Core
+   * forwards only what this accepts, and admits and meters each one as a request, so any message
+   * that is not a request the plugin knows is refused here, never passed on. `previous` is the
+   * last request accepted on this socket (a follow-up message may carry on with its model).
+   */
+  parseMessage (text: string, connection: ParsedRequest, previous: ParsedRequest | undefined): ParsedRequest | PluginRefusal
   endsRequest (text: string): boolean
 }
 

@@ -3,6 +3,7 @@
 // whole-body JSON meter and an event-stream meter, and reading `retry-after`.
 import type { IncomingHttpHeaders } from 'node:http'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { errors } from './errors.ts'
 import type { AccountView, ClientKind, JsonSchemaObject, Meter, MeterResult, ParsedRequest, Usage } from './plugin-api.ts'
 import { pkce } from './oauth-helpers.ts'
 
@@ -53,28 +54,75 @@ function resultOf (s: MeterState): MeterResult {
 }
 
 /**
- * A meter over an event stream: the text is decoded and split into events (eventsource-parser)
- * as it arrives; `onEvent` reads what it needs of each into the state.
+ * Upstream bodies are hostile until read: these bound what any reader holds of one.
+ * - `EVENT_LIMIT`: one unfinished event of an event stream (a line without its newline, or
+ *   data lines without the blank line that ends them). Codex's `response.completed` repeats the
+ *   whole answer, a few MB at most.
+ * - `WHOLE_BODY_LIMIT`: a JSON body read whole (a non-streaming answer, a JSON-array stream).
+ */
+export const EVENT_LIMIT = 16 * 1024 * 1024
+export const WHOLE_BODY_LIMIT = 16 * 1024 * 1024
+
+/** Thrown by a response filter whose input passed a limit: the client gets a native 502. */
+export function tooLarge (what: string, limit: number): Error {
+  return new errors.RELAY_ERR_UPSTREAM_TOO_LARGE(what, limit)
+}
+
+export interface EventReader {
+  /** Feeds raw bytes; returns false once an event passed the limit (nothing more is read). */
+  push (chunk: Buffer): boolean
+  end (): void
+  readonly overflowed: boolean
+}
+
+/**
+ * Splits an event stream into events (eventsource-parser) as bytes arrive, decoding UTF-8
+ * across chunk boundaries. The parser holds what it has of the current event; once that passes
+ * `limit` characters (its `maxBufferSize`) it lets go of it and the reader reads no more.
+ */
+export function createEventReader (onEvent: (ev: EventSourceMessage) => void, limit = EVENT_LIMIT): EventReader {
+  const decoder = new TextDecoder()
+  let overflowed = false
+  let open = true
+  const parser = createParser({
+    onEvent,
+    maxBufferSize: limit,
+    onError: err => { if (err.type === 'max-buffer-size-exceeded') overflowed = true },
+  })
+  return {
+    push (chunk) {
+      if (open && !overflowed) parser.feed(decoder.decode(chunk, { stream: true }))
+      return !overflowed
+    },
+    end () {
+      if (open && !overflowed) parser.feed(decoder.decode())
+      open = false
+    },
+    get overflowed () { return overflowed },
+  }
+}
+
+/**
+ * A meter over an event stream: the text is decoded and split into events as it arrives;
+ * `onEvent` reads what it needs of each into the state. An event past `EVENT_LIMIT` stops the
+ * reading: the request is recorded as incomplete with what was read before it.
  */
 export function createEventStreamMeter (onEvent: (ev: EventSourceMessage, s: MeterState) => void): Meter {
   const s = newState()
-  const decoder = new TextDecoder()
-  const parser = createParser({ onEvent: ev => onEvent(ev, s) })
+  const reader = createEventReader(ev => onEvent(ev, s))
   return {
-    push (chunk) { parser.feed(decoder.decode(chunk, { stream: true })) },
+    push (chunk) { reader.push(chunk) },
     end () {
-      parser.feed(decoder.decode())
+      reader.end()
+      if (reader.overflowed) s.complete = false
       return resultOf(s)
     },
   }
 }
 
-/** A non-streaming body larger than this is not parsed for usage (it is still relayed). */
-const JSON_METER_LIMIT = 16 * 1024 * 1024
-
 /**
- * A meter for a whole JSON body: collected up to 16 MiB, parsed at the end and read by `read`;
- * a body that parsed is complete. An unparsable or oversized body leaves usage unknown.
+ * A meter for a whole JSON body: collected up to `WHOLE_BODY_LIMIT`, parsed at the end and read
+ * by `read`; a body that parsed is complete. An unparsable or oversized body leaves usage unknown.
  */
 export function createWholeJsonMeter (read: (body: unknown, s: MeterState) => void): Meter {
   const chunks: Buffer[] = []
@@ -82,10 +130,10 @@ export function createWholeJsonMeter (read: (body: unknown, s: MeterState) => vo
   return {
     push (chunk) {
       size += chunk.length
-      if (size <= JSON_METER_LIMIT) chunks.push(chunk)
+      if (size <= WHOLE_BODY_LIMIT) chunks.push(chunk)
     },
     end (): MeterResult {
-      if (size > JSON_METER_LIMIT) return { usage: {}, complete: false }
+      if (size > WHOLE_BODY_LIMIT) return { usage: {}, complete: false }
       let body: unknown
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'))

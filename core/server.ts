@@ -182,7 +182,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     const routes = plugin.routes.filter(r => r.kind === 'websocket')
     return plugin.websocket && routes.length > 0 ? [mount, ...aliases].map(prefix => ({ plugin, prefix, routes })) : []
   })
-  const bridge = websocketMounts.length > 0 ? websocketBridge(websocketMounts, { ...deps, keys, log: log as FastifyBaseLogger }) : undefined
+  const bridge = websocketMounts.length > 0 ? websocketBridge(websocketMounts, { ...deps, keys, log: log as FastifyBaseLogger, maxMessageBytes: config.relay.bodyLimitBytes }) : undefined
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (probe.upgrade(req, socket, head)) return
     if (bridge) return bridge(req, socket, head)

@@ -1,7 +1,7 @@
 // An operator's test of one account: a minimal request the plugin describes (its
 // `testRequest`), sent with the account's credentials through the account's egress, pinned like
 // every upstream call. The answer's status, time and error text are reported; nothing is metered.
-import { request as undiciRequest } from '../http-client.ts'
+import { readText, request as undiciRequest } from '../http-client.ts'
 import type { AccountPool } from '../accounts/account-pool.ts'
 import type { Credentials } from '../accounts/credentials.ts'
 import type { Egress } from '../relay/egress.ts'
@@ -33,7 +33,7 @@ export function accountTester (deps: { pool: AccountPool, plugins: RelayPlugin[]
     try {
       const target = pinUpstream(up, plugin.upstreamBase(account), upstreamPath, undefined)
       const res = await undiciRequest(`${target.origin}${target.path}`, { method: 'POST', headers: up.headers, body: up.body, dispatcher: deps.egress.forAccount(account), headersTimeout: 60_000, bodyTimeout: 60_000 })
-      const text = (await res.body.text()).slice(0, 2000)
+      const text = (await readText(res.body)).slice(0, 2000)
       const ok = res.statusCode >= 200 && res.statusCode < 300
       return { ok, status: res.statusCode, latencyMs: deps.now() - start, message: ok ? 'the account answered' : errorText(text) }
     } catch (err) {

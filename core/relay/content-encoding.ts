@@ -1,18 +1,19 @@
 // The response encodings the relay can read, in one place: what it offers upstream, how the
-// meter decodes a stream, how an error body is decoded whole. zstd is absent on purpose:
-// Node 20's zlib cannot decode it.
+// meter decodes a stream, how an error body is decoded whole (never past a limit: a small
+// compressed body can claim gigabytes). zstd is absent on purpose: Node 20's zlib cannot decode it.
 import zlib from 'node:zlib'
 import type { Transform } from 'node:stream'
 
 interface Decoder {
   /** SYNC_FLUSH on finish: a stream cut mid-way still yields everything received so far. */
   stream (): Transform
-  whole (body: Buffer): Buffer
+  /** Throws (ERR_BUFFER_TOO_LARGE) when the plain body would pass `limit` bytes. */
+  whole (body: Buffer, limit: number): Buffer
 }
 
 const gzip: Decoder = {
   stream: () => zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH }),
-  whole: b => zlib.gunzipSync(b),
+  whole: (b, maxOutputLength) => zlib.gunzipSync(b, { maxOutputLength }),
 }
 
 const DECODERS: Record<string, Decoder> = {
@@ -20,11 +21,11 @@ const DECODERS: Record<string, Decoder> = {
   'x-gzip': gzip,
   deflate: {
     stream: () => zlib.createInflate({ finishFlush: zlib.constants.Z_SYNC_FLUSH }),
-    whole: b => zlib.inflateSync(b),
+    whole: (b, maxOutputLength) => zlib.inflateSync(b, { maxOutputLength }),
   },
   br: {
     stream: () => zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH }),
-    whole: b => zlib.brotliDecompressSync(b),
+    whole: (b, maxOutputLength) => zlib.brotliDecompressSync(b, { maxOutputLength }),
   },
 }
 

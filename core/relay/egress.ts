@@ -5,6 +5,7 @@
 // through its Socks5ProxyAgent; OAuth token calls take the same route as the account's traffic.
 import { Agent, EnvHttpProxyAgent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from '../http-client.ts'
 import type { RelayConfig } from '../config/schema.ts'
+import { EVENT_LIMIT } from '../plugin-kit.ts'
 
 type UpstreamOptions = RelayConfig['upstream']
 
@@ -15,6 +16,9 @@ function agentOptions (o: UpstreamOptions) {
     bodyTimeout: o.bodyTimeoutMs,
     connections: o.connections,
     keepAliveTimeout: 30_000,
+    // An upstream WebSocket message is one event of the stream: bounded like one (undici's
+    // default is 128 MB a message).
+    webSocket: { maxPayloadSize: EVENT_LIMIT },
   }
 }
 

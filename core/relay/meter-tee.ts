@@ -1,7 +1,12 @@
 // Feeds the plugin's meter a decompressed copy of the response while the original bytes go to
-// the client untouched (the incumbent decompressed in place and garbled gzip streams).
+// the client untouched (the incumbent decompressed in place and garbled gzip streams). What it
+// decodes is bounded: a few KB of brotli can claim gigabytes, and the meter has no use for more
+// than `DECODED_LIMIT`; past it decoding stops, the client still gets every byte, and the
+// request is recorded as incomplete (the meter never saw its end).
 import type { Meter } from '../plugin-api.ts'
 import { decoderFor, encodingOf } from './content-encoding.ts'
+
+export const DECODED_LIMIT = 64 * 1024 * 1024
 
 export interface MeterTee {
   write (chunk: Buffer): void
@@ -9,18 +14,20 @@ export interface MeterTee {
   finish (): Promise<void>
 }
 
-export function createMeterTee (contentEncoding: string | string[] | undefined, meter: Meter): MeterTee {
+export function createMeterTee (contentEncoding: string | string[] | undefined, meter: Meter, limit = DECODED_LIMIT): MeterTee {
   const decoder = decoderFor(encodingOf(contentEncoding))
   if (decoder === null) return { write: c => meter.push(c), finish: async () => {} }
   // An encoding we cannot read: the client still gets the bytes; usage stays unknown.
   if (decoder === undefined) return { write: () => {}, finish: async () => {} }
   const z = decoder.stream()
-  z.on('data', (c: Buffer) => meter.push(c))
-  const done = new Promise<void>(resolve => {
-    z.once('end', resolve)
-    // Corrupt input: keep what was decoded before it.
-    z.once('error', () => resolve())
+  let decoded = 0
+  z.on('data', (c: Buffer) => {
+    decoded += c.length
+    if (decoded > limit) z.destroy()
+    else meter.push(c)
   })
+  // Ended, corrupt (what was decoded before it is kept) or stopped at the limit.
+  const done = new Promise<void>(resolve => z.once('close', resolve))
   return {
     write: c => { if (!z.destroyed) z.write(c) },
     finish: () => {

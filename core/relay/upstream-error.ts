@@ -11,10 +11,14 @@ import { relayError, sendRelayError, toRelayError } from './render-error.ts'
 
 export type UpstreamError = Extract<AttemptResult, { kind: 'upstream-error' }>
 
+/**
+ * An error body as text for the plugin to classify, decoded up to `ERROR_BODY_LIMIT`; a body
+ * that would decode to more (or does not decode) is classified as the bytes that came.
+ */
 export function decodedBody (e: UpstreamError): Buffer {
   const decoder = decoderFor(encodingOf(e.headers['content-encoding']))
   try {
-    return decoder ? decoder.whole(e.raw) : e.raw
+    return decoder ? decoder.whole(e.raw, ERROR_BODY_LIMIT) : e.raw
   } catch {
     return e.raw
   }
@@ -51,7 +55,10 @@ export function sendUpstreamError (plugin: RelayPlugin, reply: FastifyReply, e: 
 
 /** A failure before any response (connect, timeout) as a relay error. */
 export function networkFailure (err: unknown) {
-  const code = (err as { code?: string }).code
+  const code = String((err as { code?: unknown }).code)
+  // The upstream's response could not be read as HTTP (headers past undici's `maxHeaderSize`, a
+  // malformed message): the gateway's own failure, as a proxy reports it.
+  if (code === 'UND_ERR_HEADERS_OVERFLOW' || code.startsWith('HPE_')) return relayError('RELAY_ERR_UPSTREAM_BAD_RESPONSE', 'The upstream provider sent a response the relay cannot read (headers too large or malformed)')
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return relayError('RELAY_ERR_UPSTREAM_TIMEOUT')
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ENOTFOUND' ||
     code === 'EHOSTUNREACH' || code === 'UND_ERR_SOCKET' || code === 'EAI_AGAIN' || code === 'UND_ERR_CLOSED') {

@@ -2,15 +2,19 @@
 // (origin-form target, the key from the headers, the key's permissions), an account is picked
 // whose upstream speaks WebSocket, the upstream socket is opened through the account's
 // dispatcher (its proxy applies) with the account's credentials, and only then is the client's
-// upgrade accepted. Frames pass both ways unchanged. Every request made over the socket (a
-// client message the plugin recognises) is admitted, metered from the upstream's messages and
-// settled like an HTTP request: its own row, limits, lease and cost. When no account's upstream
-// speaks WebSocket the upgrade gets 426 at once, and Codex uses HTTP instead.
+// upgrade accepted. Every client message, whatever frame carried it (text or binary, in one
+// frame or many), is read as UTF-8 JSON and handed to the plugin: only a message the plugin
+// reads as a request goes upstream, as the text the relay read, and only after the checks an
+// HTTP request passes (the key's model permissions, the account's models, admission); it is
+// metered from the upstream's messages and settled like an HTTP request: its own row, limits,
+// lease and cost. Anything else is refused with an error event and never forwarded; bytes that
+// are not UTF-8 close the socket. When no account's upstream speaks WebSocket the upgrade gets
+// 426 at once, and Codex uses HTTP instead.
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket as UpstreamSocket } from 'undici'
 import { webSocketClass, type Dispatcher } from '../http-client.ts'
-import type { WebSocketServer, WebSocket as ClientSocket } from 'ws'
+import type { WebSocketServer, WebSocket as ClientSocket, RawData } from 'ws'
 import type { FastifyBaseLogger } from 'fastify'
 import type { KeyRegistry } from '../keys/key-registry.ts'
 import { isRefusal, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
@@ -26,6 +30,7 @@ import { authenticate, refuseKeyElsewhere } from './identify.ts'
 import { noAccountError } from './no-account.ts'
 import { clientInfo, type ClientInfo } from './client-info.ts'
 import { finishMeter, newExchange, settle, type Exchange } from './exchange.ts'
+import { snapshot } from '../ops/config-reload.ts'
 import type { RelayDeps } from './relay-handler.ts'
 
 export interface WebSocketMount {
@@ -37,6 +42,8 @@ export interface WebSocketMount {
 export interface BridgeDeps extends RelayDeps {
   keys: KeyRegistry
   log: FastifyBaseLogger
+  /** The largest client message, as `relay.bodyLimitBytes` bounds an HTTP body. */
+  maxMessageBytes: number
 }
 
 /** Answers an upgrade request with a plain HTTP error in the plugin's shape and closes the socket. */
@@ -52,7 +59,7 @@ export function websocketBridge (mounts: WebSocketMount[], deps: BridgeDeps) {
   let server: Promise<WebSocketServer> | undefined
   return function onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {})
-    server ??= import('ws').then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, perMessageDeflate: false }))
+    server ??= import('ws').then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: deps.maxMessageBytes }))
     server.then(wss => bridge(wss, mounts, deps, req, socket, head)).catch((err: unknown) => {
       deps.log.error({ err }, 'websocket bridge failed')
       if (!socket.destroyed) refuse(socket, undefined, relayError('RELAY_ERR_INTERNAL'))
@@ -225,41 +232,52 @@ function relayFrames (
   // Client messages are handled one after the other: a request's admission must not let a later
   // message overtake it on its way upstream.
   let queue = Promise.resolve()
-  client.on('message', (data, isBinary) => {
-    queue = queue.then(async () => {
-      const text = isBinary ? undefined : data.toString()
-      const parsed = text === undefined ? undefined : ws.parseMessage(text, connection)
-      if (parsed) {
-        await finish(499, true)
-        const ex = newExchange(requestId(), deps.now(), plugin.name, metered, path, who)
-        ex.key = key
-        ex.parsed = parsed
-        ex.tried.push(account)
-        try {
-          ex.admitted = await deps.admission.admit(key, plugin.name, metered, parsed, ex.start)
-        } catch (err) {
-          const e = toRelayError(err)
-          ex.status = e.statusCode
-          ex.refusal = e.code
-          await settle(ex, deps, deps.log)
-          // Told in the stream, as an error event the client reads like the provider's own.
-          client.send(JSON.stringify({ type: 'error', status: e.statusCode, error: plugin.errorBody(e.code, e.statusCode, e.message) }))
-          return
-        }
-        await deps.recorder.opened({ requestId: ex.id, time: ex.start, keyId: key.id, provider: plugin.name, model: parsed.model ?? null, path, stream: true, clientKind: parsed.clientKind, userAgent: who.userAgent, clientIp: who.ip })
-        ex.meter = plugin.createMeter(metered, parsed, { 'content-type': 'text/event-stream' })
-        ex.status = 200
-        current = ex
-      }
-      if (upstream.readyState === upstream.OPEN) upstream.send(isBinary ? data as Buffer : text!)
-    }).catch((err: unknown) => deps.log.error({ err }, 'websocket message failed'))
+  let previous: ParsedRequest | undefined
+  const refuseMessage = async (ex: Exchange, e: RelayError) => {
+    ex.status = e.statusCode
+    ex.refusal = e.code
+    await settle(ex, deps, deps.log)
+    // Told in the stream, as an error event the client reads like the provider's own.
+    if (client.readyState === client.OPEN) client.send(JSON.stringify({ type: 'error', status: e.statusCode, error: plugin.errorBody(e.code, e.statusCode, e.message) }))
+  }
+  const onMessage = async (data: RawData) => {
+    if (closed) return
+    const text = utf8Text(data)
+    if (text === undefined) return closeBoth(1007, 'a message must be UTF-8 JSON text')
+    const ex = newExchange(requestId(), deps.now(), plugin.name, metered, path, who)
+    ex.key = key
+    ex.pricing = snapshot(deps.pricing)
+    ex.tried.push(account)
+    const parsed = ws.parseMessage(text, connection, previous)
+    if (isRefusal(parsed)) return refuseMessage(ex, relayError(parsed.error.code, parsed.error.message))
+    ex.parsed = parsed
+    // The socket is bound to one account: a model it may not serve is refused, as HTTP would
+    // pass over such an account.
+    const notServed = parsed.model !== undefined && !account.serves(parsed.model) ? `This relay's account does not serve the model ${parsed.model} over WebSocket.` : plugin.cannotServe?.(account, parsed)
+    if (notServed !== undefined) return refuseMessage(ex, relayError('RELAY_ERR_MODEL_NOT_SERVED', notServed))
+    // A new request ends the one before it, if the upstream had not ended it (its lease goes first).
+    await finish(499, true)
+    try {
+      ex.admitted = await deps.admission.admit(key, plugin.name, metered, parsed, ex.start)
+    } catch (err) {
+      return refuseMessage(ex, toRelayError(err))
+    }
+    await deps.recorder.opened({ requestId: ex.id, time: ex.start, keyId: key.id, provider: plugin.name, model: parsed.model ?? null, path, stream: true, clientKind: parsed.clientKind, userAgent: who.userAgent, clientIp: who.ip })
+    ex.meter = plugin.createMeter(metered, parsed, { 'content-type': 'text/event-stream' })
+    ex.status = 200
+    current = ex
+    previous = parsed
+    // The text the relay read, in a text frame: the upstream sees exactly what was checked.
+    if (upstream.readyState === upstream.OPEN) upstream.send(text)
+  }
+  client.on('message', data => {
+    queue = queue.then(() => onMessage(data)).catch((err: unknown) => deps.log.error({ err }, 'websocket message failed'))
   })
   upstream.addEventListener('message', ev => {
-    const data = ev.data as string | ArrayBuffer
-    if (typeof data !== 'string') {
-      if (client.readyState === client.OPEN) client.send(Buffer.from(data), { binary: true })
-      return
-    }
+    // The protocol is JSON text; a binary frame is read as such, so it cannot carry a request's
+    // end (and its usage) past the meter.
+    const data = typeof ev.data === 'string' ? ev.data : utf8Text(Buffer.from(ev.data as ArrayBuffer))
+    if (data === undefined) return closeBoth(1011, 'the upstream sent a message that is not UTF-8 text')
     const ex = current
     if (ex) {
       ex.ttfb ??= deps.now() - ex.start
@@ -275,4 +293,16 @@ function relayFrames (
   client.on('error', () => closeBoth(1011, ''))
   upstream.addEventListener('close', ev => closeBoth(ev.code === 1005 || ev.code === 1006 ? 1011 : ev.code, ev.reason))
   upstream.addEventListener('error', () => closeBoth(1011, 'upstream error'))
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** A message's payload as text, whatever frames carried it; undefined when it is not UTF-8. */
+function utf8Text (data: RawData | Buffer): string | undefined {
+  const bytes = Array.isArray(data) ? Buffer.concat(data) : data
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    return undefined
+  }
 }

@@ -2,7 +2,7 @@
 // (S256), the operator pastes the code the callback page shows, tokens come from the token
 // endpoint and are refreshed with the refresh token. Every endpoint and the client id are
 // plugin options so tests (and future changes on Anthropic's side) need no code change.
-import { oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request } from '../../core/plugin-api.ts'
+import { oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request, readText } from '../../core/plugin-api.ts'
 
 export type ClaudeOAuthOptions = OAuthEndpoints
 
@@ -29,7 +29,7 @@ async function tokenCall (opts: ClaudeOAuthOptions, body: Record<string, string>
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(body),
   })
-  const text = await res.body.text()
+  const text = await readText(res.body)
   if (res.statusCode < 200 || res.statusCode >= 300) throw tokenEndpointError(res.statusCode, text)
   const json = JSON.parse(text) as TokenResponse
   if (!json.access_token) throw new Error('token endpoint answered without an access_token')

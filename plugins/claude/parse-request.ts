@@ -1,7 +1,7 @@
 // What core needs from a Messages API request: model, stream flag, a conversation key for
 // sticky selection, and the calling client. The body is only read, never re-serialised.
 import { createHash } from 'node:crypto'
-import type { ClientKind, IncomingRequest, ParsedRequest, PluginRefusal, PluginRoute } from '../../core/plugin-api.ts'
+import { parseJsonObject, type ClientKind, type IncomingRequest, type ParsedRequest, type PluginRefusal, type PluginRoute } from '../../core/plugin-api.ts'
 import { detectClientKind } from './client-kind.ts'
 
 interface MessagesBody {
@@ -18,13 +18,14 @@ export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedR
   const clientKind: ClientKind = detectClientKind(req.headers)
   if (route.method === 'GET' || route.method === 'HEAD') return { stream: false, clientKind }
   if (!req.body || req.body.length === 0) return refuse('Request body is empty: a JSON object is required')
-  let body: MessagesBody
-  try {
-    body = JSON.parse(req.body.toString('utf8')) as MessagesBody
-  } catch (err) {
-    return refuse(`Request body is not valid JSON: ${(err as Error).message}`)
+  // The fields the relay decides on must be read the same by the upstream: never twice.
+  const read = parseJsonObject(req.body.toString('utf8'), ['model', 'stream'])
+  if ('problem' in read) {
+    if (read.problem === 'not-json') return refuse('Request body is not valid JSON')
+    if (read.problem === 'not-object') return refuse('Request body must be a JSON object')
+    return refuse(`${read.key}: the field is given more than once`)
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return refuse('Request body must be a JSON object')
+  const body = read.value as MessagesBody
   if (typeof body.model !== 'string' || body.model.length === 0) return refuse('model: Field required')
   if (body.stream !== undefined && typeof body.stream !== 'boolean') return refuse('stream: Input should be a valid boolean')
   return {

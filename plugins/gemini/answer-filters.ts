@@ -2,25 +2,29 @@
 // Assist wraps each answer as `{"response": …}`: wrapped for a Code Assist client served by the
 // Gemini API, unwrapped for a Gemini API client served by Code Assist. Event streams are
 // rewritten event by event as they flow; a JSON body (it arrives whole anyway) at its end. The
-// meter still reads the upstream's own bytes.
-import { createParser } from 'eventsource-parser'
-import type { ResponseFilter } from '../../core/plugin-api.ts'
+// meter still reads the upstream's own bytes. Both hold what they rewrite, within the kit's
+// limits; an answer past them cannot be rewritten and ends in an error for the client.
+import { createEventReader, EVENT_LIMIT, tooLarge, WHOLE_BODY_LIMIT, type ResponseFilter } from '../../core/plugin-api.ts'
 
 /** An event-stream rewriter: each event's data through `map`, the text out in `emit`'s framing. */
 function eventFilter (map: (data: string) => string, emit: (data: string, first: boolean) => string, close = '', contentType?: string): ResponseFilter {
   let out = ''
   let count = 0
-  const decoder = new TextDecoder()
-  const parser = createParser({ onEvent: ev => { out += emit(map(ev.data), count++ === 0) } })
-  const take = (text: string) => {
-    parser.feed(text)
+  const reader = createEventReader(ev => { out += emit(map(ev.data), count++ === 0) })
+  const taken = () => {
     const chunk = Buffer.from(out)
     out = ''
     return chunk
   }
   return {
-    write: chunk => take(decoder.decode(chunk, { stream: true })),
-    end: () => Buffer.concat([take(decoder.decode()), Buffer.from(count === 0 && close ? `[${close}` : close)]),
+    write (chunk) {
+      if (!reader.push(chunk)) throw tooLarge('an event', EVENT_LIMIT)
+      return taken()
+    },
+    end () {
+      reader.end()
+      return Buffer.concat([taken(), Buffer.from(count === 0 && close ? `[${close}` : close)])
+    },
     ...(contentType ? { contentType } : {}),
   }
 }
@@ -28,8 +32,11 @@ function eventFilter (map: (data: string) => string, emit: (data: string, first:
 /** A whole JSON body rewritten at its end (an unparsable one passes as it came). */
 function jsonFilter (map: (body: unknown) => unknown): ResponseFilter {
   const chunks: Buffer[] = []
+  let size = 0
   return {
     write (chunk) {
+      size += chunk.length
+      if (size > WHOLE_BODY_LIMIT) throw tooLarge('a JSON answer', WHOLE_BODY_LIMIT)
       chunks.push(chunk)
       return Buffer.alloc(0)
     },

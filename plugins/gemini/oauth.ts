@@ -8,7 +8,7 @@
 // onboardUser for an account never onboarded) and stored with the account. An account stored
 // without one (imported with bare tokens) is given one by its first refresh, which core runs
 // before the account serves anything.
-import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request } from '../../core/plugin-api.ts'
+import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request, readText } from '../../core/plugin-api.ts'
 
 export interface GoogleOAuthOptions extends OAuthEndpoints {
   /** Gemini CLI's installed-app client is confidential in name only; Google requires the secret. */
@@ -39,7 +39,7 @@ async function tokenCall (opts: GoogleOAuthOptions, form: Record<string, string>
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams({ ...form, client_id: opts.clientId, client_secret: opts.clientSecret }).toString(),
   })
-  const text = await res.body.text()
+  const text = await readText(res.body)
   if (res.statusCode < 200 || res.statusCode >= 300) throw tokenEndpointError(res.statusCode, text)
   const json = JSON.parse(text) as TokenResponse
   if (!json.access_token) throw new Error('token endpoint answered without an access_token')
@@ -75,7 +75,7 @@ async function codeAssistCall<T> (base: string, method: string, path: string, to
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
-  const text = await res.body.text()
+  const text = await readText(res.body)
   if (res.statusCode >= 200 && res.statusCode < 300) return JSON.parse(text) as T
   let message = ''
   try { message = String((JSON.parse(text) as { error?: { message?: unknown } }).error?.message ?? '').slice(0, 200) } catch {}

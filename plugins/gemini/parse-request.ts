@@ -3,7 +3,7 @@
 // hash of the system instruction and the first user turn, which stay the same across its turns),
 // and the client. The body is only read.
 import { createHash } from 'node:crypto'
-import type { IncomingRequest, ParsedRequest, PluginRefusal, PluginRoute } from '../../core/plugin-api.ts'
+import { parseJsonObject, type IncomingRequest, type ParsedRequest, type PluginRefusal, type PluginRoute } from '../../core/plugin-api.ts'
 import { detectClientKind } from './client-kind.ts'
 import { MODEL_ID, type Envelope } from './code-assist.ts'
 
@@ -48,13 +48,14 @@ export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedR
   if (route.method === 'GET') return { stream: false, clientKind }
   if (isCodeAssist(route)) {
     if (!req.body || req.body.length === 0) return refuse('Invalid JSON payload received. The request body is empty.')
-    try {
-      const body = JSON.parse(req.body.toString('utf8')) as Envelope
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) return refuse('Invalid JSON payload received: the body must be an object.')
-      return parseEnvelope(req.path, body, clientKind)
-    } catch {
-      return refuse('Invalid JSON payload received.')
+    // The envelope names the model, which the relay checks: the upstream must read the same one.
+    const read = parseJsonObject(req.body.toString('utf8'), ['model'])
+    if ('problem' in read) {
+      if (read.problem === 'not-json') return refuse('Invalid JSON payload received.')
+      if (read.problem === 'not-object') return refuse('Invalid JSON payload received: the body must be an object.')
+      return refuse(`Invalid JSON payload received. Duplicate field "${read.key}".`)
     }
+    return parseEnvelope(req.path, read.value as Envelope, clientKind)
   }
   const { model, action } = modelAndAction(req.path)
   if (!model) return refuse('The model is missing from the path: models/{model}:{action}')

@@ -3,7 +3,7 @@
 // pastes the address the browser ends on (or `code#state`). The id token's claims name the
 // ChatGPT account (sent upstream as `chatgpt-account-id`), the user and the plan; the access
 // token's `exp` its expiry. Every endpoint and the client id are plugin options.
-import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request } from '../../core/plugin-api.ts'
+import { jwtClaims, oauthRefused, pkceAuthorize, readPastedCode, tokenEndpointError, type OAuthContext, type OAuthEndpoints, type OAuthSteps, request, readText } from '../../core/plugin-api.ts'
 
 export type CodexOAuthOptions = OAuthEndpoints
 
@@ -24,7 +24,7 @@ interface TokenResponse {
 
 async function tokenCall (opts: CodexOAuthOptions, body: string, contentType: string, ctx: OAuthContext): Promise<TokenResponse> {
   const res = await request(opts.tokenUrl, { method: 'POST', dispatcher: ctx.dispatcher, headers: { 'content-type': contentType, accept: 'application/json' }, body })
-  const text = await res.body.text()
+  const text = await readText(res.body)
   if (res.statusCode < 200 || res.statusCode >= 300) throw tokenEndpointError(res.statusCode, text)
   const json = JSON.parse(text) as TokenResponse
   if (!json.access_token) throw new Error('token endpoint answered without an access_token')

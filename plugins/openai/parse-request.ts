@@ -1,7 +1,7 @@
 // What core needs from a Responses or Chat Completions request: model, stream flag, the
 // conversation for sticky selection, the client. The body is only read here; prepare-upstream
 // changes it in one case only (a stream that did not ask for usage, see `notes.injectUsage`).
-import type { ClientKind, IncomingRequest, ParsedRequest, PluginRefusal, PluginRoute } from '../../core/plugin-api.ts'
+import { parseJsonObject, type ClientKind, type IncomingRequest, type ParsedRequest, type PluginRefusal, type PluginRoute } from '../../core/plugin-api.ts'
 import { detectClientKind } from './client-kind.ts'
 
 interface OpenAIBody {
@@ -38,13 +38,14 @@ export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedR
   // A GET is a listing, or a WebSocket's opening (whose conversation the headers name).
   if (route.method === 'GET' || route.method === 'HEAD') return { stream: false, clientKind, sessionKey: sessionKeyOf(req, {}) }
   if (!req.body || req.body.length === 0) return refuse('We could not parse the JSON body of your request: it is empty.')
-  let body: OpenAIBody
-  try {
-    body = JSON.parse(req.body.toString('utf8')) as OpenAIBody
-  } catch {
-    return refuse('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)')
+  // The fields the relay decides on must be read the same by the upstream: never twice.
+  const read = parseJsonObject(req.body.toString('utf8'), ['model', 'stream', 'stream_options'])
+  if ('problem' in read) {
+    if (read.problem === 'not-json') return refuse('We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)')
+    if (read.problem === 'not-object') return refuse('The request body must be a JSON object.')
+    return refuse(`Duplicate parameter: '${read.key}' is given more than once.`)
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return refuse('The request body must be a JSON object.')
+  const body = read.value as OpenAIBody
   if (typeof body.model !== 'string' || body.model.length === 0) return refuse('Missing required parameter: \'model\'.')
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') return refuse('Invalid type for \'stream\': expected a boolean.')
   const stream = body.stream === true

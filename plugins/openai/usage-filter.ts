@@ -1,7 +1,10 @@
 // A chat stream whose client did not ask for usage gets none: the relay asked the upstream for
 // it (to meter the request) and removes that one chunk, the one with empty `choices` and a
-// `usage`, from what the client receives. Every other byte passes as it came.
+// `usage`, from what the client receives. Every other byte passes as it came. The chunk is small:
+// whatever the filter holds past `HOLD_LIMIT` without an event's end cannot be it, and goes on.
 import type { ResponseFilter } from '../../core/plugin-api.ts'
+
+const HOLD_LIMIT = 64 * 1024
 
 const BOUNDARY = /\r?\n\r?\n/
 
@@ -28,6 +31,10 @@ export function createUsageChunkFilter (): ResponseFilter {
         const event = held.slice(0, end)
         held = held.slice(end)
         if (!isUsageChunk(Buffer.from(event, 'latin1').toString('utf8'))) out += event
+      }
+      if (held.length > HOLD_LIMIT) {
+        out += held
+        held = ''
       }
       return Buffer.from(out, 'latin1')
     },

@@ -1,16 +1,19 @@
 // The Responses API over WebSocket, as Codex speaks it: the client sends
-// `{"type":"response.create", …the Responses body}` for each turn; the upstream answers with the
-// same event objects as the SSE stream, one per text message, ending with `response.completed`
-// (or `.incomplete` / `.failed`, or an `error`). ChatGPT's Codex backend speaks it; an API-key
-// account only when the operator says its upstream does (`websocket: true`).
-import type { AccountView, ParsedRequest, WebSocketSupport } from '../../core/plugin-api.ts'
+// `{"type":"response.create", …the Responses body}` for a turn, or `response.append` to carry on
+// the last one (same model, more input); the upstream answers with the same event objects as the
+// SSE stream, one per text message, ending with `response.completed` (or `.incomplete` /
+// `.failed`, or an `error`). ChatGPT's Codex backend speaks it; an API-key account only when the
+// operator says its upstream does (`websocket: true`). Both client messages make the upstream
+// generate, so both are requests the relay admits and meters; any other message is refused.
+import { parseJsonObject, type AccountView, type ParsedRequest, type PluginRefusal, type WebSocketSupport } from '../../core/plugin-api.ts'
 
-const ENDS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error'])
+const ENDS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'response.done', 'error'])
 
-function typeOf (text: string): { type?: unknown, model?: unknown, prompt_cache_key?: unknown } | undefined {
+const refuse = (message: string): PluginRefusal => ({ error: { code: 'RELAY_ERR_BODY_INVALID', message } })
+
+function typeOf (text: string): unknown {
   try {
-    const json = JSON.parse(text) as unknown
-    return json !== null && typeof json === 'object' && !Array.isArray(json) ? json as { type?: unknown } : undefined
+    return (JSON.parse(text) as { type?: unknown } | null)?.type
   } catch {
     return undefined
   }
@@ -18,18 +21,32 @@ function typeOf (text: string): { type?: unknown, model?: unknown, prompt_cache_
 
 export const websocket: WebSocketSupport = {
   accepts: (account: AccountView) => account.fields.websocket === true,
-  parseMessage (text: string, connection: ParsedRequest): ParsedRequest | undefined {
-    const msg = typeOf(text)
-    if (msg?.type !== 'response.create') return undefined
+  parseMessage (text: string, connection: ParsedRequest, previous: ParsedRequest | undefined): ParsedRequest | PluginRefusal {
+    const read = parseJsonObject(text, ['type', 'model', 'stream'])
+    if ('problem' in read) {
+      return refuse(read.problem === 'duplicate'
+        ? `The message names '${read.key}' more than once.`
+        : 'Each WebSocket message must be a JSON object with a "type".')
+    }
+    const msg = read.value
+    if (msg.type !== 'response.create' && msg.type !== 'response.append') {
+      return refuse(`Unsupported message type ${JSON.stringify(msg.type)}: this endpoint takes response.create and response.append.`)
+    }
+    if (msg.model !== undefined && (typeof msg.model !== 'string' || msg.model.length === 0)) return refuse('Invalid type for \'model\': expected a string.')
+    // An append carries on with the model of the request before it, unless it names its own.
+    const model = typeof msg.model === 'string' ? msg.model : msg.type === 'response.append' ? previous?.model : undefined
+    if (model === undefined) {
+      return refuse(msg.type === 'response.append' ? 'response.append needs a response.create before it on this connection.' : 'Missing required parameter: \'model\'.')
+    }
     return {
-      model: typeof msg.model === 'string' ? msg.model : undefined,
+      model,
       stream: true,
-      sessionKey: connection.sessionKey ?? (typeof msg.prompt_cache_key === 'string' ? msg.prompt_cache_key : undefined),
+      sessionKey: connection.sessionKey ?? (typeof msg.prompt_cache_key === 'string' ? msg.prompt_cache_key : previous?.sessionKey),
       clientKind: connection.clientKind,
     }
   },
   endsRequest: (text: string) => {
-    const t = typeOf(text)?.type
+    const t = typeOf(text)
     return typeof t === 'string' && ENDS.has(t)
   },
 }

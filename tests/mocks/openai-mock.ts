@@ -128,18 +128,21 @@ export async function startOpenAIMock (): Promise<OpenAIMock> {
   })
   const wss = new WebSocketServer({ server })
   wss.on('connection', (socket, req) => {
+    // A response.append carries on with the model of the turn before it, as the real backend does.
+    let model: string | undefined
     socket.on('message', data => {
       const text = data.toString()
       requests.push({ method: 'WS', url: req.url ?? '', headers: req.headers, body: Buffer.from(text) })
       const msg = JSON.parse(text) as { type?: string, model?: string }
-      if (msg.type !== 'response.create') return
+      if (msg.type !== 'response.create' && msg.type !== 'response.append') return
+      model = msg.model ?? model
       const b: OpenAIBehaviour = auth(req.headers) ? queue.shift() ?? fallback : { kind: 'status', status: 401 }
       if (b.kind === 'status') {
         socket.send(JSON.stringify({ type: 'error', status: b.status, error: JSON.parse(b.body ?? openAIError(b.status)).error }))
         return
       }
       const usage = { ...DEFAULT_OPENAI_USAGE, ...(b.kind === 'ok' ? b.usage : undefined) }
-      for (const e of responsesEvents(msg.model ?? 'gpt-mock', usage, b.kind === 'ok' && b.text ? b.text : MOCK_TEXT)) {
+      for (const e of responsesEvents(model ?? 'gpt-mock', usage, b.kind === 'ok' && b.text ? b.text : MOCK_TEXT)) {
         socket.send(e.split('\n').find(l => l.startsWith('data: '))!.slice(6))
       }
     })

@@ -84,3 +84,29 @@ test('through the relay: a gzip or zstd body is parsed and forwarded plain; a bo
   assert.equal((await odd.body.json() as { type: string }).type, 'error')
   assert.equal(mock.requests.length, 2)
 })
+
+test('a body that names model or stream twice is refused in the provider shape and never forwarded', async t => {
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(mock.url))
+  const bodies = [
+    '{"model":"claude-haiku-4-5","model":"claude-opus-4-1","max_tokens":5,"messages":[]}',
+    '{"model":"claude-haiku-4-5","mod\\u0065l":"claude-opus-4-1","max_tokens":5,"messages":[]}',
+    '{"model":"claude-haiku-4-5","stream":false,"max_tokens":5,"messages":[],"stream":true}',
+  ]
+  for (const body of bodies) {
+    const res = await request(`${relay.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY }, body })
+    assert.equal(res.statusCode, 400, body)
+    const answer = await res.body.json() as { type: string, error: { type: string, message: string } }
+    assert.deepEqual([answer.type, answer.error.type], ['error', 'invalid_request_error'])
+    assert.match(answer.error.message, /more than once/)
+  }
+  // The same name inside a nested object is no duplicate.
+  const nested = await request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY },
+    body: '{"model":"claude-haiku-4-5","max_tokens":5,"metadata":{"model":"x"},"messages":[{"role":"user","content":"hi"}]}',
+  })
+  assert.equal(nested.statusCode, 200)
+  await nested.body.text()
+  assert.equal(mock.requests.length, 1)
+})

@@ -2,7 +2,7 @@
 // signed), Slack, Discord, Telegram, Feishu/Lark, DingTalk and WeCom robots, and e-mail over
 // SMTP (nodemailer). A target turns one message into one delivery.
 import { createHmac } from 'node:crypto'
-import { request, type Dispatcher } from '../../http-client.ts'
+import { readText, request, type Dispatcher } from '../../http-client.ts'
 import type { RelayEvent } from './events.ts'
 
 export type TargetConfig =
@@ -26,7 +26,7 @@ export type Deliver = (m: Message) => Promise<void>
 async function post (url: string, body: unknown, dispatcher: Dispatcher, headers: Record<string, string> = {}): Promise<void> {
   const text = JSON.stringify(body)
   const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: text, dispatcher, headersTimeout: 10_000, bodyTimeout: 10_000 })
-  const answer = await res.body.text()
+  const answer = await readText(res.body)
   if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`${res.statusCode} ${answer.slice(0, 200)}`)
   // Feishu and DingTalk answer 200 with an error code in the body.
   try {
