@@ -12,9 +12,20 @@ export type Verdict =
   | { allowed: true, keyId: string, keyName: string, provider: string }
   | { allowed: false, status: number, headers: Record<string, string>, body: Buffer }
 
-/** A client's own X-Relay-* headers: identity comes from the relay only. */
+/**
+ * A header only the gateway may set, in any spelling (Node keeps `x_relay_key_name` as a header
+ * of its own, and many frameworks read it as X-Relay-Key-Name): the relay's identity headers,
+ * and the SSO user (`X-Forwarded-User`, the relay's default `admin.sso.header`), which an SSO
+ * middleware placed after this adapter's own sets.
+ */
+export function isGatewayHeader (name: string): boolean {
+  const n = name.toLowerCase().replaceAll('_', '-')
+  return n.startsWith('x-relay-') || n === 'x-forwarded-user'
+}
+
+/** A client's own identity headers: identity comes from the relay (or the SSO layer) only. */
 export function withoutRelayHeaders (headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  return Object.fromEntries(Object.entries(headers).filter(([k]) => !k.toLowerCase().startsWith('x-relay-')))
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !isGatewayHeader(k)))
 }
 
 export async function askRelay (sidecar: string, dispatcher: Dispatcher, headers: IncomingHttpHeaders, method: string, originalUrl: string): Promise<Verdict> {

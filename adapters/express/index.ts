@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Agent } from 'undici'
 import { createProxyMiddleware } from 'http-proxy-middleware'
-import { askRelay, withoutRelayHeaders, type Verdict } from './forward-auth.ts'
+import { askRelay, isGatewayHeader, withoutRelayHeaders, type Verdict } from './forward-auth.ts'
 
 export interface RelayGatewayOptions {
   /** The sidecar's address, e.g. `http://127.0.0.1:8787`. */
@@ -37,6 +37,13 @@ export interface RelayGateway {
 
 export const DEFAULT_MOUNTS = ['/claude', '/api', '/openai', '/gemini']
 
+/** `rawHeaders` (name, value, name, value, …) without a client's identity headers. */
+function withoutRelayRawHeaders (raw: string[]): string[] {
+  const kept: string[] = []
+  for (let i = 0; i < raw.length; i += 2) if (!isGatewayHeader(raw[i]!)) kept.push(raw[i]!, raw[i + 1]!)
+  return kept
+}
+
 function refuse (res: ServerResponse, verdict: Extract<Verdict, { allowed: false }>): void {
   // The body was not read: closing spares the client uploading it.
   res.writeHead(verdict.status, { ...verdict.headers, 'content-length': verdict.body.length, connection: 'close' })
@@ -52,7 +59,7 @@ export function relayGateway (options: RelayGatewayOptions): RelayGateway {
     return mounts.some(m => path === m || path.startsWith(`${m}/`))
   }
   const stripRelayHeaders = (proxyReq: { getHeaderNames (): string[], removeHeader (name: string): void }) => {
-    for (const name of proxyReq.getHeaderNames()) if (name.toLowerCase().startsWith('x-relay-')) proxyReq.removeHeader(name)
+    for (const name of proxyReq.getHeaderNames()) if (isGatewayHeader(name)) proxyReq.removeHeader(name)
   }
   const proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
     target: options.sidecar,
@@ -84,11 +91,14 @@ export function relayGateway (options: RelayGatewayOptions): RelayGateway {
       }, next)
     },
     protect (req, res, next) {
+      // Both views of the headers: a handler (or a proxy after it) may read the raw ones.
       req.headers = withoutRelayHeaders(req.headers)
+      req.rawHeaders = withoutRelayRawHeaders(req.rawHeaders)
       ask(req).then(verdict => {
         if (!verdict.allowed) return refuse(res, verdict)
         req.headers['x-relay-key-id'] = verdict.keyId
         req.headers['x-relay-key-name'] = verdict.keyName
+        req.rawHeaders.push('X-Relay-Key-Id', verdict.keyId, 'X-Relay-Key-Name', verdict.keyName)
         next()
       }, next)
     },

@@ -33,7 +33,7 @@ const FIXES: Record<Finding['check'], string> = {
   transport: 'serve the relay over HTTPS: nginx `listen 443 ssl` with a certificate (see nginx/example-site.conf); Caddy gets one by itself for a domain name',
   reach: 'route the relay\'s mounts to the sidecar: nginx relay-locations.conf (the mount list in its first location); Caddy `import ai_relay`',
   underscores: 'nginx: `underscores_in_headers on;` in http {} (relay-http.conf) or in the default server of the address; Caddy: do not delete such headers (`request_header -*_*`)',
-  spoofing: 'nginx: `proxy_set_header X-Relay-Key-Id "";` and the other X-Relay-* lines of relay-proxy.conf; Caddy: `request_header -X-Relay-*` (in ai_relay)',
+  spoofing: 'nginx: `include .../relay-identity.conf;` (relay-proxy.conf, relay-client.conf); Caddy: `import ai_relay_client_headers` (in ai_relay)',
   body: 'nginx: `client_max_body_size 64m;` (relay-proxy.conf); Caddy: `request_body { max_size 64MB }`',
   buffering: 'nginx: `proxy_buffering off;` (relay-proxy.conf); Caddy: `flush_interval -1` and no `buffer_responses`',
   timeout: 'nginx: `proxy_read_timeout 3600s;` (relay-proxy.conf); Caddy: no `read_timeout` on the reverse_proxy transport',
@@ -182,7 +182,7 @@ export async function doctor (opts: DoctorOptions): Promise<Finding[]> {
   findings.push({ check: 'reach', ok: true, detail: `the relay answers at ${mount}` })
   const size = Math.round(opts.bodyMb * 1024 * 1024)
   const [headers, body, buffering, timeout, websocket] = await Promise.all([
-    echo(base, opts.key, { session_id: 'doctor-underscore', 'session-id': 'doctor-dash', 'x-relay-key-id': 'doctor-spoof', 'x-relay-key-name': 'doctor-spoof' }),
+    echo(base, opts.key, { session_id: 'doctor-underscore', 'session-id': 'doctor-dash', 'x-relay-key-id': 'doctor-spoof', x_relay_key_name: 'doctor-spoof', 'x-forwarded-user': 'doctor-spoof', x_forwarded_user: 'doctor-spoof' }),
     echo(base, opts.key, {}, Buffer.alloc(size, 0x61)),
     bufferingFinding(base, opts.key, opts.firstEventMs ?? 5000),
     timeoutFinding(base, opts.key, opts.gapSeconds),
@@ -192,9 +192,11 @@ export async function doctor (opts: DoctorOptions): Promise<Finding[]> {
   findings.push(seen.session_id === 'doctor-underscore'
     ? { check: 'underscores', ok: true, detail: 'headers with underscores pass (older Codex releases\' session_id)' }
     : { check: 'underscores', ok: false, detail: 'a header with an underscore (session_id) was dropped: older Codex releases lose their conversation\'s account', fix: FIXES.underscores })
-  findings.push(seen['x-relay-key-id'] === 'doctor-spoof' || seen['x-relay-key-name'] === 'doctor-spoof'
-    ? { check: 'spoofing', ok: false, detail: 'a client\'s own X-Relay-* headers reach the relay and what is behind the gateway', fix: FIXES.spoofing }
-    : { check: 'spoofing', ok: true, detail: 'a client\'s X-Relay-* headers are stripped' })
+  // In any spelling: behind the gateway, X_Relay_Key_Name is read as X-Relay-Key-Name by many.
+  const spoofed = Object.entries(seen).filter(([, v]) => v === 'doctor-spoof').map(([k]) => k)
+  findings.push(spoofed.length > 0
+    ? { check: 'spoofing', ok: false, detail: `a client's own identity headers reach the relay and what is behind the gateway (${spoofed.join(', ')})`, fix: FIXES.spoofing }
+    : { check: 'spoofing', ok: true, detail: 'a client\'s X-Relay-* and X-Forwarded-User headers are stripped, in every spelling' })
   findings.push(body.status === 200 && body.json?.bodyBytes === size
     ? { check: 'body', ok: true, detail: `a ${opts.bodyMb} MB body passes` }
     : { check: 'body', ok: false, detail: `a ${opts.bodyMb} MB body was refused (${body.error ?? `HTTP ${body.status}`}): long Claude Code contexts would fail`, fix: FIXES.body })

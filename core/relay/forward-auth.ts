@@ -1,7 +1,8 @@
 // Forward auth: the gateway asks, before it proxies a request, whether the relay key in it may
 // proceed. Nginx `auth_request` and Caddy `forward_auth` send the client's headers without the
 // body, with the original target in `X-Original-URI`/`X-Original-Method` (Nginx, set by the
-// kit) or `X-Forwarded-Uri`/`X-Forwarded-Method` (Caddy). Two uses: a gate in front of the relay
+// kit; read at `/_relay/authz/nginx` and `/denied` only) or `X-Forwarded-Uri`/`X-Forwarded-Method`
+// (Caddy and the Express adapter; read at `/_relay/authz` only). Two uses: a gate in front of the relay
 // routes (a bad or over-limit key is refused before its body is uploaded), and any other route
 // of the site protected with relay keys (the key holder's identity passed on to it).
 //
@@ -52,7 +53,10 @@ export function registerForwardAuth (app: FastifyInstance, deps: ForwardAuthDeps
 
 async function decide (request: FastifyRequest, reply: FastifyReply, style: Style, deps: ForwardAuthDeps): Promise<FastifyReply> {
   const h = request.headers
-  const uri = one(h['x-original-uri']) ?? one(h['x-forwarded-uri']) ?? '/'
+  // Each gateway's endpoint reads only the header its gateway sets: the other one is a client's,
+  // passed on untouched (Caddy passes a client's X-Original-URI; nginx a client's X-Forwarded-Uri).
+  const [uriHeader, methodHeader] = style === 'plain' ? ['x-forwarded-uri', 'x-forwarded-method'] : ['x-original-uri', 'x-original-method']
+  const uri = one(h[uriHeader]) ?? '/'
   const target = parseTarget(uri)
   const path = target instanceof TargetProblem ? '' : target.path
   const mount = deps.mounts.find(m => path === m.prefix || path.startsWith(`${m.prefix}/`))
@@ -73,7 +77,7 @@ async function decide (request: FastifyRequest, reply: FastifyReply, style: Styl
     }).send()
   } catch (thrown) {
     const err = toRelayError(thrown)
-    request.log.info({ uri: path, method: one(h['x-original-method']) ?? one(h['x-forwarded-method']), status: err.statusCode, code: err.code }, 'forward auth refused')
+    request.log.info({ uri: path, method: one(h[methodHeader]), status: err.statusCode, code: err.code }, 'forward auth refused')
     return refuse(reply, err, style, mount?.plugin)
   }
 }

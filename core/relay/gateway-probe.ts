@@ -17,7 +17,7 @@ import { toRelayError } from './render-error.ts'
 export const PROBE_PATH = '/_relay/probe'
 
 /** Headers whose arrival the doctor checks; their values are echoed, nothing else is. */
-const PROBED = ['session_id', 'session-id', 'x-relay-key-id', 'x-relay-key-name', 'x-relay-provider', 'x-relay-request-id', 'x-forwarded-proto']
+const PROBED = ['session_id', 'session-id', 'x-relay-key-id', 'x-relay-key-name', 'x-relay-provider', 'x-relay-request-id', 'x_relay_key_name', 'x-forwarded-user', 'x_forwarded_user', 'x-forwarded-proto']
 
 /** A stream waits this long for each acknowledgement before going on regardless. */
 const ACK_WAIT_MS = 10_000

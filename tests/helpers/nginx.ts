@@ -29,6 +29,8 @@ export async function startNginx (t: Pick<TestContext, 'after'>, nginxBin: strin
   writeFileSync(join(dir, 'relay-http.conf'), http)
   writeFileSync(join(dir, 'relay-proxy.conf'), src('relay-proxy.conf'))
   writeFileSync(join(dir, 'relay-locations.conf'), src('relay-locations.conf'))
+  writeFileSync(join(dir, 'relay-identity.conf'), src('relay-identity.conf'))
+  writeFileSync(join(dir, 'relay-client.conf'), src('relay-client.conf'))
   writeFileSync(join(dir, 'example-site.conf'), src('example-site.conf')
     .replace('listen 80;', `listen 127.0.0.1:${port};`)
     .replace('proxy_pass http://127.0.0.1:9000;', `proxy_pass http://127.0.0.1:${opts.toolPort ?? 9};`))

@@ -44,7 +44,8 @@ test('doctor: the nginx kit is clean; each broken copy is found for what is brok
   const cases: [string, NginxOptions, string[]][] = [
     ['the kit', {}, []],
     ['underscores off', { underscoresInHeaders: false }, ['underscores']],
-    ['identity headers kept', { edit: (f, s) => (f === 'relay-proxy.conf' ? edit(/proxy_set_header X-Relay-Key-Id "";\nproxy_set_header X-Relay-Key-Name "";\n/, '')(f, s) : s) }, ['spoofing']],
+    ['identity headers kept', { edit: (f, s) => (f === 'relay-proxy.conf' ? edit(/include \S+relay-identity\.conf;\n/, '')(f, s) : s) }, ['spoofing']],
+    ['underscore spellings kept', { edit: (f, s) => (f === 'relay-identity.conf' ? edit(/proxy_set_header X_Relay_Key_Name "";\n/, '')(f, s) : s) }, ['spoofing']],
     ['1 MB bodies', { edit: (f, s) => (f === 'relay-proxy.conf' ? edit('client_max_body_size 64m;', 'client_max_body_size 1m;')(f, s) : s) }, ['body']],
     // nginx 1.22 passes small chunks on even with proxy_buffering on, until it also compresses
     // them (a site-wide `gzip on` that lists event streams): then they wait for the buffer.
@@ -63,8 +64,9 @@ test('doctor: the Caddy kit is clean; each broken copy is found for what is brok
   const kit = (from: string | RegExp, to: string): CaddyOptions => ({ edit: (f, s) => (f === 'ai-relay.caddy' ? edit(from, to)(f, s) : s) })
   const cases: [string, CaddyOptions, string[]][] = [
     ['the kit', {}, []],
-    ['underscore headers deleted', kit('request_header -X-Relay-*', 'request_header -X-Relay-*\n\trequest_header -*_*'), ['underscores']],
-    ['identity headers kept', kit(/\n\trequest_header -X-Relay-\*\n/, '\n'), ['spoofing']],
+    ['underscore headers deleted', kit('request_header -X-Relay*', 'request_header -X-Relay*\n\trequest_header -*_*'), ['underscores']],
+    ['identity headers kept', kit(/\n\timport ai_relay_client_headers\n/, '\n'), ['spoofing']],
+    ['underscore spellings kept', kit(/\n\trequest_header -X_Relay\*\n/, '\n'), ['spoofing']],
     ['1 MB bodies', kit('max_size 64MB', 'max_size 1MB'), ['body']],
     ['2 s read timeout', kit('flush_interval -1', 'flush_interval -1\n\t\t\ttransport http {\n\t\t\t\tread_timeout 2s\n\t\t\t}'), ['timeout']],
   ]

@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request, WebSocket } from 'undici'
+import fc from 'fast-check'
+import { rawRequest } from '../helpers/raw-http.ts'
 import { startAnthropicMock, type AnthropicMock } from '../mocks/anthropic-mock.ts'
 import { startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.ts'
 import { startGeminiMock } from '../mocks/gemini-mock.ts'
@@ -29,6 +31,8 @@ export interface Deployment {
   sidecar: Child
   /** What the protected example tool received. */
   toolSeen: Record<string, string | string[] | undefined>[]
+  /** The same, as raw header names and values (every copy, every spelling). */
+  toolRaw: string[][]
   toolPort: number
 }
 
@@ -39,8 +43,10 @@ export async function deploy (t: TestContext, binary: string, start: StartGatewa
   const gemini = await startGeminiMock()
   t.after(() => Promise.all([anthropic.close(), openai.close(), gemini.close()]))
   const toolSeen: Deployment['toolSeen'] = []
+  const toolRaw: Deployment['toolRaw'] = []
   const tool = createServer((req, res) => {
     toolSeen.push(req.headers)
+    toolRaw.push(req.rawHeaders)
     res.end(JSON.stringify({ tool: 'ok', keyId: req.headers['x-relay-key-id'] ?? null, keyName: req.headers['x-relay-key-name'] ?? null }))
   })
   await new Promise<void>(resolve => tool.listen(0, '127.0.0.1', resolve))
@@ -63,10 +69,20 @@ export async function deploy (t: TestContext, binary: string, start: StartGatewa
       { name: 'carol', key: CAROL_KEY, rateLimits: [{ window: '1h', requests: 1 }] },
       { name: 'dave', key: DAVE_KEY, disabled: true },
     ],
+    // An SSO layer may set the admin's user from the gateway's address: a client never may.
+    admin: { sso: { header: 'X-Forwarded-User', trustedProxies: ['127.0.0.1/32', '::1/128'] } },
   })))
   const sidecar = await spawnRelay(t, config)
-  return { base: await start(t, binary, sidecarPort, toolPort), anthropic, openai, sidecar, toolSeen, toolPort }
+  return { base: await start(t, binary, sidecarPort, toolPort), anthropic, openai, sidecar, toolSeen, toolRaw, toolPort }
 }
+
+/** A header only the gateway may set, spelt as a client might: any case, `-` or `_`, 1–3 copies. */
+const spoofedHeader = fc.constantFrom('X-Relay-Key-Id', 'X-Relay-Key-Name', 'X-Relay-Provider', 'X-Relay-Request-Id', 'X-Forwarded-User')
+  .chain(name => fc.tuple(
+    fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }),
+    fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }),
+    fc.integer({ min: 1, max: 3 }),
+  ).map(([upper, underscore, copies]) => [[...name].map((c, i) => (c === '-' ? (underscore[i] ? '_' : '-') : upper[i] ? c.toUpperCase() : c.toLowerCase())).join(''), copies] as [string, number]))
 
 const messages = (extra: Record<string, unknown> = {}) => JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }], ...extra })
 const ANTHROPIC = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }
@@ -158,6 +174,33 @@ export function gatewayCases (name: string, binaryName: string | undefined, star
     assert.equal(none.statusCode, 401)
     await none.body.dump()
     assert.equal(toolSeen.length, 1, 'the tool saw only the good key')
+  })
+
+  test(`${name}: a client's identity and SSO headers reach neither a protected route nor the relay, in any spelling, case or number of copies`, async t => {
+    const binary = binaryFor(t)
+    if (binary === undefined) return
+    const { base, toolRaw } = await deploy(t, binary, start)
+    const port = Number(new URL(base).port)
+    const normal = (name: string) => name.toLowerCase().replaceAll('_', '-')
+    await fc.assert(fc.asyncProperty(fc.array(spoofedHeader, { minLength: 1, maxLength: 6 }), async spoofed => {
+      const lines = spoofed.flatMap(([name, copies]) => Array.from({ length: copies }, (_, i) => `${name}: spoofed-${i}`))
+      const before = toolRaw.length
+      const res = await rawRequest(port, [`GET /internal/report HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${ALICE_KEY}`, ...lines].join('\r\n'))
+      assert.equal(res.status, 200, res.head)
+      const raw = toolRaw[before]!
+      const names: [string, string][] = []
+      for (let i = 0; i < raw.length; i += 2) names.push([normal(raw[i]!), raw[i + 1]!])
+      const identity = names.filter(([n]) => n.startsWith('x-relay-')).sort()
+      assert.deepEqual(identity.map(([n]) => n), ['x-relay-key-id', 'x-relay-key-name'], JSON.stringify(raw))
+      assert.deepEqual(identity.map(([, v]) => /^key_/.test(v) || v === 'alice'), [true, true], JSON.stringify(raw))
+      assert.deepEqual(names.filter(([n]) => n === 'x-forwarded-user'), [], JSON.stringify(raw))
+    }), { numRuns: 25, includeErrorInReport: true })
+
+    // The relay believes an SSO user from the gateway's address: a client's own must not get there.
+    for (const name of ['X-Forwarded-User', 'x-forwarded-user', 'X_Forwarded_User', 'X-FORWARDED-USER']) {
+      const res = await rawRequest(port, `GET /_relay/admin/api/session HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${name}: root`)
+      assert.notEqual(res.status, 200, `${name}: ${res.head}`)
+    }
   })
 
   test(`${name}: a WebSocket upgrade (Codex) passes through the gate to the relay's bridge`, async t => {

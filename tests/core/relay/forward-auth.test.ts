@@ -27,12 +27,12 @@ const authz = (relay: { url: string }, headers: Record<string, string>, path = '
 test('a good key: 204 with its identity and the provider of the target; asking counts nothing', async t => {
   const { relay } = await setup(t)
   for (let i = 0; i < 5; i++) {
-    const res = await authz(relay, { 'x-original-uri': '/claude/v1/messages?beta=true', 'x-original-method': 'POST', 'x-api-key': ALICE_KEY })
+    const res = await authz(relay, { 'x-original-uri': '/claude/v1/messages?beta=true', 'x-original-method': 'POST', 'x-api-key': ALICE_KEY }, '/_relay/authz/nginx')
     assert.equal(res.statusCode, 204)
     assert.deepEqual([res.headers['x-relay-key-id'], res.headers['x-relay-key-name'], res.headers['x-relay-provider']], [relay.server.keys.list()[0]!.id, 'alice', 'claude'])
     await res.body.dump()
   }
-  // Caddy's names, the key in the query, an alias mount, a route that is no mount (an internal tool).
+  // Caddy's names (at its endpoint), the key in the query, an alias mount, a route that is no mount (an internal tool).
   const caddy = await authz(relay, { 'x-forwarded-uri': `/api/v1/messages?key=${ALICE_KEY}`, 'x-forwarded-method': 'POST' })
   assert.deepEqual([caddy.statusCode, caddy.headers['x-relay-provider']], [204, 'claude'])
   const tool = await authz(relay, { 'x-forwarded-uri': '/internal/dashboard', authorization: `Bearer ${ALICE_KEY}` })
@@ -47,21 +47,22 @@ test('a good key: 204 with its identity and the provider of the target; asking c
 
 test('refusals: native shapes per mount, real statuses, Nginx\'s 401/403 with the real status, and the rendering for its error page', async t => {
   const { relay } = await setup(t)
-  const missing = await authz(relay, { 'x-original-uri': '/claude/v1/messages' })
+  const missing = await authz(relay, { 'x-forwarded-uri': '/claude/v1/messages' })
   assert.equal(missing.statusCode, 401)
   assert.deepEqual(await missing.body.json(), { type: 'error', error: { type: 'authentication_error', message: 'No API key was provided' } })
-  const gemini = await authz(relay, { 'x-original-uri': '/gemini/v1beta/models/gemini-2.5-pro:generateContent', 'x-goog-api-key': 'ars_wrong' })
+  const gemini = await authz(relay, { 'x-forwarded-uri': '/gemini/v1beta/models/gemini-2.5-pro:generateContent', 'x-goog-api-key': 'ars_wrong' })
   assert.deepEqual([gemini.statusCode, await gemini.body.json()], [401, { error: { code: 401, message: 'Invalid API key', status: 'UNAUTHENTICATED' } }])
-  const tool = await authz(relay, { 'x-original-uri': '/internal/x' })
+  const tool = await authz(relay, { 'x-forwarded-uri': '/internal/x' })
   assert.deepEqual([tool.statusCode, await tool.body.json()], [401, { error: { code: 'RELAY_ERR_KEY_MISSING', message: 'No API key was provided' } }])
-  const provider = await authz(relay, { 'x-original-uri': '/claude/v1/messages', 'x-api-key': BOB_KEY })
+  const provider = await authz(relay, { 'x-forwarded-uri': '/claude/v1/messages', 'x-api-key': BOB_KEY })
   assert.equal(provider.statusCode, 403)
   assert.match((await provider.body.json() as { error: { message: string } }).error.message, /may not use the claude provider/)
 
   // Alice's one request a minute, used by the relay route: the gate now refuses her with a 429.
   const used = await request(`${relay.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'anthropic-version': '2023-06-01' }, body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) })
   await used.body.dump()
-  const headers = { 'x-original-uri': '/claude/v1/messages', 'x-api-key': ALICE_KEY }
+  // Each endpoint reads its own gateway's header: both are sent here.
+  const headers = { 'x-original-uri': '/claude/v1/messages', 'x-forwarded-uri': '/claude/v1/messages', 'x-api-key': ALICE_KEY }
   const limited = await authz(relay, headers)
   assert.equal(limited.statusCode, 429)
   assert.ok(Number(limited.headers['retry-after']) >= 1)
@@ -90,11 +91,25 @@ test('hostile original targets and key headers: never a 5xx, never allowed witho
     fc.string({ maxLength: 40 }).map(s => `/claude/${encodeURIComponent(s)}`),
   )
   await fc.assert(fc.asyncProperty(uri, fc.boolean(), async (original, withKey) => {
-    const res = await authz(relay, { 'x-original-uri': original, ...(withKey ? { 'x-api-key': BOB_KEY } : {}) }).catch(() => undefined)
+    const res = await authz(relay, { 'x-forwarded-uri': original, ...(withKey ? { 'x-api-key': BOB_KEY } : {}) }).catch(() => undefined)
     if (!res) return // undici itself refused to send the header value
     await res.body.dump()
     assert.ok(res.statusCode < 500, `${original}: ${res.statusCode}`)
     if (!withKey && !/\?%6Bey=/.test(original)) assert.notEqual(res.statusCode, 204, original)
     if (res.statusCode === 204) assert.ok(original.startsWith('/'), original)
   }), { numRuns: 300 })
+})
+
+test("each gateway's endpoint reads only the header its gateway sets; the other is a client's", async t => {
+  const { relay } = await setup(t)
+  // Alice may use claude only through this target; bob is refused the claude provider.
+  const caddy = await authz(relay, { 'x-forwarded-uri': '/claude/v1/messages', 'x-original-uri': '/gemini/v1beta/models', 'x-api-key': BOB_KEY })
+  assert.equal(caddy.statusCode, 403, 'Caddy\'s endpoint judged X-Forwarded-Uri, not a client\'s X-Original-URI')
+  await caddy.body.dump()
+  const nginx = await authz(relay, { 'x-original-uri': '/claude/v1/messages', 'x-forwarded-uri': '/gemini/v1beta/models', 'x-api-key': BOB_KEY }, '/_relay/authz/nginx')
+  assert.deepEqual([nginx.statusCode, nginx.headers['x-relay-status']], [403, '403'], 'nginx\'s endpoint judged X-Original-URI')
+  await nginx.body.dump()
+  const nothing = await authz(relay, { 'x-original-uri': '/claude/v1/messages', 'x-api-key': BOB_KEY })
+  assert.deepEqual([nothing.statusCode, nothing.headers['x-relay-provider']], [204, '-'], 'without its header the plain endpoint sees no mount')
+  await nothing.body.dump()
 })
