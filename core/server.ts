@@ -167,7 +167,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   app.get('/_relay/health', async () => healthReport())
   if (config.metrics.enabled) registerMetricsRoute(app, metrics, config.metrics.token)
   const adminRoutes = registerAdmin(app, {
-    rt, keys, now, health: healthReport, changed: reload,
+    rt, keys, now, health: healthReport, changed: reload, trustedProxies: deps.trustedProxies,
     testAccount: accountTester({ pool, plugins: live.map(p => p.plugin), egress, credentials, now }),
     reloadConfig: () => reloadConfigNow(),
   })

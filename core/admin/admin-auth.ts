@@ -144,8 +144,7 @@ export class AdminAuth {
   }
 }
 
-/** The session cookie: HttpOnly, SameSite=Strict, Secure behind HTTPS, for the relay's paths only. */
-export function setSessionCookie (reply: FastifyReply, request: FastifyRequest, value: string, maxAgeMs: number): void {
-  const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https'
+/** The session cookie: HttpOnly, SameSite=Strict, Secure when the client came over https, for the relay's paths only. */
+export function setSessionCookie (reply: FastifyReply, secure: boolean, value: string, maxAgeMs: number): void {
   reply.setCookie(SESSION_COOKIE, value, { path: '/_relay/', httpOnly: true, sameSite: 'strict', secure, maxAge: Math.floor(maxAgeMs / 1000) })
 }

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import cookie from '@fastify/cookie'
 import cors from '@fastify/cors'
+import type { BlockList } from 'node:net'
 import rateLimit from '@fastify/rate-limit'
 import type { Runtime } from '../runtime.ts'
 import type { KeyRegistry } from '../keys/key-registry.ts'
@@ -16,6 +17,8 @@ import type { ReloadResult } from '../ops/config-reload.ts'
 
 export interface AdminDeps {
   rt: Runtime
+  /** Gateways whose X-Forwarded-For and X-Forwarded-Proto are believed (`relay.trustedProxies`). */
+  trustedProxies: BlockList
   keys: KeyRegistry
   changed: () => Promise<void>
   health: () => unknown
@@ -45,7 +48,7 @@ export function registerAdmin (app: FastifyInstance, deps: AdminDeps): { method:
     await scope.register(rateLimit, { global: false })
     scope.setErrorHandler(adminErrorHandler)
     scope.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'RELAY_ERR_ROUTE_NOT_FOUND', message: 'Not found' } }))
-    await scope.register(loginRoute, { auth, attempts: config.loginAttempts })
+    await scope.register(loginRoute, { auth, attempts: config.loginAttempts, trustedProxies: deps.trustedProxies })
     await scope.register(adminPages, { frameAncestors: config.frameAncestors })
     await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, reloadConfig: deps.reloadConfig, now: deps.now })
     await scope.register(selfService, { prefix: '/_relay/me/api', rt: deps.rt, keys: deps.keys, now: deps.now })

@@ -50,6 +50,18 @@ function normal (addr: string | undefined): { addr: string, family: 'ipv4' | 'ip
   return v === 0 ? undefined : { addr: a, family: v === 6 ? 'ipv6' : 'ipv4' }
 }
 
+/**
+ * Whether the client reached the gateway over https: `X-Forwarded-Proto` (the kits set it),
+ * believed only from a trusted proxy, else the relay's own socket.
+ */
+export function clientUsesHttps (headers: IncomingHttpHeaders, peer: string | undefined, encrypted: boolean, trusted: BlockList): boolean {
+  if (encrypted) return true
+  const from = normal(peer)
+  if (!from || !isTrusted(trusted, from)) return false
+  const proto = headers['x-forwarded-proto']
+  return String(Array.isArray(proto) ? proto[0] : proto ?? '').split(',')[0]!.trim().toLowerCase() === 'https'
+}
+
 export function clientInfo (headers: IncomingHttpHeaders, peer: string | undefined, trusted: BlockList): ClientInfo {
   const ua = headers['user-agent']
   const userAgent = typeof ua === 'string' && ua !== '' ? ua.slice(0, UA_MAX) : null

@@ -69,7 +69,7 @@ test('an SSO header is believed from a trusted proxy (and only for listed users)
   await created.body.dump()
 })
 
-test('sessions: the cookie is HttpOnly and SameSite=Strict; logging out ends the session; logins are rate-limited per address', async t => {
+test('sessions: the cookie is HttpOnly and SameSite=Strict; logging out ends the session; logins are throttled', async t => {
   const relay = await adminRelay(t, { loginAttempts: { max: 5, windowMs: 60_000 } })
   const res = await request(`${relay.url}/_relay/admin/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'root', password: PASSWORD }) })
   const setCookie = String(res.headers['set-cookie'])
@@ -95,6 +95,47 @@ test('sessions: the cookie is HttpOnly and SameSite=Strict; logging out ends the
   }
   // One good login above, then 4 more attempts in the window; the rest are turned away.
   assert.deepEqual(statuses, [401, 401, 401, 401, 429, 429, 429])
+})
+
+test('behind a gateway, logins are throttled per client address and per user name, with their own code and when to retry', async t => {
+  const relay = await adminRelay(t, { loginAttempts: { max: 3, windowMs: 60_000 } })
+  // The relay's peer is always the gateway (127.0.0.1, trusted): the client is in X-Forwarded-For.
+  const attempt = async (from: string, name: string, password: string) => {
+    const res = await request(`${relay.url}/_relay/admin/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `${from}, 127.0.0.1` }, body: JSON.stringify({ name, password }),
+    })
+    const body = await res.body.json() as { error?: { code: string, message: string } }
+    return { status: res.statusCode, code: body.error?.code, retryAfter: res.headers['retry-after'], message: body.error?.message }
+  }
+  for (let i = 0; i < 3; i++) assert.equal((await attempt('203.0.113.7', `guess-${i}`, 'wrong-password-1')).status, 401)
+  const throttled = await attempt('203.0.113.7', 'root', PASSWORD)
+  assert.equal(throttled.status, 429)
+  assert.equal(throttled.code, 'RELAY_ERR_LOGIN_THROTTLED')
+  assert.ok(Number(throttled.retryAfter) >= 1 && Number(throttled.retryAfter) <= 60, String(throttled.retryAfter))
+  assert.match(throttled.message!, /from this address; retry in \d+ seconds/)
+  // Another client behind the same gateway is not locked out.
+  assert.equal((await attempt('198.51.100.2', 'root', PASSWORD)).status, 200)
+  // Many addresses guessing one user's password: that user is throttled, whatever the address.
+  for (let i = 0; i < 2; i++) assert.equal((await attempt(`192.0.2.${10 + i}`, 'ROOT', 'wrong-password-2')).status, 401)
+  const user = await attempt('192.0.2.99', 'root', PASSWORD)
+  assert.deepEqual([user.status, user.code], [429, 'RELAY_ERR_LOGIN_THROTTLED'])
+  assert.match(user.message!, /for this user/)
+})
+
+test('the session cookie is Secure when the client came over https, as told by a trusted proxy only', async t => {
+  const cookieFor = async (relay: Relay, proto: string) => {
+    const res = await request(`${relay.url}/_relay/admin/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-proto': proto }, body: JSON.stringify({ name: 'root', password: PASSWORD }),
+    })
+    await res.body.dump()
+    assert.equal(res.statusCode, 200)
+    return String(res.headers['set-cookie'])
+  }
+  const trusted = await adminRelay(t)
+  assert.match(await cookieFor(trusted, 'https'), /;\s*Secure/i)
+  assert.doesNotMatch(await cookieFor(trusted, 'http'), /;\s*Secure/i)
+  const untrusted = await adminRelay(t, {}, { relay: { trustedProxies: ['10.9.9.9/32'] } })
+  assert.doesNotMatch(await cookieFor(untrusted, 'https'), /;\s*Secure/i, 'a client cannot claim https for itself')
 })
 
 test('the first admin from the CLI (password on stdin), and a token given as its hash', async t => {
