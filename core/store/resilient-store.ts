@@ -16,8 +16,21 @@ import type { Store, UsageBatch, UsageRecord, OpenedRequest } from './store.ts'
 
 export type FailMode = 'closed' | 'open'
 
-/** How often a spilled backlog is offered to the store again. */
+/** How often a spilled backlog (and leases not yet released) is offered to the store again. */
 const REPLAY_MS = 2000
+/** Lease releases kept for later; past it, leases free themselves with their TTL. */
+const UNRELEASED_MAX = 10_000
+
+/**
+ * Whether a failure is the store being out of reach (a connection refused or lost, a command
+ * that could not be sent or timed out), as opposed to a bug or a refused command.
+ */
+function unreachable (err: unknown): boolean {
+  const e = err as { code?: unknown, name?: unknown, message?: unknown } | null
+  if (typeof e?.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|CLUSTERDOWN)$/.test(e.code)) return true
+  if (e?.name === 'MaxRetriesPerRequestError' || e?.name === 'ClusterAllFailedError') return true
+  return typeof e?.message === 'string' && /Stream isn't writeable|Connection is closed|enableOfflineQueue|Command timed out|Failed to refresh slots cache/i.test(e.message)
+}
 
 function unavailable (): RelayError {
   const err = new errors.RELAY_ERR_STORE_UNAVAILABLE() as RelayError
@@ -78,7 +91,16 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
     down = false
     return done
   }
+  /** Leases whose release the store did not take: released when it answers again. */
+  const unreleased = new Set<string>()
+  const releaseLater = async () => {
+    for (const id of unreleased) {
+      await primary.releaseLease(id)
+      unreleased.delete(id)
+    }
+  }
   const timer = setInterval(() => {
+    if (unreleased.size > 0 && Date.now() >= skipUntil) void releaseLater().catch(err => mark(err, 'releaseLease'))
     if (!backlog()) return
     replaying ??= replay().catch(() => 0).finally(() => { replaying = undefined })
   }, REPLAY_MS)
@@ -97,8 +119,34 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
     }
   }
 
+  // Every call without a rule of its own below (the admin's and the CLI's reads and writes): an
+  // unreachable store is a 503 with Retry-After, never an internal error.
+  const plain = {} as Record<string, unknown>
+  for (const [name, value] of Object.entries(primary)) {
+    plain[name] = typeof value !== 'function'
+      ? value
+      : async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(primary, args)
+        } catch (err) {
+          if (!unreachable(err)) throw err
+          mark(err, name)
+          throw unavailable()
+        }
+      }
+  }
+  /** A read of the limits (forward auth, the self-service page): the primary, else per the fail mode. */
+  const read = <T>(what: string, call: () => Promise<T>, fromLocal: (l: Store) => Promise<T>) => guarded(what, call, async () => {
+    if (!local) throw unavailable()
+    return fromLocal(local)
+  })
+
   const store: Store & { replay (): Promise<number> } = {
-    ...primary,
+    ...(plain as unknown as Store),
+    activations: () => read('activations', () => primary.activations(), l => l.activations()),
+    activeLeases: (keyId, now) => read('activeLeases', () => primary.activeLeases(keyId, now), l => l.activeLeases(keyId, now)),
+    readCounters: (keyId, refs) => read('readCounters', () => primary.readCounters(keyId, refs), l => l.readCounters(keyId, refs)),
+    deleteSticky: key => guarded('deleteSticky', () => primary.deleteSticky(key), async () => {}),
     async admit (plan, now) {
       return guarded('admit', () => primary.admit(plan, now), async () => {
         if (!local) throw unavailable()
@@ -115,8 +163,11 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
     },
     async releaseLease (id) {
       if (localLeases.delete(id)) return local!.releaseLease(id)
-      // Unreachable: the lease frees itself with its TTL.
-      return guarded('releaseLease', () => primary.releaseLease(id), async () => {})
+      // Unreachable: released once the store answers again (else it frees itself with its TTL),
+      // so a short outage does not hold the key's slots for a whole TTL.
+      return guarded('releaseLease', () => primary.releaseLease(id), async () => {
+        if (unreleased.size < UNRELEASED_MAX) unreleased.add(id)
+      })
     },
     async renewLeases (ids, expiresAt) {
       const here = ids.filter(id => localLeases.has(id))
