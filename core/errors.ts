@@ -40,6 +40,7 @@ export const errors = {
   RELAY_ERR_UPSTREAM_TOO_LARGE: createError<[string, number]>('RELAY_ERR_UPSTREAM_TOO_LARGE', 'The upstream provider sent %s larger than the relay reads (%s bytes)', 502),
   RELAY_ERR_UPSTREAM_BAD_RESPONSE: createError<[number]>('RELAY_ERR_UPSTREAM_BAD_RESPONSE', 'The upstream provider answered with status %s', 502),
   RELAY_ERR_STORE_UNAVAILABLE: createError('RELAY_ERR_STORE_UNAVAILABLE', 'The relay cannot reach its store right now, please retry shortly', 503),
+  RELAY_ERR_USAGE_BACKLOG_FULL: createError('RELAY_ERR_USAGE_BACKLOG_FULL', 'The relay cannot record usage right now (its store is not writing), please retry shortly', 503),
   RELAY_ERR_SHUTTING_DOWN: createError('RELAY_ERR_SHUTTING_DOWN', 'The relay is restarting, please retry', 503),
   RELAY_ERR_UPSTREAM_TARGET: createError<[string]>('RELAY_ERR_UPSTREAM_TARGET', '%s', 500),
   RELAY_ERR_INTERNAL: createError('RELAY_ERR_INTERNAL', 'Internal relay error', 500),

@@ -33,6 +33,8 @@ import { websocketBridge } from './relay/websocket-bridge.ts'
 import type { RelayDeps } from './relay/relay-handler.ts'
 import { Egress } from './relay/egress.ts'
 import { reloadKeysAndAccounts, type Runtime } from './runtime.ts'
+import { configPath } from './config/load-config.ts'
+import { SpillFile } from './store/spill-file.ts'
 import { AccountSelector } from './scheduler/select-account.ts'
 import { AccountHealth } from './scheduler/account-health.ts'
 import { Scheduler } from './scheduler/scheduler.ts'
@@ -96,6 +98,8 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   })
   const recorder = new UsageRecorder(rt.store, {
     flushIntervalMs: config.usage.flushIntervalMs, mode: config.usage.flush, log, now,
+    backlog: config.usage.backlog,
+    spill: config.usage.spillFile ? new SpillFile(configPath(rt.loaded, config.usage.spillFile)) : undefined,
     observe: {
       written: seconds => metrics.storeWritten(seconds),
       failed: err => {
@@ -158,12 +162,22 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   app.addHook('onRequest', checkTarget)
 
   const started = now()
-  const healthReport = () => ({
-    status: 'ok',
-    uptimeSeconds: Math.floor((now() - started) / 1000),
-    plugins: rt.plugins.map(p => ({ name: p.plugin.name, mount: p.mount, aliases: p.aliases })),
-    inflight: inflight.size,
-  })
+  const healthReport = () => {
+    const usage = recorder.state
+    return {
+      // Degraded: serving, but the store is not writing usage (it is kept and retried).
+      status: usage.failingSince === undefined && !usage.spilled ? 'ok' : 'degraded',
+      uptimeSeconds: Math.floor((now() - started) / 1000),
+      plugins: rt.plugins.map(p => ({ name: p.plugin.name, mount: p.mount, aliases: p.aliases })),
+      inflight: inflight.size,
+      usage: {
+        pendingRecords: usage.pending,
+        spilled: usage.spilled,
+        ...(usage.failingSince !== undefined ? { storeFailingSince: new Date(usage.failingSince).toISOString() } : {}),
+        ...(!recorder.accepting ? { refusingRequests: true } : {}),
+      },
+    }
+  }
   app.get('/_relay/health', async () => healthReport())
   if (config.metrics.enabled) registerMetricsRoute(app, metrics, config.metrics.token)
   const adminRoutes = registerAdmin(app, {

@@ -192,6 +192,17 @@ export const configSchema = {
       properties: {
         flush: { type: 'string', enum: ['batch', 'sync'], default: 'batch', description: 'sync: every request-log row is committed before the response ends (none lost to a crash)' },
         flushIntervalMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 100, description: 'batch mode: rows are written at most this long after they were queued; a crash (kill -9) loses at most this window' },
+        spillFile: { type: 'string', minLength: 1, description: 'when the store cannot write (its disk full), usage goes to this file (relative to this file; put it on another volume) and is replayed from it' },
+        backlog: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'usage the store could not write, kept in memory (without spillFile) until it can',
+          properties: {
+            maxRecords: { type: 'integer', minimum: 100, maximum: 10_000_000, default: 50_000, description: 'about 1 KB of memory each' },
+            whenFull: { type: 'string', enum: ['refuse', 'serve'], default: 'refuse', description: 'refuse: new metered requests get 503 until the store writes again; serve: they are served and the backlog grows past the bound' },
+          },
+        },
       },
     },
     pricing: {

@@ -76,6 +76,8 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       const parsed = plugin.parseRequest(route, incoming)
       if (isRefusal(parsed)) throw relayError(parsed.error.code, parsed.error.message)
       ex.parsed = parsed
+      // A request whose usage would have nowhere to go is not served (`usage.backlog.whenFull`).
+      if (route.kind === 'generate') deps.recorder.checkAccepting()
       ex.admitted = await deps.admission.admit(ex.key, plugin.name, route, parsed, ex.start)
       await deps.recorder.opened({
         requestId: ex.id, time: ex.start, keyId: ex.key.id, provider: plugin.name, model: parsed.model ?? null,

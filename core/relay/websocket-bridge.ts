@@ -258,6 +258,7 @@ function relayFrames (
     // A new request ends the one before it, if the upstream had not ended it (its lease goes first).
     await finish(499, true)
     try {
+      deps.recorder.checkAccepting()
       ex.admitted = await deps.admission.admit(key, plugin.name, metered, parsed, ex.start)
     } catch (err) {
       return refuseMessage(ex, toRelayError(err))

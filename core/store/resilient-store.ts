@@ -7,12 +7,11 @@
 // In both modes no usage record is lost: a batch the store refuses goes to a spill file on local
 // disk (bounded memory) and is replayed, in order, once the store answers again. Conversations
 // lose their stickiness while the store is away; account states are kept in memory.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
-import { dirname } from 'node:path'
 import type { Logger } from 'pino'
 import { errors, type RelayError } from '../errors.ts'
 import { openSqliteStore } from './sqlite-store.ts'
-import type { Store, UsageBatch, UsageRecord, OpenedRequest } from './store.ts'
+import { SpillFile } from './spill-file.ts'
+import type { Store } from './store.ts'
 
 export type FailMode = 'closed' | 'open'
 
@@ -38,24 +37,6 @@ function unavailable (): RelayError {
   return err
 }
 
-type SpilledBatch = { opened?: OpenedRequest[], records: (Omit<UsageRecord, 'costPico'> & { costPico: string | null })[], keysUsed?: [string, number][], repeats?: [string, number][] }
-
-function toJson (b: UsageBatch): string {
-  const spilled: SpilledBatch = {
-    opened: b.opened, records: b.records.map(r => ({ ...r, costPico: r.costPico === null ? null : r.costPico.toString() })),
-    keysUsed: b.keysUsed ? [...b.keysUsed] : undefined, repeats: b.repeats ? [...b.repeats] : undefined,
-  }
-  return JSON.stringify(spilled)
-}
-
-function fromJson (line: string): UsageBatch {
-  const s = JSON.parse(line) as SpilledBatch
-  return {
-    opened: s.opened, records: s.records.map(r => ({ ...r, costPico: r.costPico === null ? null : BigInt(r.costPico) })),
-    keysUsed: s.keysUsed ? new Map(s.keysUsed) : undefined, repeats: s.repeats ? new Map(s.repeats) : undefined,
-  }
-}
-
 export function resilientStore (primary: Store, opts: { mode: FailMode, spillFile: string, log: Logger }): Store & { replay (): Promise<number> } {
   const local = opts.mode === 'open' ? openSqliteStore(':memory:') : undefined
   /** Leases taken locally during an outage: released there. */
@@ -68,25 +49,11 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
     down = true
     skipUntil = Date.now() + 500
   }
-  const spill = (batch: UsageBatch) => {
-    mkdirSync(dirname(opts.spillFile), { recursive: true, mode: 0o700 })
-    appendFileSync(opts.spillFile, `${toJson(batch)}\n`, { mode: 0o600 })
-  }
-  const replayingFile = `${opts.spillFile}.replaying`
-  /** Batches spilled and not yet replayed: a spill file, or one taken aside by a replay. */
-  const backlog = () => existsSync(opts.spillFile) || existsSync(replayingFile)
+  const spillFile = new SpillFile(opts.spillFile)
+  const backlog = () => spillFile.backlog
   let replaying: Promise<number> | undefined
   const replay = async (): Promise<number> => {
-    if (!existsSync(opts.spillFile)) return 0
-    // Taken aside first, so batches spilled meanwhile start a new file and keep their order after these.
-    if (!existsSync(replayingFile)) renameSync(opts.spillFile, replayingFile)
-    const lines = readFileSync(replayingFile, 'utf8').split('\n').filter(Boolean)
-    let done = 0
-    for (const line of lines) {
-      await primary.writeUsage(fromJson(line))
-      done++
-    }
-    rmSync(replayingFile)
+    const done = await spillFile.replay(batch => primary.writeUsage(batch))
     if (done > 0) opts.log.info({ batches: done }, 'replayed the usage written while the store was unreachable')
     down = false
     return done
@@ -192,14 +159,14 @@ export function resilientStore (primary: Store, opts: { mode: FailMode, spillFil
     async writeUsage (batch) {
       // Behind a backlog, new batches queue after it, in order.
       if (Date.now() < skipUntil || backlog()) {
-        spill(batch)
+        spillFile.append(batch)
         return
       }
       try {
         await primary.writeUsage(batch)
       } catch (err) {
         mark(err, 'writeUsage')
-        spill(batch)
+        spillFile.append(batch)
       }
     },
     // Without the store, each instance refreshes on its own (better than not refreshing).

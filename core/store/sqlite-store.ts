@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { walSpace } from './wal-space.ts'
 import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
 import { bucketStart } from '../metering/buckets.ts'
 import { addToAggregates, type AggregateRow } from '../metering/aggregate-sums.ts'
@@ -104,6 +105,7 @@ export function openSqliteStore (path: string): Store {
   // over 100,000 requests (issue 14). Pages it drops are read back from the OS's file cache.
   db.pragma(`cache_size = -${CACHE_KIB}`)
   migrate(db)
+  const wal = walSpace(db, path)
 
   const stmt = {
     listKeys: db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY created_at, name'),
@@ -389,7 +391,15 @@ export function openSqliteStore (path: string): Store {
       return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy' })
     },
     async writeUsage (batch) {
-      withLedger(deltas => writeBatch(batch, deltas))
+      try {
+        withLedger(deltas => writeBatch(batch, deltas))
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'SQLITE_FULL') throw err
+        wal.full()
+        // The WAL's pages freed (when the database could grow): the batch once more.
+        withLedger(deltas => writeBatch(batch, deltas))
+      }
+      wal.written()
     },
     async markInterrupted (startedBefore) {
       return stmt.markInterrupted.run(startedBefore).changes

@@ -107,3 +107,42 @@ test('a record the store cannot write is set aside after retries; the records ar
   assert.equal(lines.filter(l => l.includes('set aside')).length, 1, 'logged once')
   assert.ok(refusals >= 3)
 })
+
+test('a store that cannot write at all loses nothing: every record is kept in order and written once it can; past the bound the recorder refuses', async t => {
+  const dir = tempDir()
+  const store = openSqliteStore(`${dir}/r.db`)
+  t.after(() => store.close())
+  let full = true
+  const order: string[] = []
+  const disk = {
+    ...store,
+    async writeUsage (batch: Parameters<typeof store.writeUsage>[0]) {
+      if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+      order.push(...batch.records.map(r => r.requestId))
+      return store.writeUsage(batch)
+    },
+  }
+  const recorder = new UsageRecorder(disk, { flushIntervalMs: 5, mode: 'batch', log: pino({ level: 'silent' }), backlog: { maxRecords: 150, whenFull: 'refuse' } })
+  t.after(() => recorder.close())
+  const rec = (requestId: string): UsageRecord => ({
+    requestId, time: Date.now(), keyId: 'key_1', accountId: 'acc_1', provider: 'claude', model: 'm', path: '/v1/messages', stream: false,
+    status: 200, usage: { input: 1 }, costPico: 1n, unpriced: false, priceVersion: 'v', latencyMs: 1, ttfbMs: 1, partial: false,
+    attempts: 1, accountsTried: ['acc_1'], clientKind: 'other', billable: true, flags: null,
+  })
+  const ids = Array.from({ length: 200 }, (_, i) => `r${String(i).padStart(3, '0')}`)
+  for (const [i, id] of ids.entries()) {
+    if (i === 150) assert.throws(() => recorder.checkAccepting(), { code: 'RELAY_ERR_USAGE_BACKLOG_FULL', statusCode: 503 })
+    await recorder.record(rec(id))
+    // Flushes in between, as the timer would: each fails and keeps everything.
+    if (i % 40 === 0) await recorder.flush()
+  }
+  await recorder.flush()
+  assert.ok(recorder.state.failingSince !== undefined)
+  assert.equal(recorder.state.pending, 200)
+  assert.equal(recorder.setAside.length, 0)
+  full = false
+  for (let i = 0; i < 100 && recorder.state.failingSince !== undefined; i++) await new Promise(resolve => setTimeout(resolve, 50))
+  assert.equal(recorder.state.failingSince, undefined, 'the recorder saw the store write again')
+  assert.deepEqual(order, ids, 'every record, once, in order')
+  assert.equal(recorder.accepting, true)
+})
