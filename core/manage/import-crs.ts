@@ -97,6 +97,11 @@ function freeName (wanted: string, taken: Set<string>): string {
   return name
 }
 
+/** An imported total's cost is one row's: pico-USD in a signed 64-bit column (~$9.2M). */
+const MAX_IMPORTED_PICO = 9_000_000n * 10n ** 12n
+/** Token totals past this are not a team's history but a broken record. */
+const MAX_IMPORTED_TOKENS = Number.MAX_SAFE_INTEGER
+
 const num = (v: string | undefined) => {
   const n = Number(v)
   return Number.isFinite(n) && n > 0 ? n : undefined
@@ -222,13 +227,18 @@ export async function importCrs (rt: Runtime, redis: Redis, encryptionKey: strin
     // Its history as one row at its creation: reports show what it used; today's budgets are untouched.
     const u = await redis.hgetall(`usage:${id}`)
     const cost = Number(await redis.get(`usage:cost:total:${id}`) ?? 0)
-    const tokens = (f: string) => Math.max(0, Math.floor(Number(u[f] ?? 0)) || 0)
+    const tokens = (f: string) => Math.min(MAX_IMPORTED_TOKENS, Math.max(0, Math.floor(Number(u[f] ?? 0)) || 0))
+    let costPico = Number.isFinite(cost) && cost > 0 ? usdToPico(cost) : 0n
+    if (costPico > MAX_IMPORTED_PICO) {
+      report.skipped.push(`key ${name}: its total cost (${cost} USD) is past what a row holds; imported without it`)
+      costPico = 0n
+    }
     if (Object.keys(u).length > 0 || cost > 0) {
       await rt.store.writeUsage({ records: [{
         requestId: `crs-import-${id}`, time: record.createdAt, keyId: record.id, accountId: null, provider: 'claude', model: 'imported-from-crs',
         path: '/import/claude-relay-service', stream: false, status: 200,
         usage: { input: tokens('totalInputTokens'), output: tokens('totalOutputTokens'), cacheWrite5m: tokens('totalCacheCreateTokens'), cacheRead: tokens('totalCacheReadTokens') },
-        costPico: Number.isFinite(cost) && cost > 0 ? usdToPico(cost) : 0n, unpriced: false, priceVersion: 'crs-import', latencyMs: 0, ttfbMs: null, partial: false,
+        costPico, unpriced: false, priceVersion: 'crs-import', latencyMs: 0, ttfbMs: null, partial: false,
         attempts: 0, accountsTried: [], clientKind: 'other', billable: true, flags: `imported totals of ${tokens('totalRequests')} request(s)`,
       }] })
       report.usage++

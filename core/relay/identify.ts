@@ -27,8 +27,21 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The relay's pages as people type them: with a trailing slash (the address `admin users add`
+ * prints). Every other target with one is refused: an empty last segment would let an empty
+ * route parameter through.
+ */
+const SLASHED_PAGES = new Set(['/_relay/admin/', '/_relay/me/'])
+
 /** Root onRequest hook: only origin-form targets, canonicalised once for everything after. */
-export async function checkTarget (request: FastifyRequest): Promise<void> {
+export async function checkTarget (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const url = request.raw.url ?? ''
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  if (SLASHED_PAGES.has(path) && (request.method === 'GET' || request.method === 'HEAD')) {
+    return reply.redirect(path.slice(0, -1) + (q === -1 ? '' : url.slice(q)), 308)
+  }
   const target = parseTarget(request.raw.url)
   if (target instanceof TargetProblem) throw relayError('RELAY_ERR_TARGET_INVALID', target.message)
   request.relayTarget = target

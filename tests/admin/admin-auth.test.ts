@@ -158,3 +158,18 @@ test('the first admin from the CLI (password on stdin), and a token given as its
   const byHash = await request(`${url}/_relay/admin/api/session`, { headers: { authorization: `Bearer ${token}` } })
   assert.deepEqual(await byHash.body.json(), { user: 'ci', via: 'token', csrf: null })
 })
+
+test('the pages answer with a trailing slash too (the address the CLI prints): a redirect, query kept; other slashed targets stay refused', async t => {
+  const relay = await adminRelay(t)
+  for (const [path, to] of [['/_relay/admin/', '/_relay/admin'], ['/_relay/admin/?lang=zh-CN', '/_relay/admin?lang=zh-CN'], ['/_relay/me/', '/_relay/me']]) {
+    const res = await request(`${relay.url}${path}`)
+    await res.body.dump()
+    assert.deepEqual([res.statusCode, res.headers.location], [308, to], path)
+    const page = await request(`${relay.url}${to}`)
+    assert.equal(page.statusCode, 200)
+    assert.match(await page.body.text(), /<html/i)
+  }
+  const other = await request(`${relay.url}/_relay/admin/api/keys/`)
+  await other.body.dump()
+  assert.equal(other.statusCode, 400)
+})

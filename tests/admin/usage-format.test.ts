@@ -19,6 +19,23 @@ test('usdString is exact: read back, it is the same number of pico-USD', () => {
   assert.equal(usdString(31_125_000_000n), '0.031125')
 })
 
+test('usdToPico takes any finite amount: whole cents exactly, the order kept, no exponent form in the way (1e21 and up)', () => {
+  fc.assert(fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), cents => {
+    assert.equal(usdToPico(Number(cents) / 100), cents * 10n ** 10n)
+  }), { numRuns: 1000 })
+  fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ noNaN: true, noDefaultInfinity: true }), (a, b) => {
+    const [lo, hi] = a <= b ? [a, b] : [b, a]
+    assert.ok(usdToPico(lo) <= usdToPico(hi), `${lo} ${hi}`)
+  }), { numRuns: 2000 })
+  assert.equal(usdToPico(1e21), 10n ** 33n)
+  assert.equal(usdToPico(1.5e300), 15n * 10n ** 311n)
+  assert.equal(usdToPico(1e-7), 100_000n)
+  assert.equal(usdToPico(1e-13), 0n)
+  assert.equal(usdToPico(999_999_999_999_999_900_000), 999_999_999_999_999_900_000n * 10n ** 12n)
+  assert.throws(() => usdToPico(Number.NaN), RangeError)
+  assert.throws(() => usdToPico(Infinity), RangeError)
+})
+
 test('a cursor a client made up is a 400, whatever it holds; a good one pages on from its row', async () => {
   const seen: unknown[] = []
   const rt = { store: { queryRequests: async (q: unknown) => { seen.push(q); return [] } } } as unknown as Runtime

@@ -54,6 +54,9 @@ test('import crs: keys keep working as their holders have them, bound to the imp
   await crs.hset('apikey:hash_map', hashed, 'a1b2c3d4-0000-4000-8000-000000000001')
   await crs.hset('usage:a1b2c3d4-0000-4000-8000-000000000001', { totalInputTokens: '1000', totalOutputTokens: '200', totalCacheCreateTokens: '300', totalCacheReadTokens: '4000', totalRequests: '7' })
   await crs.set('usage:cost:total:a1b2c3d4-0000-4000-8000-000000000001', '12.5')
+  // A hostile total (toFixed writes it in exponent form; no 64-bit column holds it): skipped, no crash.
+  await crs.set('usage:cost:total:a1b2c3d4-0000-4000-8000-000000000003', '1e21')
+  await crs.hset('usage:a1b2c3d4-0000-4000-8000-000000000003', { totalInputTokens: '1e400', totalOutputTokens: '5' })
 
   const dir = tempDir()
   const config = join(dir, 'relay.yaml')
@@ -62,7 +65,8 @@ test('import crs: keys keep working as their holders have them, bound to the imp
   writeFileSync(config, JSON.stringify(cfg))
   const r = await runCliAsync(['import', 'crs', '--redis', redis.url, '--encryption-key-env', 'CRS_KEY', '--config', config], { env: { CRS_KEY: ENCRYPTION_KEY } })
   assert.equal(r.status, 0, r.stderr)
-  assert.match(r.stdout, /Imported 2 key\(s\), 2 account\(s\), usage totals of 1 key\(s\)\./)
+  assert.match(r.stdout, /Imported 2 key\(s\), 2 account\(s\), usage totals of 2 key\(s\)\./)
+  assert.match(r.stdout, /key paused: its total cost \(1e\+21 USD\) is past what a row holds; imported without it/)
   assert.match(r.stdout, /not imported: 1 account\(s\) under openai:account:/)
   assert.ok(!r.stdout.includes('sk-ant'), 'no credential is printed')
 
