@@ -242,7 +242,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
         if (++polls % PRUNE_EVERY !== 0) return
         await rt.store.pruneSticky(now())
         await rt.store.pruneCounters(now() - COUNTER_RETENTION_MS)
-        await pruneRequestLog(rt.store, { days: config.retention.requestLogDays, batchSize: config.retention.batchSize, now: now(), log })
+        await pruneRequestLog(rt.store, { days: config.retention.requestLogDays, maxRows: config.retention.requestLogMaxRows, batchSize: config.retention.batchSize, now: now(), log })
       })
       .catch((err: unknown) => log.error({ err }, 'reloading keys and accounts failed'))
   }, STORE_POLL_MS)

@@ -268,6 +268,7 @@ export const configSchema = {
       default: {},
       properties: {
         requestLogDays: { type: 'integer', minimum: 0, default: 90, description: 'request-log rows older than this are deleted (0: kept forever); usage aggregates are always kept' },
+        requestLogMaxRows: { type: 'integer', minimum: 0, default: 1_000_000, description: 'past this many rows (~400 bytes each in SQLite) the oldest go, whatever their age (0: no bound); usage aggregates are always kept' },
         batchSize: { type: 'integer', minimum: 10, maximum: 100_000, default: 500 },
       },
     },

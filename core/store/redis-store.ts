@@ -530,6 +530,9 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       }
       return out
     },
+    async requestLogSize () {
+      return client.zcard(k.logTime)
+    },
     async pruneRequestLog (before, limit) {
       const ids = await client.zrangebyscore(k.logTime, '-inf', `(${before}`, 'LIMIT', 0, limit)
       let n = 0

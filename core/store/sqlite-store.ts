@@ -186,6 +186,7 @@ export function openSqliteStore (path: string): Store {
     deleteSession: db.prepare('DELETE FROM admin_sessions WHERE id_hash = ?'),
     deleteSessionsOf: db.prepare('DELETE FROM admin_sessions WHERE user = ?'),
     pruneSessions: db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?'),
+    logSize: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM request_log'),
     pruneLog: db.prepare("DELETE FROM request_log WHERE rowid IN (SELECT rowid FROM request_log WHERE time < ? AND state != 'in_progress' ORDER BY time LIMIT ?)"),
     dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   }
@@ -441,6 +442,9 @@ export function openSqliteStore (path: string): Store {
     },
     async pruneRequestLog (before, limit) {
       return stmt.pruneLog.run(before, limit).changes
+    },
+    async requestLogSize () {
+      return stmt.logSize.get()!.n
     },
     async backup (file) {
       // SQLite's online backup API: a consistent snapshot while the relay writes.

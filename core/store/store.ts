@@ -315,6 +315,8 @@ export interface Store {
    * returns how many went. Called in small batches so requests never wait on it.
    */
   pruneRequestLog (before: number, limit: number): Promise<number>
+  /** Rows in the request log (for the bound on its size). */
+  requestLogSize (): Promise<number>
   /** A consistent copy of the whole store in `file`, taken while it is in use. */
   backup (file: string): Promise<void>
 

@@ -39,6 +39,21 @@ test('retention: rows past the age go in batches, newer rows and every aggregate
   await store.close()
 })
 
+test('retention by rows: past the bound the oldest rows go, whatever their age, in slices; aggregates stay', async () => {
+  const store = openSqliteStore(join(tempDir(), 'relay.db'))
+  const now = Date.now()
+  const rows = Array.from({ length: 95 }, (_, i) => record(`r-${String(i).padStart(2, '0')}`, now - (95 - i) * 1000))
+  await store.writeUsage({ records: rows })
+  const before = await store.queryUsage({ since: now - DAY, until: now + DAY, groupBy: 'key' })
+  const deleted = await pruneRequestLog(store, { days: 90, maxRows: 20, batchSize: 10, now, log: pino({ level: 'silent' }) })
+  assert.equal(deleted, 75)
+  assert.equal(await store.requestLogSize(), 20)
+  assert.deepEqual((await store.recentRequests(100)).map(r => r.requestId).sort(), rows.slice(75).map(r => r.requestId))
+  assert.deepEqual(await store.queryUsage({ since: now - DAY, until: now + DAY, groupBy: 'key' }), before, 'aggregates are kept')
+  assert.equal(await pruneRequestLog(store, { days: 90, maxRows: 0, batchSize: 10, now, log: pino({ level: 'silent' }) }), 0, '0 rows: no bound')
+  await store.close()
+})
+
 test('backup while the relay serves, restore refused while it runs or from a bad file, then restored', { timeout: 60_000 }, async t => {
   const mock = await startAnthropicMock()
   t.after(() => mock.close())

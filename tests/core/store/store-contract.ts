@@ -195,8 +195,10 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual((await s.queryRequests({ limit: 10, since: t0 + 5000, until: t0 + 6000 })).map(r => r.requestId), ['r5'])
     assert.equal(await s.markInterrupted(t0 + 1000), 1)
     assert.equal((await s.queryRequests({ limit: 20 })).find(r => r.requestId === 'open-1')!.state, 'interrupted')
+    assert.equal(await s.requestLogSize(), 8)
     assert.equal(await s.pruneRequestLog(t0 + 3000, 2), 2)
     assert.equal(await s.pruneRequestLog(t0 + 3000, 10), 2)
+    assert.equal(await s.requestLogSize(), 4)
     assert.deepEqual((await s.queryRequests({ limit: 20 })).map(r => r.requestId), ['r6', 'r5', 'r4', 'r3'])
   })
 
