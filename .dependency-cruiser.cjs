@@ -1,7 +1,8 @@
 // The layering the code must keep, checked by `npm test` (depcruise):
 // - a provider plugin talks to core only through core/plugin-api.ts (its contract);
 // - core never imports a plugin (plugins are loaded by name from the config);
-// - the store is persistence only: it knows nothing of the relay, scheduler or limit logic;
+// - the store is persistence only: it knows nothing of the relay, scheduler, limit or metering logic;
+// - no import circles;
 // - a gateway adapter talks to the sidecar over HTTP only, like nginx or Caddy would.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -27,6 +28,20 @@ module.exports = {
       from: { path: '^core/store/' },
       // A key policy's schema is the shape of stored data, not logic.
       to: { path: '^core/(relay|scheduler|limits|accounts|keys|cli|admin)/', pathNot: '^core/limits/policy-schema\\.ts$' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'A module that depends on itself through others cannot be read, tested or loaded on its own.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'store-does-not-meter',
+      comment: 'The store keeps what metering decided; the sums and buckets both use live in core/store.',
+      severity: 'error',
+      from: { path: '^core/store/' },
+      to: { path: '^core/metering/' },
     },
     {
       name: 'adapters-speak-http-only',

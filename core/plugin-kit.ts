@@ -4,7 +4,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { errors } from './errors.ts'
-import type { AccountView, ClientKind, JsonSchemaObject, Meter, MeterResult, ParsedRequest, Usage } from './plugin-api.ts'
+import type { AccountView, ClientKind, JsonSchemaObject, Meter, MeterResult, ParsedRequest } from './plugin-contract.ts'
+import type { Usage } from './usage.ts'
 import { pkce } from './oauth-helpers.ts'
 
 export interface OAuthEndpoints {

@@ -2,7 +2,7 @@
 // core/manage/accounts.ts (the admin API uses the same functions). Credentials come from stdin
 // or an environment variable, never from the command line.
 import type { Runtime } from '../runtime.ts'
-import { isoOrDash, table, type CliIo, type CliValues } from './main.ts'
+import { isoOrDash, table, type CliIo, type CliValues } from './cli-io.ts'
 import { readStdinLines } from './read-secret.ts'
 import { pairs, placementFrom, plainFields } from './records.ts'
 import { loginCommand } from './login-command.ts'

@@ -3,7 +3,7 @@
 import type { Runtime } from '../runtime.ts'
 import { hashPassword, PASSWORD_MAX, PASSWORD_MIN } from '../admin/passwords.ts'
 import { NAME_PATTERN } from '../config/schema.ts'
-import { table, type CliIo, type CliValues } from './main.ts'
+import { table, type CliIo, type CliValues } from './cli-io.ts'
 import { readStdinLines } from './read-secret.ts'
 
 export async function adminCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {

@@ -7,7 +7,7 @@ import { configPath, loadConfig } from '../config/load-config.ts'
 import type { Runtime } from '../runtime.ts'
 import { checkBackup, restoreBackup } from '../store/sqlite-restore.ts'
 import { runningPid } from '../ops/pid-file.ts'
-import type { CliIo } from './main.ts'
+import type { CliIo } from './cli-io.ts'
 
 export async function backupCommand (rt: Runtime, file: string | undefined, io: CliIo): Promise<number> {
   if (!file) {

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream'
 import zlib from 'node:zlib'
 import { createParser } from 'eventsource-parser'
 import { request, webSocketClass } from '../http-client.ts'
-import type { CliIo } from './main.ts'
+import type { CliIo } from './cli-io.ts'
 
 export interface DoctorOptions {
   url: string

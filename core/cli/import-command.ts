@@ -4,7 +4,7 @@
 // accept the imported keys as their holders have them (`secrets.crsEncryptionKey`).
 import type { Runtime } from '../runtime.ts'
 import { importCrs } from '../manage/import-crs.ts'
-import type { CliIo, CliValues } from './main.ts'
+import type { CliIo, CliValues } from './cli-io.ts'
 
 export async function importCommand (rt: Runtime, what: string | undefined, v: CliValues, io: CliIo): Promise<number> {
   if (what !== 'crs' || !v.redis || (!v['encryption-key'] && !v['encryption-key-env'])) {

@@ -1,7 +1,7 @@
 // `ai-relay keys create|list|show|update|rotate|disable|enable|delete`: the command line over
 // core/manage/keys.ts (the admin API uses the same functions).
 import type { Runtime } from '../runtime.ts'
-import { table, type CliIo, type CliValues } from './main.ts'
+import { table, type CliIo, type CliValues } from './cli-io.ts'
 import { invalid } from '../manage/records.ts'
 import { createKey, deleteKey, listKeys, rotateKey, setKeyDisabled, showKey, updateKey, type KeyChange } from '../manage/keys.ts'
 

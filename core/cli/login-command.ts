@@ -3,7 +3,7 @@
 // run-time state is reset). The operator opens the printed URL, logs in, and pastes the code
 // shown back here; the tokens are validated, sealed and stored, never printed.
 import type { Runtime } from '../runtime.ts'
-import type { CliIo, CliValues } from './main.ts'
+import type { CliIo, CliValues } from './cli-io.ts'
 import { placementFrom, plainFields } from './records.ts'
 import { readStdinLines } from './read-secret.ts'
 import { beginLogin, finishLogin } from '../manage/logins.ts'

@@ -3,7 +3,7 @@
 import type { Runtime } from '../runtime.ts'
 import { usdString } from '../limits/money.ts'
 import { allAccounts, allKeys, findByRef, invalid } from '../manage/records.ts'
-import { table, type CliIo, type CliValues } from './main.ts'
+import { table, type CliIo, type CliValues } from './cli-io.ts'
 
 export async function logsCommand (rt: Runtime, v: CliValues, io: CliIo): Promise<number> {
   const time = (flag: string, value: string | undefined) => {

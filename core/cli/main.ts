@@ -19,6 +19,7 @@ import { backupCommand, restoreCommand } from './backup-command.ts'
 import { reloadCommand } from './reload-command.ts'
 import { importCommand } from './import-command.ts'
 import { storeCommand } from './store-command.ts'
+import { warnNewSecretKey, type CliIo, type CliValues } from './cli-io.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
 
@@ -61,13 +62,6 @@ Commands:
 Options:
   --config FILE   config file (default: $RELAY_CONFIG, ./relay.yaml, ./relay.example.yaml)`
 
-export interface CliIo {
-  out: (line: string) => void
-  err: (line: string) => void
-  env: NodeJS.ProcessEnv
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean }
-}
-
 function defaultConfigPath (env: NodeJS.ProcessEnv): string {
   if (env.RELAY_CONFIG) return env.RELAY_CONFIG
   return existsSync('relay.yaml') ? 'relay.yaml' : 'relay.example.yaml'
@@ -108,42 +102,6 @@ const OPTIONS = {
   'body-mb': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options']
-
-export interface CliValues {
-  config?: string
-  json: boolean
-  name?: string
-  expires?: string
-  provider?: string
-  type?: string
-  priority?: string
-  set: string[]
-  'secret-env': string[]
-  account?: string
-  group: string[]
-  'max-concurrency'?: string
-  models: string[]
-  'proxy-env'?: string
-  policy?: string
-  since?: string
-  until?: string
-  by: string
-  url?: string
-  redis?: string
-  from?: string
-  to?: string
-  'encryption-key'?: string
-  'encryption-key-env'?: string
-  model?: string
-  status?: string
-  ip?: string
-  limit?: string
-  key?: string
-  mount?: string
-  'gap-seconds'?: string
-  'body-mb'?: string
-  help: boolean
-}
 
 function parseCli (argv: string[]): { values: CliValues, positionals: string[] } {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true })
@@ -213,20 +171,4 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     }
     throw err
   }
-}
-
-/** Whichever command created the credential encryption key says so, once. */
-export function warnNewSecretKey (file: string, io: CliIo): void {
-  io.err(`WARNING: generated a new credential encryption key in ${file} (mode 0600).`)
-  io.err('         Back it up apart from the data, or set RELAY_SECRET_KEY (openssl rand -hex 32).')
-}
-
-/** Pads columns for terminal output. */
-export function table (rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map(r => (r[i] ?? '').length)))
-  return rows.map(r => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
-}
-
-export function isoOrDash (ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? '-' : new Date(ms).toISOString()
 }

@@ -2,7 +2,7 @@
 // placement and fields from the command line.
 import { errors } from '../errors.ts'
 import type { Placement } from '../manage/accounts.ts'
-import type { CliIo, CliValues } from './main.ts'
+import type { CliIo, CliValues } from './cli-io.ts'
 
 /**
  * Reads --priority, --group, --max-concurrency, --models and --proxy-env (the proxy URL comes

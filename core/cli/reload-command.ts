@@ -3,7 +3,7 @@
 // `POST /_relay/admin/api/reload` answers with it.
 import { configPath, loadConfig } from '../config/load-config.ts'
 import { runningPid } from '../ops/pid-file.ts'
-import type { CliIo } from './main.ts'
+import type { CliIo } from './cli-io.ts'
 
 export function reloadCommand (configFile: string, io: CliIo): number {
   const loaded = loadConfig(configFile, io.env)

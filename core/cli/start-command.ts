@@ -3,7 +3,7 @@ import { openRuntime } from '../runtime.ts'
 import { createRelayServer } from '../server.ts'
 import { writePid } from '../ops/pid-file.ts'
 import { releaseYoungGeneration } from '../ops/young-generation.ts'
-import { warnNewSecretKey, type CliIo } from './main.ts'
+import { warnNewSecretKey, type CliIo } from './cli-io.ts'
 
 export async function startCommand (configFile: string, io: CliIo): Promise<number> {
   const rt = (await openRuntime(configFile, { env: io.env }))!

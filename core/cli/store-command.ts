@@ -5,7 +5,7 @@ import { resolve } from 'node:path'
 import { openSqliteStore } from '../store/sqlite-store.ts'
 import type { Store } from '../store/store.ts'
 import { migrateStore } from '../manage/store-migrate.ts'
-import type { CliIo, CliValues } from './main.ts'
+import type { CliIo, CliValues } from './cli-io.ts'
 
 async function openByUri (uri: string): Promise<Store> {
   if (uri.startsWith('sqlite:')) return openSqliteStore(resolve(uri.slice('sqlite:'.length)))

@@ -1,9 +1,9 @@
 // `ai-relay usage`: totals per key, model or account for a period, from the aggregates.
 import { formatUsd } from '../metering/pricing.ts'
-import { bucketStart } from '../metering/buckets.ts'
+import { bucketStart } from '../store/buckets.ts'
 import type { Runtime } from '../runtime.ts'
 import type { UsageGroup } from '../store/store.ts'
-import { table, type CliIo, type CliValues } from './main.ts'
+import { table, type CliIo, type CliValues } from './cli-io.ts'
 import { allAccounts, allKeys } from '../manage/records.ts'
 
 const GROUPS: UsageGroup[] = ['key', 'model', 'account']

@@ -1,30 +1,10 @@
 // Prices and cost in exact integer arithmetic. Prices are micro-USD per million tokens, so
 // tokens × price is the cost in pico-USD with no rounding anywhere; rounding happens only when a
 // human reads a total (formatUsd).
-import type { Usage } from '../plugin-api.ts'
+import type { Usage } from '../usage.ts'
+import type { ModelPrice, PriceTable, Rates } from './price-table.ts'
 
-interface Rates {
-  input: number
-  output: number
-  cacheWrite5m?: number
-  cacheWrite1h?: number
-  cacheRead?: number
-}
-
-export interface ModelPrice extends Rates {
-  /**
-   * Rates for requests whose prompt (input + cache writes + cache reads) exceeds the threshold:
-   * every token of such a request, output included, is priced at these (Anthropic's long-context
-   * premium, Haiku 5.5's prompt-length tiers).
-   */
-  longPrompt?: Rates & { thresholdTokens: number }
-}
-
-export interface PriceTable {
-  version: string
-  models: Record<string, ModelPrice>
-  aliases?: Record<string, string>
-}
+export type { ModelPrice, PriceTable } from './price-table.ts'
 
 export interface Cost {
   /** Pico-USD; null when the model has no price. */

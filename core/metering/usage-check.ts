@@ -3,7 +3,7 @@
 // dropped (left unknown) and named, so the request is still recorded, marked and unpriced.
 // Costs are range-checked for the same reason: a poisoned count must not overflow the store's
 // 64-bit integers and stop every other record from being written.
-import type { Usage } from '../plugin-api.ts'
+import type { Usage } from '../usage.ts'
 
 /** No request reads or writes more tokens than this in one bucket (contexts are ~1M today). */
 const MAX_TOKENS = 1_000_000_000

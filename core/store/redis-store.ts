@@ -8,8 +8,8 @@
 // Layout under the prefix (default `relay:`): see docs/architecture.md, "Redis store".
 import { randomBytes } from 'node:crypto'
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
-import { bucketStart, type Granularity } from '../metering/buckets.ts'
-import { addToAggregates, type AggregateRow } from '../metering/aggregate-sums.ts'
+import { bucketStart, type Granularity } from './buckets.ts'
+import { addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountRecord, AccountStateRecord, AdminSession, AdminUser, AdmissionPlan, AdmissionVerdict, CounterRef, CounterValue, KeyRecord,
   RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal,

@@ -6,8 +6,8 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from 'node:path'
 import { walSpace } from './wal-space.ts'
 import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
-import { bucketStart } from '../metering/buckets.ts'
-import { addToAggregates, type AggregateRow } from '../metering/aggregate-sums.ts'
+import { bucketStart } from './buckets.ts'
+import { addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
   UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal,

@@ -1,7 +1,7 @@
 // The persistence contract. SQLite (embedded, default) implements it now; a Redis store for
 // several sidecars will implement the same interface and pass the same contract tests.
 // Methods are async because the Redis store will be; the SQLite store answers synchronously.
-import type { Granularity } from '../metering/buckets.ts'
+import type { Granularity } from './buckets.ts'
 import type { ClientKind, RateLimitSnapshot, Usage } from '../plugin-api.ts'
 import type { KeyPolicy } from '../limits/policy-schema.ts'
 

@@ -3,7 +3,7 @@
 // records of a write share them). Both stores write these sums: SQLite as one upsert per row,
 // Redis as one HINCRBY per row and metric.
 import { bucketStart, GRANULARITIES, type Granularity } from './buckets.ts'
-import type { UsageRecord } from '../store/store.ts'
+import type { UsageRecord } from './store.ts'
 
 export interface AggregateRow {
   granularity: Granularity, bucket: number, keyId: string, accountId: string, model: string, requests: number,
