@@ -10,7 +10,7 @@
 // lease and cost. Anything else is refused with an error event and never forwarded; bytes that
 // are not UTF-8 close the socket. When no account's upstream speaks WebSocket the upgrade gets
 // 426 at once, and Codex uses HTTP instead.
-import type { IncomingMessage } from 'node:http'
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocket as UpstreamSocket } from 'undici'
 import { webSocketClass, type Dispatcher } from '../http-client.ts'
@@ -50,7 +50,8 @@ export interface BridgeDeps extends RelayDeps {
 function refuse (socket: Duplex, plugin: RelayPlugin | undefined, err: RelayError): void {
   const body = JSON.stringify(plugin ? plugin.errorBody(err.code, err.statusCode, err.message) : { error: err.message })
   const extra = [err.retryAfter !== undefined ? `retry-after: ${err.retryAfter}\r\n` : '', err.noRetry ? 'x-should-retry: false\r\n' : ''].join('')
-  socket.end(`HTTP/1.1 ${err.statusCode} ${err.code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`)
+  // The standard reason phrase: the code is the body's to carry (and `x-relay-error-code`'s).
+  socket.end(`HTTP/1.1 ${err.statusCode} ${STATUS_CODES[err.statusCode] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-relay-error-code: ${err.code}\r\n${extra}connection: close\r\n\r\n${body}`)
 }
 
 /** The `upgrade` listener of the sidecar's HTTP server. */

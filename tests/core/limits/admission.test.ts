@@ -54,6 +54,9 @@ test('permissions: providers, model allow/deny globs and client kinds are 403s n
   // The refusal names the pattern that matched, not the whole list.
   assert.match((await w.refused({ model: 'claude-opus-4-5' }))!.message, /model claude-opus-4-5 \(denied by claude-opus-\*\)$/)
   assert.match((await w.refused({ model: 'gpt-5' }))!.message, /model gpt-5 \(allowed: claude-\*\)/)
+  // In any case: the upstream may take the model name whatever its case.
+  for (const model of ['Claude-Opus-4-5', 'CLAUDE-OPUS-4-5', 'claude-HAIKU-3-5']) assert.match((await w.refused({ model }))!.message, /denied by/, model)
+  assert.ok(await w.admit({ model: 'CLAUDE-SONNET-4-5' }), 'allow globs match in any case too')
   assert.match((await w.refused({ clientKind: 'other' }))!.message, /client \(other; allowed: claude-code, sdk\)/)
 })
 

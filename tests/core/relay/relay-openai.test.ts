@@ -196,6 +196,7 @@ test('a WebSocket upgrade with no account whose upstream speaks it gets 426 at o
   for (const path of ['/openai/v1/responses', '/openai/responses']) {
     const res = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${ALICE_KEY}\r\n${UPGRADE}`)
     assert.equal(res.status, 426)
+    assert.match(res.head, /^HTTP\/1\.1 426 Upgrade Required\r\n/)
     assert.match(res.body, /use HTTP/)
     const plain = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${ALICE_KEY}`)
     assert.equal(plain.status, 426)
