@@ -241,8 +241,11 @@ export interface RelayPlugin {
   /** Returns data, never throws. `bodyHead` is at most the first 64 KiB of the error body. */
   classifyError (status: number, headers: IncomingHttpHeaders, bodyHead: Buffer): ErrorClassification
   createMeter (route: PluginRoute, parsed: ParsedRequest, responseHeaders: IncomingHttpHeaders): Meter
-  /** The provider's native error body for a relay error. */
-  errorBody (code: RelayErrorCode, status: number, message: string): unknown
+  /**
+   * The provider's native error body for a relay error. `retryAfter` (seconds), when the client
+   * is asked to wait, for providers whose body says it too (Google's RetryInfo).
+   */
+  errorBody (code: RelayErrorCode, status: number, message: string, hints?: { retryAfter?: number }): unknown
   /**
    * Given the first event of a 2xx event stream: the error it carries, as the status and body
    * the provider would have sent without streaming, or undefined for a normal start. Lets core

@@ -29,5 +29,5 @@ export function sendRelayError (reply: FastifyReply, plugin: RelayPlugin, err: R
   return reply
     .code(err.statusCode)
     .header('content-type', 'application/json')
-    .send(JSON.stringify(plugin.errorBody(err.code, err.statusCode, err.message)))
+    .send(JSON.stringify(plugin.errorBody(err.code, err.statusCode, err.message, { retryAfter: err.retryAfter })))
 }

@@ -48,7 +48,7 @@ export interface BridgeDeps extends RelayDeps {
 
 /** Answers an upgrade request with a plain HTTP error in the plugin's shape and closes the socket. */
 function refuse (socket: Duplex, plugin: RelayPlugin | undefined, err: RelayError): void {
-  const body = JSON.stringify(plugin ? plugin.errorBody(err.code, err.statusCode, err.message) : { error: err.message })
+  const body = JSON.stringify(plugin ? plugin.errorBody(err.code, err.statusCode, err.message, { retryAfter: err.retryAfter }) : { error: err.message })
   const extra = [err.retryAfter !== undefined ? `retry-after: ${err.retryAfter}\r\n` : '', err.noRetry ? 'x-should-retry: false\r\n' : ''].join('')
   // The standard reason phrase: the code is the body's to carry (and `x-relay-error-code`'s).
   socket.end(`HTTP/1.1 ${err.statusCode} ${STATUS_CODES[err.statusCode] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-relay-error-code: ${err.code}\r\n${extra}connection: close\r\n\r\n${body}`)
@@ -239,7 +239,7 @@ function relayFrames (
     ex.refusal = e.code
     await settle(ex, deps, deps.log)
     // Told in the stream, as an error event the client reads like the provider's own.
-    if (client.readyState === client.OPEN) client.send(JSON.stringify({ type: 'error', status: e.statusCode, error: plugin.errorBody(e.code, e.statusCode, e.message) }))
+    if (client.readyState === client.OPEN) client.send(JSON.stringify({ type: 'error', status: e.statusCode, error: plugin.errorBody(e.code, e.statusCode, e.message, { retryAfter: e.retryAfter }) }))
   }
   const onMessage = async (data: RawData) => {
     if (closed) return

@@ -18,8 +18,13 @@ const STATUS: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 }
 
-export function errorBody (_code: RelayErrorCode, status: number, message: string) {
-  return { error: { code: status, message, status: STATUS[status] ?? 'INTERNAL' } }
+/**
+ * With a wait, a RetryInfo detail as Google sends it: Gemini CLI retries after that delay, and
+ * takes one over five minutes as final (the relay asks for at most a minute).
+ */
+export function errorBody (_code: RelayErrorCode, status: number, message: string, hints?: { retryAfter?: number }) {
+  const retryInfo = hints?.retryAfter !== undefined ? { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${hints.retryAfter}s` }] } : {}
+  return { error: { code: status, message, status: STATUS[status] ?? 'INTERNAL', ...retryInfo } }
 }
 
 export function streamError (code: RelayErrorCode, message: string): string {

@@ -23,8 +23,10 @@ const CODE_BY_RELAY: Partial<Record<RelayErrorCode, string>> = {
   RELAY_ERR_KEY_EXPIRED: 'invalid_api_key',
   RELAY_ERR_LIMIT_RATE: 'rate_limit_exceeded',
   RELAY_ERR_LIMIT_CONCURRENCY: 'rate_limit_exceeded',
-  RELAY_ERR_LIMIT_BUDGET: 'insufficient_quota',
-  RELAY_ERR_LIMIT_BUDGET_EXHAUSTED: 'insufficient_quota',
+  // Not `insufficient_quota`: Codex shows its own "Quota exceeded. Check your plan and billing
+  // details." for that and drops the relay's reason (which budget, when it resets).
+  RELAY_ERR_LIMIT_BUDGET: 'budget_exceeded',
+  RELAY_ERR_LIMIT_BUDGET_EXHAUSTED: 'budget_exceeded',
   RELAY_ERR_MODEL_NOT_SERVED: 'model_not_found',
   RELAY_ERR_ROUTE_NOT_FOUND: 'unknown_url',
 }

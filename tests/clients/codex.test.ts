@@ -123,3 +123,23 @@ test('... and the same through nginx with the shipped kit (it passes the upgrade
   assert.ok(mocks[0]!.requests.some(r => r.method === 'WS'), 'the turn went over the WebSocket')
   await assertMetered(relay, mocks)
 })
+
+test('a daily budget spent: Codex prints the relay\'s reason and when it resets, at once, without retrying until midnight', async t => {
+  if (!requireClientSandbox(t)) return
+  const mocks = await startMocks(t, 1, () => startOpenAIMock())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'openai', mount: '/openai' }],
+    keys: [{ name: 'alice', key: ALICE_KEY, budgets: { dailyUsd: 0.0001 } }],
+    accounts: [{ name: 'oa0', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-proj-oa0', baseUrl: `${mocks[0]!.url}/v1` }],
+  }))
+  const env = codexEnv(`${relay.url}/openai/v1`, 'custom')
+  // The first turn spends more than the budget (the mock's usage on gpt-5.4 costs ~$0.0006).
+  assert.equal((await exec(env, 'say hi')).code, 0)
+  await relay.settled()
+  const started = Date.now()
+  const run = await exec(env, 'say hi again')
+  assert.notEqual(run.code, 0)
+  assert.match(run.stdout + run.stderr, /Daily budget of \$0\.000100 reached for this key; resets at \d{4}-\d\d-\d\dT/)
+  assert.doesNotMatch(run.stdout + run.stderr, /Quota exceeded\. Check your plan/)
+  assert.ok(Date.now() - started < 15_000, `Codex took ${Date.now() - started} ms`)
+})

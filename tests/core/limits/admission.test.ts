@@ -32,7 +32,7 @@ function setup (policy: KeyPolicy, zone = 'UTC', leaseTtlMs = 30_000) {
     try {
       await admit(o, route, provider)
     } catch (err) {
-      return err as { code: string, statusCode: number, message: string, retryAfter?: number }
+      return err as { code: string, statusCode: number, message: string, retryAfter?: number, noRetry?: boolean }
     }
     return undefined
   }
@@ -102,8 +102,10 @@ test('token and cost windows count settled spend; cache reads are not tokens', a
   await settleIn(w.admission, c, { input: 1 }, 3n * USD / 10n)
   const cost = await w.refused()
   assert.match(cost!.message, /\$0\.50 per 5h/)
-  // 5-hour windows are aligned to the epoch, not to the first request.
-  assert.equal(cost!.retryAfter, (rateWindow('5h', w.now()).end - w.now()) / 1000)
+  // 5-hour windows are aligned to the epoch, not to the first request; a wait that long is a
+  // 403 saying when it resets, not a Retry-After a client would sleep through.
+  assert.match(cost!.message, new RegExp(`resets at ${new Date(rateWindow('5h', w.now()).end).toISOString()}`))
+  assert.deepEqual([cost!.statusCode, cost!.retryAfter, cost!.noRetry], [403, undefined, true])
 })
 
 test('budgets reset at day, week and month boundaries of the configured time zone', async () => {
@@ -114,7 +116,8 @@ test('budgets reset at day, week and month boundaries of the configured time zon
   w.at(new Date(local('2026-11-29T23:30:00')).toISOString())
   await w.spend(await w.admit(), USD)
   const daily = await w.refused()
-  assert.deepEqual([daily?.code, daily?.retryAfter], ['RELAY_ERR_LIMIT_BUDGET', 30 * 60])
+  assert.deepEqual([daily?.code, daily?.statusCode, daily?.retryAfter, daily?.noRetry], ['RELAY_ERR_LIMIT_BUDGET', 403, undefined, true])
+  assert.match(daily!.message, new RegExp(`resets at ${new Date(local('2026-11-30T00:00:00')).toISOString()}`))
   assert.match(daily!.message, /Daily budget of \$1\.00 reached/)
   // Local midnight: a new day and a new ISO week.
   w.at(new Date(local('2026-11-30T00:00:00')).toISOString())
@@ -128,7 +131,7 @@ test('budgets reset at day, week and month boundaries of the configured time zon
   w.at(new Date(local('2026-12-03T00:00:00')).toISOString())
   const weekly = await w.refused()
   assert.match(weekly!.message, /Weekly budget of \$3\.00/)
-  assert.equal(weekly!.retryAfter, (local('2026-12-07T00:00:00') - local('2026-12-03T00:00:00')) / 1000)
+  assert.match(weekly!.message, new RegExp(`resets at ${new Date(local('2026-12-07T00:00:00')).toISOString()}`))
   // November's spend (2 USD) does not count in December; the monthly budget is December's.
   w.at(new Date(local('2026-12-07T00:00:00')).toISOString())
   await w.spend(await w.admit(), USD)
@@ -139,7 +142,11 @@ test('budgets reset at day, week and month boundaries of the configured time zon
   w.at(new Date(local('2026-12-14T00:00:00')).toISOString())
   const monthly = await w.refused()
   assert.match(monthly!.message, /Monthly budget of \$5\.00/)
-  assert.equal(monthly!.retryAfter, (local('2027-01-01T00:00:00') - local('2026-12-14T00:00:00')) / 1000)
+  assert.match(monthly!.message, new RegExp(`resets at ${new Date(local('2027-01-01T00:00:00')).toISOString()}`))
+  // A minute before the reset, the same budget is a 429 to wait out.
+  w.at(new Date(local('2026-12-31T23:59:30')).toISOString())
+  const soon = await w.refused()
+  assert.deepEqual([soon?.statusCode, soon?.retryAfter, soon?.noRetry], [429, 30, undefined])
 })
 
 test('per-model budgets apply to their models only; a total budget is a 403 that never resets', async () => {
@@ -147,7 +154,7 @@ test('per-model budgets apply to their models only; a total budget is a 403 that
   await w.spend(await w.admit({ model: 'claude-opus-4-5' }), 2n * USD)
   const opus = await w.refused({ model: 'claude-opus-4-5' })
   assert.match(opus!.message, /Weekly budget of \$2\.00 for models claude-opus-\* reached/)
-  assert.equal(opus!.statusCode, 429)
+  assert.equal(opus!.statusCode, 403)
   await w.spend(await w.admit({ model: 'claude-sonnet-4-5' }), 8n * USD)
   const total = await w.refused({ model: 'claude-sonnet-4-5' })
   assert.deepEqual([total?.code, total?.statusCode, total?.retryAfter], ['RELAY_ERR_LIMIT_BUDGET_EXHAUSTED', 403, undefined])
