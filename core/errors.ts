@@ -33,6 +33,7 @@ export const errors = {
   RELAY_ERR_POOL_UNUSABLE: createError<[string]>('RELAY_ERR_POOL_UNUSABLE', '%s', 503),
   RELAY_ERR_CLIENT_NOT_SERVED: createError<[string]>('RELAY_ERR_CLIENT_NOT_SERVED', '%s', 403),
   RELAY_ERR_MODEL_NOT_SERVED: createError<[string]>('RELAY_ERR_MODEL_NOT_SERVED', '%s', 404),
+  RELAY_ERR_MODEL_UNPRICED: createError<[string]>('RELAY_ERR_MODEL_UNPRICED', 'This relay has no price for the model %s, and this key has a spending limit: ask the operator to price it (pricing.models) or set a fallback rate (pricing.fallback)', 403),
   RELAY_ERR_UPSTREAM_AUTH: createError('RELAY_ERR_UPSTREAM_AUTH', 'The relay could not authenticate with the upstream provider', 502),
   RELAY_ERR_UPSTREAM_UNREACHABLE: createError('RELAY_ERR_UPSTREAM_UNREACHABLE', 'The upstream provider could not be reached', 502),
   RELAY_ERR_UPSTREAM_TIMEOUT: createError('RELAY_ERR_UPSTREAM_TIMEOUT', 'The upstream provider did not answer in time', 504),

@@ -7,7 +7,7 @@ import { ConfigError, configPath, loadConfig, type ConfigIssue, type LoadedConfi
 import { AccountTypes } from './accounts/account-types.ts'
 import { declaredAccounts, storedAccount, type AccountPool, type PoolAccount } from './accounts/account-pool.ts'
 import { declaredKeys, type KeyRegistry } from './keys/key-registry.ts'
-import { createPricing, type PriceTable, type Pricing } from './metering/pricing.ts'
+import { createPricing, unpricedFallbacks, type PriceTable, type Pricing } from './metering/pricing.ts'
 import { readLiteLLMPrices } from './metering/litellm-prices.ts'
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.ts'
 import { createSecretBox, loadSecretKey, type SecretBox } from './secrets/secret-box.ts'
@@ -73,12 +73,14 @@ export async function readConfigParts (file: string, env: NodeJS.ProcessEnv): Pr
     }
   })
   const fileTable = config.pricing.file === undefined ? undefined : loadPriceFile(loaded, config.pricing.file, issues)
+  const tables = [...plugins.flatMap(p => (p.plugin.prices ? [p.plugin.prices] : [])), ...(fileTable ? [fileTable] : [])]
+  for (const message of unpricedFallbacks(tables, config.pricing)) issues.push({ file: loaded.file, path: '/pricing/fallback', message })
   if (issues.length > 0) throw new ConfigError(issues)
   return {
     loaded,
     plugins,
     accountTypes,
-    pricing: createPricing([...plugins.flatMap(p => (p.plugin.prices ? [p.plugin.prices] : [])), ...(fileTable ? [fileTable] : [])], config.pricing),
+    pricing: createPricing(tables, config.pricing),
     declaredKeys: declaredKeys(config.keys),
     declaredAccounts: declaredAccounts(config.accounts, accountTypes),
   }

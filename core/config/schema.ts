@@ -213,6 +213,12 @@ export const configSchema = {
         file: { type: 'string', minLength: 1, description: "a LiteLLM-format model_prices_and_context_window.json (relative to this file); over the plugins' tables, under `models`" },
         models: { type: 'object', additionalProperties: modelPrice, default: {} },
         aliases: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+        fallback: {
+          type: 'object',
+          default: {},
+          description: "per provider (claude, openai, gemini), the priced model whose rates bill that provider's models without a price; without one, a key with a cost limit is refused an unpriced model",
+          additionalProperties: { type: 'object', additionalProperties: false, required: ['like'], properties: { like: { type: 'string', minLength: 1 } } },
+        },
       },
     },
     admin: {

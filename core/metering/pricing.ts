@@ -11,6 +11,8 @@ export interface Cost {
   costPico: bigint | null
   /** The price-table entry used, when one was found. */
   pricedAs: string | null
+  /** Billed at the provider's fallback rate: the model has no price of its own. */
+  fallback?: boolean
   version: string
 }
 
@@ -19,8 +21,17 @@ export interface Pricing {
   lookup (model: string): { id: string, price: ModelPrice } | undefined
   /** The table in force (for the admin API), with its version. */
   describe (): PriceTable
-  cost (model: string | null | undefined, usage: Usage): Cost
+  /**
+   * What a request costs: priced as the model that answered, else as the model asked for, else
+   * at the provider's fallback rate (`pricing.fallback`), else unpriced (null).
+   */
+  cost (model: string | null | undefined, usage: Usage, opts?: { requested?: string, provider?: string }): Cost
+  /** Whether a request for `model` from `provider` would be priced (by its own rate or a fallback). */
+  priced (model: string, provider: string): boolean
 }
+
+/** `pricing.fallback`: per provider, the priced model whose rates bill its models that have none. */
+export type PriceFallbacks = Record<string, { like: string }>
 
 /** `-20250929` (Anthropic) and `-2025-08-07` (OpenAI) dates, and Claude Code's `[1m]` context marker, name the same priced model. */
 const DATE_SUFFIX = /-(\d{8}|\d{4}-\d{2}-\d{2})$/
@@ -30,14 +41,14 @@ const VARIANT_SUFFIX = /\[[^\]]*\]$/
  * Merges the plugins' shipped tables, then the config's overrides (which win). The version
  * recorded with each request names every table, so a row can be re-priced later.
  */
-export function createPricing (tables: PriceTable[], overrides?: { models: Record<string, ModelPrice>, aliases: Record<string, string> }): Pricing {
+export function createPricing (tables: PriceTable[], overrides?: { models: Record<string, ModelPrice>, aliases: Record<string, string>, fallback?: PriceFallbacks }): Pricing {
   const models = new Map<string, ModelPrice>()
   const aliases = new Map<string, string>()
   for (const t of tables) {
     for (const [id, p] of Object.entries(t.models)) models.set(id, p)
     for (const [a, id] of Object.entries(t.aliases ?? {})) aliases.set(a, id)
   }
-  const hasOverrides = overrides && (Object.keys(overrides.models).length > 0 || Object.keys(overrides.aliases).length > 0)
+  const hasOverrides = overrides && (Object.keys(overrides.models).length > 0 || Object.keys(overrides.aliases).length > 0 || Object.keys(overrides.fallback ?? {}).length > 0)
   if (overrides) {
     for (const [id, p] of Object.entries(overrides.models)) models.set(id, p)
     for (const [a, id] of Object.entries(overrides.aliases)) aliases.set(a, id)
@@ -54,15 +65,25 @@ export function createPricing (tables: PriceTable[], overrides?: { models: Recor
     return find(model) ?? find(bare) ?? (alias !== undefined ? find(alias) : undefined)
   }
 
+  const fallbacks = new Map<string, { id: string, price: ModelPrice }>()
+  for (const [provider, { like }] of Object.entries(overrides?.fallback ?? {})) {
+    const hit = lookup(like)
+    // A fallback must name a priced model: checked when the config is read (`unpricedFallbacks`).
+    if (hit) fallbacks.set(provider, hit)
+  }
+
   return {
     version,
     describe: () => ({ version, models: Object.fromEntries(models), aliases: Object.fromEntries(aliases) }),
     lookup,
-    cost (model, usage) {
-      const hit = model ? lookup(model) : undefined
-      if (!hit) return { costPico: null, pricedAs: null, version }
-      return { costPico: costOf(hit.price, usage), pricedAs: hit.id, version }
+    cost (model, usage, opts = {}) {
+      const hit = (model ? lookup(model) : undefined) ?? (opts.requested ? lookup(opts.requested) : undefined)
+      if (hit) return { costPico: costOf(hit.price, usage), pricedAs: hit.id, version }
+      const fallback = opts.provider !== undefined && (model || opts.requested) ? fallbacks.get(opts.provider) : undefined
+      if (fallback) return { costPico: costOf(fallback.price, usage), pricedAs: fallback.id, fallback: true, version }
+      return { costPico: null, pricedAs: null, version }
     },
+    priced: (model, provider) => lookup(model) !== undefined || fallbacks.has(provider),
   }
 }
 
@@ -86,4 +107,10 @@ export function formatUsd (pico: bigint, digits = 6): string {
   const rounded = (abs + scale / 2n) / scale
   const s = rounded.toString().padStart(digits + 1, '0')
   return `${negative ? '-' : ''}$${s.slice(0, s.length - digits)}.${s.slice(s.length - digits)}`
+}
+
+/** The `pricing.fallback` entries whose `like` names no priced model, as config problems. */
+export function unpricedFallbacks (tables: PriceTable[], overrides: { models: Record<string, ModelPrice>, aliases: Record<string, string>, fallback?: PriceFallbacks }): string[] {
+  const pricing = createPricing(tables, overrides)
+  return Object.entries(overrides.fallback ?? {}).filter(([, { like }]) => !pricing.lookup(like)).map(([provider, { like }]) => `${provider}: ${like} has no price to bill by`)
 }

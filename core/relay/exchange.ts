@@ -111,9 +111,9 @@ function price (ex: Exchange, deps: SettleDeps, billable: boolean, model: string
   const flags = [...(ex.metered?.invalid ?? []), ...checked.problems]
   ex.usage = checked.usage
   if (flags.length > 0) return { costPico: null, version, flags: [`usage rejected: ${flags.join(', ')}`] }
-  const cost = pricing.cost(model, checked.usage)
+  const cost = pricing.cost(model, checked.usage, { requested: ex.parsed?.model, provider: ex.provider })
   if (cost.costPico !== null && !costInRange(cost.costPico)) return { costPico: null, version, flags: ['cost out of range'] }
-  return { costPico: cost.costPico, version: cost.version, flags: [] }
+  return { costPico: cost.costPico, version: cost.version, flags: cost.fallback ? [`billed as ${cost.pricedAs} (pricing.fallback)`] : [] }
 }
 
 /** What is left of settling once the client has its answer: the metrics and the log line. */

@@ -26,6 +26,7 @@ import { refuseKeyElsewhere } from './identify.ts'
 import { parseTarget, TargetProblem } from './request-target.ts'
 import { noAccountError } from './no-account.ts'
 import { RequestAbort } from './request-abort.ts'
+import { checkPriced } from '../limits/unpriced.ts'
 
 export interface RelayDeps extends SettleDeps {
   scheduler: Scheduler
@@ -77,7 +78,10 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       if (isRefusal(parsed)) throw relayError(parsed.error.code, parsed.error.message)
       ex.parsed = parsed
       // A request whose usage would have nowhere to go is not served (`usage.backlog.whenFull`).
-      if (route.kind === 'generate') deps.recorder.checkAccepting()
+      if (route.kind === 'generate') {
+        deps.recorder.checkAccepting()
+        checkPriced(ex.key.policy, plugin.name, parsed.model, ex.pricing)
+      }
       ex.admitted = await deps.admission.admit(ex.key, plugin.name, route, parsed, ex.start)
       await deps.recorder.opened({
         requestId: ex.id, time: ex.start, keyId: ex.key.id, provider: plugin.name, model: parsed.model ?? null,

@@ -31,6 +31,7 @@ import { noAccountError } from './no-account.ts'
 import { clientInfo, type ClientInfo } from './client-info.ts'
 import { finishMeter, newExchange, settle, type Exchange } from './exchange.ts'
 import { snapshot } from '../ops/config-reload.ts'
+import { checkPriced } from '../limits/unpriced.ts'
 import type { RelayDeps } from './relay-handler.ts'
 
 export interface WebSocketMount {
@@ -260,6 +261,7 @@ function relayFrames (
     await finish(499, true)
     try {
       deps.recorder.checkAccepting()
+      checkPriced(key.policy, plugin.name, parsed.model, ex.pricing!)
       ex.admitted = await deps.admission.admit(key, plugin.name, metered, parsed, ex.start)
     } catch (err) {
       return refuseMessage(ex, toRelayError(err))

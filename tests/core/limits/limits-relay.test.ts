@@ -144,3 +144,34 @@ test('a concurrency slot is freed after upstream errors as after successes', asy
     assert.equal(await relay.rt.store.activeLeases(relay.server.keys.list()[0]!.id, Date.now()), 0)
   }
 })
+
+test('an unpriced model: refused to a key with a cost limit (naming the model), served to one without; a fallback rate bills it and says so', async t => {
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const BOB = 'ars_test-bob-0123456789abcdefghijklmnopqrs'
+  const keys = [{ name: 'alice', key: ALICE_KEY, budgets: { dailyUsd: 10 } }, { name: 'bob', key: BOB }]
+  const relay = await startRelay(t, testConfig(mock.url, { keys }))
+  const call = async (key: string, model: string) => {
+    const r = await request(`${relay.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: body({ model, stream: false }) })
+    return { status: r.statusCode, body: await r.body.json() as { error?: { type: string, message: string } } }
+  }
+  const refused = await call(ALICE_KEY, 'claude-future-9')
+  assert.equal(refused.status, 403)
+  assert.equal(refused.body.error?.type, 'permission_error')
+  assert.match(refused.body.error!.message, /no price for the model claude-future-9/)
+  assert.equal((await call(BOB, 'claude-future-9')).status, 200, 'a key without a cost limit is served')
+  assert.equal(mock.requests.length, 1, 'the refused request never went upstream')
+  await relay.settled()
+  const [row] = await relay.rt.store.recentRequests(1)
+  assert.deepEqual([row!.status, row!.unpriced, row!.costPico], [200, true, null])
+
+  const billed = await startRelay(t, testConfig(mock.url, { keys, pricing: { fallback: { claude: { like: 'claude-sonnet-4-5' } } } }))
+  const r = await request(`${billed.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY }, body: body({ model: 'claude-future-9', stream: false }) })
+  assert.equal(r.statusCode, 200)
+  await r.body.dump()
+  await billed.settled()
+  const [fb] = await billed.rt.store.recentRequests(1)
+  assert.ok(fb!.costPico !== null && fb!.costPico > 0n)
+  assert.equal(fb!.unpriced, false)
+  assert.equal(fb!.flags, 'billed as claude-sonnet-4-5 (pricing.fallback)')
+})

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { costOf, createPricing, formatUsd } from '../../../core/metering/pricing.ts'
+import { costOf, createPricing, formatUsd, unpricedFallbacks } from '../../../core/metering/pricing.ts'
 import plugin from '../../../plugins/claude/index.ts'
 
 const claude = plugin.prices!
@@ -64,4 +64,16 @@ test('long prompts are priced at their tier for every token; [1m] variants price
   assert.equal(p.cost('claude-haiku-5-5', { input: 100_001 }).costPico, 100_001n * 500_000n)
   assert.equal(p.lookup('claude-opus-5-5[1m]')?.id, 'claude-opus-5-5')
   assert.equal(p.cost('claude-opus-5-5', { input: 1, output: 1, cacheRead: 1 }).costPico, 4_000_000n + 20_000_000n + 200_000n)
+})
+
+test('a request is priced as the model that answered, else the one asked for, else the provider\'s fallback', () => {
+  const table = { version: 't', models: { 'm-priced': { input: 1_000_000, output: 2_000_000 } } }
+  const usage = { input: 10, output: 5 }
+  const p = createPricing([table], { models: {}, aliases: {}, fallback: { claude: { like: 'm-priced' } } })
+  assert.deepEqual(p.cost('m-priced-2026-01-01', usage).costPico, 20_000_000n)
+  assert.deepEqual(p.cost('m-unknown', usage, { requested: 'm-priced' }), { costPico: 20_000_000n, pricedAs: 'm-priced', version: 't+config' })
+  assert.deepEqual(p.cost('m-unknown', usage, { provider: 'claude' }), { costPico: 20_000_000n, pricedAs: 'm-priced', fallback: true, version: 't+config' })
+  assert.equal(p.cost('m-unknown', usage, { provider: 'openai' }).costPico, null)
+  assert.deepEqual([p.priced('m-unknown', 'claude'), p.priced('m-unknown', 'openai'), p.priced('m-priced', 'openai')], [true, false, true])
+  assert.deepEqual(unpricedFallbacks([table], { models: {}, aliases: {}, fallback: { openai: { like: 'nope' }, claude: { like: 'm-priced' } } }), ['openai: nope has no price to bill by'])
 })
