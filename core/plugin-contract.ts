@@ -267,6 +267,12 @@ export interface RelayPlugin {
   /** For routes of kind `websocket`. */
   websocket?: WebSocketSupport
   /**
+   * Whether a model name is one of this provider's own (`claude-*`). Another plugin's mount
+   * sends such a model only to accounts that list it in their `models` (an OpenAI-compatible
+   * host that really serves it); otherwise it is refused there, naming the mount that serves it.
+   */
+  ownsModel? (model: string): boolean
+  /**
    * The smallest real request that proves an account works (the admin's "test" button): sent
    * through `prepareUpstream` like any other, not metered. Undefined when there is none.
    */

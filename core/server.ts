@@ -148,6 +148,11 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: pricing.proxy, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
     trustedProxies: trustedProxies(config.relay.trustedProxies),
+    modelOwner: (model, asking) => {
+      if (asking.ownsModel?.(model)) return undefined
+      const owner = rt.plugins.find(p => p.plugin !== asking && p.plugin.ownsModel?.(model))
+      return owner ? { provider: owner.plugin.name, mount: owner.mount } : undefined
+    },
     logRequests: () => rt.loaded.config.log.requests,
     spent: (key, model, at) => {
       checkBudget(key, model, at).catch((err: unknown) => log.warn({ err }, 'checking a budget for notifications failed'))

@@ -12,6 +12,7 @@ import type { AccountHealth } from '../scheduler/account-health.ts'
 import type { Scheduler } from '../scheduler/scheduler.ts'
 import { sessionNamespace } from '../scheduler/sticky-sessions.ts'
 import type { RelayError } from '../errors.ts'
+import type { KeyRecord } from '../store/store.ts'
 import { upstreamRequestHeaders } from './headers.ts'
 import { forward, sendHeld, type UpstreamHeaders } from './forward.ts'
 import { decodedBody, describeUpstreamError, networkFailure, sendUpstreamError, type UpstreamError } from './upstream-error.ts'
@@ -39,6 +40,23 @@ export interface RelayDeps extends SettleDeps {
   headersTimeoutMs: { stream: number, whole: number }
   /** Gateways whose X-Forwarded-For is believed. */
   trustedProxies: BlockList
+  /** The other plugin whose own model this is (`ownsModel`), and the mount that serves it. */
+  modelOwner?: (model: string, asking: RelayPlugin) => { provider: string, mount: string } | undefined
+}
+
+/**
+ * For a model another provider owns: only this provider's accounts that list it serve it; none
+ * listing it is a 404 naming the mount that does. Undefined when the model is this provider's.
+ */
+export function foreignModel (plugin: RelayPlugin, parsed: ParsedRequest, key: KeyRecord, deps: RelayDeps): ((a: PoolAccount) => boolean) | undefined {
+  const model = parsed.model
+  const owner = model === undefined ? undefined : deps.modelOwner?.(model, plugin)
+  if (model === undefined || owner === undefined) return undefined
+  const listed = (a: PoolAccount) => a.models !== null && a.serves(model)
+  if (!deps.scheduler.candidates(plugin.name, key).some(listed)) {
+    throw relayError('RELAY_ERR_MODEL_NOT_SERVED', `The model ${model} is a ${owner.provider} model: this relay serves it at ${owner.mount}, not on this ${plugin.name} endpoint.`)
+  }
+  return listed
 }
 
 type AbortReason = 'client' | 'shutdown'
@@ -82,13 +100,14 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
         deps.recorder.checkAccepting()
         checkPriced(ex.key.policy, plugin.name, parsed.model, ex.pricing)
       }
+      const listed = foreignModel(plugin, parsed, ex.key, deps)
       ex.admitted = await deps.admission.admit(ex.key, plugin.name, route, parsed, ex.start)
       await deps.recorder.opened({
         requestId: ex.id, time: ex.start, keyId: ex.key.id, provider: plugin.name, model: parsed.model ?? null,
         path, stream: parsed.stream, clientKind: parsed.clientKind, userAgent: ex.client.userAgent, clientIp: ex.client.ip,
       })
 
-      await attempts(ex, auth.presented, plugin, incoming, parsed, reply, controller, () => abortReason !== undefined, deps)
+      await attempts(ex, auth.presented, plugin, incoming, parsed, reply, controller, () => abortReason !== undefined, deps, listed)
     } catch (err) {
       // A held answer is not sent once the request failed: the error is.
       ex.held = undefined
@@ -135,11 +154,12 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
  */
 async function attempts (
   ex: Exchange, relayKey: string, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
-  reply: FastifyReply, signal: RequestAbort, aborted: () => boolean, deps: RelayDeps,
+  reply: FastifyReply, signal: RequestAbort, aborted: () => boolean, deps: RelayDeps, listed: ((a: PoolAccount) => boolean) | undefined,
 ): Promise<void> {
   const key = ex.key!
   const session = parsed.sessionKey ? sessionNamespace(key.id, plugin.name, parsed.sessionKey) : undefined
-  const accepts = plugin.cannotServe ? (a: PoolAccount) => plugin.cannotServe!(a, parsed) === undefined : undefined
+  const canServe = plugin.cannotServe ? (a: PoolAccount) => plugin.cannotServe!(a, parsed) === undefined : undefined
+  const accepts = listed && canServe ? (a: PoolAccount) => listed(a) && canServe(a) : listed ?? canServe
   let last: Failure | undefined
   // Accounts found full across instances: passed over without counting as an attempt.
   const full = new Set<string>()

@@ -32,7 +32,7 @@ import { clientInfo, type ClientInfo } from './client-info.ts'
 import { finishMeter, newExchange, settle, type Exchange } from './exchange.ts'
 import { snapshot } from '../ops/config-reload.ts'
 import { checkPriced } from '../limits/unpriced.ts'
-import type { RelayDeps } from './relay-handler.ts'
+import { foreignModel, type RelayDeps } from './relay-handler.ts'
 
 export interface WebSocketMount {
   plugin: RelayPlugin
@@ -255,6 +255,12 @@ function relayFrames (
     ex.parsed = parsed
     // The socket is bound to one account: a model it may not serve is refused, as HTTP would
     // pass over such an account.
+    try {
+      const listed = foreignModel(plugin, parsed, key, deps)
+      if (listed && !listed(account)) throw relayError('RELAY_ERR_MODEL_NOT_SERVED', `This relay's account does not serve the model ${parsed.model} over WebSocket.`)
+    } catch (err) {
+      return refuseMessage(ex, toRelayError(err))
+    }
     const notServed = parsed.model !== undefined && !account.serves(parsed.model) ? `This relay's account does not serve the model ${parsed.model} over WebSocket.` : plugin.cannotServe?.(account, parsed)
     if (notServed !== undefined) return refuseMessage(ex, relayError('RELAY_ERR_MODEL_NOT_SERVED', notServed))
     // A new request ends the one before it, if the upstream had not ended it (its lease goes first).

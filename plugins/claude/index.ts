@@ -86,6 +86,8 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
       headers: { 'anthropic-version': '2023-06-01' },
       body: { model: 'claude-haiku-4-5', max_tokens: 1, messages: [{ role: 'user', content: 'ping' }] },
     }),
+    // Anthropic's models: another mount sends these only to accounts that list them.
+    ownsModel: (model: string) => /^claude-/i.test(model),
     errorBody,
     streamError,
     streamStartError,

@@ -104,6 +104,8 @@ export function createGeminiPlugin (oauth: GoogleOAuthOptions): RelayPlugin {
     },
     classifyError: (status, headers, body) => classifyError(status, headers, body),
     createMeter: (_route, _parsed, headers) => (String(headers['content-type'] ?? '').startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()),
+    // Google's Gemini API models: another mount sends these only to accounts that list them.
+    ownsModel: (model: string) => /^(gemini|gemma|learnlm|imagen|veo)-/i.test(model),
     errorBody,
     streamError,
     isNativeError,

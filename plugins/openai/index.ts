@@ -103,6 +103,8 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
         ? { model: 'gpt-5.4', instructions: 'Answer in one word.', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'ping' }] }], stream: true, store: false }
         : { model: 'gpt-5.4-mini', input: 'ping', max_output_tokens: 16 },
     }),
+    // OpenAI's models: another mount sends these only to accounts that list them.
+    ownsModel: (model: string) => /^(gpt-|chatgpt-|codex-|o\d|text-embedding-|dall-e|whisper-|tts-|omni-|computer-use-)/i.test(model),
     errorBody,
     streamError,
     streamStartError,

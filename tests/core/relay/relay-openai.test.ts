@@ -252,3 +252,27 @@ test('a Responses stream cut mid-way ends with response.failed for the client an
   const row = await lastRow(relay)
   assert.deepEqual([row.status, row.partial, row.costPico], [200, true, 0n])
 })
+
+test('a Claude or Gemini model asked of the OpenAI endpoint: a 404 naming the mount that serves it, unless an OpenAI-compatible account lists it', async t => {
+  const mock = await startOpenAIMock()
+  t.after(() => mock.close())
+  const plugins = [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai' }, { use: 'gemini', mount: '/gemini' }]
+  const relay = await startRelay(t, testConfig(undefined, { plugins, accounts: [openaiAccount(mock)] }))
+  for (const [model, mount] of [['claude-sonnet-4-5', '/claude'], ['Claude-Opus-4-1', '/claude'], ['gemini-2.5-pro', '/gemini']]) {
+    const res = await post(relay, '/openai/v1/chat/completions', { model, messages: [{ role: 'user', content: 'hi' }] })
+    assert.equal(res.statusCode, 404, model)
+    const body = await res.body.json() as { error: { code: string, message: string } }
+    assert.equal(body.error.code, 'model_not_found')
+    assert.match(body.error.message, new RegExp(`${model}.*serves it at ${mount}`))
+  }
+  assert.equal(mock.requests.length, 0, 'nothing went to the OpenAI account')
+  const ok = await post(relay, '/openai/v1/chat/completions', { model: 'gpt-5.4', messages: [{ role: 'user', content: 'hi' }] })
+  assert.equal(ok.statusCode, 200)
+  await ok.body.dump()
+
+  // An OpenAI-compatible host that really serves Claude models lists them: then it is sent there.
+  const listed = await startRelay(t, testConfig(undefined, { plugins, accounts: [openaiAccount(mock, { models: ['claude-*'] })] }))
+  const served = await post(listed, '/openai/v1/chat/completions', { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] })
+  assert.equal(served.statusCode, 200)
+  await served.body.dump()
+})
