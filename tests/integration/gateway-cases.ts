@@ -141,15 +141,23 @@ export function gatewayCases (name: string, binaryName: string | undefined, star
     const gemini = await request(`${base}/gemini/v1beta/models/gemini-2.5-pro:generateContent?key=ars_wrong`, { method: 'POST', body: '{"contents":[]}' })
     assert.deepEqual([gemini.statusCode, await gemini.body.json()], [401, { error: { code: 401, message: 'Invalid API key', status: 'UNAUTHENTICATED' } }])
 
-    // Carol's one request an hour: the first is relayed, the second refused with a 429 and Retry-After.
+    // Carol's one request an hour: the first is relayed, the second refused. The hour is
+    // epoch-aligned: with more than a minute of it left, a 403 that says when it resets and tells
+    // SDKs not to retry; in its last minute, a 429 with Retry-After.
     const first = await post('/claude/v1/messages', { 'x-api-key': CAROL_KEY })
     assert.equal(first.statusCode, 200)
     await first.body.dump()
     const limited = await post('/claude/v1/messages', { 'x-api-key': CAROL_KEY }, big)
-    assert.equal(limited.statusCode, 429)
-    const retryAfter = Number(limited.headers['retry-after'])
-    assert.ok(retryAfter > 0 && retryAfter <= 3600, String(limited.headers['retry-after']))
-    assert.equal((await limited.body.json() as { error: { type: string } }).error.type, 'rate_limit_error')
+    const refusal = await limited.body.json() as { error: { type: string, message: string } }
+    if (limited.statusCode === 429) {
+      const retryAfter = Number(limited.headers['retry-after'])
+      assert.ok(retryAfter > 0 && retryAfter <= 60, String(limited.headers['retry-after']))
+      assert.equal(refusal.error.type, 'rate_limit_error')
+    } else {
+      assert.deepEqual([limited.statusCode, limited.headers['x-should-retry'], limited.headers['retry-after']], [403, 'false', undefined])
+      assert.equal(refusal.error.type, 'permission_error')
+    }
+    assert.match(refusal.error.message, /1 requests per 1h for this key; resets at /)
 
     assert.equal(anthropic.requests.length, 1, 'only the admitted request went upstream')
     // The refusals came from the gate: the relay routes never saw those requests, or their bodies.
