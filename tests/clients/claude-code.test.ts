@@ -71,3 +71,21 @@ test('a three-turn conversation with --continue stays on one account of three', 
   assert.equal(new Set(rows.filter(r => r.path === '/v1/messages').map(r => r.accountId)).size, 1, 'one account for the whole conversation')
   assert.equal(mocks.filter(m => m.requests.length > 0).length, 1)
 })
+
+test('a daily budget spent: Claude Code prints the relay\'s reason and when it resets, at once, without retrying', async t => {
+  if (!requireClientSandbox(t)) return
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(mock.url, { keys: [{ name: 'alice', key: ALICE_KEY, budgets: { dailyUsd: 0.000001 } }] }))
+  const env = clientEnv({ ANTHROPIC_BASE_URL: `${relay.url}/claude`, ANTHROPIC_API_KEY: ALICE_KEY })
+  // The budget spent by one request (Claude Code makes several per run).
+  const spend = await fetch(`${relay.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY }, body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) })
+  assert.equal(spend.status, 200)
+  await spend.text()
+  await relay.settled()
+  const started = Date.now()
+  const run = await runClient(CLIENTS.claude, ['-p', 'say hi again'], env)
+  assert.notEqual(run.code, 0)
+  assert.match(run.stdout + run.stderr, /Daily budget of \$0\.000001 reached for this key; resets at \d{4}-\d\d-\d\dT/)
+  assert.ok(Date.now() - started < 20_000, `Claude Code took ${Date.now() - started} ms`)
+})

@@ -81,3 +81,31 @@ for (const account of ['gemini-api-key', 'gemini-oauth'] as const) {
     })
   }
 }
+
+test('a daily budget spent: Gemini CLI prints the relay\'s reason and when it resets, at once, without retrying for minutes', async t => {
+  if (!requireClientSandbox(t)) return
+  const mock = await startGeminiMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'gemini', mount: '/gemini' }],
+    keys: [{ name: 'alice', key: ALICE_KEY, budgets: { dailyUsd: 0.000001 } }],
+    accounts: [ACCOUNTS['gemini-api-key'](mock.url)],
+    pricing: { models: Object.fromEntries(CLI_MODELS.map(m => [m, TEST_PRICE])) },
+  }))
+  const env = clientEnv({ GEMINI_API_KEY: ALICE_KEY, GOOGLE_GEMINI_BASE_URL: `${relay.url}/gemini`, GEMINI_CLI_TRUST_WORKSPACE: 'true' })
+  mkdirSync(join(env.HOME!, '.gemini'), { recursive: true })
+  writeFileSync(join(env.HOME!, '.gemini', 'settings.json'), JSON.stringify({
+    privacy: { usageStatisticsEnabled: false }, telemetry: { enabled: false },
+    general: { disableAutoUpdate: true, disableUpdateNag: true }, security: { auth: { selectedType: 'gemini-api-key' } },
+  }))
+  // The budget spent by one request (Gemini CLI may make more than one per run).
+  const spend = await fetch(`${relay.url}/gemini/v1beta/models/gemini-2.5-flash:generateContent`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': ALICE_KEY }, body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] }) })
+  assert.equal(spend.status, 200)
+  await spend.text()
+  await relay.settled()
+  const started = Date.now()
+  const run = await runClient(process.execPath, [CLIENTS.gemini, '-p', 'say hi again'], env)
+  assert.notEqual(run.code, 0)
+  assert.match(run.stdout + run.stderr, /Daily budget of \$0\.000001 reached for this key; resets at \d{4}-\d\d-\d\dT/)
+  assert.ok(Date.now() - started < 20_000, `Gemini CLI took ${Date.now() - started} ms`)
+})
