@@ -273,6 +273,11 @@ export interface RelayPlugin {
    */
   ownsModel? (model: string): boolean
   /**
+   * The status a relay error goes out with to this provider's clients, when not its own (a
+   * refusal that must not be retried, to clients that retry every 429 whatever the headers).
+   */
+  refusalStatus? (code: RelayErrorCode, status: number, hints: { noRetry: boolean }): number
+  /**
    * The smallest real request that proves an account works (the admin's "test" button): sent
    * through `prepareUpstream` like any other, not metered. Undefined when there is none.
    */

@@ -21,11 +21,11 @@ import { counterRefusal } from '../store/counter-rule.ts'
 /** A concurrency refusal cannot know when a slot frees; clients are told to wait this long. */
 const CONCURRENCY_RETRY_AFTER = 2
 /**
- * The longest wait a refusal asks a client to sit out (429 + Retry-After). A limit that frees up
- * later (a daily budget, most of a 5-hour window) is a 403 that says when it resets, with
- * `x-should-retry: false` and no Retry-After: measured with the real clients, the Anthropic SDK
- * slept through a Retry-After of 20 hours, Codex waited it out on any status, Gemini CLI retried
- * for minutes, and Codex shows the relay's reason only for a status it does not retry.
+ * The longest wait a refusal asks a client to sit out (Retry-After). A limit that frees up later
+ * (a daily budget, most of a 5-hour window) is marked `noRetry`: it says when it resets, and is
+ * sent with `x-should-retry: false` and no Retry-After (each plugin picks the status its clients
+ * then stop on). Measured with the real clients: the Anthropic SDK slept through a Retry-After of
+ * 20 hours, Codex waits out any Retry-After, Gemini CLI retried for minutes.
  */
 export const LONGEST_RETRY_AFTER = 60
 
@@ -222,11 +222,7 @@ function refusal (v: Exclude<AdmissionVerdict, { ok: true }>, policy: KeyPolicy,
     // A total budget never frees up: a 429 would only invite retries.
     err = (c.end === null ? new errors.RELAY_ERR_LIMIT_BUDGET_EXHAUSTED(message) : new errors.RELAY_ERR_LIMIT_BUDGET(message)) as RelayError
   }
-  if (retryAfter !== undefined && retryAfter > LONGEST_RETRY_AFTER) {
-    err.statusCode = 403
-    err.noRetry = true
-  } else {
-    err.retryAfter = retryAfter
-  }
+  err.retryAfter = retryAfter
+  if (retryAfter !== undefined && retryAfter > LONGEST_RETRY_AFTER) err.noRetry = true
   return err
 }

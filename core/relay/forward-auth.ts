@@ -85,11 +85,12 @@ async function decide (request: FastifyRequest, reply: FastifyReply, style: Styl
 function refuse (reply: FastifyReply, err: RelayError, style: Style, plugin: RelayPlugin | undefined): FastifyReply {
   reply.header('x-relay-error-code', err.code)
   if (style === 'nginx') {
-    if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
+    if (err.retryAfter !== undefined && !err.noRetry) reply.header('retry-after', String(err.retryAfter))
     return reply.code(err.statusCode === 401 ? 401 : 403).header('x-relay-status', String(err.statusCode)).send()
   }
   if (plugin) return sendRelayError(reply, plugin, err)
   // A route that is not a relay mount (an internal tool): a plain JSON error.
-  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
+  if (err.noRetry) reply.header('x-should-retry', 'false')
+  else if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
   return reply.code(err.statusCode).header('content-type', 'application/json').send(JSON.stringify({ error: { code: err.code, message: err.message } }))
 }

@@ -22,12 +22,24 @@ export function toRelayError (err: unknown): RelayError {
   return relayError('RELAY_ERR_INTERNAL')
 }
 
+/**
+ * The status and headers a refusal goes out with, in this provider's terms. A refusal that must
+ * not be retried has no Retry-After (clients wait it out, even for hours) and says so with
+ * `x-should-retry: false`; the plugin may move it to the status its clients stop on.
+ */
+export function refusalHead (plugin: RelayPlugin, err: RelayError): { status: number, headers: Record<string, string> } {
+  const headers: Record<string, string> = {}
+  if (err.noRetry) headers['x-should-retry'] = 'false'
+  else if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter)
+  return { status: plugin.refusalStatus?.(err.code, err.statusCode, { noRetry: err.noRetry === true }) ?? err.statusCode, headers }
+}
+
 export function sendRelayError (reply: FastifyReply, plugin: RelayPlugin, err: RelayError): FastifyReply {
-  if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
-  if (err.noRetry) reply.header('x-should-retry', 'false')
+  const { status, headers } = refusalHead(plugin, err)
   if (err.code === 'RELAY_ERR_METHOD_NOT_ALLOWED') reply.header('allow', (err as RelayError & { allow?: string }).allow ?? '')
   return reply
-    .code(err.statusCode)
+    .code(status)
+    .headers(headers)
     .header('content-type', 'application/json')
-    .send(JSON.stringify(plugin.errorBody(err.code, err.statusCode, err.message, { retryAfter: err.retryAfter })))
+    .send(JSON.stringify(plugin.errorBody(err.code, status, err.message, { retryAfter: err.retryAfter })))
 }

@@ -24,7 +24,7 @@ import { requestId } from '../ids.ts'
 import { sessionNamespace } from '../scheduler/sticky-sessions.ts'
 import { upstreamRequestHeaders } from './headers.ts'
 import { parseTarget, TargetProblem } from './request-target.ts'
-import { relayError, toRelayError } from './render-error.ts'
+import { refusalHead, relayError, toRelayError } from './render-error.ts'
 import { pinUpstream, routeUpstreamPath } from './upstream-pin.ts'
 import { authenticate, refuseKeyElsewhere } from './identify.ts'
 import { noAccountError } from './no-account.ts'
@@ -49,10 +49,11 @@ export interface BridgeDeps extends RelayDeps {
 
 /** Answers an upgrade request with a plain HTTP error in the plugin's shape and closes the socket. */
 function refuse (socket: Duplex, plugin: RelayPlugin | undefined, err: RelayError): void {
-  const body = JSON.stringify(plugin ? plugin.errorBody(err.code, err.statusCode, err.message, { retryAfter: err.retryAfter }) : { error: err.message })
-  const extra = [err.retryAfter !== undefined ? `retry-after: ${err.retryAfter}\r\n` : '', err.noRetry ? 'x-should-retry: false\r\n' : ''].join('')
+  const { status, headers } = plugin ? refusalHead(plugin, err) : { status: err.statusCode, headers: {} }
+  const body = JSON.stringify(plugin ? plugin.errorBody(err.code, status, err.message, { retryAfter: err.retryAfter }) : { error: err.message })
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
   // The standard reason phrase: the code is the body's to carry (and `x-relay-error-code`'s).
-  socket.end(`HTTP/1.1 ${err.statusCode} ${STATUS_CODES[err.statusCode] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-relay-error-code: ${err.code}\r\n${extra}connection: close\r\n\r\n${body}`)
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-relay-error-code: ${err.code}\r\n${extra}connection: close\r\n\r\n${body}`)
 }
 
 /** The `upgrade` listener of the sidecar's HTTP server. */
@@ -240,7 +241,8 @@ function relayFrames (
     ex.refusal = e.code
     await settle(ex, deps, deps.log)
     // Told in the stream, as an error event the client reads like the provider's own.
-    if (client.readyState === client.OPEN) client.send(JSON.stringify({ type: 'error', status: e.statusCode, error: plugin.errorBody(e.code, e.statusCode, e.message, { retryAfter: e.retryAfter }) }))
+    const { status } = refusalHead(plugin, e)
+    if (client.readyState === client.OPEN) client.send(JSON.stringify({ type: 'error', status, error: plugin.errorBody(e.code, status, e.message, { retryAfter: e.retryAfter }) }))
   }
   const onMessage = async (data: RawData) => {
     if (closed) return

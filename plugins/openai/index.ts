@@ -105,6 +105,9 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
     }),
     // OpenAI's models: another mount sends these only to accounts that list them.
     ownsModel: (model: string) => /^(gpt-|chatgpt-|codex-|o\d|text-embedding-|dall-e|whisper-|tts-|omni-|computer-use-)/i.test(model),
+    // Codex retries every 429 and then shows only "exceeded retry limit": a refusal that must
+    // not be retried is a 403, for which it prints the relay's reason (measured, Codex 0.171).
+    refusalStatus: (_code, status, hints) => (status === 429 && hints.noRetry ? 403 : status),
     errorBody,
     streamError,
     streamStartError,

@@ -102,10 +102,10 @@ test('token and cost windows count settled spend; cache reads are not tokens', a
   await settleIn(w.admission, c, { input: 1 }, 3n * USD / 10n)
   const cost = await w.refused()
   assert.match(cost!.message, /\$0\.50 per 5h/)
-  // 5-hour windows are aligned to the epoch, not to the first request; a wait that long is a
-  // 403 saying when it resets, not a Retry-After a client would sleep through.
+  // 5-hour windows are aligned to the epoch, not to the first request; a wait that long says
+  // when it resets and is marked not to be retried (no Retry-After a client would sleep through).
   assert.match(cost!.message, new RegExp(`resets at ${new Date(rateWindow('5h', w.now()).end).toISOString()}`))
-  assert.deepEqual([cost!.statusCode, cost!.retryAfter, cost!.noRetry], [403, undefined, true])
+  assert.deepEqual([cost!.statusCode, cost!.retryAfter, cost!.noRetry], [429, (rateWindow('5h', w.now()).end - w.now()) / 1000, true])
 })
 
 test('budgets reset at day, week and month boundaries of the configured time zone', async () => {
@@ -116,7 +116,7 @@ test('budgets reset at day, week and month boundaries of the configured time zon
   w.at(new Date(local('2026-11-29T23:30:00')).toISOString())
   await w.spend(await w.admit(), USD)
   const daily = await w.refused()
-  assert.deepEqual([daily?.code, daily?.statusCode, daily?.retryAfter, daily?.noRetry], ['RELAY_ERR_LIMIT_BUDGET', 403, undefined, true])
+  assert.deepEqual([daily?.code, daily?.statusCode, daily?.retryAfter, daily?.noRetry], ['RELAY_ERR_LIMIT_BUDGET', 429, 30 * 60, true])
   assert.match(daily!.message, new RegExp(`resets at ${new Date(local('2026-11-30T00:00:00')).toISOString()}`))
   assert.match(daily!.message, /Daily budget of \$1\.00 reached/)
   // Local midnight: a new day and a new ISO week.
@@ -154,7 +154,7 @@ test('per-model budgets apply to their models only; a total budget is a 403 that
   await w.spend(await w.admit({ model: 'claude-opus-4-5' }), 2n * USD)
   const opus = await w.refused({ model: 'claude-opus-4-5' })
   assert.match(opus!.message, /Weekly budget of \$2\.00 for models claude-opus-\* reached/)
-  assert.equal(opus!.statusCode, 403)
+  assert.deepEqual([opus!.statusCode, opus!.noRetry], [429, true])
   await w.spend(await w.admit({ model: 'claude-sonnet-4-5' }), 8n * USD)
   const total = await w.refused({ model: 'claude-sonnet-4-5' })
   assert.deepEqual([total?.code, total?.statusCode, total?.retryAfter], ['RELAY_ERR_LIMIT_BUDGET_EXHAUSTED', 403, undefined])

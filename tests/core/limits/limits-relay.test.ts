@@ -48,7 +48,6 @@ test('200 simultaneous streams against a concurrency of 10: exactly 10 run; slot
 
 test('200 simultaneous requests against 10 per window: exactly 10 admitted; count_tokens does not count', async t => {
   // A day window: windows are epoch-aligned, and a minute one could roll over mid-test.
-  // (The refusals are 403s: the window frees up later than a client should wait.)
   const { mock, relay } = await relayWithPolicy(t, { rateLimits: [{ window: '1d', requests: 10 }] })
   for (let i = 0; i < 5; i++) {
     const c = await send(relay.url, { stream: false }, '/claude/v1/messages/count_tokens')
@@ -61,11 +60,11 @@ test('200 simultaneous requests against 10 per window: exactly 10 admitted; coun
     return r.statusCode
   }))
   assert.equal(statuses.filter(s => s === 200).length, 10)
-  assert.equal(statuses.filter(s => s === 403).length, 190)
+  assert.equal(statuses.filter(s => s === 429).length, 190)
   assert.equal(mock.requests.filter(r => r.url === '/v1/messages').length, 10)
 })
 
-test('refusals in Anthropic shape: the SDK sees a PermissionDenied for a denied model, and for a budget that resets hours later one it does not retry', async t => {
+test('refusals in Anthropic shape: the SDK sees a PermissionDenied for a denied model, and for a budget that resets hours later a RateLimit it does not retry', async t => {
   const { relay } = await relayWithPolicy(t, { models: { deny: ['claude-opus-*'] }, budgets: { dailyUsd: 0.0001 } })
   const client = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${relay.url}/claude`, maxRetries: 0 })
   const params = (model: string) => ({ model, max_tokens: 5, messages: [{ role: 'user' as const, content: 'hi' }] })
@@ -81,7 +80,7 @@ test('refusals in Anthropic shape: the SDK sees a PermissionDenied for a denied 
   const retrying = new Anthropic({ apiKey: ALICE_KEY, baseURL: `${relay.url}/claude` })
   const started = Date.now()
   await assert.rejects(retrying.messages.create(params('claude-sonnet-4-6')), (err: unknown) => {
-    assert.ok(err instanceof Anthropic.PermissionDeniedError)
+    assert.ok(err instanceof Anthropic.RateLimitError)
     assert.match(err.message, /Daily budget of \$0\.000100 reached for this key; resets at \d{4}-\d\d-\d\dT/)
     assert.equal(err.headers?.get('x-should-retry'), 'false')
     assert.equal(err.headers?.get('retry-after'), null)
