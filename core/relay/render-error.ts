@@ -40,6 +40,8 @@ export function sendRelayError (reply: FastifyReply, plugin: RelayPlugin, err: R
   return reply
     .code(status)
     .headers(headers)
+    // The relay's own code beside the provider's shape, for operators and the gateways' logs.
+    .header('x-relay-error-code', err.code)
     .header('content-type', 'application/json')
     .send(JSON.stringify(plugin.errorBody(err.code, status, err.message, { retryAfter: err.retryAfter })))
 }
