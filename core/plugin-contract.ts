@@ -171,7 +171,8 @@ export interface MeterResult {
  * client untouched; must not hold the whole body for streams.
  */
 export interface Meter {
-  push (chunk: Buffer): void
+  /** Reads a chunk; `false` when it will read no more (past its bound): nothing need be decoded for it. */
+  push (chunk: Buffer): boolean | void
   end (): MeterResult
 }
 

@@ -112,7 +112,7 @@ export function createEventStreamMeter (onEvent: (ev: EventSourceMessage, s: Met
   const s = newState()
   const reader = createEventReader(ev => onEvent(ev, s))
   return {
-    push (chunk) { reader.push(chunk) },
+    push: chunk => reader.push(chunk),
     end () {
       reader.end()
       if (reader.overflowed) s.complete = false
@@ -131,7 +131,12 @@ export function createWholeJsonMeter (read: (body: unknown, s: MeterState) => vo
   return {
     push (chunk) {
       size += chunk.length
-      if (size <= WHOLE_BODY_LIMIT) chunks.push(chunk)
+      if (size > WHOLE_BODY_LIMIT) {
+        chunks.length = 0
+        return false
+      }
+      chunks.push(chunk)
+      return true
     },
     end (): MeterResult {
       if (size > WHOLE_BODY_LIMIT) return { usage: {}, complete: false }

@@ -1,8 +1,9 @@
 // Feeds the plugin's meter a decompressed copy of the response while the original bytes go to
 // the client untouched (the incumbent decompressed in place and garbled gzip streams). What it
 // decodes is bounded: a few KB of brotli can claim gigabytes, and the meter has no use for more
-// than `DECODED_LIMIT`; past it decoding stops, the client still gets every byte, and the
-// request is recorded as incomplete (the meter never saw its end).
+// than `DECODED_LIMIT`, nor once the meter says it reads no more; past either, decoding stops,
+// the client still gets every byte, and the request is recorded as incomplete (the meter never
+// saw its end).
 import type { Meter } from '../plugin-api.ts'
 import { decoderFor, encodingOf } from './content-encoding.ts'
 
@@ -23,8 +24,7 @@ export function createMeterTee (contentEncoding: string | string[] | undefined, 
   let decoded = 0
   z.on('data', (c: Buffer) => {
     decoded += c.length
-    if (decoded > limit) z.destroy()
-    else meter.push(c)
+    if (decoded > limit || meter.push(c) === false) z.destroy()
   })
   // Ended, corrupt (what was decoded before it is kept) or stopped at the limit.
   const done = new Promise<void>(resolve => z.once('close', resolve))

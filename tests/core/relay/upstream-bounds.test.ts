@@ -56,6 +56,14 @@ test('the meter tee stops decoding at its limit; the meter sees only what came b
   assert.ok(fed > 0)
 })
 
+test('the meter tee stops decoding once the meter reads no more', async () => {
+  let calls = 0
+  const tee = createMeterTee('gzip', { push: () => { calls++; return false }, end: () => ({ usage: {}, complete: false }) })
+  tee.write(zlib.gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x61)))
+  await tee.finish()
+  assert.equal(calls, 1, 'one decoded chunk, then the decoder was stopped')
+})
+
 test('the chat usage filter holds no more than its bound of an event without an end, and passes every byte', () => {
   const filter = createUsageChunkFilter()
   let out = 0
