@@ -95,7 +95,8 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       const parsed = plugin.parseRequest(route, incoming)
       if (isRefusal(parsed)) throw relayError(parsed.error.code, parsed.error.message)
       ex.parsed = parsed
-      // A request whose usage would have nowhere to go is not served (`usage.backlog.whenFull`).
+      // Not served: a request whose usage would have nowhere to go (`usage.backlog.whenFull`), and
+      // an unpriced model for a key with a cost limit; then a model another provider owns.
       if (route.kind === 'generate') {
         deps.recorder.checkAccepting()
         checkPriced(ex.key.policy, plugin.name, parsed.model, ex.pricing)
