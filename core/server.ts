@@ -144,6 +144,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     scheduler.setDedicated(keys.list().flatMap(k => (k.boundAccount ? [k.boundAccount] : [])))
   }
   await reload()
+  const notifiedUnpriced = new Set<string>()
   const deps: RelayDeps = {
     scheduler, health, egress, inflight, credentials, admission, recorder, metrics, pricing: pricing.proxy, now, maxAttempts: config.scheduler.maxAttempts,
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
@@ -154,6 +155,13 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
       return owner ? { provider: owner.plugin.name, mount: owner.mount } : undefined
     },
     logRequests: () => rt.loaded.config.log.requests,
+    unpriced: (provider, model) => {
+      // Once per model for the life of the process (the names are the clients' to choose: capped).
+      const id = `${provider}\u0000${model}`
+      if (notifiedUnpriced.has(id) || notifiedUnpriced.size >= 1000) return
+      notifiedUnpriced.add(id)
+      notifier.notify({ type: 'pricing.unpriced', provider, model: model.slice(0, 200) })
+    },
     spent: (key, model, at) => {
       checkBudget(key, model, at).catch((err: unknown) => log.warn({ err }, 'checking a budget for notifications failed'))
     },

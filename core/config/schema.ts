@@ -296,7 +296,7 @@ export const configSchema = {
             required: ['type'],
             properties: {
               type: { type: 'string', enum: ['webhook', 'slack', 'discord', 'telegram', 'feishu', 'dingtalk', 'wecom', 'email'] },
-              events: { type: 'array', items: { type: 'string', enum: ['account.rate_limited', 'account.unauthorized', 'account.disabled', 'account.recovered', 'account.window_high', 'key.budget_high', 'key.expired', 'relay.store_error'] } },
+              events: { type: 'array', items: { type: 'string', enum: ['account.rate_limited', 'account.unauthorized', 'account.disabled', 'account.recovered', 'account.window_high', 'key.budget_high', 'key.expired', 'relay.store_error', 'pricing.unpriced'] } },
               url: { type: 'string', pattern: '^https?://', writeOnly: true, description: 'the webhook or robot URL (it often holds a token)' },
               secret: { type: 'string', minLength: 1, writeOnly: true, description: 'signs webhook, Feishu and DingTalk messages' },
               botToken: { type: 'string', minLength: 1, writeOnly: true },

@@ -3,6 +3,7 @@
 // human reads a total (formatUsd).
 import type { Usage } from '../usage.ts'
 import type { ModelPrice, PriceTable, Rates } from './price-table.ts'
+import { globMatcher } from '../globs.ts'
 
 export type { ModelPrice, PriceTable } from './price-table.ts'
 
@@ -11,14 +12,17 @@ export interface Cost {
   costPico: bigint | null
   /** The price-table entry used, when one was found. */
   pricedAs: string | null
-  /** Billed at the provider's fallback rate: the model has no price of its own. */
-  fallback?: boolean
+  /**
+   * The model has no price of its own and was billed at another's: `pricing.fallback`, or a
+   * glob of `pricing.aliases` (`"gpt-6.*"`). Recorded on the row.
+   */
+  billedBy?: string
   version: string
 }
 
 export interface Pricing {
   version: string
-  lookup (model: string): { id: string, price: ModelPrice } | undefined
+  lookup (model: string): { id: string, price: ModelPrice, glob?: string } | undefined
   /** The table in force (for the admin API), with its version. */
   describe (): PriceTable
   /**
@@ -59,10 +63,19 @@ export function createPricing (tables: PriceTable[], overrides?: { models: Recor
     const p = models.get(id)
     return p ? { id, price: p } : undefined
   }
-  function lookup (model: string) {
+  // Aliases with a `*` bill a family of models not priced yet (`gpt-6.*` → `gpt-5.4`), in the
+  // config's order, after every exact name.
+  const globs = [...aliases].filter(([a]) => a.includes('*')).map(([a, id]) => ({ glob: a, id, matches: globMatcher([a]) }))
+  function lookup (model: string): { id: string, price: ModelPrice, glob?: string } | undefined {
     const bare = model.replace(VARIANT_SUFFIX, '').replace(DATE_SUFFIX, '')
     const alias = aliases.get(model) ?? aliases.get(bare)
-    return find(model) ?? find(bare) ?? (alias !== undefined ? find(alias) : undefined)
+    const exact = find(model) ?? find(bare) ?? (alias !== undefined ? find(alias) : undefined)
+    if (exact) return exact
+    for (const g of globs) {
+      const hit = g.matches(model) || g.matches(bare) ? find(g.id) : undefined
+      if (hit) return { ...hit, glob: g.glob }
+    }
+    return undefined
   }
 
   const fallbacks = new Map<string, { id: string, price: ModelPrice }>()
@@ -78,9 +91,9 @@ export function createPricing (tables: PriceTable[], overrides?: { models: Recor
     lookup,
     cost (model, usage, opts = {}) {
       const hit = (model ? lookup(model) : undefined) ?? (opts.requested ? lookup(opts.requested) : undefined)
-      if (hit) return { costPico: costOf(hit.price, usage), pricedAs: hit.id, version }
+      if (hit) return { costPico: costOf(hit.price, usage), pricedAs: hit.id, ...(hit.glob ? { billedBy: `pricing.aliases "${hit.glob}"` } : {}), version }
       const fallback = opts.provider !== undefined && (model || opts.requested) ? fallbacks.get(opts.provider) : undefined
-      if (fallback) return { costPico: costOf(fallback.price, usage), pricedAs: fallback.id, fallback: true, version }
+      if (fallback) return { costPico: costOf(fallback.price, usage), pricedAs: fallback.id, billedBy: 'pricing.fallback', version }
       return { costPico: null, pricedAs: null, version }
     },
     priced: (model, provider) => lookup(model) !== undefined || fallbacks.has(provider),

@@ -31,6 +31,9 @@ export interface MetricsSources {
 
 const TOKEN_KINDS = [['input', 'input'], ['output', 'output'], ['cacheWrite5m', 'cache_write_5m'], ['cacheWrite1h', 'cache_write_1h'], ['cacheRead', 'cache_read']] as const
 
+/** How many distinct models the unpriced counter names before it folds the rest into "other". */
+const UNPRICED_MODEL_LABELS = 100
+
 export class RelayMetrics {
   readonly registry = new Registry()
   #keyLabels: boolean
@@ -44,6 +47,9 @@ export class RelayMetrics {
   #refusals: Counter
   #storeWrites: Histogram
   #storeErrors: Counter
+  #unpriced: Counter
+  /** Model labels of the unpriced counter: the names are the clients' to choose, so they are capped. */
+  #unpricedModels = new Set<string>()
 
   constructor (opts: { keyLabels: boolean }, sources: MetricsSources) {
     this.#keyLabels = opts.keyLabels
@@ -60,6 +66,7 @@ export class RelayMetrics {
     this.#refusals = new Counter({ name: 'ai_relay_key_refusals_total', help: 'Requests the relay refused, by reason (its error code)', labelNames: ['reason'], registers })
     this.#storeWrites = new Histogram({ name: 'ai_relay_store_write_seconds', help: 'Usage batch writes to the store', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers })
     this.#storeErrors = new Counter({ name: 'ai_relay_store_write_errors_total', help: 'Usage writes the store refused (kept and retried)', registers })
+    this.#unpriced = new Counter({ name: 'ai_relay_unpriced_requests_total', help: `Served requests with no price (recorded at no cost), by provider and model (the first ${UNPRICED_MODEL_LABELS} models; the rest as "other")`, labelNames: ['provider', 'model'], registers })
     new Gauge({ name: 'ai_relay_inflight_requests', help: 'Requests in flight', registers, collect () { this.set(sources.inflight()) } })
     new Gauge({ name: 'ai_relay_usage_queue_depth', help: 'Usage records waiting to be written', registers, collect () { this.set(sources.queueDepth()) } })
     new Gauge({
@@ -79,12 +86,20 @@ export class RelayMetrics {
     this.#latency.observe({ provider: r.provider }, r.latencyMs / 1000)
     if (!r.billable) return
     const model = r.model ?? ''
+    if (r.costPico === null) this.#unpriced.inc({ provider: r.provider, model: this.#unpricedLabel(model) })
     for (const [field, kind] of TOKEN_KINDS) {
       const n = r.usage[field]
       if (n !== undefined && n > 0) this.#tokens.inc({ provider: r.provider, model, kind }, n)
     }
     // Pico-USD to dollars: exact to the micro-dollar, which is what a float counter can hold anyway.
     if (r.costPico !== null && r.costPico > 0n) this.#cost.inc({ provider: r.provider, model }, Number(r.costPico / 1_000_000n) / 1_000_000)
+  }
+
+  #unpricedLabel (model: string): string {
+    if (this.#unpricedModels.has(model)) return model
+    if (this.#unpricedModels.size >= UNPRICED_MODEL_LABELS) return 'other'
+    this.#unpricedModels.add(model)
+    return model
   }
 
   refused (reason: string): void {

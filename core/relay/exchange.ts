@@ -92,6 +92,8 @@ export interface SettleDeps {
   metrics?: RelayMetrics
   /** After a request's spend was counted against its key (budget notifications); must not throw. */
   spent?: (key: KeyRecord, model: string | undefined, now: number) => void
+  /** A request was served with no price for its model (the notification, once per model); must not throw. */
+  unpriced?: (provider: string, model: string) => void
   /** Whether a line per finished request goes to the log (`log.requests`; reloadable). */
   logRequests?: () => boolean
 }
@@ -113,7 +115,7 @@ function price (ex: Exchange, deps: SettleDeps, billable: boolean, model: string
   if (flags.length > 0) return { costPico: null, version, flags: [`usage rejected: ${flags.join(', ')}`] }
   const cost = pricing.cost(model, checked.usage, { requested: ex.parsed?.model, provider: ex.provider })
   if (cost.costPico !== null && !costInRange(cost.costPico)) return { costPico: null, version, flags: ['cost out of range'] }
-  return { costPico: cost.costPico, version: cost.version, flags: cost.fallback ? [`billed as ${cost.pricedAs} (pricing.fallback)`] : [] }
+  return { costPico: cost.costPico, version: cost.version, flags: cost.billedBy ? [`billed as ${cost.pricedAs} (${cost.billedBy})`] : [] }
 }
 
 /** What is left of settling once the client has its answer: the metrics and the log line. */
@@ -151,6 +153,7 @@ export async function settleAccounts (ex: Exchange, deps: SettleDeps, log: Fasti
     priced = { costPico: null, version: deps.pricing.version, flags: ['pricing failed'] }
   }
   const unpriced = billable && priced.costPico === null
+  if (unpriced && model !== null && priced.flags.length === 0) deps.unpriced?.(ex.provider, model)
   const clientKind: ClientKind = ex.parsed?.clientKind ?? 'other'
   const account = ex.tried.at(-1)
   if (ex.admitted) {

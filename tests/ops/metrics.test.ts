@@ -88,3 +88,18 @@ test('the Grafana dashboard in docs/ queries only metrics the relay exports', as
     }
   }
 })
+
+test('unpriced requests are counted by model, and the model names (the clients\' to choose) are capped', async () => {
+  const { RelayMetrics } = await import('../../core/ops/metrics.ts')
+  const m = new RelayMetrics({ keyLabels: false }, { inflight: () => 0, queueDepth: () => 0, accountStates: () => [] })
+  const settled = (model: string, costPico: bigint | null) => m.settled({ provider: 'openai', route: '/v1/responses', status: 200, clientKind: 'codex-cli', model, usage: { input: 1 }, costPico, billable: true, ttfbMs: 1, latencyMs: 2, attempts: 1 })
+  for (let i = 0; i < 130; i++) settled(`gpt-new-${i}`, null)
+  settled('gpt-new-0', null)
+  settled('gpt-5.4', 1000n)
+  const text = await m.render()
+  const lines = text.split('\n').filter(l => l.startsWith('ai_relay_unpriced_requests_total{'))
+  assert.equal(lines.length, 101, '100 models and "other"')
+  assert.ok(lines.includes('ai_relay_unpriced_requests_total{provider="openai",model="gpt-new-0"} 2'))
+  assert.ok(lines.includes('ai_relay_unpriced_requests_total{provider="openai",model="other"} 30'))
+  assert.ok(!lines.some(l => l.includes('gpt-5.4')), 'a priced request is not counted')
+})

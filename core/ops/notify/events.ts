@@ -9,18 +9,20 @@ export type RelayEvent =
   | { type: 'key.budget_high', key: string, budget: string, used: string, limit: string, fraction: number }
   | { type: 'key.expired', key: string }
   | { type: 'relay.store_error', message: string }
+  | { type: 'pricing.unpriced', provider: string, model: string }
 
 export type EventType = RelayEvent['type']
 
 export const EVENT_TYPES: EventType[] = [
   'account.rate_limited', 'account.unauthorized', 'account.disabled', 'account.recovered', 'account.window_high',
-  'key.budget_high', 'key.expired', 'relay.store_error',
+  'key.budget_high', 'key.expired', 'relay.store_error', 'pricing.unpriced',
 ]
 
 /** What the event is about: one message per subject per debounce window. */
 export function subjectOf (e: RelayEvent): string {
   if ('account' in e) return `account:${e.account}`
   if ('key' in e) return `key:${e.key}:${e.type}`
+  if (e.type === 'pricing.unpriced') return `pricing:${e.provider}:${e.model}`
   return e.type
 }
 
@@ -37,5 +39,6 @@ export function describe (e: RelayEvent): string {
     case 'key.budget_high': return `Key ${e.key} has used ${Math.round(e.fraction * 100)}% of its ${e.budget} budget (${e.used} of ${e.limit})`
     case 'key.expired': return `Key ${e.key} has expired`
     case 'relay.store_error': return `The relay cannot write to its store (usage is kept and retried): ${e.message}`
+    case 'pricing.unpriced': return `The model ${e.model} (${e.provider}) was served with no price: its requests are recorded at no cost until it is priced (pricing.models, pricing.aliases or pricing.fallback)`
   }
 }

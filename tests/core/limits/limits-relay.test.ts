@@ -3,6 +3,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
 import { ALICE_KEY, startRelay, testConfig, until } from '../../helpers/relay-harness.ts'
@@ -149,7 +151,18 @@ test('an unpriced model: refused to a key with a cost limit (naming the model), 
   t.after(() => mock.close())
   const BOB = 'ars_test-bob-0123456789abcdefghijklmnopqrs'
   const keys = [{ name: 'alice', key: ALICE_KEY, budgets: { dailyUsd: 10 } }, { name: 'bob', key: BOB }]
-  const relay = await startRelay(t, testConfig(mock.url, { keys }))
+  // The operator hears of each unpriced model once.
+  const told: string[] = []
+  const hook = createServer((req, res) => {
+    let body = ''
+    req.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => { told.push(body); res.end('{}') })
+  })
+  await new Promise<void>(resolve => hook.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>(resolve => { hook.closeAllConnections(); hook.close(() => resolve()) }))
+  const relay = await startRelay(t, testConfig(mock.url, {
+    keys, metrics: { enabled: true },
+    notifications: { debounceMs: 0, targets: [{ type: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }] },
+  }))
   const call = async (key: string, model: string) => {
     const r = await request(`${relay.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: body({ model, stream: false }) })
     return { status: r.statusCode, body: await r.body.json() as { error?: { type: string, message: string } } }
@@ -163,6 +176,15 @@ test('an unpriced model: refused to a key with a cost limit (naming the model), 
   await relay.settled()
   const [row] = await relay.rt.store.recentRequests(1)
   assert.deepEqual([row!.status, row!.unpriced, row!.costPico], [200, true, null])
+  assert.equal((await call(BOB, 'claude-future-9')).status, 200)
+  await relay.settled()
+  const metrics = await (await request(`${relay.url}/_relay/metrics`)).body.text()
+  assert.match(metrics, /^ai_relay_unpriced_requests_total\{provider="claude",model="claude-future-9"\} 2$/m)
+  for (let i = 0; i < 50 && !told.some(b => b.includes('pricing.unpriced')); i++) await new Promise(resolve => setTimeout(resolve, 50))
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const about = told.filter(b => b.includes('pricing.unpriced'))
+  assert.equal(about.length, 1, 'one notification for the model, however many requests')
+  assert.match(about[0]!, /claude-future-9/)
 
   const billed = await startRelay(t, testConfig(mock.url, { keys, pricing: { fallback: { claude: { like: 'claude-sonnet-4-5' } } } }))
   const r = await request(`${billed.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY }, body: body({ model: 'claude-future-9', stream: false }) })

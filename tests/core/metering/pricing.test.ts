@@ -72,8 +72,20 @@ test('a request is priced as the model that answered, else the one asked for, el
   const p = createPricing([table], { models: {}, aliases: {}, fallback: { claude: { like: 'm-priced' } } })
   assert.deepEqual(p.cost('m-priced-2026-01-01', usage).costPico, 20_000_000n)
   assert.deepEqual(p.cost('m-unknown', usage, { requested: 'm-priced' }), { costPico: 20_000_000n, pricedAs: 'm-priced', version: 't+config' })
-  assert.deepEqual(p.cost('m-unknown', usage, { provider: 'claude' }), { costPico: 20_000_000n, pricedAs: 'm-priced', fallback: true, version: 't+config' })
+  assert.deepEqual(p.cost('m-unknown', usage, { provider: 'claude' }), { costPico: 20_000_000n, pricedAs: 'm-priced', billedBy: 'pricing.fallback', version: 't+config' })
   assert.equal(p.cost('m-unknown', usage, { provider: 'openai' }).costPico, null)
   assert.deepEqual([p.priced('m-unknown', 'claude'), p.priced('m-unknown', 'openai'), p.priced('m-priced', 'openai')], [true, false, true])
   assert.deepEqual(unpricedFallbacks([table], { models: {}, aliases: {}, fallback: { openai: { like: 'nope' }, claude: { like: 'm-priced' } } }), ['openai: nope has no price to bill by'])
+})
+
+test('an alias with a * bills a family of unpriced models at a priced one, after every exact name, and says so', () => {
+  const table = { version: 't', models: { 'gpt-5.4': { input: 2_500_000, output: 15_000_000 }, 'gpt-6.1': { input: 1_000_000, output: 1_000_000 } } }
+  const p = createPricing([table], { models: {}, aliases: { 'gpt-6.*': 'gpt-5.4', 'GEMINI-3.*-flash': 'gpt-6.1' } })
+  const usage = { input: 1, output: 1 }
+  assert.deepEqual(p.cost('gpt-6.2-sol', usage), { costPico: 17_500_000n, pricedAs: 'gpt-5.4', billedBy: 'pricing.aliases "gpt-6.*"', version: 't+config' })
+  assert.deepEqual(p.cost('gpt-6.2-sol-2026-11-01', usage).pricedAs, 'gpt-5.4')
+  assert.deepEqual(p.cost('gpt-6.1', usage), { costPico: 2_000_000n, pricedAs: 'gpt-6.1', version: 't+config' }, 'its own price first')
+  assert.equal(p.cost('gemini-3.8-flash', usage).billedBy, 'pricing.aliases "GEMINI-3.*-flash"', 'in any case')
+  assert.equal(p.cost('gpt-7', usage).costPico, null)
+  assert.equal(p.priced('gpt-6.9', 'openai'), true)
 })
