@@ -8,9 +8,8 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { appendFileSync, existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
+import { webhookReceiver } from '../helpers/webhook.ts'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { ALICE_KEY, startRelay, tempDir, testConfig, type Relay } from '../helpers/relay-harness.ts'
 
@@ -73,18 +72,12 @@ test('a full disk: served requests keep their usage until space returns; past th
   const mock = await startAnthropicMock({ record: false })
   t.after(() => mock.close())
   // The operator's webhook: told that the store refuses writes.
-  const told: string[] = []
-  const hook = createServer((req, res) => {
-    let body = ''
-    req.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => { told.push(body); res.end('{}') })
-  })
-  await new Promise<void>(resolve => hook.listen(0, '127.0.0.1', resolve))
-  t.after(() => new Promise<void>(resolve => { hook.closeAllConnections(); hook.close(() => resolve()) }))
+  const { url: hookUrl, told } = await webhookReceiver(t)
   const relay = await startRelay(t, testConfig(mock.url, {
     store: { kind: 'sqlite', path: join(disk, 'relay.db') },
     usage: { flush: 'batch', flushIntervalMs: 20, backlog: { maxRecords: 100, whenFull: 'refuse' } },
     metrics: { enabled: true },
-    notifications: { debounceMs: 0, targets: [{ type: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }] },
+    notifications: { debounceMs: 0, targets: [{ type: 'webhook', url: hookUrl }] },
   }))
   assert.equal((await send(relay)).status, 200)
   await relay.settled()

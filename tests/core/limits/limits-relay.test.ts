@@ -3,9 +3,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Anthropic from '@anthropic-ai/sdk'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
+import { webhookReceiver } from '../../helpers/webhook.ts'
 import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
 import { ALICE_KEY, startRelay, testConfig, until } from '../../helpers/relay-harness.ts'
 import { runCli } from '../../helpers/processes.ts'
@@ -152,16 +151,10 @@ test('an unpriced model: refused to a key with a cost limit (naming the model), 
   const BOB = 'ars_test-bob-0123456789abcdefghijklmnopqrs'
   const keys = [{ name: 'alice', key: ALICE_KEY, budgets: { dailyUsd: 10 } }, { name: 'bob', key: BOB }]
   // The operator hears of each unpriced model once.
-  const told: string[] = []
-  const hook = createServer((req, res) => {
-    let body = ''
-    req.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => { told.push(body); res.end('{}') })
-  })
-  await new Promise<void>(resolve => hook.listen(0, '127.0.0.1', resolve))
-  t.after(() => new Promise<void>(resolve => { hook.closeAllConnections(); hook.close(() => resolve()) }))
+  const { url: hookUrl, told } = await webhookReceiver(t)
   const relay = await startRelay(t, testConfig(mock.url, {
     keys, metrics: { enabled: true },
-    notifications: { debounceMs: 0, targets: [{ type: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }] },
+    notifications: { debounceMs: 0, targets: [{ type: 'webhook', url: hookUrl }] },
   }))
   const call = async (key: string, model: string) => {
     const r = await request(`${relay.url}/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: body({ model, stream: false }) })
