@@ -147,6 +147,10 @@ test('the self-service page shows a key its own limits, usage and requests', { t
   await page.getByRole('heading', { name: 'Your API key: alice' }).waitFor()
   assert.match(await page.locator('relay-key-usage table').first().textContent() ?? '', /rate 1h requests\s*3\s*100/)
   await page.locator('relay-usage tr[data-group="claude-sonnet-4-5"]').waitFor()
-  assert.equal(await page.locator('relay-request-log tbody tr').count(), 3)
+  // The request log loads on its own fetch after the usage table: wait for its rows
+  // rather than counting whatever has rendered so far.
+  const rows = page.locator('relay-request-log tbody tr')
+  await rows.nth(2).waitFor()
+  assert.equal(await rows.count(), 3)
   await shot(page, 'self-service')
 })
