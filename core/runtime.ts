@@ -7,8 +7,11 @@ import { ConfigError, configPath, loadConfig, type ConfigIssue, type LoadedConfi
 import { AccountTypes } from './accounts/account-types.ts'
 import { declaredAccounts, storedAccount, type AccountPool, type PoolAccount } from './accounts/account-pool.ts'
 import { declaredKeys, type KeyRegistry } from './keys/key-registry.ts'
-import { createPricing, unpricedFallbacks, type PriceTable, type Pricing } from './metering/pricing.ts'
+import { unpricedFallbacks, type PriceTable, type Pricing } from './metering/pricing.ts'
 import { readLiteLLMPrices } from './metering/litellm-prices.ts'
+import { composePricing, type PriceInputs } from './metering/price-book.ts'
+import { loadCopy, type PriceSourceConfig, type SourceCopy } from './metering/price-source.ts'
+import { durationMs } from './limits/periods.ts'
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.ts'
 import { createSecretBox, loadSecretKey, type SecretBox } from './secrets/secret-box.ts'
 import { openSqliteStore } from './store/sqlite-store.ts'
@@ -17,17 +20,11 @@ import { dirname, join } from 'node:path'
 import pino, { type Logger } from 'pino'
 import type { KeyRecord, Store } from './store/store.ts'
 
-export interface Runtime {
-  loaded: LoadedConfig
-  plugins: LoadedPlugin[]
-  accountTypes: AccountTypes
-  pricing: Pricing
+export interface Runtime extends ConfigParts {
   store: Store
   secretBox: SecretBox
   /** Set when this start generated the secret key file (the operator is warned once). */
   generatedKeyFile?: string
-  declaredKeys: KeyRecord[]
-  declaredAccounts: PoolAccount[]
   storePath: string
   /** The environment the config was read with (egress proxies come from it too). */
   env: NodeJS.ProcessEnv
@@ -47,8 +44,21 @@ export interface ConfigParts {
   plugins: LoadedPlugin[]
   accountTypes: AccountTypes
   pricing: Pricing
+  /** What the pricing is composed of; the live sources' copies are replaced as they refresh. */
+  priceInputs: PriceInputs
+  /** The configured live sources, with the copies read at start (or reload). */
+  priceSources: ConfiguredSource[]
+  /** Where the live sources' last good copies are kept. */
+  priceDir: string
   declaredKeys: KeyRecord[]
   declaredAccounts: PoolAccount[]
+}
+
+/** A `pricing.sources` entry with its last good copy as read at start (or reload). */
+export interface ConfiguredSource extends PriceSourceConfig {
+  copy: SourceCopy | undefined
+  everyMs: number
+  hashEveryMs: number
 }
 
 /** Reads and checks a config file; every problem found is thrown together (ConfigError). */
@@ -73,14 +83,25 @@ export async function readConfigParts (file: string, env: NodeJS.ProcessEnv): Pr
     }
   })
   const fileTable = config.pricing.file === undefined ? undefined : loadPriceFile(loaded, config.pricing.file, issues)
-  const tables = [...plugins.flatMap(p => (p.plugin.prices ? [p.plugin.prices] : [])), ...(fileTable ? [fileTable] : [])]
+  const priceDir = join(dirname(configPath(loaded, config.store.path)), 'prices')
+  const priceSources = config.pricing.sources.map((s, i) => configuredSource(loaded, s, i, priceDir, issues))
+  const priceInputs: PriceInputs = {
+    plugins: plugins.flatMap(p => (p.plugin.prices ? [{ ...p.plugin.prices, origin: `plugin ${p.plugin.name}` }] : [])),
+    ...(fileTable ? { file: fileTable } : {}),
+    sources: priceSources,
+    config: config.pricing,
+  }
+  const tables = [...priceInputs.plugins, ...(fileTable ? [fileTable] : []), ...priceInputs.sources.flatMap(s => (s.copy ? [s.copy.table] : []))]
   for (const message of unpricedFallbacks(tables, config.pricing)) issues.push({ file: loaded.file, path: '/pricing/fallback', message })
   if (issues.length > 0) throw new ConfigError(issues)
   return {
     loaded,
     plugins,
     accountTypes,
-    pricing: createPricing(tables, config.pricing),
+    pricing: composePricing(priceInputs),
+    priceInputs,
+    priceSources,
+    priceDir,
     declaredKeys: declaredKeys(config.keys),
     declaredAccounts: declaredAccounts(config.accounts, accountTypes),
   }
@@ -126,6 +147,15 @@ export async function openRuntime (file: string, opts: OpenOptions = {}): Promis
   }
 }
 
+/** A source's schedule, checked, and its last good copy from the data dir (none yet is fine). */
+function configuredSource (loaded: LoadedConfig, s: { url: string, sha256Url?: string, every: string, hashEvery: string }, i: number, dir: string, issues: ConfigIssue[]): ConfiguredSource {
+  const everyMs = durationMs(s.every)
+  const hashEveryMs = durationMs(s.hashEvery)
+  if (everyMs < 3_600_000) issues.push({ file: loaded.file, path: `/pricing/sources/${i}/every`, message: 'a price file is fetched at most once an hour (1h at least)' })
+  if (hashEveryMs < 60_000) issues.push({ file: loaded.file, path: `/pricing/sources/${i}/hashEvery`, message: '1m at least' })
+  return { url: s.url, ...(s.sha256Url ? { sha256Url: s.sha256Url } : {}), everyMs, hashEveryMs, copy: loadCopy(dir, s.url) }
+}
+
 /** `pricing.file`: a LiteLLM price file; its version names the file and its content's hash. */
 function loadPriceFile (loaded: LoadedConfig, file: string, issues: ConfigIssue[]): PriceTable | undefined {
   const path = configPath(loaded, file)
@@ -145,6 +175,7 @@ function loadPriceFile (loaded: LoadedConfig, file: string, issues: ConfigIssue[
   }
   const version = `litellm:${createHash('sha256').update(text).digest('hex').slice(0, 12)}`
   const { table } = readLiteLLMPrices(json, version)
+  table.origin = `file ${file}`
   if (Object.keys(table.models).length === 0) issues.push({ file: loaded.file, path: '/pricing/file', message: `${path} holds no usable model price` })
   return table
 }

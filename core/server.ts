@@ -32,6 +32,7 @@ import { accountTester } from './admin/account-test.ts'
 import { websocketBridge } from './relay/websocket-bridge.ts'
 import type { RelayDeps } from './relay/relay-handler.ts'
 import { Egress } from './relay/egress.ts'
+import { startLivePrices } from './metering/live-prices.ts'
 import { reloadKeysAndAccounts, type Runtime } from './runtime.ts'
 import { configPath } from './config/load-config.ts'
 import { SpillFile } from './store/spill-file.ts'
@@ -134,6 +135,15 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   const credentials = new Credentials(credentialDeps)
   const checkBudget = budgetWatcher(notifier, rt.store, { fraction: config.notifications.budgetFraction, timeZone: () => admission.timeZone })
   const pricing = delegate(rt.pricing)
+  const livePriceDeps = {
+    dispatcher: egress.forAccount({ proxy: null }), log, now,
+    current: () => rt.pricing,
+    swap: (next: typeof rt.pricing) => {
+      rt.pricing = next
+      pricing.swap(next)
+    },
+  }
+  let livePrices = startLivePrices(rt, livePriceDeps)
   const live = rt.plugins.map(p => ({ ...p, ...pluginDelegate(p.plugin) }))
   const reload = async () => {
     await reloadKeysAndAccounts(rt, keys, pool)
@@ -226,6 +236,10 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
         credentialDeps.types = parts.accountTypes
       }
       rt.loaded = parts.loaded
+      // The new config's sources start from the copies on disk (the old refresher wrote them).
+      livePrices.stop()
+      Object.assign(rt, { priceInputs: parts.priceInputs, priceSources: parts.priceSources, priceDir: parts.priceDir })
+      livePrices = startLivePrices(rt, livePriceDeps)
       rt.pricing = parts.pricing
       pricing.swap(parts.pricing)
       rt.declaredKeys = parts.declaredKeys
@@ -273,6 +287,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     close () {
       closing ??= (async () => {
         clearInterval(poll)
+        livePrices.stop()
         // Stop taking requests; streams in flight go on until done or the grace period ends.
         const closed = app.close()
         await inflight.drain(config.relay.shutdownGraceMs)

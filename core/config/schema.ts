@@ -3,7 +3,7 @@
 // afterwards). Account entries are only checked here for the fields every provider shares;
 // the plugin owning the account's type validates the rest against its own schema.
 import type { FromSchema } from 'json-schema-to-ts'
-import { policyProperties } from '../limits/policy-schema.ts'
+import { DURATION_PATTERN, policyProperties } from '../limits/policy-schema.ts'
 
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 const name = { type: 'string', pattern: NAME_PATTERN } as const
@@ -20,6 +20,14 @@ const rates = {
   cacheRead: usdMicrosPerMTok,
 } as const
 
+const longPrompt = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['thresholdTokens', 'input', 'output'],
+  description: 'rates for every token of a request whose prompt exceeds thresholdTokens',
+  properties: { thresholdTokens: { type: 'integer', minimum: 1 }, ...rates },
+} as const
+
 const modelPrice = {
   type: 'object',
   additionalProperties: false,
@@ -27,12 +35,17 @@ const modelPrice = {
   description: 'Prices in micro-USD per million tokens (3 USD/MTok = 3000000).',
   properties: {
     ...rates,
-    longPrompt: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['thresholdTokens', 'input', 'output'],
-      description: 'rates for every token of a request whose prompt exceeds thresholdTokens',
-      properties: { thresholdTokens: { type: 'integer', minimum: 1 }, ...rates },
+    longPrompt,
+    changes: {
+      type: 'array',
+      maxItems: 20,
+      description: 'announced price changes: from each instant on (ISO 8601 with a zone), these rates apply instead',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from', 'input', 'output'],
+        properties: { from: { type: 'string', format: 'date-time' }, ...rates, longPrompt },
+      },
     },
   },
 } as const
@@ -210,7 +223,24 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        file: { type: 'string', minLength: 1, description: "a LiteLLM-format model_prices_and_context_window.json (relative to this file); over the plugins' tables, under `models`" },
+        file: { type: 'string', minLength: 1, description: "a LiteLLM-format model_prices_and_context_window.json (relative to this file); over the plugins' tables, under `sources` and `models`" },
+        sources: {
+          type: 'array',
+          default: [],
+          maxItems: 10,
+          description: "LiteLLM-format price files fetched through the egress and kept current; the last good copy of each is kept in the data dir and used while its source is unreachable. Over the plugins' tables and `file`, under `models`",
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['url'],
+            properties: {
+              url: { type: 'string', pattern: '^https?://[^\\s]+$', maxLength: 2000 },
+              sha256Url: { type: 'string', pattern: '^https?://[^\\s]+$', maxLength: 2000, description: 'a file holding the sha256 of the price file: polled every hashEvery, the file fetched when it changes, and the file refused unless it matches' },
+              every: { type: 'string', pattern: DURATION_PATTERN, default: '24h', description: 'how old the copy may grow before the file is fetched again (1h at least)' },
+              hashEvery: { type: 'string', pattern: DURATION_PATTERN, default: '10m', description: 'how often sha256Url is polled, and how soon a failed fetch is tried again (1m at least)' },
+            },
+          },
+        },
         models: { type: 'object', additionalProperties: modelPrice, default: {} },
         aliases: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
         fallback: {

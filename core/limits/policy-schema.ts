@@ -3,7 +3,7 @@
 import type { FromSchema } from 'json-schema-to-ts'
 
 /** "30s", "1m", "5h", "1d", "2w" (parsed with the `ms` package). */
-const DURATION_PATTERN = '^[1-9][0-9]*(s|m|h|d|w)$'
+export const DURATION_PATTERN = '^[1-9][0-9]*(s|m|h|d|w)$'
 const duration = { type: 'string', pattern: DURATION_PATTERN } as const
 const usd = { type: 'number', exclusiveMinimum: 0, description: 'US dollars' } as const
 const globs = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } as const

@@ -15,10 +15,29 @@ export interface ModelPrice extends Rates {
    * premium, Haiku 5.5's prompt-length tiers).
    */
   longPrompt?: Rates & { thresholdTokens: number }
+  /**
+   * Announced price changes (a promotional rate that ends, a price cut that starts): from each
+   * instant on, that entry's rates replace these. Ordered by `from`. A table shipped today thus
+   * stays right on the day the provider's price moves, without waiting for a release.
+   */
+  changes?: PriceChange[]
+}
+
+export type PriceChange = Omit<ModelPrice, 'changes'> & { from: string }
+
+/** The rates of `price` in force at `at` (epoch ms). */
+export function priceAt (price: ModelPrice, at: number): Omit<ModelPrice, 'changes'> {
+  let current: Omit<ModelPrice, 'changes'> = price
+  for (const change of price.changes ?? []) {
+    if (Date.parse(change.from) <= at) current = change
+  }
+  return current
 }
 
 export interface PriceTable {
   version: string
+  /** Where the table came from, shown with each price it gives (`plugin claude`, `file …`, `source …`). */
+  origin?: string
   models: Record<string, ModelPrice>
   aliases?: Record<string, string>
 }

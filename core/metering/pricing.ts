@@ -2,10 +2,10 @@
 // tokens × price is the cost in pico-USD with no rounding anywhere; rounding happens only when a
 // human reads a total (formatUsd).
 import type { Usage } from '../usage.ts'
-import type { ModelPrice, PriceTable, Rates } from './price-table.ts'
+import { priceAt, type ModelPrice, type PriceTable, type Rates } from './price-table.ts'
 import { globMatcher } from '../globs.ts'
 
-export type { ModelPrice, PriceTable } from './price-table.ts'
+export { priceAt, type ModelPrice, type PriceTable } from './price-table.ts'
 
 export interface Cost {
   /** Pico-USD; null when the model has no price. */
@@ -29,9 +29,18 @@ export interface Pricing {
    * What a request costs: priced as the model that answered, else as the model asked for, else
    * at the provider's fallback rate (`pricing.fallback`), else unpriced (null).
    */
-  cost (model: string | null | undefined, usage: Usage, opts?: { requested?: string, provider?: string }): Cost
+  cost (model: string | null | undefined, usage: Usage, opts?: { requested?: string, provider?: string, at?: number }): Cost
   /** Whether a request for `model` from `provider` would be priced (by its own rate or a fallback). */
   priced (model: string, provider: string): boolean
+  /** Every model priced, with the table its price came from (the last one to name it wins). */
+  list (): PriceEntry[]
+}
+
+export interface PriceEntry {
+  model: string
+  price: ModelPrice
+  /** `plugin claude`, `file ./prices.json`, `source https://…` or `config`. */
+  from: string
 }
 
 /** `pricing.fallback`: per provider, the priced model whose rates bill its models that have none. */
@@ -47,14 +56,21 @@ const VARIANT_SUFFIX = /\[[^\]]*\]$/
  */
 export function createPricing (tables: PriceTable[], overrides?: { models: Record<string, ModelPrice>, aliases: Record<string, string>, fallback?: PriceFallbacks }): Pricing {
   const models = new Map<string, ModelPrice>()
+  const origins = new Map<string, string>()
   const aliases = new Map<string, string>()
   for (const t of tables) {
-    for (const [id, p] of Object.entries(t.models)) models.set(id, p)
+    for (const [id, p] of Object.entries(t.models)) {
+      models.set(id, p)
+      origins.set(id, t.origin ?? t.version)
+    }
     for (const [a, id] of Object.entries(t.aliases ?? {})) aliases.set(a, id)
   }
   const hasOverrides = overrides && (Object.keys(overrides.models).length > 0 || Object.keys(overrides.aliases).length > 0 || Object.keys(overrides.fallback ?? {}).length > 0)
   if (overrides) {
-    for (const [id, p] of Object.entries(overrides.models)) models.set(id, p)
+    for (const [id, p] of Object.entries(overrides.models)) {
+      models.set(id, p)
+      origins.set(id, 'config')
+    }
     for (const [a, id] of Object.entries(overrides.aliases)) aliases.set(a, id)
   }
   const version = tables.map(t => t.version).join('+') + (hasOverrides ? '+config' : '')
@@ -91,12 +107,14 @@ export function createPricing (tables: PriceTable[], overrides?: { models: Recor
     lookup,
     cost (model, usage, opts = {}) {
       const hit = (model ? lookup(model) : undefined) ?? (opts.requested ? lookup(opts.requested) : undefined)
-      if (hit) return { costPico: costOf(hit.price, usage), pricedAs: hit.id, ...(hit.glob ? { billedBy: `pricing.aliases "${hit.glob}"` } : {}), version }
+      const at = opts.at ?? Date.now()
+      if (hit) return { costPico: costOf(priceAt(hit.price, at), usage), pricedAs: hit.id, ...(hit.glob ? { billedBy: `pricing.aliases "${hit.glob}"` } : {}), version }
       const fallback = opts.provider !== undefined && (model || opts.requested) ? fallbacks.get(opts.provider) : undefined
-      if (fallback) return { costPico: costOf(fallback.price, usage), pricedAs: fallback.id, billedBy: 'pricing.fallback', version }
+      if (fallback) return { costPico: costOf(priceAt(fallback.price, at), usage), pricedAs: fallback.id, billedBy: 'pricing.fallback', version }
       return { costPico: null, pricedAs: null, version }
     },
     priced: (model, provider) => lookup(model) !== undefined || fallbacks.has(provider),
+    list: () => [...models].map(([model, price]) => ({ model, price, from: origins.get(model)! })).sort((a, b) => a.model.localeCompare(b.model)),
   }
 }
 

@@ -113,7 +113,7 @@ function price (ex: Exchange, deps: SettleDeps, billable: boolean, model: string
   const flags = [...(ex.metered?.invalid ?? []), ...checked.problems]
   ex.usage = checked.usage
   if (flags.length > 0) return { costPico: null, version, flags: [`usage rejected: ${flags.join(', ')}`] }
-  const cost = pricing.cost(model, checked.usage, { requested: ex.parsed?.model, provider: ex.provider })
+  const cost = pricing.cost(model, checked.usage, { requested: ex.parsed?.model, provider: ex.provider, at: ex.start })
   if (cost.costPico !== null && !costInRange(cost.costPico)) return { costPico: null, version, flags: ['cost out of range'] }
   return { costPico: cost.costPico, version: cost.version, flags: cost.billedBy ? [`billed as ${cost.pricedAs} (${cost.billedBy})`] : [] }
 }

@@ -14,7 +14,11 @@ import { requireBinary } from '../helpers/processes.ts'
 import { startNginx } from '../helpers/nginx.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
 
-const MODEL = 'gpt-5.4'
+// Codex 0.171 asks for gpt-6.2-sol when its config names no model (none of these configs
+// does); priced here from OpenAI's published rates, not from the relay's table, in µUSD per
+// million tokens: $2 input, $0.10 cached input, $10 output.
+const DEFAULT_MODEL = 'gpt-6.2-sol'
+const PUBLISHED = { input: 2_000_000n, cacheRead: 100_000n, output: 10_000_000n }
 
 async function pool (t: TestContext, n: number, websocket = false): Promise<{ mocks: OpenAIMock[], relay: Relay }> {
   const mocks = await startMocks(t, n, () => startOpenAIMock())
@@ -30,7 +34,7 @@ function codexEnv (baseUrl: string, mode: 'custom' | 'builtin'): NodeJS.ProcessE
   const env = clientEnv({ RELAY_API_KEY: ALICE_KEY })
   const codexHome = join(env.HOME!, '.codex')
   mkdirSync(codexHome, { recursive: true })
-  const common = `model = "${MODEL}"\ncheck_for_update_on_startup = false\n[analytics]\nenabled = false\n`
+  const common = 'check_for_update_on_startup = false\n[analytics]\nenabled = false\n'
   writeFileSync(join(codexHome, 'config.toml'), mode === 'custom'
     ? `model_provider = "relay"\n${common}\n[model_providers.relay]\nname = "Relay"\nbase_url = "${baseUrl}"\nwire_api = "responses"\nenv_key = "RELAY_API_KEY"\n`
     : `openai_base_url = "${baseUrl}"\n${common}`)
@@ -44,12 +48,12 @@ async function assertMetered (relay: Relay, mocks: OpenAIMock[]) {
   const calls = mocks.flatMap(m => m.requests).filter(r => (r.method === 'POST' && r.url.endsWith('/responses')) || (r.method === 'WS' && r.body.includes('"response.create"')))
   assert.ok(calls.length > 0)
   const u = DEFAULT_OPENAI_USAGE
-  const price = relay.rt.pricing.lookup(MODEL)!.price
-  const each = BigInt(u.input - u.cached) * BigInt(price.input) + BigInt(u.cached) * BigInt(price.cacheRead!) + BigInt(u.output) * BigInt(price.output)
+  const each = BigInt(u.input - u.cached) * PUBLISHED.input + BigInt(u.cached) * PUBLISHED.cacheRead + BigInt(u.output) * PUBLISHED.output
   const [alice] = await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 86_400_000, groupBy: 'key' })
   assert.deepEqual([alice!.requests, alice!.input, alice!.cacheRead, alice!.output, alice!.costPico], [calls.length, calls.length * (u.input - u.cached), calls.length * u.cached, calls.length * u.output, BigInt(calls.length) * each])
   const rows = await relay.rt.store.recentRequests(100)
-  assert.ok(rows.every(r => r.status === 200 && r.clientKind === 'codex-cli' && !r.partial), JSON.stringify(rows.map(r => [r.path, r.status, r.clientKind, r.partial])))
+  assert.ok(rows.every(r => r.status === 200 && r.clientKind === 'codex-cli' && !r.partial && r.model === DEFAULT_MODEL && !r.unpriced && r.flags === null),
+    JSON.stringify(rows.map(r => [r.path, r.status, r.clientKind, r.partial, r.model, r.flags])))
 }
 
 for (const mount of ['/openai/v1', '/openai']) {
@@ -133,7 +137,7 @@ test('a daily budget spent: Codex prints the relay\'s reason and when it resets,
     accounts: [{ name: 'oa0', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-proj-oa0', baseUrl: `${mocks[0]!.url}/v1` }],
   }))
   const env = codexEnv(`${relay.url}/openai/v1`, 'custom')
-  // The first turn spends more than the budget (the mock's usage on gpt-5.4 costs ~$0.0006).
+  // The first turn spends more than the budget (the mock's usage on gpt-6.2-sol costs ~$0.0004).
   assert.equal((await exec(env, 'say hi')).code, 0)
   await relay.settled()
   const started = Date.now()

@@ -16,11 +16,18 @@ import { requireBinary } from '../helpers/processes.ts'
 import { startNginx } from '../helpers/nginx.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
 
-// Gemini CLI 0.61 may ask for models with no published price yet (its classifier on
-// gemini-3.5-flash-lite, answers from gemini-3.8-flash, or the shipped gemini-3.1-pro-preview):
-// the config prices the unpublished ones, as an operator would, so every cost is checked exactly.
-const TEST_PRICE = { input: 1_000_000, output: 8_000_000, cacheRead: 100_000 }
-const CLI_MODELS = ['gemini-3.5-flash-lite', 'gemini-3.8-flash']
+// What Gemini CLI 0.61 asks for with no model configured, priced here from Google's published
+// rates (µUSD per million tokens: input, cached input, output), not from the relay's table:
+// API-key mode answers with gemini-3.8-flash (its promotional rate doubles on 2027-01-01) after
+// its classifier on gemini-3.5-flash-lite; Code Assist uses gemini-3-flash and gemini-3.1-flash-lite.
+const PROMO = Date.now() < Date.parse('2027-01-01T00:00:00Z') ? 1n : 2n
+const PUBLISHED: Record<string, { input: bigint, cacheRead: bigint, output: bigint }> = {
+  'gemini-3.8-flash': { input: 750_000n * PROMO, cacheRead: 75_000n * PROMO, output: 3_750_000n * PROMO },
+  'gemini-3.5-flash-lite': { input: 300_000n, cacheRead: 30_000n, output: 2_500_000n },
+  'gemini-3-flash': { input: 500_000n, cacheRead: 50_000n, output: 3_000_000n },
+  'gemini-3.1-flash-lite': { input: 250_000n, cacheRead: 25_000n, output: 1_500_000n },
+  'gemini-3.1-pro-preview': { input: 2_000_000n, cacheRead: 200_000n, output: 12_000_000n },
+}
 
 const GOOGLE_TOKEN = 'ya29.mock-google-token'
 const ACCOUNTS = {
@@ -40,7 +47,6 @@ for (const account of ['gemini-api-key', 'gemini-oauth'] as const) {
       const relay = await startRelay(t, testConfig(undefined, {
         plugins: [{ use: 'gemini', mount: '/gemini' }],
         accounts: [ACCOUNTS[account](mock.url)],
-        pricing: { models: Object.fromEntries(CLI_MODELS.map(m => [m, TEST_PRICE])) },
       }))
       const base = `${await startNginx(t, nginx, Number(new URL(relay.url).port))}/gemini`
       const env = clientEnv(mode === 'api-key'
@@ -72,11 +78,11 @@ for (const account of ['gemini-api-key', 'gemini-oauth'] as const) {
       const rows = (await relay.rt.store.recentRequests(100)).filter(r => /Content$/.test(r.path))
       assert.equal(rows.length, calls.length)
       for (const row of rows) {
-        const price = relay.rt.pricing.lookup(row.model!)?.price
-        assert.ok(price, `${row.model} is priced (shipped table or config)`)
-        const cost = BigInt(u.prompt - u.cached) * BigInt(price.input) + BigInt(u.cached) * BigInt(price.cacheRead!) + BigInt(u.candidates + u.thoughts) * BigInt(price.output)
-        assert.deepEqual([row.status, row.clientKind, row.usage.input, row.usage.cacheRead, row.usage.output, row.usage.reasoning, row.costPico],
-          [200, 'gemini-cli', u.prompt - u.cached, u.cached, u.candidates + u.thoughts, u.thoughts, cost])
+        const price = PUBLISHED[row.model!]
+        assert.ok(price, `${row.model} is one of the models this client is known to ask for`)
+        const cost = BigInt(u.prompt - u.cached) * price.input + BigInt(u.cached) * price.cacheRead + BigInt(u.candidates + u.thoughts) * price.output
+        assert.deepEqual([row.status, row.clientKind, row.usage.input, row.usage.cacheRead, row.usage.output, row.usage.reasoning, row.costPico, row.flags],
+          [200, 'gemini-cli', u.prompt - u.cached, u.cached, u.candidates + u.thoughts, u.thoughts, cost, null])
       }
     })
   }
@@ -90,7 +96,6 @@ test('a daily budget spent: Gemini CLI prints the relay\'s reason and when it re
     plugins: [{ use: 'gemini', mount: '/gemini' }],
     keys: [{ name: 'alice', key: ALICE_KEY, budgets: { dailyUsd: 0.000001 } }],
     accounts: [ACCOUNTS['gemini-api-key'](mock.url)],
-    pricing: { models: Object.fromEntries(CLI_MODELS.map(m => [m, TEST_PRICE])) },
   }))
   const env = clientEnv({ GEMINI_API_KEY: ALICE_KEY, GOOGLE_GEMINI_BASE_URL: `${relay.url}/gemini`, GEMINI_CLI_TRUST_WORKSPACE: 'true' })
   mkdirSync(join(env.HOME!, '.gemini'), { recursive: true })

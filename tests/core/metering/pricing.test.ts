@@ -89,3 +89,34 @@ test('an alias with a * bills a family of unpriced models at a priced one, after
   assert.equal(p.cost('gpt-7', usage).costPico, null)
   assert.equal(p.priced('gpt-6.9', 'openai'), true)
 })
+
+test('an announced change applies from its instant on: the Gemini 3.8 Flash promotion ends on 2027-01-01', async () => {
+  const gemini = (await import('../../../plugins/gemini/index.ts')).default.prices!
+  const p = createPricing([gemini])
+  const usage = { input: 1_000_000, output: 1_000_000, cacheRead: 1_000_000 }
+  const before = Date.parse('2026-12-31T23:59:59.999Z')
+  const after = Date.parse('2027-01-01T00:00:00Z')
+  // $0.75 in, $3.75 out, $0.075 cache read; then twice that.
+  assert.equal(p.cost('gemini-3.8-flash', usage, { at: before }).costPico, 750_000n * 1_000_000n + 3_750_000n * 1_000_000n + 75_000n * 1_000_000n)
+  assert.equal(p.cost('gemini-3.8-flash', usage, { at: after }).costPico, 1_500_000n * 1_000_000n + 7_500_000n * 1_000_000n + 150_000n * 1_000_000n)
+  // A change in a config price works the same way, and falls back to the base rates before it.
+  const q = createPricing([], { models: { m: { input: 1, output: 1, changes: [{ from: '2030-01-01T00:00:00Z', input: 5, output: 5 }, { from: '2031-01-01T00:00:00Z', input: 9, output: 9 }] } }, aliases: {} })
+  assert.deepEqual([Date.parse('2029-06-01'), Date.parse('2030-06-01'), Date.parse('2032-01-01')].map(at => q.cost('m', { input: 1 }, { at }).costPico), [1n, 5n, 9n])
+})
+
+test('the models today\'s clients ask for by default are priced, at their published rates', async () => {
+  const openai = (await import('../../../plugins/openai/index.ts')).default.prices!
+  const gemini = (await import('../../../plugins/gemini/index.ts')).default.prices!
+  const p = createPricing([claude, openai, gemini])
+  const at = Date.parse('2026-12-07T00:00:00Z')
+  const per = (model: string, usage: Parameters<typeof p.cost>[1]) => p.cost(model, usage, { at }).costPico
+  // Codex 0.171: gpt-6.2-sol, $2 in / $0.10 cached / $10 out; over 272K input: $4 / $0.20 / $15.
+  assert.equal(per('gpt-6.2-sol', { input: 1000, cacheRead: 1000, output: 1000 }), 1000n * (2_000_000n + 100_000n + 10_000_000n))
+  assert.equal(per('gpt-6.2-sol', { input: 272_001, output: 1 }), 272_001n * 4_000_000n + 15_000_000n)
+  assert.equal(per('gpt-6.2-sol', { input: 272_000, output: 1 }), 272_000n * 2_000_000n + 10_000_000n)
+  // Gemini CLI 0.61 (API key): gemini-3.8-flash and its classifier gemini-3.5-flash-lite ($0.30 / $0.03 / $2.50).
+  assert.equal(per('gemini-3.8-flash', { input: 1, output: 1 }), 750_000n + 3_750_000n)
+  assert.equal(per('gemini-3.5-flash-lite', { input: 1, cacheRead: 1, output: 1 }), 300_000n + 30_000n + 2_500_000n)
+  // Code Assist: gemini-3-flash and gemini-3.1-flash-lite; Claude Code: claude-opus-5-5.
+  for (const m of ['gemini-3-flash', 'gemini-3.1-flash-lite', 'claude-opus-5-5', 'claude-haiku-5-5']) assert.ok((per(m, { input: 1, output: 1 }) ?? 0n) > 0n, m)
+})
