@@ -207,6 +207,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     rt, keys, now, health: healthReport, changed: reload, trustedProxies: deps.trustedProxies,
     testAccount: accountTester({ pool, plugins: live.map(p => p.plugin), egress, credentials, now }),
     reloadConfig: () => reloadConfigNow(),
+    prices: { sources: () => livePrices.sources, updateNow: () => livePrices.updateNow() },
   })
 
   for (const { plugin, mount, aliases } of live) {

@@ -16,6 +16,7 @@ import { usageRoutes } from './usage-api.ts'
 import { sessionRoutes } from './session-api.ts'
 import type { AccountTester } from './account-test.ts'
 import type { ReloadResult } from '../ops/config-reload.ts'
+import { pricesRoutes, type LivePriceControl } from './prices-api.ts'
 
 export interface AdminApiDeps {
   rt: Runtime
@@ -25,6 +26,7 @@ export interface AdminApiDeps {
   health: () => unknown
   testAccount: AccountTester
   reloadConfig: () => Promise<ReloadResult>
+  prices: LivePriceControl
   now: () => number
 }
 
@@ -148,6 +150,7 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
     items: rt.plugins.map(p => ({ name: p.plugin.name, mount: p.mount, aliases: p.aliases, routes: p.plugin.routes.map(r => `${r.method} ${r.path}`), accountTypes: Object.keys(p.plugin.accountTypes) })),
   }))
   app.get('/prices', async () => rt.pricing.describe())
+  await app.register(pricesRoutes, { rt, prices: deps.prices, now: deps.now })
   app.get('/health', async () => deps.health())
   // Re-reads the config file; an invalid one changes nothing and its problems come back.
   app.post('/reload', async (_request, reply) => {

@@ -14,6 +14,7 @@ import { selfService } from './self-service.ts'
 import { adminPages } from './admin-pages.ts'
 import type { AccountTester } from './account-test.ts'
 import type { ReloadResult } from '../ops/config-reload.ts'
+import type { LivePriceControl } from './prices-api.ts'
 
 export interface AdminDeps {
   rt: Runtime
@@ -24,6 +25,7 @@ export interface AdminDeps {
   health: () => unknown
   testAccount: AccountTester
   reloadConfig: () => Promise<ReloadResult>
+  prices: LivePriceControl
   now: () => number
 }
 
@@ -50,7 +52,7 @@ export function registerAdmin (app: FastifyInstance, deps: AdminDeps): { method:
     scope.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'RELAY_ERR_ROUTE_NOT_FOUND', message: 'Not found' } }))
     await scope.register(loginRoute, { auth, attempts: config.loginAttempts, trustedProxies: deps.trustedProxies })
     await scope.register(adminPages, { frameAncestors: config.frameAncestors })
-    await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, reloadConfig: deps.reloadConfig, now: deps.now })
+    await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, reloadConfig: deps.reloadConfig, prices: deps.prices, now: deps.now })
     await scope.register(selfService, { prefix: '/_relay/me/api', rt: deps.rt, keys: deps.keys, now: deps.now })
   })
   return routes

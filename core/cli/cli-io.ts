@@ -39,6 +39,8 @@ export interface CliValues {
   limit?: string
   key?: string
   mount?: string
+  unpriced: boolean
+  apply: boolean
   'gap-seconds'?: string
   'body-mb'?: string
   help: boolean

@@ -19,6 +19,7 @@ import { backupCommand, restoreCommand } from './backup-command.ts'
 import { reloadCommand } from './reload-command.ts'
 import { importCommand } from './import-command.ts'
 import { storeCommand } from './store-command.ts'
+import { pricesCommand } from './prices-command.ts'
 import { warnNewSecretKey, type CliIo, type CliValues } from './cli-io.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
@@ -45,6 +46,10 @@ Commands:
   accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown
   accounts delete <name|id>     keys bound to it must be moved first (keys update --account/--group)
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
+  prices list [--unpriced] [--since ISO] [--json]
+                                the prices in force and where each came from (plugin, file, source,
+                                config); --unpriced: models served without a price of their own
+  prices update [--json]        fetch every pricing.sources file now; prints what changed
   logs [--key K] [--account A] [--model M] [--status N] [--ip IP] [--since ISO] [--until ISO] [--limit N] [--json]
                                 the request log, newest first
   store migrate --from sqlite:PATH --to redis://HOST:PORT[?prefix=relay:]
@@ -100,6 +105,8 @@ const OPTIONS = {
   mount: { type: 'string' },
   'gap-seconds': { type: 'string' },
   'body-mb': { type: 'string' },
+  unpriced: { type: 'boolean', default: false },
+  apply: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options']
 
@@ -145,6 +152,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       logs: (rt, _s, _r, v, i) => logsCommand(rt, v, i),
       backup: (rt, s, _r, _v, i) => backupCommand(rt, s, i),
       import: (rt, s, _r, v, i) => importCommand(rt, s, v, i),
+      prices: (rt, s, _r, v, i) => pricesCommand(rt, s, v, i),
     }
     const handler = handlers[command]
     if (!handler) {

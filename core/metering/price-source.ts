@@ -135,6 +135,8 @@ export interface SourceDeps {
   dir: string
   dispatcher: Dispatcher
   now: () => number
+  /** How long one fetch may take, headers to last byte (default 2 minutes). */
+  timeoutMs?: number
 }
 
 /** One configured source: its copy in force, and how to fetch a newer one. */
@@ -157,7 +159,7 @@ export class PriceSource {
     const res = await request(url, {
       dispatcher: this.#deps.dispatcher,
       headers: { 'user-agent': 'ai-relay-sidecar (price refresh)', accept: 'application/json, text/plain', ...headers },
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+      signal: AbortSignal.timeout(this.#deps.timeoutMs ?? FETCH_TIMEOUT_MS),
     })
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => {})

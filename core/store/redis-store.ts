@@ -12,8 +12,9 @@ import { bucketStart, type Granularity } from './buckets.ts'
 import { addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountRecord, AccountStateRecord, AdminSession, AdminUser, AdmissionPlan, AdmissionVerdict, CounterRef, CounterValue, KeyRecord,
-  RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal,
+  RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal, UnpricedModel,
 } from './store.ts'
+import { UNPRICED_MODELS_LIMIT } from './store.ts'
 
 export interface RedisStoreOptions {
   url?: string
@@ -27,6 +28,8 @@ type Client = Redis | Cluster
 
 /** Request-log rows kept at most (the oldest go first), whatever the retention. */
 const LOG_CAP = 2_000_000
+/** The most request-log rows one `unpricedModels` reads. */
+const UNPRICED_SCAN_MAX = 200_000
 /** Aggregate buckets live this long (reports and budgets read them; months are kept a year past). */
 const AGG_TTL_MS: Record<Granularity, number> = { hour: 45 * 86_400_000, day: 400 * 86_400_000, month: 800 * 86_400_000 }
 /** A counter stays this long past its window's end (reporting what a key used). */
@@ -532,6 +535,30 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     },
     async requestLogSize () {
       return client.zcard(k.logTime)
+    },
+    async unpricedModels (since) {
+      // No index by price: the log since `since` is read newest first, a page at a time, up to
+      // a bound (an operator's question, not a request's).
+      const found = new Map<string, UnpricedModel>()
+      let before: { time: number, requestId: string } | undefined
+      for (let scanned = 0; scanned < UNPRICED_SCAN_MAX;) {
+        const rows = await store.queryRequests({ since, limit: 1000, ...(before ? { before } : {}) })
+        if (rows.length === 0) break
+        scanned += rows.length
+        for (const r of rows) {
+          const noPrice = r.unpriced && r.flags === null
+          const fallback = !r.unpriced && r.flags?.startsWith('billed as ') === true
+          if (r.state !== 'done' || r.model === null || (!noPrice && !fallback)) continue
+          const id = `${r.provider}\u0000${r.model}`
+          const m = found.get(id) ?? { provider: r.provider, model: r.model, unpriced: 0, fallback: 0, lastAt: r.time }
+          if (noPrice) m.unpriced++
+          else m.fallback++
+          if (!found.has(id) && found.size < UNPRICED_MODELS_LIMIT) found.set(id, m)
+        }
+        const last = rows.at(-1)!
+        before = { time: last.time, requestId: last.requestId }
+      }
+      return [...found.values()]
     },
     async pruneRequestLog (before, limit) {
       const ids = await client.zrangebyscore(k.logTime, '-inf', `(${before}`, 'LIMIT', 0, limit)

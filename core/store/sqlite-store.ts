@@ -12,6 +12,7 @@ import type {
   AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
   UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal,
 } from './store.ts'
+import { UNPRICED_MODELS_LIMIT } from './store.ts'
 
 const MIGRATIONS = [
   `CREATE TABLE keys (
@@ -187,6 +188,12 @@ export function openSqliteStore (path: string): Store {
     deleteSessionsOf: db.prepare('DELETE FROM admin_sessions WHERE user = ?'),
     pruneSessions: db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?'),
     logSize: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM request_log'),
+    // No price: unpriced with no other reason (a rejected usage is flagged, not unpriced by price).
+    unpricedModels: db.prepare<[number, number], { provider: string, model: string, unpriced: number, fallback: number, last_at: number }>(`SELECT provider, model,
+        sum(CASE WHEN unpriced = 1 THEN 1 ELSE 0 END) AS unpriced, sum(CASE WHEN unpriced = 0 THEN 1 ELSE 0 END) AS fallback, max(time) AS last_at
+      FROM request_log WHERE time >= ? AND state = 'done' AND model IS NOT NULL
+        AND ((unpriced = 1 AND flags IS NULL) OR flags LIKE 'billed as %')
+      GROUP BY provider, model ORDER BY last_at DESC LIMIT ?`),
     pruneLog: db.prepare("DELETE FROM request_log WHERE rowid IN (SELECT rowid FROM request_log WHERE time < ? AND state != 'in_progress' ORDER BY time LIMIT ?)"),
     dataVersion: db.prepare<[], { data_version: number }>('PRAGMA data_version'),
   }
@@ -442,6 +449,9 @@ export function openSqliteStore (path: string): Store {
     },
     async pruneRequestLog (before, limit) {
       return stmt.pruneLog.run(before, limit).changes
+    },
+    async unpricedModels (since) {
+      return stmt.unpricedModels.all(since, UNPRICED_MODELS_LIMIT).map(r => ({ provider: r.provider, model: r.model, unpriced: r.unpriced, fallback: r.fallback, lastAt: r.last_at }))
     },
     async requestLogSize () {
       return stmt.logSize.get()!.n

@@ -241,6 +241,20 @@ export interface UsageTotal {
   unpricedRequests: number
 }
 
+/** A model served without a price of its own since some time (`prices list --unpriced`). */
+export interface UnpricedModel {
+  provider: string
+  model: string
+  /** Requests recorded with no cost: no price, no fallback. */
+  unpriced: number
+  /** Requests billed at another model's rate (`pricing.fallback`, a `pricing.aliases` glob). */
+  fallback: number
+  lastAt: number
+}
+
+/** Rows whose cost came from no price of their own, in `model` order: the unpriced and the billed-by-fallback. */
+export const UNPRICED_MODELS_LIMIT = 1000
+
 export interface RequestLogRow extends Omit<UsageRecord, 'billable' | 'refusal' | 'repeats'> {
   state: RequestState
   repeats: number
@@ -317,6 +331,8 @@ export interface Store {
   pruneRequestLog (before: number, limit: number): Promise<number>
   /** Rows in the request log (for the bound on its size). */
   requestLogSize (): Promise<number>
+  /** Models served since `since` without a price of their own, most recently seen first (at most UNPRICED_MODELS_LIMIT). */
+  unpricedModels (since: number): Promise<UnpricedModel[]>
   /** A consistent copy of the whole store in `file`, taken while it is in use. */
   backup (file: string): Promise<void>
 

@@ -202,6 +202,27 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual((await s.queryRequests({ limit: 20 })).map(r => r.requestId), ['r6', 'r5', 'r4', 'r3'])
   })
 
+  withStore('unpriced models: those served with no price and those billed by a fallback, since a time, newest first', async s => {
+    const t0 = Date.parse('2026-11-26T10:00:00Z')
+    await s.writeUsage({
+      records: [
+        usage({ requestId: 'u1', time: t0, model: 'gpt-9', provider: 'openai', costPico: null, unpriced: true }),
+        usage({ requestId: 'u2', time: t0 + 1000, model: 'gpt-9', provider: 'openai', costPico: null, unpriced: true }),
+        usage({ requestId: 'u3', time: t0 + 2000, model: 'gpt-9', provider: 'openai', costPico: 5n, flags: 'billed as gpt-5.4 (pricing.fallback)' }),
+        usage({ requestId: 'u4', time: t0 + 3000, model: 'gemini-9', provider: 'gemini', costPico: 7n, flags: 'billed as gemini-3-flash (pricing.aliases "gemini-9*")' }),
+        // Not unpriced by price: a rejected usage, a priced row, an old one.
+        usage({ requestId: 'u5', time: t0 + 4000, model: 'bad-usage', costPico: null, unpriced: true, flags: 'usage rejected: output over bound' }),
+        usage({ requestId: 'u6', time: t0 + 5000 }),
+        usage({ requestId: 'u7', time: t0 - 86_400_000, model: 'ancient', costPico: null, unpriced: true }),
+      ],
+    })
+    assert.deepEqual(await s.unpricedModels(t0 - 1000), [
+      { provider: 'gemini', model: 'gemini-9', unpriced: 0, fallback: 1, lastAt: t0 + 3000 },
+      { provider: 'openai', model: 'gpt-9', unpriced: 2, fallback: 1, lastAt: t0 + 2000 },
+    ])
+    assert.deepEqual((await s.unpricedModels(0)).map(m => m.model), ['gemini-9', 'gpt-9', 'ancient'])
+  })
+
   withStore('admin users and sessions: passwords replaced, sessions expire and end with their user', async s => {
     await s.putAdminUser({ name: 'root', passwordHash: 'h1', createdAt: 5 })
     await s.putAdminUser({ name: 'root', passwordHash: 'h2', createdAt: 9 })
