@@ -20,6 +20,7 @@ import { reloadCommand } from './reload-command.ts'
 import { importCommand } from './import-command.ts'
 import { storeCommand } from './store-command.ts'
 import { pricesCommand } from './prices-command.ts'
+import { recomputeCommand } from './recompute-command.ts'
 import { warnNewSecretKey, type CliIo, type CliValues } from './cli-io.ts'
 
 const USAGE = `Usage: ai-relay <command> [options]
@@ -46,6 +47,9 @@ Commands:
   accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown
   accounts delete <name|id>     keys bound to it must be moved first (keys update --account/--group)
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
+  usage recompute --since ISO [--until ISO] [--model GLOB] [--apply] [--json]
+                                bill again the requests recorded without a price of their own, at
+                                the prices in force (a dry run unless --apply)
   prices list [--unpriced] [--since ISO] [--json]
                                 the prices in force and where each came from (plugin, file, source,
                                 config); --unpriced: models served without a price of their own
@@ -147,7 +151,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     const handlers: Record<string, (rt: Runtime, sub: string | undefined, rest: string[], values: CliValues, io: CliIo) => Promise<number>> = {
       keys: keysCommand,
       accounts: accountsCommand,
-      usage: (rt, s, r, v, i) => usageCommand(rt, [s, ...r].filter((x): x is string => x !== undefined), v, i),
+      usage: (rt, s, r, v, i) => (s === 'recompute' ? recomputeCommand(rt, v, i) : usageCommand(rt, [s, ...r].filter((x): x is string => x !== undefined), v, i)),
       admin: adminCommand,
       logs: (rt, _s, _r, v, i) => logsCommand(rt, v, i),
       backup: (rt, s, _r, _v, i) => backupCommand(rt, s, i),

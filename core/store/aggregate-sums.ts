@@ -3,24 +3,41 @@
 // records of a write share them). Both stores write these sums: SQLite as one upsert per row,
 // Redis as one HINCRBY per row and metric.
 import { bucketStart, GRANULARITIES, type Granularity } from './buckets.ts'
-import type { UsageRecord } from './store.ts'
+import type { RepricedRequest, UsageRecord } from './store.ts'
 
 export interface AggregateRow {
   granularity: Granularity, bucket: number, keyId: string, accountId: string, model: string, requests: number,
   input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number, costPico: bigint, unpriced: number
 }
 
+type Place = Pick<UsageRecord, 'time' | 'keyId' | 'accountId' | 'model'>
+
+/** The row of a record's hour, day or month bucket, created empty. */
+function rowOf (sums: Map<string, AggregateRow>, granularity: Granularity, r: Place): AggregateRow {
+  const bucket = bucketStart(granularity, r.time)
+  const id = `${granularity}\u0000${bucket}\u0000${r.keyId}\u0000${r.accountId ?? ''}\u0000${r.model ?? ''}`
+  let row = sums.get(id)
+  if (!row) {
+    row = { granularity, bucket, keyId: r.keyId, accountId: r.accountId ?? '', model: r.model ?? '', requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpriced: 0 }
+    sums.set(id, row)
+  }
+  return row
+}
+
+/** A re-priced request: its buckets' cost moves by the difference, and it is no longer unpriced. */
+export function addRepricing (sums: Map<string, AggregateRow>, r: RepricedRequest): void {
+  for (const granularity of GRANULARITIES) {
+    const row = rowOf(sums, granularity, r)
+    row.costPico += r.costPico - (r.was.costPico ?? 0n)
+    if (r.was.unpriced) row.unpriced--
+  }
+}
+
 /** Adds a billable record to the sums of its hour, day and month buckets. */
 export function addToAggregates (sums: Map<string, AggregateRow>, r: UsageRecord): void {
   const u = r.usage
   for (const granularity of GRANULARITIES) {
-    const bucket = bucketStart(granularity, r.time)
-    const id = `${granularity}\u0000${bucket}\u0000${r.keyId}\u0000${r.accountId ?? ''}\u0000${r.model ?? ''}`
-    let row = sums.get(id)
-    if (!row) {
-      row = { granularity, bucket, keyId: r.keyId, accountId: r.accountId ?? '', model: r.model ?? '', requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpriced: 0 }
-      sums.set(id, row)
-    }
+    const row = rowOf(sums, granularity, r)
     row.requests++
     row.input += u.input ?? 0
     row.output += u.output ?? 0

@@ -169,6 +169,17 @@ export class LimitLedger {
     }
   }
 
+  /**
+   * Another process changed stored counters (`ai-relay usage recompute` adds re-priced spend):
+   * every counter kept here is read again, with what is still pending here on top of it.
+   */
+  reload (): void {
+    for (const c of this.#counters.values()) {
+      const stored = this.#load(c.keyId, c.ref.id, c.ref.start) ?? { requests: 0, tokens: 0, costPico: 0n }
+      c.use = c.pending ? sum(stored, c.pending) : stored
+    }
+  }
+
   /** Counters whose period ended before `endedBefore` were deleted from SQLite: forgotten here too. */
   prune (endedBefore: number): void {
     for (const [k, c] of this.#counters) {

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import { bucketStart, type Granularity } from './buckets.ts'
-import { addToAggregates, type AggregateRow } from './aggregate-sums.ts'
+import { addRepricing, addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountRecord, AccountStateRecord, AdminSession, AdminUser, AdmissionPlan, AdmissionVerdict, CounterRef, CounterValue, KeyRecord,
   RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal, UnpricedModel,
@@ -167,7 +167,14 @@ redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
 return 1`
 
-const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, SPEND, OPEN_ROW, FINISH_ROW, UNLOCK, NEXT_TURN }
+// KEYS: request hash; ARGV: the row as read, the row re-priced. Compare and set: a row changed
+// since it was read (a rerun, another recompute) is left alone; 1 when it was replaced.
+const REPRICE_ROW = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`
+
+const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, SPEND, OPEN_ROW, FINISH_ROW, UNLOCK, NEXT_TURN, REPRICE_ROW }
 type ScriptName = keyof typeof SCRIPTS
 
 /** The scripts as client commands: ioredis runs them by SHA and loads them where a node lacks one. */
@@ -272,6 +279,24 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
   }
 
   const list = async <T>(hash: string): Promise<T[]> => Object.values(await client.hgetall(hash)).map(v => JSON.parse(v) as T)
+
+  /** Adds aggregate sums as increments (one per bucket, key, account, model and metric); each is observed at once. */
+  const incrementAggregates = (sums: Map<string, AggregateRow>): Promise<unknown>[] => {
+    const increments: Promise<unknown>[] = []
+    const expiring = new Map<string, Granularity>()
+    for (const row of sums.values()) {
+      const key = k.agg(row.granularity, row.bucket)
+      expiring.set(key, row.granularity)
+      const prefix = `${row.keyId}|${row.accountId}|${row.model}|`
+      const metrics: [string, number | bigint][] = [['requests', row.requests], ['input', row.input], ['output', row.output], ['cw5', row.cacheWrite5m],
+        ['cw1', row.cacheWrite1h], ['cr', row.cacheRead], ['cost', row.costPico], ['unpriced', row.unpriced]]
+      for (const [metric, n] of metrics) if (n) increments.push(client.hincrby(key, prefix + metric, n.toString()))
+    }
+    for (const [key, g] of expiring) increments.push(client.pexpire(key, AGG_TTL_MS[g]))
+    // Should a later step throw, none of them goes unobserved.
+    for (const p of increments) p.catch(() => {})
+    return increments
+  }
 
   const store: Store = {
     async listKeys () {
@@ -447,19 +472,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
         const f = finished[i]!
         if (f.status === 'fulfilled' && f.value === 1 && r.billable) addToAggregates(sums, r)
       }
-      const increments: Promise<unknown>[] = []
-      const expiring = new Map<string, Granularity>()
-      for (const row of sums.values()) {
-        const key = k.agg(row.granularity, row.bucket)
-        expiring.set(key, row.granularity)
-        const prefix = `${row.keyId}|${row.accountId}|${row.model}|`
-        const metrics: [string, number | bigint][] = [['requests', row.requests], ['input', row.input], ['output', row.output], ['cw5', row.cacheWrite5m],
-          ['cw1', row.cacheWrite1h], ['cr', row.cacheRead], ['cost', row.costPico], ['unpriced', row.unpriced]]
-        for (const [metric, n] of metrics) if (n) increments.push(client.hincrby(key, prefix + metric, n.toString()))
-      }
-      for (const [key, g] of expiring) increments.push(client.pexpire(key, AGG_TTL_MS[g]))
-      // Each is observed at once: should a later step throw, none of them goes unobserved.
-      for (const p of increments) p.catch(() => {})
+      const increments = incrementAggregates(sums)
       const failed = finished.find(f => f.status === 'rejected')
       if (failed) {
         await Promise.allSettled(increments)
@@ -535,6 +548,24 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     },
     async requestLogSize () {
       return client.zcard(k.logTime)
+    },
+    async repriceRequests (changes) {
+      const sums = new Map<string, AggregateRow>()
+      let applied = 0
+      for (const r of changes) {
+        const cur = await client.get(k.row(r.requestId))
+        if (!cur) continue
+        const row = JSON.parse(cur) as StoredRow
+        if (row.state !== 'done' || row.unpriced !== r.was.unpriced || row.costPico !== (r.was.costPico === null ? null : r.was.costPico.toString())) continue
+        const next: StoredRow = { ...row, costPico: r.costPico.toString(), unpriced: false, priceVersion: r.priceVersion, flags: r.flags }
+        if (await run('REPRICE_ROW', [k.row(r.requestId)], [cur, JSON.stringify(next)]) !== 1) continue
+        applied++
+        addRepricing(sums, r)
+        const delta = r.costPico - (r.was.costPico ?? 0n)
+        if (delta !== 0n) await store.recordSpend(r.keyId, r.counters, 0, delta)
+      }
+      await Promise.all(incrementAggregates(sums))
+      return applied
     },
     async unpricedModels (since) {
       // No index by price: the log since `since` is read newest first, a page at a time, up to

@@ -7,10 +7,10 @@ import { dirname } from 'node:path'
 import { walSpace } from './wal-space.ts'
 import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
 import { bucketStart } from './buckets.ts'
-import { addToAggregates, type AggregateRow } from './aggregate-sums.ts'
+import { addRepricing, addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
-  UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal,
+  UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal, RepricedRequest,
 } from './store.ts'
 import { UNPRICED_MODELS_LIMIT } from './store.ts'
 
@@ -188,6 +188,9 @@ export function openSqliteStore (path: string): Store {
     deleteSessionsOf: db.prepare('DELETE FROM admin_sessions WHERE user = ?'),
     pruneSessions: db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?'),
     logSize: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM request_log'),
+    // `IS` compares NULL too: the row is changed only if it still holds what was read.
+    reprice: db.prepare(`UPDATE request_log SET cost_pico = @costPico, unpriced = 0, price_version = @priceVersion, flags = @flags
+      WHERE request_id = @requestId AND state = 'done' AND unpriced = @wasUnpriced AND cost_pico IS @wasCost`),
     // No price: unpriced with no other reason (a rejected usage is flagged, not unpriced by price).
     unpricedModels: db.prepare<[number, number], { provider: string, model: string, unpriced: number, fallback: number, last_at: number }>(`SELECT provider, model,
         sum(CASE WHEN unpriced = 1 THEN 1 ELSE 0 END) AS unpriced, sum(CASE WHEN unpriced = 0 THEN 1 ELSE 0 END) AS fallback, max(time) AS last_at
@@ -232,6 +235,23 @@ export function openSqliteStore (path: string): Store {
     for (const row of sums.values()) stmt.upsertAgg.run(row)
     for (const [id, at] of batch.keysUsed ?? []) stmt.touchKey.run(id, at)
     for (const [id, n] of batch.repeats ?? []) stmt.addRepeats.run(n, id)
+  })
+
+  /** Rows, aggregates and (for a process that does not count in a ledger) stored counters; returns the rows applied. */
+  const repriceBatch = db.transaction((changes: RepricedRequest[], ledgerWrites: LedgerWrites, countersToo: boolean) => {
+    writeLedgerRows(ledgerWrites)
+    const sums = new Map<string, AggregateRow>()
+    const applied: RepricedRequest[] = []
+    for (const r of changes) {
+      const changed = stmt.reprice.run({ requestId: r.requestId, costPico: r.costPico, priceVersion: r.priceVersion, flags: r.flags, wasUnpriced: r.was.unpriced ? 1 : 0, wasCost: r.was.costPico }).changes
+      if (changed === 0) continue
+      applied.push(r)
+      addRepricing(sums, r)
+      const delta = r.costPico - (r.was.costPico ?? 0n)
+      if (countersToo && delta !== 0n) for (const c of r.counters) stmt.addToCounter.run(r.keyId, c.id, c.start, c.end, 0, 0, delta)
+    }
+    for (const row of sums.values()) stmt.upsertAgg.run(row)
+    return applied
   })
 
   // Admission state lives in memory (limit-ledger.ts); its counters are written with the usage
@@ -450,6 +470,14 @@ export function openSqliteStore (path: string): Store {
     async pruneRequestLog (before, limit) {
       return stmt.pruneLog.run(before, limit).changes
     },
+    async repriceRequests (changes) {
+      // The sidecar counts spend in its ledger (written with this transaction's next sibling);
+      // another process (the CLI) adds it to the stored counters, which the sidecar reads again
+      // when it sees the store changed (changedElsewhere).
+      const applied = withLedger(writes => repriceBatch(changes, writes, !serving))
+      if (serving) for (const r of applied) ledger.spend(r.keyId, r.counters, 0, r.costPico - (r.was.costPico ?? 0n))
+      return applied.length
+    },
     async unpricedModels (since) {
       return stmt.unpricedModels.all(since, UNPRICED_MODELS_LIMIT).map(r => ({ provider: r.provider, model: r.model, unpriced: r.unpriced, fallback: r.fallback, lastAt: r.last_at }))
     },
@@ -466,6 +494,8 @@ export function openSqliteStore (path: string): Store {
       const v = stmt.dataVersion.get()!.data_version
       if (v === lastDataVersion) return false
       lastDataVersion = v
+      // Another process may have moved stored counters (a recompute): the ledger reads them again.
+      if (serving) ledger.reload()
       return true
     },
     async close () {

@@ -255,6 +255,22 @@ export interface UnpricedModel {
 /** Rows whose cost came from no price of their own, in `model` order: the unpriced and the billed-by-fallback. */
 export const UNPRICED_MODELS_LIMIT = 1000
 
+/** A recorded request billed again (`ai-relay usage recompute`): its row, aggregates and the key's counters move by the difference. */
+export interface RepricedRequest {
+  requestId: string
+  /** The row as it was read: the change applies only if it still is (a rerun changes nothing twice). */
+  was: { costPico: bigint | null, unpriced: boolean }
+  costPico: bigint
+  priceVersion: string
+  flags: string
+  time: number
+  keyId: string
+  accountId: string | null
+  model: string | null
+  /** The key's counters this request counts under that are still in force: their cost moves too. */
+  counters: CounterRef[]
+}
+
 export interface RequestLogRow extends Omit<UsageRecord, 'billable' | 'refusal' | 'repeats'> {
   state: RequestState
   repeats: number
@@ -331,6 +347,8 @@ export interface Store {
   pruneRequestLog (before: number, limit: number): Promise<number>
   /** Rows in the request log (for the bound on its size). */
   requestLogSize (): Promise<number>
+  /** Applies re-priced rows in one transaction; returns how many applied (rows changed since they were read are skipped). */
+  repriceRequests (changes: RepricedRequest[]): Promise<number>
   /** Models served since `since` without a price of their own, most recently seen first (at most UNPRICED_MODELS_LIMIT). */
   unpricedModels (since: number): Promise<UnpricedModel[]>
   /** A consistent copy of the whole store in `file`, taken while it is in use. */

@@ -5,7 +5,7 @@
 // recorded rows keep the version they were billed with; unpriced models are listed.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { openRuntime } from '../../../core/runtime.ts'
@@ -120,4 +120,57 @@ test('a running relay: the admin API updates from the source at once; rows keep 
   assert.deepEqual((nowPriced.body.items as Array<Record<string, unknown>>).map(m => [m.model, m.nowPricedAs]), [['gpt-new', 'gpt-new']])
   const list = await admin('GET', '/prices/list')
   assert.ok((list.body.items as Array<{ model: string, from: string }>).some(e => e.model === 'gpt-new' && e.from === `source ${server.fileUrl}`))
+})
+
+test('usage recompute: a dry run shows the difference; --apply re-bills rows, totals and the budget the running relay enforces, once', async t => {
+  const mock = await startOpenAIMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'openai', mount: '/openai' }],
+    keys: [{ name: 'alice', key: ALICE_KEY, budgets: { monthlyUsd: 100 } }],
+    accounts: [{ name: 'oa0', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-proj-oa0', baseUrl: `${mock.url}/v1` }],
+    // Until gpt-new has a price, a key with a budget is served it at gpt-5.4's rate.
+    pricing: { fallback: { openai: { like: 'gpt-5.4' } } },
+  }))
+  for (let i = 0; i < 3; i++) assert.equal(await ask(relay.url, 'gpt-new'), 200)
+  assert.equal(await ask(relay.url, 'gpt-5.4'), 200)
+  await relay.settled()
+  const u = DEFAULT_OPENAI_USAGE
+  const at = (input: bigint, cached: bigint, output: bigint) => BigInt(u.input - u.cached) * input + BigInt(u.cached) * cached + BigInt(u.output) * output
+  const fallbackEach = at(2_500_000n, 250_000n, 15_000_000n)
+  const realEach = at(3_000_000n, 300_000n, 12_000_000n)
+  const month = async () => (await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 86_400_000, groupBy: 'key' }))[0]!.costPico
+  assert.equal(await month(), 4n * fallbackEach)
+
+  // The real price arrives (here in the config; a source would do the same).
+  const config = JSON.parse(readFileSync(relay.file, 'utf8'))
+  config.pricing.models = { 'gpt-new': { input: 3_000_000, output: 12_000_000 } }
+  writeFileSync(relay.file, JSON.stringify(config))
+  const cli = (...args: string[]) => runCliAsync(['usage', 'recompute', '--since', new Date(Date.now() - 3_600_000).toISOString(), ...args, '--config', relay.file])
+  const dry = await cli()
+  assert.equal(dry.status, 0, dry.stderr)
+  assert.match(dry.stdout, /gpt-new +3 +\$0\.00\d+ +\$0\.00\d+ +-?\$/)
+  assert.match(dry.stdout, /A dry run: nothing was written/)
+  assert.equal(await month(), 4n * fallbackEach, 'a dry run writes nothing')
+
+  const applied = await cli('--apply')
+  assert.equal(applied.status, 0, applied.stderr)
+  assert.match(applied.stdout, /Re-priced 3 requests/)
+  assert.equal(await month(), 3n * realEach + fallbackEach)
+  const rows = (await relay.rt.store.recentRequests(10)).filter(r => r.model === 'gpt-new')
+  assert.ok(rows.every(r => r.costPico === realEach && /^re-priced .* as gpt-new \(was \$0\.\d+, billed as gpt-5\.4 \(pricing\.fallback\)\)$/.test(r.flags!)), JSON.stringify(rows.map(r => r.flags)))
+  // The running relay reads the budget counter again once it sees the store changed.
+  const counters = [{ id: 'budget:month', start: Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1), end: Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 1) }]
+  const deadline = Date.now() + 5_000
+  let spent = 0n
+  while (Date.now() < deadline) {
+    spent = (await relay.rt.store.readCounters(relay.rt.declaredKeys[0]!.id, counters))[0]!.costPico
+    if (spent === 3n * realEach + fallbackEach) break
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  assert.equal(spent, 3n * realEach + fallbackEach)
+
+  const again = await cli('--apply')
+  assert.match(again.stdout, /No request since .* was recorded without a price of its own/)
+  assert.equal(await month(), 3n * realEach + fallbackEach, 'a rerun bills nothing twice')
 })

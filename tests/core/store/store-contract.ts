@@ -223,6 +223,31 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual((await s.unpricedModels(0)).map(m => m.model), ['gemini-9', 'gpt-9', 'ancient'])
   })
 
+  withStore('re-pricing: the row, its buckets and the key\'s counters move by the difference, once', async s => {
+    const t0 = Date.parse('2026-11-26T10:00:00Z')
+    const counters = [{ id: 'budget:month', start: Date.parse('2026-11-01T00:00:00Z'), end: Date.parse('2026-12-01T00:00:00Z') }]
+    await s.writeUsage({
+      records: [
+        usage({ requestId: 'p1', time: t0, model: 'gpt-9', costPico: null, unpriced: true }),
+        usage({ requestId: 'p2', time: t0 + 1000, model: 'gpt-9', costPico: 50n, flags: 'billed as gpt-5.4 (pricing.fallback)' }),
+      ],
+    })
+    await s.recordSpend('key_1', counters, 0, 50n)
+    const change = (requestId: string, was: { costPico: bigint | null, unpriced: boolean }, costPico: bigint, time: number) =>
+      ({ requestId, was, costPico, priceVersion: 'v2', flags: 're-priced', time, keyId: 'key_1', accountId: 'acc_1', model: 'gpt-9', counters })
+    const changes = [change('p1', { costPico: null, unpriced: true }, 300n, t0), change('p2', { costPico: 50n, unpriced: false }, 80n, t0 + 1000)]
+    assert.equal(await s.repriceRequests(changes), 2)
+    assert.equal(await s.repriceRequests(changes), 0, 'a rerun changes nothing twice')
+    const rows = await s.queryRequests({ limit: 10 })
+    assert.deepEqual(rows.map(r => [r.requestId, r.costPico, r.unpriced, r.priceVersion, r.flags]), [['p2', 80n, false, 'v2', 're-priced'], ['p1', 300n, false, 'v2', 're-priced']])
+    const [total] = await s.queryUsage({ since: Date.parse('2026-11-26T00:00:00Z'), until: Date.parse('2026-11-27T00:00:00Z'), groupBy: 'model' })
+    assert.deepEqual([total!.requests, total!.costPico, total!.unpricedRequests], [2, 380n, 0])
+    const [month] = await s.usageSeries({ since: Date.parse('2026-11-01T00:00:00Z'), until: Date.parse('2026-12-01T00:00:00Z'), groupBy: 'key', granularity: 'month' })
+    assert.equal(month!.costPico, 380n)
+    assert.equal((await s.readCounters('key_1', counters))[0]!.costPico, 380n, '50 spent, then +300 and +30')
+    assert.deepEqual(await s.unpricedModels(0), [])
+  })
+
   withStore('admin users and sessions: passwords replaced, sessions expire and end with their user', async s => {
     await s.putAdminUser({ name: 'root', passwordHash: 'h1', createdAt: 5 })
     await s.putAdminUser({ name: 'root', passwordHash: 'h2', createdAt: 9 })
