@@ -115,3 +115,20 @@ test("an OAuth account's token refresh leaves through the account's proxy", asyn
   assert.ok(sp.seen.includes(Number(new URL(oauth.url).port)), 'token call went through SOCKS')
   assert.ok(sp.seen.includes(Number(new URL(upstream.url).port)), 'upstream call went through SOCKS')
 })
+
+test('a live price source is fetched through the egress proxy too', async t => {
+  const hp = await httpProxy(t)
+  const { startPriceServer, litellmFile } = await import('../../mocks/price-server.ts')
+  const prices = await startPriceServer(litellmFile({ 'gpt-via-proxy': [1e-6, 2e-6] }))
+  t.after(() => prices.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    upstream: { proxy: hp.url },
+    admin: { tokens: [{ name: 'ops', token: 'admin-token-0123456789abcdefghij' }] },
+    pricing: { sources: [{ url: prices.fileUrl }] },
+  }))
+  const res = await request(`${relay.url}/_relay/admin/api/prices/update`, { method: 'POST', headers: { authorization: 'Bearer admin-token-0123456789abcdefghij' } })
+  assert.equal(res.statusCode, 200)
+  assert.deepEqual(((await res.body.json()) as { sources: Array<{ outcome: string }> }).sources.map(s => s.outcome), ['updated'])
+  assert.ok(hp.seen.some(s => s.includes(`127.0.0.1:${new URL(prices.url).port}`)), JSON.stringify(hp.seen))
+  assert.deepEqual(relay.rt.pricing.lookup('gpt-via-proxy')!.price, { input: 1_000_000, output: 2_000_000 })
+})
