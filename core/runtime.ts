@@ -10,7 +10,7 @@ import { declaredKeys, type KeyRegistry } from './keys/key-registry.ts'
 import { unpricedFallbacks, type PriceTable, type Pricing } from './metering/pricing.ts'
 import { readLiteLLMPrices } from './metering/litellm-prices.ts'
 import { composePricing, type PriceInputs } from './metering/price-book.ts'
-import { loadCopy, type PriceSourceConfig, type SourceCopy } from './metering/price-source.ts'
+import { loadCopy, redactUrl, type PriceSourceConfig, type SourceCopy } from './metering/price-source.ts'
 import { durationMs } from './limits/periods.ts'
 import { loadPlugins, type LoadedPlugin } from './plugin-loader.ts'
 import { createSecretBox, loadSecretKey, type SecretBox } from './secrets/secret-box.ts'
@@ -56,6 +56,8 @@ export interface ConfigParts {
 
 /** A `pricing.sources` entry with its last good copy as read at start (or reload). */
 export interface ConfiguredSource extends PriceSourceConfig {
+  /** The URL as shown (credentials masked). */
+  label: string
   copy: SourceCopy | undefined
   everyMs: number
   hashEveryMs: number
@@ -153,7 +155,7 @@ function configuredSource (loaded: LoadedConfig, s: { url: string, sha256Url?: s
   const hashEveryMs = durationMs(s.hashEvery)
   if (everyMs < 3_600_000) issues.push({ file: loaded.file, path: `/pricing/sources/${i}/every`, message: 'a price file is fetched at most once an hour (1h at least)' })
   if (hashEveryMs < 60_000) issues.push({ file: loaded.file, path: `/pricing/sources/${i}/hashEvery`, message: '1m at least' })
-  return { url: s.url, ...(s.sha256Url ? { sha256Url: s.sha256Url } : {}), everyMs, hashEveryMs, copy: loadCopy(dir, s.url) }
+  return { url: s.url, label: redactUrl(s.url), ...(s.sha256Url ? { sha256Url: s.sha256Url } : {}), everyMs, hashEveryMs, copy: loadCopy(dir, s.url) }
 }
 
 /** `pricing.file`: a LiteLLM price file; its version names the file and its content's hash. */

@@ -68,7 +68,7 @@ async function update (rt: Runtime, v: CliValues, io: CliIo): Promise<number> {
     const before = rt.pricing
     const { view, diff } = await updatePrices(
       before,
-      async () => Promise.all(sources.map(async s => ({ url: s.url, result: await s.refresh() }))),
+      async () => Promise.all(sources.map(async s => ({ url: s.label, result: await s.refresh() }))),
       () => composePricing({ ...rt.priceInputs, sources }),
     )
     const anyUpdated = view.sources.some(s => s.outcome === 'updated')

@@ -33,8 +33,8 @@ const iso = (ms: number | undefined) => (ms === undefined || ms === 0 ? null : n
 
 export function sourceViews (sources: PriceSource[]): SourceView[] {
   return sources.map(s => ({
-    url: s.url,
-    sha256Url: s.sha256Url ?? null,
+    url: s.label,
+    sha256Url: s.hashLabel ?? null,
     copy: s.copy ? { fetchedAt: iso(s.copy.fetchedAt), sha256: s.copy.sha256, models: Object.keys(s.copy.table.models).length, skipped: s.copy.skipped.length } : null,
     checkedAt: iso(s.checkedAt),
     lastError: s.lastError ? { at: new Date(s.lastError.at).toISOString(), reason: s.lastError.reason } : null,

@@ -45,7 +45,7 @@ export function startLivePrices (parts: LivePriceParts, deps: LivePriceDeps): Pr
       deps.swap(next)
       const lines = diffLines(diff)
       deps.log.info({
-        source: source.url,
+        source: source.label,
         version: next.version,
         added: diff.added.length,
         changed: diff.changed.length,

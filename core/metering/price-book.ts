@@ -12,12 +12,12 @@ export interface PriceInputs {
   plugins: PriceTable[]
   file?: PriceTable
   /** Each source's copy in force (none until its first good fetch). */
-  sources: Array<{ url: string, copy: SourceCopy | undefined }>
+  sources: Array<{ label: string, copy: SourceCopy | undefined }>
   config: RelayConfig['pricing']
 }
 
 export function composePricing (inputs: PriceInputs): Pricing {
-  const sourceTables = inputs.sources.flatMap(s => (s.copy ? [{ ...s.copy.table, origin: `source ${s.url}` }] : []))
+  const sourceTables = inputs.sources.flatMap(s => (s.copy ? [{ ...s.copy.table, origin: `source ${s.label}` }] : []))
   return createPricing([...inputs.plugins, ...(inputs.file ? [inputs.file] : []), ...sourceTables], inputs.config)
 }
 

@@ -42,7 +42,7 @@ export class PriceRefresher {
     for (const s of this.#sources) {
       const age = s.source.copy ? this.#deps.now() - s.source.copy.fetchedAt : Infinity
       this.#after(Math.max(FIRST_FETCH_DELAY_MS, s.everyMs - age), () => this.#full(s))
-      if (s.source.sha256Url) this.#every(s.hashEveryMs, () => this.#run(s.source, () => s.source.poll()))
+      if (s.source.polled) this.#every(s.hashEveryMs, () => this.#run(s.source, () => s.source.poll()))
     }
   }
 
@@ -54,7 +54,7 @@ export class PriceRefresher {
 
   /** Fetches every source now (`ai-relay prices update`, the admin API): what each did. */
   async updateNow (): Promise<Array<{ url: string, result: RefreshResult }>> {
-    return Promise.all(this.#sources.map(async s => ({ url: s.source.url, result: await this.#run(s.source, () => s.source.refresh()) })))
+    return Promise.all(this.#sources.map(async s => ({ url: s.source.label, result: await this.#run(s.source, () => s.source.refresh()) })))
   }
 
   async #full (s: ScheduledSource): Promise<void> {
@@ -71,10 +71,10 @@ export class PriceRefresher {
         try {
           this.#deps.changed(source, result)
         } catch (err) {
-          this.#deps.log.error({ err, source: source.url }, 'applying new prices failed; the table in force is kept')
+          this.#deps.log.error({ err, source: source.label }, 'applying new prices failed; the table in force is kept')
         }
       } else if (result.outcome === 'failed') {
-        this.#deps.log.warn({ source: source.url, reason: result.reason }, 'price source not refreshed; its last good copy stays in force')
+        this.#deps.log.warn({ source: source.label, reason: result.reason }, 'price source not refreshed; its last good copy stays in force')
       }
       return result
     }).finally(() => this.#busy.delete(source))

@@ -53,6 +53,24 @@ function sha256 (text: string): string {
   return createHash('sha256').update(text).digest('hex')
 }
 
+/**
+ * A source's URL as shown in logs, the admin API and `prices list`: a private mirror's
+ * credentials (user:password@, ?token=) never leave the config.
+ */
+export function redactUrl (raw: string): string {
+  try {
+    const u = new URL(raw)
+    if (u.username || u.password) {
+      u.username = '***'
+      u.password = ''
+    }
+    for (const k of [...new Set(u.searchParams.keys())]) u.searchParams.set(k, '***')
+    return u.toString()
+  } catch {
+    return '(not a URL)'
+  }
+}
+
 /** Version recorded on each request priced by this source: its host and content hash. */
 function versionOf (url: string, hash: string): string {
   let host = 'source'
@@ -123,7 +141,7 @@ function saveCopy (dir: string, copy: SourceCopy, text: string): void {
     renameSync(tmp, path)
   }
   write(paths.body, text)
-  write(paths.meta, JSON.stringify({ url: copy.url, sha256: copy.sha256, fetchedAt: copy.fetchedAt, etag: copy.etag, lastModified: copy.lastModified }))
+  write(paths.meta, JSON.stringify({ url: redactUrl(copy.url), sha256: copy.sha256, fetchedAt: copy.fetchedAt, etag: copy.etag, lastModified: copy.lastModified }))
 }
 
 /** The hash a `sha256Url` advertises: the first 64 hex digits of its text (`sha256sum` output or a bare hash). */
@@ -141,24 +159,40 @@ export interface SourceDeps {
 
 /** One configured source: its copy in force, and how to fetch a newer one. */
 export class PriceSource {
-  readonly url: string
-  readonly sha256Url: string | undefined
+  /** The URL as shown (credentials masked); the real one stays private. */
+  readonly label: string
+  readonly hashLabel: string | undefined
+  readonly #url: string
+  readonly #sha256Url: string | undefined
   copy: SourceCopy | undefined
   lastError: { at: number, reason: string } | undefined
   checkedAt: number | undefined
   #deps: SourceDeps
 
   constructor (config: PriceSourceConfig, deps: SourceDeps, copy = loadCopy(deps.dir, config.url)) {
-    this.url = config.url
-    this.sha256Url = config.sha256Url
+    this.#url = config.url
+    this.#sha256Url = config.sha256Url
+    this.label = redactUrl(config.url)
+    this.hashLabel = config.sha256Url === undefined ? undefined : redactUrl(config.sha256Url)
     this.#deps = deps
     this.copy = copy
   }
 
+  /** Whether it advertises a hash to poll. */
+  get polled (): boolean {
+    return this.#sha256Url !== undefined
+  }
+
   async #get (url: string, headers: Record<string, string>, limit: number): Promise<{ status: number, text: string, headers: Record<string, string | string[] | undefined> }> {
-    const res = await request(url, {
+    // A URL's user:password (a private mirror) is sent as Basic auth: a request carries only its
+    // origin and path.
+    const u = new URL(url)
+    const auth: Record<string, string> = u.username || u.password
+      ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` }
+      : {}
+    const res = await request(u, {
       dispatcher: this.#deps.dispatcher,
-      headers: { 'user-agent': 'ai-relay-sidecar (price refresh)', accept: 'application/json, text/plain', ...headers },
+      headers: { 'user-agent': 'ai-relay-sidecar (price refresh)', accept: 'application/json, text/plain', ...auth, ...headers },
       signal: AbortSignal.timeout(this.#deps.timeoutMs ?? FETCH_TIMEOUT_MS),
     })
     if (res.statusCode !== 200) {
@@ -170,11 +204,11 @@ export class PriceSource {
 
   /** The hash the source advertises now; undefined without a `sha256Url`. Throws when it cannot be read. */
   async advertisedHash (): Promise<string | undefined> {
-    if (!this.sha256Url) return undefined
-    const res = await this.#get(this.sha256Url, {}, HASH_LIMIT)
-    if (res.status !== 200) throw new PriceSourceError(`${this.sha256Url} answered ${res.status}`)
+    if (!this.#sha256Url) return undefined
+    const res = await this.#get(this.#sha256Url, {}, HASH_LIMIT)
+    if (res.status !== 200) throw new PriceSourceError(`${this.hashLabel} answered ${res.status}`)
     const hash = parseAdvertisedHash(res.text)
-    if (!hash) throw new PriceSourceError(`${this.sha256Url} holds no sha256`)
+    if (!hash) throw new PriceSourceError(`${this.hashLabel} holds no sha256`)
     return hash
   }
 
@@ -183,7 +217,7 @@ export class PriceSource {
    * Without a `sha256Url`, the same as refresh().
    */
   async poll (): Promise<RefreshResult> {
-    if (!this.sha256Url) return this.refresh()
+    if (!this.#sha256Url) return this.refresh()
     let hash: string | undefined
     try {
       hash = await this.advertisedHash()
@@ -209,17 +243,17 @@ export class PriceSource {
         if (previous.etag) conditional['if-none-match'] = previous.etag
         if (previous.lastModified) conditional['if-modified-since'] = previous.lastModified
       }
-      const res = await this.#get(this.url, conditional, SOURCE_LIMIT)
+      const res = await this.#get(this.#url, conditional, SOURCE_LIMIT)
       if (res.status === 304 && previous) {
         this.checkedAt = this.#deps.now()
         this.lastError = undefined
         return { outcome: 'unchanged' }
       }
-      if (res.status !== 200) throw new PriceSourceError(`${this.url} answered ${res.status}`)
+      if (res.status !== 200) throw new PriceSourceError(`${this.label} answered ${res.status}`)
       // With a sha256Url, the file must be the one it advertises (a half-published update, a
       // tampering mirror): asked now when the poll did not already.
-      const expect = opts.expectHash ?? (this.sha256Url ? await this.advertisedHash() : undefined)
-      const checked = checkPriceText(this.url, res.text, previous)
+      const expect = opts.expectHash ?? (this.#sha256Url ? await this.advertisedHash() : undefined)
+      const checked = checkPriceText(this.#url, res.text, previous)
       if (expect !== undefined && checked.sha256 !== expect) throw new PriceSourceError(`the file's sha256 ${checked.sha256.slice(0, 12)}… is not the advertised ${expect.slice(0, 12)}…`)
       this.checkedAt = this.#deps.now()
       this.lastError = undefined
@@ -229,7 +263,7 @@ export class PriceSource {
         return typeof v === 'string' && v.length <= 200 ? v : undefined
       }
       const copy: SourceCopy = {
-        url: this.url,
+        url: this.#url,
         sha256: checked.sha256,
         fetchedAt: this.checkedAt,
         ...(header('etag') ? { etag: header('etag') } : {}),
@@ -237,7 +271,12 @@ export class PriceSource {
         table: checked.table,
         skipped: checked.skipped,
       }
-      saveCopy(this.#deps.dir, copy, res.text)
+      try {
+        saveCopy(this.#deps.dir, copy, res.text)
+      } catch (err) {
+        // Billing by the new prices does not wait for the disk; the next start may use an older copy.
+        this.lastError = { at: this.checkedAt, reason: `the copy could not be saved in ${this.#deps.dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})` }
+      }
       this.copy = copy
       return { outcome: 'updated', copy, previous }
     } catch (err) {
@@ -250,10 +289,10 @@ export class PriceSource {
     const reason = err instanceof PriceSourceError
       ? e.message
       : e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT'
-        ? `${this.url} did not answer in time`
+        ? `${this.label} did not answer in time`
         : e?.code === 'RELAY_ERR_UPSTREAM_TOO_LARGE'
           ? `the file is larger than ${SOURCE_LIMIT} bytes`
-          : `${this.url} could not be fetched (${e?.code ?? e?.message ?? 'error'})`
+          : `${this.label} could not be fetched (${e?.code ?? 'error'})`
     this.lastError = { at: this.#deps.now(), reason }
     return { outcome: 'failed', reason }
   }

@@ -35,14 +35,15 @@ export async function startPriceServer (body: string): Promise<PriceServer> {
   }
   const etag = () => `"${createHash('sha256').update(state.body).digest('hex').slice(0, 16)}"`
   const server = createServer((req, res) => {
-    state.requests.push({ path: req.url ?? '', headers: req.headers })
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    state.requests.push({ path, headers: req.headers })
     if (state.mode === 'hang') return // never answers; the client's timeout must end it
     if (state.mode === 'error') return res.writeHead(500).end('upstream broke')
-    if (req.url === '/prices.sha256') {
+    if (path === '/prices.sha256') {
       const hash = state.mode === 'wrong-hash' ? 'f'.repeat(64) : createHash('sha256').update(state.body).digest('hex')
       return res.writeHead(200, { 'content-type': 'text/plain' }).end(`${hash}  model_prices_and_context_window.json\n`)
     }
-    if (req.url !== '/prices.json') return res.writeHead(404).end()
+    if (path !== '/prices.json') return res.writeHead(404).end()
     if (req.headers['if-none-match'] === etag()) return res.writeHead(304, { etag: etag() }).end()
     if (state.mode === 'truncated') return res.writeHead(200, { 'content-type': 'application/json' }).end(state.body.slice(0, Math.floor(state.body.length / 2)))
     if (state.mode === 'huge') {

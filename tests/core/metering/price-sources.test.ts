@@ -144,3 +144,23 @@ test('hostile entries never become a price out of bounds, a $0 price or a crash 
     }
   }), { numRuns: 400 })
 })
+
+test('a private mirror\'s credentials stay out of what is shown: labels, reasons, the copy\'s metadata', async t => {
+  const server = await startPriceServer(FIVE)
+  const dispatcher = new Agent()
+  t.after(async () => {
+    await server.close()
+    await dispatcher.close()
+  })
+  const dir = tempDir()
+  const url = `http://mirror:s3cret-pass@127.0.0.1:${new URL(server.url).port}/prices.json?token=t0ken-value`
+  const source = new PriceSource({ url }, { dir, dispatcher, now: Date.now })
+  assert.equal((await source.refresh()).outcome, 'updated')
+  assert.equal(source.label, `http://***@127.0.0.1:${new URL(server.url).port}/prices.json?token=***`)
+  assert.equal(server.requests[0]!.headers.authorization, `Basic ${Buffer.from('mirror:s3cret-pass').toString('base64')}`, 'the userinfo is sent as Basic auth')
+  server.mode = 'error'
+  const failed = await source.refresh({ force: true })
+  const shown = JSON.stringify([failed, source.lastError, source.label, readFileSync(copyPaths(dir, url).meta, 'utf8')])
+  assert.doesNotMatch(shown, /s3cret-pass|t0ken-value/)
+  assert.match(shown, /answered 500/)
+})
