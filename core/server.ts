@@ -96,6 +96,11 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     inflight: () => inflight.size,
     queueDepth: () => recorder.pending,
     accountStates: () => accountStates(pool, health, now()),
+    priceSources: () => livePrices.sources.map(s => ({
+      source: s.label,
+      copyAgeSeconds: s.copy && s.copy.fetchedAt > 0 ? Math.max(0, Math.round((now() - s.copy.fetchedAt) / 1000)) : null,
+      failing: s.lastError !== undefined,
+    })),
   })
   const recorder = new UsageRecorder(rt.store, {
     flushIntervalMs: config.usage.flushIntervalMs, mode: config.usage.flush, log, now,

@@ -27,6 +27,8 @@ export interface MetricsSources {
   queueDepth: () => number
   /** Accounts by provider and state (active, cooling, unauthorized, disabled, at-capacity). */
   accountStates: () => { provider: string, state: string, count: number }[]
+  /** Each live price source (its URL, credentials masked): how old its copy in force is, and whether its last fetch failed. */
+  priceSources?: () => { source: string, copyAgeSeconds: number | null, failing: boolean }[]
 }
 
 const TOKEN_KINDS = [['input', 'input'], ['output', 'output'], ['cacheWrite5m', 'cache_write_5m'], ['cacheWrite1h', 'cache_write_1h'], ['cacheRead', 'cache_read']] as const
@@ -69,6 +71,21 @@ export class RelayMetrics {
     this.#unpriced = new Counter({ name: 'ai_relay_unpriced_requests_total', help: `Served requests with no price (recorded at no cost), by provider and model (the first ${UNPRICED_MODEL_LABELS} models; the rest as "other")`, labelNames: ['provider', 'model'], registers })
     new Gauge({ name: 'ai_relay_inflight_requests', help: 'Requests in flight', registers, collect () { this.set(sources.inflight()) } })
     new Gauge({ name: 'ai_relay_usage_queue_depth', help: 'Usage records waiting to be written', registers, collect () { this.set(sources.queueDepth()) } })
+    // Stale prices bill new models at $0 or not at all: an operator alerts on these.
+    new Gauge({
+      name: 'ai_relay_price_source_copy_age_seconds', help: 'Age of each live price source\'s copy in force (absent: none yet)', labelNames: ['source'], registers,
+      collect () {
+        this.reset()
+        for (const s of sources.priceSources?.() ?? []) if (s.copyAgeSeconds !== null) this.set({ source: s.source }, s.copyAgeSeconds)
+      },
+    })
+    new Gauge({
+      name: 'ai_relay_price_source_failing', help: '1 when a live price source\'s last fetch failed (its copy stays in force)', labelNames: ['source'], registers,
+      collect () {
+        this.reset()
+        for (const s of sources.priceSources?.() ?? []) this.set({ source: s.source }, s.failing ? 1 : 0)
+      },
+    })
     new Gauge({
       name: 'ai_relay_accounts', help: 'Accounts by provider and state', labelNames: ['provider', 'state'], registers,
       collect () {

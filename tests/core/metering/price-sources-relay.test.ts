@@ -105,6 +105,9 @@ test('a running relay: the admin API updates from the source at once; rows keep 
   assert.ok((update.body.added as Array<{ model: string }>).some(e => e.model === 'gpt-new'))
   const sources = await admin('GET', '/prices/sources')
   assert.equal((sources.body.items as Array<{ copy: { models: number } }>)[0]!.copy.models, 5)
+  const metrics = await (await request(`${relay.url}/_relay/metrics`)).body.text()
+  assert.match(metrics, new RegExp(`ai_relay_price_source_copy_age_seconds\\{source="${server.fileUrl}"\\} [0-9]\\b`))
+  assert.match(metrics, new RegExp(`ai_relay_price_source_failing\\{source="${server.fileUrl}"\\} 0`))
 
   // Billed by the new table from now on.
   assert.equal(await ask(relay.url, 'gpt-new'), 200)
