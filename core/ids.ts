@@ -3,6 +3,9 @@
 // history stays attached; entries created at run time get random ids.
 import { createHash, randomUUID } from 'node:crypto'
 
+/** What a key's, account's, group's or admin's name may be (it appears in URLs, logs and configs). */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+
 export type IdKind = 'key' | 'acc' | 'lease'
 
 export function declaredId (kind: IdKind, name: string): string {

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream'
 import type { DestinationStream, Logger } from 'pino'
 import { AccountPool } from './accounts/account-pool.ts'
 import { KeyRegistry } from './keys/key-registry.ts'
+import { boundAccounts } from './keys/bindings.ts'
 import { Credentials } from './accounts/credentials.ts'
 import { Admission } from './limits/admission.ts'
 import { createLogger } from './log.ts'
@@ -156,7 +157,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     for (const a of pool.list()) credentials.adopt(a)
     await admission.reload()
     health.load(await rt.store.listAccountStates())
-    scheduler.setDedicated(keys.list().flatMap(k => (k.boundAccount ? [k.boundAccount] : [])))
+    scheduler.setDedicated(keys.list().flatMap(k => boundAccounts(k.bindings)))
   }
   await reload()
   const notifiedUnpriced = new Set<string>()

@@ -1,16 +1,26 @@
-// <relay-keys>: the relay keys, with create (the secret shown once), disable / enable, rotate
-// and delete. Config-declared keys are listed read-only.
+// <relay-keys>: the relay keys, with create (the secret shown once), disable / enable, rotate,
+// delete, and each key's binding per provider (an account, a group, or the shared pool).
+// Config-declared keys are listed read-only.
 import { html, type TemplateResult } from 'lit'
 import { msg, str } from '@lit/localize'
 import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
 
-interface Key { id: string, name: string, hint: string, disabled: boolean, source: string, account: string | null, group: string | null, expiresAt: string | null, lastUsedAt: string | null }
+type Binding = { account: string } | { group: string }
+interface Key { id: string, name: string, hint: string, disabled: boolean, source: string, bindings: Record<string, Binding>, expiresAt: string | null, lastUsedAt: string | null }
+interface Account { name: string, provider: string, groups: string[] }
+
+/** `*` in a binding: every provider without a binding of its own. */
+const EVERY = '*'
 
 export class RelayKeys extends RelayElement {
   static override styles = themeStyles
-  static override properties = { ...RelayElement.properties, keys: { state: true }, secret: { state: true }, page: { state: true } }
+  static override properties = { ...RelayElement.properties, keys: { state: true }, secret: { state: true }, page: { state: true }, accounts: { state: true }, providers: { state: true }, bindProvider: { state: true } }
 
   keys: Key[] = []
+  /** Bind targets: the accounts (by provider) and the groups they belong to. */
+  accounts: Account[] = []
+  providers: string[] = []
+  bindProvider = EVERY
   secret: { name: string, key: string } | undefined
   page = 0
 
@@ -21,8 +31,58 @@ export class RelayKeys extends RelayElement {
 
   async reload (): Promise<void> {
     await this.run(async () => {
+      const [keys, accounts, types] = await Promise.all([
+        this.api<{ items: Key[] }>('GET', '/_relay/admin/api/keys'),
+        this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts'),
+        this.api<{ items: { provider: string }[] }>('GET', '/_relay/admin/api/account-types'),
+      ])
+      this.keys = keys.items
+      this.accounts = accounts.items
+      this.providers = [...new Set(types.items.map(t => t.provider))].sort()
+    })
+  }
+
+  /** Binds one provider of a key (or every other provider, `*`) to an account, a group, or the shared pool. */
+  async #bind (e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const form = e.target as HTMLFormElement
+    const value = (name: string) => (form.elements.namedItem(name) as HTMLSelectElement).value
+    const [kind, target] = value('target').split(':', 2) as [string, string | undefined]
+    const binding = kind === 'account' ? { account: target! } : kind === 'group' ? { group: target! } : null
+    const key = this.keys.find(k => k.id === value('key'))
+    if (!key) return
+    await this.run(async () => {
+      await this.api('PATCH', `/_relay/admin/api/keys/${encodeURIComponent(key.id)}`, { bindings: { [value('provider')]: binding } })
+      this.emit('relay-key-changed', { id: key.id, action: 'update' })
       this.keys = (await this.api<{ items: Key[] }>('GET', '/_relay/admin/api/keys')).items
     })
+  }
+
+  #providerName (p: string): string {
+    return p === EVERY ? msg('every other provider', { id: 'keys.everyProvider' }) : p
+  }
+
+  #bindings (k: Key): TemplateResult | string {
+    const entries = Object.entries(k.bindings ?? {})
+    if (entries.length === 0) return msg('shared pool', { id: 'keys.pool' })
+    return html`${entries.map(([p, b]) => html`<div>${this.#providerName(p)}: ${'account' in b ? msg(str`account ${b.account}`, { id: 'keys.boundAccount' }) : msg(str`group ${b.group}`, { id: 'keys.boundGroup' })}</div>`)}`
+  }
+
+  #bindForm (): TemplateResult {
+    const editable = this.keys.filter(k => k.source !== 'config')
+    const accounts = this.accounts.filter(a => this.bindProvider === EVERY || a.provider === this.bindProvider)
+    const groups = [...new Set(accounts.flatMap(a => a.groups))].sort()
+    return html`<form @submit=${this.#bind} part="form bind-form">
+      <label>${msg('Key', { id: 'keys.key' })}<select name="key" required>${editable.map(k => html`<option value=${k.id}>${k.name}</option>`)}</select></label>
+      <label>${msg('Provider', { id: 'keys.provider' })}<select name="provider" @change=${(e: Event) => { this.bindProvider = (e.target as HTMLSelectElement).value }}>
+        ${[...this.providers, EVERY].map(p => html`<option value=${p} ?selected=${p === this.bindProvider}>${this.#providerName(p)}</option>`)}</select></label>
+      <label>${msg('Use', { id: 'keys.bindTarget' })}<select name="target">
+        <option value="pool">${msg('shared pool', { id: 'keys.pool' })}</option>
+        ${accounts.map(a => html`<option value=${`account:${a.name}`}>${msg(str`account ${a.name}`, { id: 'keys.boundAccount' })}${this.bindProvider === EVERY ? ` (${a.provider})` : ''}</option>`)}
+        ${groups.map(g => html`<option value=${`group:${g}`}>${msg(str`group ${g}`, { id: 'keys.boundGroup' })}</option>`)}
+      </select></label>
+      <button type="submit" ?disabled=${editable.length === 0}>${msg('Bind', { id: 'keys.bind' })}</button>
+    </form>`
   }
 
   async #create (e: SubmitEvent): Promise<void> {
@@ -57,7 +117,7 @@ export class RelayKeys extends RelayElement {
     return html`<tr part="row" data-key=${k.name}>
       <td>${k.name}</td><td><code>${k.hint}</code></td>
       <td>${k.disabled ? msg('disabled', { id: 'state.disabled' }) : msg('active', { id: 'state.active' })}</td>
-      <td>${k.account ?? k.group ?? msg('shared pool', { id: 'keys.pool' })}</td>
+      <td>${this.#bindings(k)}</td>
       <td>${k.lastUsedAt ?? '–'}</td>
       <td>${readOnly
         ? msg('from the config file', { id: 'readOnly' })
@@ -85,7 +145,10 @@ export class RelayKeys extends RelayElement {
       ${this.states(this.keys.length === 0, () => html`<table part="table">
         <thead><tr><th>${msg('Name', { id: 'name' })}</th><th>${msg('Key', { id: 'keys.key' })}</th><th>${msg('State', { id: 'state' })}</th><th>${msg('Bound to', { id: 'keys.bound' })}</th><th>${msg('Last used', { id: 'keys.lastUsed' })}</th><th></th></tr></thead>
         <tbody>${shown.map(k => this.#row(k))}</tbody></table>
-        ${pager(this.page, this.keys.length, p => { this.page = p })}`)}
+        ${pager(this.page, this.keys.length, p => { this.page = p })}
+        <h3>${msg('Bindings', { id: 'keys.bindings' })}</h3>
+        <p>${msg('A provider without a binding uses its shared pool.', { id: 'keys.bindingsHelp' })}</p>
+        ${this.#bindForm()}`)}
     </section>`
   }
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Runtime } from '../runtime.ts'
 import { policySchema } from '../limits/policy-schema.ts'
+import { bindingsChangeSchema } from '../keys/bindings.ts'
 import { createKey, deleteKey, keyView, listKeys, rotateKey, setKeyDisabled, showKey, updateKey } from '../manage/keys.ts'
 import { accountTypes, addAccount, deleteAccount, listAccounts, setAccountDisabled, updateAccount } from '../manage/accounts.ts'
 import { beginLogin, finishLogin, type PendingLogin } from '../manage/logins.ts'
@@ -42,6 +43,7 @@ const placement = {
 } as const
 const keyChange = {
   policy: { ...policySchema, $id: undefined },
+  bindings: bindingsChangeSchema,
   account: nullableName,
   group: nullableName,
   expiresAt: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },

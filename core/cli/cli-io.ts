@@ -20,6 +20,7 @@ export interface CliValues {
   'secret-env': string[]
   account?: string
   group: string[]
+  bind: string[]
   'max-concurrency'?: string
   models: string[]
   'proxy-env'?: string

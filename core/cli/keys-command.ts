@@ -3,6 +3,7 @@
 import type { Runtime } from '../runtime.ts'
 import { table, type CliIo, type CliValues } from './cli-io.ts'
 import { invalid } from '../manage/records.ts'
+import { parseBindSpec } from '../keys/bindings.ts'
 import { createKey, deleteKey, listKeys, rotateKey, setKeyDisabled, showKey, updateKey, type KeyChange } from '../manage/keys.ts'
 
 export async function keysCommand (rt: Runtime, sub: string | undefined, rest: string[], v: CliValues, io: CliIo): Promise<number> {
@@ -22,7 +23,7 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
       io.out(table([
         ['ID', 'NAME', 'KEY', 'STATE', 'BOUND TO', 'EXPIRES', 'LAST USED', 'SOURCE'],
         ...keys.map(k => [k.id, k.name, k.hint, k.disabled ? 'disabled' : 'active',
-          k.account ? `account ${k.account}` : k.group ? `group ${k.group}` : 'pool',
+          k.boundTo,
           k.expiresAt ?? '-', k.lastUsedAt ?? '-', k.source]),
       ]))
       return 0
@@ -74,7 +75,9 @@ export async function keysCommand (rt: Runtime, sub: string | undefined, rest: s
 
 /**
  * The change the flags ask for: `--policy JSON` replaces the policy (`{}` clears it), `--expires
- * ISO|never`, `--account NAME|none`, `--group NAME|none`; absent flags keep what the key has.
+ * ISO|never`, `--bind PROVIDER=account:NAME|group:NAME|pool` (repeatable; `*` for every other
+ * provider), `--account NAME|none` and `--group NAME|none` (the binding of every provider, as
+ * before bindings were per provider); absent flags keep what the key has.
  */
 function changeFrom (v: CliValues): KeyChange {
   const change: KeyChange = {}
@@ -89,5 +92,14 @@ function changeFrom (v: CliValues): KeyChange {
   if (v.group.length > 1) throw invalid('a key is bound to one account (--account) or one group (--group), not more')
   if (v.account !== undefined) change.account = v.account === 'none' ? null : v.account
   if (v.group.length === 1) change.group = v.group[0] === 'none' ? null : v.group[0]!
+  if (v.bind.length > 0) {
+    change.bindings = {}
+    for (const spec of v.bind) {
+      const parsed = parseBindSpec(spec)
+      if (typeof parsed === 'string') throw invalid(`--bind: ${parsed}`)
+      if (Object.hasOwn(change.bindings, parsed.provider)) throw invalid(`--bind: ${parsed.provider} is bound twice`)
+      change.bindings[parsed.provider] = parsed.binding
+    }
+  }
   return change
 }

@@ -28,10 +28,12 @@ const USAGE = `Usage: ai-relay <command> [options]
 Commands:
   start                         start the sidecar
   config check                  validate the config file and exit
-  keys create --name N [--expires ISO-8601] [--account NAME | --group NAME] [--policy JSON] [--json]
+  keys create --name N [--expires ISO-8601] [--bind PROVIDER=account:NAME|group:NAME ...] [--policy JSON] [--json]
   keys list [--json]
   keys show <name|id> [--json]   limits with current use and reset times
-  keys update <name|id> [--policy JSON] [--expires ISO-8601|never] [--account NAME|none | --group NAME|none]
+  keys update <name|id> [--policy JSON] [--expires ISO-8601|never] [--bind PROVIDER=account:NAME|group:NAME|pool ...]
+                                a binding per provider (claude, openai, gemini, or * for every other);
+                                --account NAME|none / --group NAME|none bind every provider
   keys rotate <name|id> [--json] a new secret for the same key (history stays)
   keys disable <name|id> | keys enable <name|id>
   keys delete <name|id>
@@ -45,7 +47,7 @@ Commands:
   accounts list [--json]
   accounts disable <name|id>
   accounts enable <name|id>     clears a disabled/unauthorized state and any cooldown
-  accounts delete <name|id>     keys bound to it must be moved first (keys update --account/--group)
+  accounts delete <name|id>     keys bound to it must be moved first (keys update --bind)
   usage [--since ISO] [--until ISO] [--by key|model|account] [--json]
   usage recompute --since ISO [--until ISO] [--model GLOB] [--apply] [--json]
                                 bill again the requests recorded without a price of their own, at
@@ -88,6 +90,7 @@ const OPTIONS = {
   'secret-env': { type: 'string', multiple: true, default: [] as string[] },
   account: { type: 'string' },
   group: { type: 'string', multiple: true, default: [] as string[] },
+  bind: { type: 'string', multiple: true, default: [] as string[] },
   'max-concurrency': { type: 'string' },
   models: { type: 'string', multiple: true, default: [] as string[] },
   'proxy-env': { type: 'string' },

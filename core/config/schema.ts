@@ -4,8 +4,11 @@
 // the plugin owning the account's type validates the rest against its own schema.
 import type { FromSchema } from 'json-schema-to-ts'
 import { DURATION_PATTERN, policyProperties } from '../limits/policy-schema.ts'
+import { NAME_PATTERN } from '../ids.ts'
+import { bindingsSchema } from '../keys/bindings.ts'
 
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+export { NAME_PATTERN }
+
 const name = { type: 'string', pattern: NAME_PATTERN } as const
 const mountPath = { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)+$' } as const
 const usdMicrosPerMTok = { type: 'integer', minimum: 0, maximum: 1_000_000_000_000 } as const
@@ -117,8 +120,9 @@ export const configSchema = {
         properties: {
           name,
           key: { type: 'string', minLength: 20, writeOnly: true },
-          account: { ...name, description: 'bind the key to this one account (by name)' },
-          group: { ...name, description: 'bind the key to the accounts of this group' },
+          account: { ...name, description: 'bind the key to this one account (by name), for every provider (shorthand for bindings: { "*": { account } })' },
+          group: { ...name, description: 'bind the key to the accounts of this group, for every provider (shorthand for bindings: { "*": { group } })' },
+          bindings: { ...bindingsSchema, description: 'per provider (or * for every other provider): { account: NAME } or { group: NAME }; a provider without one uses its shared pool' },
           keyHash: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
           disabled: { type: 'boolean', default: false },
           ...policyProperties,

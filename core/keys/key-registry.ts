@@ -4,12 +4,13 @@ import type { KeyEntry } from '../config/schema.ts'
 import { errors } from '../errors.ts'
 import { declaredId } from '../ids.ts'
 import type { KeyRecord } from '../store/store.ts'
+import { legacyBindings, mergeBindings } from './bindings.ts'
 import { hashesEqual, hashKey, keyHint, parseKeyHash } from './api-key.ts'
 
 export function declaredKeys (entries: readonly KeyEntry[]): KeyRecord[] {
   return entries.map(entry => {
     // The entry's own fields; the rest is its policy.
-    const { name: _n, key: _k, keyHash: _h, account: _a, group: _g, disabled: _d, expiresAt: _e, ...policy } = entry
+    const { name: _n, key: _k, keyHash: _h, account: _a, group: _g, bindings: _b, disabled: _d, expiresAt: _e, ...policy } = entry
     const e = entry
     const { scheme, hash } = e.key !== undefined ? { scheme: 'sha256' as const, hash: hashKey(e.key) } : parseKeyHash(e.keyHash!)
     return {
@@ -22,8 +23,8 @@ export function declaredKeys (entries: readonly KeyEntry[]): KeyRecord[] {
       expiresAt: e.expiresAt ? Date.parse(e.expiresAt) : null,
       createdAt: 0,
       source: 'config' as const,
-      boundAccount: e.account ?? null,
-      boundGroup: e.group ?? null,
+      // `account:`/`group:` are the single binding of before, for every provider; `bindings` win.
+      bindings: mergeBindings(legacyBindings(e.account, e.group), e.bindings ?? {}),
       policy,
     }
   })

@@ -4,6 +4,7 @@ import type { KeyRecord, Store } from '../store/store.ts'
 import { policyCounters } from './admission.ts'
 import { durationMs } from './periods.ts'
 import { formatMoney } from './money.ts'
+import { describeBindings, type KeyBindings } from '../keys/bindings.ts'
 
 export interface LimitUse {
   /** e.g. `rate 1m requests`, `budget week`, `budget week claude-opus-*`, `concurrency`. */
@@ -19,7 +20,9 @@ export interface KeyUsageReport {
   state: 'active' | 'disabled' | 'expired'
   expiresAt: string | null
   activatedAt: string | null
+  /** The bindings in words (`claude: account A; openai: group G`, `shared pool`). */
   boundTo: string
+  bindings: KeyBindings
   providers: string[] | null
   models: { allow?: string[], deny?: string[] } | null
   clients: string[] | null
@@ -52,7 +55,8 @@ export async function keyUsageReport (key: KeyRecord, store: Store, zone: string
     state: key.disabled ? 'disabled' : expiresAt !== null && expiresAt <= now ? 'expired' : 'active',
     expiresAt: iso(expiresAt),
     activatedAt: iso(activatedAt),
-    boundTo: key.boundAccount ? `account ${key.boundAccount}` : key.boundGroup ? `group ${key.boundGroup}` : 'shared pool',
+    boundTo: describeBindings(key.bindings),
+    bindings: key.bindings,
     providers: p.providers ?? null,
     models: p.models ?? null,
     clients: p.clients ?? null,

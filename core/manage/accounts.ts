@@ -4,6 +4,7 @@
 // Credentials are validated against the type's schema and sealed before they reach the store;
 // they never come back out of here.
 import { errors } from '../errors.ts'
+import { boundAccounts } from '../keys/bindings.ts'
 import { randomId } from '../ids.ts'
 import { PROXY_PATTERN, NAME_PATTERN } from '../config/schema.ts'
 import type { Runtime } from '../runtime.ts'
@@ -130,7 +131,7 @@ export async function setAccountDisabled (rt: Runtime, ref: string, disabled: bo
 /** Refused while keys are bound to it (they would have nowhere to go); its usage history stays. */
 export async function deleteAccount (rt: Runtime, ref: string): Promise<ListedAccount> {
   const account = writable('account', await allAccounts(rt), ref)
-  const bound = (await allKeys(rt)).filter(k => k.boundAccount === account.name).map(k => k.name)
+  const bound = (await allKeys(rt)).filter(k => boundAccounts(k.bindings).includes(account.name)).map(k => k.name)
   if (bound.length > 0) throw new errors.RELAY_ERR_ACCOUNT_IN_USE(account.name, bound.join(', '))
   await rt.store.deleteAccount(account.id)
   return account

@@ -219,7 +219,7 @@ export async function importCrs (rt: Runtime, redis: Redis, encryptionKey: strin
     const record: KeyRecord = {
       id: randomId('key'), name, hashScheme: 'crs-sha256', hash: h.apiKey!, hint: 'crs…',
       disabled: h.isActive === 'false', expiresAt: Number.isNaN(expiresAt) ? null : expiresAt, createdAt: Date.parse(h.createdAt ?? '') || now,
-      source: 'store', boundAccount: boundTo ? imported.get(boundTo)! : null, boundGroup: null, policy: crsPolicy(h),
+      source: 'store', bindings: boundTo ? { '*': { account: imported.get(boundTo)! } } : {}, policy: crsPolicy(h),
     }
     await rt.store.insertKey(record)
     hashes.add(record.hash)

@@ -11,6 +11,7 @@ import { createValidator, formatAjvErrors } from '../config/validator.ts'
 import type { Runtime } from '../runtime.ts'
 import type { KeyRecord } from '../store/store.ts'
 import { allAccounts, allKeys, checkNewName, findByRef, invalid, writable } from './records.ts'
+import { bindingFor, describeBindings, EVERY_PROVIDER, mergeBindings, type Binding, type KeyBindings } from '../keys/bindings.ts'
 
 /** A key as listed: everything but its hash. */
 export interface KeyView {
@@ -19,17 +20,24 @@ export interface KeyView {
   hint: string
   disabled: boolean
   source: KeyRecord['source']
-  account: string | null
-  group: string | null
+  /** Per provider (or `*` for every other one): `{ account }` or `{ group }`. */
+  bindings: KeyBindings
+  /** The bindings in words. */
+  boundTo: string
   expiresAt: string | null
   createdAt: string
   lastUsedAt: string | null
   policy: KeyPolicy
 }
 
-/** A change to a key; absent fields are kept. `account`/`group`: a name, or null to unbind. */
+/**
+ * A change to a key; absent fields are kept. `bindings`: per provider (or `*`), a binding, or
+ * null for the shared pool; other providers' bindings are kept. `account`/`group`: the binding
+ * of every provider (`*`), as before bindings were per provider; null removes it.
+ */
 export interface KeyChange {
   policy?: unknown
+  bindings?: Record<string, Binding | null>
   account?: string | null
   group?: string | null
   /** ISO-8601, or null for never. */
@@ -40,7 +48,7 @@ const iso = (ms: number | null | undefined) => (ms === null || ms === undefined 
 
 export function keyView (k: KeyRecord, lastUsed: Map<string, number>): KeyView {
   return {
-    id: k.id, name: k.name, hint: k.hint, disabled: k.disabled, source: k.source, account: k.boundAccount, group: k.boundGroup,
+    id: k.id, name: k.name, hint: k.hint, disabled: k.disabled, source: k.source, bindings: k.bindings, boundTo: describeBindings(k.bindings),
     expiresAt: iso(k.expiresAt), createdAt: new Date(k.createdAt).toISOString(), lastUsedAt: iso(lastUsed.get(k.id)), policy: k.policy,
   }
 }
@@ -57,7 +65,7 @@ export async function showKey (rt: Runtime, ref: string, now = Date.now()): Prom
 export async function createKey (rt: Runtime, name: string | undefined, change: KeyChange = {}): Promise<{ key: KeyRecord, secret: string }> {
   if (!name) throw invalid('a key needs a name')
   checkNewName('key', name, await allKeys(rt))
-  const fields = await resolveChange(rt, change, { policy: {}, boundAccount: null, boundGroup: null, expiresAt: null })
+  const fields = await resolveChange(rt, change, { policy: {}, bindings: {}, expiresAt: null })
   const secret = generateKey()
   const key: KeyRecord = {
     id: randomId('key'), name, hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret),
@@ -98,9 +106,9 @@ export async function deleteKey (rt: Runtime, ref: string): Promise<KeyRecord> {
 
 const validatePolicy = createValidator(policySchema)
 
-/** The stored fields a change makes of `current`. A key is bound to one account or one group at most. */
-async function resolveChange (rt: Runtime, change: KeyChange, current: Pick<KeyRecord, 'policy' | 'boundAccount' | 'boundGroup' | 'expiresAt'>): Promise<Pick<KeyRecord, 'policy' | 'boundAccount' | 'boundGroup' | 'expiresAt'>> {
-  let { policy, boundAccount, boundGroup, expiresAt } = current
+/** The stored fields a change makes of `current`. */
+async function resolveChange (rt: Runtime, change: KeyChange, current: Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>): Promise<Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>> {
+  let { policy, expiresAt } = current
   if (change.policy !== undefined) {
     if (!validatePolicy(change.policy)) throw invalid(`policy: ${formatAjvErrors(validatePolicy.errors).map(e => `${e.path || '/'} ${e.message}`).join('; ')}`)
     const { expiresAt: policyExpiry, ...rest } = change.policy as KeyPolicy
@@ -117,20 +125,29 @@ async function resolveChange (rt: Runtime, change: KeyChange, current: Pick<KeyR
       expiresAt = t
     }
   }
-  if (change.account !== undefined && change.account !== null && change.group !== undefined && change.group !== null) {
-    throw invalid('a key is bound to one account or one group, not both')
-  }
-  // Binding to one clears the other.
+  return { policy, bindings: await resolveBindings(rt, change, current.bindings), expiresAt }
+}
+
+/** The bindings a change makes of `current`; each newly named account must exist and serve its provider. */
+async function resolveBindings (rt: Runtime, change: KeyChange, current: KeyBindings): Promise<KeyBindings> {
+  if (change.account != null && change.group != null) throw invalid('a key is bound to one account or one group for every provider, not both (per provider: bindings)')
+  const every: Record<string, Binding | null> = {}
+  const star = current[EVERY_PROVIDER]
   if (change.account !== undefined) {
-    boundAccount = change.account
-    if (boundAccount !== null) boundGroup = null
+    if (change.account !== null) every[EVERY_PROVIDER] = { account: change.account }
+    else if (star && 'account' in star) every[EVERY_PROVIDER] = null
   }
   if (change.group !== undefined) {
-    boundGroup = change.group
-    if (boundGroup !== null) boundAccount = null
+    if (change.group !== null) every[EVERY_PROVIDER] = { group: change.group }
+    else if (star && 'group' in star) every[EVERY_PROVIDER] = null
   }
-  if (boundAccount !== null && boundAccount !== current.boundAccount && !(await allAccounts(rt)).some(a => a.name === boundAccount)) {
-    throw new errors.RELAY_ERR_NOT_FOUND('account', boundAccount)
+  const bindings = mergeBindings(current, { ...every, ...change.bindings })
+  const accounts = await allAccounts(rt)
+  for (const [provider, b] of Object.entries(bindings)) {
+    if (!('account' in b) || b.account === bindingFor(current, provider)?.['account' as never]) continue
+    const account = accounts.find(a => a.name === b.account)
+    if (!account) throw new errors.RELAY_ERR_NOT_FOUND('account', b.account)
+    if (provider !== EVERY_PROVIDER && account.provider !== provider) throw invalid(`account ${account.name} is a ${account.provider} account: it cannot serve ${provider} requests`)
   }
-  return { policy, boundAccount, boundGroup, expiresAt }
+  return bindings
 }

@@ -1,11 +1,12 @@
 // Account selection for one request attempt: binding first (a key's dedicated account or
-// group), then the conversation's sticky account, then priority and least-recent use. Also
+// group for the request's provider), then the conversation's sticky account, then priority and least-recent use. Also
 // the bookkeeping around an attempt: in-flight counts, outcomes, sticky renewal.
 //
 // The shared pool of a provider is its accounts that belong to no group and are no key's
 // dedicated account: those are reserved for the keys bound to them.
 import type { AccountPool, PoolAccount } from '../accounts/account-pool.ts'
 import type { KeyRecord, StickyBinding } from '../store/store.ts'
+import { bindingFor } from '../keys/bindings.ts'
 import type { AccountHealth } from './account-health.ts'
 import type { AccountSelector } from './select-account.ts'
 import type { StickySessions } from './sticky-sessions.ts'
@@ -59,12 +60,13 @@ export class Scheduler {
   }
 
   candidates (provider: string, key: KeyRecord): PoolAccount[] {
-    if (key.boundAccount !== null) {
-      const a = this.#pool.byName(key.boundAccount)
+    const binding = bindingFor(key.bindings, provider)
+    if (binding && 'account' in binding) {
+      const a = this.#pool.byName(binding.account)
       return a && a.provider === provider ? [a] : []
     }
     const all = this.#pool.ofProvider(provider)
-    if (key.boundGroup !== null) return all.filter(a => a.groups.includes(key.boundGroup!))
+    if (binding) return all.filter(a => a.groups.includes(binding.group))
     return all.filter(a => a.groups.length === 0 && !this.#dedicated.has(a.name))
   }
 

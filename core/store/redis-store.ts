@@ -15,6 +15,7 @@ import type {
   RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal, UnpricedModel,
 } from './store.ts'
 import { UNPRICED_MODELS_LIMIT } from './store.ts'
+import { legacyBindings } from '../keys/bindings.ts'
 
 export interface RedisStoreOptions {
   url?: string
@@ -178,6 +179,14 @@ const SCRIPTS = { INSERT_KEY, UPDATE_KEY, INSERT_NAMED, ACTIVATE, TOUCH, ADMIT, 
 type ScriptName = keyof typeof SCRIPTS
 
 /** The scripts as client commands: ioredis runs them by SHA and loads them where a node lacks one. */
+/** A key as stored: a record written before bindings were per provider has its single binding. */
+type StoredKey = KeyRecord & { boundAccount?: string | null, boundGroup?: string | null }
+
+function keyRecord (stored: StoredKey): KeyRecord {
+  const { boundAccount, boundGroup, ...key } = stored
+  return key.bindings ? key : { ...key, bindings: legacyBindings(boundAccount, boundGroup) }
+}
+
 function defineScripts (client: Client): (name: ScriptName, keys: string[], args: (string | number)[]) => Promise<unknown> {
   for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(`relay${name}`, { lua })
   return (name, keys, args) => (client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`relay${name}`]!(keys.length, ...keys, ...args)
@@ -300,7 +309,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
 
   const store: Store = {
     async listKeys () {
-      return (await list<KeyRecord>(k.keys)).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name))
+      return (await list<StoredKey>(k.keys)).map(keyRecord).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name))
     },
     async insertKey (key) {
       const r = await run('INSERT_KEY', [k.keys, k.keyNames, k.keyHashes], [key.id, key.name, key.hash, JSON.stringify(key)])
@@ -310,7 +319,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     async updateKey (id, patch) {
       const cur = await client.hget(k.keys, id)
       if (!cur) return false
-      const old = JSON.parse(cur) as KeyRecord
+      const old = keyRecord(JSON.parse(cur) as StoredKey)
       const next = { ...old, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) }
       const r = await run('UPDATE_KEY', [k.keys, k.keyHashes], [id, JSON.stringify(next), old.hash, next.hash])
       if (r === -1) throw new Error('a key with this hash exists')

@@ -14,7 +14,7 @@ import type {
 } from './store.ts'
 import { UNPRICED_MODELS_LIMIT } from './store.ts'
 
-const MIGRATIONS = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE keys (
      id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash_scheme TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
      hint TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, expires_at INTEGER, created_at INTEGER NOT NULL,
@@ -71,10 +71,21 @@ const MIGRATIONS = [
   `ALTER TABLE request_log ADD COLUMN upstream_request_id TEXT;
    ALTER TABLE request_log ADD COLUMN user_agent TEXT;
    ALTER TABLE request_log ADD COLUMN client_ip TEXT;`,
+  // Bindings per provider: a key's single binding becomes the binding of every provider ("*"),
+  // which serves exactly what it served before. Imported keys and accounts remember their origin.
+  `ALTER TABLE keys ADD COLUMN bindings TEXT NOT NULL DEFAULT '{}';
+   UPDATE keys SET bindings = json_object('*', json_object('account', bound_account)) WHERE bound_account IS NOT NULL;
+   UPDATE keys SET bindings = json_object('*', json_object('group', bound_group)) WHERE bound_account IS NULL AND bound_group IS NOT NULL;
+   ALTER TABLE keys DROP COLUMN bound_account;
+   ALTER TABLE keys DROP COLUMN bound_group;
+   ALTER TABLE keys ADD COLUMN origin TEXT;
+   CREATE UNIQUE INDEX keys_origin ON keys (origin) WHERE origin IS NOT NULL;
+   ALTER TABLE accounts ADD COLUMN origin TEXT;
+   CREATE UNIQUE INDEX accounts_origin ON accounts (origin) WHERE origin IS NOT NULL;`,
 ]
 
-interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bound_account: string | null, bound_group: string | null, policy: string }
-interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null }
+interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bindings: string, origin: string | null, policy: string }
+interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null, origin: string | null }
 interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number, refresh_failures: number }
 
 /**
@@ -110,7 +121,7 @@ export function openSqliteStore (path: string): Store {
 
   const stmt = {
     listKeys: db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY created_at, name'),
-    insertKey: db.prepare('INSERT INTO keys (id, name, hash_scheme, hash, hint, disabled, expires_at, created_at, bound_account, bound_group, policy) VALUES (@id, @name, @hashScheme, @hash, @hint, @disabled, @expiresAt, @createdAt, @boundAccount, @boundGroup, @policy)'),
+    insertKey: db.prepare('INSERT INTO keys (id, name, hash_scheme, hash, hint, disabled, expires_at, created_at, bindings, origin, policy) VALUES (@id, @name, @hashScheme, @hash, @hint, @disabled, @expiresAt, @createdAt, @bindings, @origin, @policy)'),
     deleteKey: db.prepare('DELETE FROM keys WHERE id = ?'),
     deleteAccount: db.prepare('DELETE FROM accounts WHERE id = ?'),
     deleteState: db.prepare('DELETE FROM account_state WHERE account_id = ?'),
@@ -129,7 +140,7 @@ export function openSqliteStore (path: string): Store {
         tokens = tokens + excluded.tokens, cost_pico = cost_pico + excluded.cost_pico`),
     pruneCounters: db.prepare('DELETE FROM limit_counters WHERE period_end IS NOT NULL AND period_end < ?'),
     listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
-    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy)'),
+    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy, origin) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy, @origin)'),
     listStates: db.prepare<[], StateRow>('SELECT * FROM account_state'),
     saveState: db.prepare(`INSERT INTO account_state (account_id, status, reason, cooldown_until, consecutive_failures,
       last_error, last_error_at, rate_limits, updated_at, refresh_failures)
@@ -313,11 +324,11 @@ export function openSqliteStore (path: string): Store {
       return stmt.listKeys.all().map(r => ({
         id: r.id, name: r.name, hashScheme: r.hash_scheme as KeyRecord['hashScheme'], hash: r.hash, hint: r.hint,
         disabled: r.disabled === 1, expiresAt: r.expires_at, createdAt: r.created_at, source: 'store' as const,
-        boundAccount: r.bound_account, boundGroup: r.bound_group, policy: JSON.parse(r.policy) as KeyRecord['policy'],
+        bindings: JSON.parse(r.bindings) as KeyRecord['bindings'], origin: r.origin, policy: JSON.parse(r.policy) as KeyRecord['policy'],
       }))
     },
     async insertKey (k) {
-      stmt.insertKey.run({ ...k, disabled: k.disabled ? 1 : 0, policy: JSON.stringify(k.policy) })
+      stmt.insertKey.run({ ...k, disabled: k.disabled ? 1 : 0, bindings: JSON.stringify(k.bindings), origin: k.origin ?? null, policy: JSON.stringify(k.policy) })
     },
     async deleteKey (id) {
       return stmt.deleteKey.run(id).changes > 0
@@ -357,7 +368,7 @@ export function openSqliteStore (path: string): Store {
       ledger.prune(endedBefore)
     },
     async updateKey (id, patch) {
-      return update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint', policy: 'policy', boundAccount: 'bound_account', boundGroup: 'bound_group' })
+      return update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint', policy: 'policy', bindings: 'bindings', origin: 'origin' })
     },
     async lastUsed () {
       return new Map(stmt.lastUsed.all().map(r => [r.key_id, r.at]))
@@ -367,13 +378,13 @@ export function openSqliteStore (path: string): Store {
         id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority, disabled: r.disabled === 1,
         fields: JSON.parse(r.fields) as Record<string, unknown>, sealedSecrets: r.sealed_secrets, createdAt: r.created_at,
         source: 'store' as const, groups: JSON.parse(r.groups) as string[], maxConcurrency: r.max_concurrency,
-        models: r.models === null ? null : JSON.parse(r.models) as string[], sealedProxy: r.sealed_proxy,
+        models: r.models === null ? null : JSON.parse(r.models) as string[], sealedProxy: r.sealed_proxy, origin: r.origin,
       }))
     },
     async insertAccount (a) {
       stmt.insertAccount.run({
         ...a, disabled: a.disabled ? 1 : 0, fields: JSON.stringify(a.fields), groups: JSON.stringify(a.groups),
-        models: a.models === null ? null : JSON.stringify(a.models),
+        models: a.models === null ? null : JSON.stringify(a.models), origin: a.origin ?? null,
       })
     },
     async listAccountStates () {
@@ -416,7 +427,7 @@ export function openSqliteStore (path: string): Store {
       })()
     },
     async updateAccount (id, patch) {
-      return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy' })
+      return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy', origin: 'origin' })
     },
     async writeUsage (batch) {
       try {

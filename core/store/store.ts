@@ -4,6 +4,7 @@
 import type { Granularity } from './buckets.ts'
 import type { ClientKind, RateLimitSnapshot, Usage } from '../plugin-api.ts'
 import type { KeyPolicy } from '../limits/policy-schema.ts'
+import type { KeyBindings } from '../keys/bindings.ts'
 
 export type Source = 'config' | 'store'
 
@@ -23,10 +24,10 @@ export interface KeyRecord {
   expiresAt: number | null
   createdAt: number
   source: Source
-  /** Name of the one account this key uses, or null. */
-  boundAccount: string | null
-  /** Name of the account group this key draws from, or null. */
-  boundGroup: string | null
+  /** Per provider (or `*`), the account or group this key draws from (core/keys/bindings.ts). */
+  bindings: KeyBindings
+  /** Where an imported key came from (`crs:<its id>`), so a second import finds it; null otherwise. */
+  origin?: string | null
   /** Limits and permissions (the fixed expiry is `expiresAt` above). */
   policy: KeyPolicy
 }
@@ -89,6 +90,8 @@ export interface AccountRecord {
   models: string[] | null
   /** The account's egress proxy URL (it may hold credentials), sealed; null for the default. */
   sealedProxy: string | null
+  /** Where an imported account came from (`crs:<its key>`), so a second import finds it; null otherwise. */
+  origin?: string | null
 }
 
 /**
@@ -279,7 +282,7 @@ export interface RequestLogRow extends Omit<UsageRecord, 'billable' | 'refusal' 
 export interface Store {
   listKeys (): Promise<KeyRecord[]>
   insertKey (key: KeyRecord): Promise<void>
-  updateKey (id: string, patch: Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint' | 'policy' | 'boundAccount' | 'boundGroup'>>): Promise<boolean>
+  updateKey (id: string, patch: Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint' | 'policy' | 'bindings' | 'origin'>>): Promise<boolean>
   /** Last-used times, kept for config-declared keys too. */
   lastUsed (): Promise<Map<string, number>>
   /** The key's activation time, set to `now` by its first call (activation on first use). */
@@ -302,7 +305,7 @@ export interface Store {
 
   listAccounts (): Promise<AccountRecord[]>
   insertAccount (account: AccountRecord): Promise<void>
-  updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy'>>): Promise<boolean>
+  updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'origin'>>): Promise<boolean>
   /** Removes the account and its run-time state; its usage history stays under its id. */
   deleteAccount (id: string): Promise<boolean>
   listAccountStates (): Promise<AccountStateRecord[]>

@@ -1,6 +1,6 @@
 // The admin widgets in headless Chromium (Debian's, driven by playwright-core) against a live
 // sidecar with a mock upstream: on the default page and embedded in a page of another origin —
-// log in, create a key (its secret shown once), use it, see it in the usage chart and the
+// log in, create a key (its secret shown once), bind it to an account for one provider, use it, see it in the usage chart and the
 // request log, disable it and see the next request refused, switch to Chinese; the
 // self-service page shows a key's own use. Screenshots go to test-artifacts/.
 import { test, type TestContext } from 'node:test'
@@ -69,11 +69,20 @@ async function journey (page: Page, relay: Relay, label: string): Promise<void> 
   await page.getByRole('button', { name: 'Done' }).click()
   assert.equal(await page.locator('[data-secret]').count(), 0, 'the secret is gone once acknowledged')
 
+  // Bind it, for Claude, to the one account, with the bindings form found by its labels.
+  const keys = page.locator('relay-keys')
+  await keys.getByLabel(/^Key/).selectOption({ label: keyName })
+  await keys.getByLabel(/^Provider/).selectOption('claude')
+  await keys.getByLabel(/^Use/).selectOption({ label: 'account mock' })
+  await keys.getByRole('button', { name: 'Bind' }).click()
+  await page.locator(`relay-keys tr[data-key="${keyName}"]`, { hasText: 'claude: account mock' }).waitFor()
+
   const used = await message(relay, secret)
   assert.equal(used.statusCode, 200)
   await used.body.dump()
   await relay.settled()
   const keyId = relay.server.keys.list().find(k => k.name === keyName)!.id
+  assert.deepEqual(relay.server.keys.list().find(k => k.name === keyName)!.bindings, { claude: { account: 'mock' } })
 
   await page.getByRole('tab', { name: 'Usage' }).click()
   const usageRow = page.locator(`relay-usage tr[data-group="${keyId}"]`)

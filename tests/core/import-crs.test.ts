@@ -81,7 +81,7 @@ test('import crs: keys keep working as their holders have them, bound to the imp
   assert.equal(mock.requests.at(-1)!.headers['x-api-key'], 'sk-ant-console-from-crs', 'served by the imported account, its key decrypted')
   const keys = await relay.rt.store.listKeys()
   const alice = keys.find(k => k.name === 'alice')!
-  assert.deepEqual([alice.hashScheme, alice.boundAccount, alice.policy], ['crs-sha256', 'Console', {
+  assert.deepEqual([alice.hashScheme, alice.bindings, alice.policy], ['crs-sha256', { '*': { account: 'Console' } }, {
     concurrency: 2, rateLimits: [{ window: '60m', requests: 100 }], budgets: { dailyUsd: 5, totalUsd: 100, models: [{ models: 'claude-opus-*', period: 'week', usd: 20 }] },
     providers: ['claude'], models: { deny: ['claude-opus-4-1'] }, tags: ['team-a'],
   }])

@@ -283,7 +283,7 @@ test('a refresh racing a reload of the accounts (a CLI write) is not lost: the r
   await until(() => oauth.calls.some(c => c.grant_type === 'refresh_token'))
   // Another process writes while the token call is in flight; the sidecar reloads from the store.
   const other = openSqliteStore(join(relay.dir, 'relay.db'))
-  await other.insertKey({ id: 'key_carol', name: 'carol', hashScheme: 'sha256', hash: 'f'.repeat(64), hint: 'x', disabled: false, expiresAt: null, createdAt: 1, source: 'store', boundAccount: null, boundGroup: null, policy: {} })
+  await other.insertKey({ id: 'key_carol', name: 'carol', hashScheme: 'sha256', hash: 'f'.repeat(64), hint: 'x', disabled: false, expiresAt: null, createdAt: 1, source: 'store', bindings: {}, policy: {} })
   await other.close()
   await until(() => relay.server.keys.list().some(k => k.name === 'carol'))
   const res = await pending

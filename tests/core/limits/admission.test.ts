@@ -25,7 +25,7 @@ function setup (policy: KeyPolicy, zone = 'UTC', leaseTtlMs = 30_000) {
   const store = openSqliteStore(':memory:')
   let now = Date.parse('2026-11-26T10:00:00Z')
   const admission = new Admission(store, { timeZone: zone, leaseTtlMs, now: () => now, onError: err => { throw err } })
-  const key: KeyRecord = { id: 'key_1', name: 'alice', hashScheme: 'sha256', hash: 'h', hint: 'x', disabled: false, expiresAt: null, createdAt: 0, source: 'store', boundAccount: null, boundGroup: null, policy }
+  const key: KeyRecord = { id: 'key_1', name: 'alice', hashScheme: 'sha256', hash: 'h', hint: 'x', disabled: false, expiresAt: null, createdAt: 0, source: 'store', bindings: {}, policy }
   const req = (o: Partial<ParsedRequest> = {}): ParsedRequest => ({ model: 'claude-sonnet-4-5', stream: true, clientKind: 'claude-code', ...o })
   const admit = (o: Partial<ParsedRequest> = {}, route = GENERATE, provider = 'claude') => admission.admit(key, provider, route, req(o), now)
   const refused = async (o: Partial<ParsedRequest> = {}, route = GENERATE, provider = 'claude') => {

@@ -24,7 +24,7 @@ function acct (name: string, o: Partial<PoolAccount> = {}): PoolAccount {
 }
 
 function key (o: Partial<KeyRecord> = {}): KeyRecord {
-  return { id: 'key_a', name: 'a', hashScheme: 'sha256', hash: 'x', hint: 'x', disabled: false, expiresAt: null, createdAt: 0, source: 'config', boundAccount: null, boundGroup: null, policy: {}, ...o }
+  return { id: 'key_a', name: 'a', hashScheme: 'sha256', hash: 'x', hint: 'x', disabled: false, expiresAt: null, createdAt: 0, source: 'config', bindings: {}, policy: {}, ...o }
 }
 
 function world (accounts: PoolAccount[], policy: Partial<HealthPolicy> = {}, maxSessionSwitches = 3) {
@@ -149,9 +149,27 @@ test('bindings: a dedicated account or a group; the shared pool excludes both', 
   scheduler.setDedicated(['mine'])
   const names = async (k: KeyRecord) => new Set(await Promise.all(Array.from({ length: 6 }, async () => (await pick(0, { k }))?.account.name)))
   assert.deepEqual(await names(key()), new Set(['shared1', 'shared2']))
-  assert.deepEqual(await names(key({ boundGroup: 'a' })), new Set(['team-a']))
-  assert.deepEqual(await names(key({ boundAccount: 'mine' })), new Set(['mine']))
-  assert.deepEqual(await names(key({ boundAccount: 'nope' })), new Set([undefined]))
+  assert.deepEqual(await names(key({ bindings: { '*': { group: 'a' } } })), new Set(['team-a']))
+  assert.deepEqual(await names(key({ bindings: { '*': { account: 'mine' } } })), new Set(['mine']))
+  assert.deepEqual(await names(key({ bindings: { '*': { account: 'nope' } } })), new Set([undefined]))
+})
+
+test('bindings are per provider: each provider its own account or group, the others the shared pool, * the rest', async () => {
+  const accounts = [acct('c-shared'), acct('c-mine'), acct('o-shared', { provider: 'openai' }), acct('o-team', { provider: 'openai', groups: ['t'] }), acct('g-shared', { provider: 'gemini' })]
+  const pool = new AccountPool()
+  pool.load(accounts)
+  const scheduler = new Scheduler({ pool, health: new AccountHealth(POLICY, () => {}), selector: new AccountSelector(), sticky: new StickySessions(openSqliteStore(':memory:'), 3_600_000), maxSessionSwitches: 3 })
+  scheduler.setDedicated(['c-mine'])
+  const names = (provider: string, k: KeyRecord) => scheduler.candidates(provider, k).map(a => a.name)
+  const both = key({ bindings: { claude: { account: 'c-mine' }, openai: { group: 't' } } })
+  assert.deepEqual([names('claude', both), names('openai', both), names('gemini', both)], [['c-mine'], ['o-team'], ['g-shared']])
+  // `*` covers the providers without their own binding; an account under `*` serves its own provider only.
+  const star = key({ bindings: { claude: { account: 'c-mine' }, '*': { group: 't' } } })
+  assert.deepEqual([names('claude', star), names('openai', star), names('gemini', star)], [['c-mine'], ['o-team'], []])
+  const legacy = key({ bindings: { '*': { account: 'c-mine' } } })
+  assert.deepEqual([names('claude', legacy), names('openai', legacy)], [['c-mine'], []])
+  // An account bound for the wrong provider serves nothing there.
+  assert.deepEqual(names('openai', key({ bindings: { openai: { account: 'c-mine' } } })), [])
 })
 
 test('a subscription window the provider rejected blocks the account, or only its model family, until the reset', async () => {

@@ -52,7 +52,7 @@ test('a Sentinel failover: the store follows the new master, keeps what was writ
     b.onChange!(what => seen.push(what))
     const key = {
       id: 'key_1', name: 'alice', hashScheme: 'sha256', hash: 'a'.repeat(64), hint: 'ars_abcd…', disabled: false, expiresAt: null,
-      createdAt: 1, source: 'store', boundAccount: null, boundGroup: null, policy: {},
+      createdAt: 1, source: 'store', bindings: {}, policy: {},
     } as const
     await a.insertKey({ ...key, policy: {} })
     await setup!.replicated()

@@ -65,3 +65,21 @@ test('nothing grows without bound: after a load every key expires, or is one ent
     r.disconnect()
   }
 })
+
+test('a key written before bindings were per provider reads with its binding as "*"; an update writes the new shape', async () => {
+  const prefix = `legacy${n++}:`
+  const store = await openRedisStore({ url: url!, prefix })
+  const { Redis } = await import('ioredis')
+  const raw = new Redis(url!)
+  try {
+    const old = { id: 'key_old', name: 'old', hashScheme: 'sha256', hash: 'd'.repeat(64), hint: 'h', disabled: false, expiresAt: null, createdAt: 1, source: 'store', boundAccount: 'main', boundGroup: null, policy: {} }
+    await raw.hset(`${prefix}{keys}:records`, 'key_old', JSON.stringify(old))
+    assert.deepEqual((await store.listKeys())[0]!.bindings, { '*': { account: 'main' } })
+    await store.updateKey('key_old', { disabled: true })
+    const stored = JSON.parse((await raw.hget(`${prefix}{keys}:records`, 'key_old'))!) as Record<string, unknown>
+    assert.deepEqual([stored.bindings, 'boundAccount' in stored, stored.disabled], [{ '*': { account: 'main' } }, false, true])
+  } finally {
+    raw.disconnect()
+    await store.close()
+  }
+})

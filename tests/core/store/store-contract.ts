@@ -14,7 +14,7 @@ export interface StoreFactory {
 
 const key = (o: Partial<KeyRecord> = {}): KeyRecord => ({
   id: 'key_1', name: 'alice', hashScheme: 'sha256', hash: 'a'.repeat(64), hint: 'ars_abcd…', disabled: false, expiresAt: null,
-  createdAt: 1, source: 'store', boundAccount: null, boundGroup: null, policy: {}, ...o,
+  createdAt: 1, source: 'store', bindings: {}, policy: {}, ...o,
 })
 
 const account = (o: Partial<AccountRecord> = {}): AccountRecord => ({
@@ -37,10 +37,12 @@ export function storeContract (name: string, factory: StoreFactory): void {
   })
 
   withStore('keys: insert, list, update, delete; names and hashes are unique', async s => {
-    await s.insertKey(key({ policy: { concurrency: 2, tags: ['a'] }, boundGroup: 'team' }))
+    await s.insertKey(key({ policy: { concurrency: 2, tags: ['a'] }, bindings: { claude: { account: 'c' }, '*': { group: 'team' } }, origin: 'crs:1' }))
     await assert.rejects(s.insertKey(key({ id: 'key_2' })))
     await assert.rejects(s.insertKey(key({ id: 'key_3', name: 'bob' })), 'same hash')
-    assert.deepEqual((await s.listKeys()).map(k => [k.name, k.policy, k.boundGroup]), [['alice', { concurrency: 2, tags: ['a'] }, 'team']])
+    assert.deepEqual((await s.listKeys()).map(k => [k.name, k.policy, k.bindings, k.origin]), [['alice', { concurrency: 2, tags: ['a'] }, { claude: { account: 'c' }, '*': { group: 'team' } }, 'crs:1']])
+    assert.equal(await s.updateKey('key_1', { bindings: { openai: { group: 'o' } } }), true)
+    assert.deepEqual((await s.listKeys())[0]!.bindings, { openai: { group: 'o' } })
     assert.equal(await s.updateKey('key_1', { disabled: true, policy: {} }), true)
     assert.equal(await s.updateKey('key_missing', { disabled: true }), false)
     assert.deepEqual((await s.listKeys()).map(k => [k.disabled, k.policy]), [[true, {}]])

@@ -23,7 +23,7 @@ test('store migrate: SQLite to Redis, everything durable arrives once, usage tot
   if (!redis) return
   const path = join(tempDir(), 'relay.db')
   const from = openSqliteStore(path)
-  await from.insertKey({ id: 'key_1', name: 'alice', hashScheme: 'sha256', hash: 'a'.repeat(64), hint: 'ars_a…', disabled: false, expiresAt: null, createdAt: 1, source: 'store', boundAccount: 'main', boundGroup: null, policy: { concurrency: 2 } })
+  await from.insertKey({ id: 'key_1', name: 'alice', hashScheme: 'sha256', hash: 'a'.repeat(64), hint: 'ars_a…', disabled: false, expiresAt: null, createdAt: 1, source: 'store', bindings: { '*': { account: 'main' } }, policy: { concurrency: 2 } })
   await from.insertAccount({ id: 'acc_1', name: 'main', provider: 'claude', type: 'claude-api-key', priority: 10, disabled: false, fields: { baseUrl: 'https://x' }, sealedSecrets: 'v1:sealed', createdAt: 1, source: 'store', groups: ['g'], maxConcurrency: 3, models: null, sealedProxy: null })
   await from.saveAccountState({ accountId: 'acc_1', status: 'active', reason: null, cooldownUntil: 5, consecutiveFailures: 1, lastError: 'e', lastErrorAt: 4, rateLimits: null, updatedAt: 4, refreshFailures: 0 })
   await from.activate('key_1', 123)
@@ -42,7 +42,7 @@ test('store migrate: SQLite to Redis, everything durable arrives once, usage tot
 
   const store = await openRedisStore({ url: redis.url, prefix: 'mig:' })
   t.after(() => store.close())
-  assert.deepEqual((await store.listKeys()).map(k => [k.name, k.boundAccount, k.policy]), [['alice', 'main', { concurrency: 2 }]])
+  assert.deepEqual((await store.listKeys()).map(k => [k.name, k.bindings, k.policy]), [['alice', { '*': { account: 'main' } }, { concurrency: 2 }]])
   assert.deepEqual((await store.listAccounts()).map(a => [a.name, a.sealedSecrets, a.groups, a.maxConcurrency]), [['main', 'v1:sealed', ['g'], 3]])
   assert.equal((await store.listAccountStates())[0]!.lastError, 'e')
   assert.equal((await store.activations()).get('key_1'), 123)
