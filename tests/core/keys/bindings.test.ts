@@ -74,7 +74,8 @@ async function via (relay: Relay, send: Promise<import('undici').Dispatcher.Resp
   await res.body.dump()
   await relay.settled()
   const row = (await relay.rt.store.recentRequests(1))[0]!
-  const account = row.accountId === null ? null : relay.rt.declaredAccounts.concat(await relay.rt.store.listAccounts()).find(a => a.id === row.accountId)?.name ?? row.accountId
+  const named: { id: string, name: string }[] = [...relay.rt.declaredAccounts, ...await relay.rt.store.listAccounts()]
+  const account = row.accountId === null ? null : named.find(a => a.id === row.accountId)?.name ?? row.accountId
   return [res.statusCode, account]
 }
 
