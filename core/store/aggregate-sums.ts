@@ -38,7 +38,7 @@ export function addToAggregates (sums: Map<string, AggregateRow>, r: UsageRecord
   const u = r.usage
   for (const granularity of GRANULARITIES) {
     const row = rowOf(sums, granularity, r)
-    row.requests++
+    row.requests += r.requests ?? 1
     row.input += u.input ?? 0
     row.output += u.output ?? 0
     row.cacheWrite5m += u.cacheWrite5m ?? 0

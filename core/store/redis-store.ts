@@ -558,6 +558,38 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     async requestLogSize () {
       return client.zcard(k.logTime)
     },
+    async importRecords (batch) {
+      // Key and account records live on two slots, so there is no one transaction on Cluster:
+      // each write is undone, newest first, should a later one fail.
+      const undo: (() => Promise<unknown>)[] = []
+      try {
+        for (const a of batch.insertAccounts) {
+          await store.insertAccount(a)
+          undo.push(() => store.deleteAccount(a.id))
+        }
+        for (const u of batch.updateAccounts) {
+          const before = await client.hget(k.accounts, u.id)
+          if (before === null || !await store.updateAccount(u.id, u.patch)) throw new Error(`account ${u.id} is gone`)
+          undo.push(() => client.hset(k.accounts, u.id, before))
+        }
+        for (const key of batch.insertKeys) {
+          await store.insertKey(key)
+          undo.push(() => store.deleteKey(key.id))
+        }
+        for (const u of batch.updateKeys) {
+          const before = await client.hget(k.keys, u.id)
+          if (before === null || !await store.updateKey(u.id, u.patch)) throw new Error(`key ${u.id} is gone`)
+          const old = keyRecord(JSON.parse(before) as StoredKey)
+          undo.push(() => store.updateKey(u.id, old))
+        }
+      } catch (err) {
+        for (const step of undo.reverse()) await step().catch(() => {})
+        if (undo.length > 0) await announce()
+        throw err
+      }
+      if (batch.usage.length > 0) await store.writeUsage({ records: batch.usage })
+      for (const x of batch.spend) await store.recordSpend(x.keyId, x.counters, x.tokens, x.costPico)
+    },
     async repriceRequests (changes) {
       const sums = new Map<string, AggregateRow>()
       let applied = 0

@@ -9,7 +9,7 @@ import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
 import { bucketStart } from './buckets.ts'
 import { addRepricing, addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
-  AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
+  AccountPatch, AccountRecord, ImportBatch, KeyPatch, AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
   UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal, RepricedRequest,
 } from './store.ts'
 import { UNPRICED_MODELS_LIMIT } from './store.ts'
@@ -319,6 +319,23 @@ export function openSqliteStore (path: string): Store {
     return db.prepare(`UPDATE ${table} SET ${sets.join(', ')} WHERE id = @id`).run(values).changes > 0
   }
 
+  const insertKey = (k: KeyRecord) => stmt.insertKey.run({ ...k, disabled: k.disabled ? 1 : 0, bindings: JSON.stringify(k.bindings), origin: k.origin ?? null, policy: JSON.stringify(k.policy) })
+  const updateKey = (id: string, patch: KeyPatch) => update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint', policy: 'policy', bindings: 'bindings', origin: 'origin' })
+  const insertAccount = (a: AccountRecord) => stmt.insertAccount.run({
+    ...a, disabled: a.disabled ? 1 : 0, fields: JSON.stringify(a.fields), groups: JSON.stringify(a.groups),
+    models: a.models === null ? null : JSON.stringify(a.models), origin: a.origin ?? null,
+  })
+  const updateAccount = (id: string, patch: AccountPatch) => update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy', origin: 'origin' })
+  /** An import, all or nothing: records, history rows (a row seen before adds nothing) and spend. */
+  const importTx = db.transaction((b: ImportBatch) => {
+    for (const a of b.insertAccounts) insertAccount(a)
+    for (const u of b.updateAccounts) updateAccount(u.id, u.patch)
+    for (const k of b.insertKeys) insertKey(k)
+    for (const u of b.updateKeys) updateKey(u.id, u.patch)
+    writeBatch({ records: b.usage }, { counters: [], leases: [] })
+    for (const x of b.spend) for (const c of x.counters) stmt.addToCounter.run(x.keyId, c.id, c.start, c.end, 0, x.tokens, x.costPico)
+  })
+
   return {
     async listKeys () {
       return stmt.listKeys.all().map(r => ({
@@ -328,7 +345,7 @@ export function openSqliteStore (path: string): Store {
       }))
     },
     async insertKey (k) {
-      stmt.insertKey.run({ ...k, disabled: k.disabled ? 1 : 0, bindings: JSON.stringify(k.bindings), origin: k.origin ?? null, policy: JSON.stringify(k.policy) })
+      insertKey(k)
     },
     async deleteKey (id) {
       return stmt.deleteKey.run(id).changes > 0
@@ -368,7 +385,7 @@ export function openSqliteStore (path: string): Store {
       ledger.prune(endedBefore)
     },
     async updateKey (id, patch) {
-      return update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint', policy: 'policy', bindings: 'bindings', origin: 'origin' })
+      return updateKey(id, patch)
     },
     async lastUsed () {
       return new Map(stmt.lastUsed.all().map(r => [r.key_id, r.at]))
@@ -382,10 +399,7 @@ export function openSqliteStore (path: string): Store {
       }))
     },
     async insertAccount (a) {
-      stmt.insertAccount.run({
-        ...a, disabled: a.disabled ? 1 : 0, fields: JSON.stringify(a.fields), groups: JSON.stringify(a.groups),
-        models: a.models === null ? null : JSON.stringify(a.models), origin: a.origin ?? null,
-      })
+      insertAccount(a)
     },
     async listAccountStates () {
       return stmt.listStates.all().map(r => ({
@@ -427,7 +441,12 @@ export function openSqliteStore (path: string): Store {
       })()
     },
     async updateAccount (id, patch) {
-      return update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy', origin: 'origin' })
+      return updateAccount(id, patch)
+    },
+    async importRecords (batch) {
+      importTx(batch)
+      // The sidecar's own counters take the imported spend now, not at its next look.
+      if (serving && batch.spend.length > 0) ledger.reload()
     },
     async writeUsage (batch) {
       try {

@@ -71,6 +71,21 @@ export type AdmissionVerdict =
   | { ok: false, limit: 'concurrency', inUse: number, nextExpiry: number | null }
   | { ok: false, limit: 'counter', counter: CounterLimit, what: 'requests' | 'tokens' | 'cost', used: number | bigint }
 
+export type KeyPatch = Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint' | 'policy' | 'bindings' | 'origin'>>
+export type AccountPatch = Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'origin'>>
+
+/** What an import writes at once (`Store.importRecords`). */
+export interface ImportBatch {
+  insertAccounts: AccountRecord[]
+  updateAccounts: { id: string, patch: AccountPatch }[]
+  insertKeys: KeyRecord[]
+  updateKeys: { id: string, patch: KeyPatch }[]
+  /** History rows (their request ids make a rerun a no-op). */
+  usage: UsageRecord[]
+  /** Spend already made elsewhere, added to these limit counters of a key (its total budget). */
+  spend: { keyId: string, counters: CounterRef[], tokens: number, costPico: bigint }[]
+}
+
 export interface AccountRecord {
   id: string
   name: string
@@ -155,6 +170,8 @@ export interface UsageRecord {
   refusal?: string
   /** Further identical refusals folded into this row. */
   repeats?: number
+  /** How many requests the row stands for in the aggregates (an imported history's total); 1 when absent. */
+  requests?: number
 }
 
 /** A request's row as written when it is admitted, before anything is known of its outcome. */
@@ -282,7 +299,7 @@ export interface RequestLogRow extends Omit<UsageRecord, 'billable' | 'refusal' 
 export interface Store {
   listKeys (): Promise<KeyRecord[]>
   insertKey (key: KeyRecord): Promise<void>
-  updateKey (id: string, patch: Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint' | 'policy' | 'bindings' | 'origin'>>): Promise<boolean>
+  updateKey (id: string, patch: KeyPatch): Promise<boolean>
   /** Last-used times, kept for config-declared keys too. */
   lastUsed (): Promise<Map<string, number>>
   /** The key's activation time, set to `now` by its first call (activation on first use). */
@@ -305,7 +322,7 @@ export interface Store {
 
   listAccounts (): Promise<AccountRecord[]>
   insertAccount (account: AccountRecord): Promise<void>
-  updateAccount (id: string, patch: Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'origin'>>): Promise<boolean>
+  updateAccount (id: string, patch: AccountPatch): Promise<boolean>
   /** Removes the account and its run-time state; its usage history stays under its id. */
   deleteAccount (id: string): Promise<boolean>
   listAccountStates (): Promise<AccountStateRecord[]>
@@ -352,6 +369,12 @@ export interface Store {
   requestLogSize (): Promise<number>
   /** Applies re-priced rows in one transaction; returns how many applied (rows changed since they were read are skipped). */
   repriceRequests (changes: RepricedRequest[]): Promise<number>
+  /**
+   * Writes what an import brings, all of it or none: SQLite in one transaction; Redis record by
+   * record, taking back the records already written when one fails (usage rows are idempotent by
+   * request id, so a rerun completes them).
+   */
+  importRecords (batch: ImportBatch): Promise<void>
   /** Models served since `since` without a price of their own, most recently seen first (at most UNPRICED_MODELS_LIMIT). */
   unpricedModels (since: number): Promise<UnpricedModel[]>
   /** A consistent copy of the whole store in `file`, taken while it is in use. */

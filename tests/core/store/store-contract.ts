@@ -36,6 +36,30 @@ export function storeContract (name: string, factory: StoreFactory): void {
     await fn(s)
   })
 
+  withStore('an import is all or nothing; its history rows count their requests once; its spend reaches the counters', async s => {
+    const total = { id: 'budget:total', start: 0, end: null }
+    const batch = {
+      insertAccounts: [account({ origin: 'crs:a1' })], updateAccounts: [],
+      insertKeys: [key({ origin: 'crs:k1', bindings: { claude: { account: 'main' } } })], updateKeys: [],
+      usage: [usage({ requestId: 'crs-import-k1-claude-sonnet-4-5', accountId: null, requests: 7, costPico: 7000n })],
+      spend: [{ keyId: 'key_1', counters: [total], tokens: 0, costPico: 7000n }],
+    }
+    // A clash part way (the second key takes the first one's name): nothing stays.
+    await assert.rejects(s.importRecords({ ...batch, insertKeys: [...batch.insertKeys, key({ id: 'key_2', hash: 'b'.repeat(64) })] }))
+    assert.deepEqual([(await s.listKeys()).length, (await s.listAccounts()).length], [0, 0])
+    assert.deepEqual(await s.queryUsage({ since: 0, until: Date.parse('2027-01-01T00:00:00Z'), groupBy: 'key' }), [])
+    await s.importRecords(batch)
+    assert.deepEqual((await s.listKeys()).map(k => [k.origin, k.bindings]), [['crs:k1', { claude: { account: 'main' } }]])
+    assert.deepEqual((await s.listAccounts()).map(a => a.origin), ['crs:a1'])
+    const used = await s.queryUsage({ since: 0, until: Date.parse('2027-01-01T00:00:00Z'), groupBy: 'key' })
+    assert.deepEqual(used.map(u => [u.requests, u.costPico]), [[7, 7000n]])
+    assert.equal((await s.readCounters('key_1', [total]))[0]!.costPico, 7000n)
+    // The same history again (a rerun) adds nothing; an update applies.
+    await s.importRecords({ insertAccounts: [], updateAccounts: [{ id: 'acc_1', patch: { priority: 7 } }], insertKeys: [], updateKeys: [{ id: 'key_1', patch: { disabled: true } }], usage: batch.usage, spend: [] })
+    assert.deepEqual((await s.queryUsage({ since: 0, until: Date.parse('2027-01-01T00:00:00Z'), groupBy: 'key' })).map(u => u.requests), [7])
+    assert.deepEqual([(await s.listAccounts())[0]!.priority, (await s.listKeys())[0]!.disabled], [7, true])
+  })
+
   withStore('keys: insert, list, update, delete; names and hashes are unique', async s => {
     await s.insertKey(key({ policy: { concurrency: 2, tags: ['a'] }, bindings: { claude: { account: 'c' }, '*': { group: 'team' } }, origin: 'crs:1' }))
     await assert.rejects(s.insertKey(key({ id: 'key_2' })))
