@@ -57,7 +57,7 @@ export const errors = {
   RELAY_ERR_ADMIN_FORBIDDEN: createError<[string]>('RELAY_ERR_ADMIN_FORBIDDEN', '%s', 403),
   RELAY_ERR_LOGIN_FAILED: createError('RELAY_ERR_LOGIN_FAILED', 'Wrong user name or password', 401),
   RELAY_ERR_LOGIN_THROTTLED: createError<[string, number]>('RELAY_ERR_LOGIN_THROTTLED', 'Too many login attempts %s; retry in %s seconds', 429),
-  RELAY_ERR_ACCOUNT_IN_USE: createError<[string, string]>('RELAY_ERR_ACCOUNT_IN_USE', 'keys bound to "%s": %s; move them first (keys update <key> --account OTHER | --group G | --account none)', 409),
+  RELAY_ERR_ACCOUNT_IN_USE: createError<[string, string]>('RELAY_ERR_ACCOUNT_IN_USE', 'keys bound to "%s": %s; move them first (keys update <key> --bind PROVIDER=account:OTHER|group:G|pool)', 409),
 } as const
 
 export type RelayErrorCode = keyof typeof errors

@@ -95,7 +95,7 @@ export interface JsonSchemaObject {
 }
 
 /** Who is calling, as far as headers tell (a policy aid, not authentication). */
-export type ClientKind = 'claude-code' | 'codex-cli' | 'gemini-cli' | 'sdk' | 'other'
+export type ClientKind = 'claude-code' | 'codex-cli' | 'gemini-cli' | 'droid-cli' | 'sdk' | 'other'
 
 export interface ParsedRequest {
   /** The model the client asked for; undefined where the route has none (`GET /v1/models`). */

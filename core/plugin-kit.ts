@@ -191,6 +191,16 @@ export function pkceAuthorize (opts: OAuthEndpoints, first: Record<string, strin
  * account in (`allowOtherClients`): the vendor's consumer terms cover use through its client.
  * The reason, when it may not, is what the client is told if no other account can serve.
  */
+/**
+ * Factory's Droid CLI, wherever it is pointed (its custom models speak Anthropic's and OpenAI's
+ * APIs): `User-Agent: factory-cli/<v>` or an `x-factory-client` header naming droid or
+ * factory-cli (what claude-relay-service's `droid_cli` restriction checks). A policy aid only.
+ */
+export function isDroid (headers: IncomingHttpHeaders): boolean {
+  if (/factory-cli\/\d/i.test(String(headers['user-agent'] ?? ''))) return true
+  return /droid|factory-cli/i.test(String(headers['x-factory-client'] ?? ''))
+}
+
 export function subscriptionServes (account: AccountView, parsed: ParsedRequest, type: string, client: ClientKind, reason: string): string | undefined {
   if (account.type !== type || parsed.clientKind === client || account.fields.allowOtherClients === true) return undefined
   return reason

@@ -21,6 +21,8 @@ export interface PoolAccount extends AccountView {
   serves: (model: string) => boolean
   /** Egress proxy URL of this account (may hold credentials: never log it); null for the default. */
   proxy: string | null
+  /** In the shared pool: true always, false never, null unless bound to a key or in a group. */
+  shared: boolean | null
 }
 
 const SERVES_ALL = () => true
@@ -40,7 +42,7 @@ export function declaredAccounts (entries: readonly AccountEntry[], types: Accou
       id: declaredId('acc', e.name), name: e.name, provider: e.provider, type: canonical,
       priority: e.priority, disabled: e.disabled, fields, source: 'config' as const,
       groups: e.groups, maxConcurrency: e.maxConcurrency ?? null, models: e.models ?? null, serves: modelMatcher(e.models),
-      proxy: e.proxy ?? null,
+      proxy: e.proxy ?? null, shared: e.shared ?? null,
     }
   })
 }
@@ -51,7 +53,7 @@ export function storedAccount (r: AccountRecord, box: SecretBox): PoolAccount {
     id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority,
     disabled: r.disabled, fields: { ...r.fields, ...secrets }, source: 'store',
     groups: r.groups, maxConcurrency: r.maxConcurrency, models: r.models, serves: modelMatcher(r.models),
-    proxy: r.sealedProxy ? box.open(r.sealedProxy) : null,
+    proxy: r.sealedProxy ? box.open(r.sealedProxy) : null, shared: r.shared ?? null,
   }
 }
 

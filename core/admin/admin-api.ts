@@ -40,6 +40,7 @@ const placement = {
   maxConcurrency: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }] },
   models: { anyOf: [{ type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, maxItems: 64 }, { type: 'null' }] },
   proxy: { anyOf: [{ type: 'string', maxLength: 2048 }, { type: 'null' }] },
+  shared: { anyOf: [{ type: 'boolean' }, { type: 'null' }] },
 } as const
 const keyChange = {
   policy: { ...policySchema, $id: undefined },

@@ -42,6 +42,8 @@ export interface CliValues {
   mount?: string
   unpriced: boolean
   apply: boolean
+  'dry-run': boolean
+  'allow-lossy': boolean
   'gap-seconds'?: string
   'body-mb'?: string
   help: boolean

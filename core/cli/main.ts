@@ -60,8 +60,10 @@ Commands:
                                 the request log, newest first
   store migrate --from sqlite:PATH --to redis://HOST:PORT[?prefix=relay:]
                                 copies a store into another (the relays stopped)
-  import crs --redis URL --encryption-key-env VAR
-                                keys, accounts, limits and usage totals from claude-relay-service's Redis
+  import crs --redis URL --encryption-key-env VAR [--dry-run] [--allow-lossy] [--json]
+                                keys, accounts, groups, limits, bindings and usage history from
+                                claude-relay-service's Redis; prints what it creates, changes and
+                                cannot carry; a rerun updates only what changed there
   reload                        the running relay re-reads its config file (as on SIGHUP)
   backup <file>                 a consistent copy of the store, taken while the relay runs
   restore <file>                put a backup back (the relay stopped; the replaced database is kept)
@@ -114,6 +116,8 @@ const OPTIONS = {
   'body-mb': { type: 'string' },
   unpriced: { type: 'boolean', default: false },
   apply: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  'allow-lossy': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsConfig['options']
 

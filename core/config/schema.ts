@@ -145,6 +145,7 @@ export const configSchema = {
           maxConcurrency: { type: 'integer', minimum: 1, description: 'in-flight requests this account may carry at once' },
           models: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'glob patterns of the models this account serves (default: all)' },
           proxy: { ...proxyUrl, description: 'egress proxy for this account (upstream and OAuth calls); overrides upstream.proxy' },
+          shared: { type: 'boolean', description: 'in the shared pool even when a key is bound to it or it is in a group (true), or never (false); unset: only when neither' },
         },
       },
     },

@@ -4,11 +4,9 @@
 // (`account:`/`group:` in the config, `--account`/`--group`) means `*`, so a key bound that way
 // behaves exactly as it did (a request for another provider than the account's finds none).
 import { NAME_PATTERN } from '../ids.ts'
+import { EVERY_PROVIDER, legacyBindings, type Binding, type KeyBindings } from '../store/key-bindings.ts'
 
-export type Binding = { account: string } | { group: string }
-export type KeyBindings = Readonly<Record<string, Binding>>
-
-export const EVERY_PROVIDER = '*'
+export { EVERY_PROVIDER, legacyBindings, type Binding, type KeyBindings }
 
 /** A provider name in a binding (a plugin's provider, or `*`). */
 export const BINDING_PROVIDER_PATTERN = '^(\\*|[a-z][a-z0-9-]{0,31})$'
@@ -58,13 +56,6 @@ export function describeBindings (bindings: KeyBindings): string {
   const entries = Object.entries(bindings).sort(([a], [b]) => (a === EVERY_PROVIDER ? 1 : b === EVERY_PROVIDER ? -1 : a.localeCompare(b)))
   if (entries.length === 0) return 'shared pool'
   return entries.map(([p, b]) => `${p === EVERY_PROVIDER ? (entries.length > 1 ? 'other providers' : 'every provider') : p}: ${describeBinding(b)}`).join('; ')
-}
-
-/** The bindings of the single binding a key had before bindings were per provider. */
-export function legacyBindings (account: string | null | undefined, group: string | null | undefined): KeyBindings {
-  if (account) return { [EVERY_PROVIDER]: { account } }
-  if (group) return { [EVERY_PROVIDER]: { group } }
-  return {}
 }
 
 /** `bindings` merged with a change: a binding replaces the provider's, null removes it. */

@@ -17,7 +17,7 @@ export const policyProperties = {
     additionalProperties: false,
     properties: { allow: globs, deny: globs },
   },
-  clients: { type: 'array', minItems: 1, items: { type: 'string', enum: ['claude-code', 'codex-cli', 'gemini-cli', 'sdk', 'other'] } },
+  clients: { type: 'array', minItems: 1, items: { type: 'string', enum: ['claude-code', 'codex-cli', 'gemini-cli', 'droid-cli', 'sdk', 'other'] } },
   concurrency: { type: 'integer', minimum: 1, description: 'requests in flight at once' },
   rateLimits: {
     type: 'array',

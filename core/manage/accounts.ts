@@ -21,6 +21,8 @@ export interface Placement {
   models: string[] | null
   /** Proxy URL (`http://user:pass@host:port`, `socks5://…`): sealed before it is stored. */
   proxy?: string | null
+  /** In the shared pool: true always, false never, null when unbound and in no group. */
+  shared?: boolean | null
 }
 
 export interface AccountTypeView {
@@ -64,8 +66,9 @@ export function resolveType (rt: Runtime, provider: string | undefined, type: st
 }
 
 /** Checks a placement; the proxy is sealed. */
-export function checkPlacement (rt: Runtime, p: Partial<Placement>): Partial<Pick<AccountRecord, 'priority' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy'>> {
-  const out: Partial<Pick<AccountRecord, 'priority' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy'>> = {}
+export function checkPlacement (rt: Runtime, p: Partial<Placement>): Partial<Pick<AccountRecord, 'priority' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'shared'>> {
+  const out: Partial<Pick<AccountRecord, 'priority' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'shared'>> = {}
+  if (p.shared !== undefined) out.shared = p.shared
   if (p.priority !== undefined) {
     if (!Number.isInteger(p.priority) || p.priority < 1 || p.priority > 100) throw invalid('priority must be an integer from 1 to 100')
     out.priority = p.priority
@@ -205,7 +208,7 @@ async function addAccountRecord (rt: Runtime, name: string, type: AccountType, s
   const record: AccountRecord = {
     id: randomId('acc'), name, provider: type.provider, type: type.name, disabled: false, createdAt: Date.now(), source: 'store',
     priority: placement.priority!, groups: placement.groups!, maxConcurrency: placement.maxConcurrency!, models: placement.models!, sealedProxy: placement.sealedProxy ?? null,
-    ...sealed,
+    shared: placement.shared ?? null, ...sealed,
   }
   await rt.store.insertAccount(record)
   return record

@@ -3,7 +3,9 @@
 // the bookkeeping around an attempt: in-flight counts, outcomes, sticky renewal.
 //
 // The shared pool of a provider is its accounts that belong to no group and are no key's
-// dedicated account: those are reserved for the keys bound to them.
+// dedicated account: those are reserved for the keys bound to them. An account's `shared`
+// setting overrides that (true: in the pool even so, as claude-relay-service's shared accounts
+// are; false: never, only for the keys bound to it or its groups).
 import type { AccountPool, PoolAccount } from '../accounts/account-pool.ts'
 import type { KeyRecord, StickyBinding } from '../store/store.ts'
 import { bindingFor } from '../keys/bindings.ts'
@@ -67,7 +69,7 @@ export class Scheduler {
     }
     const all = this.#pool.ofProvider(provider)
     if (binding) return all.filter(a => a.groups.includes(binding.group))
-    return all.filter(a => a.groups.length === 0 && !this.#dedicated.has(a.name))
+    return all.filter(a => a.shared ?? (a.groups.length === 0 && !this.#dedicated.has(a.name)))
   }
 
   async pick (req: PickRequest): Promise<Pick | undefined> {

@@ -15,7 +15,7 @@ import type {
   RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal, UnpricedModel,
 } from './store.ts'
 import { UNPRICED_MODELS_LIMIT } from './store.ts'
-import { legacyBindings } from '../keys/bindings.ts'
+import { legacyBindings } from './key-bindings.ts'
 
 export interface RedisStoreOptions {
   url?: string

@@ -81,11 +81,12 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE keys ADD COLUMN origin TEXT;
    CREATE UNIQUE INDEX keys_origin ON keys (origin) WHERE origin IS NOT NULL;
    ALTER TABLE accounts ADD COLUMN origin TEXT;
+   ALTER TABLE accounts ADD COLUMN shared INTEGER;
    CREATE UNIQUE INDEX accounts_origin ON accounts (origin) WHERE origin IS NOT NULL;`,
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bindings: string, origin: string | null, policy: string }
-interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null, origin: string | null }
+interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null, origin: string | null, shared: number | null }
 interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number, refresh_failures: number }
 
 /**
@@ -140,7 +141,7 @@ export function openSqliteStore (path: string): Store {
         tokens = tokens + excluded.tokens, cost_pico = cost_pico + excluded.cost_pico`),
     pruneCounters: db.prepare('DELETE FROM limit_counters WHERE period_end IS NOT NULL AND period_end < ?'),
     listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
-    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy, origin) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy, @origin)'),
+    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy, origin, shared) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy, @origin, @shared)'),
     listStates: db.prepare<[], StateRow>('SELECT * FROM account_state'),
     saveState: db.prepare(`INSERT INTO account_state (account_id, status, reason, cooldown_until, consecutive_failures,
       last_error, last_error_at, rate_limits, updated_at, refresh_failures)
@@ -323,9 +324,9 @@ export function openSqliteStore (path: string): Store {
   const updateKey = (id: string, patch: KeyPatch) => update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint', policy: 'policy', bindings: 'bindings', origin: 'origin' })
   const insertAccount = (a: AccountRecord) => stmt.insertAccount.run({
     ...a, disabled: a.disabled ? 1 : 0, fields: JSON.stringify(a.fields), groups: JSON.stringify(a.groups),
-    models: a.models === null ? null : JSON.stringify(a.models), origin: a.origin ?? null,
+    models: a.models === null ? null : JSON.stringify(a.models), origin: a.origin ?? null, shared: a.shared == null ? null : a.shared ? 1 : 0,
   })
-  const updateAccount = (id: string, patch: AccountPatch) => update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy', origin: 'origin' })
+  const updateAccount = (id: string, patch: AccountPatch) => update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy', origin: 'origin', shared: 'shared' })
   /** An import, all or nothing: records, history rows (a row seen before adds nothing) and spend. */
   const importTx = db.transaction((b: ImportBatch) => {
     for (const a of b.insertAccounts) insertAccount(a)
@@ -395,7 +396,7 @@ export function openSqliteStore (path: string): Store {
         id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority, disabled: r.disabled === 1,
         fields: JSON.parse(r.fields) as Record<string, unknown>, sealedSecrets: r.sealed_secrets, createdAt: r.created_at,
         source: 'store' as const, groups: JSON.parse(r.groups) as string[], maxConcurrency: r.max_concurrency,
-        models: r.models === null ? null : JSON.parse(r.models) as string[], sealedProxy: r.sealed_proxy, origin: r.origin,
+        models: r.models === null ? null : JSON.parse(r.models) as string[], sealedProxy: r.sealed_proxy, origin: r.origin, shared: r.shared === null ? null : r.shared === 1,
       }))
     },
     async insertAccount (a) {

@@ -4,7 +4,7 @@
 import type { Granularity } from './buckets.ts'
 import type { ClientKind, RateLimitSnapshot, Usage } from '../plugin-api.ts'
 import type { KeyPolicy } from '../limits/policy-schema.ts'
-import type { KeyBindings } from '../keys/bindings.ts'
+import type { KeyBindings } from './key-bindings.ts'
 
 export type Source = 'config' | 'store'
 
@@ -72,7 +72,7 @@ export type AdmissionVerdict =
   | { ok: false, limit: 'counter', counter: CounterLimit, what: 'requests' | 'tokens' | 'cost', used: number | bigint }
 
 export type KeyPatch = Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint' | 'policy' | 'bindings' | 'origin'>>
-export type AccountPatch = Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'origin'>>
+export type AccountPatch = Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'origin' | 'shared'>>
 
 /** What an import writes at once (`Store.importRecords`). */
 export interface ImportBatch {
@@ -107,6 +107,8 @@ export interface AccountRecord {
   sealedProxy: string | null
   /** Where an imported account came from (`crs:<its key>`), so a second import finds it; null otherwise. */
   origin?: string | null
+  /** In the shared pool: true even when a key is bound to it, false never, null (default) unless a key is bound to it or it is in a group. */
+  shared?: boolean | null
 }
 
 /**

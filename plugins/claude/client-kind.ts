@@ -3,11 +3,12 @@
 // `X-Claude-Code-Session-Id`; the SDKs: `User-Agent: Anthropic/JS <v>` (or Python, Go, Java).
 // A policy aid, not authentication: every one of these headers can be forged.
 import type { IncomingHttpHeaders } from 'node:http'
-import type { ClientKind } from '../../core/plugin-api.ts'
+import { isDroid, type ClientKind } from '../../core/plugin-api.ts'
 
 export function detectClientKind (headers: IncomingHttpHeaders): ClientKind {
   const ua = String(headers['user-agent'] ?? '')
   if (/^claude-cli\//i.test(ua) || headers['x-app'] === 'cli' || headers['x-claude-code-session-id'] !== undefined) return 'claude-code'
+  if (isDroid(headers)) return 'droid-cli'
   if (/^Anthropic\//i.test(ua)) return 'sdk'
   return 'other'
 }

@@ -3,12 +3,13 @@
 // the SDKs: `User-Agent: OpenAI/JS <v>` (or Python) and `x-stainless-*` headers.
 // A policy aid, not authentication: every one of these headers can be forged.
 import type { IncomingHttpHeaders } from 'node:http'
-import type { ClientKind } from '../../core/plugin-api.ts'
+import { isDroid, type ClientKind } from '../../core/plugin-api.ts'
 
 export function detectClientKind (headers: IncomingHttpHeaders): ClientKind {
   const ua = String(headers['user-agent'] ?? '')
   const originator = String(headers.originator ?? '')
   if (/^codex[_-]/i.test(originator) || /^codex[_-]/i.test(ua)) return 'codex-cli'
+  if (isDroid(headers)) return 'droid-cli'
   if (/^OpenAI\//i.test(ua) || headers['x-stainless-lang'] !== undefined) return 'sdk'
   return 'other'
 }

@@ -1,106 +1,224 @@
-// Switching from claude-relay-service: a Redis seeded the way the incumbent lays out its data
-// (keys hashed as sha256(key + ENCRYPTION_KEY), accounts encrypted AES-256-CBC with scrypt keys
-// per account kind), imported by the CLI; the holder's old key then works unchanged against
-// the imported account, with its limits and its usage totals.
-import { test } from 'node:test'
+// Switching from claude-relay-service, on the Redis the real incumbent (1.1.314) wrote
+// (tests/fixtures/crs: recorded by driving it through its own admin API and sending usage
+// through it). The import is checked with real requests through the relay: each bound account
+// serves its provider, groups serve their keys, restricted clients are refused, the history is
+// there with its split and its provider, the total spend counts toward the total budget; a
+// lossy import writes nothing without --allow-lossy; a rerun changes nothing.
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { createCipheriv, createHash, randomBytes, scryptSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { request } from 'undici'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
-import { startRelay, tempDir, testConfig } from '../helpers/relay-harness.ts'
+import { startOpenAIMock } from '../mocks/openai-mock.ts'
+import { startGeminiMock } from '../mocks/gemini-mock.ts'
+import { startRelay, tempDir, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { runCliAsync } from '../helpers/processes.ts'
 import { startRedis } from '../helpers/redis.ts'
-import { crsPolicy } from '../../core/manage/import-crs.ts'
+import { loadRedis, readFixture } from '../fixtures/crs/load.ts'
+import { mapKey } from '../../core/manage/crs/crs-keys.ts'
+import { mapAccount } from '../../core/manage/crs/crs-accounts.ts'
+import { ACCOUNT_KINDS } from '../../core/manage/crs/crs-read.ts'
+import { policySchema } from '../../core/limits/policy-schema.ts'
+import { createValidator } from '../../core/config/validator.ts'
 
-const ENCRYPTION_KEY = 'crs-encryption-key-0123456789abcd'
-const OLD_KEY = 'cr_0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0'
+const fixture = readFixture()
+const CRS_KEY = fixture.encryptionKey
+const CLAUDE_CODE = { 'user-agent': 'claude-cli/2.5.3 (external, cli)', 'x-app': 'cli' }
 
-/** As the incumbent encrypts: AES-256-CBC, key scrypt(ENCRYPTION_KEY, salt, 32), `ivhex:cipherhex`. */
-function encrypt (value: string, salt: string): string {
-  const iv = randomBytes(16)
-  const c = createCipheriv('aes-256-cbc', scryptSync(ENCRYPTION_KEY, salt, 32), iv)
-  return `${iv.toString('hex')}:${c.update(value, 'utf8', 'hex')}${c.final('hex')}`
+/** The incumbent's Redis as recorded, its accounts pointed at this test's mocks (as they would point at the providers). */
+async function incumbent (t: TestContext) {
+  const server = await startRedis(t)
+  if (!server) return undefined
+  const [anthropic, openai, gemini] = await Promise.all([startAnthropicMock(), startOpenAIMock(), startGeminiMock()])
+  t.after(() => Promise.all([anthropic.close(), openai.close(), gemini.close()]))
+  const redis = new Redis(server.url)
+  t.after(() => redis.disconnect())
+  await loadRedis(redis, fixture.redis)
+  for (const name of Object.keys(fixture.redis)) {
+    if (/^claude_console_account:[0-9a-f-]{36}$/.test(name)) await redis.hset(name, 'apiUrl', anthropic.url)
+    if (/^openai_responses_account:[0-9a-f-]{36}$/.test(name)) await redis.hset(name, 'baseApi', openai.url)
+    if (/^gemini_api_account:[0-9a-f-]{36}$/.test(name)) await redis.hset(name, 'baseUrl', gemini.url)
+  }
+  const dir = tempDir()
+  const cfg = testConfig(undefined, {
+    store: { kind: 'sqlite', path: join(dir, 'relay.db') }, keys: [], secrets: { keyFile: join(dir, 'secret.key'), crsEncryptionKey: CRS_KEY },
+    plugins: [{ use: 'claude', mount: '/claude', aliases: ['/api'] }, { use: 'openai', mount: '/openai' }, { use: 'gemini', mount: '/gemini' }],
+  })
+  const config = join(dir, 'relay.yaml')
+  writeFileSync(config, JSON.stringify(cfg))
+  const run = (...flags: string[]) => runCliAsync(['import', 'crs', '--redis', server.url, '--encryption-key-env', 'CRS_KEY', '--config', config, ...flags], { env: { CRS_KEY } })
+  return { redis, anthropic, openai, gemini, cfg, run }
 }
 
-test('import crs: keys keep working as their holders have them, bound to the imported account, with limits and usage totals', async t => {
-  const redis = await startRedis(t)
-  if (!redis) return
-  const mock = await startAnthropicMock()
-  t.after(() => mock.close())
-  const crs = new Redis(redis.url)
-  t.after(() => crs.disconnect())
-  const hashed = createHash('sha256').update(OLD_KEY + ENCRYPTION_KEY).digest('hex')
-  await crs.hset('claude_console_account:c0ffee01-0000-4000-8000-000000000001', {
-    id: 'c0ffee01-0000-4000-8000-000000000001', platform: 'claude-console', name: 'Console 主账号', apiUrl: `${mock.url}/`,
-    apiKey: encrypt('sk-ant-console-from-crs', 'claude-console-salt'), priority: '10', isActive: 'true', schedulable: 'true',
-  })
-  await crs.hset('claude:account:c0ffee02-0000-4000-8000-000000000002', {
-    id: 'c0ffee02-0000-4000-8000-000000000002', name: 'max', email: encrypt('max@example.com', 'salt'),
-    accessToken: encrypt('sk-ant-oat01-access', 'salt'), refreshToken: encrypt('sk-ant-ort01-refresh', 'salt'), expiresAt: String(Date.now() + 3_600_000),
-    scopes: 'user:inference user:profile', isActive: 'true', priority: '50', proxy: JSON.stringify({ type: 'socks5', host: '127.0.0.1', port: 1080, username: 'u', password: 'p' }),
-  })
-  await crs.hset('openai:account:c0ffee03-0000-4000-8000-000000000003', { id: 'c0ffee03', name: 'chatgpt' })
-  await crs.hset('apikey:a1b2c3d4-0000-4000-8000-000000000001', {
-    id: 'a1b2c3d4-0000-4000-8000-000000000001', name: 'alice', apiKey: hashed, isActive: 'true', concurrencyLimit: '2', rateLimitWindow: '60',
-    rateLimitRequests: '100', rateLimitCost: '0', dailyCostLimit: '5', totalCostLimit: '100', weeklyOpusCostLimit: '20', permissions: '["claude"]',
-    enableModelRestriction: 'true', restrictedModels: '["claude-opus-4-1"]', claudeConsoleAccountId: 'c0ffee01-0000-4000-8000-000000000001',
-    expiresAt: '', createdAt: '2026-01-02T03:04:05.000Z', tags: '["team-a"]', expirationMode: 'fixed',
-  })
-  await crs.hset('apikey:a1b2c3d4-0000-4000-8000-000000000002', { id: 'x2', name: 'gone', apiKey: 'f'.repeat(64), isDeleted: 'true', isActive: 'false' })
-  await crs.hset('apikey:a1b2c3d4-0000-4000-8000-000000000003', { id: 'x3', name: 'paused', apiKey: 'e'.repeat(64), isActive: 'false', createdAt: '2026-01-01T00:00:00.000Z' })
-  await crs.hset('apikey:hash_map', hashed, 'a1b2c3d4-0000-4000-8000-000000000001')
-  await crs.hset('usage:a1b2c3d4-0000-4000-8000-000000000001', { totalInputTokens: '1000', totalOutputTokens: '200', totalCacheCreateTokens: '300', totalCacheReadTokens: '4000', totalRequests: '7' })
-  await crs.set('usage:cost:total:a1b2c3d4-0000-4000-8000-000000000001', '12.5')
-  // A hostile total (toFixed writes it in exponent form; no 64-bit column holds it): skipped, no crash.
-  await crs.set('usage:cost:total:a1b2c3d4-0000-4000-8000-000000000003', '1e21')
-  await crs.hset('usage:a1b2c3d4-0000-4000-8000-000000000003', { totalInputTokens: '1e400', totalOutputTokens: '5' })
+const send = (relay: Relay, path: string, key: string, body: unknown, headers: Record<string, string> = {}) =>
+  request(`${relay.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key, authorization: `Bearer ${key}`, 'x-goog-api-key': key, 'anthropic-version': '2023-06-01', ...headers }, body: JSON.stringify(body) })
+const claude = (relay: Relay, key: string, headers: Record<string, string> = CLAUDE_CODE) => send(relay, '/api/v1/messages', key, { model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, headers)
+const responses = (relay: Relay, key: string, headers: Record<string, string> = {}) => send(relay, '/openai/v1/responses', key, { model: 'gpt-5.4', input: 'hi' }, headers)
+const generate = (relay: Relay, key: string) => send(relay, '/gemini/v1beta/models/gemini-2.5-flash:generateContent', key, { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })
 
-  const dir = tempDir()
-  const config = join(dir, 'relay.yaml')
-  // Absolute paths: the relay started below reads the same store and key as the CLI.
-  const cfg = testConfig(undefined, { store: { path: join(dir, 'relay.db') }, keys: [], secrets: { keyFile: join(dir, 'secret.key'), crsEncryptionKey: ENCRYPTION_KEY } })
-  writeFileSync(config, JSON.stringify(cfg))
-  const r = await runCliAsync(['import', 'crs', '--redis', redis.url, '--encryption-key-env', 'CRS_KEY', '--config', config], { env: { CRS_KEY: ENCRYPTION_KEY } })
-  assert.equal(r.status, 0, r.stderr)
-  assert.match(r.stdout, /Imported 2 key\(s\), 2 account\(s\), usage totals of 2 key\(s\)\./)
-  assert.match(r.stdout, /key paused: its total cost \(1e\+21 USD\) is past what a row holds; imported without it/)
-  assert.match(r.stdout, /not imported: 1 account\(s\) under openai:account:/)
-  assert.ok(!r.stdout.includes('sk-ant'), 'no credential is printed')
+async function status (res: Promise<import('undici').Dispatcher.ResponseData>): Promise<number> {
+  const r = await res
+  await r.body.dump()
+  return r.statusCode
+}
 
-  const relay = await startRelay(t, { ...cfg, listen: { host: '127.0.0.1', port: 0 } })
-  const call = (key: string) => request(`${relay.url}/api/v1/messages`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+test('the real incumbent\'s Redis: lossy without --allow-lossy writes nothing; with it, every binding, group, restriction, limit and the history carry over; a rerun changes nothing', { timeout: 120_000 }, async t => {
+  const crs = await incumbent(t)
+  if (!crs) return
+
+  // What cannot be carried is named per record, and nothing is written.
+  const refused = await crs.run()
+  assert.equal(refused.status, 1, refused.stderr)
+  assert.match(refused.stdout, /account console-mapped: create\n(.*\n)*? {4}lost {5}supportedModels: a model mapping \(claude-sonnet-4-5 → claude-sonnet-4-5-20250929\)/)
+  assert.match(refused.stdout, /key traffic: create\n {4}lost {5}serviceRates: per-key price multipliers/)
+  assert.match(refused.stdout, /Nothing written: .*--allow-lossy/)
+  assert.ok(!/sk-ant-fixture|sk-proj-fixture|AIza-fixture|proxy-pass/.test(refused.stdout), 'no credential printed')
+  const dry = await crs.run('--dry-run', '--allow-lossy')
+  assert.equal(dry.status, 0, dry.stderr)
+  assert.match(dry.stdout, /Dry run, nothing written\. keys: 11 new, 0 changed, 0 unchanged, 0 not imported; accounts: 7 new, 0 changed, 0 unchanged, 0 not imported; history rows: 5\./)
+
+  const done = await crs.run('--allow-lossy')
+  assert.equal(done.status, 0, done.stderr)
+  assert.match(done.stdout, /Imported\. keys: 11 new/)
+  const relay = await startRelay(t, { ...crs.cfg, listen: { host: '127.0.0.1', port: 0 } })
+  const keys = new Map((await relay.rt.store.listKeys()).map(k => [k.name, k]))
+  const accounts = new Map((await relay.rt.store.listAccounts()).map(a => [a.name, a]))
+  const K = fixture.keys
+
+  // Per-provider bindings, prefixed ids and groups: each provider served by its own account.
+  assert.deepEqual(keys.get('bound-everywhere')!.bindings, { claude: { account: 'console-b' }, gemini: { account: 'gemini-a' }, openai: { account: 'responses-a' } })
+  assert.equal(await status(claude(relay, K['bound-everywhere']!)), 200)
+  assert.equal(crs.anthropic.requests.at(-1)!.headers['x-api-key'], 'sk-ant-fixture-console-b')
+  assert.equal(await status(responses(relay, K['bound-everywhere']!)), 200)
+  assert.equal(crs.openai.requests.at(-1)!.headers.authorization, 'Bearer sk-proj-fixture-responses-a')
+  assert.equal(await status(generate(relay, K['bound-everywhere']!)), 200)
+  assert.equal(crs.gemini.requests.at(-1)!.headers['x-goog-api-key'], 'AIza-fixture-gemini-a')
+  assert.deepEqual(keys.get('bound-groups')!.bindings, { claude: { group: 'team-claude' }, openai: { group: 'team-openai' } })
+  assert.equal(await status(claude(relay, K['bound-groups']!)), 200)
+  assert.equal(crs.anthropic.requests.at(-1)!.headers['x-api-key'], 'sk-ant-fixture-console-team')
+  assert.equal(await status(responses(relay, K['bound-groups']!)), 200)
+  assert.equal(crs.openai.requests.at(-1)!.headers.authorization, 'Bearer sk-proj-fixture-responses-team')
+  // The dedicated account and the group's stay out of the shared pool, as there.
+  assert.deepEqual([accounts.get('console-b')!.shared, accounts.get('console-team')!.groups, accounts.get('responses-team')!.groups], [false, ['team-claude'], ['team-openai']])
+  // A shared account stays in the shared pool there when a key is bound to it: here too.
+  assert.equal(accounts.get('responses-a')!.shared, true)
+  for (let i = 0; i < 4; i++) assert.equal(await status(claude(relay, K.traffic!)), 200)
+  assert.ok(crs.anthropic.requests.slice(-4).every(r => ['sk-ant-fixture-console-a', 'sk-ant-fixture-console-mapped'].includes(String(r.headers['x-api-key']))))
+
+  // Client restrictions: curl is refused where the incumbent refused it; its clients are served.
+  assert.deepEqual(keys.get('cli-only')!.policy.clients, ['claude-code', 'codex-cli'])
+  assert.equal(await status(claude(relay, K['cli-only']!, { 'user-agent': 'curl/8.5.0' })), 403)
+  assert.equal(await status(claude(relay, K['cli-only']!)), 200)
+  assert.equal(await status(responses(relay, K['cli-only']!, { 'user-agent': 'codex_exec/0.171.0', originator: 'codex_exec' })), 200)
+  assert.equal(await status(responses(relay, K['cli-only']!, { 'user-agent': 'OpenAI/JS 6.1.0' })), 403)
+  assert.deepEqual(keys.get('every-client')!.policy.clients, ['claude-code', 'gemini-cli', 'codex-cli', 'droid-cli'])
+  assert.equal(await status(claude(relay, K['every-client']!, { 'user-agent': 'factory-cli/0.30.0' })), 200)
+
+  // Limits, expiry, activation, state.
+  const full = keys.get('full-limits')!
+  assert.deepEqual(full.policy, {
+    concurrency: 2, rateLimits: [{ window: '60m', requests: 100, costUsd: 5 }], budgets: { dailyUsd: 10, totalUsd: 100, models: [{ models: 'claude-opus-*', period: 'week', usd: 20 }] },
+    providers: ['claude', 'openai'], models: { deny: ['claude-opus-4-1'] }, tags: ['team-a', 'full'],
   })
-  const res = await call(OLD_KEY)
-  const text = await res.body.text()
-  assert.equal(res.statusCode, 200, text)
-  assert.equal(mock.requests.at(-1)!.headers['x-api-key'], 'sk-ant-console-from-crs', 'served by the imported account, its key decrypted')
-  const keys = await relay.rt.store.listKeys()
-  const alice = keys.find(k => k.name === 'alice')!
-  assert.deepEqual([alice.hashScheme, alice.bindings, alice.policy], ['crs-sha256', { '*': { account: 'Console' } }, {
-    concurrency: 2, rateLimits: [{ window: '60m', requests: 100 }], budgets: { dailyUsd: 5, totalUsd: 100, models: [{ models: 'claude-opus-*', period: 'week', usd: 20 }] },
-    providers: ['claude'], models: { deny: ['claude-opus-4-1'] }, tags: ['team-a'],
-  }])
-  assert.equal(keys.find(k => k.name === 'paused')!.disabled, true)
-  assert.equal(keys.find(k => k.name === 'gone'), undefined)
-  const accounts = await relay.rt.store.listAccounts()
-  const max = accounts.find(a => a.name === 'max')!
-  assert.deepEqual([max.type, max.fields.email, max.sealedProxy !== null], ['claude-oauth', 'max@example.com', true])
-  const totals = await relay.rt.store.queryUsage({ since: Date.parse('2026-01-01T00:00:00Z'), until: Date.now() + 86_400_000, groupBy: 'key' })
-  const mine = totals.find(x => x.group === alice.id)!
-  assert.deepEqual([mine.input, mine.output, mine.cacheRead], [1000 + 25, 200 + 12, 4000])
-  assert.ok(mine.costPico >= 12_500_000_000_000n)
-  const again = await runCliAsync(['import', 'crs', '--redis', redis.url, '--encryption-key-env', 'CRS_KEY', '--config', config], { env: { CRS_KEY: ENCRYPTION_KEY } })
-  assert.match(again.stdout, /key alice: already imported/)
+  assert.equal(full.expiresAt, Date.parse('2027-06-30T00:00:00.000Z'))
+  assert.deepEqual([keys.get('activation')!.policy.validFor, keys.get('activation-hours')!.policy.validFor], ['30d', '12h'])
+  assert.deepEqual([keys.get('disabled')!.disabled, keys.has('deleted'), keys.has('team-name')], [true, false, true])
+  assert.deepEqual([accounts.get('console-a')!.maxConcurrency, accounts.get('console-a')!.priority, accounts.get('console-mapped')!.sealedProxy !== null], [3, 10, true])
+
+  // The history: per model, with the 1-hour cache writes, request counts and the provider.
+  const traffic = keys.get('traffic')!
+  const byModel = await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 86_400_000, groupBy: 'model', keyId: traffic.id })
+  const row = (m: string) => byModel.find(u => u.group === m)!
+  assert.deepEqual([row('claude-sonnet-4-5').requests >= 3, row('claude-opus-4-1').requests, row('gpt-5').requests], [true, 1, 2])
+  const imported = (await relay.rt.store.queryRequests({ keyId: traffic.id, limit: 50 })).filter(r => r.path === '/import/claude-relay-service')
+  const sonnet = imported.find(r => r.model === 'claude-sonnet-4-5')!
+  assert.deepEqual([sonnet.usage.input, sonnet.usage.output, sonnet.usage.cacheWrite5m, sonnet.usage.cacheWrite1h, sonnet.usage.cacheRead, sonnet.costPico], [3600, 900, 3000, 12000, 60000, 188_325_000_000n])
+  assert.equal(imported.find(r => r.model === 'gpt-5')!.provider, 'openai')
+  const gem = (await relay.rt.store.queryRequests({ keyId: keys.get('traffic-2')!.id, limit: 50 })).find(r => r.model === 'gemini-2.5-flash')!
+  assert.equal(gem.provider, 'gemini')
+  // The incumbent's total ($0.502956 with its rates) counts toward the total budget ($50).
+  const shown = await runCliAsync(['keys', 'show', 'traffic', '--json', '--config', relay.file])
+  const totalBudget = (JSON.parse(shown.stdout) as { limits: { limit: string, used: string }[] }).limits.find(l => l.limit === 'budget total')!
+  assert.match(totalBudget.used, /^\$0\.50/)
+
+  // A rerun: nothing changes, nothing is added.
+  const before = JSON.stringify([await relay.rt.store.listKeys(), await relay.rt.store.listAccounts(), await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 86_400_000, groupBy: 'key' })], (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))
+  const again = await crs.run('--allow-lossy')
+  assert.equal(again.status, 0, again.stderr)
+  assert.match(again.stdout, /keys: 0 new, 0 changed, 11 unchanged, 0 not imported; accounts: 0 new, 0 changed, 7 unchanged, 0 not imported; history rows: 0\./)
+  const after = JSON.stringify([await relay.rt.store.listKeys(), await relay.rt.store.listAccounts(), await relay.rt.store.queryUsage({ since: 0, until: Date.now() + 86_400_000, groupBy: 'key' })], (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))
+  assert.equal(after, before)
+
+  // A change there: the dry run says what would change; the run applies it and nothing else.
+  const fullId = Object.entries(fixture.redis).find(([n, v]) => n.startsWith('apikey:') && v.type === 'hash' && v.value.name === 'full-limits')![0]
+  await crs.redis.hset(fullId, { concurrencyLimit: '5', claudeConsoleAccountId: fixture.ids.consoleA! })
+  const preview = await crs.run('--dry-run', '--allow-lossy')
+  assert.match(preview.stdout, /key full-limits: update\n {4}change {3}policy\.concurrency: 2 → 5\n/)
+  assert.match(preview.stdout, / {4}change {3}bindings: \{\} → \{"claude":\{"account":"console-a"\}\}/)
+  assert.match(preview.stdout, /keys: 0 new, 1 changed, 10 unchanged/)
+  assert.equal((await crs.run('--allow-lossy')).status, 0)
+  const updated = (await relay.rt.store.listKeys()).find(k => k.name === 'full-limits')!
+  assert.deepEqual([updated.policy.concurrency, updated.bindings, updated.id], [5, { claude: { account: 'console-a' } }, full.id])
 })
 
-test("the incumbent's limits as a policy: windows, budgets, permissions, restrictions, activation", () => {
-  assert.deepEqual(crsPolicy({ concurrencyLimit: '0', rateLimitWindow: '0', dailyCostLimit: '0', permissions: 'all' }), {})
-  assert.deepEqual(crsPolicy({ rateLimitWindow: '5', rateLimitCost: '1.5', expirationMode: 'activation', activationDays: '30', activationUnit: 'days', permissions: '["gemini","droid"]' }), {
-    rateLimits: [{ window: '5m', costUsd: 1.5 }], providers: ['gemini'], validFor: '30d',
+test('hostile values in the incumbent\'s Redis are skipped with a warning, never a crash; a restriction that cannot be carried refuses the key', { timeout: 60_000 }, async t => {
+  const server = await startRedis(t)
+  if (!server) return
+  const redis = new Redis(server.url)
+  t.after(() => redis.disconnect())
+  await redis.hset('apikey:00000000-0000-4000-8000-000000000001', {
+    id: '00000000-0000-4000-8000-000000000001', name: 'evil\u0000name\n', apiKey: 'a'.repeat(64), concurrencyLimit: 'NaN', rateLimitWindow: '-5', rateLimitRequests: '1e400',
+    dailyCostLimit: '1e300', tags: JSON.stringify(Array.from({ length: 5000 }, (_, i) => `t${i}`)), permissions: '{"claude":true}', expiresAt: 'tomorrow',
+    enableModelRestriction: 'true', restrictedModels: JSON.stringify([1, null, 'claude-opus-4-1', 'x'.repeat(1000)]), createdAt: '2026-01-01T00:00:00.000Z',
   })
+  await redis.hset('apikey:00000000-0000-4000-8000-000000000002', { id: '2', name: 'kiosk', apiKey: 'b'.repeat(64), enableClientRestriction: 'true', allowedClients: '["claude_code","cursor_ide"]' })
+  await redis.hset('usage:00000000-0000-4000-8000-000000000001', { totalInputTokens: '1e400', totalOutputTokens: '5', totalRequests: '-3' })
+  await redis.set('usage:cost:total:00000000-0000-4000-8000-000000000001', '1e21')
+  await redis.hset('claude_console_account:00000000-0000-4000-8000-0000000000c1', { id: 'c1', name: 'c', apiKey: 'not-encrypted-key', apiUrl: 'https://api.example.com/v1/messages', priority: '1e9', proxy: '{"type":"http","host":"evil/../x","port":99999}', maxConcurrentTasks: 'lots' })
+  const dir = tempDir()
+  const cfg = testConfig(undefined, { store: { kind: 'sqlite', path: join(dir, 'relay.db') }, keys: [], secrets: { keyFile: join(dir, 'secret.key') } })
+  const config = join(dir, 'relay.yaml')
+  writeFileSync(config, JSON.stringify(cfg))
+  const run = (...flags: string[]) => runCliAsync(['import', 'crs', '--redis', server.url, '--encryption-key', 'k', '--config', config, ...flags])
+  const r = await run()
+  assert.equal(r.status, 1, r.stderr)
+  assert.match(r.stdout, /key kiosk: refused: its client restriction \(cursor_ide\) cannot be carried/)
+  for (const w of [/skipped {2}concurrencyLimit: "NaN" is not a number/, /skipped {2}tags: 5000 entries, skipped/, /skipped {2}expiresAt: "tomorrow" is not a time/, /skipped {2}priority: 1e9 is outside 1…100/, /skipped {2}proxy: not a host and port/, /skipped {2}usage:cost:total/]) assert.match(r.stdout, w)
+  const lossy = await run('--allow-lossy')
+  assert.equal(lossy.status, 0, lossy.stderr)
+  const relay = await startRelay(t, { ...cfg, listen: { host: '127.0.0.1', port: 0 } })
+  const keys = await relay.rt.store.listKeys()
+  const evil = keys.find(k => k.origin === 'crs:apikey:00000000-0000-4000-8000-000000000001')!
+  assert.equal(evil.name, 'evil-name')
+  assert.deepEqual(evil.policy, { models: { deny: ['claude-opus-4-1'] } })
+  // Imported with --allow-lossy, a key keeps what maps of its restriction.
+  assert.deepEqual(keys.find(k => k.name === 'kiosk')!.policy.clients, ['claude-code'])
+  const account = (await relay.rt.store.listAccounts())[0]!
+  assert.deepEqual([account.priority, account.fields.baseUrl, account.sealedProxy, account.maxConcurrency], [50, 'https://api.example.com', null, null])
+})
+
+const validatePolicy = createValidator(policySchema)
+
+test('any hash the incumbent could hold maps to a key whose policy the policy schema takes, or to a reason; never a throw', () => {
+  const value = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('0', '1', '-1', '1e21', 'NaN', 'true', 'false', '[]', '["claude"]', '[1,2]', '{}', 'all', '60', 'activation', 'hours'), fc.integer().map(String), fc.double().map(String))
+  const fields = ['name', 'apiKey', 'concurrencyLimit', 'rateLimitWindow', 'rateLimitRequests', 'rateLimitCost', 'rateLimitTokens', 'dailyCostLimit', 'totalCostLimit', 'weeklyOpusCostLimit', 'permissions', 'enableModelRestriction', 'restrictedModels', 'enableClientRestriction', 'allowedClients', 'expirationMode', 'activationDays', 'activationUnit', 'isActivated', 'expiresAt', 'tags', 'isActive', 'isDeleted', 'claudeAccountId', 'openaiAccountId', 'geminiAccountId', 'serviceRates', 'createdAt']
+  const targets = { account: (origin: string) => (origin.endsWith('x') ? 'acc-x' : undefined), group: (id: string) => (id === 'g' ? { id: 'g', name: 'Team G', platform: 'claude', members: [] } : undefined) }
+  fc.assert(fc.property(fc.dictionary(fc.constantFrom(...fields), value), fc.boolean(), (h, validHash) => {
+    if (validHash) h.apiKey = 'c'.repeat(64)
+    const m = mapKey({ id: 'k', h, usage: { totals: {}, costTotal: undefined, models: new Map() } }, targets, 0)
+    if (m === undefined || 'skip' in m) return
+    assert.ok(validatePolicy(m.policy), JSON.stringify(validatePolicy.errors))
+    assert.ok(m.expiresAt === null || Number.isFinite(m.expiresAt))
+  }), { numRuns: 400 })
+  const accountFields = ['name', 'apiKey', 'apiUrl', 'priority', 'proxy', 'maxConcurrentTasks', 'supportedModels', 'accountType', 'isActive', 'schedulable', 'dailyQuota']
+  fc.assert(fc.property(fc.dictionary(fc.constantFrom(...accountFields), value), h => {
+    const m = mapAccount({ id: 'a', h, kind: ACCOUNT_KINDS[1]! }, 'key', [])
+    if ('skip' in m) return
+    assert.ok(m.priority >= 1 && m.priority <= 100 && Number.isInteger(m.priority))
+    assert.ok(m.maxConcurrency === null || (Number.isInteger(m.maxConcurrency) && m.maxConcurrency >= 1))
+    assert.ok(m.proxy === null || /^(https?|socks5):\/\/[^\s/]+$/.test(m.proxy), m.proxy ?? '')
+  }), { numRuns: 400 })
 })

@@ -19,7 +19,7 @@ function acct (name: string, o: Partial<PoolAccount> = {}): PoolAccount {
   const models = o.models ?? null
   return {
     id: `acc_${name}`, name, type: 'claude-api-key', fields: {}, provider: 'claude', priority: 50, disabled: false,
-    source: 'config', groups: [], maxConcurrency: null, models, serves: models ? picomatch(models) : () => true, proxy: null, ...o,
+    source: 'config', groups: [], maxConcurrency: null, models, serves: models ? picomatch(models) : () => true, proxy: null, shared: null, ...o,
   }
 }
 
@@ -152,6 +152,14 @@ test('bindings: a dedicated account or a group; the shared pool excludes both', 
   assert.deepEqual(await names(key({ bindings: { '*': { group: 'a' } } })), new Set(['team-a']))
   assert.deepEqual(await names(key({ bindings: { '*': { account: 'mine' } } })), new Set(['mine']))
   assert.deepEqual(await names(key({ bindings: { '*': { account: 'nope' } } })), new Set([undefined]))
+})
+
+test('an account\'s shared setting: true keeps a bound or grouped account in the shared pool, false keeps an unbound one out', async () => {
+  const { pick, scheduler } = world([acct('bound-shared', { shared: true }), acct('grouped-shared', { groups: ['g'], shared: true }), acct('reserved', { shared: false }), acct('bound')])
+  scheduler.setDedicated(['bound-shared', 'bound'])
+  const names = async (k: KeyRecord) => new Set(await Promise.all(Array.from({ length: 8 }, async () => (await pick(0, { k }))?.account.name)))
+  assert.deepEqual(await names(key()), new Set(['bound-shared', 'grouped-shared']))
+  assert.deepEqual(await names(key({ bindings: { claude: { account: 'reserved' } } })), new Set(['reserved']))
 })
 
 test('bindings are per provider: each provider its own account or group, the others the shared pool, * the rest', async () => {

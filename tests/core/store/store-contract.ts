@@ -39,7 +39,7 @@ export function storeContract (name: string, factory: StoreFactory): void {
   withStore('an import is all or nothing; its history rows count their requests once; its spend reaches the counters', async s => {
     const total = { id: 'budget:total', start: 0, end: null }
     const batch = {
-      insertAccounts: [account({ origin: 'crs:a1' })], updateAccounts: [],
+      insertAccounts: [account({ origin: 'crs:a1', shared: true })], updateAccounts: [],
       insertKeys: [key({ origin: 'crs:k1', bindings: { claude: { account: 'main' } } })], updateKeys: [],
       usage: [usage({ requestId: 'crs-import-k1-claude-sonnet-4-5', accountId: null, requests: 7, costPico: 7000n })],
       spend: [{ keyId: 'key_1', counters: [total], tokens: 0, costPico: 7000n }],
@@ -50,7 +50,7 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual(await s.queryUsage({ since: 0, until: Date.parse('2027-01-01T00:00:00Z'), groupBy: 'key' }), [])
     await s.importRecords(batch)
     assert.deepEqual((await s.listKeys()).map(k => [k.origin, k.bindings]), [['crs:k1', { claude: { account: 'main' } }]])
-    assert.deepEqual((await s.listAccounts()).map(a => a.origin), ['crs:a1'])
+    assert.deepEqual((await s.listAccounts()).map(a => [a.origin, a.shared]), [['crs:a1', true]])
     const used = await s.queryUsage({ since: 0, until: Date.parse('2027-01-01T00:00:00Z'), groupBy: 'key' })
     assert.deepEqual(used.map(u => [u.requests, u.costPico]), [[7, 7000n]])
     assert.equal((await s.readCounters('key_1', [total]))[0]!.costPico, 7000n)

@@ -1,0 +1,157 @@
+// The incumbent's accounts as this relay's: credentials decrypted with its scheme, placement
+// (priority, groups, concurrency, served models, proxy), state; every other field either mapped,
+// or named in the record's notes as lost (it changed behaviour there) or dropped (it did not).
+import { createDecipheriv, scryptSync } from 'node:crypto'
+import type { CrsAccount, CrsAccountKind, CrsGroup } from './crs-read.ts'
+import { clip, FieldReader, newNotes, type RecordNotes } from './crs-values.ts'
+import { crsGroupName } from './crs-names.ts'
+
+/** The incumbent's secret decryption: AES-256-CBC, key scrypt(ENCRYPTION_KEY, salt, 32), `ivhex:cipherhex`. */
+export function crsDecrypt (encryptionKey: string, salt: string): (value: string) => string {
+  const key = scryptSync(encryptionKey, salt, 32)
+  return value => {
+    if (!value) return ''
+    const [iv, data] = value.split(':')
+    // A value that is not in its format was stored in clear (as its own fallback does).
+    if (!iv || !data || !/^[0-9a-f]{32}$/i.test(iv)) return value
+    const decipher = createDecipheriv('aes-256-cbc', key, Buffer.from(iv, 'hex'))
+    return decipher.update(data, 'hex', 'utf8') + decipher.final('utf8')
+  }
+}
+
+/** Where the incumbent kept an account: found again by a second import. */
+export const accountOrigin = (kind: CrsAccountKind, id: string) => `crs:${kind.prefix}${id}`
+
+export interface MappedAccount {
+  origin: string
+  kind: CrsAccountKind
+  wantedName: string
+  /** The type's fields, credentials included (checked and sealed by the plan). */
+  fields: Record<string, unknown>
+  priority: number
+  groups: string[]
+  maxConcurrency: number | null
+  models: string[] | null
+  proxy: string | null
+  /** The incumbent's shared accounts stay in the shared pool when a key is bound to them; dedicated ones never are. */
+  shared: boolean | null
+  disabled: boolean
+  notes: RecordNotes
+}
+
+/** Strips what the incumbent keeps in a base URL that ours has not (`/v1/messages` is the route's). */
+function consoleBaseUrl (apiUrl: string): string {
+  return apiUrl.replace(/\/+$/, '').replace(/\/v1(\/messages)?$/, '')
+}
+
+/** The incumbent keeps the origin; our base URL is the SDKs' (with /v1). */
+function responsesBaseUrl (baseApi: string): string {
+  const url = baseApi.replace(/\/+$/, '')
+  return /\/v1$/.test(url) ? url : `${url}/v1`
+}
+
+/** The account type's own fields; a string says why the account cannot be imported. */
+function typeFields (kind: CrsAccountKind, r: FieldReader, decrypt: (v: string) => string): Record<string, unknown> | string {
+  const secret = (field: string) => {
+    const v = r.str(field)
+    return v === undefined ? '' : decrypt(v)
+  }
+  switch (kind.type) {
+    case 'claude-oauth': {
+      const accessToken = secret('accessToken')
+      if (!accessToken) return 'no access token'
+      const refreshToken = secret('refreshToken')
+      const email = secret('email')
+      const expiresAt = r.num('expiresAt', { max: 8.64e15, integer: true })
+      const scopes = r.str('scopes')?.split(' ').filter(Boolean)
+      return { accessToken, ...(refreshToken ? { refreshToken } : {}), ...(expiresAt ? { expiresAt } : {}), ...(email ? { email } : {}), ...(scopes?.length ? { scopes } : {}) }
+    }
+    case 'claude-api-key': {
+      const apiKey = secret('apiKey')
+      const apiUrl = r.str('apiUrl')
+      return apiKey ? { apiKey, ...(apiUrl ? { baseUrl: consoleBaseUrl(apiUrl) } : {}) } : 'no API key'
+    }
+    case 'openai-api-key': {
+      const apiKey = secret('apiKey')
+      const baseApi = r.str('baseApi')
+      return apiKey ? { apiKey, ...(baseApi ? { baseUrl: responsesBaseUrl(baseApi) } : {}) } : 'no API key'
+    }
+    default: {
+      const apiKey = secret('apiKey')
+      const baseUrl = r.str('baseUrl')
+      return apiKey ? { apiKey, ...(baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : {}) } : 'no API key'
+    }
+  }
+}
+
+/** The incumbent's proxy (`{type, host, port, username, password}`) as a URL, or undefined with a warning. */
+export function proxyUrl (r: FieldReader): string | undefined {
+  const p = r.json('proxy')
+  if (p === undefined || p === null || p === '') return undefined
+  const o = p as { type?: unknown, host?: unknown, port?: unknown, username?: unknown, password?: unknown }
+  const port = Number(o.port)
+  const host = typeof o.host === 'string' ? o.host.trim() : ''
+  // A host is a name or an address: no scheme, path, credentials or spaces.
+  if (typeof p !== 'object' || !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]{1,253}|[0-9a-fA-F:]+)$/.test(host) || !Number.isInteger(port) || port < 1 || port > 65535) {
+    r.notes.warnings.push('proxy: not a host and port, skipped')
+    return undefined
+  }
+  const scheme = o.type === 'socks5' || o.type === 'socks' ? 'socks5' : o.type === 'https' ? 'https' : 'http'
+  const user = typeof o.username === 'string' && o.username ? o.username : undefined
+  const auth = user ? `${encodeURIComponent(user)}:${encodeURIComponent(typeof o.password === 'string' ? o.password : '')}@` : ''
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+  return `${scheme}://${auth}${h}:${port}`
+}
+
+/**
+ * One account of the incumbent mapped. `groupsOf` names the groups it is a member of. A string
+ * result says why it is not imported (its credentials cannot be read).
+ */
+export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: readonly CrsGroup[]): MappedAccount | { skip: string, notes: RecordNotes } {
+  const notes = newNotes()
+  const r = new FieldReader(a.h, notes)
+  let fields: Record<string, unknown> | string
+  try {
+    fields = typeFields(a.kind, r, crsDecrypt(encryptionKey, a.kind.salt))
+  } catch {
+    fields = 'its credentials do not decrypt with this ENCRYPTION_KEY'
+  }
+  if (typeof fields === 'string') return { skip: fields, notes }
+
+  const groups = new Set(memberOf.map(crsGroupName))
+  const accountType = r.str('accountType') ?? 'shared'
+  const shared = accountType === 'dedicated' ? false : accountType === 'shared' ? true : null
+  if (accountType === 'group' && memberOf.length === 0) notes.lost.push('accountType: group, but it is in no group there: here it joins the shared pool')
+
+  let models: string[] | null = null
+  const supported = r.json('supportedModels')
+  if (Array.isArray(supported)) {
+    const names = supported.filter((m): m is string => typeof m === 'string' && m.length > 0 && m.length <= 128).slice(0, 64)
+    if (names.length > 0) models = names
+    if (names.length < supported.length) notes.warnings.push(`supportedModels: ${supported.length - names.length} entr${supported.length - names.length === 1 ? 'y' : 'ies'} skipped (not a short name, or past 64)`)
+  } else if (supported && typeof supported === 'object' && Object.keys(supported).length > 0) {
+    const entries = Object.entries(supported as Record<string, unknown>)
+    // A mapping onto the same names is a list of served models; a real rewrite has no counterpart.
+    if (entries.every(([from, to]) => from === to)) models = entries.map(([from]) => from).slice(0, 64)
+    else notes.lost.push(`supportedModels: a model mapping (${entries.slice(0, 3).map(([f, t]) => `${clip(f, 30)} → ${clip(String(t), 30)}`).join(', ')}${entries.length > 3 ? ', …' : ''}): this relay sends the model the client asked for`)
+  }
+
+  const priority = r.num('priority', { min: 1, max: 100, integer: true }) ?? 50
+  const maxConcurrency = r.num('maxConcurrentTasks', { min: 1, max: 100_000, integer: true }) ?? null
+  const proxy = proxyUrl(r) ?? null
+  const disabled = r.bool('isActive') === false || r.bool('schedulable') === false
+
+  if (r.num('dailyQuota', { max: 1e9 })) notes.lost.push('dailyQuota: a daily cost quota per account; limits here are per key')
+  if (r.str('userAgent')) notes.dropped.push('userAgent (this relay sends upstream the user agent of the client)')
+  if (r.bool('disableAutoProtection')) notes.lost.push('disableAutoProtection: this relay always cools an account down after 429/529 and stops using it after 401')
+  if (r.bool('interceptWarmup')) notes.lost.push('interceptWarmup: warm-up requests are sent upstream here')
+  if (r.str('providerEndpoint') === 'auto') notes.lost.push('providerEndpoint: auto (Chat Completions through a Responses account) has no counterpart yet')
+  if (r.str('description')) notes.dropped.push('description')
+  if (r.str('subscriptionExpiresAt')) notes.dropped.push('subscriptionExpiresAt (a note for the operator)')
+  if (r.num('rateLimitDuration', { max: 1e9 }) !== undefined && r.str('rateLimitDuration') !== '60') notes.dropped.push('rateLimitDuration: cooldowns here follow the provider\'s own reset times')
+
+  return {
+    origin: accountOrigin(a.kind, a.id), kind: a.kind, wantedName: r.str('name') ?? a.id, fields, priority,
+    groups: [...groups].sort(), maxConcurrency, models, proxy, shared, disabled, notes,
+  }
+}
