@@ -37,6 +37,8 @@ export interface AccountTypeView {
 
 export interface AccountListing extends ListedAccount {
   groups: string[]
+  /** In the shared pool: true always, false never, null when unbound and in no group. */
+  shared: boolean | null
   maxConcurrency: number | null
   models: string[] | null
   /** `active`, `disabled`, `unauthorized`, or `cooling` (see `cooldownUntil`). */
@@ -148,7 +150,7 @@ export async function listAccounts (rt: Runtime, now = Date.now()): Promise<Acco
     const p = placement.get(a.id)
     return {
       ...a,
-      groups: p?.groups ?? [], maxConcurrency: p?.maxConcurrency ?? null, models: p?.models ?? null,
+      groups: p?.groups ?? [], maxConcurrency: p?.maxConcurrency ?? null, models: p?.models ?? null, shared: p?.shared ?? null,
       ...describeState(a, st, now),
       lastError: st?.lastError ?? null, lastErrorAt: iso(st?.lastErrorAt),
       rateLimits: st?.rateLimits?.windows ?? [],

@@ -186,7 +186,7 @@ test('hostile values in the incumbent\'s Redis are skipped with a warning, never
   const r = await run()
   assert.equal(r.status, 1, r.stderr)
   assert.match(r.stdout, /key kiosk: refused: its client restriction \(cursor_ide\) cannot be carried/)
-  for (const w of [/skipped {2}concurrencyLimit: "NaN" is not a number/, /skipped {2}tags: 5000 entries, skipped/, /skipped {2}expiresAt: "tomorrow" is not a time/, /skipped {2}priority: 1e9 is outside 1…100/, /skipped {2}proxy: not a host and port/, /skipped {2}usage:cost:total/]) assert.match(r.stdout, w)
+  for (const w of [/skipped {2}concurrencyLimit: "NaN" is not a number/, /skipped {2}tags: 5000 entries\n/, /skipped {2}expiresAt: "tomorrow" is not a time/, /skipped {2}priority: 1e9 is outside 1…100/, /skipped {2}proxy: not a host and port/, /skipped {2}usage:cost:total/]) assert.match(r.stdout, w)
   const lossy = await run('--allow-lossy')
   assert.equal(lossy.status, 0, lossy.stderr)
   const relay = await startRelay(t, { ...cfg, listen: { host: '127.0.0.1', port: 0 } })

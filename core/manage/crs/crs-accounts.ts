@@ -93,7 +93,7 @@ export function proxyUrl (r: FieldReader): string | undefined {
   const host = typeof o.host === 'string' ? o.host.trim() : ''
   // A host is a name or an address: no scheme, path, credentials or spaces.
   if (typeof p !== 'object' || !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]{1,253}|[0-9a-fA-F:]+)$/.test(host) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    r.notes.warnings.push('proxy: not a host and port, skipped')
+    r.notes.warnings.push('proxy: not a host and port')
     return undefined
   }
   const scheme = o.type === 'socks5' || o.type === 'socks' ? 'socks5' : o.type === 'https' ? 'https' : 'http'
@@ -128,7 +128,7 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
   if (Array.isArray(supported)) {
     const names = supported.filter((m): m is string => typeof m === 'string' && m.length > 0 && m.length <= 128).slice(0, 64)
     if (names.length > 0) models = names
-    if (names.length < supported.length) notes.warnings.push(`supportedModels: ${supported.length - names.length} entr${supported.length - names.length === 1 ? 'y' : 'ies'} skipped (not a short name, or past 64)`)
+    if (names.length < supported.length) notes.warnings.push(`supportedModels: ${supported.length - names.length} not taken (not a short name, or past 64)`)
   } else if (supported && typeof supported === 'object' && Object.keys(supported).length > 0) {
     const entries = Object.entries(supported as Record<string, unknown>)
     // A mapping onto the same names is a list of served models; a real rewrite has no counterpart.

@@ -139,7 +139,7 @@ function checked (policy: KeyPolicy, notes: RecordNotes): KeyPolicy {
   for (let i = 0; i < 20 && !validatePolicy(out); i++) {
     const field = validatePolicy.errors?.[0]?.instancePath.split('/')[1]
     if (!field || !(field in out)) break
-    notes.warnings.push(`${field}: ${validatePolicy.errors![0]!.message ?? 'refused'}, skipped`)
+    notes.warnings.push(`${field}: ${validatePolicy.errors![0]!.message ?? 'refused'}`)
     delete out[field]
   }
   return out as KeyPolicy

@@ -27,7 +27,7 @@ export const ACCOUNT_KINDS: readonly CrsAccountKind[] = [
 
 /** Account kinds the incumbent has and this relay cannot take, with why. */
 export const NOT_IMPORTED_KINDS: readonly { prefix: string, what: string, why: string }[] = [
-  { prefix: 'openai:account:', what: 'ChatGPT (Codex) subscription', why: 'its login is bound to the incumbent\'s OAuth client: log it in again with `ai-relay accounts login openai`' },
+  { prefix: 'openai:account:', what: 'ChatGPT (Codex) subscription', why: 'its login is bound to the incumbent\'s OAuth client: log it in again with `ai-relay accounts login codex`' },
   { prefix: 'gemini_account:', what: 'Google (Gemini CLI) login', why: 'log it in again with `ai-relay accounts login gemini`' },
   { prefix: 'bedrock_account:', what: 'AWS Bedrock', why: 'no Bedrock provider here yet' },
   { prefix: 'azure_openai_account:', what: 'Azure OpenAI', why: 'no Azure provider here yet' },

@@ -33,7 +33,7 @@ export class FieldReader {
     const v = Object.hasOwn(this.h, field) ? this.h[field] : undefined
     if (v === undefined || v === '') return undefined
     if (v.length > MAX_FIELD_CHARS) {
-      this.notes.warnings.push(`${field}: ${v.length} characters, skipped`)
+      this.notes.warnings.push(`${field}: ${v.length} characters`)
       return undefined
     }
     return v
@@ -44,7 +44,7 @@ export class FieldReader {
     if (v === undefined) return undefined
     if (v === 'true') return true
     if (v === 'false') return false
-    this.notes.warnings.push(`${field}: "${clip(v)}" is not true or false, skipped`)
+    this.notes.warnings.push(`${field}: "${clip(v)}" is not true or false`)
     return undefined
   }
 
@@ -57,13 +57,13 @@ export class FieldReader {
     if (v === undefined) return undefined
     const n = Number(v)
     if (!Number.isFinite(n) || !/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v)) {
-      this.notes.warnings.push(`${field}: "${clip(v)}" is not a number, skipped`)
+      this.notes.warnings.push(`${field}: "${clip(v)}" is not a number`)
       return undefined
     }
     if (n === 0 && !opts.zero) return undefined
     const value = opts.integer ? Math.floor(n) : n
     if (value < (opts.min ?? 0) || value > opts.max) {
-      this.notes.warnings.push(`${field}: ${clip(v)} is outside ${opts.min ?? 0}…${opts.max}, skipped`)
+      this.notes.warnings.push(`${field}: ${clip(v)} is outside ${opts.min ?? 0}…${opts.max}`)
       return undefined
     }
     return value
@@ -76,7 +76,7 @@ export class FieldReader {
     try {
       return JSON.parse(v)
     } catch {
-      this.notes.warnings.push(`${field}: not JSON, skipped`)
+      this.notes.warnings.push(`${field}: not JSON`)
       return undefined
     }
   }
@@ -86,15 +86,15 @@ export class FieldReader {
     const v = this.json(field)
     if (v === undefined) return undefined
     if (!Array.isArray(v)) {
-      this.notes.warnings.push(`${field}: not a list, skipped`)
+      this.notes.warnings.push(`${field}: not a list`)
       return undefined
     }
     if (v.length > MAX_ARRAY_ITEMS) {
-      this.notes.warnings.push(`${field}: ${v.length} entries, skipped`)
+      this.notes.warnings.push(`${field}: ${v.length} entries`)
       return undefined
     }
     const out = v.filter((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= 256)
-    if (out.length < v.length) this.notes.warnings.push(`${field}: ${v.length - out.length} entr${v.length - out.length === 1 ? 'y' : 'ies'} not a short string, skipped`)
+    if (out.length < v.length) this.notes.warnings.push(`${field}: ${v.length - out.length} entr${v.length - out.length === 1 ? 'y' : 'ies'} not a short string`)
     return out
   }
 
@@ -104,7 +104,7 @@ export class FieldReader {
     if (v === undefined) return undefined
     const t = Date.parse(v)
     if (Number.isNaN(t) || t < 0 || t > 8.64e15) {
-      this.notes.warnings.push(`${field}: "${clip(v)}" is not a time, skipped`)
+      this.notes.warnings.push(`${field}: "${clip(v)}" is not a time`)
       return undefined
     }
     return t

@@ -331,6 +331,6 @@ test('CLI: accounts list shows the login; a dead account is logged in again in p
   assert.equal(runCli(['keys', 'update', 'alice', '--account', 'none', '--config', config]).status, 0)
   const deleted = runCli(['accounts', 'delete', 'max', '--config', config])
   assert.equal(deleted.status, 0, deleted.stderr)
-  assert.match(runCli(['keys', 'list', '--config', config]).stdout, /alice\s+\S+\s+active\s+pool/)
+  assert.match(runCli(['keys', 'list', '--config', config]).stdout, /alice\s+\S+\s+active\s+shared pool/)
   assert.deepEqual(JSON.parse(runCli(['accounts', 'list', '--json', '--config', config]).stdout), [])
 })
