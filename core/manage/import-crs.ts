@@ -142,6 +142,7 @@ async function planKeys (rt: Runtime, snap: CrsSnapshot, accountNames: Map<strin
   const stored = await rt.store.listKeys()
   const taken = new Set((await allKeys(rt)).map(k => k.name))
   const providerOf = providerOfModels(rt)
+  const hashes = new Set(stored.map(s => s.hash))
   const targets = { account: (origin: string) => accountNames.get(origin), group: (id: string) => snap.groups.get(id) }
   for (const k of snap.keys) {
     const mapped = mapKey(k, targets, opts.now)
@@ -178,6 +179,13 @@ async function planKeys (rt: Runtime, snap: CrsSnapshot, accountNames: Map<strin
       }
       continue
     }
+    // Two records with one hash cannot both be a key (a broken or hostile dump).
+    if (hashes.has(mapped.hash)) {
+      item.action = 'skip'
+      item.reason = 'its hash is another key\'s'
+      continue
+    }
+    hashes.add(mapped.hash)
     const record = keyRecord(mapped, freeName(mapped.wantedName, 'imported', taken))
     item.name = record.name
     plan.batch.insertKeys.push(record)

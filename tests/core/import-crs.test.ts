@@ -175,6 +175,9 @@ test('hostile values in the incumbent\'s Redis are skipped with a warning, never
     enableModelRestriction: 'true', restrictedModels: JSON.stringify([1, null, 'claude-opus-4-1', 'x'.repeat(1000)]), createdAt: '2026-01-01T00:00:00.000Z',
   })
   await redis.hset('apikey:00000000-0000-4000-8000-000000000002', { id: '2', name: 'kiosk', apiKey: 'b'.repeat(64), enableClientRestriction: 'true', allowedClients: '["claude_code","cursor_ide"]' })
+  // Another record with the first one's hash, and one created in the future.
+  await redis.hset('apikey:00000000-0000-4000-8000-000000000003', { id: '3', name: 'twin', apiKey: 'a'.repeat(64), createdAt: '2999-01-01T00:00:00.000Z' })
+  await redis.hset('apikey:00000000-0000-4000-8000-000000000004', { id: '4', name: 'later', apiKey: 'd'.repeat(64), createdAt: '2999-01-01T00:00:00.000Z' })
   await redis.hset('usage:00000000-0000-4000-8000-000000000001', { totalInputTokens: '1e400', totalOutputTokens: '5', totalRequests: '-3' })
   await redis.set('usage:cost:total:00000000-0000-4000-8000-000000000001', '1e21')
   await redis.hset('claude_console_account:00000000-0000-4000-8000-0000000000c1', { id: 'c1', name: 'c', apiKey: 'not-encrypted-key', apiUrl: 'https://api.example.com/v1/messages', priority: '1e9', proxy: '{"type":"http","host":"evil/../x","port":99999}', maxConcurrentTasks: 'lots' })
@@ -186,6 +189,7 @@ test('hostile values in the incumbent\'s Redis are skipped with a warning, never
   const r = await run()
   assert.equal(r.status, 1, r.stderr)
   assert.match(r.stdout, /key kiosk: refused: its client restriction \(cursor_ide\) cannot be carried/)
+  assert.match(r.stdout, /key twin: not imported: its hash is another key's/)
   for (const w of [/skipped {2}concurrencyLimit: "NaN" is not a number/, /skipped {2}tags: 5000 entries\n/, /skipped {2}expiresAt: "tomorrow" is not a time/, /skipped {2}priority: 1e9 is outside 1…100/, /skipped {2}proxy: not a host and port/, /skipped {2}usage:cost:total/]) assert.match(r.stdout, w)
   const lossy = await run('--allow-lossy')
   assert.equal(lossy.status, 0, lossy.stderr)
@@ -193,6 +197,7 @@ test('hostile values in the incumbent\'s Redis are skipped with a warning, never
   const keys = await relay.rt.store.listKeys()
   const evil = keys.find(k => k.origin === 'crs:apikey:00000000-0000-4000-8000-000000000001')!
   assert.equal(evil.name, 'evil-name')
+  assert.ok(keys.find(k => k.name === 'later')!.createdAt <= Date.now(), 'no history in the future')
   assert.deepEqual(evil.policy, { models: { deny: ['claude-opus-4-1'] } })
   // Imported with --allow-lossy, a key keeps what maps of its restriction.
   assert.deepEqual(keys.find(k => k.name === 'kiosk')!.policy.clients, ['claude-code'])

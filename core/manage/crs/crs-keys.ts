@@ -192,6 +192,6 @@ export function mapKey (k: CrsKey, targets: BindingTargets, now: number): Mapped
   const { policy, refused, expiresAt, closed } = policyOf(r, notes)
   return {
     origin: keyOrigin(k.id), crsId: k.id, wantedName: r.str('name') ?? k.id, hash, disabled: r.bool('isActive') === false || closed,
-    expiresAt, createdAt: r.time('createdAt') ?? now, policy, bindings: bindingsOf(r, targets, notes), refused, notes,
+    expiresAt, createdAt: Math.min(r.time('createdAt') ?? now, now), policy, bindings: bindingsOf(r, targets, notes), refused, notes,
   }
 }
