@@ -1,6 +1,7 @@
 // What every relay widget shares: `base-url` and a `token` property, the page's locale, themable
 // styles (`--relay-*` custom properties, `::part`), typed events, and the loading / empty /
-// error states.
+// error states. A widget loads after its first render, so `token` and `base-url` may be set in
+// the page before or right after it upgrades, and loads again whenever either changes.
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit'
 import { msg, updateWhenLocaleChanges } from '@lit/localize'
 import { applyLocale } from './localization.ts'
@@ -33,6 +34,8 @@ export const themeStyles = css`
   .error { color: var(--_danger); }
   .secret { font-family: ui-monospace, monospace; background: var(--relay-code-bg, #fff8c5); padding: .5rem; border-radius: 6px; word-break: break-all; }
   .pager { display: flex; gap: .5rem; align-items: center; margin-top: .5rem; }
+  /* A style attribute would break a page's CSP (style-src without 'unsafe-inline'). */
+  .spacer { flex: 1; }
   code { font-family: ui-monospace, monospace; }
 `
 
@@ -70,8 +73,17 @@ export abstract class RelayElement extends LitElement {
     applyLocale(this.lang)
   }
 
+  /** Loads what the widget shows. */
+  abstract reload (): Promise<void>
+
+  protected override firstUpdated (): void {
+    void this.reload()
+  }
+
   protected override willUpdate (changed: PropertyValues): void {
     if (changed.has('lang')) applyLocale(this.lang)
+    // The first load comes after the first render; later changes of who or where load again.
+    if (this.hasUpdated && (changed.has('token') || changed.has('baseUrl'))) void this.reload()
   }
 
   protected get auth (): ApiAuth {

@@ -25,11 +25,6 @@ export class RelayAccounts extends RelayElement {
   result: string | undefined
   page = 0
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    void this.reload()
-  }
-
   async reload (): Promise<void> {
     await this.run(async () => {
       const [accounts, types] = await Promise.all([

@@ -4,7 +4,7 @@
 import { html, nothing, type TemplateResult } from 'lit'
 import { msg } from '@lit/localize'
 import { RelayElement, themeStyles } from './base.ts'
-import { call, resetSession } from './api.ts'
+import { ApiError, call, resetSession } from './api.ts'
 import { getLocale } from './localization.ts'
 import './relay-keys.ts'
 import './relay-accounts.ts'
@@ -21,12 +21,8 @@ export class RelayAdmin extends RelayElement {
   tab: Tab = 'keys'
   checked = false
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    void this.#whoAmI()
-  }
-
-  async #whoAmI (): Promise<void> {
+  /** Who is logged in (or whom the token is for). */
+  async reload (): Promise<void> {
     try {
       this.user = (await this.api<{ user: string }>('GET', '/_relay/admin/api/session')).user
     } catch {
@@ -42,6 +38,12 @@ export class RelayAdmin extends RelayElement {
     await this.run(async () => {
       const r = await call<{ user: string }>({ baseUrl: this.auth.baseUrl }, 'POST', '/_relay/admin/login', { name: value('name'), password: value('password') })
       resetSession(this.auth.baseUrl)
+      // On a page of another site the browser may keep the session cookie to itself (it is
+      // SameSite=Strict; some browsers block every third-party cookie): say so, not "log in".
+      const back = await call<{ user: string }>({ baseUrl: this.auth.baseUrl }, 'GET', '/_relay/admin/api/session').catch((err: unknown) => err)
+      if (back instanceof ApiError && back.status === 401) {
+        throw new ApiError(401, 'RELAY_WIDGET_COOKIE_BLOCKED', msg('The password was right, but this browser does not send the relay\'s session cookie from this page: the page and the relay are on different sites. Serve this page from the relay\'s site (for example portal.example.com beside ai.example.com), or give the widget an admin token (its token property).', { id: 'admin.cookieBlocked' }))
+      }
       this.user = r.user
       this.emit('relay-login', { user: r.user })
     })
@@ -82,7 +84,7 @@ export class RelayAdmin extends RelayElement {
     return html`<div part="admin">
       <nav class="toolbar" role="tablist" part="tabs">
         ${tabs.map(([id, label]) => html`<button role="tab" aria-selected=${this.tab === id} class=${this.tab === id ? 'primary' : ''} @click=${() => { this.tab = id }}>${label}</button>`)}
-        <span style="flex:1"></span>
+        <span class="spacer"></span>
         <span>${this.user}</span>
         <button @click=${this.#switchLanguage}>${msg('中文', { id: 'admin.otherLanguage' })}</button>
         ${this.token ? nothing : html`<button @click=${this.#logout}>${msg('Log out', { id: 'admin.logout' })}</button>`}

@@ -18,16 +18,13 @@ export class RelayKeyUsage extends RelayElement {
   relayKey: string | undefined = sessionStorage.getItem(STORAGE) ?? undefined
   report: Report | undefined
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    if (this.relayKey) void this.reload()
-  }
-
   protected override get auth () {
     return { ...super.auth, relayKey: this.relayKey }
   }
 
   async reload (): Promise<void> {
+    // Nothing to show until the holder gives their key.
+    if (!this.relayKey) return
     await this.run(async () => { this.report = await this.api<Report>('GET', '/_relay/me/api/key') })
   }
 

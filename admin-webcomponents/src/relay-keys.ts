@@ -24,11 +24,6 @@ export class RelayKeys extends RelayElement {
   secret: { name: string, key: string } | undefined
   page = 0
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    void this.reload()
-  }
-
   async reload (): Promise<void> {
     await this.run(async () => {
       const [keys, accounts, types] = await Promise.all([

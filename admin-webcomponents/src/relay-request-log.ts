@@ -15,11 +15,6 @@ export class RelayRequestLog extends RelayElement {
   cursor: string | null = null
   #filters: Record<string, string> = {}
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    void this.reload()
-  }
-
   protected override get auth () {
     return { ...super.auth, relayKey: this.relayKey }
   }

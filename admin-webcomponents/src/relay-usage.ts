@@ -30,11 +30,6 @@ export class RelayUsage extends RelayElement {
   metric: 'tokens' | 'cost' = 'tokens'
   #plot: uPlot | undefined
 
-  override connectedCallback (): void {
-    super.connectedCallback()
-    void this.reload()
-  }
-
   override disconnectedCallback (): void {
     super.disconnectedCallback()
     this.#plot?.destroy()

@@ -1,9 +1,12 @@
 // The sidecar's own pages: /_relay/admin (log in, then every widget) and /_relay/me (a key
-// holder's own use), and the widgets module they load. No trailing slash: the relay refuses
-// empty path segments everywhere (request-target.ts), so `/_relay/admin/` is a 400. Strict security headers: no inline
-// script or style, nothing from elsewhere, framing only by the configured ancestors.
-import type { FastifyInstance, FastifyReply } from 'fastify'
-import { widgetsBundle } from './widgets-bundle.ts'
+// holder's own use), and the widgets module they load. (`/_relay/admin/` redirects here: the
+// relay refuses empty path segments elsewhere.) Strict security headers: no inline script or
+// style, nothing from elsewhere, framing only by the configured ancestors. The module is sent
+// compressed when the browser takes it (br, else gzip), with an ETag per form, revalidated on
+// each use (`no-cache`), and answers HEAD.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import negotiate from '@fastify/accept-negotiator'
+import { widgetsBundle, type Encoding } from './widgets-bundle.ts'
 
 function page (title: string, body: string): string {
   return `<!doctype html>
@@ -38,10 +41,26 @@ export async function adminPages (app: FastifyInstance, opts: { frameAncestors: 
     .send(body)
   app.get('/_relay/admin', async (_request, reply) => html(reply, ADMIN_PAGE))
   app.get('/_relay/me', async (_request, reply) => html(reply, ME_PAGE))
-  app.get('/_relay/admin/widgets.js', async (request, reply) => {
+  const widgets = async (request: FastifyRequest, reply: FastifyReply) => {
     const bundle = await widgetsBundle()
-    reply.header('etag', bundle.etag).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff')
-    if (request.headers['if-none-match'] === bundle.etag) return reply.code(304).send()
-    return reply.header('content-type', 'text/javascript; charset=utf-8').send(bundle.code)
+    const accepted = request.headers['accept-encoding']
+    const encoding: Encoding = (typeof accepted === 'string' && negotiate(accepted, ['br', 'gzip'] as const)) || 'identity'
+    const form = bundle.forms[encoding]
+    reply.header('etag', form.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding').header('x-content-type-options', 'nosniff')
+    if (encoding !== 'identity') reply.header('content-encoding', encoding)
+    if (matches(request.headers['if-none-match'], form.etag)) return reply.code(304).send()
+    reply.header('content-type', 'text/javascript; charset=utf-8').header('content-length', form.body.length)
+    return request.method === 'HEAD' ? reply.send() : reply.send(form.body)
+  }
+  app.get('/_relay/admin/widgets.js', widgets)
+  app.head('/_relay/admin/widgets.js', widgets)
+}
+
+/** `If-None-Match`: a list of ETags, weak ones included (`W/"…"`), or `*`. */
+function matches (header: string | undefined, etag: string): boolean {
+  if (!header) return false
+  return header.split(',').some(t => {
+    const tag = t.trim()
+    return tag === '*' || tag === etag || tag === `W/${etag}`
   })
 }
