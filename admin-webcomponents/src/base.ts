@@ -49,6 +49,25 @@ export type RelayEventMap = {
   'relay-error': { message: string, status: number }
 }
 
+/**
+ * What every relay widget has: where the relay is, how to authenticate, the language, and the
+ * loading, empty and error states.
+ *
+ * @fires relay-error - `{ message, status }`: a call to the relay failed (the widget shows it too)
+ * @csspart loading - the loading state
+ * @csspart empty - the empty state
+ * @csspart error - the error message (role=alert)
+ * @csspart pager - the previous/next page buttons of a long list
+ * @cssprop --relay-font - the font (default system-ui)
+ * @cssprop --relay-text - the text colour
+ * @cssprop --relay-surface - the background
+ * @cssprop --relay-accent - primary buttons, focus rings
+ * @cssprop --relay-border - borders and table rules
+ * @cssprop --relay-muted - labels and secondary text
+ * @cssprop --relay-danger - errors and destructive buttons
+ * @cssprop --relay-button - the background of ordinary buttons
+ * @cssprop --relay-code-bg - the background of a secret shown once
+ */
 export abstract class RelayElement extends LitElement {
   static override properties = {
     baseUrl: { type: String, attribute: 'base-url' },
@@ -58,7 +77,9 @@ export abstract class RelayElement extends LitElement {
     error: { state: true },
   }
 
+  /** The relay's origin (`https://ai.example.com`); empty for the page's own. Attribute `base-url`. */
   baseUrl = ''
+  /** An admin token (`admin.tokens` in the config), instead of a login: a property only, never an attribute (it would show in the page). */
   token: string | undefined
   loading = false
   error: string | undefined

@@ -8,6 +8,20 @@ import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
 interface AccountType { provider: string, type: string, login: boolean, schema: { properties: Record<string, { type?: string, writeOnly?: boolean, description?: string, default?: unknown }>, required?: string[] } }
 interface Account { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: string, state: string, reason: string | null, cooldownUntil: string | null, lastError: string | null, rateLimits: { name: string, utilisation?: number }[] }
 
+/**
+ * The upstream accounts with their live state, a form for any account type (from its schema),
+ * subscription logins, test, disable / enable and delete.
+ *
+ * @tagname relay-accounts
+ * @fires relay-account-created - `{ id, name }`: an account was added or logged in
+ * @fires relay-account-changed - `{ id, action }`: an account was disabled, enabled, deleted or tested
+ * @csspart panel - the widget
+ * @csspart form - the add form
+ * @csspart login-form - the subscription login forms
+ * @csspart result - the outcome of a test
+ * @csspart table - the list of accounts
+ * @csspart row - one account
+ */
 export class RelayAccounts extends RelayElement {
   static override styles = themeStyles
   static override properties = {

@@ -13,6 +13,18 @@ import './relay-request-log.ts'
 
 type Tab = 'keys' | 'accounts' | 'usage' | 'log'
 
+/**
+ * The whole admin console: the login form (without a `token`), then keys, accounts, usage and
+ * the request log as tabs, with a language switch.
+ *
+ * @tagname relay-admin
+ * @fires relay-login - `{ user }`: a local user logged in
+ * @fires relay-logout - `{}`: the user logged out
+ * @csspart admin - the console once logged in
+ * @csspart tabs - the tab bar
+ * @csspart panel - the login panel
+ * @csspart login - the login panel
+ */
 export class RelayAdmin extends RelayElement {
   static override styles = [themeStyles]
   static override properties = { ...RelayElement.properties, user: { state: true }, tab: { state: true }, checked: { state: true } }

@@ -11,10 +11,19 @@ interface Report { name: string, state: string, expiresAt: string | null, limits
 
 const STORAGE = 'relay-self-service-key'
 
+/**
+ * Self-service: a key holder enters their relay key and sees its limits, their current use and
+ * reset times (nothing of anyone else's).
+ *
+ * @tagname relay-key-usage
+ * @csspart panel - the widget
+ * @csspart table - the limits
+ */
 export class RelayKeyUsage extends RelayElement {
   static override styles = themeStyles
   static override properties = { ...RelayElement.properties, relayKey: { type: String, attribute: false }, report: { state: true } }
 
+  /** The holder's relay key (kept in sessionStorage once entered). A property only. */
   relayKey: string | undefined = sessionStorage.getItem(STORAGE) ?? undefined
   report: Report | undefined
 

@@ -12,6 +12,20 @@ interface Account { name: string, provider: string, groups: string[] }
 /** `*` in a binding: every provider without a binding of its own. */
 const EVERY = '*'
 
+/**
+ * The relay keys: create (the secret shown once), disable / enable, rotate, delete, and each
+ * key's binding per provider. Config-declared keys are read-only.
+ *
+ * @tagname relay-keys
+ * @fires relay-key-created - `{ id, name }`: a key was created
+ * @fires relay-key-changed - `{ id, action }`: a key was disabled, enabled, rotated, deleted or bound (`update`)
+ * @csspart panel - the widget
+ * @csspart form - the create form and the bindings form
+ * @csspart bind-form - the bindings form
+ * @csspart secret - the new secret, shown once
+ * @csspart table - the list of keys
+ * @csspart row - one key (`data-key` holds its name)
+ */
 export class RelayKeys extends RelayElement {
   static override styles = themeStyles
   static override properties = { ...RelayElement.properties, keys: { state: true }, secret: { state: true }, page: { state: true }, accounts: { state: true }, providers: { state: true }, bindProvider: { state: true } }

@@ -6,10 +6,21 @@ import { RelayElement, themeStyles } from './base.ts'
 
 interface Row { id: string, time: string, keyId: string, model: string | null, path: string, status: number, usage: Record<string, number | undefined>, costUsd: string | null, latencyMs: number, clientKind: string }
 
+/**
+ * The request log, newest first, with filters and more pages (admin, or a key's own with
+ * `relayKey`).
+ *
+ * @tagname relay-request-log
+ * @csspart panel - the widget
+ * @csspart form - the filters
+ * @csspart table - the requests
+ * @csspart row - one request
+ */
 export class RelayRequestLog extends RelayElement {
   static override styles = themeStyles
   static override properties = { ...RelayElement.properties, relayKey: { type: String, attribute: false }, rows: { state: true }, cursor: { state: true } }
 
+  /** Self-service: show this relay key's own requests. A property only. */
   relayKey: string | undefined
   rows: Row[] = []
   cursor: string | null = null

@@ -13,6 +13,16 @@ const COLORS = ['#2563eb', '#16a34a', '#d97706', '#db2777', '#7c3aed', '#0891b2'
 
 export const tokensOf = (t: Total) => t.tokens.input + t.tokens.output + t.tokens.cacheWrite5m + t.tokens.cacheWrite1h + t.tokens.cacheRead
 
+/**
+ * Tokens and cost over time per key, model or account, with the totals of the period (admin, or
+ * a key's own with `relayKey`).
+ *
+ * @tagname relay-usage
+ * @csspart panel - the widget
+ * @csspart chart - the chart
+ * @csspart table - the totals
+ * @csspart row - one key, model or account
+ */
 export class RelayUsage extends RelayElement {
   static override styles = [themeStyles, unsafeCSS(uplotCss)]
   static override properties = {
@@ -21,8 +31,11 @@ export class RelayUsage extends RelayElement {
     report: { state: true }, metric: { state: true },
   }
 
+  /** Series per `key`, `model` or `account`. */
   by: 'key' | 'model' | 'account' = 'model'
+  /** Buckets of an `hour`, `day` or `month`. */
   granularity: 'hour' | 'day' | 'month' = 'day'
+  /** How many days back. */
   days = 7
   /** Self-service: the caller's own relay key. */
   relayKey: string | undefined

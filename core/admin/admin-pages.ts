@@ -6,6 +6,9 @@
 // each use (`no-cache`), and answers HEAD.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import negotiate from '@fastify/accept-negotiator'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PACKAGE_ROOT } from '../install-root.ts'
 import { widgetsBundle, type Encoding } from './widgets-bundle.ts'
 
 function page (title: string, body: string): string {
@@ -54,6 +57,10 @@ export async function adminPages (app: FastifyInstance, opts: { frameAncestors: 
   }
   app.get('/_relay/admin/widgets.js', widgets)
   app.head('/_relay/admin/widgets.js', widgets)
+  // What each widget takes and gives (attributes, properties, events, parts, custom properties), for editors and portals.
+  app.get('/_relay/admin/custom-elements.json', async (_request, reply) => reply
+    .header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff')
+    .send(await readFile(join(PACKAGE_ROOT, 'admin-webcomponents', 'custom-elements.json'))))
 }
 
 /** `If-None-Match`: a list of ETags, weak ones included (`W/"…"`), or `*`. */

@@ -1,8 +1,13 @@
 // The widgets module as browsers and caches fetch it: compressed by what the browser accepts
-// (br, else gzip), an ETag per form and 304 on a match, revalidated on each use, HEAD answered.
+// (br, else gzip), an ETag per form and 304 on a match, revalidated on each use, HEAD answered;
+// and the custom-elements manifest that documents the widgets.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import zlib from 'node:zlib'
+import { spawnSync } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT } from '../helpers/processes.ts'
 import { request } from 'undici'
 import { adminRelay } from '../helpers/admin.ts'
 
@@ -34,4 +39,35 @@ test('widgets.js: br or gzip as accepted, the same module either way; ETag per f
 
   const head = await get({ 'accept-encoding': 'br' }, 'HEAD')
   assert.deepEqual([head.status, head.body.length, head.headers.etag, Number(head.headers['content-length'])], [200, 0, br.headers.etag, br.body.length])
+})
+
+test('custom-elements.json: current with the sources, every widget with its attributes, properties, events, parts and custom properties; served', { timeout: 60_000 }, async t => {
+  const committed = readFileSync(join(ROOT, 'admin-webcomponents', 'custom-elements.json'), 'utf8')
+  // The analyzer again, into a scratch directory: the committed file is what it writes now.
+  const out = join('test-artifacts', `cem-${process.pid}`)
+  const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', '@custom-elements-manifest', 'analyzer', 'cem.js'), 'analyze', '--config', 'admin-webcomponents/custom-elements-manifest.config.mjs', '--outdir', out], { cwd: ROOT, encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  t.after(() => rmSync(join(ROOT, out), { recursive: true, force: true }))
+  assert.equal(readFileSync(join(ROOT, out, 'custom-elements.json'), 'utf8'), committed, 'run `npm run manifest` and commit admin-webcomponents/custom-elements.json')
+
+  type Decl = { tagName?: string, attributes?: { name: string }[], members?: { name: string, kind: string }[], events?: { name: string }[], cssParts?: { name: string }[], cssProperties?: { name: string }[] }
+  const manifest = JSON.parse(committed) as { modules: { declarations?: Decl[] }[] }
+  const widgets = new Map(manifest.modules.flatMap(m => m.declarations ?? []).filter(d => d.tagName).map(d => [d.tagName!, d]))
+  assert.deepEqual([...widgets.keys()].sort(), ['relay-accounts', 'relay-admin', 'relay-key-usage', 'relay-keys', 'relay-request-log', 'relay-usage'])
+  for (const [tag, d] of widgets) {
+    const names = (list: { name: string }[] | undefined) => (list ?? []).map(x => x.name)
+    assert.ok(names(d.attributes).includes('base-url'), tag)
+    assert.ok(names(d.members).includes('token'), `${tag}: token`)
+    assert.ok(names(d.events).includes('relay-error'), `${tag}: events`)
+    assert.ok(names(d.cssParts).includes('panel') || tag === 'relay-admin', `${tag}: parts`)
+    assert.ok(names(d.cssProperties).includes('--relay-accent'), `${tag}: custom properties`)
+  }
+  // Internal state is not the element's API.
+  assert.ok(!widgets.get('relay-keys')!.members!.some(m => ['keys', 'secret', 'page', 'loading', 'error'].includes(m.name)))
+  assert.deepEqual(widgets.get('relay-keys')!.events!.map(e => e.name).sort(), ['relay-error', 'relay-key-changed', 'relay-key-created'])
+
+  const relay = await adminRelay(t)
+  const res = await request(`${relay.url}/_relay/admin/custom-elements.json`)
+  assert.match(String(res.headers['content-type']), /^application\/json/)
+  assert.equal(await res.body.text(), committed)
 })
