@@ -19,7 +19,9 @@ export const themeStyles = css`
     --_danger: var(--relay-danger, #b42318);
   }
   h2 { font-size: 1.1rem; margin: 0 0 .75rem; }
-  section { margin-bottom: 1.5rem; }
+  /* On a phone a wide table scrolls inside its widget, never the page sideways. */
+  section { margin-bottom: 1.5rem; overflow-x: auto; }
+  input, select { max-width: 100%; }
   table { border-collapse: collapse; width: 100%; font-size: .9rem; }
   th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--_border); vertical-align: top; }
   th { color: var(--_muted); font-weight: 600; }
@@ -36,6 +38,7 @@ export const themeStyles = css`
   .pager { display: flex; gap: .5rem; align-items: center; margin-top: .5rem; }
   /* A style attribute would break a page's CSP (style-src without 'unsafe-inline'). */
   .spacer { flex: 1; }
+  .tablist { display: flex; flex-wrap: wrap; gap: .25rem; }
   code { font-family: ui-monospace, monospace; }
 `
 

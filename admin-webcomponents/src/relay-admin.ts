@@ -21,7 +21,8 @@ type Tab = 'keys' | 'accounts' | 'usage' | 'log'
  * @fires relay-login - `{ user }`: a local user logged in
  * @fires relay-logout - `{}`: the user logged out
  * @csspart admin - the console once logged in
- * @csspart tabs - the tab bar
+ * @csspart tabs - the bar with the tabs, the user and the language and log-out buttons
+ * @csspart tabpanel - the selected tab's widget
  * @csspart panel - the login panel
  * @csspart login - the login panel
  */
@@ -59,6 +60,26 @@ export class RelayAdmin extends RelayElement {
       this.user = r.user
       this.emit('relay-login', { user: r.user })
     })
+    // Focus follows the user into the console, not back to the top of the page.
+    if (this.user) {
+      await this.updateComplete
+      this.#selectedTab()?.focus()
+    }
+  }
+
+  #selectedTab (): HTMLElement | null {
+    return this.renderRoot.querySelector<HTMLElement>('[role=tab][aria-selected=true]')
+  }
+
+  /** The ARIA tabs pattern: arrows move (and select, wrapping), Home and End go to the ends. */
+  async #tabKey (e: KeyboardEvent, tabs: readonly Tab[]): Promise<void> {
+    const i = tabs.indexOf(this.tab)
+    const next = e.key === 'ArrowRight' ? (i + 1) % tabs.length : e.key === 'ArrowLeft' ? (i - 1 + tabs.length) % tabs.length : e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : -1
+    if (next < 0) return
+    e.preventDefault()
+    this.tab = tabs[next]!
+    await this.updateComplete
+    this.#selectedTab()?.focus()
   }
 
   async #logout (): Promise<void> {
@@ -93,18 +114,24 @@ export class RelayAdmin extends RelayElement {
       ['usage', msg('Usage', { id: 'usage.title' })], ['log', msg('Requests', { id: 'log.title' })],
     ]
     const props = { baseUrl: this.baseUrl, token: this.token, lang: this.lang }
+    const ids = tabs.map(([id]) => id)
     return html`<div part="admin">
-      <nav class="toolbar" role="tablist" part="tabs">
-        ${tabs.map(([id, label]) => html`<button role="tab" aria-selected=${this.tab === id} class=${this.tab === id ? 'primary' : ''} @click=${() => { this.tab = id }}>${label}</button>`)}
+      <div class="toolbar" part="tabs">
+        <div role="tablist" class="tablist" aria-label=${msg('Sections', { id: 'admin.sections' })}>
+          ${tabs.map(([id, label]) => html`<button role="tab" id=${`tab-${id}`} aria-controls="panel" aria-selected=${this.tab === id ? 'true' : 'false'} tabindex=${this.tab === id ? 0 : -1}
+            class=${this.tab === id ? 'primary' : ''} @click=${() => { this.tab = id }} @keydown=${(e: KeyboardEvent) => this.#tabKey(e, ids)}>${label}</button>`)}
+        </div>
         <span class="spacer"></span>
         <span>${this.user}</span>
         <button @click=${this.#switchLanguage}>${msg('中文', { id: 'admin.otherLanguage' })}</button>
         ${this.token ? nothing : html`<button @click=${this.#logout}>${msg('Log out', { id: 'admin.logout' })}</button>`}
-      </nav>
+      </div>
+      <div role="tabpanel" id="panel" aria-labelledby=${`tab-${this.tab}`} part="tabpanel">
       ${this.tab === 'keys' ? html`<relay-keys .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-keys>` : nothing}
       ${this.tab === 'accounts' ? html`<relay-accounts .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-accounts>` : nothing}
       ${this.tab === 'usage' ? html`<relay-usage .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''} by="key"></relay-usage>` : nothing}
       ${this.tab === 'log' ? html`<relay-request-log .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-request-log>` : nothing}
+      </div>
     </div>`
   }
 }

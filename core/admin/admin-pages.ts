@@ -27,8 +27,9 @@ ${body}
 `
 }
 
-const ADMIN_PAGE = page('AI relay admin', '<relay-admin></relay-admin>')
-const ME_PAGE = page('My AI relay key', '<relay-key-usage></relay-key-usage>')
+// A landmark and a heading of the page's own: a widget may be embedded where the portal has its own.
+const ADMIN_PAGE = page('AI relay admin', '<main>\n<h1>AI relay</h1>\n<relay-admin></relay-admin>\n</main>')
+const ME_PAGE = page('My AI relay key', '<main>\n<h1>AI relay</h1>\n<relay-key-usage></relay-key-usage>\n</main>')
 
 export async function adminPages (app: FastifyInstance, opts: { frameAncestors: string[] }): Promise<void> {
   const csp = [

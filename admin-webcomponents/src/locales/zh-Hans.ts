@@ -87,6 +87,7 @@ export const templates = {
   'me.resets': '重置时间',
   'me.noLimits': '无限额',
   'admin.login': '中转管理：登录',
+  'admin.sections': '分区',
   'admin.cookieBlocked': '密码正确，但浏览器不会从此页面发送中转服务的会话 Cookie：此页面与中转服务不在同一站点。请把此页面放在中转服务的站点下（例如与 ai.example.com 同站的 portal.example.com），或为组件设置管理员令牌（token 属性）。',
   'admin.user': '用户名',
   'admin.password': '密码',
