@@ -108,7 +108,11 @@ export class RelayKeys extends RelayElement {
   }
 
   async #act (key: Key, action: 'disable' | 'enable' | 'rotate' | 'delete'): Promise<void> {
-    if (action === 'delete' && !confirm(msg(str`Delete key ${key.name}? Its usage history stays.`, { id: 'keys.confirmDelete' }))) return
+    // Each of these takes the key from its holder at once: asked first, never on one stray Enter.
+    const question = action === 'delete' ? msg(str`Delete key ${key.name}? Its usage history stays.`, { id: 'keys.confirmDelete' })
+      : action === 'rotate' ? msg(str`Give key ${key.name} a new secret? The old one stops working at once.`, { id: 'keys.confirmRotate' })
+        : action === 'disable' ? msg(str`Disable key ${key.name}? Its holder's requests are refused until it is enabled.`, { id: 'keys.confirmDisable' }) : undefined
+    if (question !== undefined && !confirm(question)) return
     await this.run(async () => {
       if (action === 'delete') {
         await this.api('DELETE', `/_relay/admin/api/keys/${encodeURIComponent(key.id)}`)

@@ -2,6 +2,7 @@
 // the API's cursor ("More"). `relayKey` switches to the caller's own requests.
 import { html, type TemplateResult } from 'lit'
 import { msg } from '@lit/localize'
+import { formatCount, formatTime, formatUsd } from './format.ts'
 import { RelayElement, themeStyles } from './base.ts'
 
 interface Row { id: string, time: string, keyId: string, model: string | null, path: string, status: number, usage: Record<string, number | undefined>, costUsd: string | null, latencyMs: number, clientKind: string }
@@ -60,8 +61,8 @@ export class RelayRequestLog extends RelayElement {
         <thead><tr><th>${msg('Time', { id: 'log.time' })}</th>${this.relayKey ? '' : html`<th>${msg('Key', { id: 'keys.key' })}</th>`}<th>${msg('Model', { id: 'model' })}</th>
           <th>${msg('Status', { id: 'log.status' })}</th><th>${msg('Tokens in / out', { id: 'log.tokens' })}</th><th>${msg('Cost (USD)', { id: 'usage.costUsd' })}</th><th>${msg('Time taken', { id: 'log.latency' })}</th></tr></thead>
         <tbody>${this.rows.map(r => html`<tr part="row" data-request=${r.id}>
-          <td>${r.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</td>${this.relayKey ? '' : html`<td><code>${r.keyId}</code></td>`}<td>${r.model ?? '–'}</td>
-          <td>${r.status}</td><td>${r.usage.input ?? '–'} / ${r.usage.output ?? '–'}</td><td>${r.costUsd ?? '–'}</td><td>${r.latencyMs} ms</td></tr>`)}</tbody></table>
+          <td><time datetime=${r.time}>${formatTime(r.time, true)}</time></td>${this.relayKey ? '' : html`<td><code>${r.keyId}</code></td>`}<td>${r.model ?? '–'}</td>
+          <td>${r.status}</td><td>${formatCount(r.usage.input)} / ${formatCount(r.usage.output)}</td><td>${formatUsd(r.costUsd)}</td><td>${formatCount(r.latencyMs)} ms</td></tr>`)}</tbody></table>
         <div class="pager" part="pager">${this.cursor ? html`<button @click=${() => this.reload(true)}>${msg('More', { id: 'log.more' })}</button>` : ''}</div>`)}
     </section>`
   }

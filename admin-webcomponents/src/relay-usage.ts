@@ -4,6 +4,7 @@ import { html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } fr
 import { msg } from '@lit/localize'
 import uPlot from 'uplot'
 import uplotCss from 'uplot/dist/uPlot.min.css'
+import { formatCount, formatUsd } from './format.ts'
 import { RelayElement, themeStyles } from './base.ts'
 
 export interface Total { group: string | null, name?: string, requests: number, tokens: { input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number }, costUsd: string }
@@ -109,7 +110,7 @@ export class RelayUsage extends RelayElement {
       ${this.states(totals.length === 0, () => html`<table part="table">
         <thead><tr><th>${this.relayKey || this.by === 'model' ? msg('Model', { id: 'model' }) : this.by === 'key' ? msg('Key', { id: 'keys.key' }) : msg('Account', { id: 'account' })}</th>
           <th>${msg('Requests', { id: 'usage.requests' })}</th><th>${msg('Tokens', { id: 'usage.tokens' })}</th><th>${msg('Cost (USD)', { id: 'usage.costUsd' })}</th></tr></thead>
-        <tbody>${totals.map(t => html`<tr part="row" data-group=${t.group ?? ''}><td>${t.name ?? t.group ?? '–'}</td><td>${t.requests}</td><td>${tokensOf(t)}</td><td>${t.costUsd}</td></tr>`)}</tbody></table>`)}
+        <tbody>${totals.map(t => html`<tr part="row" data-group=${t.group ?? ''}><td>${t.name ?? t.group ?? '–'}</td><td>${formatCount(t.requests)}</td><td>${formatCount(tokensOf(t))}</td><td>${formatUsd(t.costUsd)}</td></tr>`)}</tbody></table>`)}
     </section>`
   }
 }

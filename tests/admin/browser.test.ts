@@ -100,6 +100,12 @@ async function journey (page: Page, relay: Relay, label: string): Promise<void> 
   await shot(page, `${label}-4-requests`)
 
   await page.getByRole('tab', { name: 'API keys' }).click()
+  // Asked first: dismissing the question changes nothing, accepting it disables.
+  page.once('dialog', d => { void d.dismiss() })
+  await page.locator(`relay-keys tr[data-key="${keyName}"]`).getByRole('button', { name: 'Disable' }).click()
+  await page.waitForTimeout(300)
+  assert.equal(relay.server.keys.list().find(k => k.name === keyName)!.disabled, false)
+  page.once('dialog', d => { assert.match(d.message(), /Disable key .*refused until it is enabled/); void d.accept() })
   await page.locator(`relay-keys tr[data-key="${keyName}"]`).getByRole('button', { name: 'Disable' }).click()
   await page.locator(`relay-keys tr[data-key="${keyName}"]`, { hasText: 'disabled' }).waitFor()
   const refused = await message(relay, secret)

@@ -37,6 +37,8 @@ export const templates = {
   'keys.lastUsed': '最近使用',
   'keys.rotate': '更换密钥',
   'keys.secretOnce': str`${0} 的密钥只显示这一次：`,
+  'keys.confirmRotate': str`为密钥 ${0} 生成新密钥？旧密钥将立即失效。`,
+  'keys.confirmDisable': str`停用密钥 ${0}？在重新启用前，其持有者的请求都会被拒绝。`,
   'keys.confirmDelete': str`删除密钥 ${0}？其用量记录会保留。`,
   'accounts.title': '上游账号',
   'accounts.type': '类型',

@@ -1,0 +1,29 @@
+// Numbers, money and times as people read them, in the widget's language (Intl). The API sends
+// money as exact decimal strings (12 places of a dollar); a table shows cents, and an amount too
+// small for cents shows its first significant digits rather than "$0.00".
+import { getLocale } from './localization.ts'
+
+const intlLocale = (): string => (getLocale() === 'zh-Hans' ? 'zh-CN' : 'en-US')
+
+export function formatCount (n: number | null | undefined): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? '–' : new Intl.NumberFormat(intlLocale()).format(n)
+}
+
+/** `"0.000756"` → `$0.000756`, `"1234.5"` → `$1,234.50`; not a decimal string → `–`. */
+export function formatUsd (decimal: string | null | undefined): string {
+  if (decimal === null || decimal === undefined || !/^-?\d+(\.\d+)?$/.test(decimal)) return '–'
+  const n = Number(decimal)
+  const small = n !== 0 && Math.abs(n) < 0.01
+  return new Intl.NumberFormat(intlLocale(), {
+    style: 'currency', currency: 'USD',
+    ...(small ? { maximumSignificantDigits: 3 } : { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+  }).format(n)
+}
+
+/** An ISO time as a local date and time, to the minute (seconds for the request log). */
+export function formatTime (iso: string | null | undefined, seconds = false): string {
+  if (!iso) return '–'
+  const t = new Date(iso)
+  if (Number.isNaN(t.getTime())) return '–'
+  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'short', timeStyle: seconds ? 'medium' : 'short' }).format(t)
+}
