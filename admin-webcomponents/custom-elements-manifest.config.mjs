@@ -34,5 +34,7 @@ export default {
   exclude: ['admin-webcomponents/src/locales/*', 'admin-webcomponents/src/assets.d.ts'],
   outdir: 'admin-webcomponents',
   litelement: true,
+  // package.json already names the committed file; a scratch run (the test's) must not rewrite it.
+  packagejson: false,
   plugins: [dropInternalState()],
 }

@@ -49,6 +49,7 @@ test('custom-elements.json: current with the sources, every widget with its attr
   assert.equal(run.status, 0, run.stderr)
   t.after(() => rmSync(join(ROOT, out), { recursive: true, force: true }))
   assert.equal(readFileSync(join(ROOT, out, 'custom-elements.json'), 'utf8'), committed, 'run `npm run manifest` and commit admin-webcomponents/custom-elements.json')
+  assert.equal((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { customElements: string }).customElements, 'admin-webcomponents/custom-elements.json', 'package.json names the committed manifest (and the run did not rewrite it)')
 
   type Decl = { tagName?: string, attributes?: { name: string }[], members?: { name: string, kind: string }[], events?: { name: string }[], cssParts?: { name: string }[], cssProperties?: { name: string }[] }
   const manifest = JSON.parse(committed) as { modules: { declarations?: Decl[] }[] }
