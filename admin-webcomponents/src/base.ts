@@ -38,6 +38,7 @@ export const themeStyles = css`
   .pager { display: flex; gap: .5rem; align-items: center; margin-top: .5rem; }
   /* A style attribute would break a page's CSP (style-src without 'unsafe-inline'). */
   .spacer { flex: 1; }
+  label.check { flex-direction: row; align-items: center; gap: .35rem; }
   .tablist { display: flex; flex-wrap: wrap; gap: .25rem; }
   code { font-family: ui-monospace, monospace; }
 `
@@ -76,6 +77,7 @@ export abstract class RelayElement extends LitElement {
     baseUrl: { type: String, attribute: 'base-url' },
     token: { type: String, attribute: false },
     lang: { type: String, reflect: true },
+    refresh: { type: Number },
     loading: { state: true },
     error: { state: true },
   }
@@ -95,13 +97,41 @@ export abstract class RelayElement extends LitElement {
   override connectedCallback (): void {
     super.connectedCallback()
     applyLocale(this.lang)
+    if (this.hasUpdated) this.#schedule()
   }
+
+  /** Seconds between reloads while the page is visible (attribute `refresh`; 0: never). */
+  refresh = 15
+  #timer: ReturnType<typeof setInterval> | undefined
 
   /** Loads what the widget shows. */
   abstract reload (): Promise<void>
 
+  /** What a periodic refresh does (a widget that pages may skip it). */
+  protected refreshNow (): void {
+    void this.reload()
+  }
+
   protected override firstUpdated (): void {
     void this.reload()
+  }
+
+  protected override updated (changed: PropertyValues): void {
+    if (changed.has('refresh')) this.#schedule()
+  }
+
+  override disconnectedCallback (): void {
+    super.disconnectedCallback()
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  #schedule (): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    if (!this.isConnected || !(this.refresh > 0)) return
+    // A hidden tab, a load in flight or an error the operator has not seen yet: not now.
+    this.#timer = setInterval(() => { if (!document.hidden && !this.loading && !this.error) this.refreshNow() }, Math.max(1, this.refresh) * 1000)
   }
 
   protected override willUpdate (changed: PropertyValues): void {

@@ -27,3 +27,14 @@ export function formatTime (iso: string | null | undefined, seconds = false): st
   if (Number.isNaN(t.getTime())) return '–'
   return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'short', timeStyle: seconds ? 'medium' : 'short' }).format(t)
 }
+
+/** A time from now in words: `in 3 minutes`, `2 hours ago` (the largest unit that fits). */
+export function formatRelative (iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '–'
+  const t = Date.parse(iso)
+  if (Number.isNaN(t)) return '–'
+  const s = (t - now) / 1000
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [['day', 86_400], ['hour', 3600], ['minute', 60], ['second', 1]]
+  const [unit, size] = units.find(([, n]) => Math.abs(s) >= n) ?? ['second', 1]
+  return new Intl.RelativeTimeFormat(intlLocale(), { numeric: 'auto' }).format(Math.round(s / size), unit)
+}

@@ -3,9 +3,10 @@
 // (credentials as password fields, never shown again), test, disable / enable, delete.
 import { html, nothing, type TemplateResult } from 'lit'
 import { msg, str } from '@lit/localize'
+import { formatRelative } from './format.ts'
 import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
 
-interface AccountType { provider: string, type: string, login: boolean, schema: { properties: Record<string, { type?: string, writeOnly?: boolean, description?: string, default?: unknown }>, required?: string[] } }
+interface AccountType { provider: string, type: string, login: boolean, schema: { properties: Record<string, { type?: string, title?: string, enum?: unknown[], writeOnly?: boolean, description?: string, default?: unknown }>, required?: string[] } }
 interface Account { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: string, state: string, reason: string | null, cooldownUntil: string | null, lastError: string | null, rateLimits: { name: string, utilisation?: number }[] }
 
 /**
@@ -64,9 +65,13 @@ export class RelayAccounts extends RelayElement {
     const value = (n: string) => (form.elements.namedItem(n) as HTMLInputElement | null)?.value ?? ''
     const fields: Record<string, unknown> = {}
     for (const [k, s] of Object.entries(type.schema.properties)) {
+      if (s.type === 'boolean') {
+        fields[k] = (form.elements.namedItem(`f.${k}`) as HTMLInputElement).checked
+        continue
+      }
       const v = value(`f.${k}`)
       if (v === '') continue
-      fields[k] = s.type === 'boolean' ? v === 'true' : s.type === 'integer' || s.type === 'number' ? Number(v) : v
+      fields[k] = s.type === 'integer' || s.type === 'number' ? Number(v) : v
     }
     await this.run(async () => {
       const created = await this.api<Account>('POST', '/_relay/admin/api/accounts', { name: value('name'), provider: type.provider, type: type.type, priority: Number(value('priority') || 50), fields })
@@ -102,10 +107,15 @@ export class RelayAccounts extends RelayElement {
   #loginForm (): TemplateResult | typeof nothing {
     if (this.logins.length === 0) return nothing
     if (this.pending) {
+      // A login that sends the browser back to a localhost address (Codex's) ends on a page that
+      // does not load: what the operator pastes is that address, not a code shown on a page.
+      const local = /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(redirectOf(this.pending.url))
       return html`<form @submit=${this.#finishLogin} part="login-form">
-        <p>${msg(str`Open this address, log in as the account ${this.pending.account} should use, and paste the code it shows:`, { id: 'accounts.loginOpen' })}
+        <p>${local
+          ? msg(str`Open the login page, log in as the account ${this.pending.account} should use, then copy the whole address your browser ends on (it starts with http://localhost and the page does not load) and paste it here:`, { id: 'accounts.loginOpenAddress' })
+          : msg(str`Open this address, log in as the account ${this.pending.account} should use, and paste the code it shows:`, { id: 'accounts.loginOpen' })}
           <a href=${this.pending.url} target="_blank" rel="noopener noreferrer">${msg('Open the login page', { id: 'accounts.loginLink' })}</a></p>
-        <label>${msg('Code', { id: 'accounts.code' })}<input name="code" required autocomplete="off"></label>
+        <label>${local ? msg('Address', { id: 'accounts.address' }) : msg('Code', { id: 'accounts.code' })}<input name="code" required autocomplete="off"></label>
         <button class="primary" type="submit">${msg('Finish login', { id: 'accounts.finishLogin' })}</button>
         <button type="button" @click=${() => { this.pending = undefined }}>${msg('Cancel', { id: 'cancel' })}</button>
       </form>`
@@ -135,15 +145,24 @@ export class RelayAccounts extends RelayElement {
   }
 
   #stateText (a: Account): string {
-    if (a.state === 'cooling') return msg(str`cooling until ${a.cooldownUntil}`, { id: 'accounts.cooling' })
+    if (a.state === 'cooling') return msg(str`cooling down, ends ${formatRelative(a.cooldownUntil)}`, { id: 'accounts.cooling' })
     if (a.state === 'unauthorized') return msg('needs a new login', { id: 'accounts.unauthorized' })
     if (a.state === 'disabled') return msg('disabled', { id: 'state.disabled' })
     return msg('active', { id: 'state.active' })
   }
 
+  /** One field of an account type: a checkbox for a boolean, a list for an enum, a password box for a credential. */
   #field (name: string, s: AccountType['schema']['properties'][string], required: boolean): TemplateResult {
-    return html`<label>${name}${required ? ' *' : ''}
-      <input name=${`f.${name}`} type=${s.writeOnly ? 'password' : 'text'} ?required=${required} autocomplete="off"
+    const label = `${s.title ?? name}${required ? ' *' : ''}`
+    if (s.type === 'boolean') {
+      return html`<label class="check"><input name=${`f.${name}`} type="checkbox" value="true" ?checked=${s.default === true} title=${s.description ?? ''}>${label}</label>`
+    }
+    if (s.enum) {
+      return html`<label>${label}<select name=${`f.${name}`} ?required=${required} title=${s.description ?? ''}>
+        ${required ? nothing : html`<option value="">–</option>`}${s.enum.map(v => html`<option value=${String(v)} ?selected=${v === s.default}>${String(v)}</option>`)}</select></label>`
+    }
+    return html`<label>${label}
+      <input name=${`f.${name}`} type=${s.writeOnly ? 'password' : s.type === 'integer' || s.type === 'number' ? 'number' : 'text'} ?required=${required} autocomplete="off"
         placeholder=${s.default === undefined ? '' : String(s.default)} title=${s.description ?? ''}></label>`
   }
 
@@ -176,5 +195,14 @@ export class RelayAccounts extends RelayElement {
         </tr>`)}</tbody></table>
         ${pager(this.page, this.accounts.length, p => { this.page = p })}`)}
     </section>`
+  }
+}
+
+/** Where a login page sends the browser back to (its `redirect_uri`). */
+function redirectOf (url: string): string {
+  try {
+    return new URL(url).searchParams.get('redirect_uri') ?? ''
+  } catch {
+    return ''
   }
 }

@@ -127,10 +127,10 @@ export class RelayAdmin extends RelayElement {
         ${this.token ? nothing : html`<button @click=${this.#logout}>${msg('Log out', { id: 'admin.logout' })}</button>`}
       </div>
       <div role="tabpanel" id="panel" aria-labelledby=${`tab-${this.tab}`} part="tabpanel">
-      ${this.tab === 'keys' ? html`<relay-keys .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-keys>` : nothing}
-      ${this.tab === 'accounts' ? html`<relay-accounts .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-accounts>` : nothing}
-      ${this.tab === 'usage' ? html`<relay-usage .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''} by="key"></relay-usage>` : nothing}
-      ${this.tab === 'log' ? html`<relay-request-log .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-request-log>` : nothing}
+      ${this.tab === 'keys' ? html`<relay-keys .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-keys>` : nothing}
+      ${this.tab === 'accounts' ? html`<relay-accounts .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-accounts>` : nothing}
+      ${this.tab === 'usage' ? html`<relay-usage .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''} by="key"></relay-usage>` : nothing}
+      ${this.tab === 'log' ? html`<relay-request-log .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-request-log>` : nothing}
       </div>
     </div>`
   }

@@ -41,6 +41,11 @@ export class RelayRequestLog extends RelayElement {
     })
   }
 
+  /** The newest page stays current; once the operator has paged on, the list is left alone. */
+  protected override refreshNow (): void {
+    if (this.rows.length <= 25) void this.reload()
+  }
+
   #filter (e: SubmitEvent): void {
     e.preventDefault()
     const data = new FormData(e.target as HTMLFormElement)

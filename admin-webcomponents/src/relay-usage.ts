@@ -38,6 +38,8 @@ export class RelayUsage extends RelayElement {
   granularity: 'hour' | 'day' | 'month' = 'day'
   /** How many days back. */
   days = 7
+  /** Seconds between reloads (a chart moves slowly). */
+  override refresh = 60
   /** Self-service: the caller's own relay key. */
   relayKey: string | undefined
   report: Report | undefined
@@ -63,6 +65,7 @@ export class RelayUsage extends RelayElement {
   }
 
   protected override updated (changed: PropertyValues): void {
+    super.updated(changed)
     if (changed.has('report') || changed.has('metric')) this.#draw()
   }
 

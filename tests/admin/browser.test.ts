@@ -213,3 +213,40 @@ test('embedded: a token given in the page before or after the widgets upgrade is
   await shot(page, 'embedded-cross-site-login')
   assert.deepEqual(errors, [])
 })
+
+test('accounts tab: refreshes by itself, says when a cooldown ends, a boolean is a checkbox, a Codex login asks for the address', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const relay = await adminRelay(t, {}, { plugins: [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai' }] })
+  const page = await b.newPage({ viewport: { width: 1200, height: 900 } })
+  await page.goto(`${relay.url}/_relay/admin`)
+  await page.getByLabel('User').fill('root')
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('tab', { name: 'Upstream accounts' }).click()
+  const row = page.locator('relay-accounts tr[data-account="mock"]')
+  await row.waitFor()
+  await page.evaluate(() => { (document.querySelector('relay-admin') as HTMLElement & { refresh: number }).refresh = 1 })
+  // The relay cools the account down; the tab shows it without a click, in words.
+  const account = relay.rt.declaredAccounts[0]!
+  await relay.rt.store.saveAccountState({ accountId: account.id, status: 'active', reason: null, cooldownUntil: Date.now() + 3 * 60_000 + 5_000, consecutiveFailures: 1, lastError: 'HTTP 429', lastErrorAt: Date.now(), rateLimits: null, updatedAt: Date.now(), refreshFailures: 0 })
+  await page.locator('relay-accounts tr[data-account="mock"]', { hasText: 'cooling down, ends in 3 minutes' }).waitFor({ timeout: 10_000 })
+
+  await page.locator('relay-accounts select').first().selectOption({ label: 'openai · openai-api-key' })
+  const websocket = page.locator('relay-accounts').getByRole('checkbox', { name: 'websocket' })
+  assert.equal(await websocket.isChecked(), false)
+  await websocket.check()
+  await page.locator('relay-accounts form[part="form"] input[name="name"]').fill('oa-ws')
+  await page.locator('relay-accounts input[name="f.apiKey"]').fill('sk-test-0123456789')
+  await page.getByRole('button', { name: 'Add account' }).click()
+  await page.locator('relay-accounts tr[data-account="oa-ws"]').waitFor()
+  assert.equal((await relay.rt.store.listAccounts()).find(a => a.name === 'oa-ws')!.fields.websocket, true)
+
+  await page.locator('relay-accounts form[part="login-form"] select').selectOption({ label: 'openai · codex-oauth' })
+  await page.locator('relay-accounts form[part="login-form"] input[name="name"]').fill('chatgpt')
+  await page.getByRole('button', { name: 'Log in a subscription' }).click()
+  const form = page.locator('relay-accounts form[part="login-form"]')
+  await form.getByText(/starts with http:\/\/localhost/).waitFor()
+  assert.equal(await form.getByLabel('Address').count(), 1)
+  await shot(page, 'admin-accounts-login-address')
+})
