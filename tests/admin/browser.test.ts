@@ -250,3 +250,33 @@ test('accounts tab: refreshes by itself, says when a cooldown ends, a boolean is
   assert.equal(await form.getByLabel('Address').count(), 1)
   await shot(page, 'admin-accounts-login-address')
 })
+
+test('prices tab: the table in force with each price\'s origin, searchable; unpriced models seen; update on demand', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const relay = await adminRelay(t)
+  // A model no table prices, served to a key without a cost limit.
+  const res = await request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'claude-made-up-9', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+  })
+  assert.equal(res.statusCode, 200)
+  await res.body.dump()
+  await relay.settled()
+  const page = await b.newPage({ viewport: { width: 1200, height: 900 } })
+  await page.goto(`${relay.url}/_relay/admin`)
+  await page.getByLabel('User').fill('root')
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('tab', { name: 'Prices' }).click()
+  const prices = page.locator('relay-prices')
+  await prices.getByLabel('Find a model').fill('claude-sonnet-4-5')
+  const row = prices.locator('tr[data-model="claude-sonnet-4-5"]')
+  await row.waitFor()
+  assert.match(await row.textContent() ?? '', /in \$3\.00 · out \$15\.00.*plugin claude$/)
+  assert.equal(await prices.locator('tr[part="row"]').count(), 1, 'the search keeps the one model')
+  assert.match(await prices.locator('tr[data-unpriced="claude-made-up-9"]').textContent() ?? '', /claude-made-up-9claude1/)
+  await prices.getByRole('button', { name: 'Update prices now' }).click()
+  await prices.getByText(/0 added, 0 changed, 0 removed/).waitFor()
+  await shot(page, 'admin-prices')
+})
