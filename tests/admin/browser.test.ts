@@ -50,6 +50,16 @@ async function shot (page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
 }
 
+/** A new page on the relay's admin page, logged in as root. */
+async function loggedIn (b: Browser, relay: Relay): Promise<Page> {
+  const page = await b.newPage({ viewport: { width: 1200, height: 900 } })
+  await page.goto(`${relay.url}/_relay/admin`)
+  await page.getByLabel('User').fill('root')
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  return page
+}
+
 /** The admin journey, on whatever page holds <relay-admin>. */
 async function journey (page: Page, relay: Relay, label: string): Promise<void> {
   const errors: string[] = []
@@ -218,11 +228,7 @@ test('accounts tab: refreshes by itself, says when a cooldown ends, a boolean is
   const b = await browser(t)
   if (!b) return
   const relay = await adminRelay(t, {}, { plugins: [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai' }] })
-  const page = await b.newPage({ viewport: { width: 1200, height: 900 } })
-  await page.goto(`${relay.url}/_relay/admin`)
-  await page.getByLabel('User').fill('root')
-  await page.getByLabel('Password').fill(PASSWORD)
-  await page.getByRole('button', { name: 'Log in' }).click()
+  const page = await loggedIn(b, relay)
   await page.getByRole('tab', { name: 'Upstream accounts' }).click()
   const row = page.locator('relay-accounts tr[data-account="mock"]')
   await row.waitFor()
@@ -263,11 +269,7 @@ test('prices tab: the table in force with each price\'s origin, searchable; unpr
   assert.equal(res.statusCode, 200)
   await res.body.dump()
   await relay.settled()
-  const page = await b.newPage({ viewport: { width: 1200, height: 900 } })
-  await page.goto(`${relay.url}/_relay/admin`)
-  await page.getByLabel('User').fill('root')
-  await page.getByLabel('Password').fill(PASSWORD)
-  await page.getByRole('button', { name: 'Log in' }).click()
+  const page = await loggedIn(b, relay)
   await page.getByRole('tab', { name: 'Prices' }).click()
   const prices = page.locator('relay-prices')
   await prices.getByLabel('Find a model').fill('claude-sonnet-4-5')
