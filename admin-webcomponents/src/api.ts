@@ -4,8 +4,12 @@
 // Calls that change something carry the session's CSRF token, fetched once.
 
 export class ApiError extends Error {
-  constructor (readonly status: number, readonly code: string, message: string) {
+  /** The server's problems by JSON path (`/policy/concurrency`), when it checked a body. */
+  readonly details: { path: string, message: string }[]
+
+  constructor (readonly status: number, readonly code: string, message: string, details: { path: string, message: string }[] = []) {
     super(message)
+    this.details = details
   }
 }
 
@@ -52,8 +56,8 @@ export async function call<T> (auth: ApiAuth, method: string, path: string, body
   let json: unknown
   try { json = JSON.parse(text) } catch { json = undefined }
   if (!res.ok) {
-    const e = (json as { error?: { code?: string, message?: string } } | undefined)?.error
-    throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`)
+    const e = (json as { error?: { code?: string, message?: string, details?: { path: string, message: string }[] } } | undefined)?.error
+    throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`, Array.isArray(e?.details) ? e.details : [])
   }
   return json as T
 }

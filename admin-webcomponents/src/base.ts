@@ -39,6 +39,11 @@ export const themeStyles = css`
   /* A style attribute would break a page's CSP (style-src without 'unsafe-inline'). */
   .spacer { flex: 1; }
   label.check { flex-direction: row; align-items: center; gap: .35rem; }
+  fieldset { border: 1px solid var(--_border); border-radius: 6px; margin: 0 0 .75rem; display: flex; flex-wrap: wrap; gap: .25rem .5rem; }
+  fieldset .row { display: flex; flex-wrap: wrap; gap: .25rem .5rem; width: 100%; }
+  form.limits { display: block; }
+  .choices { width: 100%; }
+  label .error { font-size: .8rem; }
   .tablist { display: flex; flex-wrap: wrap; gap: .25rem; }
   code { font-family: ui-monospace, monospace; }
 `

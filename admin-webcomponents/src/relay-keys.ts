@@ -1,12 +1,14 @@
 // <relay-keys>: the relay keys, with create (the secret shown once), disable / enable, rotate,
 // delete, and each key's binding per provider (an account, a group, or the shared pool).
 // Config-declared keys are listed read-only.
-import { html, type TemplateResult } from 'lit'
+import { html, nothing, type TemplateResult } from 'lit'
 import { msg, str } from '@lit/localize'
 import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
+import { ApiError } from './api.ts'
+import { fieldOf, policyFromForm, renderPolicyFields, type Policy } from './key-policy-form.ts'
 
 type Binding = { account: string } | { group: string }
-interface Key { id: string, name: string, hint: string, disabled: boolean, source: string, bindings: Record<string, Binding>, expiresAt: string | null, lastUsedAt: string | null }
+interface Key { id: string, name: string, hint: string, disabled: boolean, source: string, bindings: Record<string, Binding>, expiresAt: string | null, lastUsedAt: string | null, policy: Policy }
 interface Account { name: string, provider: string, groups: string[] }
 
 /** `*` in a binding: every provider without a binding of its own. */
@@ -28,13 +30,18 @@ const EVERY = '*'
  */
 export class RelayKeys extends RelayElement {
   static override styles = themeStyles
-  static override properties = { ...RelayElement.properties, keys: { state: true }, secret: { state: true }, page: { state: true }, accounts: { state: true }, providers: { state: true }, bindProvider: { state: true } }
+  static override properties = { ...RelayElement.properties, keys: { state: true }, secret: { state: true }, page: { state: true }, accounts: { state: true }, providers: { state: true }, bindProvider: { state: true }, editing: { state: true }, rows: { state: true }, modelRows: { state: true }, fieldErrors: { state: true } }
 
   keys: Key[] = []
   /** Bind targets: the accounts (by provider) and the groups they belong to. */
   accounts: Account[] = []
   providers: string[] = []
   bindProvider = EVERY
+  /** The key whose limits are being edited, its form's row counts and the server's errors by field. */
+  editing: Key | undefined
+  rows = 1
+  modelRows = 1
+  fieldErrors: ReadonlyMap<string, string> = new Map()
   secret: { name: string, key: string } | undefined
   page = 0
 
@@ -65,6 +72,46 @@ export class RelayKeys extends RelayElement {
       this.emit('relay-key-changed', { id: key.id, action: 'update' })
       this.keys = (await this.api<{ items: Key[] }>('GET', '/_relay/admin/api/keys')).items
     })
+  }
+
+  #edit (k: Key): void {
+    this.editing = k
+    this.rows = (k.policy.rateLimits?.length ?? 0) + 1
+    this.modelRows = (k.policy.budgets?.models?.length ?? 0) + 1
+    this.fieldErrors = new Map()
+  }
+
+  async #saveLimits (e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const form = e.target as HTMLFormElement
+    const key = this.editing!
+    const data = new FormData(form)
+    const { policy, expiresAt } = policyFromForm(n => String(data.get(n) ?? ''), (n, v) => data.getAll(n).includes(v), this.rows, this.modelRows, this.providers)
+    try {
+      await this.api('PATCH', `/_relay/admin/api/keys/${encodeURIComponent(key.id)}`, { policy, expiresAt })
+    } catch (err) {
+      // Shown at each field the server named; anything else above the form.
+      const details = err instanceof ApiError ? err.details : []
+      this.fieldErrors = new Map(details.map(d => [fieldOf(d.path), d.message]))
+      if (details.length === 0) this.error = (err as Error).message
+      await this.updateComplete
+      this.renderRoot.querySelector<HTMLElement>('[aria-invalid=true]')?.focus()
+      return
+    }
+    this.editing = undefined
+    this.emit('relay-key-changed', { id: key.id, action: 'update' })
+    await this.reload()
+  }
+
+  #editor (): TemplateResult | typeof nothing {
+    const k = this.editing
+    if (!k) return nothing
+    return html`<form part="form limits-form" class="limits" @submit=${this.#saveLimits} aria-label=${msg(str`Limits of ${k.name}`, { id: 'keys.limitsOf' })}>
+      <h3>${msg(str`Limits of ${k.name}`, { id: 'keys.limitsOf' })}</h3>
+      ${renderPolicyFields({ policy: k.policy, expiresAt: k.expiresAt, providers: this.providers, rows: this.rows, modelRows: this.modelRows, errors: this.fieldErrors }, () => { this.rows++ }, () => { this.modelRows++ })}
+      <div class="toolbar"><button class="primary" type="submit">${msg('Save limits', { id: 'keys.saveLimits' })}</button>
+        <button type="button" @click=${() => { this.editing = undefined }}>${msg('Cancel', { id: 'cancel' })}</button></div>
+    </form>`
   }
 
   #providerName (p: string): string {
@@ -135,6 +182,7 @@ export class RelayKeys extends RelayElement {
       <td>${readOnly
         ? msg('from the config file', { id: 'readOnly' })
         : html`
+          <button @click=${() => this.#edit(k)}>${msg('Limits', { id: 'keys.limits' })}</button>
           <button @click=${() => this.#act(k, k.disabled ? 'enable' : 'disable')}>${k.disabled ? msg('Enable', { id: 'enable' }) : msg('Disable', { id: 'disable' })}</button>
           <button @click=${() => this.#act(k, 'rotate')}>${msg('New secret', { id: 'keys.rotate' })}</button>
           <button class="danger" @click=${() => this.#act(k, 'delete')}>${msg('Delete', { id: 'delete' })}</button>`}
@@ -159,6 +207,7 @@ export class RelayKeys extends RelayElement {
         <thead><tr><th>${msg('Name', { id: 'name' })}</th><th>${msg('Key', { id: 'keys.key' })}</th><th>${msg('State', { id: 'state' })}</th><th>${msg('Bound to', { id: 'keys.bound' })}</th><th>${msg('Last used', { id: 'keys.lastUsed' })}</th><th></th></tr></thead>
         <tbody>${shown.map(k => this.#row(k))}</tbody></table>
         ${pager(this.page, this.keys.length, p => { this.page = p })}
+        ${this.#editor()}
         <h3>${msg('Bindings', { id: 'keys.bindings' })}</h3>
         <p>${msg('A provider without a binding uses its shared pool.', { id: 'keys.bindingsHelp' })}</p>
         ${this.#bindForm()}`)}

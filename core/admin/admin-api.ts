@@ -164,7 +164,11 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
 
 /** Admin API errors: `{ error: { code, message } }` with the error's status. */
 export function adminErrorHandler (err: Error & { statusCode?: number, code?: string, validation?: unknown, retryAfter?: number }, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (err.validation) return reply.code(400).send({ error: { code: 'RELAY_ERR_BODY_INVALID', message: err.message } })
+  // Each problem with its JSON path too, so a form can show it at its field.
+  if (Array.isArray(err.validation)) {
+    const details = (err.validation as { instancePath?: string, message?: string }[]).slice(0, 20).map(v => ({ path: v.instancePath ?? '', message: v.message ?? 'is not valid' }))
+    return reply.code(400).send({ error: { code: 'RELAY_ERR_BODY_INVALID', message: err.message, details } })
+  }
   const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
   if (status === 500) reply.log.error({ err }, 'admin API failed')

@@ -282,3 +282,44 @@ test('prices tab: the table in force with each price\'s origin, searchable; unpr
   await prices.getByText(/0 added, 0 changed, 0 removed/).waitFor()
   await shot(page, 'admin-prices')
 })
+
+test('keys tab: every limit is set from a form; the server\'s refusal shows at its field; the key is then held to it', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const relay = await adminRelay(t)
+  const created = await request(`${relay.url}/_relay/admin/api/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'carol' }) })
+  const { key } = await created.body.json() as { key: string }
+  const page = await loggedIn(b, relay)
+  const keys = page.locator('relay-keys')
+  await keys.locator('tr[data-key="carol"]').getByRole('button', { name: 'Limits' }).click()
+  const form = keys.getByRole('form', { name: 'Limits of carol' })
+  await form.getByLabel('Requests in flight at once').fill('2')
+  await form.getByLabel('Window (1m, 5h, 1d)').fill('5x')
+  await form.getByLabel('Requests', { exact: true }).fill('30')
+  await form.getByLabel('Per day').fill('12.5')
+  await form.getByLabel(/^Models denied/).fill('claude-opus-*')
+  await form.getByRole('checkbox', { name: 'claude-code' }).check()
+  await form.getByLabel('Tags (comma separated)').fill('team-a, nightly')
+  await form.getByRole('button', { name: 'Save limits' }).click()
+  // Refused by the server's own schema, shown at the window field, which takes the focus.
+  const window = form.getByLabel(/^Window \(1m, 5h, 1d\)/)
+  await form.locator('[role=alert]', { hasText: /must match pattern/ }).waitFor()
+  assert.equal(await window.getAttribute('aria-invalid'), 'true')
+  assert.equal(await window.evaluate(el => (el.getRootNode() as ShadowRoot).activeElement === el), true)
+  await window.fill('1m')
+  await form.getByRole('button', { name: 'Save limits' }).click()
+  await form.waitFor({ state: 'detached' })
+  const stored = (await relay.rt.store.listKeys()).find(k => k.name === 'carol')!
+  assert.deepEqual(stored.policy, { concurrency: 2, rateLimits: [{ window: '1m', requests: 30 }], budgets: { dailyUsd: 12.5 }, models: { deny: ['claude-opus-*'] }, clients: ['claude-code'], tags: ['team-a', 'nightly'] })
+  // Held to it at once: curl is not Claude Code.
+  const refused = await request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01', 'user-agent': 'curl/8' },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+  })
+  assert.equal(refused.statusCode, 403)
+  await refused.body.dump()
+  // Opened again, the form shows what is set.
+  await keys.locator('tr[data-key="carol"]').getByRole('button', { name: 'Limits' }).click()
+  assert.equal(await form.getByLabel('Per day').inputValue(), '12.5')
+  await shot(page, 'admin-key-limits')
+})
