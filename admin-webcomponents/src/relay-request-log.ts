@@ -5,7 +5,7 @@ import { msg } from '@lit/localize'
 import { formatCount, formatTime, formatUsd } from './format.ts'
 import { RelayElement, themeStyles } from './base.ts'
 
-interface Row { id: string, time: string, keyId: string, model: string | null, path: string, status: number, usage: Record<string, number | undefined>, costUsd: string | null, latencyMs: number, clientKind: string }
+interface Row { id: string, time: string, keyId: string, keyName?: string | null, accountName?: string | null, model: string | null, path: string, status: number, usage: Record<string, number | undefined>, costUsd: string | null, latencyMs: number, clientKind: string }
 
 /**
  * The request log, newest first, with filters and more pages (admin, or a key's own with
@@ -57,8 +57,8 @@ export class RelayRequestLog extends RelayElement {
     return html`<section part="panel">
       <h2>${msg('Requests', { id: 'log.title' })}</h2>
       <form @submit=${this.#filter} part="form">
-        ${this.relayKey ? '' : html`<label>${msg('Key id', { id: 'log.key' })}<input name="key" autocomplete="off"></label>`}
-        <label>${msg('Model', { id: 'model' })}<input name="model" autocomplete="off"></label>
+        ${this.relayKey ? '' : html`<label>${msg('Key (name)', { id: 'log.key' })}<input name="key" autocomplete="off"></label>`}
+        <label>${msg('Model (claude-* for a prefix)', { id: 'log.model' })}<input name="model" autocomplete="off"></label>
         <label>${msg('Status', { id: 'log.status' })}<input name="status" type="number" min="0" max="999"></label>
         <button type="submit">${msg('Filter', { id: 'log.filter' })}</button>
       </form>
@@ -66,7 +66,7 @@ export class RelayRequestLog extends RelayElement {
         <thead><tr><th>${msg('Time', { id: 'log.time' })}</th>${this.relayKey ? '' : html`<th>${msg('Key', { id: 'keys.key' })}</th>`}<th>${msg('Model', { id: 'model' })}</th>
           <th>${msg('Status', { id: 'log.status' })}</th><th>${msg('Tokens in / out', { id: 'log.tokens' })}</th><th>${msg('Cost (USD)', { id: 'usage.costUsd' })}</th><th>${msg('Time taken', { id: 'log.latency' })}</th></tr></thead>
         <tbody>${this.rows.map(r => html`<tr part="row" data-request=${r.id}>
-          <td><time datetime=${r.time}>${formatTime(r.time, true)}</time></td>${this.relayKey ? '' : html`<td><code>${r.keyId}</code></td>`}<td>${r.model ?? '–'}</td>
+          <td><time datetime=${r.time}>${formatTime(r.time, true)}</time></td>${this.relayKey ? '' : html`<td>${r.keyName ?? html`<code>${r.keyId}</code>`}</td>`}<td>${r.model ?? '–'}</td>
           <td>${r.status}</td><td>${formatCount(r.usage.input)} / ${formatCount(r.usage.output)}</td><td>${formatUsd(r.costUsd)}</td><td>${formatCount(r.latencyMs)} ms</td></tr>`)}</tbody></table>
         <div class="pager" part="pager">${this.cursor ? html`<button @click=${() => this.reload(true)}>${msg('More', { id: 'log.more' })}</button>` : ''}</div>`)}
     </section>`

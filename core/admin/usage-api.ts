@@ -78,14 +78,27 @@ function decodeCursor (cursor: string): { time: number, requestId: string } {
 
 export interface RequestFilter { key?: string, account?: string, model?: string, status?: number, since?: string, until?: string, cursor?: string, limit: number }
 
-export async function requestPage (rt: Runtime, q: RequestFilter, keyId?: string) {
+/**
+ * A page of the request log. `q.model` ending in `*` is a prefix. For the admin (`names`), `key`
+ * and `account` may be a name or an id, and rows carry the names; a name nobody has finds nothing.
+ */
+export async function requestPage (rt: Runtime, q: RequestFilter, keyId?: string, names?: { keys: readonly { id: string, name: string }[], accounts: readonly { id: string, name: string }[] }) {
+  const byNameOrId = (list: readonly { id: string, name: string }[], ref: string | undefined) =>
+    ref === undefined ? undefined : (list.find(r => r.id === ref) ?? list.find(r => r.name.toLowerCase() === ref.toLowerCase()))?.id ?? null
+  const key = keyId ?? (names ? byNameOrId(names.keys, q.key) : q.key)
+  const account = names ? byNameOrId(names.accounts, q.account) : q.account
+  if (key === null || account === null) return { items: [], nextCursor: null }
+  const prefix = q.model !== undefined && /^[^*]+\*$/.test(q.model) ? q.model.slice(0, -1) : undefined
   const rows = await rt.store.queryRequests({
-    keyId: keyId ?? q.key, accountId: q.account, model: q.model, status: q.status,
+    keyId: key, accountId: account, ...(prefix !== undefined ? { modelPrefix: prefix } : { model: q.model }), status: q.status,
     since: q.since ? Date.parse(q.since) : undefined, until: q.until ? Date.parse(q.until) : undefined,
     before: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit + 1,
   })
   const page = rows.slice(0, q.limit)
-  return { items: page.map(requestView), nextCursor: rows.length > q.limit ? encodeCursor(page.at(-1)!) : null }
+  const keyNames = new Map(names?.keys.map(k => [k.id, k.name]))
+  const accountNames = new Map(names?.accounts.map(a => [a.id, a.name]))
+  const items = page.map(r => (names ? { ...requestView(r), keyName: keyNames.get(r.keyId) ?? null, accountName: r.accountId === null ? null : accountNames.get(r.accountId) ?? null } : requestView(r)))
+  return { items, nextCursor: rows.length > q.limit ? encodeCursor(page.at(-1)!) : null }
 }
 
 /** `names`: ids of keys or accounts → their names, for the admin (self-service groups by model). */
@@ -113,5 +126,6 @@ export async function usageRoutes (app: FastifyInstance, opts: { rt: Runtime }):
     const records = q.by === 'key' ? await allKeys(opts.rt) : q.by === 'account' ? await allAccounts(opts.rt) : []
     return usageReport(opts.rt, request.query as never, Date.now(), undefined, new Map(records.map(r => [r.id, r.name])))
   })
-  app.get('/requests', { schema: { querystring: requestQuerySchema } }, async request => requestPage(opts.rt, request.query as RequestFilter))
+  app.get('/requests', { schema: { querystring: requestQuerySchema } }, async request =>
+    requestPage(opts.rt, request.query as RequestFilter, undefined, { keys: await allKeys(opts.rt), accounts: await allAccounts(opts.rt) }))
 }

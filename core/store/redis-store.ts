@@ -546,6 +546,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
           if (q.keyId !== undefined && r.keyId !== q.keyId) continue
           if (q.accountId !== undefined && r.accountId !== q.accountId) continue
           if (q.model !== undefined && r.model !== q.model) continue
+          if (q.modelPrefix !== undefined && !(r.model ?? '').toLowerCase().startsWith(q.modelPrefix.toLowerCase())) continue
           if (q.status !== undefined && r.status !== q.status) continue
           if (q.clientIp !== undefined && r.clientIp !== q.clientIp) continue
           out.push(r)

@@ -585,6 +585,8 @@ function queryRequests (db: Database.Database, q: RequestQuery): RequestLogRow[]
   if (q.keyId !== undefined) add('key_id = ?', q.keyId)
   if (q.accountId !== undefined) add('account_id = ?', q.accountId)
   if (q.model !== undefined) add('model = ?', q.model)
+  // LIKE with its wildcards escaped: a prefix, whatever the client named its model.
+  if (q.modelPrefix !== undefined) add("model LIKE ? ESCAPE '\\'", `${q.modelPrefix.replace(/[\\%_]/g, c => `\\${c}`)}%`)
   if (q.status !== undefined) add('status = ?', q.status)
   if (q.since !== undefined) add('time >= ?', q.since)
   if (q.until !== undefined) add('time < ?', q.until)

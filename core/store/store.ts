@@ -227,6 +227,8 @@ export interface RequestQuery {
   keyId?: string
   accountId?: string
   model?: string
+  /** Models starting with this, whatever the case (model names compare without it). */
+  modelPrefix?: string
   status?: number
   since?: number
   until?: number

@@ -112,6 +112,13 @@ test('usage totals and series, and the request log filtered and paged by cursor'
   assert.equal(new Set(ids).size, 5, 'every row once, none twice')
   assert.equal(third.json.nextCursor, null)
   assert.equal((await call('GET', '/requests?status=500')).json.items.length, 0)
+  // By the names the console shows, and a model prefix; rows carry the names.
+  const byName = await call('GET', '/requests?key=ALICE&model=claude-*')
+  assert.equal(byName.json.items.length, 5)
+  assert.deepEqual([byName.json.items[0].keyName, byName.json.items[0].accountName], ['alice', 'mock'])
+  assert.equal((await call('GET', '/requests?key=nobody')).json.items.length, 0, 'a name nobody has finds nothing')
+  assert.equal((await call('GET', '/requests?model=gpt-*')).json.items.length, 0)
+  assert.equal((await call('GET', '/requests?account=mock')).json.items.length, 5)
   assert.equal((await call('GET', '/requests?cursor=not-a-cursor')).status, 400)
   assert.equal((await call('GET', '/usage?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z')).status, 400)
   const prices = await call('GET', '/prices')

@@ -104,7 +104,10 @@ async function journey (page: Page, relay: Relay, label: string): Promise<void> 
   await shot(page, `${label}-3-usage`)
 
   await page.getByRole('tab', { name: 'Requests' }).click()
-  const logRow = page.locator('relay-request-log tbody tr', { hasText: keyId })
+  // Found by the key's name, which the rows show.
+  await page.locator('relay-request-log').getByLabel('Key (name)').fill(keyName)
+  await page.locator('relay-request-log').getByRole('button', { name: 'Filter' }).click()
+  const logRow = page.locator('relay-request-log tbody tr', { hasText: keyName })
   await logRow.first().waitFor()
   assert.match(await logRow.first().textContent() ?? '', /claude-sonnet-4-5\s*200/)
   await shot(page, `${label}-4-requests`)

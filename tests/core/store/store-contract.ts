@@ -207,6 +207,18 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual(mine.map(p => [p.group, p.requests]), [['claude-sonnet-4-5', 1]])
   })
 
+  withStore('the request log by model prefix: any case, LIKE wildcards taken as the characters they are', async s => {
+    const t0 = Date.parse('2026-11-26T10:00:00Z')
+    const models = ['claude-sonnet-4-5', 'CLAUDE-opus-4-1', 'claude_x%y', 'gpt-5', 'claudeXsonnet']
+    await s.writeUsage({ records: models.map((model, i) => usage({ requestId: `m${i}`, time: t0 + i * 1000, model })) })
+    const ids = async (modelPrefix: string) => (await s.queryRequests({ limit: 10, modelPrefix })).map(r => r.requestId).sort()
+    assert.deepEqual(await ids('claude-'), ['m0', 'm1'])
+    assert.deepEqual(await ids('claude_'), ['m2'])
+    assert.deepEqual(await ids('claude_x%'), ['m2'])
+    assert.deepEqual(await ids('%'), [])
+    assert.deepEqual(await ids('GPT'), ['m3'])
+  })
+
   withStore('the request log: filters, pages by cursor newest first, open rows interrupted, old rows pruned', async s => {
     const t0 = Date.parse('2026-11-26T10:00:00Z')
     await s.writeUsage({ records: Array.from({ length: 7 }, (_, i) => usage({ requestId: `r${i}`, time: t0 + i * 1000, status: i === 3 ? 429 : 200, accountId: i % 2 === 0 ? 'acc_1' : 'acc_2', clientIp: i === 5 ? '203.0.113.5' : null })) })
