@@ -9,6 +9,11 @@ export function formatCount (n: number | null | undefined): string {
   return n === null || n === undefined || !Number.isFinite(n) ? '–' : new Intl.NumberFormat(intlLocale()).format(n)
 }
 
+/** A count in few characters for an axis: 1.2K, 3.4M (万 and 亿 in Chinese). */
+export function formatCompact (n: number): string {
+  return Number.isFinite(n) ? new Intl.NumberFormat(intlLocale(), { notation: 'compact', maximumFractionDigits: 1 }).format(n) : '–'
+}
+
 /** `"0.000756"` → `$0.000756`, `"1234.5"` → `$1,234.50`; not a decimal string → `–`. */
 export function formatUsd (decimal: string | null | undefined): string {
   if (decimal === null || decimal === undefined || !/^-?\d+(\.\d+)?$/.test(decimal)) return '–'

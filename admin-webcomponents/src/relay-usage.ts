@@ -4,8 +4,12 @@ import { html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } fr
 import { msg } from '@lit/localize'
 import uPlot from 'uplot'
 import uplotCss from 'uplot/dist/uPlot.min.css'
-import { formatCount, formatUsd } from './format.ts'
-import { RelayElement, themeStyles } from './base.ts'
+import { formatCompact, formatCount, formatUsd } from './format.ts'
+import { OTHERS, topLines } from './usage-series.ts'
+
+/** Lines drawn before the rest become one "others" line. */
+const TOP_LINES = 8
+import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
 
 export interface Total { group: string | null, name?: string, requests: number, tokens: { input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number }, costUsd: string }
 interface Report { since: string, until: string, totals: Total[], series: (Total & { bucket: string })[] }
@@ -29,7 +33,7 @@ export class RelayUsage extends RelayElement {
   static override properties = {
     ...RelayElement.properties,
     by: { type: String }, granularity: { type: String }, days: { type: Number }, relayKey: { type: String, attribute: false },
-    report: { state: true }, metric: { state: true },
+    report: { state: true }, metric: { state: true }, page: { state: true },
   }
 
   /** Series per `key`, `model` or `account`. */
@@ -38,6 +42,7 @@ export class RelayUsage extends RelayElement {
   granularity: 'hour' | 'day' | 'month' = 'day'
   /** How many days back. */
   days = 7
+  page = 0
   /** Seconds between reloads (a chart moves slowly). */
   override refresh = 60
   /** Self-service: the caller's own relay key. */
@@ -75,20 +80,17 @@ export class RelayUsage extends RelayElement {
     this.#plot?.destroy()
     this.#plot = undefined
     if (!host || !this.report || this.report.series.length === 0) return
-    const buckets = [...new Set(this.report.series.map(p => Date.parse(p.bucket) / 1000))].sort((a, b) => a - b)
-    const groups = [...new Set(this.report.series.map(p => p.group ?? '–'))]
-    const names = new Map(this.report.series.map(p => [p.group ?? '–', p.name ?? p.group ?? '–']))
     const value = (t: Total) => (this.metric === 'tokens' ? tokensOf(t) : Number(t.costUsd))
-    const data: uPlot.AlignedData = [buckets, ...groups.map(g => buckets.map(b => {
-      const p = this.report!.series.find(s => (s.group ?? '–') === g && Date.parse(s.bucket) / 1000 === b)
-      return p ? value(p) : 0
-    }))]
+    const { buckets, lines } = topLines(this.report.series, value, TOP_LINES, msg('others', { id: 'usage.others' }))
+    const data: uPlot.AlignedData = [buckets, ...lines.map(l => l.values)]
+    const tick = this.metric === 'tokens' ? (v: number) => formatCompact(v) : (v: number) => formatUsd(String(v))
     this.#plot = new uPlot({
       width: Math.max(320, host.clientWidth || 640), height: 240,
       // The whole range asked for, so one bucket is a point in its place, not a zoomed-in axis.
       scales: { x: { time: true, range: [Date.parse(this.report.since) / 1000, Date.parse(this.report.until) / 1000] } },
-      series: [{}, ...groups.map((g, i) => ({ label: names.get(g), stroke: COLORS[i % COLORS.length], width: 2, points: { show: true } }))],
-      axes: [{}, { label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : 'USD' }],
+      series: [{}, ...lines.map((l, i) => ({ label: l.label, stroke: l.group === OTHERS ? '#8c959f' : COLORS[i % COLORS.length], width: 2, points: { show: true }, value: (_u: uPlot, v: number | null) => (v === null ? '–' : tick(v)) }))],
+      // Room for the ticks beside the axis title, in the language's own number format.
+      axes: [{}, { label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : msg('Cost (USD)', { id: 'usage.costUsd' }), size: 80, labelGap: 8, values: (_u: uPlot, splits: number[]) => splits.map(tick) }],
     }, data, host)
   }
 
@@ -97,7 +99,7 @@ export class RelayUsage extends RelayElement {
     return html`<section part="panel">
       <h2>${msg('Usage', { id: 'usage.title' })}</h2>
       <div class="toolbar">
-        ${this.relayKey ? nothing : html`<label>${msg('Group by', { id: 'usage.by' })}<select @change=${(e: Event) => { this.by = (e.target as HTMLSelectElement).value as never; void this.reload() }}>
+        ${this.relayKey ? nothing : html`<label>${msg('Group by', { id: 'usage.by' })}<select @change=${(e: Event) => { this.by = (e.target as HTMLSelectElement).value as never; this.page = 0; void this.reload() }}>
           <option value="model" ?selected=${this.by === 'model'}>${msg('Model', { id: 'model' })}</option>
           <option value="key" ?selected=${this.by === 'key'}>${msg('Key', { id: 'keys.key' })}</option>
           <option value="account" ?selected=${this.by === 'account'}>${msg('Account', { id: 'account' })}</option></select></label>`}
@@ -113,7 +115,8 @@ export class RelayUsage extends RelayElement {
       ${this.states(totals.length === 0, () => html`<table part="table">
         <thead><tr><th>${this.relayKey || this.by === 'model' ? msg('Model', { id: 'model' }) : this.by === 'key' ? msg('Key', { id: 'keys.key' }) : msg('Account', { id: 'account' })}</th>
           <th>${msg('Requests', { id: 'usage.requests' })}</th><th>${msg('Tokens', { id: 'usage.tokens' })}</th><th>${msg('Cost (USD)', { id: 'usage.costUsd' })}</th></tr></thead>
-        <tbody>${totals.map(t => html`<tr part="row" data-group=${t.group ?? ''}><td>${t.name ?? t.group ?? '–'}</td><td>${formatCount(t.requests)}</td><td>${formatCount(tokensOf(t))}</td><td>${formatUsd(t.costUsd)}</td></tr>`)}</tbody></table>`)}
+        <tbody>${totals.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE).map(t => html`<tr part="row" data-group=${t.group ?? ''}><td>${t.name ?? t.group ?? '–'}</td><td>${formatCount(t.requests)}</td><td>${formatCount(tokensOf(t))}</td><td>${formatUsd(t.costUsd)}</td></tr>`)}</tbody></table>
+        ${pager(this.page, totals.length, p => { this.page = p })}`)}
     </section>`
   }
 }

@@ -104,6 +104,7 @@ export const templates = {
   'accounts.startLogin': '登录订阅账号',
   cancel: '取消',
   'usage.title': '用量',
+  'usage.others': '其他',
   'usage.tokens': 'Token 数',
   'usage.cost': '费用',
   'usage.costUsd': '费用（美元）',
