@@ -11,8 +11,9 @@ import './relay-accounts.ts'
 import './relay-usage.ts'
 import './relay-request-log.ts'
 import './relay-prices.ts'
+import './relay-admin-users.ts'
 
-type Tab = 'keys' | 'accounts' | 'usage' | 'log' | 'prices'
+type Tab = 'keys' | 'accounts' | 'usage' | 'log' | 'prices' | 'users'
 
 /**
  * The whole admin console: the login form (without a `token`), then keys, accounts, usage and
@@ -112,7 +113,7 @@ export class RelayAdmin extends RelayElement {
     }
     const tabs: [Tab, string][] = [
       ['keys', msg('API keys', { id: 'keys.title' })], ['accounts', msg('Upstream accounts', { id: 'accounts.title' })],
-      ['usage', msg('Usage', { id: 'usage.title' })], ['log', msg('Requests', { id: 'log.title' })], ['prices', msg('Prices', { id: 'prices.title' })],
+      ['usage', msg('Usage', { id: 'usage.title' })], ['log', msg('Requests', { id: 'log.title' })], ['prices', msg('Prices', { id: 'prices.title' })], ['users', msg('Admin users', { id: 'users.title' })],
     ]
     const props = { baseUrl: this.baseUrl, token: this.token, lang: this.lang }
     const ids = tabs.map(([id]) => id)
@@ -131,6 +132,7 @@ export class RelayAdmin extends RelayElement {
       ${this.tab === 'keys' ? html`<relay-keys .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-keys>` : nothing}
       ${this.tab === 'accounts' ? html`<relay-accounts .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-accounts>` : nothing}
       ${this.tab === 'usage' ? html`<relay-usage .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''} by="key"></relay-usage>` : nothing}
+      ${this.tab === 'users' ? html`<relay-admin-users .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-admin-users>` : nothing}
       ${this.tab === 'prices' ? html`<relay-prices .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-prices>` : nothing}
       ${this.tab === 'log' ? html`<relay-request-log .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-request-log>` : nothing}
       </div>

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Runtime } from '../runtime.ts'
 import { policySchema } from '../limits/policy-schema.ts'
 import { bindingsChangeSchema } from '../keys/bindings.ts'
+import { deleteAdminUser, listAdminUsers, putAdminUser, signOutAdminUser } from '../manage/admin-users.ts'
 import { createKey, deleteKey, keyView, listKeys, rotateKey, setKeyDisabled, showKey, updateKey } from '../manage/keys.ts'
 import { accountTypes, addAccount, deleteAccount, listAccounts, setAccountDisabled, updateAccount } from '../manage/accounts.ts'
 import { beginLogin, finishLogin, type PendingLogin } from '../manage/logins.ts'
@@ -149,6 +150,25 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
   await app.register(usageRoutes, { rt })
 
   // Read-only views.
+  // Local admin users (the CLI's `admin users`): a password changed or a user removed ends its sessions.
+  const userParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } } as const
+  app.get('/users', async () => ({ items: await listAdminUsers(rt) }))
+  app.put('/users/:name', {
+    schema: { params: userParams, body: { type: 'object', additionalProperties: false, required: ['password'], properties: { password: { type: 'string', maxLength: 1024 } } } },
+  }, async (request, reply) => {
+    const { name } = request.params as { name: string }
+    const existed = await putAdminUser(rt, name, (request.body as { password: string }).password)
+    return reply.code(existed ? 200 : 201).send({ name, created: !existed })
+  })
+  app.delete('/users/:name', { schema: { params: userParams } }, async (request, reply) => {
+    await deleteAdminUser(rt, (request.params as { name: string }).name)
+    return reply.code(204).send()
+  })
+  app.post('/users/:name/sign-out', { schema: { params: userParams } }, async (request, reply) => {
+    await signOutAdminUser(rt, (request.params as { name: string }).name)
+    return reply.code(204).send()
+  })
+
   app.get('/plugins', async () => ({
     items: rt.plugins.map(p => ({ name: p.plugin.name, mount: p.mount, aliases: p.aliases, routes: p.plugin.routes.map(r => `${r.method} ${r.path}`), accountTypes: Object.keys(p.plugin.accountTypes) })),
   }))

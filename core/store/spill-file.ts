@@ -60,12 +60,43 @@ export class SpillFile {
       renameSync(this.path, this.#replaying)
     }
     const lines = readFileSync(this.#replaying, 'utf8').split('\n').filter(Boolean)
+    // Consecutive batches go as one write of up to REPLAY_ROWS rows: the recorder spills a batch
+    // a request when it flushes at once, and a thousand one-row writes would keep the backlog
+    // (and every batch arriving behind it) waiting for many seconds after the store is back.
     let done = 0
+    let merged: UsageBatch | undefined
+    let count = 0
     for (const line of lines) {
-      await write(fromJson(line))
-      done++
+      const batch = fromJson(line)
+      merged = merged ? mergeBatches(merged, batch) : batch
+      count++
+      if (merged.records.length + (merged.opened?.length ?? 0) >= REPLAY_ROWS) {
+        await write(merged)
+        done += count
+        merged = undefined
+        count = 0
+      }
+    }
+    if (merged) {
+      await write(merged)
+      done += count
     }
     rmSync(this.#replaying)
     return done
+  }
+}
+
+/** Rows written together in a replay. */
+export const REPLAY_ROWS = 500
+
+/** Two batches as one, in order: rows opened, rows finished, keys' last use (the later), repeats (added). */
+export function mergeBatches (a: UsageBatch, b: UsageBatch): UsageBatch {
+  const keysUsed = new Map(a.keysUsed)
+  for (const [id, at] of b.keysUsed ?? []) keysUsed.set(id, Math.max(at, keysUsed.get(id) ?? 0))
+  const repeats = new Map(a.repeats)
+  for (const [id, n] of b.repeats ?? []) repeats.set(id, n + (repeats.get(id) ?? 0))
+  return {
+    opened: [...a.opened ?? [], ...b.opened ?? []], records: [...a.records, ...b.records],
+    ...(keysUsed.size > 0 ? { keysUsed } : {}), ...(repeats.size > 0 ? { repeats } : {}),
   }
 }

@@ -59,7 +59,7 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
     }), 'tab', 'focus on the tabs after login')
     for (const lang of ['en', 'zh']) {
       if (lang === 'zh') await page.getByRole('button', { name: '中文' }).click()
-      const names = lang === 'en' ? ['API keys', 'Upstream accounts', 'Usage', 'Requests', 'Prices'] : ['API 密钥', '上游账号', '用量', '请求记录', '价格']
+      const names = lang === 'en' ? ['API keys', 'Upstream accounts', 'Usage', 'Requests', 'Prices', 'Admin users'] : ['API 密钥', '上游账号', '用量', '请求记录', '价格', '管理员']
       for (const name of names) {
         await page.getByRole('tab', { name }).click()
         await page.getByRole('tabpanel').waitFor()
@@ -75,7 +75,7 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
     await page.keyboard.press('ArrowRight')
     assert.equal(await tab('上游账号').getAttribute('aria-selected'), 'true')
     await page.keyboard.press('End')
-    assert.equal(await tab('价格').getAttribute('aria-selected'), 'true')
+    assert.equal(await tab('管理员').getAttribute('aria-selected'), 'true')
     await page.keyboard.press('ArrowRight')
     assert.equal(await tab('API 密钥').getAttribute('aria-selected'), 'true', 'wraps around')
     await page.close()

@@ -326,3 +326,46 @@ test('keys tab: every limit is set from a form; the server\'s refusal shows at i
   assert.equal(await form.getByLabel('Per day').inputValue(), '12.5')
   await shot(page, 'admin-key-limits')
 })
+
+test('admin users tab: add one, set a new password (its sessions end), sign out everywhere, delete', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const relay = await adminRelay(t)
+  const page = await loggedIn(b, relay)
+  await page.getByRole('tab', { name: 'Admin users' }).click()
+  const users = page.locator('relay-admin-users')
+  const put = async (name: string, password: string) => {
+    await users.getByLabel('Name').fill(name)
+    await users.getByLabel(/^Password/).fill(password)
+    await users.getByRole('button', { name: 'Add, or set a new password' }).click()
+  }
+  await put('ops2', 'a long enough password 1')
+  await users.getByText('Added ops2.').waitFor()
+  await users.locator('tr[data-user="ops2"]').waitFor()
+  // ops2 logs in elsewhere; a new password ends that session.
+  const asOps2 = async (password: string) => {
+    const res = await request(`${relay.url}/_relay/admin/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ops2', password }) })
+    await res.body.dump()
+    return String(res.headers['set-cookie'] ?? '').split(';')[0]!
+  }
+  const session = async (cookie: string) => {
+    const res = await request(`${relay.url}/_relay/admin/api/session`, { headers: { cookie } })
+    await res.body.dump()
+    return res.statusCode
+  }
+  const cookie = await asOps2('a long enough password 1')
+  assert.equal(await session(cookie), 200)
+  await put('ops2', 'another long password 2')
+  await users.getByText('New password for ops2; its sessions were ended.').waitFor()
+  assert.equal(await session(cookie), 401)
+  const again = await asOps2('another long password 2')
+  assert.equal(await session(again), 200)
+  page.once('dialog', d => { void d.accept() })
+  await users.locator('tr[data-user="ops2"]').getByRole('button', { name: 'Sign out everywhere' }).click()
+  await users.getByText('ops2 is signed out everywhere.').waitFor()
+  assert.equal(await session(again), 401)
+  page.once('dialog', d => { void d.accept() })
+  await users.locator('tr[data-user="ops2"]').getByRole('button', { name: 'Delete' }).click()
+  await users.locator('tr[data-user="ops2"]').waitFor({ state: 'detached' })
+  assert.deepEqual((await relay.rt.store.listAdminUsers()).map(u => u.name), ['root'])
+})
