@@ -211,7 +211,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   if (config.metrics.enabled) registerMetricsRoute(app, metrics, config.metrics.token)
   const adminRoutes = registerAdmin(app, {
     rt, keys, now, health: healthReport, changed: reload, trustedProxies: deps.trustedProxies,
-    testAccount: accountTester({ pool, plugins: live.map(p => p.plugin), egress, credentials, now }),
+    testAccount: accountTester({ pool, plugins: live.map(p => p.plugin), egress, credentials, health, now }),
     reloadConfig: () => reloadConfigNow(),
     prices: { sources: () => livePrices.sources, updateNow: () => livePrices.updateNow() },
   })

@@ -8,6 +8,7 @@ import { request } from 'undici'
 import { ALICE_KEY, UPSTREAM_KEY } from '../helpers/relay-harness.ts'
 import { adminRelay, ADMIN_TOKEN } from '../helpers/admin.ts'
 import { GOOD_CODE, startOAuthMock } from '../mocks/oauth-mock.ts'
+import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import type { Relay } from '../helpers/relay-harness.ts'
 
 function api (relay: Relay) {
@@ -83,6 +84,15 @@ test('accounts: every type with its schema; added, tested, updated and listed wi
   assert.deepEqual([patched.json.priority, patched.json.fields.baseUrl], [5, `${mockUrl}/`])
   // The credential was kept though the form did not send it: the account still works.
   assert.equal((await call('POST', `/accounts/${added.json.id}/test`)).json.ok, true)
+  // A test the provider refuses marks the account as a request would: it needs a new key or login.
+  const refusing = await startAnthropicMock()
+  t.after(() => refusing.close())
+  refusing.setAuth(() => false)
+  const revoked = await call('POST', '/accounts', { name: 'revoked', provider: 'claude', type: 'claude-api-key', fields: { apiKey: 'sk-ant-revoked', baseUrl: refusing.url } })
+  assert.deepEqual([(await call('POST', `/accounts/${revoked.json.id}/test`)).json.status, revoked.json.state], [401, 'active'])
+  const after = (await call('GET', '/accounts')).json.items.find((a: { name: string }) => a.name === 'revoked')
+  assert.equal(after.state, 'unauthorized')
+  assert.match(after.lastError, /^test: HTTP 401/)
   const badField = await call('POST', '/accounts', { name: 'bad', provider: 'claude', type: 'claude-api-key', fields: { apiKey: '' } })
   assert.equal(badField.status, 400)
   assert.equal((await call('POST', `/accounts/${added.json.id}/disable`)).json.disabled, true)
