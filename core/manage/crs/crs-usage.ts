@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { UsageRecord } from '../../store/store.ts'
 import type { CrsKey } from './crs-read.ts'
-import { clip, FieldReader, type RecordNotes } from './crs-values.ts'
+import { clip, FieldReader, newNotes, type RecordNotes } from './crs-values.ts'
 
 // Bounds that keep every sum exact in a JS number (1,000 models × 1e12 < 2^53).
 const MAX_TOKENS = 1e12
@@ -20,6 +20,11 @@ const MAX_COST_MICRO_PICO = BigInt(MAX_COST_MICRO) * PICO_PER_MICRO
 interface Totals { input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number, requests: number, costPico: bigint }
 
 const ZERO: Totals = { input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, requests: 0, costPico: 0n }
+const COUNTS = ['input', 'output', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead', 'requests'] as const
+
+/** The incumbent's field names: per model, and in a key's all-time totals (which carry no cost). */
+const PER_MODEL = { input: 'inputTokens', output: 'outputTokens', create: 'cacheCreateTokens', read: 'cacheReadTokens', oneHour: 'ephemeral1hTokens', requests: 'requests', costMicro: 'ratedCostMicro' }
+const KEY_TOTALS = { input: 'totalInputTokens', output: 'totalOutputTokens', create: 'totalCacheCreateTokens', read: 'totalCacheReadTokens', oneHour: 'totalEphemeral1hTokens', requests: 'totalRequests' }
 
 /** Which provider served a model: its price's plugin, else its name. */
 export type ProviderOf = (model: string) => string
@@ -31,30 +36,33 @@ export function guessProvider (model: string): string {
   return 'claude'
 }
 
-/** Token fields of one of the incumbent's usage hashes (names as in `usage:<id>` or per model). */
-function totalsOf (h: Record<string, string>, names: { input: string, output: string, create: string, read: string, e5: string, e1: string, requests: string }, notes: RecordNotes, where: string): Totals {
-  const r = new FieldReader(h, { lost: [], dropped: [], warnings: [] })
+/** One of the incumbent's usage hashes; what it could not read is noted, prefixed with `where`. */
+function totalsOf (h: Record<string, string>, names: typeof KEY_TOTALS & { costMicro?: string }, notes: RecordNotes, where: string): Totals {
+  const r = new FieldReader(h, newNotes())
   const n = (f: string, max = MAX_TOKENS) => r.num(f, { max, integer: true }) ?? 0
   const create = n(names.create)
-  const oneHour = Math.min(n(names.e1), create)
+  const oneHour = Math.min(n(names.oneHour), create)
+  const micro = names.costMicro === undefined ? undefined : r.num(names.costMicro, { max: MAX_COST_MICRO })
   // Records older than the split carry only the sum: the rest of it is 5-minute writes.
-  const fiveMin = Math.max(create - oneHour, 0)
-  const out = { input: n(names.input), output: n(names.output), cacheWrite5m: fiveMin, cacheWrite1h: oneHour, cacheRead: n(names.read), requests: n(names.requests, MAX_REQUESTS), costPico: 0n }
+  const out = {
+    input: n(names.input), output: n(names.output), cacheWrite5m: Math.max(create - oneHour, 0), cacheWrite1h: oneHour, cacheRead: n(names.read),
+    requests: n(names.requests, MAX_REQUESTS), costPico: microToPico(micro),
+  }
   for (const w of r.notes.warnings) notes.warnings.push(`${where} ${w}`)
   return out
 }
 
-function costPicoOf (micro: number | undefined): bigint {
+/** Micro-dollars, the finest the incumbent keeps a cost in, as pico-USD. */
+function microToPico (micro: number | undefined): bigint {
   return micro === undefined ? 0n : BigInt(Math.round(micro)) * PICO_PER_MICRO
 }
 
-/** The incumbent's USD amount as pico-USD, through its micro-dollars (it never keeps finer). */
-function usdToPicoBounded (usd: string | undefined, notes: RecordNotes, where: string): bigint {
+/** The incumbent's total in USD (a float it wrote as text), bounded like a row's cost, to the micro-dollar. */
+function totalCostPico (usd: string | undefined, notes: RecordNotes, where: string): bigint {
   if (usd === undefined) return 0n
-  const r = new FieldReader({ v: usd }, notes)
-  const n = r.num('v', { max: MAX_COST_MICRO / 1e6 })
+  const n = new FieldReader({ v: usd }, newNotes()).num('v', { max: MAX_COST_MICRO / 1e6 })
   if (n === undefined && usd !== '0' && usd !== '') notes.warnings.push(`${where}: "${clip(usd)}" not taken`)
-  return costPicoOf(n === undefined ? undefined : n * 1e6)
+  return microToPico(n === undefined ? undefined : n * 1e6)
 }
 
 export interface KeyHistory {
@@ -75,9 +83,8 @@ export function keyHistory (k: CrsKey, keyId: string, at: number, providerOf: Pr
   const sum: Totals = { ...ZERO }
   for (const [rawModel, h] of [...k.usage.models].slice(0, MAX_MODELS)) {
     const model = clip(rawModel, 200)
-    const t = totalsOf(h, { input: 'inputTokens', output: 'outputTokens', create: 'cacheCreateTokens', read: 'cacheReadTokens', e5: 'ephemeral5mTokens', e1: 'ephemeral1hTokens', requests: 'requests' }, notes, `usage of ${model}:`)
-    t.costPico = costPicoOf(new FieldReader(h, notes).num('ratedCostMicro', { max: MAX_COST_MICRO }))
-    for (const f of ['input', 'output', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead', 'requests'] as const) sum[f] += t[f]
+    const t = totalsOf(h, PER_MODEL, notes, `usage of ${model}:`)
+    for (const f of COUNTS) sum[f] += t[f]
     sum.costPico += t.costPico
     const digest = createHash('sha256').update(rawModel).digest('hex').slice(0, 16)
     rows.push(row(`crs-import-${k.id}-${digest}`, model, providerOf(model), t, `imported from claude-relay-service: ${t.requests} request(s) of ${model}`))
@@ -89,15 +96,11 @@ export function keyHistory (k: CrsKey, keyId: string, at: number, providerOf: Pr
     sum.costPico = 0n
   }
   // The key's totals are the whole history; what its per-model records do not cover is older.
-  const totals = totalsOf(k.usage.totals, { input: 'totalInputTokens', output: 'totalOutputTokens', create: 'totalCacheCreateTokens', read: 'totalCacheReadTokens', e5: 'totalEphemeral5mTokens', e1: 'totalEphemeral1hTokens', requests: 'totalRequests' }, notes, 'usage totals:')
-  const costPico = usdToPicoBounded(k.usage.costTotal, notes, 'usage:cost:total')
-  const rest: Totals = {
-    input: Math.max(totals.input - sum.input, 0), output: Math.max(totals.output - sum.output, 0),
-    cacheWrite5m: Math.max(totals.cacheWrite5m - sum.cacheWrite5m, 0), cacheWrite1h: Math.max(totals.cacheWrite1h - sum.cacheWrite1h, 0),
-    cacheRead: Math.max(totals.cacheRead - sum.cacheRead, 0), requests: Math.max(totals.requests - sum.requests, 0),
-    costPico: costPico > sum.costPico ? costPico - sum.costPico : 0n,
-  }
-  if (rest.input + rest.output + rest.cacheWrite5m + rest.cacheWrite1h + rest.cacheRead + rest.requests > 0 || rest.costPico > 0n) {
+  const totals = totalsOf(k.usage.totals, KEY_TOTALS, notes, 'usage totals:')
+  const costPico = totalCostPico(k.usage.costTotal, notes, 'usage:cost:total')
+  const rest: Totals = { ...ZERO, costPico: costPico > sum.costPico ? costPico - sum.costPico : 0n }
+  for (const f of COUNTS) rest[f] = Math.max(totals[f] - sum[f], 0)
+  if (COUNTS.some(f => rest[f] > 0) || rest.costPico > 0n) {
     rows.push(row(`crs-import-${k.id}`, 'imported-from-crs', 'claude', rest, `imported from claude-relay-service: ${rest.requests} request(s) older than its per-model records`))
   }
   const total = costPico > sum.costPico ? costPico : sum.costPico
