@@ -563,25 +563,30 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       // Key and account records live on two slots, so there is no one transaction on Cluster:
       // each write is undone, newest first, should a later one fail.
       const undo: (() => Promise<unknown>)[] = []
+      /** Applies one write and remembers how to take it back. */
+      const step = async (apply: () => Promise<unknown>, revert: () => Promise<unknown>) => {
+        await apply()
+        undo.push(revert)
+      }
+      /** A record gone (before or during its update) fails the import. */
+      const gone = (what: string, id: string) => new Error(`${what} ${id} is gone`)
+      const current = async (hash: string, what: string, id: string) => {
+        const json = await client.hget(hash, id)
+        if (json === null) throw gone(what, id)
+        return json
+      }
+      const updated = (what: string, id: string) => (ok: boolean) => { if (!ok) throw gone(what, id) }
       try {
-        for (const a of batch.insertAccounts) {
-          await store.insertAccount(a)
-          undo.push(() => store.deleteAccount(a.id))
-        }
+        for (const a of batch.insertAccounts) await step(() => store.insertAccount(a), () => store.deleteAccount(a.id))
         for (const u of batch.updateAccounts) {
-          const before = await client.hget(k.accounts, u.id)
-          if (before === null || !await store.updateAccount(u.id, u.patch)) throw new Error(`account ${u.id} is gone`)
-          undo.push(() => client.hset(k.accounts, u.id, before))
+          const before = await current(k.accounts, 'account', u.id)
+          await step(() => store.updateAccount(u.id, u.patch).then(updated('account', u.id)), () => client.hset(k.accounts, u.id, before))
         }
-        for (const key of batch.insertKeys) {
-          await store.insertKey(key)
-          undo.push(() => store.deleteKey(key.id))
-        }
+        for (const key of batch.insertKeys) await step(() => store.insertKey(key), () => store.deleteKey(key.id))
         for (const u of batch.updateKeys) {
-          const before = await client.hget(k.keys, u.id)
-          if (before === null || !await store.updateKey(u.id, u.patch)) throw new Error(`key ${u.id} is gone`)
-          const old = keyRecord(JSON.parse(before) as StoredKey)
-          undo.push(() => store.updateKey(u.id, old))
+          // Through updateKey, so the hash index follows a hash put back.
+          const before = keyRecord(JSON.parse(await current(k.keys, 'key', u.id)) as StoredKey)
+          await step(() => store.updateKey(u.id, u.patch).then(updated('key', u.id)), () => store.updateKey(u.id, before))
         }
       } catch (err) {
         for (const step of undo.reverse()) await step().catch(() => {})
