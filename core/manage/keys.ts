@@ -11,7 +11,7 @@ import { createValidator, formatAjvErrors } from '../config/validator.ts'
 import type { Runtime } from '../runtime.ts'
 import type { KeyRecord } from '../store/store.ts'
 import { allAccounts, allKeys, checkNewName, findByRef, invalid, writable } from './records.ts'
-import { bindingFor, describeBindings, EVERY_PROVIDER, mergeBindings, type Binding, type KeyBindings } from '../keys/bindings.ts'
+import { describeBindings, EVERY_PROVIDER, mergeBindings, type Binding, type KeyBindings } from '../keys/bindings.ts'
 
 /** A key as listed: everything but its hash. */
 export interface KeyView {
@@ -143,8 +143,14 @@ async function resolveBindings (rt: Runtime, change: KeyChange, current: KeyBind
   }
   const bindings = mergeBindings(current, { ...every, ...change.bindings })
   const accounts = await allAccounts(rt)
+  // A binding the key already had under the same provider is not checked again (its account may
+  // have left the config since; changing another field must still work).
+  const had = (provider: string, account: string) => {
+    const was = Object.hasOwn(current, provider) ? current[provider] : undefined
+    return was !== undefined && 'account' in was && was.account === account
+  }
   for (const [provider, b] of Object.entries(bindings)) {
-    if (!('account' in b) || b.account === bindingFor(current, provider)?.['account' as never]) continue
+    if (!('account' in b) || had(provider, b.account)) continue
     const account = accounts.find(a => a.name === b.account)
     if (!account) throw new errors.RELAY_ERR_NOT_FOUND('account', b.account)
     if (provider !== EVERY_PROVIDER && account.provider !== provider) throw invalid(`account ${account.name} is a ${account.provider} account: it cannot serve ${provider} requests`)

@@ -108,6 +108,10 @@ test('requests follow each provider\'s binding: config, admin API and --bind', a
   const wrong = await call('PATCH', `/keys/${created.json.id}`, { bindings: { openai: { account: 'c-a' } } })
   assert.deepEqual([wrong.status, wrong.json.error.message], [400, 'account c-a is a claude account: it cannot serve openai requests'])
   assert.equal((await call('PATCH', `/keys/${created.json.id}`, { bindings: { openai: { account: 'nope' } } })).status, 404)
+  // An account the key has for every provider is still checked when named for one provider.
+  const star = await call('POST', '/keys', { name: 'frank', account: 'c-b' })
+  assert.deepEqual(star.json.bindings, { '*': { account: 'c-b' } })
+  assert.equal((await call('PATCH', `/keys/${star.json.id}`, { bindings: { openai: { account: 'c-b' } } })).status, 400)
   assert.equal((await call('PATCH', `/keys/${created.json.id}`, { bindings: { 'Open AI': { group: 't' } } })).status, 400)
   assert.equal((await call('PATCH', `/keys/${created.json.id}`, { bindings: { openai: { account: 'o-team', group: 't' } } })).status, 400)
 
