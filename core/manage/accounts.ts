@@ -206,14 +206,19 @@ export async function saveLogin (
 
 async function addAccountRecord (rt: Runtime, name: string, type: AccountType, sealed: Pick<AccountRecord, 'fields' | 'sealedSecrets'>, p: Partial<Placement>): Promise<AccountRecord> {
   checkNewName('account', name, await allAccounts(rt))
+  const record = newAccountRecord(rt, name, type, sealed, p)
+  await rt.store.insertAccount(record)
+  return record
+}
+
+/** A new stored account of `type` (placement checked, unset parts at their defaults), not yet written. */
+export function newAccountRecord (rt: Runtime, name: string, type: AccountType, sealed: Pick<AccountRecord, 'fields' | 'sealedSecrets'>, p: Partial<Placement>, now = Date.now()): AccountRecord {
   const placement = checkPlacement(rt, { priority: 50, groups: [], maxConcurrency: null, models: null, proxy: null, ...stripUndefined(p) })
-  const record: AccountRecord = {
-    id: randomId('acc'), name, provider: type.provider, type: type.name, disabled: false, createdAt: Date.now(), source: 'store',
+  return {
+    id: randomId('acc'), name, provider: type.provider, type: type.name, disabled: false, createdAt: now, source: 'store',
     priority: placement.priority!, groups: placement.groups!, maxConcurrency: placement.maxConcurrency!, models: placement.models!, sealedProxy: placement.sealedProxy ?? null,
     shared: placement.shared ?? null, ...sealed,
   }
-  await rt.store.insertAccount(record)
-  return record
 }
 
 function stripUndefined<T extends object> (o: T): Partial<T> {

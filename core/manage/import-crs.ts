@@ -10,7 +10,7 @@ import type { Runtime } from '../runtime.ts'
 import type { AccountPatch, AccountRecord, ImportBatch, KeyPatch, KeyRecord } from '../store/store.ts'
 import { policyCounters } from '../limits/admission.ts'
 import { allAccounts, allKeys } from './records.ts'
-import { checkPlacement, resolveType } from './accounts.ts'
+import { newAccountRecord, resolveType, sealFields } from './accounts.ts'
 import { readCrs, type CrsAccount, type CrsGroup, type CrsSnapshot } from './crs/crs-read.ts'
 import { mapAccount, type MappedAccount } from './crs/crs-accounts.ts'
 import { mapKey, type MappedKey } from './crs/crs-keys.ts'
@@ -128,14 +128,8 @@ async function planAccounts (rt: Runtime, snap: CrsSnapshot, encryptionKey: stri
 /** The record a mapped account becomes (a new id and the wanted name; the plan fixes the name). */
 function accountRecord (rt: Runtime, m: MappedAccount, now: number): AccountRecord {
   const type = resolveType(rt, m.kind.provider, m.kind.type)
-  const check = rt.accountTypes.check(type, m.fields)
-  if (!check.ok) throw new Error(check.problems.map(p => `${p.path || '/'}: ${p.message}`).join('; '))
-  const placement = checkPlacement(rt, { priority: m.priority, groups: m.groups, maxConcurrency: m.maxConcurrency, models: m.models, proxy: m.proxy, shared: m.shared })
-  return {
-    id: randomId('acc'), name: m.wantedName, provider: type.provider, type: type.name, disabled: m.disabled, createdAt: now, source: 'store',
-    priority: placement.priority!, groups: placement.groups!, maxConcurrency: placement.maxConcurrency ?? null, models: placement.models ?? null,
-    sealedProxy: placement.sealedProxy ?? null, shared: m.shared, fields: check.plain, sealedSecrets: rt.secretBox.seal(JSON.stringify(check.secrets)), origin: m.origin,
-  }
+  const placement = { priority: m.priority, groups: m.groups, maxConcurrency: m.maxConcurrency, models: m.models, proxy: m.proxy, shared: m.shared }
+  return { ...newAccountRecord(rt, m.wantedName, type, sealFields(rt, type, m.fields), placement, now), disabled: m.disabled, origin: m.origin }
 }
 
 async function planKeys (rt: Runtime, snap: CrsSnapshot, accountNames: Map<string, string>, opts: Required<ImportOptions>, plan: Plan): Promise<void> {
