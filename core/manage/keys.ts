@@ -104,7 +104,8 @@ export async function deleteKey (rt: Runtime, ref: string): Promise<KeyRecord> {
   return key
 }
 
-const validatePolicy = createValidator(policySchema)
+/** The policy schema, compiled once for every caller (the admin API, the CLI, the import). */
+export const validatePolicy = createValidator(policySchema)
 
 /** The stored fields a change makes of `current`. */
 async function resolveChange (rt: Runtime, change: KeyChange, current: Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>): Promise<Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>> {

@@ -3,8 +3,8 @@
 // bindings per provider. Every other field is mapped or named in the notes (lost or dropped).
 import type { Binding } from '../../keys/bindings.ts'
 import type { ClientKind } from '../../plugin-api.ts'
-import { policySchema, type KeyPolicy } from '../../limits/policy-schema.ts'
-import { createValidator } from '../../config/validator.ts'
+import type { KeyPolicy } from '../../limits/policy-schema.ts'
+import { validatePolicy } from '../keys.ts'
 import type { CrsGroup, CrsKey } from './crs-read.ts'
 import { ACCOUNT_KINDS } from './crs-read.ts'
 import { accountOrigin } from './crs-accounts.ts'
@@ -45,7 +45,6 @@ export interface BindingTargets {
   group (id: string): CrsGroup | undefined
 }
 
-const validatePolicy = createValidator(policySchema)
 const MAX_USD = 1e9
 
 /** The incumbent's limits, permissions and restrictions as a policy; what cannot be carried is noted. */
