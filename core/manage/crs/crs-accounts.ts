@@ -8,7 +8,10 @@ import { crsGroupName } from './crs-names.ts'
 
 /** The incumbent's secret decryption: AES-256-CBC, key scrypt(ENCRYPTION_KEY, salt, 32), `ivhex:cipherhex`. */
 export function crsDecrypt (encryptionKey: string, salt: string): (value: string) => string {
-  const key = scryptSync(encryptionKey, salt, 32)
+  // scrypt is slow by design: once per kind of account, not once per account.
+  const id = `${salt}\u0000${encryptionKey}`
+  const key = derived.get(id) ?? scryptSync(encryptionKey, salt, 32)
+  derived.set(id, key)
   return value => {
     if (!value) return ''
     const [iv, data] = value.split(':')
@@ -18,6 +21,9 @@ export function crsDecrypt (encryptionKey: string, salt: string): (value: string
     return decipher.update(data, 'hex', 'utf8') + decipher.final('utf8')
   }
 }
+
+/** Keys derived for this import run (an import is a short CLI process). */
+const derived = new Map<string, Buffer>()
 
 /** Where the incumbent kept an account: found again by a second import. */
 export const accountOrigin = (kind: CrsAccountKind, id: string) => `crs:${kind.prefix}${id}`
@@ -104,7 +110,7 @@ export function proxyUrl (r: FieldReader): string | undefined {
 }
 
 /**
- * One account of the incumbent mapped. `groupsOf` names the groups it is a member of. A string
+ * One account of the incumbent mapped. `memberOf`: the groups it is a member of. A `skip`
  * result says why it is not imported (its credentials cannot be read).
  */
 export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: readonly CrsGroup[]): MappedAccount | { skip: string, notes: RecordNotes } {
