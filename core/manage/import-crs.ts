@@ -18,7 +18,6 @@ import { guessProvider, keyHistory, type ProviderOf } from './crs/crs-usage.ts'
 import { clip, type RecordNotes } from './crs/crs-values.ts'
 import { freeName } from './crs/crs-names.ts'
 
-
 export interface ImportItem {
   kind: 'account' | 'key'
   /** Its name here (the existing record's, or the one it gets). */
