@@ -77,7 +77,7 @@ export class RelayAccounts extends RelayElement {
       const created = await this.api<Account>('POST', '/_relay/admin/api/accounts', { name: value('name'), provider: type.provider, type: type.type, priority: Number(value('priority') || 50), fields })
       form.reset()
       this.emit('relay-account-created', { id: created.id, name: created.name })
-      this.accounts = (await this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts')).items
+      await this.#loadAccounts()
     })
   }
 
@@ -100,7 +100,7 @@ export class RelayAccounts extends RelayElement {
       const r = await this.api<{ account: Account }>('POST', `/_relay/admin/api/logins/${encodeURIComponent(pending.id)}/finish`, { code })
       this.pending = undefined
       this.emit('relay-account-created', { id: r.account.id, name: r.account.name })
-      this.accounts = (await this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts')).items
+      await this.#loadAccounts()
     })
   }
 
@@ -140,7 +140,7 @@ export class RelayAccounts extends RelayElement {
         await this.api('POST', `/_relay/admin/api/accounts/${encodeURIComponent(a.id)}/${action}`)
       }
       this.emit('relay-account-changed', { id: a.id, action })
-      this.accounts = (await this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts')).items
+      await this.#loadAccounts()
     })
   }
 
@@ -164,6 +164,10 @@ export class RelayAccounts extends RelayElement {
     return html`<label>${label}
       <input name=${`f.${name}`} type=${s.writeOnly ? 'password' : s.type === 'integer' || s.type === 'number' ? 'number' : 'text'} ?required=${required} autocomplete="off"
         placeholder=${s.default === undefined ? '' : String(s.default)} title=${s.description ?? ''}></label>`
+  }
+
+  async #loadAccounts (): Promise<void> {
+    this.accounts = (await this.api<{ items: Account[] }>('GET', '/_relay/admin/api/accounts')).items
   }
 
   override render (): TemplateResult {

@@ -25,9 +25,7 @@ export class RelayAdminUsers extends RelayElement {
   done: string | undefined
 
   override async reload (): Promise<void> {
-    await this.run(async () => {
-      this.users = (await this.api<{ items: User[] }>('GET', '/_relay/admin/api/users')).items
-    })
+    await this.run(() => this.#loadUsers())
   }
 
   async #put (e: SubmitEvent): Promise<void> {
@@ -39,7 +37,7 @@ export class RelayAdminUsers extends RelayElement {
       const r = await this.api<{ created: boolean }>('PUT', `/_relay/admin/api/users/${encodeURIComponent(name)}`, { password: value('password') })
       this.done = r.created ? msg(str`Added ${name}.`, { id: 'users.added' }) : msg(str`New password for ${name}; its sessions were ended.`, { id: 'users.changed' })
       form.reset()
-      this.users = (await this.api<{ items: User[] }>('GET', '/_relay/admin/api/users')).items
+      await this.#loadUsers()
     })
   }
 
@@ -50,8 +48,12 @@ export class RelayAdminUsers extends RelayElement {
       if (action === 'delete') await this.api('DELETE', `/_relay/admin/api/users/${encodeURIComponent(u.name)}`)
       else await this.api('POST', `/_relay/admin/api/users/${encodeURIComponent(u.name)}/sign-out`)
       this.done = action === 'delete' ? msg(str`Deleted ${u.name}.`, { id: 'users.deleted' }) : msg(str`${u.name} is signed out everywhere.`, { id: 'users.signedOut' })
-      this.users = (await this.api<{ items: User[] }>('GET', '/_relay/admin/api/users')).items
+      await this.#loadUsers()
     })
+  }
+
+  async #loadUsers (): Promise<void> {
+    this.users = (await this.api<{ items: User[] }>('GET', '/_relay/admin/api/users')).items
   }
 
   override render (): TemplateResult {

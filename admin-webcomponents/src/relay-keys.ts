@@ -70,7 +70,7 @@ export class RelayKeys extends RelayElement {
     await this.run(async () => {
       await this.api('PATCH', `/_relay/admin/api/keys/${encodeURIComponent(key.id)}`, { bindings: { [value('provider')]: binding } })
       this.emit('relay-key-changed', { id: key.id, action: 'update' })
-      this.keys = (await this.api<{ items: Key[] }>('GET', '/_relay/admin/api/keys')).items
+      await this.#loadKeys()
     })
   }
 
@@ -150,7 +150,7 @@ export class RelayKeys extends RelayElement {
       this.secret = { name: created.name, key: created.key }
       form.reset()
       this.emit('relay-key-created', { id: created.id, name: created.name })
-      this.keys = (await this.api<{ items: Key[] }>('GET', '/_relay/admin/api/keys')).items
+      await this.#loadKeys()
     })
   }
 
@@ -168,7 +168,7 @@ export class RelayKeys extends RelayElement {
         if (r.key) this.secret = { name: r.name, key: r.key }
       }
       this.emit('relay-key-changed', { id: key.id, action })
-      this.keys = (await this.api<{ items: Key[] }>('GET', '/_relay/admin/api/keys')).items
+      await this.#loadKeys()
     })
   }
 
@@ -187,6 +187,10 @@ export class RelayKeys extends RelayElement {
           <button @click=${() => this.#act(k, 'rotate')}>${msg('New secret', { id: 'keys.rotate' })}</button>
           <button class="danger" @click=${() => this.#act(k, 'delete')}>${msg('Delete', { id: 'delete' })}</button>`}
       </td></tr>`
+  }
+
+  async #loadKeys (): Promise<void> {
+    this.keys = (await this.api<{ items: Key[] }>('GET', '/_relay/admin/api/keys')).items
   }
 
   override render (): TemplateResult {
