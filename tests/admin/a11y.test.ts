@@ -3,7 +3,7 @@
 // follow the ARIA tabs pattern (arrow keys, Home/End); focus lands on the tabs after login.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
 import { ROOT, requireBinary } from '../helpers/processes.ts'
@@ -65,6 +65,8 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
         await page.getByRole('tabpanel').waitFor()
         await page.waitForTimeout(300)
         for (const p of await audit(page)) problems.push(`${width}px ${lang} ${name}: ${p}`)
+        mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true })
+        await page.screenshot({ path: join(ROOT, 'test-artifacts', `a11y-${width}-${lang}-${names.indexOf(name)}.png`), fullPage: true })
         const over = await sideways(page)
         if (over > 0) problems.push(`${width}px ${lang} ${name}: scrolls ${over} px sideways`)
       }
