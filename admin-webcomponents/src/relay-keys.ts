@@ -126,6 +126,8 @@ export class RelayKeys extends RelayElement {
 
   #bindForm (): TemplateResult {
     const editable = this.keys.filter(k => k.source !== 'config')
+    // An empty list to pick from says nothing: say where those keys are bound instead.
+    if (editable.length === 0) return html`<p>${msg('Keys declared in the config file are bound there (bindings:).', { id: 'keys.bindInConfig' })}</p>`
     const accounts = this.accounts.filter(a => this.bindProvider === EVERY || a.provider === this.bindProvider)
     const groups = [...new Set(accounts.flatMap(a => a.groups))].sort()
     return html`<form @submit=${this.#bind} part="form bind-form">
@@ -137,7 +139,7 @@ export class RelayKeys extends RelayElement {
         ${accounts.map(a => html`<option value=${`account:${a.name}`}>${msg(str`account ${a.name}`, { id: 'keys.boundAccount' })}${this.bindProvider === EVERY ? ` (${a.provider})` : ''}</option>`)}
         ${groups.map(g => html`<option value=${`group:${g}`}>${msg(str`group ${g}`, { id: 'keys.boundGroup' })}</option>`)}
       </select></label>
-      <button type="submit" ?disabled=${editable.length === 0}>${msg('Bind', { id: 'keys.bind' })}</button>
+      <button type="submit">${msg('Bind', { id: 'keys.bind' })}</button>
     </form>`
   }
 

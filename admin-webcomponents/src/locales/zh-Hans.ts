@@ -32,6 +32,7 @@ export const templates = {
   'keys.provider': '服务商',
   'keys.bindTarget': '使用',
   'keys.bind': '绑定',
+  'keys.bindInConfig': '配置文件中声明的密钥在配置文件中绑定（bindings:）。',
   'keys.bindings': '绑定',
   'keys.bindingsHelp': '未绑定的服务商使用其共享账号池。',
   'keys.lastUsed': '最近使用',
