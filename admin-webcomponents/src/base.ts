@@ -46,6 +46,11 @@ export const themeStyles = css`
   label .error { font-size: .8rem; }
   .tablist { display: flex; flex-wrap: wrap; gap: .25rem; }
   code { font-family: ui-monospace, monospace; }
+  button.link { border: none; background: none; padding: 0; color: var(--_accent); text-decoration: underline; }
+  .tag { display: inline-block; font-size: .8rem; padding: 0 .4rem; border: 1px solid var(--_border); border-radius: 999px; }
+  .use { white-space: nowrap; }
+  progress { display: block; width: 6rem; }
+  .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `
 
 export type RelayEventMap = {

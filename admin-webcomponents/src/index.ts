@@ -8,12 +8,13 @@ import { RelayKeyUsage } from './relay-key-usage.ts'
 import { RelayAdmin } from './relay-admin.ts'
 import { RelayPrices } from './relay-prices.ts'
 import { RelayAdminUsers } from './relay-admin-users.ts'
+import { RelayKeyDetail } from './relay-key-detail.ts'
 
-export { RelayKeys, RelayAccounts, RelayUsage, RelayRequestLog, RelayKeyUsage, RelayAdmin, RelayPrices, RelayAdminUsers }
+export { RelayKeys, RelayAccounts, RelayUsage, RelayRequestLog, RelayKeyUsage, RelayAdmin, RelayPrices, RelayAdminUsers, RelayKeyDetail }
 export type { RelayEventMap } from './base.ts'
 
 const elements: [string, CustomElementConstructor][] = [
   ['relay-keys', RelayKeys], ['relay-accounts', RelayAccounts], ['relay-usage', RelayUsage],
-  ['relay-request-log', RelayRequestLog], ['relay-key-usage', RelayKeyUsage], ['relay-prices', RelayPrices], ['relay-admin-users', RelayAdminUsers], ['relay-admin', RelayAdmin],
+  ['relay-request-log', RelayRequestLog], ['relay-key-usage', RelayKeyUsage], ['relay-prices', RelayPrices], ['relay-admin-users', RelayAdminUsers], ['relay-key-detail', RelayKeyDetail], ['relay-admin', RelayAdmin],
 ]
 for (const [name, element] of elements) if (!customElements.get(name)) customElements.define(name, element)

@@ -19,10 +19,12 @@ interface Row { id: string, time: string, keyId: string, keyName?: string | null
  */
 export class RelayRequestLog extends RelayElement {
   static override styles = themeStyles
-  static override properties = { ...RelayElement.properties, relayKey: { type: String, attribute: false }, rows: { state: true }, cursor: { state: true } }
+  static override properties = { ...RelayElement.properties, relayKey: { type: String, attribute: false }, keyId: { type: String, attribute: 'key-id' }, rows: { state: true }, cursor: { state: true } }
 
   /** Self-service: show this relay key's own requests. A property only. */
   relayKey: string | undefined
+  /** Admin: one key's requests only (its id or name; attribute `key-id`). */
+  keyId = ''
   rows: Row[] = []
   cursor: string | null = null
   #filters: Record<string, string> = {}
@@ -32,7 +34,7 @@ export class RelayRequestLog extends RelayElement {
   }
 
   async reload (more = false): Promise<void> {
-    const q = new URLSearchParams({ limit: '25', ...this.#filters, ...(more && this.cursor ? { cursor: this.cursor } : {}) })
+    const q = new URLSearchParams({ limit: '25', ...this.#filters, ...(this.keyId ? { key: this.keyId } : {}), ...(more && this.cursor ? { cursor: this.cursor } : {}) })
     const base = this.relayKey ? '/_relay/me/api/requests' : '/_relay/admin/api/requests'
     await this.run(async () => {
       const page = await this.api<{ items: Row[], nextCursor: string | null }>('GET', `${base}?${q}`)
@@ -57,7 +59,7 @@ export class RelayRequestLog extends RelayElement {
     return html`<section part="panel">
       <h2>${msg('Requests', { id: 'log.title' })}</h2>
       <form @submit=${this.#filter} part="form">
-        ${this.relayKey ? '' : html`<label>${msg('Key (name)', { id: 'log.key' })}<input name="key" autocomplete="off"></label>`}
+        ${this.relayKey || this.keyId ? '' : html`<label>${msg('Key (name)', { id: 'log.key' })}<input name="key" autocomplete="off"></label>`}
         <label>${msg('Model (claude-* for a prefix)', { id: 'log.model' })}<input name="model" autocomplete="off"></label>
         <label>${msg('Status', { id: 'log.status' })}<input name="status" type="number" min="0" max="999"></label>
         <button type="submit">${msg('Filter', { id: 'log.filter' })}</button>

@@ -32,7 +32,7 @@ export class RelayUsage extends RelayElement {
   static override styles = [themeStyles, unsafeCSS(uplotCss)]
   static override properties = {
     ...RelayElement.properties,
-    by: { type: String }, granularity: { type: String }, days: { type: Number }, relayKey: { type: String, attribute: false },
+    by: { type: String }, granularity: { type: String }, days: { type: Number }, relayKey: { type: String, attribute: false }, keyId: { type: String, attribute: 'key-id' },
     report: { state: true }, metric: { state: true }, page: { state: true },
   }
 
@@ -45,6 +45,8 @@ export class RelayUsage extends RelayElement {
   page = 0
   /** Seconds between reloads (a chart moves slowly). */
   override refresh = 60
+  /** Admin: one key's usage only (its id or name; attribute `key-id`). */
+  keyId = ''
   /** Self-service: the caller's own relay key. */
   relayKey: string | undefined
   report: Report | undefined
@@ -65,7 +67,7 @@ export class RelayUsage extends RelayElement {
     const since = new Date(Date.now() - this.days * 86_400_000).toISOString()
     const path = this.relayKey
       ? `/_relay/me/api/usage?granularity=${this.granularity}&since=${since}`
-      : `/_relay/admin/api/usage?by=${this.by}&granularity=${this.granularity}&since=${since}`
+      : `/_relay/admin/api/usage?by=${this.by}&granularity=${this.granularity}&since=${since}${this.keyId ? `&key=${encodeURIComponent(this.keyId)}` : ''}`
     await this.run(async () => { this.report = await this.api<Report>('GET', path) })
   }
 

@@ -9,7 +9,9 @@ import type { Runtime } from '../runtime.ts'
 import { policySchema } from '../limits/policy-schema.ts'
 import { bindingsChangeSchema } from '../keys/bindings.ts'
 import { deleteAdminUser, listAdminUsers, putAdminUser, signOutAdminUser } from '../manage/admin-users.ts'
-import { createKey, deleteKey, keyView, listKeys, rotateKey, setKeyDisabled, showKey, updateKey } from '../manage/keys.ts'
+import { BULK_MAX, bulkKeys, createKeys, type BulkAction } from '../manage/key-bulk.ts'
+import { KEY_SORTS, listKeyPage, type KeyListQuery } from '../manage/key-list.ts'
+import { createKey, deleteKey, keyView, rotateKey, setKeyDisabled, showKey, updateKey } from '../manage/keys.ts'
 import { accountTypes, addAccount, deleteAccount, listAccounts, setAccountDisabled, updateAccount } from '../manage/accounts.ts'
 import { beginLogin, finishLogin, type PendingLogin } from '../manage/logins.ts'
 import { errors } from '../errors.ts'
@@ -51,6 +53,20 @@ const keyChange = {
   expiresAt: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },
 } as const
 
+const keyListSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    q: { type: 'string', maxLength: 128 },
+    state: { type: 'string', enum: ['active', 'disabled', 'expired'] },
+    tag: { type: 'string', maxLength: 64 },
+    sort: { type: 'string', enum: KEY_SORTS },
+    order: { type: 'string', enum: ['asc', 'desc'] },
+    offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 },
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  },
+} as const
+
 /** Pending subscription logins, by a random id, for 15 minutes (the operator is logging in). */
 const LOGIN_TTL_MS = 15 * 60_000
 
@@ -61,12 +77,35 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
   await app.register(sessionRoutes, { auth: deps.auth })
 
   // Keys.
-  app.get('/keys', async () => ({ items: await listKeys(rt) }))
+  app.get('/keys', { schema: { querystring: keyListSchema } }, async request => listKeyPage(rt, request.query as KeyListQuery, deps.now()))
   app.post('/keys', { schema: { body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name, ...keyChange } } } }, async (request, reply) => {
     const { name: keyName, ...change } = request.body as { name: string } & Record<string, unknown>
     const { key, secret } = await createKey(rt, keyName, change)
     await changed()
     return reply.code(201).send({ ...keyView(key, new Map()), key: secret })
+  })
+  // Many keys at once: created with the same limits (each secret returned this once), or a
+  // selection disabled, enabled, deleted, tagged or untagged.
+  app.post('/keys/bulk-create', {
+    schema: { body: { type: 'object', additionalProperties: false, required: ['prefix', 'count'], properties: { prefix: { type: 'string', minLength: 1, maxLength: 56 }, count: { type: 'integer', minimum: 1, maximum: BULK_MAX }, ...keyChange } } },
+  }, async (request, reply) => {
+    const { prefix, count, ...change } = request.body as { prefix: string, count: number } & Record<string, unknown>
+    const created = await createKeys(rt, prefix, count, change)
+    await changed()
+    return reply.code(201).send({ items: created.map(({ key, secret }) => ({ id: key.id, name: key.name, key: secret })) })
+  })
+  app.post('/keys/bulk', {
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['ids', 'action'],
+        properties: { ids: { type: 'array', items: idParams.properties.id, minItems: 1, maxItems: BULK_MAX }, action: { type: 'string', enum: ['disable', 'enable', 'delete', 'tag', 'untag'] }, tag: { type: 'string', minLength: 1, maxLength: 64 } },
+      },
+    },
+  }, async request => {
+    const { ids, action, tag } = request.body as { ids: string[], action: BulkAction, tag?: string }
+    const result = await bulkKeys(rt, ids, action, tag)
+    if (result.changed.length > 0) await changed()
+    return result
   })
   app.get('/keys/:id', { schema: { params: idParams } }, async request => showKey(rt, (request.params as { id: string }).id, deps.now()))
   app.patch('/keys/:id', { schema: { params: idParams, body: { type: 'object', additionalProperties: false, properties: keyChange } } }, async request => {

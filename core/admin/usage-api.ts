@@ -6,6 +6,7 @@ import type { Runtime } from '../runtime.ts'
 import type { RequestLogRow, UsageTotal } from '../store/store.ts'
 import { usdString } from '../limits/money.ts'
 import { allAccounts, allKeys, invalid } from '../manage/records.ts'
+import { errors } from '../errors.ts'
 
 const MAX_RANGE_MS = 400 * 86_400_000
 const PAGE_MAX = 200
@@ -121,10 +122,15 @@ function named<T extends { group: string | null }> (t: T, names: Map<string, str
 }
 
 export async function usageRoutes (app: FastifyInstance, opts: { rt: Runtime }): Promise<void> {
-  app.get('/usage', { schema: { querystring: usageQuerySchema } }, async request => {
-    const q = request.query as { by: 'key' | 'model' | 'account' }
-    const records = q.by === 'key' ? await allKeys(opts.rt) : q.by === 'account' ? await allAccounts(opts.rt) : []
-    return usageReport(opts.rt, request.query as never, Date.now(), undefined, new Map(records.map(r => [r.id, r.name])))
+  // The admin may narrow the usage to one key (its page): `key` is its id or name.
+  const adminUsageSchema = { ...usageQuerySchema, properties: { ...usageQuerySchema.properties, key: { type: 'string', minLength: 1, maxLength: 128 } } }
+  app.get('/usage', { schema: { querystring: adminUsageSchema } }, async request => {
+    const { key, ...q } = request.query as { by: 'key' | 'model' | 'account', key?: string }
+    const keys = await allKeys(opts.rt)
+    const keyId = key === undefined ? undefined : (keys.find(k => k.id === key) ?? keys.find(k => k.name === key))?.id
+    if (key !== undefined && keyId === undefined) throw new errors.RELAY_ERR_NOT_FOUND('key', key)
+    const records = q.by === 'key' ? keys : q.by === 'account' ? await allAccounts(opts.rt) : []
+    return usageReport(opts.rt, q as never, Date.now(), keyId, new Map(records.map(r => [r.id, r.name])))
   })
   app.get('/requests', { schema: { querystring: requestQuerySchema } }, async request =>
     requestPage(opts.rt, request.query as RequestFilter, undefined, { keys: await allKeys(opts.rt), accounts: await allAccounts(opts.rt) }))

@@ -32,9 +32,10 @@ export interface KeyUsageReport {
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString())
 
-export async function keyUsageReport (key: KeyRecord, store: Store, zone: string, now: number): Promise<KeyUsageReport> {
+/** `activations`: every key's first use, when the caller has read them already (a page of keys). */
+export async function keyUsageReport (key: KeyRecord, store: Store, zone: string, now: number, activations?: Map<string, number>): Promise<KeyUsageReport> {
   const p = key.policy
-  const activatedAt = (await store.activations()).get(key.id) ?? null
+  const activatedAt = (activations ?? await store.activations()).get(key.id) ?? null
   const ends = [key.expiresAt, p.validFor !== undefined && activatedAt !== null ? activatedAt + durationMs(p.validFor) : null].filter((x): x is number => x !== null)
   const expiresAt = ends.length > 0 ? Math.min(...ends) : null
   const limits: LimitUse[] = []

@@ -65,19 +65,27 @@ export async function showKey (rt: Runtime, ref: string, now = Date.now()): Prom
 export async function createKey (rt: Runtime, name: string | undefined, change: KeyChange = {}): Promise<{ key: KeyRecord, secret: string }> {
   if (!name) throw invalid('a key needs a name')
   checkNewName('key', name, await allKeys(rt))
-  const fields = await resolveChange(rt, change, { policy: {}, bindings: {}, expiresAt: null })
+  const created = newKey(name, await resolveKeyChange(rt, change, NO_FIELDS))
+  await rt.store.insertKey(created.key)
+  return created
+}
+
+/** A new key's stored fields before any change. */
+export const NO_FIELDS: Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'> = { policy: {}, bindings: {}, expiresAt: null }
+
+/** A new stored key with a fresh secret (returned once; only its hash is kept). */
+export function newKey (name: string, fields: Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>): { key: KeyRecord, secret: string } {
   const secret = generateKey()
   const key: KeyRecord = {
     id: randomId('key'), name, hashScheme: 'sha256', hash: hashKey(secret), hint: keyHint(secret),
     disabled: false, createdAt: Date.now(), source: 'store', ...fields,
   }
-  await rt.store.insertKey(key)
   return { key, secret }
 }
 
 export async function updateKey (rt: Runtime, ref: string, change: KeyChange): Promise<KeyRecord> {
   const key = writable('key', await allKeys(rt), ref)
-  const fields = await resolveChange(rt, change, key)
+  const fields = await resolveKeyChange(rt, change, key)
   await rt.store.updateKey(key.id, fields)
   return { ...key, ...fields }
 }
@@ -108,7 +116,7 @@ export async function deleteKey (rt: Runtime, ref: string): Promise<KeyRecord> {
 export const validatePolicy = createValidator(policySchema)
 
 /** The stored fields a change makes of `current`. */
-async function resolveChange (rt: Runtime, change: KeyChange, current: Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>): Promise<Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>> {
+export async function resolveKeyChange (rt: Runtime, change: KeyChange, current: Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>): Promise<Pick<KeyRecord, 'policy' | 'bindings' | 'expiresAt'>> {
   let { policy, expiresAt } = current
   if (change.policy !== undefined) {
     if (!validatePolicy(change.policy)) throw invalid(`policy: ${formatAjvErrors(validatePolicy.errors).map(e => `${e.path || '/'} ${e.message}`).join('; ')}`)

@@ -8,7 +8,7 @@
 // Layout under the prefix (default `relay:`): see docs/architecture.md, "Redis store".
 import { randomBytes } from 'node:crypto'
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
-import { bucketStart, type Granularity } from './buckets.ts'
+import { bucketRanges, bucketStart, type Granularity } from './buckets.ts'
 import { addRepricing, addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountRecord, AccountStateRecord, AdminSession, AdminUser, AdmissionPlan, AdmissionVerdict, CounterRef, CounterValue, KeyRecord,
@@ -510,10 +510,10 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       return ids.length
     },
     async queryUsage (q: UsageQuery): Promise<UsageTotal[]> {
-      const dayAligned = q.since === bucketStart('day', q.since) && q.until === bucketStart('day', q.until)
-      const points = await readAggregates(dayAligned ? 'day' : 'hour', q)
       const totals = new Map<string, UsageTotal>()
-      for (const pt of points) add(totals, pt.group ?? '', pt)
+      for (const r of bucketRanges(q.since, q.until)) {
+        for (const pt of await readAggregates(r.granularity, { ...q, since: r.from, until: r.to })) add(totals, pt.group ?? '', pt)
+      }
       return [...totals.values()].sort((a, b) => (a.costPico === b.costPico ? String(a.group).localeCompare(String(b.group)) : a.costPico > b.costPico ? -1 : 1))
     },
     async usageSeries (q: UsageSeriesQuery): Promise<UsagePoint[]> {

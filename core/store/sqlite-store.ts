@@ -6,7 +6,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 
 import { dirname } from 'node:path'
 import { walSpace } from './wal-space.ts'
 import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
-import { bucketStart } from './buckets.ts'
+import { bucketRanges, bucketStart } from './buckets.ts'
 import { addRepricing, addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountPatch, AccountRecord, ImportBatch, KeyPatch, AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
@@ -556,15 +556,13 @@ const SUMS = `sum(requests) AS requests, sum(input_tokens) AS input,
       sum(cache_read_tokens) AS cr, sum(cost_pico) AS cost, sum(unpriced_requests) AS unpriced`
 
 function queryUsage (db: Database.Database, q: UsageQuery): UsageTotal[] {
-  // Day rows answer day-aligned ranges exactly with 24× fewer rows; anything else uses hours.
-  const dayAligned = q.since === bucketStart('day', q.since) && q.until === bucketStart('day', q.until)
-  const granularity = dayAligned ? 'day' : 'hour'
+  const ranges = bucketRanges(q.since, q.until)
   const col = GROUP_COLUMN[q.groupBy]
   const rows = db.prepare(`SELECT ${col} AS grp, ${SUMS}
-    FROM usage_agg WHERE granularity = ? AND bucket >= ? AND bucket < ? ${q.keyId === undefined ? '' : 'AND key_id = ?'}
+    FROM usage_agg WHERE (${ranges.map(() => '(granularity = ? AND bucket >= ? AND bucket < ?)').join(' OR ')}) ${q.keyId === undefined ? '' : 'AND key_id = ?'}
     GROUP BY ${col} ORDER BY cost DESC, grp`)
     .safeIntegers(true)
-    .all(granularity, BigInt(bucketStart(granularity, q.since)), BigInt(q.until), ...(q.keyId === undefined ? [] : [q.keyId])) as Record<string, bigint | string>[]
+    .all(...ranges.flatMap(r => [r.granularity, BigInt(r.from), BigInt(r.to)]), ...(q.keyId === undefined ? [] : [q.keyId])) as Record<string, bigint | string>[]
   return rows.map(totalOf)
 }
 

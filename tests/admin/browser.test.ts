@@ -83,11 +83,12 @@ async function journey (page: Page, relay: Relay, label: string): Promise<void> 
 
   // Bind it, for Claude, to the one account, with the bindings form found by its labels.
   const keys = page.locator('relay-keys')
-  await keys.getByLabel(/^Key/).selectOption({ label: keyName })
-  await keys.getByLabel(/^Provider/).selectOption('claude')
-  await keys.getByLabel(/^Use/).selectOption({ label: 'account mock' })
+  await keys.locator(`tr[data-key="${keyName}"]`).getByRole('button', { name: 'Edit' }).click()
+  await keys.getByLabel(/^Provider\b/).selectOption('claude')
+  await keys.getByLabel(/^Use/).selectOption({ label: 'account mock (claude)' })
   await keys.getByRole('button', { name: 'Bind' }).click()
   await page.locator(`relay-keys tr[data-key="${keyName}"]`, { hasText: 'claude: account mock' }).waitFor()
+  await keys.getByRole('button', { name: 'Cancel' }).click()
 
   const used = await message(relay, secret)
   assert.equal(used.statusCode, 200)
@@ -113,6 +114,14 @@ async function journey (page: Page, relay: Relay, label: string): Promise<void> 
   await shot(page, `${label}-4-requests`)
 
   await page.getByRole('tab', { name: 'API keys' }).click()
+  // The key's row says what it spent today; its page charts its models and lists its requests.
+  await page.locator(`relay-keys tr[data-key="${keyName}"]`, { hasText: /1 · \$0\.\d+/ }).waitFor()
+  await page.locator(`relay-keys tr[data-key="${keyName}"]`).getByRole('button', { name: keyName }).click()
+  const detail = page.locator('relay-key-detail')
+  await detail.locator('relay-usage tr[data-group="claude-sonnet-4-5"]').waitFor()
+  await detail.locator('relay-request-log tbody tr', { hasText: 'claude-sonnet-4-5' }).first().waitFor()
+  await shot(page, `${label}-4b-key-page`)
+  await page.getByRole('button', { name: 'Back to the keys' }).click()
   // Asked first: dismissing the question changes nothing, accepting it disables.
   page.once('dialog', d => { void d.dismiss() })
   await page.locator(`relay-keys tr[data-key="${keyName}"]`).getByRole('button', { name: 'Disable' }).click()
@@ -294,7 +303,7 @@ test('keys tab: every limit is set from a form; the server\'s refusal shows at i
   const { key } = await created.body.json() as { key: string }
   const page = await loggedIn(b, relay)
   const keys = page.locator('relay-keys')
-  await keys.locator('tr[data-key="carol"]').getByRole('button', { name: 'Limits' }).click()
+  await keys.locator('tr[data-key="carol"]').getByRole('button', { name: 'Edit' }).click()
   const form = keys.getByRole('form', { name: 'Limits of carol' })
   await form.getByLabel('Requests in flight at once').fill('2')
   await form.getByLabel('Window (1m, 5h, 1d)').fill('5x')
@@ -322,9 +331,55 @@ test('keys tab: every limit is set from a form; the server\'s refusal shows at i
   assert.equal(refused.statusCode, 403)
   await refused.body.dump()
   // Opened again, the form shows what is set.
-  await keys.locator('tr[data-key="carol"]').getByRole('button', { name: 'Limits' }).click()
+  await keys.locator('tr[data-key="carol"]').getByRole('button', { name: 'Edit' }).click()
   assert.equal(await form.getByLabel('Per day').inputValue(), '12.5')
   await shot(page, 'admin-key-limits')
+})
+
+test('keys tab: many keys created at once (their secrets downloaded once), searched, paged, selected, tagged and disabled', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const relay = await adminRelay(t)
+  const page = await loggedIn(b, relay)
+  const keys = page.locator('relay-keys')
+  await keys.getByLabel('Names start with').fill('team')
+  await keys.getByLabel('How many').fill('30')
+  await keys.getByRole('button', { name: 'Create several' }).click()
+  const download = page.waitForEvent('download')
+  await keys.getByRole('button', { name: 'Download secrets (CSV)' }).click()
+  const csv = readFileSync(await (await download).path(), 'utf8').trim().split('\n')
+  assert.equal(csv[0], 'name,key')
+  assert.equal(csv.length, 31)
+  assert.match(csv[1]!, /^team-001,ars_[\w-]+$/)
+  assert.equal(await keys.getByRole('button', { name: 'Download secrets (CSV)' }).count(), 0, 'the secrets are gone once downloaded')
+  // The first key of the file works.
+  const used = await message(relay, csv[1]!.split(',')[1]!)
+  assert.equal(used.statusCode, 200)
+  await used.body.dump()
+  // These 30 and the config's: two pages of 25.
+  const total = relay.rt.declaredKeys.length + (await relay.rt.store.listKeys()).length
+  assert.ok(total > 30 && total <= 50)
+  await keys.locator('.pager', { hasText: `1–25 of ${total}` }).waitFor()
+  await keys.getByRole('button', { name: 'Next' }).click()
+  await keys.locator('.pager', { hasText: `26–${total} of ${total}` }).waitFor()
+  await keys.getByLabel('Search (name, key, tag)').fill('team-01')
+  await keys.locator('tbody tr').nth(9).waitFor()
+  assert.equal(await keys.locator('tbody tr').count(), 10, 'team-010 to team-019, from the first page again')
+  for (const name of ['team-011', 'team-012']) await keys.getByRole('checkbox', { name: `Select ${name}` }).check()
+  const bulk = keys.getByRole('form', { name: 'Selected keys' })
+  await bulk.getByRole('status', { name: '' }).filter({ hasText: '2 selected' }).waitFor()
+  await bulk.getByLabel('Tag').fill('spring')
+  await bulk.getByRole('button', { name: 'Add tag' }).click()
+  await keys.locator('tr[data-key="team-011"]', { hasText: 'spring' }).waitFor()
+  page.once('dialog', d => { assert.match(d.message(), /Disable 2 keys/); void d.accept() })
+  await bulk.getByRole('button', { name: 'Disable' }).click()
+  await keys.locator('tr[data-key="team-012"]', { hasText: 'disabled' }).waitFor()
+  const stored = (await relay.rt.store.listKeys()).filter(k => k.policy.tags?.includes('spring'))
+  assert.deepEqual(stored.map(k => [k.name, k.disabled]).sort(), [['team-011', true], ['team-012', true]])
+  await keys.getByLabel('Search (name, key, tag)').fill('')
+  await keys.getByLabel('Sort by').selectOption({ label: 'Requests today' })
+  await keys.locator('tbody tr').first().filter({ hasText: 'team-001' }).waitFor()
+  await shot(page, 'admin-keys-many')
 })
 
 test('admin users tab: add one, set a new password (its sessions end), sign out everywhere, delete', { timeout: 120_000 }, async t => {
