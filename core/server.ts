@@ -214,6 +214,8 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     testAccount: accountTester({ pool, plugins: live.map(p => p.plugin), egress, credentials, health, now }),
     reloadConfig: () => reloadConfigNow(),
     prices: { sources: () => livePrices.sources, updateNow: () => livePrices.updateNow() },
+    live: metrics.live,
+    notifications: { status: () => notifier.status(), test: by => notifier.test(by) },
   })
 
   for (const { plugin, mount, aliases } of live) {
@@ -295,6 +297,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
       closing ??= (async () => {
         clearInterval(poll)
         livePrices.stop()
+        metrics.live.close()
         // Stop taking requests; streams in flight go on until done or the grace period ends.
         const closed = app.close()
         await inflight.drain(config.relay.shutdownGraceMs)

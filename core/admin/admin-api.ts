@@ -21,6 +21,7 @@ import { sessionRoutes } from './session-api.ts'
 import type { AccountTester } from './account-test.ts'
 import type { ReloadResult } from '../ops/config-reload.ts'
 import { pricesRoutes, type LivePriceControl } from './prices-api.ts'
+import { opsRoutes, type OpsApiDeps } from './ops-api.ts'
 
 export interface AdminApiDeps {
   rt: Runtime
@@ -32,6 +33,8 @@ export interface AdminApiDeps {
   reloadConfig: () => Promise<ReloadResult>
   prices: LivePriceControl
   now: () => number
+  live: OpsApiDeps['live']
+  notifications: OpsApiDeps['notifications']
 }
 
 const name = { type: 'string', minLength: 1, maxLength: 64 } as const
@@ -213,6 +216,7 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
   }))
   app.get('/prices', async () => rt.pricing.describe())
   await app.register(pricesRoutes, { rt, prices: deps.prices, now: deps.now })
+  await app.register(opsRoutes, { rt, health: deps.health, live: deps.live, notifications: deps.notifications, now: deps.now })
   app.get('/health', async () => deps.health())
   // Re-reads the config file; an invalid one changes nothing and its problems come back.
   app.post('/reload', async (_request, reply) => {

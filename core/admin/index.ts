@@ -15,6 +15,7 @@ import { adminPages } from './admin-pages.ts'
 import type { AccountTester } from './account-test.ts'
 import type { ReloadResult } from '../ops/config-reload.ts'
 import type { LivePriceControl } from './prices-api.ts'
+import type { OpsApiDeps } from './ops-api.ts'
 
 export interface AdminDeps {
   rt: Runtime
@@ -26,6 +27,8 @@ export interface AdminDeps {
   testAccount: AccountTester
   reloadConfig: () => Promise<ReloadResult>
   prices: LivePriceControl
+  live: OpsApiDeps['live']
+  notifications: OpsApiDeps['notifications']
   now: () => number
 }
 
@@ -52,7 +55,7 @@ export function registerAdmin (app: FastifyInstance, deps: AdminDeps): { method:
     scope.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'RELAY_ERR_ROUTE_NOT_FOUND', message: 'Not found' } }))
     await scope.register(loginRoute, { auth, attempts: config.loginAttempts, trustedProxies: deps.trustedProxies })
     await scope.register(adminPages, { frameAncestors: config.frameAncestors })
-    await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, reloadConfig: deps.reloadConfig, prices: deps.prices, now: deps.now })
+    await scope.register(adminApi, { prefix: '/_relay/admin/api', rt: deps.rt, auth, changed: deps.changed, health: deps.health, testAccount: deps.testAccount, reloadConfig: deps.reloadConfig, prices: deps.prices, live: deps.live, notifications: deps.notifications, now: deps.now })
     await scope.register(selfService, { prefix: '/_relay/me/api', rt: deps.rt, keys: deps.keys, now: deps.now })
   })
   return routes

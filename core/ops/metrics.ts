@@ -5,6 +5,7 @@
 // (`metrics.keyLabels`), because every key is a new series.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { ClientKind, Usage } from '../plugin-api.ts'
+import { LiveStats } from './live-stats.ts'
 
 export interface SettledRequest {
   provider: string
@@ -38,6 +39,8 @@ const UNPRICED_MODEL_LABELS = 100
 
 export class RelayMetrics {
   readonly registry = new Registry()
+  /** Requests of the last minute and the event loop's delay, for the admin overview. */
+  readonly live = new LiveStats()
   #keyLabels: boolean
   #requests: Counter
   #attempts: Counter
@@ -96,6 +99,7 @@ export class RelayMetrics {
   }
 
   settled (r: SettledRequest): void {
+    this.live.count()
     this.#requests.inc({ provider: r.provider, route: r.route, status: String(r.status), client_kind: r.clientKind, ...(this.#keyLabels ? { key: r.keyName ?? '' } : {}) })
     if (r.attempts > 0) this.#attempts.inc({ provider: r.provider }, r.attempts)
     if (r.attempts > 1) this.#failovers.inc({ provider: r.provider })

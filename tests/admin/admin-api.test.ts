@@ -10,6 +10,7 @@ import { adminRelay, ADMIN_TOKEN } from '../helpers/admin.ts'
 import { GOOD_CODE, startOAuthMock } from '../mocks/oauth-mock.ts'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import type { Relay } from '../helpers/relay-harness.ts'
+import { webhookReceiver } from '../helpers/webhook.ts'
 
 function api (relay: Relay) {
   return async (method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> => {
@@ -221,4 +222,39 @@ test('keys list: searched, filtered, sorted and paged on the server, with today\
   assert.equal(bad.status, 400)
   const tooMany = await call('POST', '/keys/bulk-create', { prefix: 'x', count: 5000 })
   assert.equal(tooMany.status, 400)
+})
+
+test('overview: today, 7 and 30 days, the last minute, accounts by state, keys near a limit, top keys and models, store and notifications; the config without its secrets; a test notification', async t => {
+  const hook = await webhookReceiver(t)
+  const broken = 'http://127.0.0.1:9/unreachable-hook-token-XYZ'
+  const relay = await adminRelay(t, {}, { notifications: { targets: [{ type: 'webhook', url: hook.url, secret: 'hook-signing-secret' }, { type: 'slack', url: broken }] } })
+  const call = api(relay)
+  const created = await call('POST', '/keys', { name: 'busy', policy: { rateLimits: [{ window: '1h', requests: 5 }] } })
+  for (let i = 0; i < 4; i++) assert.equal((await message(relay, created.json.key)).statusCode, 200)
+  assert.equal((await message(relay, ALICE_KEY)).statusCode, 200)
+  await relay.settled()
+  const o = (await call('GET', '/overview')).json
+  assert.equal(o.periods.today.requests, 5)
+  assert.equal(o.periods.last7Days.requests, 5)
+  assert.equal(o.periods.last30Days.requests, 5)
+  assert.ok(Number(o.periods.today.costUsd) > 0)
+  assert.ok(o.live.requestsLastMinute >= 5, JSON.stringify(o.live))
+  assert.equal(o.live.inflight, 0)
+  assert.equal(typeof o.live.eventLoopLag.p99Ms, 'number')
+  assert.deepEqual(o.accounts.byState, { active: o.accounts.total })
+  assert.deepEqual(o.keys.nearLimit.map((k: { name: string, ratio: number }) => [k.name, k.ratio]), [['busy', 0.8]])
+  assert.deepEqual([o.topKeys[0].name, o.topKeys[0].requests], ['busy', 4])
+  assert.deepEqual([o.topModels[0].model, o.topModels[0].requests], ['claude-sonnet-4-5', 5])
+  assert.equal(o.store.status, 'ok')
+  assert.deepEqual(o.notifications.map((n: { type: string }) => n.type), ['webhook', 'slack'])
+
+  const config = await call('GET', '/config')
+  const text = JSON.stringify(config.json)
+  for (const secret of [ALICE_KEY, UPSTREAM_KEY, ADMIN_TOKEN, 'hook-signing-secret', 'unreachable-hook-token-XYZ']) assert.ok(!text.includes(secret), `no ${secret.slice(0, 12)}… in the config view`)
+  assert.equal(config.json.config.notifications.targets[1].url, 'http://127.0.0.1:9/…')
+  assert.equal(config.json.config.admin.tokens[0].name, 'ops', 'what is not secret is shown')
+
+  const tested = await call('POST', '/notifications/test')
+  assert.deepEqual(tested.json.items.map((r: { type: string, ok: boolean }) => [r.type, r.ok]), [['webhook', true], ['slack', false]])
+  assert.match(JSON.parse(hook.told.at(-1)!).text, /test notification, sent by ops/)
 })

@@ -10,6 +10,7 @@ export type RelayEvent =
   | { type: 'key.expired', key: string }
   | { type: 'relay.store_error', message: string }
   | { type: 'pricing.unpriced', provider: string, model: string }
+  | { type: 'relay.test', by: string }
 
 export type EventType = RelayEvent['type']
 
@@ -39,6 +40,7 @@ export function describe (e: RelayEvent): string {
     case 'key.budget_high': return `Key ${e.key} has used ${Math.round(e.fraction * 100)}% of its ${e.budget} budget (${e.used} of ${e.limit})`
     case 'key.expired': return `Key ${e.key} has expired`
     case 'relay.store_error': return `The relay cannot write to its store (usage is kept and retried): ${e.message}`
+    case 'relay.test': return `A test notification, sent by ${e.by} from the admin console: this target works`
     case 'pricing.unpriced': return `The model ${e.model} (${e.provider}) was served with no price: its requests are recorded at no cost until it is priced (pricing.models, pricing.aliases or pricing.fallback)`
   }
 }

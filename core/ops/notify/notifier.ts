@@ -15,6 +15,19 @@ export interface NotifyConfig {
   relayName: string
 }
 
+/** How a target has done since the relay started (the admin console's overview). */
+export interface TargetStatus {
+  type: string
+  sent: number
+  failed: number
+  lastSentAt: number | null
+  lastFailedAt: number | null
+  lastError: string | null
+}
+
+/** One target's answer to a test message. */
+export interface TestResult { type: string, ok: boolean, error: string | null }
+
 interface Window {
   latest: RelayEvent
   folded: number
@@ -25,7 +38,7 @@ interface Window {
 const MAX_WINDOWS = 1000
 
 export class Notifier {
-  #targets: { deliver: Deliver, events?: EventType[], type: string }[]
+  #targets: { deliver: Deliver, events?: EventType[], type: string, status: TargetStatus, config: TargetConfig }[]
   #debounceMs: number
   #relay: string
   #log: Logger
@@ -37,7 +50,10 @@ export class Notifier {
     this.#dispatcher = dispatcher ?? new RetryAgent(new Agent({ connect: { timeout: 10_000 } }), {
       maxRetries: 4, minTimeout: 1000, maxTimeout: 30_000, timeoutFactor: 2, methods: ['POST'], statusCodes: [408, 425, 429, 500, 502, 503, 504],
     })
-    this.#targets = config.targets.map(t => ({ deliver: createTarget(t, this.#dispatcher), events: t.events, type: t.type }))
+    this.#targets = config.targets.map(t => ({
+      deliver: createTarget(t, this.#dispatcher), events: t.events, type: t.type, config: t,
+      status: { type: t.type, sent: 0, failed: 0, lastSentAt: null, lastFailedAt: null, lastError: null },
+    }))
     this.#debounceMs = config.debounceMs
     this.#relay = config.relayName
     this.#log = log
@@ -78,9 +94,41 @@ export class Notifier {
     for (const t of this.#targets) {
       if (t.events && !t.events.includes(event.type)) continue
       const p = t.deliver(message)
-        .catch((err: unknown) => this.#log.error({ target: t.type, event: event.type, reason: (err as Error).message }, 'a notification could not be delivered'))
+        .then(() => { t.status.sent++; t.status.lastSentAt = Date.now() }, (err: unknown) => {
+          t.status.failed++
+          t.status.lastFailedAt = Date.now()
+          t.status.lastError = String((err as Error)?.message ?? err).slice(0, 300)
+          this.#log.error({ target: t.type, event: event.type, reason: t.status.lastError }, 'a notification could not be delivered')
+        })
         .finally(() => this.#sending.delete(p))
       this.#sending.add(p)
+    }
+  }
+
+  /** Each target's deliveries since the start, in the order of the config. */
+  status (): TargetStatus[] {
+    return this.#targets.map(t => ({ ...t.status }))
+  }
+
+  /**
+   * Sends a test message to every target now, whatever events it takes, and says how each
+   * answered. Without the retries of real events: the operator is waiting for the answer.
+   */
+  async test (by: string): Promise<TestResult[]> {
+    const dispatcher = new Agent({ connect: { timeout: 10_000 } })
+    try {
+      const message = { event: { type: 'relay.test' as const, by }, text: '', folded: 0, time: Date.now(), relay: this.#relay }
+      message.text = describe(message.event)
+      return await Promise.all(this.#targets.map(async t => {
+        try {
+          await createTarget(t.config, dispatcher)(message)
+          return { type: t.type, ok: true, error: null }
+        } catch (err) {
+          return { type: t.type, ok: false, error: String((err as Error)?.message ?? err).slice(0, 300) }
+        }
+      }))
+    } finally {
+      await dispatcher.close()
     }
   }
 
