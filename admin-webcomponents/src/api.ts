@@ -7,9 +7,13 @@ export class ApiError extends Error {
   /** The server's problems by JSON path (`/policy/concurrency`), when it checked a body. */
   readonly details: { path: string, message: string }[]
 
-  constructor (readonly status: number, readonly code: string, message: string, details: { path: string, message: string }[] = []) {
+  /** The whole answer, for the calls whose refusal carries more than an error (a config reload's problems). */
+  readonly body: unknown
+
+  constructor (readonly status: number, readonly code: string, message: string, details: { path: string, message: string }[] = [], body?: unknown) {
     super(message)
     this.details = details
+    this.body = body
   }
 }
 
@@ -57,7 +61,7 @@ export async function call<T> (auth: ApiAuth, method: string, path: string, body
   try { json = JSON.parse(text) } catch { json = undefined }
   if (!res.ok) {
     const e = (json as { error?: { code?: string, message?: string, details?: { path: string, message: string }[] } } | undefined)?.error
-    throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`, Array.isArray(e?.details) ? e.details : [])
+    throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`, Array.isArray(e?.details) ? e.details : [], json)
   }
   return json as T
 }

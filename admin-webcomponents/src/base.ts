@@ -50,10 +50,20 @@ export const themeStyles = css`
   .tag { display: inline-block; font-size: .8rem; padding: 0 .4rem; border: 1px solid var(--_border); border-radius: 999px; }
   .use { white-space: nowrap; }
   progress { display: block; width: 6rem; }
+  pre.config { font-family: ui-monospace, monospace; font-size: .8rem; background: var(--relay-code-bg-plain, #f6f8fa); padding: .75rem; border-radius: 6px; overflow-x: auto; max-height: 60vh; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: .75rem; margin-bottom: 1rem; }
+  .card { border: 1px solid var(--_border); border-radius: 8px; padding: .5rem .75rem; }
+  .card h3 { font-size: .95rem; margin: 0 0 .4rem; }
+  .card.wide { grid-column: span 2; }
+  @media (max-width: 40rem) { .card.wide { grid-column: auto; } }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `
 
+/** The console's views, as `relay-navigate` names them. */
+export type RelayView = 'overview' | 'keys' | 'accounts' | 'usage' | 'log' | 'prices' | 'users' | 'settings'
+
 export type RelayEventMap = {
+  'relay-navigate': { view: RelayView, key?: string, model?: string }
   'relay-key-created': { id: string, name: string }
   'relay-key-changed': { id: string, action: 'disable' | 'enable' | 'rotate' | 'delete' | 'update' }
   'relay-account-created': { id: string, name: string }

@@ -9,12 +9,14 @@ import { RelayAdmin } from './relay-admin.ts'
 import { RelayPrices } from './relay-prices.ts'
 import { RelayAdminUsers } from './relay-admin-users.ts'
 import { RelayKeyDetail } from './relay-key-detail.ts'
+import { RelayOverview } from './relay-overview.ts'
+import { RelaySettings } from './relay-settings.ts'
 
-export { RelayKeys, RelayAccounts, RelayUsage, RelayRequestLog, RelayKeyUsage, RelayAdmin, RelayPrices, RelayAdminUsers, RelayKeyDetail }
+export { RelayKeys, RelayAccounts, RelayUsage, RelayRequestLog, RelayKeyUsage, RelayAdmin, RelayPrices, RelayAdminUsers, RelayKeyDetail, RelayOverview, RelaySettings }
 export type { RelayEventMap } from './base.ts'
 
 const elements: [string, CustomElementConstructor][] = [
   ['relay-keys', RelayKeys], ['relay-accounts', RelayAccounts], ['relay-usage', RelayUsage],
-  ['relay-request-log', RelayRequestLog], ['relay-key-usage', RelayKeyUsage], ['relay-prices', RelayPrices], ['relay-admin-users', RelayAdminUsers], ['relay-key-detail', RelayKeyDetail], ['relay-admin', RelayAdmin],
+  ['relay-request-log', RelayRequestLog], ['relay-key-usage', RelayKeyUsage], ['relay-prices', RelayPrices], ['relay-admin-users', RelayAdminUsers], ['relay-key-detail', RelayKeyDetail], ['relay-overview', RelayOverview], ['relay-settings', RelaySettings], ['relay-admin', RelayAdmin],
 ]
 for (const [name, element] of elements) if (!customElements.get(name)) customElements.define(name, element)

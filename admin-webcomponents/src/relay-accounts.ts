@@ -3,7 +3,7 @@
 // (credentials as password fields, never shown again), test, disable / enable, delete.
 import { html, nothing, type TemplateResult } from 'lit'
 import { msg, str } from '@lit/localize'
-import { formatRelative } from './format.ts'
+import { accountStateLabel } from './account-state.ts'
 import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
 
 interface AccountType { provider: string, type: string, login: boolean, schema: { properties: Record<string, { type?: string, title?: string, enum?: unknown[], writeOnly?: boolean, description?: string, default?: unknown }>, required?: string[] } }
@@ -145,10 +145,7 @@ export class RelayAccounts extends RelayElement {
   }
 
   #stateText (a: Account): string {
-    if (a.state === 'cooling') return msg(str`cooling down, ends ${formatRelative(a.cooldownUntil)}`, { id: 'accounts.cooling' })
-    if (a.state === 'unauthorized') return msg('needs a new login', { id: 'accounts.unauthorized' })
-    if (a.state === 'disabled') return msg('disabled', { id: 'state.disabled' })
-    return msg('active', { id: 'state.active' })
+    return accountStateLabel(a.state, a.cooldownUntil)
   }
 
   /** One field of an account type: a checkbox for a boolean, a list for an enum, a password box for a credential. */

@@ -12,8 +12,11 @@ import './relay-usage.ts'
 import './relay-request-log.ts'
 import './relay-prices.ts'
 import './relay-admin-users.ts'
+import './relay-overview.ts'
+import './relay-settings.ts'
+import type { RelayEventMap, RelayView } from './base.ts'
 
-type Tab = 'keys' | 'accounts' | 'usage' | 'log' | 'prices' | 'users'
+type Tab = RelayView
 
 /**
  * The whole admin console: the login form (without a `token`), then keys, accounts, usage and
@@ -30,11 +33,24 @@ type Tab = 'keys' | 'accounts' | 'usage' | 'log' | 'prices' | 'users'
  */
 export class RelayAdmin extends RelayElement {
   static override styles = [themeStyles]
-  static override properties = { ...RelayElement.properties, user: { state: true }, tab: { state: true }, checked: { state: true } }
+  static override properties = { ...RelayElement.properties, user: { state: true }, tab: { state: true }, checked: { state: true }, target: { state: true } }
 
   user: string | undefined
-  tab: Tab = 'keys'
+  tab: Tab = 'overview'
   checked = false
+  /** What a link of the overview asked the next view to open (a key's page, a model's requests). */
+  target: { key?: string, model?: string } = {}
+
+  constructor () {
+    super()
+    // A number of the overview opens the view behind it.
+    this.addEventListener('relay-navigate', e => {
+      const { view, key, model } = (e as CustomEvent<RelayEventMap['relay-navigate']>).detail
+      this.target = { key, model }
+      this.tab = view
+      void this.updateComplete.then(() => this.#selectedTab()?.focus())
+    })
+  }
 
   /** Who is logged in (or whom the token is for). */
   async reload (): Promise<void> {
@@ -112,8 +128,9 @@ export class RelayAdmin extends RelayElement {
       </section>`
     }
     const tabs: [Tab, string][] = [
-      ['keys', msg('API keys', { id: 'keys.title' })], ['accounts', msg('Upstream accounts', { id: 'accounts.title' })],
+      ['overview', msg('Overview', { id: 'overview.title' })], ['keys', msg('API keys', { id: 'keys.title' })], ['accounts', msg('Upstream accounts', { id: 'accounts.title' })],
       ['usage', msg('Usage', { id: 'usage.title' })], ['log', msg('Requests', { id: 'log.title' })], ['prices', msg('Prices', { id: 'prices.title' })], ['users', msg('Admin users', { id: 'users.title' })],
+      ['settings', msg('Settings', { id: 'settings.title' })],
     ]
     const props = { baseUrl: this.baseUrl, token: this.token, lang: this.lang }
     const ids = tabs.map(([id]) => id)
@@ -121,7 +138,7 @@ export class RelayAdmin extends RelayElement {
       <div class="toolbar" part="tabs">
         <div role="tablist" class="tablist" aria-label=${msg('Sections', { id: 'admin.sections' })}>
           ${tabs.map(([id, label]) => html`<button role="tab" id=${`tab-${id}`} aria-controls="panel" aria-selected=${this.tab === id ? 'true' : 'false'} tabindex=${this.tab === id ? 0 : -1}
-            class=${this.tab === id ? 'primary' : ''} @click=${() => { this.tab = id }} @keydown=${(e: KeyboardEvent) => this.#tabKey(e, ids)}>${label}</button>`)}
+            class=${this.tab === id ? 'primary' : ''} @click=${() => { this.tab = id; this.target = {} }} @keydown=${(e: KeyboardEvent) => this.#tabKey(e, ids)}>${label}</button>`)}
         </div>
         <span class="spacer"></span>
         <span>${this.user}</span>
@@ -129,12 +146,14 @@ export class RelayAdmin extends RelayElement {
         ${this.token ? nothing : html`<button @click=${this.#logout}>${msg('Log out', { id: 'admin.logout' })}</button>`}
       </div>
       <div role="tabpanel" id="panel" aria-labelledby=${`tab-${this.tab}`} part="tabpanel">
-      ${this.tab === 'keys' ? html`<relay-keys .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-keys>` : nothing}
+      ${this.tab === 'overview' ? html`<relay-overview .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-overview>` : nothing}
+      ${this.tab === 'keys' ? html`<relay-keys .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} .openKey=${this.target.key ?? ''} lang=${props.lang || ''}></relay-keys>` : nothing}
+      ${this.tab === 'settings' ? html`<relay-settings .baseUrl=${props.baseUrl} .token=${props.token} lang=${props.lang || ''}></relay-settings>` : nothing}
       ${this.tab === 'accounts' ? html`<relay-accounts .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-accounts>` : nothing}
       ${this.tab === 'usage' ? html`<relay-usage .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''} by="key"></relay-usage>` : nothing}
       ${this.tab === 'users' ? html`<relay-admin-users .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-admin-users>` : nothing}
       ${this.tab === 'prices' ? html`<relay-prices .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-prices>` : nothing}
-      ${this.tab === 'log' ? html`<relay-request-log .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} lang=${props.lang || ''}></relay-request-log>` : nothing}
+      ${this.tab === 'log' ? html`<relay-request-log .baseUrl=${props.baseUrl} .token=${props.token} .refresh=${this.refresh} .model=${this.target.model ?? ''} lang=${props.lang || ''}></relay-request-log>` : nothing}
       </div>
     </div>`
   }

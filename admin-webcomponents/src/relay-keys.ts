@@ -50,7 +50,11 @@ export class RelayKeys extends RelayElement {
     list: { state: true }, secret: { state: true }, batch: { state: true }, selected: { state: true }, targets: { state: true }, providers: { state: true },
     editing: { state: true }, rows: { state: true }, modelRows: { state: true }, fieldErrors: { state: true }, opened: { state: true },
     query: { state: true }, stateFilter: { state: true }, tag: { state: true }, sort: { state: true }, offset: { state: true },
+    openKey: { type: String, attribute: 'open-key' },
   }
+
+  /** A key (id or name) whose page opens at once (attribute `open-key`: a link from elsewhere). */
+  openKey = ''
 
   list: KeyPage | undefined
   query = ''
@@ -77,6 +81,7 @@ export class RelayKeys extends RelayElement {
 
   async reload (): Promise<void> {
     await this.run(async () => {
+      if (this.openKey && !this.opened) this.opened = { id: this.openKey } as Key
       const [, accounts, types] = await Promise.all([
         this.#loadKeys(),
         this.api<{ items: BindTarget[] }>('GET', '/_relay/admin/api/accounts'),

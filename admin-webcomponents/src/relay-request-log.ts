@@ -19,18 +19,25 @@ interface Row { id: string, time: string, keyId: string, keyName?: string | null
  */
 export class RelayRequestLog extends RelayElement {
   static override styles = themeStyles
-  static override properties = { ...RelayElement.properties, relayKey: { type: String, attribute: false }, keyId: { type: String, attribute: 'key-id' }, rows: { state: true }, cursor: { state: true } }
+  static override properties = { ...RelayElement.properties, relayKey: { type: String, attribute: false }, keyId: { type: String, attribute: 'key-id' }, model: { type: String }, rows: { state: true }, cursor: { state: true } }
 
   /** Self-service: show this relay key's own requests. A property only. */
   relayKey: string | undefined
   /** Admin: one key's requests only (its id or name; attribute `key-id`). */
   keyId = ''
+  /** The model filter to start with (`claude-*` for a prefix; attribute `model`). */
+  model = ''
   rows: Row[] = []
   cursor: string | null = null
   #filters: Record<string, string> = {}
 
   protected override get auth () {
     return { ...super.auth, relayKey: this.relayKey }
+  }
+
+  protected override firstUpdated (): void {
+    if (this.model) this.#filters = { model: this.model }
+    super.firstUpdated()
   }
 
   async reload (more = false): Promise<void> {
@@ -60,7 +67,7 @@ export class RelayRequestLog extends RelayElement {
       <h2>${msg('Requests', { id: 'log.title' })}</h2>
       <form @submit=${this.#filter} part="form">
         ${this.relayKey || this.keyId ? '' : html`<label>${msg('Key (name)', { id: 'log.key' })}<input name="key" autocomplete="off"></label>`}
-        <label>${msg('Model (claude-* for a prefix)', { id: 'log.model' })}<input name="model" autocomplete="off"></label>
+        <label>${msg('Model (claude-* for a prefix)', { id: 'log.model' })}<input name="model" autocomplete="off" .value=${this.model}></label>
         <label>${msg('Status', { id: 'log.status' })}<input name="status" type="number" min="0" max="999"></label>
         <button type="submit">${msg('Filter', { id: 'log.filter' })}</button>
       </form>

@@ -2,6 +2,7 @@
 // force with its secrets redacted (GET /config), and a test message to every notification
 // target (POST /notifications/test).
 import type { FastifyInstance } from 'fastify'
+import { stringify } from 'yaml'
 import type { Runtime } from '../runtime.ts'
 import type { TargetStatus, TestResult } from '../ops/notify/notifier.ts'
 import type { EventLoopLag } from '../ops/live-stats.ts'
@@ -21,15 +22,16 @@ export async function opsRoutes (app: FastifyInstance, deps: OpsApiDeps): Promis
     rt: deps.rt, health: deps.health as never, live: deps.live, notifications: deps.notifications.status,
   }, deps.now()))
 
-  app.get('/config', async () => ({
-    file: deps.rt.loaded.file,
-    config: redactConfig(deps.rt.loaded.config, {
+  app.get('/config', async () => {
+    const config = redactConfig(deps.rt.loaded.config, {
       secretFieldsOf: (provider, type) => {
         const t = typeof provider === 'string' && typeof type === 'string' ? deps.rt.accountTypes.resolve(provider, type) : undefined
         return t === undefined || typeof t === 'string' ? undefined : t.secretFields
       },
-    }),
-  }))
+    })
+    // Also as YAML, the file's own language, so the console need not carry a YAML writer.
+    return { file: deps.rt.loaded.file, config, yaml: stringify(config) }
+  })
 
   app.post('/notifications/test', async request => {
     const results = await deps.notifications.test(request.admin!.user)

@@ -49,8 +49,9 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
     await page.getByLabel('User').fill('root')
     await page.getByLabel('Password').fill(PASSWORD)
     await page.getByRole('button', { name: 'Log in' }).click()
-    const first = page.getByRole('tab', { name: 'API keys' })
+    const first = page.getByRole('tab', { name: 'Overview' })
     await first.waitFor()
+    assert.equal(await first.getAttribute('aria-selected'), 'true', 'the console opens on the overview')
     // Focus goes to the selected tab, not back to the page.
     assert.equal(await page.evaluate(() => {
       let el: Element | null = document.activeElement
@@ -59,7 +60,7 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
     }), 'tab', 'focus on the tabs after login')
     for (const lang of ['en', 'zh']) {
       if (lang === 'zh') await page.getByRole('button', { name: '中文' }).click()
-      const names = lang === 'en' ? ['API keys', 'Upstream accounts', 'Usage', 'Requests', 'Prices', 'Admin users'] : ['API 密钥', '上游账号', '用量', '请求记录', '价格', '管理员']
+      const names = lang === 'en' ? ['Overview', 'API keys', 'Upstream accounts', 'Usage', 'Requests', 'Prices', 'Admin users', 'Settings'] : ['概览', 'API 密钥', '上游账号', '用量', '请求记录', '价格', '管理员', '设置']
       for (const name of names) {
         await page.getByRole('tab', { name }).click()
         await page.getByRole('tabpanel').waitFor()
@@ -77,9 +78,9 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
     await page.keyboard.press('ArrowRight')
     assert.equal(await tab('上游账号').getAttribute('aria-selected'), 'true')
     await page.keyboard.press('End')
-    assert.equal(await tab('管理员').getAttribute('aria-selected'), 'true')
+    assert.equal(await tab('设置').getAttribute('aria-selected'), 'true')
     await page.keyboard.press('ArrowRight')
-    assert.equal(await tab('API 密钥').getAttribute('aria-selected'), 'true', 'wraps around')
+    assert.equal(await tab('概览').getAttribute('aria-selected'), 'true', 'wraps around')
     await page.close()
   }
   assert.deepEqual(problems, [])

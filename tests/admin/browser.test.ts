@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { ALICE_KEY, type Relay } from '../helpers/relay-harness.ts'
 import { requireBinary, ROOT } from '../helpers/processes.ts'
 import { ADMIN_TOKEN, adminRelay, PASSWORD } from '../helpers/admin.ts'
+import { webhookReceiver } from '../helpers/webhook.ts'
 
 const ARTIFACTS = join(ROOT, 'test-artifacts')
 
@@ -69,7 +70,9 @@ async function journey (page: Page, relay: Relay, label: string): Promise<void> 
   await page.getByLabel('User').fill('root')
   await page.getByLabel('Password').fill(PASSWORD)
   await page.getByRole('button', { name: 'Log in' }).click()
-  await page.getByRole('tab', { name: 'API keys' }).waitFor()
+  await page.locator('relay-overview .card').first().waitFor()
+  await shot(page, `${label}-0-overview`)
+  await page.getByRole('tab', { name: 'API keys' }).click()
   await shot(page, `${label}-1-keys`)
 
   const keyName = `${label}-key`
@@ -302,6 +305,7 @@ test('keys tab: every limit is set from a form; the server\'s refusal shows at i
   const created = await request(`${relay.url}/_relay/admin/api/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'carol' }) })
   const { key } = await created.body.json() as { key: string }
   const page = await loggedIn(b, relay)
+  await page.getByRole('tab', { name: 'API keys' }).click()
   const keys = page.locator('relay-keys')
   await keys.locator('tr[data-key="carol"]').getByRole('button', { name: 'Edit' }).click()
   const form = keys.getByRole('form', { name: 'Limits of carol' })
@@ -341,6 +345,7 @@ test('keys tab: many keys created at once (their secrets downloaded once), searc
   if (!b) return
   const relay = await adminRelay(t)
   const page = await loggedIn(b, relay)
+  await page.getByRole('tab', { name: 'API keys' }).click()
   const keys = page.locator('relay-keys')
   await keys.getByLabel('Names start with').fill('team')
   await keys.getByLabel('How many').fill('30')
@@ -380,6 +385,46 @@ test('keys tab: many keys created at once (their secrets downloaded once), searc
   await keys.getByLabel('Sort by').selectOption({ label: 'Requests today' })
   await keys.locator('tbody tr').first().filter({ hasText: 'team-001' }).waitFor()
   await shot(page, 'admin-keys-many')
+})
+
+test('overview tab: the day\'s numbers, each a link to its view (a key near its limit opens its page); settings: the config without secrets, a test notification', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const hook = await webhookReceiver(t)
+  const relay = await adminRelay(t, {}, { notifications: { targets: [{ type: 'webhook', url: hook.url, secret: 'hook-signing-secret' }] } })
+  const created = await request(`${relay.url}/_relay/admin/api/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'dana', policy: { budgets: { dailyUsd: 0.0001 } } }) })
+  const { key } = await created.body.json() as { key: string }
+  for (let i = 0; i < 2; i++) await (await message(relay, key)).body.dump()
+  await relay.settled()
+  const page = await loggedIn(b, relay)
+  const overview = page.locator('relay-overview')
+  // Today's requests (the second of dana's was refused: over its daily budget), and dana past that budget.
+  const today = (await (await request(`${relay.url}/_relay/admin/api/overview`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body.json() as { periods: { today: { requests: number } } }).periods.today.requests
+  assert.equal(today, 1)
+  await overview.locator('.card', { hasText: 'Today' }).getByRole('button', { name: '1', exact: true }).first().waitFor()
+  const near = overview.locator('tr', { hasText: 'dana' }).first()
+  assert.match(await near.textContent() ?? '', /budget per day\s*\d{3,}%/)
+  await shot(page, 'admin-overview')
+  await near.getByRole('button', { name: 'dana' }).click()
+  assert.equal(await page.getByRole('tab', { name: 'API keys' }).getAttribute('aria-selected'), 'true')
+  await page.locator('relay-key-detail h2', { hasText: 'Key dana' }).waitFor()
+  // The top model opens the request log filtered to it.
+  await page.getByRole('tab', { name: 'Overview' }).click()
+  await overview.locator('.card', { hasText: 'Top models' }).getByRole('button', { name: 'claude-sonnet-4-5' }).click()
+  await page.locator('relay-request-log tbody tr', { hasText: 'claude-sonnet-4-5' }).first().waitFor()
+  assert.equal(await page.locator('relay-request-log').getByLabel(/^Model/).inputValue(), 'claude-sonnet-4-5')
+
+  await page.getByRole('tab', { name: 'Settings' }).click()
+  const settings = page.locator('relay-settings')
+  const config = settings.locator('pre')
+  await config.waitFor()
+  const yaml = await config.textContent() ?? ''
+  assert.match(yaml, /notifications:/)
+  for (const secret of [ADMIN_TOKEN, 'hook-signing-secret', ALICE_KEY]) assert.ok(!yaml.includes(secret), 'no secret in the config view')
+  await settings.getByRole('button', { name: 'Send a test notification' }).click()
+  await settings.getByRole('status').filter({ hasText: 'webhook: delivered' }).waitFor()
+  assert.match(JSON.parse(hook.told.at(-1)!).text, /test notification, sent by root/)
+  await shot(page, 'admin-settings')
 })
 
 test('admin users tab: add one, set a new password (its sessions end), sign out everywhere, delete', { timeout: 120_000 }, async t => {

@@ -54,7 +54,7 @@ test('custom-elements.json: current with the sources, every widget with its attr
   type Decl = { tagName?: string, attributes?: { name: string }[], members?: { name: string, kind: string }[], events?: { name: string }[], cssParts?: { name: string }[], cssProperties?: { name: string }[] }
   const manifest = JSON.parse(committed) as { modules: { declarations?: Decl[] }[] }
   const widgets = new Map(manifest.modules.flatMap(m => m.declarations ?? []).filter(d => d.tagName).map(d => [d.tagName!, d]))
-  assert.deepEqual([...widgets.keys()].sort(), ['relay-accounts', 'relay-admin', 'relay-admin-users', 'relay-key-detail', 'relay-key-usage', 'relay-keys', 'relay-prices', 'relay-request-log', 'relay-usage'])
+  assert.deepEqual([...widgets.keys()].sort(), ['relay-accounts', 'relay-admin', 'relay-admin-users', 'relay-key-detail', 'relay-key-usage', 'relay-keys', 'relay-overview', 'relay-prices', 'relay-request-log', 'relay-settings', 'relay-usage'])
   for (const [tag, d] of widgets) {
     const names = (list: { name: string }[] | undefined) => (list ?? []).map(x => x.name)
     assert.ok(names(d.attributes).includes('base-url'), tag)
