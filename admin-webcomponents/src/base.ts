@@ -8,16 +8,40 @@ import { applyLocale } from './localization.ts'
 import { call, type ApiAuth } from './api.ts'
 
 export const themeStyles = css`
+  /* Light by default, dark when the reader's system is (prefers-color-scheme); a page sets any
+     --relay-* property to override either. Inputs and scrollbars follow (color-scheme). */
   :host {
     display: block;
+    color-scheme: light dark;
     font-family: var(--relay-font, system-ui, sans-serif);
-    color: var(--relay-text, #1b1f24);
-    background: var(--relay-surface, #fff);
+    --_text: var(--relay-text, #1b1f24);
+    --_surface: var(--relay-surface, #fff);
     --_accent: var(--relay-accent, #2563eb);
+    --_on-accent: var(--relay-on-accent, #fff);
     --_border: var(--relay-border, #d0d7de);
     --_muted: var(--relay-muted, #57606a);
     --_danger: var(--relay-danger, #b42318);
+    --_button: var(--relay-button, #f6f8fa);
+    --_code-bg: var(--relay-code-bg, #fff8c5);
+    --_panel-bg: var(--relay-panel-bg, #f6f8fa);
+    color: var(--_text);
+    background: var(--_surface);
   }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_text: var(--relay-text, #e6edf3);
+      --_surface: var(--relay-surface, #0d1117);
+      --_accent: var(--relay-accent, #4493f8);
+      --_on-accent: var(--relay-on-accent, #0d1117);
+      --_border: var(--relay-border, #3d444d);
+      --_muted: var(--relay-muted, #9198a1);
+      --_danger: var(--relay-danger, #ff7b72);
+      --_button: var(--relay-button, #212830);
+      --_code-bg: var(--relay-code-bg, #3d2e00);
+      --_panel-bg: var(--relay-panel-bg, #151b23);
+    }
+  }
+  input, select, textarea { background: var(--_surface); color: var(--_text); }
   h2 { font-size: 1.1rem; margin: 0 0 .75rem; }
   /* On a phone a wide table scrolls inside its widget, never the page sideways. */
   section { margin-bottom: 1.5rem; overflow-x: auto; }
@@ -25,8 +49,8 @@ export const themeStyles = css`
   table { border-collapse: collapse; width: 100%; font-size: .9rem; }
   th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--_border); vertical-align: top; }
   th { color: var(--_muted); font-weight: 600; }
-  button { font: inherit; padding: .3rem .7rem; border: 1px solid var(--_border); border-radius: 6px; background: var(--relay-button, #f6f8fa); color: inherit; cursor: pointer; }
-  button.primary { background: var(--_accent); border-color: var(--_accent); color: #fff; }
+  button { font: inherit; padding: .3rem .7rem; border: 1px solid var(--_border); border-radius: 6px; background: var(--_button); color: inherit; cursor: pointer; }
+  button.primary { background: var(--_accent); border-color: var(--_accent); color: var(--_on-accent); }
   button.danger { color: var(--_danger); }
   button:focus-visible, input:focus-visible, select:focus-visible { outline: 2px solid var(--_accent); outline-offset: 1px; }
   input, select { font: inherit; padding: .3rem .5rem; border: 1px solid var(--_border); border-radius: 6px; }
@@ -34,7 +58,7 @@ export const themeStyles = css`
   form, .toolbar { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .25rem .5rem; margin-bottom: .75rem; }
   .state { padding: 1rem; color: var(--_muted); }
   .error { color: var(--_danger); }
-  .secret { font-family: ui-monospace, monospace; background: var(--relay-code-bg, #fff8c5); padding: .5rem; border-radius: 6px; word-break: break-all; }
+  .secret { font-family: ui-monospace, monospace; background: var(--_code-bg); padding: .5rem; border-radius: 6px; word-break: break-all; }
   .pager { display: flex; gap: .5rem; align-items: center; margin-top: .5rem; }
   /* A style attribute would break a page's CSP (style-src without 'unsafe-inline'). */
   .spacer { flex: 1; }
@@ -50,12 +74,20 @@ export const themeStyles = css`
   .tag { display: inline-block; font-size: .8rem; padding: 0 .4rem; border: 1px solid var(--_border); border-radius: 999px; }
   .use { white-space: nowrap; }
   progress { display: block; width: 6rem; }
-  pre.config { font-family: ui-monospace, monospace; font-size: .8rem; background: var(--relay-code-bg-plain, #f6f8fa); padding: .75rem; border-radius: 6px; overflow-x: auto; max-height: 60vh; }
+  pre.config { font-family: ui-monospace, monospace; font-size: .8rem; background: var(--_panel-bg); padding: .75rem; border-radius: 6px; overflow-x: auto; max-height: 60vh; }
   .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: .75rem; margin-bottom: 1rem; }
   .card { border: 1px solid var(--_border); border-radius: 8px; padding: .5rem .75rem; }
   .card h3 { font-size: .95rem; margin: 0 0 .4rem; }
   .card.wide { grid-column: span 2; }
   @media (max-width: 40rem) { .card.wide { grid-column: auto; } }
+  /* A table of class stack becomes one card per row on a phone, each cell with its column's name. */
+  @media (max-width: 40rem) {
+    table.stack thead { display: none; }
+    table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: auto; }
+    table.stack tr { border: 1px solid var(--_border); border-radius: 8px; margin-bottom: .5rem; padding: .25rem 0; }
+    table.stack td { border: none; padding: .15rem .6rem; }
+    table.stack td[data-label]::before { content: attr(data-label) ': '; color: var(--_muted); font-size: .8rem; }
+  }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `
 
@@ -91,6 +123,8 @@ export type RelayEventMap = {
  * @cssprop --relay-danger - errors and destructive buttons
  * @cssprop --relay-button - the background of ordinary buttons
  * @cssprop --relay-code-bg - the background of a secret shown once
+ * @cssprop --relay-on-accent - text on primary buttons
+ * @cssprop --relay-panel-bg - the background of the configuration view
  */
 export abstract class RelayElement extends LitElement {
   static override properties = {

@@ -274,15 +274,16 @@ export class RelayKeys extends RelayElement {
 
   #row (k: Key): TemplateResult {
     const readOnly = k.source === 'config'
+    // On a phone each row is a card: every cell says what it is (data-label, shown by CSS).
     return html`<tr part="row" data-key=${k.name}>
       <td>${readOnly ? nothing : html`<input type="checkbox" aria-label=${msg(str`Select ${k.name}`, { id: 'keys.select' })} .checked=${this.selected.has(k.id)} @change=${(e: Event) => this.#toggle(k.id, (e.target as HTMLInputElement).checked)}>`}</td>
-      <td><button class="link" @click=${() => { this.opened = k }}>${k.name}</button><div><code>${k.hint}</code></div></td>
-      <td>${this.#stateLabel(k.state)}${k.tags.length > 0 ? html`<div>${k.tags.map(t => html`<span class="tag">${t}</span> `)}</div>` : nothing}</td>
-      <td>${renderBindings(k.bindings)}</td>
-      <td>${formatCount(k.today.requests)} · ${formatUsd(k.today.costUsd)}</td>
-      <td>${formatCount(k.month.requests)} · ${formatUsd(k.month.costUsd)}</td>
-      <td>${this.#nearest(k)}</td>
-      <td><time datetime=${k.lastUsedAt ?? ''} title=${formatTime(k.lastUsedAt)}>${formatRelative(k.lastUsedAt)}</time></td>
+      <td data-label=${msg('Name', { id: 'name' })}><button class="link" @click=${() => { this.opened = k }}>${k.name}</button><div><code>${k.hint}</code></div></td>
+      <td data-label=${msg('State', { id: 'state' })}>${this.#stateLabel(k.state)}${k.tags.length > 0 ? html`<div>${k.tags.map(t => html`<span class="tag">${t}</span> `)}</div>` : nothing}</td>
+      <td data-label=${msg('Bound to', { id: 'keys.bound' })}>${renderBindings(k.bindings)}</td>
+      <td data-label=${msg('Today', { id: 'keys.today' })}>${formatCount(k.today.requests)} · ${formatUsd(k.today.costUsd)}</td>
+      <td data-label=${msg('This month', { id: 'keys.month' })}>${formatCount(k.month.requests)} · ${formatUsd(k.month.costUsd)}</td>
+      <td data-label=${msg('Nearest limit', { id: 'keys.nearest' })}>${this.#nearest(k)}</td>
+      <td data-label=${msg('Last used', { id: 'keys.lastUsed' })}><time datetime=${k.lastUsedAt ?? ''} title=${formatTime(k.lastUsedAt)}>${formatRelative(k.lastUsedAt)}</time></td>
       <td>${readOnly
         ? msg('from the config file', { id: 'readOnly' })
         : html`
@@ -384,7 +385,7 @@ export class RelayKeys extends RelayElement {
       ${this.#secrets()}
       ${this.#filters()}
       ${this.#bulkBar()}
-      ${this.states(items.length === 0, () => html`<table part="table">
+      ${this.states(items.length === 0, () => html`<table part="table" class="stack">
         <thead><tr><th><span class="visually-hidden">${msg('Select', { id: 'keys.selectColumn' })}</span></th><th>${msg('Name', { id: 'name' })}</th><th>${msg('State', { id: 'state' })}</th><th>${msg('Bound to', { id: 'keys.bound' })}</th>
           <th>${msg('Today', { id: 'keys.today' })}</th><th>${msg('This month', { id: 'keys.month' })}</th><th>${msg('Nearest limit', { id: 'keys.nearest' })}</th><th>${msg('Last used', { id: 'keys.lastUsed' })}</th><th></th></tr></thead>
         <tbody>${items.map(k => this.#row(k))}</tbody></table>

@@ -85,6 +85,10 @@ export class RelayUsage extends RelayElement {
     const value = (t: Total) => (this.metric === 'tokens' ? tokensOf(t) : Number(t.costUsd))
     const { buckets, lines } = topLines(this.report.series, value, TOP_LINES, msg('others', { id: 'usage.others' }))
     const data: uPlot.AlignedData = [buckets, ...lines.map(l => l.values)]
+    // The axes in the widget's own colours (light or dark scheme, or the page's --relay-*).
+    const style = getComputedStyle(this)
+    const ink = style.color
+    const rule = style.getPropertyValue('--_border').trim() || '#d0d7de'
     const tick = this.metric === 'tokens' ? (v: number) => formatCompact(v) : (v: number) => formatUsd(String(v))
     this.#plot = new uPlot({
       width: Math.max(320, host.clientWidth || 640), height: 240,
@@ -92,7 +96,7 @@ export class RelayUsage extends RelayElement {
       scales: { x: { time: true, range: [Date.parse(this.report.since) / 1000, Date.parse(this.report.until) / 1000] } },
       series: [{}, ...lines.map((l, i) => ({ label: l.label, stroke: l.group === OTHERS ? '#8c959f' : COLORS[i % COLORS.length], width: 2, points: { show: true }, value: (_u: uPlot, v: number | null) => (v === null ? '–' : tick(v)) }))],
       // Room for the ticks beside the axis title, in the language's own number format.
-      axes: [{}, { label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : msg('Cost (USD)', { id: 'usage.costUsd' }), size: 80, labelGap: 8, values: (_u: uPlot, splits: number[]) => splits.map(tick) }],
+      axes: [{ stroke: ink, grid: { stroke: rule } }, { stroke: ink, grid: { stroke: rule }, label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : msg('Cost (USD)', { id: 'usage.costUsd' }), size: 80, labelGap: 8, values: (_u: uPlot, splits: number[]) => splits.map(tick) }],
     }, data, host)
   }
 

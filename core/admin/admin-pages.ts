@@ -17,6 +17,7 @@ function page (title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>${title}</title>
 <script type="module" src="/_relay/admin/widgets.js"></script>
 </head>
