@@ -88,6 +88,8 @@ export const themeStyles = css`
     table.stack td { border: none; padding: .15rem .6rem; }
     table.stack td[data-label]::before { content: attr(data-label) ': '; color: var(--_muted); font-size: .8rem; }
   }
+  ul.errors { margin: .25rem 0 0; padding-left: 1rem; font-size: .85rem; }
+  label small { font-size: .75rem; color: var(--_muted); max-width: 22rem; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `
 
@@ -99,7 +101,7 @@ export type RelayEventMap = {
   'relay-key-created': { id: string, name: string }
   'relay-key-changed': { id: string, action: 'disable' | 'enable' | 'rotate' | 'delete' | 'update' }
   'relay-account-created': { id: string, name: string }
-  'relay-account-changed': { id: string, action: 'disable' | 'enable' | 'delete' | 'test' }
+  'relay-account-changed': { id: string, action: 'disable' | 'enable' | 'delete' | 'test' | 'reset' | 'update' }
   'relay-login': { user: string }
   'relay-logout': Record<string, never>
   'relay-error': { message: string, status: number }

@@ -1,13 +1,23 @@
-// <relay-accounts>: the upstream accounts with their live state (cooling, unauthorized, last
-// error, rate-limit windows), a form for any account type driven by its JSON Schema
-// (credentials as password fields, never shown again), test, disable / enable, delete.
+// <relay-accounts>: the upstream accounts with their live state (cooling with when it ends, the
+// provider's rate-limit windows, the latest errors), a form for any account type driven by its
+// JSON Schema (credentials as password fields, never shown again), an edit form for every field
+// and placement, subscription logins (or a pasted token), test, clear cooldown, disable /
+// enable, delete.
 import { html, nothing, type TemplateResult } from 'lit'
 import { msg, str } from '@lit/localize'
 import { accountStateLabel } from './account-state.ts'
 import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
+import { fieldsFromForm, renderField, type TypeSchema } from './account-fields.ts'
+import { formatRelative, formatTime } from './format.ts'
 
-interface AccountType { provider: string, type: string, login: boolean, schema: { properties: Record<string, { type?: string, title?: string, enum?: unknown[], writeOnly?: boolean, description?: string, default?: unknown }>, required?: string[] } }
-interface Account { id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: string, state: string, reason: string | null, cooldownUntil: string | null, lastError: string | null, rateLimits: { name: string, utilisation?: number }[] }
+interface AccountType { provider: string, type: string, login: boolean, schema: TypeSchema }
+interface Window { name: string, utilisation?: number, status?: string, resetsAt?: number, models?: string }
+interface Account {
+  id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: string, state: string, reason: string | null,
+  cooldownUntil: string | null, lastError: string | null, lastErrorAt: string | null, recentErrors: { at: string, message: string }[], rateLimits: Window[],
+  fields: Record<string, unknown>, groups: string[], maxConcurrency: number | null, models: string[] | null, shared: boolean | null, hasProxy: boolean,
+  login?: { identity?: string, expiresAt?: string, refresh: string }
+}
 
 /**
  * The upstream accounts with their live state, a form for any account type (from its schema),
@@ -15,7 +25,7 @@ interface Account { id: string, name: string, provider: string, type: string, pr
  *
  * @tagname relay-accounts
  * @fires relay-account-created - `{ id, name }`: an account was added or logged in
- * @fires relay-account-changed - `{ id, action }`: an account was disabled, enabled, deleted or tested
+ * @fires relay-account-changed - `{ id, action }`: an account was disabled, enabled, deleted, tested, reset (cooldown cleared) or edited (`update`)
  * @csspart panel - the widget
  * @csspart form - the add form
  * @csspart login-form - the subscription login forms
@@ -27,7 +37,7 @@ export class RelayAccounts extends RelayElement {
   static override styles = themeStyles
   static override properties = {
     ...RelayElement.properties, accounts: { state: true }, types: { state: true }, logins: { state: true }, chosen: { state: true },
-    result: { state: true }, page: { state: true }, pending: { state: true },
+    result: { state: true }, page: { state: true }, pending: { state: true }, editing: { state: true },
   }
 
   accounts: Account[] = []
@@ -37,6 +47,8 @@ export class RelayAccounts extends RelayElement {
   /** A login started: the URL to open, then the code to paste. */
   pending: { id: string, url: string, account: string } | undefined
   chosen = ''
+  /** The account whose fields and placement are being edited. */
+  editing: Account | undefined
   result: string | undefined
   page = 0
 
@@ -47,7 +59,9 @@ export class RelayAccounts extends RelayElement {
         this.api<{ items: AccountType[] }>('GET', '/_relay/admin/api/account-types'),
       ])
       this.accounts = accounts.items
-      this.types = types.items.filter(t => !t.login)
+      // Every type can be added with its fields; a subscription type is then a pasted token
+      // (a `claude setup-token` token, one copied from another machine), else a login.
+      this.types = types.items
       this.logins = types.items.filter(t => t.login)
       this.chosen ||= this.types[0] ? `${this.types[0].provider}/${this.types[0].type}` : ''
     })
@@ -63,22 +77,74 @@ export class RelayAccounts extends RelayElement {
     if (!type) return
     const form = e.target as HTMLFormElement
     const value = (n: string) => (form.elements.namedItem(n) as HTMLInputElement | null)?.value ?? ''
-    const fields: Record<string, unknown> = {}
-    for (const [k, s] of Object.entries(type.schema.properties)) {
-      if (s.type === 'boolean') {
-        fields[k] = (form.elements.namedItem(`f.${k}`) as HTMLInputElement).checked
-        continue
-      }
-      const v = value(`f.${k}`)
-      if (v === '') continue
-      fields[k] = s.type === 'integer' || s.type === 'number' ? Number(v) : v
-    }
+    const fields = fieldsFromForm(form, this.#addable(type))
     await this.run(async () => {
       const created = await this.api<Account>('POST', '/_relay/admin/api/accounts', { name: value('name'), provider: type.provider, type: type.type, priority: Number(value('priority') || 50), fields })
       form.reset()
       this.emit('relay-account-created', { id: created.id, name: created.name })
       await this.#loadAccounts()
     })
+  }
+
+  /** The fields a form offers for a type: a pasted subscription token needs no login details. */
+  #addable (type: AccountType): TypeSchema {
+    if (!type.login) return type.schema
+    const keep = Object.entries(type.schema.properties).filter(([k, f]) => f.type !== 'array' && k !== 'expiresAt' && k !== 'email' && k !== 'plan')
+    return { ...type.schema, properties: Object.fromEntries(keep) }
+  }
+
+  async #save (e: SubmitEvent): Promise<void> {
+    e.preventDefault()
+    const a = this.editing!
+    const type = this.types.find(t => t.provider === a.provider && t.type === a.type)
+    const form = e.target as HTMLFormElement
+    const value = (n: string) => (form.elements.namedItem(n) as HTMLInputElement | HTMLSelectElement).value.trim()
+    const list = (v: string) => v.split(/[\n,]/).map(x => x.trim()).filter(Boolean)
+    const change: Record<string, unknown> = {
+      priority: Number(value('priority')),
+      groups: list(value('groups')),
+      maxConcurrency: value('maxConcurrency') === '' ? null : Number(value('maxConcurrency')),
+      models: list(value('models')).length > 0 ? list(value('models')) : null,
+      shared: value('shared') === '' ? null : value('shared') === 'true',
+    }
+    const proxy = value('proxy')
+    if (proxy !== '') change.proxy = proxy
+    if ((form.elements.namedItem('clearProxy') as HTMLInputElement | null)?.checked) change.proxy = null
+    if (type) {
+      const fields = fieldsFromForm(form, type.schema, a.fields)
+      if (Object.keys(fields).length > 0) change.fields = fields
+    }
+    await this.run(async () => {
+      await this.api('PATCH', `/_relay/admin/api/accounts/${encodeURIComponent(a.id)}`, change)
+      this.editing = undefined
+      this.emit('relay-account-changed', { id: a.id, action: 'update' })
+      await this.#loadAccounts()
+    })
+  }
+
+  #editor (): TemplateResult | typeof nothing {
+    const a = this.editing
+    if (!a) return nothing
+    const type = this.types.find(t => t.provider === a.provider && t.type === a.type)
+    return html`<form part="form edit-form" class="limits" @submit=${this.#save} aria-label=${msg(str`Edit account ${a.name}`, { id: 'accounts.editOf' })}>
+      <h3>${msg(str`Edit account ${a.name}`, { id: 'accounts.editOf' })}</h3>
+      <fieldset><legend>${msg('Where it serves', { id: 'accounts.placement' })}</legend>
+        <label>${msg('Priority', { id: 'accounts.priority' })}<input name="priority" type="number" min="1" max="100" required .value=${String(a.priority)}></label>
+        <label>${msg('Groups (comma separated)', { id: 'accounts.groups' })}<input name="groups" .value=${a.groups.join(', ')} autocomplete="off"></label>
+        <label>${msg('Requests at once (empty: no limit)', { id: 'accounts.maxConcurrency' })}<input name="maxConcurrency" type="number" min="1" .value=${a.maxConcurrency === null ? '' : String(a.maxConcurrency)}></label>
+        <label>${msg('Models it serves (globs; empty: all)', { id: 'accounts.models' })}<input name="models" .value=${(a.models ?? []).join(', ')} autocomplete="off" placeholder="claude-sonnet-*"></label>
+        <label>${msg('In the shared pool', { id: 'accounts.shared' })}<select name="shared">
+          <option value="" ?selected=${a.shared === null}>${msg('when in no group and bound to no key', { id: 'accounts.sharedAuto' })}</option>
+          <option value="true" ?selected=${a.shared === true}>${msg('always', { id: 'accounts.sharedYes' })}</option>
+          <option value="false" ?selected=${a.shared === false}>${msg('never (bound keys and groups only)', { id: 'accounts.sharedNo' })}</option></select></label>
+        <label>${msg('Proxy (http://, https:// or socks5://)', { id: 'accounts.proxy' })}<input name="proxy" type="password" autocomplete="off" placeholder=${a.hasProxy ? msg('unchanged; type to replace', { id: 'accounts.unchanged' }) : ''}></label>
+        ${a.hasProxy ? html`<label class="check"><input type="checkbox" name="clearProxy">${msg('No proxy', { id: 'accounts.clearProxy' })}</label>` : nothing}
+      </fieldset>
+      ${type ? html`<fieldset><legend>${msg('Fields', { id: 'accounts.fields' })}</legend>
+        ${Object.entries(type.schema.properties).map(([k, f]) => renderField(k, f, type.schema.required?.includes(k) ?? false, a.fields[k], true))}</fieldset>` : nothing}
+      <div class="toolbar"><button class="primary" type="submit">${msg('Save', { id: 'save' })}</button>
+        <button type="button" @click=${() => { this.editing = undefined }}>${msg('Cancel', { id: 'cancel' })}</button></div>
+    </form>`
   }
 
   async #startLogin (e: SubmitEvent): Promise<void> {
@@ -128,7 +194,7 @@ export class RelayAccounts extends RelayElement {
     </form>`
   }
 
-  async #act (a: Account, action: 'disable' | 'enable' | 'delete' | 'test'): Promise<void> {
+  async #act (a: Account, action: 'disable' | 'enable' | 'delete' | 'test' | 'reset'): Promise<void> {
     if (action === 'delete' && !confirm(msg(str`Delete account ${a.name}?`, { id: 'accounts.confirmDelete' }))) return
     await this.run(async () => {
       if (action === 'delete') {
@@ -144,23 +210,25 @@ export class RelayAccounts extends RelayElement {
     })
   }
 
-  #stateText (a: Account): string {
-    return accountStateLabel(a.state, a.cooldownUntil)
+  #stateText (a: Account): TemplateResult {
+    return html`${accountStateLabel(a.state, a.cooldownUntil)}${a.reason && a.state !== 'active' ? html`<div><small>${a.reason}</small></div>` : nothing}
+      ${a.login ? html`<div><small>${a.login.identity ?? ''} ${a.login.expiresAt ? msg(str`token expires ${formatRelative(a.login.expiresAt)}`, { id: 'accounts.tokenExpires' }) : ''}</small></div>` : nothing}`
   }
 
-  /** One field of an account type: a checkbox for a boolean, a list for an enum, a password box for a credential. */
-  #field (name: string, s: AccountType['schema']['properties'][string], required: boolean): TemplateResult {
-    const label = `${s.title ?? name}${required ? ' *' : ''}`
-    if (s.type === 'boolean') {
-      return html`<label class="check"><input name=${`f.${name}`} type="checkbox" value="true" ?checked=${s.default === true} title=${s.description ?? ''}>${label}</label>`
-    }
-    if (s.enum) {
-      return html`<label>${label}<select name=${`f.${name}`} ?required=${required} title=${s.description ?? ''}>
-        ${required ? nothing : html`<option value="">–</option>`}${s.enum.map(v => html`<option value=${String(v)} ?selected=${v === s.default}>${String(v)}</option>`)}</select></label>`
-    }
-    return html`<label>${label}
-      <input name=${`f.${name}`} type=${s.writeOnly ? 'password' : s.type === 'integer' || s.type === 'number' ? 'number' : 'text'} ?required=${required} autocomplete="off"
-        placeholder=${s.default === undefined ? '' : String(s.default)} title=${s.description ?? ''}></label>`
+  /** The provider's rate-limit windows: how much is used and when each resets. */
+  #windows (a: Account): TemplateResult | typeof nothing {
+    const shown = a.rateLimits.filter(w => w.utilisation !== undefined || w.resetsAt !== undefined)
+    if (shown.length === 0) return nothing
+    return html`${shown.map(w => html`<div class=${w.status === 'rejected' ? 'error' : ''}><small>${w.name}${w.models ? ` (${w.models})` : ''}:
+      ${w.utilisation === undefined ? '' : `${Math.round(w.utilisation * 100)}%`}
+      ${w.resetsAt === undefined ? '' : msg(str`resets ${formatRelative(new Date(w.resetsAt).toISOString())}`, { id: 'accounts.resets' })}</small>
+      ${w.utilisation === undefined ? nothing : html`<progress max="100" value=${Math.min(100, Math.round(w.utilisation * 100))} aria-label=${w.name}></progress>`}</div>`)}`
+  }
+
+  #errors (a: Account): TemplateResult | string {
+    if (a.recentErrors.length === 0) return a.lastError ?? '–'
+    return html`<details><summary>${formatRelative(a.recentErrors[0]!.at)}: ${a.recentErrors[0]!.message}</summary>
+      <ul class="errors">${a.recentErrors.map(e => html`<li><time datetime=${e.at}>${formatTime(e.at, true)}</time> ${e.message}</li>`)}</ul></details>`
   }
 
   async #loadAccounts (): Promise<void> {
@@ -174,27 +242,33 @@ export class RelayAccounts extends RelayElement {
       <h2>${msg('Upstream accounts', { id: 'accounts.title' })}</h2>
       <form @submit=${this.#add} part="form">
         <label>${msg('Type', { id: 'accounts.type' })}<select @change=${(e: Event) => { this.chosen = (e.target as HTMLSelectElement).value }}>
-          ${this.types.map(t => html`<option value=${`${t.provider}/${t.type}`} ?selected=${`${t.provider}/${t.type}` === this.chosen}>${t.provider} · ${t.type}</option>`)}
+          ${this.types.map(t => html`<option value=${`${t.provider}/${t.type}`} ?selected=${`${t.provider}/${t.type}` === this.chosen}>${t.provider} · ${t.type}${t.login ? ` (${msg('paste a token', { id: 'accounts.pasteToken' })})` : ''}</option>`)}
         </select></label>
         <label>${msg('Name', { id: 'name' })}<input name="name" required autocomplete="off"></label>
         <label>${msg('Priority', { id: 'accounts.priority' })}<input name="priority" type="number" min="1" max="100" value="50"></label>
-        ${type ? Object.entries(type.schema.properties).map(([k, s]) => this.#field(k, s, type.schema.required?.includes(k) ?? false)) : nothing}
+        ${type ? Object.entries(this.#addable(type).properties).map(([k, f]) => renderField(k, f, type.schema.required?.includes(k) ?? false, undefined, false)) : nothing}
         <button class="primary" type="submit">${msg('Add account', { id: 'accounts.add' })}</button>
       </form>
       ${this.#loginForm()}
       ${this.result ? html`<p role="status" part="result">${this.result}</p>` : nothing}
-      ${this.states(this.accounts.length === 0, () => html`<table part="table">
-        <thead><tr><th>${msg('Name', { id: 'name' })}</th><th>${msg('Type', { id: 'accounts.type' })}</th><th>${msg('Priority', { id: 'accounts.priority' })}</th><th>${msg('State', { id: 'state' })}</th><th>${msg('Last error', { id: 'accounts.lastError' })}</th><th></th></tr></thead>
+      ${this.states(this.accounts.length === 0, () => html`<table part="table" class="stack">
+        <thead><tr><th>${msg('Name', { id: 'name' })}</th><th>${msg('Type', { id: 'accounts.type' })}</th><th>${msg('Priority', { id: 'accounts.priority' })}</th><th>${msg('State', { id: 'state' })}</th><th>${msg('Rate-limit windows', { id: 'accounts.windows' })}</th><th>${msg('Latest errors', { id: 'accounts.errors' })}</th><th></th></tr></thead>
         <tbody>${shown.map(a => html`<tr part="row" data-account=${a.name}>
-          <td>${a.name}</td><td>${a.provider} · ${a.type}</td><td>${a.priority}</td>
-          <td>${this.#stateText(a)}${a.rateLimits.filter(w => w.utilisation !== undefined).map(w => html`<br><small>${w.name} ${Math.round(w.utilisation! * 100)}%</small>`)}</td>
-          <td>${a.lastError ?? '–'}</td>
+          <td data-label=${msg('Name', { id: 'name' })}>${a.name}${a.groups.length > 0 ? html`<div>${a.groups.map(g => html`<span class="tag">${g}</span> `)}</div>` : nothing}</td>
+          <td data-label=${msg('Type', { id: 'accounts.type' })}>${a.provider} · ${a.type}</td>
+          <td data-label=${msg('Priority', { id: 'accounts.priority' })}>${a.priority}</td>
+          <td data-label=${msg('State', { id: 'state' })}>${this.#stateText(a)}</td>
+          <td data-label=${msg('Rate-limit windows', { id: 'accounts.windows' })}>${this.#windows(a)}</td>
+          <td data-label=${msg('Latest errors', { id: 'accounts.errors' })}>${this.#errors(a)}</td>
           <td><button @click=${() => this.#act(a, 'test')}>${msg('Test', { id: 'accounts.test' })}</button>
+            ${(a.state === 'cooling' || a.state === 'unauthorized') && !a.disabled ? html`<button @click=${() => this.#act(a, 'reset')}>${msg('Clear cooldown', { id: 'accounts.reset' })}</button>` : nothing}
             ${a.source === 'config' ? msg('from the config file', { id: 'readOnly' }) : html`
+              <button @click=${() => { this.editing = a }}>${msg('Edit', { id: 'keys.edit' })}</button>
               <button @click=${() => this.#act(a, a.disabled ? 'enable' : 'disable')}>${a.disabled ? msg('Enable', { id: 'enable' }) : msg('Disable', { id: 'disable' })}</button>
               <button class="danger" @click=${() => this.#act(a, 'delete')}>${msg('Delete', { id: 'delete' })}</button>`}</td>
         </tr>`)}</tbody></table>
         ${pager(this.page, this.accounts.length, p => { this.page = p })}`)}
+      ${this.#editor()}
     </section>`
   }
 }

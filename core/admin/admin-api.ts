@@ -12,7 +12,7 @@ import { deleteAdminUser, listAdminUsers, putAdminUser, signOutAdminUser } from 
 import { BULK_MAX, bulkKeys, createKeys, type BulkAction } from '../manage/key-bulk.ts'
 import { KEY_SORTS, listKeyPage, type KeyListQuery } from '../manage/key-list.ts'
 import { createKey, deleteKey, keyView, rotateKey, setKeyDisabled, showKey, updateKey } from '../manage/keys.ts'
-import { accountTypes, addAccount, deleteAccount, listAccounts, setAccountDisabled, updateAccount } from '../manage/accounts.ts'
+import { accountTypes, addAccount, clearAccountState, deleteAccount, listAccounts, setAccountDisabled, updateAccount } from '../manage/accounts.ts'
 import { beginLogin, finishLogin, type PendingLogin } from '../manage/logins.ts'
 import { errors } from '../errors.ts'
 import type { AdminAuth } from './admin-auth.ts'
@@ -162,6 +162,12 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
     await deleteAccount(rt, (request.params as { id: string }).id)
     await changed()
     return reply.code(204).send()
+  })
+  // Back in service now: the cooldown and failure streak cleared (declared accounts too: it is run-time state).
+  app.post('/accounts/:id/reset', { schema: { params: idParams } }, async request => {
+    const account = await clearAccountState(rt, (request.params as { id: string }).id)
+    await changed()
+    return (await listAccounts(rt, deps.now())).find(a => a.id === account.id)
   })
   app.post('/accounts/:id/test', { schema: { params: idParams } }, async request => deps.testAccount((request.params as { id: string }).id))
 

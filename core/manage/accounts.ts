@@ -47,7 +47,11 @@ export interface AccountListing extends ListedAccount {
   cooldownUntil: string | null
   lastError: string | null
   lastErrorAt: string | null
+  /** The latest errors, newest first. */
+  recentErrors: { at: string, message: string }[]
   rateLimits: (RateLimitWindow & { resetsAt?: number })[]
+  /** Whether its requests go through a proxy (the address itself is sealed, never listed). */
+  hasProxy: boolean
   login?: { identity?: string, expiresAt?: string, refresh: string }
 }
 
@@ -118,7 +122,9 @@ export async function updateAccount (rt: Runtime, ref: string, change: Partial<P
     const type = resolveType(rt, account.provider, account.type)
     const stored = (await rt.store.listAccounts()).find(a => a.id === account.id)!
     const secrets = stored.sealedSecrets ? JSON.parse(rt.secretBox.open(stored.sealedSecrets)) as Record<string, unknown> : {}
-    Object.assign(patch, sealFields(rt, type, { ...account.fields, ...secrets, ...change.fields }))
+    // A plain field given as null is removed (a form clears an optional field that way).
+    const merged = Object.fromEntries(Object.entries({ ...account.fields, ...secrets, ...change.fields }).filter(([, v]) => v !== null))
+    Object.assign(patch, sealFields(rt, type, merged))
   }
   await rt.store.updateAccount(account.id, patch)
   return findByRef('account', await allAccounts(rt), account.id)
@@ -131,6 +137,13 @@ export async function setAccountDisabled (rt: Runtime, ref: string, disabled: bo
   if (account.disabled !== disabled) await rt.store.updateAccount(account.id, { disabled })
   if (!disabled) await resetAccountState(rt, account.id)
   return { ...account, disabled }
+}
+
+/** Back in service now: the cooldown and failure streaks cleared (an operator who knows the provider recovered). */
+export async function clearAccountState (rt: Runtime, ref: string): Promise<ListedAccount> {
+  const account = findByRef('account', await allAccounts(rt), ref)
+  await resetAccountState(rt, account.id)
+  return account
 }
 
 /** Refused while keys are bound to it (they would have nowhere to go); its usage history stays. */
@@ -151,8 +164,10 @@ export async function listAccounts (rt: Runtime, now = Date.now()): Promise<Acco
     return {
       ...a,
       groups: p?.groups ?? [], maxConcurrency: p?.maxConcurrency ?? null, models: p?.models ?? null, shared: p?.shared ?? null,
+      hasProxy: p !== undefined && 'sealedProxy' in p && p.sealedProxy != null,
       ...describeState(a, st, now),
       lastError: st?.lastError ?? null, lastErrorAt: iso(st?.lastErrorAt),
+      recentErrors: (st?.recentErrors ?? []).map(e => ({ at: new Date(e.at).toISOString(), message: e.message })),
       rateLimits: st?.rateLimits?.windows ?? [],
       login: loginInfo(rt, a, st, now),
     }

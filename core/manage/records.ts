@@ -71,5 +71,6 @@ export async function resetAccountState (rt: Runtime, accountId: string): Promis
   await rt.store.saveAccountState({
     accountId, status: 'active', reason: null, cooldownUntil: null, consecutiveFailures: 0, refreshFailures: 0,
     lastError: previous?.lastError ?? null, lastErrorAt: previous?.lastErrorAt ?? null, rateLimits: previous?.rateLimits ?? null, updatedAt: Date.now(),
+    ...(previous?.recentErrors ? { recentErrors: previous.recentErrors } : {}),
   })
 }

@@ -8,7 +8,7 @@
 // State changes are written through to the store so the CLI can show them and a restart keeps
 // them; the in-flight count and first-byte times live only in memory.
 import { globMatcher } from '../globs.ts'
-import type { AccountStateRecord } from '../store/store.ts'
+import { ACCOUNT_ERRORS_KEPT, type AccountStateRecord } from '../store/store.ts'
 import type { ErrorClassification, RateLimitSnapshot, RateLimitWindow } from '../plugin-api.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
 
@@ -208,6 +208,10 @@ export class AccountHealth {
   #save (live: Live, patch: Partial<AccountStateRecord>, now: number): void {
     const previous = live.state
     live.state = { ...live.state, ...patch, updatedAt: now }
+    // Each new error joins the history the console shows (bounded, newest first).
+    if (patch.lastError != null && patch.lastErrorAt != null && patch.lastErrorAt !== previous.lastErrorAt) {
+      live.state.recentErrors = [{ at: patch.lastErrorAt, message: patch.lastError.slice(0, 500) }, ...(previous.recentErrors ?? [])].slice(0, ACCOUNT_ERRORS_KEPT)
+    }
     this.#listener?.changed(previous, live.state)
     this.#persist(live.state)
   }

@@ -83,11 +83,13 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE accounts ADD COLUMN origin TEXT;
    ALTER TABLE accounts ADD COLUMN shared INTEGER;
    CREATE UNIQUE INDEX accounts_origin ON accounts (origin) WHERE origin IS NOT NULL;`,
+  // An account's latest errors, for the admin console's error history.
+  'ALTER TABLE account_state ADD COLUMN recent_errors TEXT;',
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bindings: string, origin: string | null, policy: string }
 interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null, origin: string | null, shared: number | null }
-interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number, refresh_failures: number }
+interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number, refresh_failures: number, recent_errors: string | null }
 
 /**
  * The database holds request logs and sealed credentials: it is created mode 0600 in a data dir
@@ -144,12 +146,12 @@ export function openSqliteStore (path: string): Store {
     insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy, origin, shared) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy, @origin, @shared)'),
     listStates: db.prepare<[], StateRow>('SELECT * FROM account_state'),
     saveState: db.prepare(`INSERT INTO account_state (account_id, status, reason, cooldown_until, consecutive_failures,
-      last_error, last_error_at, rate_limits, updated_at, refresh_failures)
-      VALUES (@accountId, @status, @reason, @cooldownUntil, @consecutiveFailures, @lastError, @lastErrorAt, @rateLimits, @updatedAt, @refreshFailures)
+      last_error, last_error_at, rate_limits, updated_at, refresh_failures, recent_errors)
+      VALUES (@accountId, @status, @reason, @cooldownUntil, @consecutiveFailures, @lastError, @lastErrorAt, @rateLimits, @updatedAt, @refreshFailures, @recentErrors)
       ON CONFLICT (account_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
         cooldown_until = excluded.cooldown_until, consecutive_failures = excluded.consecutive_failures,
         last_error = excluded.last_error, last_error_at = excluded.last_error_at, rate_limits = excluded.rate_limits,
-        updated_at = excluded.updated_at, refresh_failures = excluded.refresh_failures`),
+        updated_at = excluded.updated_at, refresh_failures = excluded.refresh_failures, recent_errors = excluded.recent_errors`),
     saveLastUsed: db.prepare(`INSERT INTO account_state (account_id, status, consecutive_failures, updated_at, last_used_at)
       VALUES (?, 'active', 0, ?, ?) ON CONFLICT (account_id) DO UPDATE SET last_used_at = excluded.last_used_at`),
     lastUsedAccounts: db.prepare<[], { account_id: string, at: number }>('SELECT account_id, last_used_at AS at FROM account_state WHERE last_used_at IS NOT NULL'),
@@ -408,10 +410,11 @@ export function openSqliteStore (path: string): Store {
         cooldownUntil: r.cooldown_until, consecutiveFailures: r.consecutive_failures, lastError: r.last_error,
         lastErrorAt: r.last_error_at, rateLimits: r.rate_limits === null ? null : JSON.parse(r.rate_limits) as AccountStateRecord['rateLimits'],
         updatedAt: r.updated_at, refreshFailures: r.refresh_failures,
+        ...(r.recent_errors === null ? {} : { recentErrors: JSON.parse(r.recent_errors) as AccountStateRecord['recentErrors'] }),
       }))
     },
     async saveAccountState (st) {
-      stmt.saveState.run({ ...st, rateLimits: st.rateLimits === null ? null : JSON.stringify(st.rateLimits) })
+      stmt.saveState.run({ ...st, rateLimits: st.rateLimits === null ? null : JSON.stringify(st.rateLimits), recentErrors: st.recentErrors === undefined ? null : JSON.stringify(st.recentErrors) })
     },
     async saveAccountsLastUsed (times) {
       db.transaction(() => { for (const [id, at] of times) stmt.saveLastUsed.run(id, at, at) })()

@@ -128,7 +128,12 @@ export interface AccountStateRecord {
   updatedAt: number
   /** OAuth refreshes failed in a row for a passing reason (network, 5xx): drives the backoff. */
   refreshFailures: number
+  /** The latest errors, newest first (at most ACCOUNT_ERRORS_KEPT), for the operator. */
+  recentErrors?: { at: number, message: string }[]
 }
+
+/** How many of an account's errors its state remembers. */
+export const ACCOUNT_ERRORS_KEPT = 10
 
 export interface StickyBinding {
   accountId: string

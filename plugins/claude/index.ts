@@ -10,7 +10,7 @@ import { parseRequest } from './parse-request.ts'
 import { prepareUpstream, upstreamBase } from './prepare-upstream.ts'
 import { readRateLimits } from './rate-limits.ts'
 
-const baseUrl = { type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' }
+const baseUrl = { title: 'Base URL', type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' }
 
 const optionsSchema = oauthOptionsSchema(OAUTH_DEFAULTS)
 
@@ -46,7 +46,7 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
           additionalProperties: false,
           required: ['apiKey'],
           properties: {
-            apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'Anthropic API key (sk-ant-...)' },
+            apiKey: { title: 'API key', type: 'string', minLength: 1, writeOnly: true, description: 'Anthropic API key (sk-ant-...)' },
             baseUrl,
           },
         },
@@ -58,13 +58,13 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
           additionalProperties: false,
           required: ['accessToken'],
           properties: {
-            accessToken: { type: 'string', minLength: 1, writeOnly: true },
-            refreshToken: { type: 'string', minLength: 1, writeOnly: true },
-            expiresAt: { type: 'integer', description: 'epoch ms' },
-            scopes: { type: 'array', items: { type: 'string' } },
-            email: { type: 'string' },
+            accessToken: { title: 'Access token', type: 'string', minLength: 1, writeOnly: true, description: 'the OAuth access token; a long-lived token from `claude setup-token` works alone' },
+            refreshToken: { title: 'Refresh token', type: 'string', minLength: 1, writeOnly: true, description: 'renews the access token when it expires' },
+            expiresAt: { title: 'Access token expires at', type: 'integer', description: 'epoch ms' },
+            scopes: { title: 'Scopes', type: 'array', items: { type: 'string' }, description: 'what the login granted' },
+            email: { title: 'Email', type: 'string', description: 'who logged in (shown only)' },
             baseUrl,
-            allowOtherClients: { type: 'boolean', default: false, description: 'let clients other than Claude Code use this subscription (terms-of-service risk)' },
+            allowOtherClients: { title: 'Allow other clients', type: 'boolean', default: false, description: 'let clients other than Claude Code use this subscription (terms-of-service risk)' },
           },
         },
       },

@@ -19,7 +19,7 @@ function versions (method: PluginRoute['method'], path: string, kind: PluginRout
   return ['/v1beta', '/v1'].map(v => ({ method, path: `${v}${path}`, kind }))
 }
 
-const baseUrl = (fallback: string, description: string) => ({ type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description })
+const baseUrl = (fallback: string, description: string) => ({ title: 'Base URL', type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description })
 
 /** `options.oauth` as for the other subscription logins, plus the client secret Google requires. */
 function optionsSchema (): JsonSchemaObject {
@@ -65,7 +65,7 @@ export function createGeminiPlugin (oauth: GoogleOAuthOptions): RelayPlugin {
           additionalProperties: false,
           required: ['apiKey'],
           properties: {
-            apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'Gemini API key' },
+            apiKey: { title: 'API key', type: 'string', minLength: 1, writeOnly: true, description: 'Gemini API key' },
             baseUrl: baseUrl(API_BASE, 'API origin, optionally with a path prefix'),
           },
         },
@@ -77,14 +77,14 @@ export function createGeminiPlugin (oauth: GoogleOAuthOptions): RelayPlugin {
           additionalProperties: false,
           required: ['accessToken'],
           properties: {
-            accessToken: { type: 'string', minLength: 1, writeOnly: true },
-            refreshToken: { type: 'string', minLength: 1, writeOnly: true },
-            expiresAt: { type: 'integer', description: 'epoch ms' },
-            projectId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the Google Cloud project Code Assist serves this account under (found at login, or given with --set projectId=…)' },
-            tier: { type: 'string', description: 'Code Assist tier (free-tier, standard-tier, …)' },
-            email: { type: 'string' },
+            accessToken: { title: 'Access token', type: 'string', minLength: 1, writeOnly: true, description: 'the OAuth access token' },
+            refreshToken: { title: 'Refresh token', type: 'string', minLength: 1, writeOnly: true, description: 'renews the access token when it expires' },
+            expiresAt: { title: 'Access token expires at', type: 'integer', description: 'epoch ms' },
+            projectId: { title: 'Google Cloud project', type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the Google Cloud project Code Assist serves this account under (found at login, or given with --set projectId=…)' },
+            tier: { title: 'Code Assist tier', type: 'string', description: 'Code Assist tier (free-tier, standard-tier, …)' },
+            email: { title: 'Email', type: 'string', description: 'who logged in (shown only)' },
             baseUrl: baseUrl(CODE_ASSIST_BASE, 'Code Assist origin'),
-            allowOtherClients: { type: 'boolean', default: false, description: 'let clients other than Gemini CLI use this Google login (terms-of-service risk)' },
+            allowOtherClients: { title: 'Allow other clients', type: 'boolean', default: false, description: 'let clients other than Gemini CLI use this Google login (terms-of-service risk)' },
           },
         },
       },

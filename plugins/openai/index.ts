@@ -14,7 +14,7 @@ import { readRateLimits } from './rate-limits.ts'
 import { websocket } from './websocket.ts'
 import { createUsageChunkFilter } from './usage-filter.ts'
 
-const baseUrl = (fallback: string) => ({ type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description: 'base URL as the SDKs take it' })
+const baseUrl = (fallback: string) => ({ title: 'Base URL', type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description: 'base URL as the SDKs take it' })
 
 const optionsSchema = oauthOptionsSchema(CODEX_OAUTH_DEFAULTS)
 
@@ -55,11 +55,11 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
           additionalProperties: false,
           required: ['apiKey'],
           properties: {
-            apiKey: { type: 'string', minLength: 1, writeOnly: true, description: 'OpenAI (or compatible) API key' },
+            apiKey: { title: 'API key', type: 'string', minLength: 1, writeOnly: true, description: 'OpenAI (or compatible) API key' },
             baseUrl: baseUrl(API_BASE),
-            organization: { type: 'string', minLength: 1 },
-            project: { type: 'string', minLength: 1 },
-            websocket: { type: 'boolean', default: false, description: 'the upstream serves the Responses API over WebSocket too (else WebSocket clients are told to use HTTP)' },
+            organization: { title: 'Organization', type: 'string', minLength: 1, description: 'sent as the OpenAI-Organization header' },
+            project: { title: 'Project', type: 'string', minLength: 1, description: 'sent as the OpenAI-Project header' },
+            websocket: { title: 'WebSocket upstream', type: 'boolean', default: false, description: 'the upstream serves the Responses API over WebSocket too (else WebSocket clients are told to use HTTP)' },
           },
         },
       },
@@ -70,15 +70,15 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
           additionalProperties: false,
           required: ['accessToken'],
           properties: {
-            accessToken: { type: 'string', minLength: 1, writeOnly: true },
-            refreshToken: { type: 'string', minLength: 1, writeOnly: true },
-            accountId: { type: 'string', minLength: 1, description: 'ChatGPT account id (sent as chatgpt-account-id)' },
-            expiresAt: { type: 'integer', description: 'epoch ms' },
-            email: { type: 'string' },
-            plan: { type: 'string' },
+            accessToken: { title: 'Access token', type: 'string', minLength: 1, writeOnly: true, description: 'the OAuth access token' },
+            refreshToken: { title: 'Refresh token', type: 'string', minLength: 1, writeOnly: true, description: 'renews the access token when it expires' },
+            accountId: { title: 'ChatGPT account id', type: 'string', minLength: 1, description: 'ChatGPT account id (sent as chatgpt-account-id)' },
+            expiresAt: { title: 'Access token expires at', type: 'integer', description: 'epoch ms' },
+            email: { title: 'Email', type: 'string', description: 'who logged in (shown only)' },
+            plan: { title: 'Plan', type: 'string', description: 'the subscription plan (shown only)' },
             baseUrl: baseUrl(CODEX_BASE),
-            websocket: { type: 'boolean', default: true, description: 'the upstream serves the Responses API over WebSocket (the ChatGPT Codex backend does)' },
-            allowOtherClients: { type: 'boolean', default: false, description: 'let clients other than Codex CLI use this subscription (terms-of-service risk)' },
+            websocket: { title: 'WebSocket upstream', type: 'boolean', default: true, description: 'the upstream serves the Responses API over WebSocket (the ChatGPT Codex backend does)' },
+            allowOtherClients: { title: 'Allow other clients', type: 'boolean', default: false, description: 'let clients other than Codex CLI use this subscription (terms-of-service risk)' },
           },
         },
       },

@@ -239,34 +239,69 @@ test('embedded: a token given in the page before or after the widgets upgrade is
   assert.deepEqual(errors, [])
 })
 
-test('accounts tab: refreshes by itself, says when a cooldown ends, a boolean is a checkbox, a Codex login asks for the address', { timeout: 120_000 }, async t => {
+test('accounts tab: refreshes by itself, says when a cooldown ends and what failed, clears it; a boolean is a checkbox; every field is edited; a setup token is pasted; a Codex login asks for the address', { timeout: 120_000 }, async t => {
   const b = await browser(t)
   if (!b) return
   const relay = await adminRelay(t, {}, { plugins: [{ use: 'claude', mount: '/claude' }, { use: 'openai', mount: '/openai' }] })
   const page = await loggedIn(b, relay)
   await page.getByRole('tab', { name: 'Upstream accounts' }).click()
-  const row = page.locator('relay-accounts tr[data-account="mock"]')
+  const accounts = page.locator('relay-accounts')
+  const row = accounts.locator('tr[data-account="mock"]')
   await row.waitFor()
   await page.evaluate(() => { (document.querySelector('relay-admin') as HTMLElement & { refresh: number }).refresh = 1 })
-  // The relay cools the account down; the tab shows it without a click, in words.
+  // The relay cools the account down; the tab shows it without a click, in words, with what failed.
   const account = relay.rt.declaredAccounts[0]!
-  await relay.rt.store.saveAccountState({ accountId: account.id, status: 'active', reason: null, cooldownUntil: Date.now() + 3 * 60_000 + 5_000, consecutiveFailures: 1, lastError: 'HTTP 429', lastErrorAt: Date.now(), rateLimits: null, updatedAt: Date.now(), refreshFailures: 0 })
-  await page.locator('relay-accounts tr[data-account="mock"]', { hasText: 'cooling down, ends in 3 minutes' }).waitFor({ timeout: 10_000 })
+  const now = Date.now()
+  await relay.rt.store.saveAccountState({
+    accountId: account.id, status: 'active', reason: null, cooldownUntil: now + 3 * 60_000 + 5_000, consecutiveFailures: 1, lastError: 'HTTP 429: rate limited', lastErrorAt: now,
+    rateLimits: { at: now, windows: [{ name: '5h', utilisation: 0.42, resetsAt: now + 2 * 3_600_000 + 60_000 }] }, updatedAt: now, refreshFailures: 0,
+    recentErrors: [{ at: now, message: 'HTTP 429: rate limited' }, { at: now - 600_000, message: 'HTTP 529: overloaded' }],
+  })
+  await accounts.locator('tr[data-account="mock"]', { hasText: 'cooling down, ends in 3 minutes' }).waitFor({ timeout: 10_000 })
+  assert.match(await row.textContent() ?? '', /5h:\s*42%\s*resets in 2 hours/)
+  await row.locator('summary', { hasText: 'HTTP 429: rate limited' }).click()
+  await row.locator('li', { hasText: 'HTTP 529: overloaded' }).waitFor()
+  await shot(page, 'admin-accounts-state')
+  await row.getByRole('button', { name: 'Clear cooldown' }).click()
+  await accounts.locator('tr[data-account="mock"]', { hasText: 'active' }).waitFor()
+  assert.equal((await relay.rt.store.listAccountStates()).find(st => st.accountId === account.id)!.cooldownUntil, null)
 
-  await page.locator('relay-accounts select').first().selectOption({ label: 'openai · openai-api-key' })
-  const websocket = page.locator('relay-accounts').getByRole('checkbox', { name: 'websocket' })
+  await accounts.locator('select').first().selectOption({ label: 'openai · openai-api-key' })
+  const websocket = accounts.getByRole('checkbox', { name: 'WebSocket upstream' })
   assert.equal(await websocket.isChecked(), false)
   await websocket.check()
-  await page.locator('relay-accounts form[part="form"] input[name="name"]').fill('oa-ws')
-  await page.locator('relay-accounts input[name="f.apiKey"]').fill('sk-test-0123456789')
+  await accounts.locator('form[part="form"] input[name="name"]').fill('oa-ws')
+  await accounts.getByLabel(/^API key/).fill('sk-test-0123456789')
   await page.getByRole('button', { name: 'Add account' }).click()
-  await page.locator('relay-accounts tr[data-account="oa-ws"]').waitFor()
+  await accounts.locator('tr[data-account="oa-ws"]').waitFor()
   assert.equal((await relay.rt.store.listAccounts()).find(a => a.name === 'oa-ws')!.fields.websocket, true)
 
-  await page.locator('relay-accounts form[part="login-form"] select').selectOption({ label: 'openai · codex-oauth' })
-  await page.locator('relay-accounts form[part="login-form"] input[name="name"]').fill('chatgpt')
+  // Every field and the placement edited; the key, left empty, stays as it was.
+  await accounts.locator('tr[data-account="oa-ws"]').getByRole('button', { name: 'Edit' }).click()
+  const edit = accounts.getByRole('form', { name: 'Edit account oa-ws' })
+  await edit.getByLabel('Priority').fill('70')
+  await edit.getByLabel(/^Groups/).fill('team-a')
+  await edit.getByLabel(/^Organization/).fill('org-1')
+  await edit.getByRole('checkbox', { name: 'WebSocket upstream' }).uncheck()
+  await edit.getByLabel(/^In the shared pool/).selectOption('false')
+  await edit.getByRole('button', { name: 'Save' }).click()
+  await edit.waitFor({ state: 'detached' })
+  const stored = (await relay.rt.store.listAccounts()).find(a => a.name === 'oa-ws')!
+  assert.deepEqual([stored.priority, stored.groups, stored.fields.organization, stored.fields.websocket, stored.shared], [70, ['team-a'], 'org-1', false, false])
+  assert.deepEqual(JSON.parse(relay.rt.secretBox.open(stored.sealedSecrets!)), { apiKey: 'sk-test-0123456789' })
+
+  // A subscription added with a pasted token (`claude setup-token`), no login.
+  await accounts.locator('select').first().selectOption({ label: 'claude · claude-oauth (paste a token)' })
+  await accounts.locator('form[part="form"] input[name="name"]').fill('setup')
+  await accounts.getByLabel(/^Access token/).fill('sk-ant-oat01-pasted-setup-token')
+  await page.getByRole('button', { name: 'Add account' }).click()
+  await accounts.locator('tr[data-account="setup"]').waitFor()
+  assert.equal((await relay.rt.store.listAccounts()).find(a => a.name === 'setup')!.type, 'claude-oauth')
+
+  await accounts.locator('form[part="login-form"] select').selectOption({ label: 'openai · codex-oauth' })
+  await accounts.locator('form[part="login-form"] input[name="name"]').fill('chatgpt')
   await page.getByRole('button', { name: 'Log in a subscription' }).click()
-  const form = page.locator('relay-accounts form[part="login-form"]')
+  const form = accounts.locator('form[part="login-form"]')
   await form.getByText(/starts with http:\/\/localhost/).waitFor()
   assert.equal(await form.getByLabel('Address').count(), 1)
   await shot(page, 'admin-accounts-login-address')

@@ -9,7 +9,7 @@ import { AccountSelector } from '../../../core/scheduler/select-account.ts'
 import { Scheduler } from '../../../core/scheduler/scheduler.ts'
 import { StickySessions, sessionNamespace } from '../../../core/scheduler/sticky-sessions.ts'
 import { openSqliteStore } from '../../../core/store/sqlite-store.ts'
-import type { AccountStateRecord, KeyRecord } from '../../../core/store/store.ts'
+import { ACCOUNT_ERRORS_KEPT, type AccountStateRecord, type KeyRecord } from '../../../core/store/store.ts'
 import { join } from 'node:path'
 import { tempDir } from '../../helpers/relay-harness.ts'
 
@@ -209,4 +209,19 @@ test('least-recently-used order survives a restart: picks are saved and seed the
   const second = new AccountSelector()
   second.seed(await store.accountsLastUsed())
   assert.deepEqual([pickWith(second, 3), pickWith(second, 4), pickWith(second, 5)], ['c', 'a', 'b'])
+})
+
+test('an account keeps its latest errors, newest first, at most ACCOUNT_ERRORS_KEPT, across a reload', () => {
+  const saved: AccountStateRecord[] = []
+  const health = new AccountHealth(POLICY, s => saved.push(s))
+  for (let i = 1; i <= ACCOUNT_ERRORS_KEPT + 3; i++) health.failed('a', { kind: 'server_error', retryable: true }, `HTTP 500 number ${i}`, 1000 + i)
+  const errors = health.state('a').recentErrors!
+  assert.equal(errors.length, ACCOUNT_ERRORS_KEPT)
+  assert.deepEqual(errors[0], { at: 1000 + ACCOUNT_ERRORS_KEPT + 3, message: `HTTP 500 number ${ACCOUNT_ERRORS_KEPT + 3}` })
+  // A save that is not a new error (a success ends the streak) adds nothing.
+  health.succeeded('a', 100, 5000)
+  assert.equal(health.state('a').recentErrors!.length, ACCOUNT_ERRORS_KEPT)
+  const reloaded = new AccountHealth(POLICY, () => {})
+  reloaded.load([saved.at(-1)!])
+  assert.deepEqual(reloaded.state('a').recentErrors, errors)
 })

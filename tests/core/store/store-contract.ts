@@ -89,7 +89,7 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual([a!.groups, a!.models, a!.maxConcurrency, a!.sealedProxy, a!.fields], [['g'], ['claude-*'], 3, 'v1:p', { baseUrl: 'https://x' }])
     await s.updateAccount('acc_1', { disabled: true, sealedSecrets: 'v1:new' })
     assert.deepEqual((await s.listAccounts()).map(x => [x.disabled, x.sealedSecrets]), [[true, 'v1:new']])
-    const state = { accountId: 'acc_1', status: 'unauthorized' as const, reason: 'HTTP 401', cooldownUntil: 9, consecutiveFailures: 2, lastError: 'e', lastErrorAt: 8, rateLimits: { at: 1, windows: [{ name: '5h', utilisation: 0.5 }] }, updatedAt: 8, refreshFailures: 1 }
+    const state = { accountId: 'acc_1', status: 'unauthorized' as const, reason: 'HTTP 401', cooldownUntil: 9, consecutiveFailures: 2, lastError: 'e', lastErrorAt: 8, rateLimits: { at: 1, windows: [{ name: '5h', utilisation: 0.5 }] }, updatedAt: 8, refreshFailures: 1, recentErrors: [{ at: 8, message: 'e' }, { at: 5, message: 'older' }] }
     await s.saveAccountState(state)
     await s.saveAccountState({ ...state, status: 'active', updatedAt: 9 })
     assert.deepEqual(await s.listAccountStates(), [{ ...state, status: 'active', updatedAt: 9 }])
