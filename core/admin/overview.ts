@@ -15,6 +15,7 @@ import { listAccounts } from '../manage/accounts.ts'
 import { keyState, nearestLimit } from '../manage/key-list.ts'
 import { allKeys } from '../manage/records.ts'
 import { totalView } from './usage-api.ts'
+import { addUsageTotal } from '../store/aggregate-sums.ts'
 
 export interface OverviewSources {
   rt: Runtime
@@ -31,10 +32,7 @@ const DAY = 86_400_000
 
 function sum (totals: UsageTotal[]): UsageTotal {
   const s: UsageTotal = { group: null, requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpricedRequests: 0 }
-  for (const t of totals) {
-    s.requests += t.requests; s.input += t.input; s.output += t.output; s.cacheWrite5m += t.cacheWrite5m
-    s.cacheWrite1h += t.cacheWrite1h; s.cacheRead += t.cacheRead; s.costPico += t.costPico; s.unpricedRequests += t.unpricedRequests
-  }
+  for (const t of totals) addUsageTotal(s, t)
   return s
 }
 

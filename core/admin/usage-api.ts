@@ -4,7 +4,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { Runtime } from '../runtime.ts'
 import type { RequestLogRow, UsageTotal } from '../store/store.ts'
+import { addUsageTotal } from '../store/aggregate-sums.ts'
 import { usdString } from '../limits/money.ts'
+import { costParts, priceAt } from '../metering/pricing.ts'
 import { allAccounts, allKeys, invalid } from '../manage/records.ts'
 import { errors } from '../errors.ts'
 
@@ -17,7 +19,7 @@ export const usageQuerySchema = {
   properties: {
     since: { type: 'string', format: 'date-time' },
     until: { type: 'string', format: 'date-time' },
-    by: { type: 'string', enum: ['key', 'model', 'account'], default: 'model' },
+    by: { type: 'string', enum: ['key', 'model', 'account', 'provider'], default: 'model' },
     granularity: { type: 'string', enum: ['hour', 'day', 'month'], default: 'day' },
   },
 } as const
@@ -29,7 +31,9 @@ export const requestQuerySchema = {
     key: { type: 'string', maxLength: 128 },
     account: { type: 'string', maxLength: 128 },
     model: { type: 'string', maxLength: 128 },
-    status: { type: 'integer', minimum: 0, maximum: 999 },
+    status: { type: 'string', pattern: '^([1-5]xx|[0-9]{1,3})$' },
+    provider: { type: 'string', maxLength: 64 },
+    client: { type: 'string', maxLength: 64 },
     since: { type: 'string', format: 'date-time' },
     until: { type: 'string', format: 'date-time' },
     cursor: { type: 'string', maxLength: 256 },
@@ -77,10 +81,10 @@ function decodeCursor (cursor: string): { time: number, requestId: string } {
   throw invalid('cursor: not one this API gave')
 }
 
-export interface RequestFilter { key?: string, account?: string, model?: string, status?: number, since?: string, until?: string, cursor?: string, limit: number }
+export interface RequestFilter { key?: string, account?: string, model?: string, status?: string, provider?: string, client?: string, since?: string, until?: string, cursor?: string, limit: number }
 
 /**
- * A page of the request log. `q.model` ending in `*` is a prefix. For the admin (`names`), `key`
+ * A page of the request log. `q.model` with `*` or `?` is a glob; `q.status` a status or a class (`5xx`). For the admin (`names`), `key`
  * and `account` may be a name or an id, and rows carry the names; a name nobody has finds nothing.
  */
 export async function requestPage (rt: Runtime, q: RequestFilter, keyId?: string, names?: { keys: readonly { id: string, name: string }[], accounts: readonly { id: string, name: string }[] }) {
@@ -89,9 +93,11 @@ export async function requestPage (rt: Runtime, q: RequestFilter, keyId?: string
   const key = keyId ?? (names ? byNameOrId(names.keys, q.key) : q.key)
   const account = names ? byNameOrId(names.accounts, q.account) : q.account
   if (key === null || account === null) return { items: [], nextCursor: null }
-  const prefix = q.model !== undefined && /^[^*]+\*$/.test(q.model) ? q.model.slice(0, -1) : undefined
+  // A model with * or ? is a glob (`claude-*`, `*-mini`); else the exact name.
+  const glob = q.model !== undefined && /[*?]/.test(q.model) ? q.model : undefined
+  const status = q.status === undefined ? {} : /^[1-5]xx$/.test(q.status) ? { statusClass: Number(q.status[0]) } : { status: Number(q.status) }
   const rows = await rt.store.queryRequests({
-    keyId: key, accountId: account, ...(prefix !== undefined ? { modelPrefix: prefix } : { model: q.model }), status: q.status,
+    keyId: key, accountId: account, ...(glob !== undefined ? { modelGlob: glob } : { model: q.model }), ...status, provider: q.provider, clientKind: q.client,
     since: q.since ? Date.parse(q.since) : undefined, until: q.until ? Date.parse(q.until) : undefined,
     before: q.cursor ? decodeCursor(q.cursor) : undefined, limit: q.limit + 1,
   })
@@ -102,18 +108,67 @@ export async function requestPage (rt: Runtime, q: RequestFilter, keyId?: string
   return { items, nextCursor: rows.length > q.limit ? encodeCursor(page.at(-1)!) : null }
 }
 
+/**
+ * One request in full, for the admin: its key and accounts by name (every account tried, in
+ * order), who sent it, its tokens by kind, and its cost by kind at the price table it was billed
+ * with (when that table is still the one in force; else the recorded total only).
+ */
+export async function requestDetail (rt: Runtime, id: string) {
+  const r = await rt.store.getRequest(id)
+  if (!r) throw new errors.RELAY_ERR_NOT_FOUND('request', id)
+  const [keys, accounts] = await Promise.all([allKeys(rt), allAccounts(rt)])
+  const accountName = (a: string) => accounts.find(x => x.id === a)?.name ?? null
+  const hit = r.model === null ? undefined : rt.pricing.lookup(r.model)
+  const parts = hit && r.costPico !== null && r.priceVersion === rt.pricing.version ? costParts(priceAt(hit.price, r.time), r.usage) : undefined
+  const sum = parts && Object.values(parts).reduce((a, b) => a + b, 0n)
+  return {
+    ...requestView(r),
+    keyName: keys.find(k => k.id === r.keyId)?.name ?? null,
+    accountName: r.accountId === null ? null : accountName(r.accountId),
+    accountsTried: r.accountsTried.map(a => ({ id: a, name: accountName(a) })),
+    cost: {
+      totalUsd: r.costPico === null ? null : usdString(r.costPico),
+      pricedAs: hit?.id ?? null,
+      priceVersion: r.priceVersion,
+      // By kind only when they add up to what was billed (a fallback rate or another table: no).
+      byKind: parts && sum === r.costPico ? Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, usdString(v)])) : null,
+    },
+  }
+}
+
 /** `names`: ids of keys or accounts → their names, for the admin (self-service groups by model). */
-export async function usageReport (rt: Runtime, q: { since?: string, until?: string, by: 'key' | 'model' | 'account', granularity: 'hour' | 'day' | 'month' }, now: number, keyId?: string, names?: Map<string, string>) {
+/**
+ * Totals and series over a range by key, model, account or provider. `names`: ids of keys or
+ * accounts → their names, for the admin (self-service groups by model). By provider, the
+ * accounts' usage is summed per their provider (`providers`: account id → provider).
+ */
+export async function usageReport (rt: Runtime, q: { since?: string, until?: string, by: 'key' | 'model' | 'account' | 'provider', granularity: 'hour' | 'day' | 'month' }, now: number, keyId?: string, names?: Map<string, string>, providers?: Map<string, string>) {
   const { since, until } = range(q, now)
-  const [totals, series] = await Promise.all([
-    rt.store.queryUsage({ since, until, groupBy: q.by, keyId }),
-    rt.store.usageSeries({ since, until, groupBy: q.by, granularity: q.granularity, keyId }),
+  const groupBy = q.by === 'provider' ? 'account' : q.by
+  const [rawTotals, rawSeries] = await Promise.all([
+    rt.store.queryUsage({ since, until, groupBy, keyId }),
+    rt.store.usageSeries({ since, until, groupBy, granularity: q.granularity, keyId }),
   ])
+  const totals = q.by === 'provider' ? foldTotals(rawTotals, t => providers?.get(t.group ?? '') ?? null) : rawTotals
+  const series = q.by === 'provider' ? foldTotals(rawSeries, p => providers?.get(p.group ?? '') ?? null) : rawSeries
   return {
     since: new Date(since).toISOString(), until: new Date(until).toISOString(), by: q.by, granularity: q.granularity,
     totals: totals.map(t => named(totalView(t), names)),
     series: series.map(p => named({ bucket: new Date(p.bucket).toISOString(), ...totalView(p) }, names)),
   }
+}
+
+/** Totals (or points of a series: per bucket too) summed under another group, most costly first. */
+function foldTotals<T extends UsageTotal & { bucket?: number }> (rows: T[], groupOf: (t: T) => string | null): T[] {
+  const out = new Map<string, T>()
+  for (const t of rows) {
+    const group = groupOf(t)
+    const id = `${t.bucket ?? ''}\u0000${group ?? ''}`
+    const into = out.get(id)
+    if (into) addUsageTotal(into, t)
+    else out.set(id, { ...t, group })
+  }
+  return [...out.values()].sort((a, b) => (a.bucket ?? 0) - (b.bucket ?? 0) || (a.costPico === b.costPico ? 0 : a.costPico > b.costPico ? -1 : 1))
 }
 
 function named<T extends { group: string | null }> (t: T, names: Map<string, string> | undefined): T & { name?: string } {
@@ -125,13 +180,15 @@ export async function usageRoutes (app: FastifyInstance, opts: { rt: Runtime }):
   // The admin may narrow the usage to one key (its page): `key` is its id or name.
   const adminUsageSchema = { ...usageQuerySchema, properties: { ...usageQuerySchema.properties, key: { type: 'string', minLength: 1, maxLength: 128 } } }
   app.get('/usage', { schema: { querystring: adminUsageSchema } }, async request => {
-    const { key, ...q } = request.query as { by: 'key' | 'model' | 'account', key?: string }
-    const keys = await allKeys(opts.rt)
+    const { key, ...q } = request.query as { by: 'key' | 'model' | 'account' | 'provider', key?: string }
+    const [keys, accounts] = await Promise.all([allKeys(opts.rt), allAccounts(opts.rt)])
     const keyId = key === undefined ? undefined : (keys.find(k => k.id === key) ?? keys.find(k => k.name === key))?.id
     if (key !== undefined && keyId === undefined) throw new errors.RELAY_ERR_NOT_FOUND('key', key)
-    const records = q.by === 'key' ? keys : q.by === 'account' ? await allAccounts(opts.rt) : []
-    return usageReport(opts.rt, q as never, Date.now(), keyId, new Map(records.map(r => [r.id, r.name])))
+    const records = q.by === 'key' ? keys : q.by === 'account' ? accounts : []
+    return usageReport(opts.rt, q as never, Date.now(), keyId, new Map(records.map(r => [r.id, r.name])), new Map(accounts.map(a => [a.id, a.provider])))
   })
+  app.get('/requests/:id', { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } } } }, async request =>
+    requestDetail(opts.rt, (request.params as { id: string }).id))
   app.get('/requests', { schema: { querystring: requestQuerySchema } }, async request =>
     requestPage(opts.rt, request.query as RequestFilter, undefined, { keys: await allKeys(opts.rt), accounts: await allAccounts(opts.rt) }))
 }

@@ -118,7 +118,10 @@ export function createPricing (tables: PriceTable[], overrides?: { models: Recor
   }
 }
 
-export function costOf (price: ModelPrice, u: Usage): bigint {
+/** What each kind of token of a request costs, in pico-USD (the admin's request detail). */
+export interface CostParts { input: bigint, output: bigint, cacheWrite5m: bigint, cacheWrite1h: bigint, cacheRead: bigint }
+
+export function costParts (price: ModelPrice, u: Usage): CostParts {
   const prompt = (u.input ?? 0) + (u.cacheWrite5m ?? 0) + (u.cacheWrite1h ?? 0) + (u.cacheRead ?? 0)
   const p: Rates = price.longPrompt && prompt > price.longPrompt.thresholdTokens ? price.longPrompt : price
   // A table without explicit cache prices uses Anthropic's published multipliers of the input
@@ -127,7 +130,12 @@ export function costOf (price: ModelPrice, u: Usage): bigint {
   const cw1 = p.cacheWrite1h ?? p.input * 2
   const cr = p.cacheRead ?? Math.round(p.input / 10)
   const t = (n: number | undefined, price: number) => BigInt(n ?? 0) * BigInt(price)
-  return t(u.input, p.input) + t(u.output, p.output) + t(u.cacheWrite5m, cw5) + t(u.cacheWrite1h, cw1) + t(u.cacheRead, cr)
+  return { input: t(u.input, p.input), output: t(u.output, p.output), cacheWrite5m: t(u.cacheWrite5m, cw5), cacheWrite1h: t(u.cacheWrite1h, cw1), cacheRead: t(u.cacheRead, cr) }
+}
+
+export function costOf (price: ModelPrice, u: Usage): bigint {
+  const c = costParts(price, u)
+  return c.input + c.output + c.cacheWrite5m + c.cacheWrite1h + c.cacheRead
 }
 
 /** Pico-USD as a dollar string rounded half-up to `digits` decimals. */

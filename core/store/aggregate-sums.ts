@@ -3,7 +3,7 @@
 // records of a write share them). Both stores write these sums: SQLite as one upsert per row,
 // Redis as one HINCRBY per row and metric.
 import { bucketStart, GRANULARITIES, type Granularity } from './buckets.ts'
-import type { RepricedRequest, UsageRecord } from './store.ts'
+import type { RepricedRequest, UsageRecord, UsageTotal } from './store.ts'
 
 export interface AggregateRow {
   granularity: Granularity, bucket: number, keyId: string, accountId: string, model: string, requests: number,
@@ -47,4 +47,16 @@ export function addToAggregates (sums: Map<string, AggregateRow>, r: UsageRecord
     row.costPico += r.costPico ?? 0n
     if (r.unpriced) row.unpriced++
   }
+}
+
+/** Adds one total's sums to another's (totals read per bucket or group, summed under another). */
+export function addUsageTotal (into: UsageTotal, t: UsageTotal): void {
+  into.requests += t.requests
+  into.input += t.input
+  into.output += t.output
+  into.cacheWrite5m += t.cacheWrite5m
+  into.cacheWrite1h += t.cacheWrite1h
+  into.cacheRead += t.cacheRead
+  into.costPico += t.costPico
+  into.unpricedRequests += t.unpricedRequests
 }

@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto'
 import { Redis, Cluster, type RedisOptions } from 'ioredis'
 import { bucketRanges, bucketStart, type Granularity } from './buckets.ts'
-import { addRepricing, addToAggregates, type AggregateRow } from './aggregate-sums.ts'
+import { globMatches } from './model-glob.ts'
+import { addRepricing, addToAggregates, addUsageTotal, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountRecord, AccountStateRecord, AdminSession, AdminUser, AdmissionPlan, AdmissionVerdict, CounterRef, CounterValue, KeyRecord,
   RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal, UnpricedModel,
@@ -546,8 +547,11 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
           if (q.keyId !== undefined && r.keyId !== q.keyId) continue
           if (q.accountId !== undefined && r.accountId !== q.accountId) continue
           if (q.model !== undefined && r.model !== q.model) continue
-          if (q.modelPrefix !== undefined && !(r.model ?? '').toLowerCase().startsWith(q.modelPrefix.toLowerCase())) continue
+          if (q.modelGlob !== undefined && (r.model === null || !globMatches(q.modelGlob, r.model))) continue
+          if (q.provider !== undefined && r.provider !== q.provider) continue
+          if (q.clientKind !== undefined && r.clientKind !== q.clientKind) continue
           if (q.status !== undefined && r.status !== q.status) continue
+          if (q.statusClass !== undefined && Math.floor(r.status / 100) !== q.statusClass) continue
           if (q.clientIp !== undefined && r.clientIp !== q.clientIp) continue
           out.push(r)
           if (out.length === q.limit) break
@@ -555,6 +559,10 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
         if (ids.length / 2 < page) break
       }
       return out
+    },
+    async getRequest (requestId) {
+      const json = await client.get(k.row(requestId))
+      return json === null ? undefined : toRow(json)
     },
     async requestLogSize () {
       return client.zcard(k.logTime)
@@ -756,14 +764,7 @@ function nextBucket (g: Granularity, b: number): number {
 
 function add (totals: Map<string, UsageTotal>, group: string, pt: UsageTotal): void {
   const t = totals.get(group) ?? { group: pt.group, requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpricedRequests: 0 }
-  t.requests += pt.requests
-  t.input += pt.input
-  t.output += pt.output
-  t.cacheWrite5m += pt.cacheWrite5m
-  t.cacheWrite1h += pt.cacheWrite1h
-  t.cacheRead += pt.cacheRead
-  t.costPico += pt.costPico
-  t.unpricedRequests += pt.unpricedRequests
+  addUsageTotal(t, pt)
   totals.set(group, t)
 }
 

@@ -7,6 +7,7 @@ import { dirname } from 'node:path'
 import { walSpace } from './wal-space.ts'
 import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
 import { bucketRanges, bucketStart } from './buckets.ts'
+import { globToLike } from './model-glob.ts'
 import { addRepricing, addToAggregates, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountPatch, AccountRecord, ImportBatch, KeyPatch, AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
@@ -478,6 +479,10 @@ export function openSqliteStore (path: string): Store {
     async queryRequests (q) {
       return queryRequests(db, q)
     },
+    async getRequest (requestId) {
+      const row = db.prepare('SELECT * FROM request_log WHERE request_id = ?').safeIntegers(true).get(requestId) as Record<string, unknown> | undefined
+      return row && toRequestLogRow(row)
+    },
     async listAdminUsers () {
       return stmt.listAdminUsers.all().map(r => ({ name: r.name, passwordHash: r.password_hash, createdAt: r.created_at }))
     },
@@ -586,9 +591,12 @@ function queryRequests (db: Database.Database, q: RequestQuery): RequestLogRow[]
   if (q.keyId !== undefined) add('key_id = ?', q.keyId)
   if (q.accountId !== undefined) add('account_id = ?', q.accountId)
   if (q.model !== undefined) add('model = ?', q.model)
-  // LIKE with its wildcards escaped: a prefix, whatever the client named its model.
-  if (q.modelPrefix !== undefined) add("model LIKE ? ESCAPE '\\'", `${q.modelPrefix.replace(/[\\%_]/g, c => `\\${c}`)}%`)
+  // LIKE with its own wildcards escaped: the glob's `*` and `?` only, whatever the client named its model.
+  if (q.modelGlob !== undefined) add("model LIKE ? ESCAPE '\\'", globToLike(q.modelGlob))
+  if (q.provider !== undefined) add('provider = ?', q.provider)
+  if (q.clientKind !== undefined) add('client_kind = ?', q.clientKind)
   if (q.status !== undefined) add('status = ?', q.status)
+  if (q.statusClass !== undefined) add('status >= ? AND status < ?', q.statusClass * 100, q.statusClass * 100 + 100)
   if (q.since !== undefined) add('time >= ?', q.since)
   if (q.until !== undefined) add('time < ?', q.until)
   if (q.clientIp !== undefined) add('client_ip = ?', q.clientIp)

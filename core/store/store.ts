@@ -232,9 +232,13 @@ export interface RequestQuery {
   keyId?: string
   accountId?: string
   model?: string
-  /** Models starting with this, whatever the case (model names compare without it). */
-  modelPrefix?: string
+  /** Models matching this glob (`*` any run, `?` one character; ASCII case ignored). */
+  modelGlob?: string
+  provider?: string
+  clientKind?: string
   status?: number
+  /** A class of statuses: 4 for 400–499, 5 for 500–599. */
+  statusClass?: number
   since?: number
   until?: number
   before?: { time: number, requestId: string }
@@ -357,6 +361,8 @@ export interface Store {
   usageSeries (q: UsageSeriesQuery): Promise<UsagePoint[]>
   recentRequests (limit: number): Promise<RequestLogRow[]>
   queryRequests (q: RequestQuery): Promise<RequestLogRow[]>
+  /** One row of the request log by its id. */
+  getRequest (requestId: string): Promise<RequestLogRow | undefined>
 
   listAdminUsers (): Promise<AdminUser[]>
   /** Adds the user, or replaces the password of an existing one. */

@@ -258,3 +258,29 @@ test('overview: today, 7 and 30 days, the last minute, accounts by state, keys n
   assert.deepEqual(tested.json.items.map((r: { type: string, ok: boolean }) => [r.type, r.ok]), [['webhook', true], ['slack', false]])
   assert.match(JSON.parse(hook.told.at(-1)!).text, /test notification, sent by ops/)
 })
+
+test('the request log: glob, provider, client and status-class filters; one request in full with its accounts by name and its cost by kind', async t => {
+  const relay = await adminRelay(t)
+  const call = api(relay)
+  assert.equal((await message(relay, ALICE_KEY)).statusCode, 200)
+  await relay.settled()
+  const page = await call('GET', '/requests?model=claude-*-4-?&provider=claude&status=2xx')
+  assert.equal(page.json.items.length, 1, JSON.stringify(page.json))
+  assert.equal((await call('GET', '/requests?model=*opus*')).json.items.length, 0)
+  assert.equal((await call('GET', '/requests?status=5xx')).json.items.length, 0)
+  assert.equal((await call('GET', '/requests?provider=openai')).json.items.length, 0)
+  assert.equal((await call('GET', '/requests?status=7xx')).status, 400)
+  const r = page.json.items[0]
+  assert.equal((await call('GET', `/requests?client=${r.clientKind}`)).json.items.length, 1)
+  const detail = (await call('GET', `/requests/${r.id}`)).json
+  assert.equal(detail.keyName, 'alice')
+  assert.deepEqual(detail.accountsTried.map((a: { name: string }) => a.name), ['mock'])
+  assert.equal(detail.cost.pricedAs, 'claude-sonnet-4-5')
+  const parts = Object.values(detail.cost.byKind as Record<string, string>).reduce((a, b) => a + Number(b), 0)
+  assert.ok(Math.abs(parts - Number(detail.cost.totalUsd)) < 1e-12 && parts > 0, 'the kinds add up to the total')
+  assert.equal((await call('GET', '/requests/no-such-id')).status, 404)
+  // Usage by provider: the accounts' usage summed per their provider.
+  const byProvider = (await call('GET', '/usage?by=provider&granularity=hour')).json
+  assert.deepEqual(byProvider.totals.map((x: { group: string, requests: number }) => [x.group, x.requests]), [['claude', 1]])
+  assert.deepEqual(byProvider.series.map((x: { group: string }) => x.group), ['claude'])
+})

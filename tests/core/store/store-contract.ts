@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import type { AccountRecord, KeyRecord, Store, UsageRecord } from '../../../core/store/store.ts'
+import type { AccountRecord, KeyRecord, RequestQuery, Store, UsageRecord } from '../../../core/store/store.ts'
 
 export interface StoreFactory {
   /** A fresh, empty store. */
@@ -207,16 +207,24 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual(mine.map(p => [p.group, p.requests]), [['claude-sonnet-4-5', 1]])
   })
 
-  withStore('the request log by model prefix: any case, LIKE wildcards taken as the characters they are', async s => {
+  withStore('the request log by model glob (* and ? only, ASCII case ignored), provider, client, status class; one row by id', async s => {
     const t0 = Date.parse('2026-11-26T10:00:00Z')
     const models = ['claude-sonnet-4-5', 'CLAUDE-opus-4-1', 'claude_x%y', 'gpt-5', 'claudeXsonnet']
-    await s.writeUsage({ records: models.map((model, i) => usage({ requestId: `m${i}`, time: t0 + i * 1000, model })) })
-    const ids = async (modelPrefix: string) => (await s.queryRequests({ limit: 10, modelPrefix })).map(r => r.requestId).sort()
-    assert.deepEqual(await ids('claude-'), ['m0', 'm1'])
-    assert.deepEqual(await ids('claude_'), ['m2'])
-    assert.deepEqual(await ids('claude_x%'), ['m2'])
-    assert.deepEqual(await ids('%'), [])
-    assert.deepEqual(await ids('GPT'), ['m3'])
+    await s.writeUsage({ records: models.map((model, i) => usage({ requestId: `m${i}`, time: t0 + i * 1000, model, provider: i === 3 ? 'openai' : 'claude', clientKind: i === 1 ? 'claude-code' : 'sdk', status: i === 4 ? 529 : i === 2 ? 400 : 200 })) })
+    const ids = async (q: Partial<RequestQuery>) => (await s.queryRequests({ limit: 10, ...q })).map(r => r.requestId).sort()
+    assert.deepEqual(await ids({ modelGlob: 'claude-*' }), ['m0', 'm1'])
+    assert.deepEqual(await ids({ modelGlob: 'claude_*' }), ['m2'])
+    assert.deepEqual(await ids({ modelGlob: 'claude_x%*' }), ['m2'])
+    assert.deepEqual(await ids({ modelGlob: '%' }), [])
+    assert.deepEqual(await ids({ modelGlob: 'GPT*' }), ['m3'])
+    assert.deepEqual(await ids({ modelGlob: 'claude-*-4-?' }), ['m0', 'm1'])
+    assert.deepEqual(await ids({ modelGlob: 'claude?sonnet' }), ['m4'])
+    assert.deepEqual(await ids({ provider: 'openai' }), ['m3'])
+    assert.deepEqual(await ids({ clientKind: 'claude-code' }), ['m1'])
+    assert.deepEqual(await ids({ statusClass: 5 }), ['m4'])
+    assert.deepEqual(await ids({ statusClass: 4 }), ['m2'])
+    assert.equal((await s.getRequest('m3'))?.model, 'gpt-5')
+    assert.equal(await s.getRequest('nope'), undefined)
   })
 
   withStore('the request log: filters, pages by cursor newest first, open rows interrupted, old rows pruned', async s => {
