@@ -88,6 +88,10 @@ export const themeStyles = css`
     table.stack td { border: none; padding: .15rem .6rem; }
     table.stack td[data-label]::before { content: attr(data-label) ': '; color: var(--_muted); font-size: .8rem; }
   }
+  dl.detail { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .75rem; margin: 0 0 .75rem; font-size: .9rem; }
+  dl.detail dt { color: var(--_muted); }
+  dl.detail dd { margin: 0; overflow-wrap: anywhere; }
+  @media (max-width: 40rem) { dl.detail { grid-template-columns: 1fr; } }
   ul.errors { margin: .25rem 0 0; padding-left: 1rem; font-size: .85rem; }
   label small { font-size: .75rem; color: var(--_muted); max-width: 22rem; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }

@@ -32,16 +32,19 @@ export class RelayUsage extends RelayElement {
   static override styles = [themeStyles, unsafeCSS(uplotCss)]
   static override properties = {
     ...RelayElement.properties,
-    by: { type: String }, granularity: { type: String }, days: { type: Number }, relayKey: { type: String, attribute: false }, keyId: { type: String, attribute: 'key-id' },
+    by: { type: String }, granularity: { type: String }, days: { type: Number }, since: { type: String }, until: { type: String }, relayKey: { type: String, attribute: false }, keyId: { type: String, attribute: 'key-id' },
     report: { state: true }, metric: { state: true }, page: { state: true },
   }
 
-  /** Series per `key`, `model` or `account`. */
-  by: 'key' | 'model' | 'account' = 'model'
+  /** Series per `key`, `model`, `account` or `provider`. */
+  by: 'key' | 'model' | 'account' | 'provider' = 'model'
   /** Buckets of an `hour`, `day` or `month`. */
   granularity: 'hour' | 'day' | 'month' = 'day'
-  /** How many days back. */
+  /** How many days back (when no `since` is set). */
   days = 7
+  /** A range of the operator's choosing: its first and last day (`yyyy-mm-dd`, local), instead of `days`. */
+  since = ''
+  until = ''
   page = 0
   /** Seconds between reloads (a chart moves slowly). */
   override refresh = 60
@@ -63,12 +66,59 @@ export class RelayUsage extends RelayElement {
     return { ...super.auth, relayKey: this.relayKey }
   }
 
+  /** The range asked for: the chosen days (local midnight to the midnight after `until`), else the last `days`. */
+  #range (): { since: string, until?: string } {
+    if (this.since) {
+      const until = this.until ? new Date(`${this.until}T00:00`) : undefined
+      if (until) until.setDate(until.getDate() + 1)
+      return { since: new Date(`${this.since}T00:00`).toISOString(), ...(until ? { until: until.toISOString() } : {}) }
+    }
+    return { since: new Date(Date.now() - this.days * 86_400_000).toISOString() }
+  }
+
   async reload (): Promise<void> {
-    const since = new Date(Date.now() - this.days * 86_400_000).toISOString()
-    const path = this.relayKey
-      ? `/_relay/me/api/usage?granularity=${this.granularity}&since=${since}`
-      : `/_relay/admin/api/usage?by=${this.by}&granularity=${this.granularity}&since=${since}${this.keyId ? `&key=${encodeURIComponent(this.keyId)}` : ''}`
+    const q = new URLSearchParams({ granularity: this.granularity, ...this.#range() })
+    if (!this.relayKey) q.set('by', this.by)
+    if (this.keyId) q.set('key', this.keyId)
+    const path = this.relayKey ? `/_relay/me/api/usage?${q}` : `/_relay/admin/api/usage?${q}`
     await this.run(async () => { this.report = await this.api<Report>('GET', path) })
+  }
+
+  /** The series (every bucket and group) as a CSV file: what the chart and the table show. */
+  #export (): void {
+    const r = this.report
+    if (!r) return
+    const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)
+    const rows = [['bucket', this.by, 'requests', 'input', 'output', 'cache_write_5m', 'cache_write_1h', 'cache_read', 'cost_usd'].join(',')]
+    for (const p of r.series) {
+      rows.push([p.bucket, p.name ?? p.group ?? '', p.requests, p.tokens.input, p.tokens.output, p.tokens.cacheWrite5m, p.tokens.cacheWrite1h, p.tokens.cacheRead, p.costUsd].map(v => cell(String(v))).join(','))
+    }
+    const url = URL.createObjectURL(new Blob([`${rows.join('\n')}\n`], { type: 'text/csv' }))
+    const a = document.createElement('a')
+    a.href = url
+    a.download = `relay-usage-${this.by}-${r.since.slice(0, 10)}-${r.until.slice(0, 10)}.csv`
+    a.click()
+    setTimeout(() => URL.revokeObjectURL(url), 1000)
+  }
+
+  #period (e: Event): void {
+    const v = (e.target as HTMLSelectElement).value
+    if (v === 'custom') {
+      this.since ||= new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10)
+      this.granularity = 'day'
+    } else {
+      [this.days, this.granularity] = JSON.parse(v) as [number, never]
+      this.since = ''
+      this.until = ''
+    }
+    void this.reload()
+  }
+
+  #groupLabel (): string {
+    if (this.relayKey || this.by === 'model') return msg('Model', { id: 'model' })
+    if (this.by === 'key') return msg('Key', { id: 'keys.key' })
+    if (this.by === 'provider') return msg('Provider', { id: 'keys.provider' })
+    return msg('Account', { id: 'account' })
   }
 
   protected override updated (changed: PropertyValues): void {
@@ -108,18 +158,26 @@ export class RelayUsage extends RelayElement {
         ${this.relayKey ? nothing : html`<label>${msg('Group by', { id: 'usage.by' })}<select @change=${(e: Event) => { this.by = (e.target as HTMLSelectElement).value as never; this.page = 0; void this.reload() }}>
           <option value="model" ?selected=${this.by === 'model'}>${msg('Model', { id: 'model' })}</option>
           <option value="key" ?selected=${this.by === 'key'}>${msg('Key', { id: 'keys.key' })}</option>
-          <option value="account" ?selected=${this.by === 'account'}>${msg('Account', { id: 'account' })}</option></select></label>`}
-        <label>${msg('Period', { id: 'usage.period' })}<select @change=${(e: Event) => { [this.days, this.granularity] = JSON.parse((e.target as HTMLSelectElement).value) as [number, never]; void this.reload() }}>
-          <option value="[1,&quot;hour&quot;]">${msg('Last 24 hours', { id: 'usage.day' })}</option>
-          <option value="[7,&quot;day&quot;]" selected>${msg('Last 7 days', { id: 'usage.week' })}</option>
-          <option value="[90,&quot;day&quot;]">${msg('Last 90 days', { id: 'usage.quarter' })}</option></select></label>
+          <option value="account" ?selected=${this.by === 'account'}>${msg('Account', { id: 'account' })}</option>
+          <option value="provider" ?selected=${this.by === 'provider'}>${msg('Provider', { id: 'keys.provider' })}</option></select></label>`}
+        <label>${msg('Period', { id: 'usage.period' })}<select @change=${this.#period}>
+          <option value="[1,&quot;hour&quot;]" ?selected=${!this.since && this.days === 1}>${msg('Last 24 hours', { id: 'usage.day' })}</option>
+          <option value="[7,&quot;day&quot;]" ?selected=${!this.since && this.days === 7}>${msg('Last 7 days', { id: 'usage.week' })}</option>
+          <option value="[30,&quot;day&quot;]" ?selected=${!this.since && this.days === 30}>${msg('Last 30 days', { id: 'overview.month' })}</option>
+          <option value="[90,&quot;day&quot;]" ?selected=${!this.since && this.days === 90}>${msg('Last 90 days', { id: 'usage.quarter' })}</option>
+          <option value="custom" ?selected=${this.since !== ''}>${msg('Choose dates…', { id: 'usage.custom' })}</option></select></label>
+        ${this.since ? html`<label>${msg('From', { id: 'usage.from' })}<input type="date" .value=${this.since} @change=${(e: Event) => { this.since = (e.target as HTMLInputElement).value; void this.reload() }}></label>
+          <label>${msg('To (inclusive)', { id: 'usage.to' })}<input type="date" .value=${this.until} @change=${(e: Event) => { this.until = (e.target as HTMLInputElement).value; void this.reload() }}></label>
+          <label>${msg('Buckets', { id: 'usage.granularity' })}<select @change=${(e: Event) => { this.granularity = (e.target as HTMLSelectElement).value as never; void this.reload() }}>
+            ${(['hour', 'day', 'month'] as const).map(g => html`<option value=${g} ?selected=${this.granularity === g}>${g === 'hour' ? msg('hours', { id: 'usage.hours' }) : g === 'day' ? msg('days', { id: 'usage.days' }) : msg('months', { id: 'usage.months' })}</option>`)}</select></label>` : nothing}
         <label>${msg('Show', { id: 'usage.show' })}<select @change=${(e: Event) => { this.metric = (e.target as HTMLSelectElement).value as never }}>
           <option value="tokens">${msg('Tokens', { id: 'usage.tokens' })}</option><option value="cost">${msg('Cost', { id: 'usage.cost' })}</option></select></label>
         <button @click=${() => this.reload()}>${msg('Refresh', { id: 'refresh' })}</button>
+        <button @click=${this.#export} ?disabled=${!this.report || this.report.series.length === 0}>${msg('Export CSV', { id: 'usage.export' })}</button>
       </div>
       <div class="chart" part="chart" role="img" aria-label=${msg('Usage over time', { id: 'usage.chart' })}></div>
       ${this.states(totals.length === 0, () => html`<table part="table">
-        <thead><tr><th>${this.relayKey || this.by === 'model' ? msg('Model', { id: 'model' }) : this.by === 'key' ? msg('Key', { id: 'keys.key' }) : msg('Account', { id: 'account' })}</th>
+        <thead><tr><th>${this.#groupLabel()}</th>
           <th>${msg('Requests', { id: 'usage.requests' })}</th><th>${msg('Tokens', { id: 'usage.tokens' })}</th><th>${msg('Cost (USD)', { id: 'usage.costUsd' })}</th></tr></thead>
         <tbody>${totals.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE).map(t => html`<tr part="row" data-group=${t.group ?? ''}><td>${t.name ?? t.group ?? '–'}</td><td>${formatCount(t.requests)}</td><td>${formatCount(tokensOf(t))}</td><td>${formatUsd(t.costUsd)}</td></tr>`)}</tbody></table>
         ${pager(this.page, totals.length, p => { this.page = p })}`)}

@@ -106,6 +106,14 @@ async function journey (page: Page, relay: Relay, label: string): Promise<void> 
   assert.match(await usageRow.textContent() ?? '', new RegExp(`^${keyName}1\\d+`), 'the key by name, one request with its tokens')
   await page.locator('relay-usage .chart canvas').first().waitFor()
   await shot(page, `${label}-3-usage`)
+  // By provider, then the series as CSV.
+  await page.locator('relay-usage').getByLabel('Group by').selectOption('provider')
+  await page.locator('relay-usage tr[data-group="claude"]').waitFor()
+  const csvDownload = page.waitForEvent('download')
+  await page.locator('relay-usage').getByRole('button', { name: 'Export CSV' }).click()
+  const csv = readFileSync(await (await csvDownload).path(), 'utf8').trim().split('\n')
+  assert.equal(csv[0], 'bucket,provider,requests,input,output,cache_write_5m,cache_write_1h,cache_read,cost_usd')
+  assert.match(csv[1]!, /^\d{4}-\d\d-\d\dT[^,]+,claude,1,\d+,\d+,0,0,0,0\.\d+$/)
 
   await page.getByRole('tab', { name: 'Requests' }).click()
   // Found by the key's name, which the rows show.
@@ -114,7 +122,14 @@ async function journey (page: Page, relay: Relay, label: string): Promise<void> 
   const logRow = page.locator('relay-request-log tbody tr', { hasText: keyName })
   await logRow.first().waitFor()
   assert.match(await logRow.first().textContent() ?? '', /claude-sonnet-4-5\s*200/)
+  // A row opens in full: the accounts tried and its cost by kind.
+  await logRow.first().getByRole('button', { name: /^Open the request of/ }).click()
+  const opened = page.locator('relay-request-log [part~=detail]')
+  await opened.waitFor()
+  assert.match(await opened.textContent() ?? '', /Accounts tried\s*mock/)
+  assert.match(await opened.textContent() ?? '', /Total\s*\$0\.\d+/)
   await shot(page, `${label}-4-requests`)
+  await opened.getByRole('button', { name: 'Close' }).click()
 
   await page.getByRole('tab', { name: 'API keys' }).click()
   // The key's row says what it spent today; its page charts its models and lists its requests.
