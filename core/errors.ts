@@ -3,6 +3,21 @@
 // `err.code`, never on message text.
 import createError from '@fastify/error'
 
+/**
+ * An error whose arguments are kept (`params`) beside the message they fill: the admin API sends
+ * both, so the console can say it in the reader's language from the code and the params.
+ */
+function withParams<A extends unknown[]> (code: string, message: string, status: number) {
+  const Base = createError<A>(code, message, status) as unknown as new (...args: A) => Error & { code: string, statusCode: number }
+  return class extends Base {
+    readonly params: A
+    constructor (...args: A) {
+      super(...args)
+      this.params = args
+    }
+  }
+}
+
 export const errors = {
   // identify
   RELAY_ERR_KEY_MISSING: createError('RELAY_ERR_KEY_MISSING', 'No API key was provided', 401),
@@ -50,14 +65,14 @@ export const errors = {
   RELAY_ERR_CONFIG_INVALID: createError<[string]>('RELAY_ERR_CONFIG_INVALID', '%s', 500),
   RELAY_ERR_PLUGIN_INVALID: createError<[string, string]>('RELAY_ERR_PLUGIN_INVALID', 'Plugin %s: %s', 500),
   RELAY_ERR_SECRET_KEY: createError<[string]>('RELAY_ERR_SECRET_KEY', '%s', 500),
-  RELAY_ERR_NAME_TAKEN: createError<[string, string]>('RELAY_ERR_NAME_TAKEN', 'A %s named "%s" already exists', 409),
-  RELAY_ERR_NOT_FOUND: createError<[string, string]>('RELAY_ERR_NOT_FOUND', 'No %s "%s"', 404),
-  RELAY_ERR_READ_ONLY: createError<[string, string]>('RELAY_ERR_READ_ONLY', 'The %s "%s" is declared in the config file and is read-only', 409),
+  RELAY_ERR_NAME_TAKEN: withParams<[string, string]>('RELAY_ERR_NAME_TAKEN', 'A %s named "%s" already exists', 409),
+  RELAY_ERR_NOT_FOUND: withParams<[string, string]>('RELAY_ERR_NOT_FOUND', 'No %s "%s"', 404),
+  RELAY_ERR_READ_ONLY: withParams<[string, string]>('RELAY_ERR_READ_ONLY', 'The %s "%s" is declared in the config file and is read-only', 409),
   RELAY_ERR_ADMIN_UNAUTHORIZED: createError<[string]>('RELAY_ERR_ADMIN_UNAUTHORIZED', '%s', 401),
   RELAY_ERR_ADMIN_FORBIDDEN: createError<[string]>('RELAY_ERR_ADMIN_FORBIDDEN', '%s', 403),
   RELAY_ERR_LOGIN_FAILED: createError('RELAY_ERR_LOGIN_FAILED', 'Wrong user name or password', 401),
-  RELAY_ERR_LOGIN_THROTTLED: createError<[string, number]>('RELAY_ERR_LOGIN_THROTTLED', 'Too many login attempts %s; retry in %s seconds', 429),
-  RELAY_ERR_ACCOUNT_IN_USE: createError<[string, string]>('RELAY_ERR_ACCOUNT_IN_USE', 'keys bound to "%s": %s; move them first (keys update <key> --bind PROVIDER=account:OTHER|group:G|pool)', 409),
+  RELAY_ERR_LOGIN_THROTTLED: withParams<[string, number]>('RELAY_ERR_LOGIN_THROTTLED', 'Too many login attempts %s; retry in %s seconds', 429),
+  RELAY_ERR_ACCOUNT_IN_USE: withParams<[string, string]>('RELAY_ERR_ACCOUNT_IN_USE', 'keys bound to "%s": %s; move them first (keys update <key> --bind PROVIDER=account:OTHER|group:G|pool)', 409),
 } as const
 
 export type RelayErrorCode = keyof typeof errors

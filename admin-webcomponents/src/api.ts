@@ -3,14 +3,19 @@
 // an admin token set as a property (`Authorization: Bearer`), or a relay key for self-service.
 // Calls that change something carry the session's CSRF token, fetched once.
 
+/** One problem the server found in a body: where, in English, and what rule (ajv's keyword and params). */
+export interface ProblemDetail { path: string, message: string, keyword?: string | null, params?: Record<string, unknown> }
+
 export class ApiError extends Error {
   /** The server's problems by JSON path (`/policy/concurrency`), when it checked a body. */
-  readonly details: { path: string, message: string }[]
+  readonly details: ProblemDetail[]
+  /** What the server's message was filled with (a name, a number), for saying it in another language. */
+  params: unknown[] = []
 
   /** The whole answer, for the calls whose refusal carries more than an error (a config reload's problems). */
   readonly body: unknown
 
-  constructor (readonly status: number, readonly code: string, message: string, details: { path: string, message: string }[] = [], body?: unknown) {
+  constructor (readonly status: number, readonly code: string, message: string, details: ProblemDetail[] = [], body?: unknown) {
     super(message)
     this.details = details
     this.body = body
@@ -60,8 +65,10 @@ export async function call<T> (auth: ApiAuth, method: string, path: string, body
   let json: unknown
   try { json = JSON.parse(text) } catch { json = undefined }
   if (!res.ok) {
-    const e = (json as { error?: { code?: string, message?: string, details?: { path: string, message: string }[] } } | undefined)?.error
-    throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`, Array.isArray(e?.details) ? e.details : [], json)
+    const e = (json as { error?: { code?: string, message?: string, details?: ProblemDetail[], params?: unknown[] } } | undefined)?.error
+    const err = new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`, Array.isArray(e?.details) ? e.details : [], json)
+    if (Array.isArray(e?.params)) err.params = e.params
+    throw err
   }
   return json as T
 }

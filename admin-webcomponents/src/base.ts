@@ -6,6 +6,7 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import { msg, updateWhenLocaleChanges } from '@lit/localize'
 import { applyLocale } from './localization.ts'
 import { call, type ApiAuth } from './api.ts'
+import { errorText } from './server-messages.ts'
 
 export const themeStyles = css`
   /* Light by default, dark when the reader's system is (prefers-color-scheme); a page sets any
@@ -220,7 +221,7 @@ export abstract class RelayElement extends LitElement {
     try {
       await work()
     } catch (err) {
-      this.error = (err as Error).message
+      this.error = errorText(err)
       this.emit('relay-error', { message: this.error, status: (err as { status?: number }).status ?? 0 })
     } finally {
       this.loading = false

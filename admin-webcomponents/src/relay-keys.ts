@@ -6,6 +6,7 @@ import { html, nothing, type TemplateResult } from 'lit'
 import { msg, str } from '@lit/localize'
 import { RelayElement, themeStyles } from './base.ts'
 import { ApiError } from './api.ts'
+import { errorText, problemText } from './server-messages.ts'
 import { fieldOf, policyFromForm, renderPolicyFields, type Policy } from './key-policy-form.ts'
 import { formatCount, formatRelative, formatTime, formatUsd } from './format.ts'
 import { limitLabel } from './limit-label.ts'
@@ -136,8 +137,8 @@ export class RelayKeys extends RelayElement {
     } catch (err) {
       // Shown at each field the server named; anything else above the form.
       const details = err instanceof ApiError ? err.details : []
-      this.fieldErrors = new Map(details.map(d => [fieldOf(d.path), d.message]))
-      if (details.length === 0) this.error = (err as Error).message
+      this.fieldErrors = new Map(details.map(d => [fieldOf(d.path), problemText(d)]))
+      if (details.length === 0) this.error = errorText(err)
       await this.updateComplete
       this.renderRoot.querySelector<HTMLElement>('[aria-invalid=true]')?.focus()
       return

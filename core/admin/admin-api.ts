@@ -235,11 +235,14 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
 export function adminErrorHandler (err: Error & { statusCode?: number, code?: string, validation?: unknown, retryAfter?: number }, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
   // Each problem with its JSON path too, so a form can show it at its field.
   if (Array.isArray(err.validation)) {
-    const details = (err.validation as { instancePath?: string, message?: string }[]).slice(0, 20).map(v => ({ path: v.instancePath ?? '', message: v.message ?? 'is not valid' }))
+    // The keyword and its params too, so the console can say it in the reader's language.
+    const details = (err.validation as { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }[]).slice(0, 20)
+      .map(v => ({ path: v.instancePath ?? '', message: v.message ?? 'is not valid', keyword: v.keyword ?? null, params: v.params ?? {} }))
     return reply.code(400).send({ error: { code: 'RELAY_ERR_BODY_INVALID', message: err.message, details } })
   }
   const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
   if (status === 500) reply.log.error({ err }, 'admin API failed')
-  return reply.code(status).send({ error: { code: status === 500 ? 'RELAY_ERR_INTERNAL' : err.code ?? 'RELAY_ERR_INTERNAL', message: status === 500 ? 'Internal relay error' : err.message } })
+  const params = status !== 500 && Array.isArray((err as { params?: unknown }).params) ? { params: (err as unknown as { params: unknown[] }).params } : {}
+  return reply.code(status).send({ error: { code: status === 500 ? 'RELAY_ERR_INTERNAL' : err.code ?? 'RELAY_ERR_INTERNAL', message: status === 500 ? 'Internal relay error' : err.message, ...params } })
 }

@@ -60,6 +60,9 @@ test('keys: created with the secret shown once, used at once, limits live, disab
   assert.equal(unknown.status, 400)
   const taken = await call('POST', '/keys', { name: 'dev-1' })
   assert.equal(taken.status, 409)
+  // The code and what filled the message, for the console to say it in its reader's language.
+  assert.deepEqual([taken.json.error.code, taken.json.error.params], ['RELAY_ERR_NAME_TAKEN', ['key', 'dev-1']])
+  assert.deepEqual(bad.json.error.details.map((d: { path: string, keyword: string }) => [d.path, d.keyword]), [['/policy/concurrency', 'minimum']])
   const declared = (listed.json.items as { id: string, source: string }[]).find(k => k.source === 'config')!
   const readOnly = await call('POST', `/keys/${declared.id}/disable`)
   assert.deepEqual([readOnly.status, readOnly.json.error.message], [409, 'The key "alice" is declared in the config file and is read-only'])

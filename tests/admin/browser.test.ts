@@ -369,7 +369,7 @@ test('keys tab: every limit is set from a form; the server\'s refusal shows at i
   await form.getByRole('button', { name: 'Save limits' }).click()
   // Refused by the server's own schema, shown at the window field, which takes the focus.
   const window = form.getByLabel(/^Window \(1m, 5h, 1d\)/)
-  await form.locator('[role=alert]', { hasText: /must match pattern/ }).waitFor()
+  await form.locator('[role=alert]', { hasText: 'is not in the expected form' }).waitFor()
   assert.equal(await window.getAttribute('aria-invalid'), 'true')
   assert.equal(await window.evaluate(el => (el.getRootNode() as ShadowRoot).activeElement === el), true)
   await window.fill('1m')
@@ -388,6 +388,11 @@ test('keys tab: every limit is set from a form; the server\'s refusal shows at i
   await keys.locator('tr[data-key="carol"]').getByRole('button', { name: 'Edit' }).click()
   assert.equal(await form.getByLabel('Per day').inputValue(), '12.5')
   await shot(page, 'admin-key-limits')
+  // In Chinese, the server's refusal is said in Chinese, from its code and params.
+  await page.getByRole('button', { name: '中文' }).click()
+  await keys.locator('input[name=name]').fill('carol')
+  await keys.getByRole('button', { name: '创建密钥' }).click()
+  await keys.locator('[role=alert]', { hasText: '已存在名为"carol"的密钥' }).waitFor()
 })
 
 test('keys tab: many keys created at once (their secrets downloaded once), searched, paged, selected, tagged and disabled', { timeout: 120_000 }, async t => {
