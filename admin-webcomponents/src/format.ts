@@ -43,3 +43,10 @@ export function formatRelative (iso: string | null | undefined, now = Date.now()
   const [unit, size] = units.find(([, n]) => Math.abs(s) >= n) ?? ['second', 1]
   return new Intl.RelativeTimeFormat(intlLocale(), { numeric: 'auto' }).format(Math.round(s / size), unit)
 }
+
+/** A time on a chart's axis, as short as its buckets allow: `12/7 14:00`, `12/7`, `Dec 2026` (or their Chinese forms). */
+export function formatAxisTime (ms: number, granularity: 'hour' | 'day' | 'month'): string {
+  const options: Intl.DateTimeFormatOptions = granularity === 'hour' ? { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }
+    : granularity === 'day' ? { month: 'numeric', day: 'numeric' } : { year: 'numeric', month: 'short' }
+  return new Intl.DateTimeFormat(intlLocale(), options).format(new Date(ms))
+}

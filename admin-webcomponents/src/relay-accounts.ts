@@ -116,10 +116,23 @@ export class RelayAccounts extends RelayElement {
     }
     await this.run(async () => {
       await this.api('PATCH', `/_relay/admin/api/accounts/${encodeURIComponent(a.id)}`, change)
-      this.editing = undefined
+      await this.#closeEditor()
       this.emit('relay-account-changed', { id: a.id, action: 'update' })
       await this.#loadAccounts()
     })
+  }
+
+  async #edit (a: Account): Promise<void> {
+    this.editing = a
+    await this.updateComplete
+    this.renderRoot.querySelector<HTMLElement>('[part~=edit-form] h3')?.focus()
+  }
+
+  async #closeEditor (): Promise<void> {
+    const name = this.editing?.name
+    this.editing = undefined
+    await this.updateComplete
+    if (name !== undefined) this.renderRoot.querySelector<HTMLElement>(`tr[data-account="${CSS.escape(name)}"] button.edit`)?.focus()
   }
 
   #editor (): TemplateResult | typeof nothing {
@@ -127,7 +140,7 @@ export class RelayAccounts extends RelayElement {
     if (!a) return nothing
     const type = this.types.find(t => t.provider === a.provider && t.type === a.type)
     return html`<form part="form edit-form" class="limits" @submit=${this.#save} aria-label=${msg(str`Edit account ${a.name}`, { id: 'accounts.editOf' })}>
-      <h3>${msg(str`Edit account ${a.name}`, { id: 'accounts.editOf' })}</h3>
+      <h3 tabindex="-1">${msg(str`Edit account ${a.name}`, { id: 'accounts.editOf' })}</h3>
       <fieldset><legend>${msg('Where it serves', { id: 'accounts.placement' })}</legend>
         <label>${msg('Priority', { id: 'accounts.priority' })}<input name="priority" type="number" min="1" max="100" required .value=${String(a.priority)}></label>
         <label>${msg('Groups (comma separated)', { id: 'accounts.groups' })}<input name="groups" .value=${a.groups.join(', ')} autocomplete="off"></label>
@@ -143,7 +156,7 @@ export class RelayAccounts extends RelayElement {
       ${type ? html`<fieldset><legend>${msg('Fields', { id: 'accounts.fields' })}</legend>
         ${Object.entries(type.schema.properties).map(([k, f]) => renderField(k, f, type.schema.required?.includes(k) ?? false, a.fields[k], true))}</fieldset>` : nothing}
       <div class="toolbar"><button class="primary" type="submit">${msg('Save', { id: 'save' })}</button>
-        <button type="button" @click=${() => { this.editing = undefined }}>${msg('Cancel', { id: 'cancel' })}</button></div>
+        <button type="button" @click=${() => this.#closeEditor()}>${msg('Cancel', { id: 'cancel' })}</button></div>
     </form>`
   }
 
@@ -263,7 +276,7 @@ export class RelayAccounts extends RelayElement {
           <td><button @click=${() => this.#act(a, 'test')}>${msg('Test', { id: 'accounts.test' })}</button>
             ${(a.state === 'cooling' || a.state === 'unauthorized') && !a.disabled ? html`<button @click=${() => this.#act(a, 'reset')}>${msg('Clear cooldown', { id: 'accounts.reset' })}</button>` : nothing}
             ${a.source === 'config' ? msg('from the config file', { id: 'readOnly' }) : html`
-              <button @click=${() => { this.editing = a }}>${msg('Edit', { id: 'keys.edit' })}</button>
+              <button class="edit" @click=${() => this.#edit(a)}>${msg('Edit', { id: 'keys.edit' })}</button>
               <button @click=${() => this.#act(a, a.disabled ? 'enable' : 'disable')}>${a.disabled ? msg('Enable', { id: 'enable' }) : msg('Disable', { id: 'disable' })}</button>
               <button class="danger" @click=${() => this.#act(a, 'delete')}>${msg('Delete', { id: 'delete' })}</button>`}</td>
         </tr>`)}</tbody></table>

@@ -119,11 +119,22 @@ export class RelayKeys extends RelayElement {
     this.#searchTimer = setTimeout(() => this.#filter(() => { this.query = value }), 250)
   }
 
-  #edit (k: Key): void {
+  async #edit (k: Key): Promise<void> {
     this.editing = k
     this.rows = (k.policy.rateLimits?.length ?? 0) + 1
     this.modelRows = (k.policy.budgets?.models?.length ?? 0) + 1
     this.fieldErrors = new Map()
+    // Focus goes to the form that opened (below the list), not left on the row's button.
+    await this.updateComplete
+    this.renderRoot.querySelector<HTMLElement>('form.limits h3')?.focus()
+  }
+
+  /** Closes the form and puts focus back on the row it was opened from. */
+  async #closeEditor (): Promise<void> {
+    const name = this.editing?.name
+    this.editing = undefined
+    await this.updateComplete
+    if (name !== undefined) this.renderRoot.querySelector<HTMLElement>(`tr[data-key="${CSS.escape(name)}"] button.edit`)?.focus()
   }
 
   async #saveLimits (e: SubmitEvent): Promise<void> {
@@ -143,7 +154,7 @@ export class RelayKeys extends RelayElement {
       this.renderRoot.querySelector<HTMLElement>('[aria-invalid=true]')?.focus()
       return
     }
-    this.editing = undefined
+    await this.#closeEditor()
     this.emit('relay-key-changed', { id: key.id, action: 'update' })
     await this.run(() => this.#loadKeys())
   }
@@ -165,11 +176,11 @@ export class RelayKeys extends RelayElement {
     const k = this.editing
     if (!k) return nothing
     return html`<form part="form limits-form" class="limits" @submit=${this.#saveLimits} aria-label=${msg(str`Limits of ${k.name}`, { id: 'keys.limitsOf' })}>
-      <h3>${msg(str`Limits of ${k.name}`, { id: 'keys.limitsOf' })}</h3>
+      <h3 tabindex="-1">${msg(str`Limits of ${k.name}`, { id: 'keys.limitsOf' })}</h3>
       ${k.limits.length > 0 ? html`<p>${msg('In use now:', { id: 'keys.inUse' })} ${k.limits.map(l => html`<span class="use">${limitLabel(l.limit)}: ${l.used} / ${l.max}</span> `)}</p>` : nothing}
       ${renderPolicyFields({ policy: k.policy, expiresAt: k.expiresAt, providers: this.providers, rows: this.rows, modelRows: this.modelRows, errors: this.fieldErrors }, () => { this.rows++ }, () => { this.modelRows++ })}
       <div class="toolbar"><button class="primary" type="submit">${msg('Save limits', { id: 'keys.saveLimits' })}</button>
-        <button type="button" @click=${() => { this.editing = undefined }}>${msg('Cancel', { id: 'cancel' })}</button></div>
+        <button type="button" @click=${() => this.#closeEditor()}>${msg('Cancel', { id: 'cancel' })}</button></div>
     </form>
     <h3>${msg('Bindings', { id: 'keys.bindings' })}</h3>
     <p>${msg('A provider without a binding uses its shared pool.', { id: 'keys.bindingsHelp' })} ${renderBindings(k.bindings)}</p>
@@ -288,7 +299,7 @@ export class RelayKeys extends RelayElement {
       <td>${readOnly
         ? msg('from the config file', { id: 'readOnly' })
         : html`
-          <button @click=${() => this.#edit(k)}>${msg('Edit', { id: 'keys.edit' })}</button>
+          <button class="edit" @click=${() => this.#edit(k)}>${msg('Edit', { id: 'keys.edit' })}</button>
           <button @click=${() => this.#act(k, k.disabled ? 'enable' : 'disable')}>${k.disabled ? msg('Enable', { id: 'enable' }) : msg('Disable', { id: 'disable' })}</button>
           <button @click=${() => this.#act(k, 'rotate')}>${msg('New secret', { id: 'keys.rotate' })}</button>
           <button class="danger" @click=${() => this.#act(k, 'delete')}>${msg('Delete', { id: 'delete' })}</button>`}

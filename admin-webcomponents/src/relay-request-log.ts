@@ -96,6 +96,14 @@ export class RelayRequestLog extends RelayElement {
     this.renderRoot.querySelector<HTMLElement>('[part~=detail] h3')?.focus()
   }
 
+  /** Closes the detail and puts focus back on the row it was opened from. */
+  async #close (): Promise<void> {
+    const id = this.detail?.id
+    this.detail = undefined
+    await this.updateComplete
+    if (id !== undefined) this.renderRoot.querySelector<HTMLElement>(`tr[data-request="${CSS.escape(id)}"] button`)?.focus()
+  }
+
   #detail (): TemplateResult | typeof nothing {
     const d = this.detail
     if (!d) return nothing
@@ -117,7 +125,7 @@ export class RelayRequestLog extends RelayElement {
         <tbody>${TOKEN_KINDS.map(k => html`<tr><td>${kindLabel(k)}</td><td>${formatCount(d.usage[k] ?? 0)}</td><td>${d.cost.byKind ? formatUsd(d.cost.byKind[k]) : '–'}</td></tr>`)}
         <tr><th>${msg('Total', { id: 'log.total' })}</th><td></td><th>${d.cost.totalUsd === null ? msg('unpriced', { id: 'log.unpriced' }) : formatUsd(d.cost.totalUsd)}</th></tr></tbody></table>
       <p>${msg(str`Priced as ${d.cost.pricedAs ?? '–'} (price table ${d.cost.priceVersion ?? '–'})`, { id: 'log.pricedAs' })}</p>
-      <button @click=${() => { this.detail = undefined }}>${msg('Close', { id: 'log.close' })}</button>
+      <button @click=${this.#close}>${msg('Close', { id: 'log.close' })}</button>
     </div>`
   }
 

@@ -25,8 +25,8 @@ export class RelaySettings extends RelayElement {
   file = ''
   tested: TestResult[] | undefined
   reloaded: ReloadResult | undefined
-  /** The config changes only when the file is reloaded: no periodic refresh. */
-  override refresh = 0
+  /** The config changes only when a file is reloaded (here or by SIGHUP): a slow refresh. */
+  override refresh = 60
 
   async reload (): Promise<void> {
     await this.run(async () => {

@@ -4,7 +4,7 @@ import { html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } fr
 import { msg } from '@lit/localize'
 import uPlot from 'uplot'
 import uplotCss from 'uplot/dist/uPlot.min.css'
-import { formatCompact, formatCount, formatUsd } from './format.ts'
+import { formatAxisTime, formatCompact, formatCount, formatUsd } from './format.ts'
 import { OTHERS, topLines } from './usage-series.ts'
 
 /** Lines drawn before the rest become one "others" line. */
@@ -36,8 +36,8 @@ export class RelayUsage extends RelayElement {
     report: { state: true }, metric: { state: true }, page: { state: true },
   }
 
-  /** Series per `key`, `model`, `account` or `provider`. */
-  by: 'key' | 'model' | 'account' | 'provider' = 'model'
+  /** Series per `key`, `model`, `account`, `provider` or `client` (kind). */
+  by: 'key' | 'model' | 'account' | 'provider' | 'client' = 'model'
   /** Buckets of an `hour`, `day` or `month`. */
   granularity: 'hour' | 'day' | 'month' = 'day'
   /** How many days back (when no `since` is set). */
@@ -118,6 +118,7 @@ export class RelayUsage extends RelayElement {
     if (this.relayKey || this.by === 'model') return msg('Model', { id: 'model' })
     if (this.by === 'key') return msg('Key', { id: 'keys.key' })
     if (this.by === 'provider') return msg('Provider', { id: 'keys.provider' })
+    if (this.by === 'client') return msg('Client', { id: 'log.client' })
     return msg('Account', { id: 'account' })
   }
 
@@ -146,7 +147,7 @@ export class RelayUsage extends RelayElement {
       scales: { x: { time: true, range: [Date.parse(this.report.since) / 1000, Date.parse(this.report.until) / 1000] } },
       series: [{}, ...lines.map((l, i) => ({ label: l.label, stroke: l.group === OTHERS ? '#8c959f' : COLORS[i % COLORS.length], width: 2, points: { show: true }, value: (_u: uPlot, v: number | null) => (v === null ? '–' : tick(v)) }))],
       // Room for the ticks beside the axis title, in the language's own number format.
-      axes: [{ stroke: ink, grid: { stroke: rule } }, { stroke: ink, grid: { stroke: rule }, label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : msg('Cost (USD)', { id: 'usage.costUsd' }), size: 80, labelGap: 8, values: (_u: uPlot, splits: number[]) => splits.map(tick) }],
+      axes: [{ stroke: ink, grid: { stroke: rule }, values: (_u: uPlot, splits: number[]) => splits.map(v => formatAxisTime(v * 1000, this.granularity)) }, { stroke: ink, grid: { stroke: rule }, label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : msg('Cost (USD)', { id: 'usage.costUsd' }), size: 80, labelGap: 8, values: (_u: uPlot, splits: number[]) => splits.map(tick) }],
     }, data, host)
   }
 
@@ -159,7 +160,8 @@ export class RelayUsage extends RelayElement {
           <option value="model" ?selected=${this.by === 'model'}>${msg('Model', { id: 'model' })}</option>
           <option value="key" ?selected=${this.by === 'key'}>${msg('Key', { id: 'keys.key' })}</option>
           <option value="account" ?selected=${this.by === 'account'}>${msg('Account', { id: 'account' })}</option>
-          <option value="provider" ?selected=${this.by === 'provider'}>${msg('Provider', { id: 'keys.provider' })}</option></select></label>`}
+          <option value="provider" ?selected=${this.by === 'provider'}>${msg('Provider', { id: 'keys.provider' })}</option>
+          <option value="client" ?selected=${this.by === 'client'}>${msg('Client', { id: 'log.client' })}</option></select></label>`}
         <label>${msg('Period', { id: 'usage.period' })}<select @change=${this.#period}>
           <option value="[1,&quot;hour&quot;]" ?selected=${!this.since && this.days === 1}>${msg('Last 24 hours', { id: 'usage.day' })}</option>
           <option value="[7,&quot;day&quot;]" ?selected=${!this.since && this.days === 7}>${msg('Last 7 days', { id: 'usage.week' })}</option>

@@ -19,7 +19,7 @@ export const usageQuerySchema = {
   properties: {
     since: { type: 'string', format: 'date-time' },
     until: { type: 'string', format: 'date-time' },
-    by: { type: 'string', enum: ['key', 'model', 'account', 'provider'], default: 'model' },
+    by: { type: 'string', enum: ['key', 'model', 'account', 'provider', 'client'], default: 'model' },
     granularity: { type: 'string', enum: ['hour', 'day', 'month'], default: 'day' },
   },
 } as const
@@ -138,11 +138,11 @@ export async function requestDetail (rt: Runtime, id: string) {
 
 /** `names`: ids of keys or accounts → their names, for the admin (self-service groups by model). */
 /**
- * Totals and series over a range by key, model, account or provider. `names`: ids of keys or
+ * Totals and series over a range by key, model, account, provider or client kind. `names`: ids of keys or
  * accounts → their names, for the admin (self-service groups by model). By provider, the
  * accounts' usage is summed per their provider (`providers`: account id → provider).
  */
-export async function usageReport (rt: Runtime, q: { since?: string, until?: string, by: 'key' | 'model' | 'account' | 'provider', granularity: 'hour' | 'day' | 'month' }, now: number, keyId?: string, names?: Map<string, string>, providers?: Map<string, string>) {
+export async function usageReport (rt: Runtime, q: { since?: string, until?: string, by: 'key' | 'model' | 'account' | 'provider' | 'client', granularity: 'hour' | 'day' | 'month' }, now: number, keyId?: string, names?: Map<string, string>, providers?: Map<string, string>) {
   const { since, until } = range(q, now)
   const groupBy = q.by === 'provider' ? 'account' : q.by
   const [rawTotals, rawSeries] = await Promise.all([
@@ -180,7 +180,7 @@ export async function usageRoutes (app: FastifyInstance, opts: { rt: Runtime }):
   // The admin may narrow the usage to one key (its page): `key` is its id or name.
   const adminUsageSchema = { ...usageQuerySchema, properties: { ...usageQuerySchema.properties, key: { type: 'string', minLength: 1, maxLength: 128 } } }
   app.get('/usage', { schema: { querystring: adminUsageSchema } }, async request => {
-    const { key, ...q } = request.query as { by: 'key' | 'model' | 'account' | 'provider', key?: string }
+    const { key, ...q } = request.query as { by: 'key' | 'model' | 'account' | 'provider' | 'client', key?: string }
     const [keys, accounts] = await Promise.all([allKeys(opts.rt), allAccounts(opts.rt)])
     const keyId = key === undefined ? undefined : (keys.find(k => k.id === key) ?? keys.find(k => k.name === key))?.id
     if (key !== undefined && keyId === undefined) throw new errors.RELAY_ERR_NOT_FOUND('key', key)

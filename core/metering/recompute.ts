@@ -77,7 +77,7 @@ export async function planRecompute (store: Store, pricing: Pricing, keys: KeyRe
         costPico,
         priceVersion: pricing.version,
         flags: `re-priced ${stamp} as ${hit.id} (was ${r.unpriced ? 'unpriced' : `${formatUsd(r.costPico ?? 0n)}, ${was}`})`,
-        time: r.time, keyId: r.keyId, accountId: r.accountId, model: r.model,
+        time: r.time, keyId: r.keyId, accountId: r.accountId, model: r.model, clientKind: r.clientKind,
         counters,
       })
       const m = byModel.get(r.model!) ?? { model: r.model!, requests: 0, beforePico: 0n, afterPico: 0n }

@@ -6,19 +6,20 @@ import { bucketStart, GRANULARITIES, type Granularity } from './buckets.ts'
 import type { RepricedRequest, UsageRecord, UsageTotal } from './store.ts'
 
 export interface AggregateRow {
-  granularity: Granularity, bucket: number, keyId: string, accountId: string, model: string, requests: number,
+  /** `clientKind`: '' for rows written before aggregates kept it (and for repricings that do not know it). */
+  granularity: Granularity, bucket: number, keyId: string, accountId: string, model: string, clientKind: string, requests: number,
   input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number, costPico: bigint, unpriced: number
 }
 
-type Place = Pick<UsageRecord, 'time' | 'keyId' | 'accountId' | 'model'>
+type Place = Pick<UsageRecord, 'time' | 'keyId' | 'accountId' | 'model'> & { clientKind?: string }
 
 /** The row of a record's hour, day or month bucket, created empty. */
 function rowOf (sums: Map<string, AggregateRow>, granularity: Granularity, r: Place): AggregateRow {
   const bucket = bucketStart(granularity, r.time)
-  const id = `${granularity}\u0000${bucket}\u0000${r.keyId}\u0000${r.accountId ?? ''}\u0000${r.model ?? ''}`
+  const id = `${granularity}\u0000${bucket}\u0000${r.keyId}\u0000${r.accountId ?? ''}\u0000${r.model ?? ''}\u0000${r.clientKind ?? ''}`
   let row = sums.get(id)
   if (!row) {
-    row = { granularity, bucket, keyId: r.keyId, accountId: r.accountId ?? '', model: r.model ?? '', requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpriced: 0 }
+    row = { granularity, bucket, keyId: r.keyId, accountId: r.accountId ?? '', model: r.model ?? '', clientKind: r.clientKind ?? '', requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpriced: 0 }
     sums.set(id, row)
   }
   return row

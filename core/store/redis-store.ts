@@ -297,7 +297,8 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
     for (const row of sums.values()) {
       const key = k.agg(row.granularity, row.bucket)
       expiring.set(key, row.granularity)
-      const prefix = `${row.keyId}|${row.accountId}|${row.model}|`
+      // `c:<client kind>|` first when known; fields from before it was kept have none.
+      const prefix = `${row.clientKind === '' ? '' : `c:${row.clientKind}|`}${row.keyId}|${row.accountId}|${row.model}|`
       const metrics: [string, number | bigint][] = [['requests', row.requests], ['input', row.input], ['output', row.output], ['cw5', row.cacheWrite5m],
         ['cw1', row.cacheWrite1h], ['cr', row.cacheRead], ['cost', row.costPico], ['unpriced', row.unpriced]]
       for (const [metric, n] of metrics) if (n) increments.push(client.hincrby(key, prefix + metric, n.toString()))
@@ -727,9 +728,9 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       const fields = await client.hgetall(k.agg(g, bucket))
       const groups = new Map<string, UsagePoint>()
       for (const [field, value] of Object.entries(fields)) {
-        const [keyId, accountId, model, metric] = field.split('|') as [string, string, string, string]
+        const { clientKind, keyId, accountId, model, metric } = parseAggField(field)
         if (q.keyId !== undefined && keyId !== q.keyId) continue
-        const group = q.groupBy === 'key' ? keyId : q.groupBy === 'account' ? accountId : model
+        const group = q.groupBy === 'key' ? keyId : q.groupBy === 'account' ? accountId : q.groupBy === 'client' ? clientKind : model
         let pt = groups.get(group)
         if (!pt) {
           pt = { bucket, group: group === '' ? null : group, requests: 0, input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, costPico: 0n, unpricedRequests: 0 }
@@ -760,6 +761,19 @@ function nextBucket (g: Granularity, b: number): number {
   if (g === 'hour') return b + 3_600_000
   if (g === 'day') return b + 86_400_000
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
+}
+
+/**
+ * An aggregate field: `[c:<client>|]<key>|<account>|<model>|<metric>`. A model name is the
+ * client's to choose and may hold a `|`: everything between the account and the metric is it.
+ */
+export function parseAggField (field: string): { clientKind: string, keyId: string, accountId: string, model: string, metric: string } {
+  const parts = field.split('|')
+  const clientKind = parts[0]!.startsWith('c:') ? parts.shift()!.slice(2) : ''
+  const metric = parts.pop() ?? ''
+  const keyId = parts.shift() ?? ''
+  const accountId = parts.shift() ?? ''
+  return { clientKind, keyId, accountId, model: parts.join('|'), metric }
 }
 
 function add (totals: Map<string, UsageTotal>, group: string, pt: UsageTotal): void {

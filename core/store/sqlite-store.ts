@@ -86,6 +86,17 @@ export const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX accounts_origin ON accounts (origin) WHERE origin IS NOT NULL;`,
   // An account's latest errors, for the admin console's error history.
   'ALTER TABLE account_state ADD COLUMN recent_errors TEXT;',
+  // Usage by client kind: the aggregates keep it (rows from before have '').
+  `CREATE TABLE usage_agg_by_client (
+     granularity TEXT NOT NULL, bucket INTEGER NOT NULL, key_id TEXT NOT NULL, account_id TEXT NOT NULL,
+     model TEXT NOT NULL, client_kind TEXT NOT NULL, requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+     cache_write_5m_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+     cost_pico INTEGER NOT NULL, unpriced_requests INTEGER NOT NULL,
+     PRIMARY KEY (granularity, bucket, key_id, account_id, model, client_kind));
+   INSERT INTO usage_agg_by_client SELECT granularity, bucket, key_id, account_id, model, '', requests, input_tokens, output_tokens,
+     cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_pico, unpriced_requests FROM usage_agg;
+   DROP TABLE usage_agg;
+   ALTER TABLE usage_agg_by_client RENAME TO usage_agg;`,
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bindings: string, origin: string | null, policy: string }
@@ -184,9 +195,9 @@ export function openSqliteStore (path: string): Store {
       WHERE request_log.state != 'done'`),
     addRepeats: db.prepare('UPDATE request_log SET repeats = repeats + ? WHERE request_id = ?'),
     markInterrupted: db.prepare("UPDATE request_log SET state = 'interrupted' WHERE state = 'in_progress' AND time < ?"),
-    upsertAgg: db.prepare(`INSERT INTO usage_agg VALUES (@granularity, @bucket, @keyId, @accountId, @model, @requests, @input, @output,
+    upsertAgg: db.prepare(`INSERT INTO usage_agg VALUES (@granularity, @bucket, @keyId, @accountId, @model, @clientKind, @requests, @input, @output,
       @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
-      ON CONFLICT (granularity, bucket, key_id, account_id, model) DO UPDATE SET
+      ON CONFLICT (granularity, bucket, key_id, account_id, model, client_kind) DO UPDATE SET
         requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
         output_tokens = output_tokens + excluded.output_tokens,
         cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
@@ -557,7 +568,7 @@ function migrate (db: Database.Database): void {
   }
 }
 
-const GROUP_COLUMN = { key: 'key_id', model: 'model', account: 'account_id' } as const
+const GROUP_COLUMN = { key: 'key_id', model: 'model', account: 'account_id', client: 'client_kind' } as const
 
 const SUMS = `sum(requests) AS requests, sum(input_tokens) AS input,
       sum(output_tokens) AS output, sum(cache_write_5m_tokens) AS cw5, sum(cache_write_1h_tokens) AS cw1,

@@ -207,7 +207,7 @@ export interface UsageBatch {
 /** `in_progress` from admission to settle; `interrupted` when the process died in between. */
 export type RequestState = 'in_progress' | 'done' | 'interrupted'
 
-export type UsageGroup = 'key' | 'model' | 'account'
+export type UsageGroup = 'key' | 'model' | 'account' | 'client'
 
 export interface UsageQuery {
   since: number
@@ -302,6 +302,8 @@ export interface RepricedRequest {
   model: string | null
   /** The key's counters this request counts under that are still in force: their cost moves too. */
   counters: CounterRef[]
+  /** The row's client kind, so the difference lands in the aggregate row the request counted in. */
+  clientKind?: string
 }
 
 export interface RequestLogRow extends Omit<UsageRecord, 'billable' | 'refusal' | 'repeats'> {

@@ -41,3 +41,21 @@ test('a store written before bindings were per provider: each key keeps what it 
     await store.close()
   }
 })
+
+test('aggregates written before they kept the client kind: kept, counted under no client, added to by new rows', async () => {
+  const path = join(tempDir('relay-store-'), 'relay.db')
+  const db = new Database(path)
+  for (const sql of MIGRATIONS.slice(0, 6)) db.exec(sql)
+  db.pragma('user_version = 6')
+  const bucket = Date.UTC(2026, 10, 26)
+  db.prepare("INSERT INTO usage_agg VALUES ('day', ?, 'key_a', 'acc_a', 'claude-sonnet-4-5', 3, 30, 10, 0, 0, 0, 900, 0)").run(bucket)
+  db.close()
+  const store = openSqliteStore(path)
+  try {
+    const q = { since: bucket, until: bucket + 86_400_000 }
+    assert.deepEqual((await store.queryUsage({ ...q, groupBy: 'key' })).map(t => [t.group, t.requests, t.costPico]), [['key_a', 3, 900n]])
+    assert.deepEqual((await store.queryUsage({ ...q, groupBy: 'client' })).map(t => [t.group, t.requests]), [[null, 3]])
+  } finally {
+    await store.close()
+  }
+})

@@ -207,6 +207,22 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual(mine.map(p => [p.group, p.requests]), [['claude-sonnet-4-5', 1]])
   })
 
+  withStore('usage by client kind, and a model name holding the separator the Redis fields use', async s => {
+    const at = (iso: string) => Date.parse(iso)
+    await s.writeUsage({ records: [
+      usage({ time: at('2026-11-26T10:05:00Z'), clientKind: 'claude-code' }), usage({ time: at('2026-11-26T10:06:00Z'), clientKind: 'claude-code' }),
+      usage({ time: at('2026-11-26T10:07:00Z'), clientKind: 'sdk', model: 'odd|model' }),
+    ] })
+    const since = at('2026-11-26T00:00:00Z')
+    const until = at('2026-11-27T00:00:00Z')
+    const byClient = await s.queryUsage({ since, until, groupBy: 'client' })
+    assert.deepEqual(byClient.map(t => [t.group, t.requests]).sort(), [['claude-code', 2], ['sdk', 1]])
+    const byModel = await s.queryUsage({ since, until, groupBy: 'model' })
+    assert.deepEqual(byModel.map(t => [t.group, t.requests]).sort(), [['claude-sonnet-4-5', 2], ['odd|model', 1]])
+    const series = await s.usageSeries({ since, until, groupBy: 'client', granularity: 'hour' })
+    assert.deepEqual(series.map(p => [p.group, p.requests]), [['claude-code', 2], ['sdk', 1]])
+  })
+
   withStore('the request log by model glob (* and ? only, ASCII case ignored), provider, client, status class; one row by id', async s => {
     const t0 = Date.parse('2026-11-26T10:00:00Z')
     const models = ['claude-sonnet-4-5', 'CLAUDE-opus-4-1', 'claude_x%y', 'gpt-5', 'claudeXsonnet']
