@@ -1,7 +1,7 @@
 // <relay-usage>: tokens and cost over time per key, model or account (uPlot), with the totals of
 // the range below. `self` switches to the caller's own key (self-service, by model only).
 import { html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } from 'lit'
-import { msg } from '@lit/localize'
+import { msg, str } from '@lit/localize'
 import uPlot from 'uplot'
 import uplotCss from 'uplot/dist/uPlot.min.css'
 import { formatAxisTime, formatCompact, formatCount, formatUsd } from './format.ts'
@@ -9,10 +9,12 @@ import { OTHERS, topLines } from './usage-series.ts'
 
 /** Lines drawn before the rest become one "others" line. */
 const TOP_LINES = 8
+/** Totals listed below the chart (the biggest; the rest are in the CSV). */
+const TOTALS_SHOWN = 200
 import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
 
 export interface Total { group: string | null, name?: string, requests: number, tokens: { input: number, output: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number }, costUsd: string }
-interface Report { since: string, until: string, totals: Total[], series: (Total & { bucket: string })[] }
+interface Report { since: string, until: string, groups?: number, totals: Total[], series: (Total & { bucket: string })[] }
 
 const COLORS = ['#2563eb', '#16a34a', '#d97706', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626']
 
@@ -76,17 +78,23 @@ export class RelayUsage extends RelayElement {
     return { since: new Date(Date.now() - this.days * 86_400_000).toISOString() }
   }
 
-  async reload (): Promise<void> {
+  /** The report's address; `whole`: every group's series (the CSV), else the chart's lines and the biggest totals. */
+  #path (whole: boolean): string {
     const q = new URLSearchParams({ granularity: this.granularity, ...this.#range() })
+    if (!whole) { q.set('top', String(TOP_LINES)); q.set('limit', String(TOTALS_SHOWN)) }
     if (!this.relayKey) q.set('by', this.by)
     if (this.keyId) q.set('key', this.keyId)
-    const path = this.relayKey ? `/_relay/me/api/usage?${q}` : `/_relay/admin/api/usage?${q}`
-    await this.run(async () => { this.report = await this.api<Report>('GET', path) })
+    return this.relayKey ? `/_relay/me/api/usage?${q}` : `/_relay/admin/api/usage?${q}`
+  }
+
+  async reload (): Promise<void> {
+    await this.run(async () => { this.report = await this.api<Report>('GET', this.#path(false)) })
   }
 
   /** The series (every bucket and group) as a CSV file: what the chart and the table show. */
-  #export (): void {
-    const r = this.report
+  async #export (): Promise<void> {
+    let r: Report | undefined
+    await this.run(async () => { r = await this.api<Report>('GET', this.#path(true)) })
     if (!r) return
     const cell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)
     const rows = [['bucket', this.by, 'requests', 'input', 'output', 'cache_write_5m', 'cache_write_1h', 'cache_read', 'cost_usd'].join(',')]
@@ -182,7 +190,8 @@ export class RelayUsage extends RelayElement {
         <thead><tr><th>${this.#groupLabel()}</th>
           <th>${msg('Requests', { id: 'usage.requests' })}</th><th>${msg('Tokens', { id: 'usage.tokens' })}</th><th>${msg('Cost (USD)', { id: 'usage.costUsd' })}</th></tr></thead>
         <tbody>${totals.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE).map(t => html`<tr part="row" data-group=${t.group ?? ''}><td>${t.name ?? t.group ?? '–'}</td><td>${formatCount(t.requests)}</td><td>${formatCount(tokensOf(t))}</td><td>${formatUsd(t.costUsd)}</td></tr>`)}</tbody></table>
-        ${pager(this.page, totals.length, p => { this.page = p })}`)}
+        ${pager(this.page, totals.length, p => { this.page = p })}
+        ${(this.report?.groups ?? 0) > totals.length ? html`<p>${msg(str`The ${totals.length} biggest of ${formatCount(this.report!.groups!)}; the CSV has them all.`, { id: 'usage.biggest' })}</p>` : nothing}`)}
     </section>`
   }
 }

@@ -314,4 +314,5 @@ export const templates = {
   'err.additional': str`${0} 不是已知字段`,
   'err.minItems': str`至少需要 ${0} 项`,
   'err.maxItems': str`最多 ${0} 项`,
+  'usage.biggest': str`最大的 ${0} 项，共 ${1} 项；CSV 中包含全部。`,
 }
