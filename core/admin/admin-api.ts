@@ -22,6 +22,7 @@ import type { AccountTester } from './account-test.ts'
 import type { ReloadResult } from '../ops/config-reload.ts'
 import { pricesRoutes, type LivePriceControl } from './prices-api.ts'
 import { opsRoutes, type OpsApiDeps } from './ops-api.ts'
+import { UsageTotalsCache } from './usage-totals-cache.ts'
 
 export interface AdminApiDeps {
   rt: Runtime
@@ -80,7 +81,12 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
   await app.register(sessionRoutes, { auth: deps.auth })
 
   // Keys.
-  app.get('/keys', { schema: { querystring: keyListSchema } }, async request => listKeyPage(rt, request.query as KeyListQuery, deps.now()))
+  // The console asks the same long ranges every few seconds: past hours come from a copy (a minute old at most).
+  const totals = new UsageTotalsCache(rt.store)
+  app.get('/keys', { schema: { querystring: keyListSchema } }, async request => {
+    const now = deps.now()
+    return listKeyPage(rt, request.query as KeyListQuery, now, (since, until) => totals.totals('key', since, until, now))
+  })
   app.post('/keys', { schema: { body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name, ...keyChange } } } }, async (request, reply) => {
     const { name: keyName, ...change } = request.body as { name: string } & Record<string, unknown>
     const { key, secret } = await createKey(rt, keyName, change)
@@ -222,7 +228,7 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
   }))
   app.get('/prices', async () => rt.pricing.describe())
   await app.register(pricesRoutes, { rt, prices: deps.prices, now: deps.now })
-  await app.register(opsRoutes, { rt, health: deps.health, live: deps.live, notifications: deps.notifications, now: deps.now })
+  await app.register(opsRoutes, { rt, totals, health: deps.health, live: deps.live, notifications: deps.notifications, now: deps.now })
   app.get('/health', async () => deps.health())
   // Re-reads the config file; an invalid one changes nothing and its problems come back.
   app.post('/reload', async (_request, reply) => {

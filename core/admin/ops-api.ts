@@ -7,10 +7,12 @@ import type { Runtime } from '../runtime.ts'
 import type { TargetStatus, TestResult } from '../ops/notify/notifier.ts'
 import type { EventLoopLag } from '../ops/live-stats.ts'
 import { overview } from './overview.ts'
+import type { UsageTotalsCache } from './usage-totals-cache.ts'
 import { redactConfig } from './config-view.ts'
 
 export interface OpsApiDeps {
   rt: Runtime
+  totals: UsageTotalsCache
   health: () => unknown
   live: { lastMinute: () => number, eventLoopLag: () => EventLoopLag }
   notifications: { status: () => TargetStatus[], test: (by: string) => Promise<TestResult[]> }
@@ -19,7 +21,7 @@ export interface OpsApiDeps {
 
 export async function opsRoutes (app: FastifyInstance, deps: OpsApiDeps): Promise<void> {
   app.get('/overview', async () => overview({
-    rt: deps.rt, health: deps.health as never, live: deps.live, notifications: deps.notifications.status,
+    rt: deps.rt, totals: deps.totals, health: deps.health as never, live: deps.live, notifications: deps.notifications.status,
   }, deps.now()))
 
   app.get('/config', async () => {

@@ -5,6 +5,7 @@
 // number is computed from the store's aggregates and the live process, not from the request
 // log, so it stays fast however long the log grows.
 import type { Runtime } from '../runtime.ts'
+import type { UsageTotalsCache } from './usage-totals-cache.ts'
 import type { UsageTotal } from '../store/store.ts'
 import type { EventLoopLag } from '../ops/live-stats.ts'
 import type { TargetStatus } from '../ops/notify/notifier.ts'
@@ -19,6 +20,7 @@ import { addUsageTotal } from '../store/aggregate-sums.ts'
 
 export interface OverviewSources {
   rt: Runtime
+  totals: UsageTotalsCache
   health: () => { status: string, inflight: number, usage: Record<string, unknown> }
   live: { lastMinute: () => number, eventLoopLag: () => EventLoopLag }
   notifications: () => TargetStatus[]
@@ -42,12 +44,13 @@ export async function overview (src: OverviewSources, now: number) {
   const until = now + 1
   const today = budgetPeriod('day', now, zone).start
   const month = budgetPeriod('month', now, zone).start
+  const t = src.totals
   const [dayByModel, weekByModel, weekByKey, thirtyByModel, monthByKey, keys, accounts, unpriced, activations] = await Promise.all([
-    rt.store.queryUsage({ since: today, until, groupBy: 'model' }),
-    rt.store.queryUsage({ since: now - 7 * DAY, until, groupBy: 'model' }),
-    rt.store.queryUsage({ since: now - 7 * DAY, until, groupBy: 'key' }),
-    rt.store.queryUsage({ since: now - 30 * DAY, until, groupBy: 'model' }),
-    rt.store.queryUsage({ since: month, until, groupBy: 'key' }),
+    t.totals('model', today, until, now),
+    t.totals('model', now - 7 * DAY, until, now),
+    t.totals('key', now - 7 * DAY, until, now),
+    t.totals('model', now - 30 * DAY, until, now),
+    t.totals('key', month, until, now),
     allKeys(rt), listAccounts(rt, now), rt.store.unpricedModels(now - 30 * DAY), rt.store.activations(),
   ])
   const names = new Map(keys.map(k => [k.id, k.name]))

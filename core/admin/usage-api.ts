@@ -22,14 +22,11 @@ export const usageQuerySchema = {
     by: { type: 'string', enum: ['key', 'model', 'account', 'provider', 'client'], default: 'model' },
     granularity: { type: 'string', enum: ['hour', 'day', 'month'], default: 'day' },
     // The chart's lines: the `top` groups by cost and the `top` by tokens, the rest summed as one
-    // group (OTHERS); `limit`: how many totals come back (the biggest first; `groups` says how many there are).
+    // group (OTHERS_GROUP); `limit`: how many totals come back (the biggest first; `groups` says how many there are).
     top: { type: 'integer', minimum: 1, maximum: 100 },
     limit: { type: 'integer', minimum: 1, maximum: 100_000 },
   },
 } as const
-
-/** The group the rest of a `top` series is summed under. */
-export const OTHERS_GROUP = '*others*'
 
 export const requestQuerySchema = {
   type: 'object',
@@ -152,18 +149,16 @@ export async function requestDetail (rt: Runtime, id: string) {
 export async function usageReport (rt: Runtime, q: { since?: string, until?: string, by: 'key' | 'model' | 'account' | 'provider' | 'client', granularity: 'hour' | 'day' | 'month', top?: number, limit?: number }, now: number, keyId?: string, names?: Map<string, string>, providers?: Map<string, string>) {
   const { since, until } = range(q, now)
   const groupBy = q.by === 'provider' ? 'account' : q.by
-  const [rawTotals, rawSeries] = await Promise.all([
-    rt.store.queryUsage({ since, until, groupBy, keyId }),
-    rt.store.usageSeries({ since, until, groupBy, granularity: q.granularity, keyId }),
-  ])
-  const totals = q.by === 'provider' ? foldTotals(rawTotals, t => providers?.get(t.group ?? '') ?? null) : rawTotals
-  let series = q.by === 'provider' ? foldTotals(rawSeries, p => providers?.get(p.group ?? '') ?? null) : rawSeries
-  if (q.top !== undefined) {
-    // Ten thousand keys make hundreds of thousands of points; a chart draws a few lines.
-    const tokens = (t: UsageTotal) => t.input + t.output + t.cacheWrite5m + t.cacheWrite1h + t.cacheRead
-    const kept = new Set([...totals.slice(0, q.top), ...[...totals].sort((a, b) => tokens(b) - tokens(a)).slice(0, q.top)].map(t => t.group))
-    series = foldTotals(series, p => (kept.has(p.group) ? p.group : OTHERS_GROUP))
-  }
+  const byProvider = <T extends UsageTotal & { bucket?: number }>(rows: T[]) => foldTotals(rows, t => providers?.get(t.group ?? '') ?? null)
+  const rawTotals = await rt.store.queryUsage({ since, until, groupBy, keyId })
+  const totals = q.by === 'provider' ? byProvider(rawTotals) : rawTotals
+  // Ten thousand keys make hundreds of thousands of points; a chart draws a few lines: the top
+  // groups by cost and by tokens get their own, the store sums the rest in the same sweep.
+  const tokens = (t: UsageTotal) => t.input + t.output + t.cacheWrite5m + t.cacheWrite1h + t.cacheRead
+  const keep = q.top === undefined || q.by === 'provider' ? undefined
+    : [...new Set([...totals.slice(0, q.top), ...[...totals].sort((a, b) => tokens(b) - tokens(a)).slice(0, q.top)].map(t => t.group))]
+  const rawSeries = await rt.store.usageSeries({ since, until, groupBy, granularity: q.granularity, keyId, keep })
+  const series = q.by === 'provider' ? byProvider(rawSeries) : rawSeries
   return {
     since: new Date(since).toISOString(), until: new Date(until).toISOString(), by: q.by, granularity: q.granularity,
     groups: totals.length,

@@ -71,12 +71,16 @@ export function nearestLimit (limits: readonly LimitUse[]): KeyListItem['nearest
   return best
 }
 
-export async function listKeyPage (rt: Runtime, query: KeyListQuery, now: number): Promise<KeyListPage> {
+/** `totals`: usage totals by key over a range (the store's, or a cache of them). */
+export type KeyTotals = (since: number, until: number) => Promise<UsageTotal[]>
+
+export async function listKeyPage (rt: Runtime, query: KeyListQuery, now: number, totals?: KeyTotals): Promise<KeyListPage> {
   const zone = rt.loaded.config.limits.timeZone
+  const byKey = totals ?? ((since, until) => rt.store.queryUsage({ since, until, groupBy: 'key' }))
   const [keys, lastUsed, activations, today, month] = await Promise.all([
     allKeys(rt), rt.store.lastUsed(), rt.store.activations(),
-    rt.store.queryUsage({ since: budgetPeriod('day', now, zone).start, until: now + 1, groupBy: 'key' }),
-    rt.store.queryUsage({ since: budgetPeriod('month', now, zone).start, until: now + 1, groupBy: 'key' }),
+    byKey(budgetPeriod('day', now, zone).start, now + 1),
+    byKey(budgetPeriod('month', now, zone).start, now + 1),
   ])
   const todayBy = new Map(today.map(t => [t.group, t]))
   const monthBy = new Map(month.map(t => [t.group, t]))

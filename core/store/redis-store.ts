@@ -15,7 +15,7 @@ import type {
   AccountRecord, AccountStateRecord, AdminSession, AdminUser, AdmissionPlan, AdmissionVerdict, CounterRef, CounterValue, KeyRecord,
   RequestLogRow, RequestQuery, StickyBinding, Store, UsageBatch, UsagePoint, UsageQuery, UsageRecord, UsageSeriesQuery, UsageTotal, UnpricedModel,
 } from './store.ts'
-import { UNPRICED_MODELS_LIMIT } from './store.ts'
+import { OTHERS_GROUP, UNPRICED_MODELS_LIMIT } from './store.ts'
 import { legacyBindings } from './key-bindings.ts'
 
 export interface RedisStoreOptions {
@@ -519,7 +519,19 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
       return [...totals.values()].sort((a, b) => (a.costPico === b.costPico ? String(a.group).localeCompare(String(b.group)) : a.costPico > b.costPico ? -1 : 1))
     },
     async usageSeries (q: UsageSeriesQuery): Promise<UsagePoint[]> {
-      return readAggregates(q.granularity, q)
+      const points = await readAggregates(q.granularity, q)
+      if (q.keep === undefined) return points
+      // Groups not kept are summed as one per bucket.
+      const kept = new Set(q.keep)
+      const out = new Map<string, UsagePoint>()
+      for (const p of points) {
+        const group = kept.has(p.group) ? p.group : OTHERS_GROUP
+        const id = `${p.bucket}\u0000${group ?? ''}`
+        const into = out.get(id)
+        if (into) addUsageTotal(into, p)
+        else out.set(id, { ...p, group })
+      }
+      return [...out.values()].sort((a, b) => a.bucket - b.bucket || String(a.group).localeCompare(String(b.group)))
     },
     async recentRequests (limit) {
       return store.queryRequests({ limit })

@@ -13,7 +13,7 @@ import type {
   AccountPatch, AccountRecord, ImportBatch, KeyPatch, AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
   UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal, RepricedRequest,
 } from './store.ts'
-import { UNPRICED_MODELS_LIMIT } from './store.ts'
+import { OTHERS_GROUP, UNPRICED_MODELS_LIMIT } from './store.ts'
 
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE keys (
@@ -86,13 +86,15 @@ export const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX accounts_origin ON accounts (origin) WHERE origin IS NOT NULL;`,
   // An account's latest errors, for the admin console's error history.
   'ALTER TABLE account_state ADD COLUMN recent_errors TEXT;',
-  // Usage by client kind: the aggregates keep it (rows from before have '').
+  // Usage by client kind: the aggregates keep it (rows from before have ''). Stored in key order
+  // (WITHOUT ROWID): a range of buckets is then read in one sweep, not through an index and a
+  // lookup per row, 4–5× faster at a million rows (bench/admin-views.ts).
   `CREATE TABLE usage_agg_by_client (
      granularity TEXT NOT NULL, bucket INTEGER NOT NULL, key_id TEXT NOT NULL, account_id TEXT NOT NULL,
      model TEXT NOT NULL, client_kind TEXT NOT NULL, requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
      cache_write_5m_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
      cost_pico INTEGER NOT NULL, unpriced_requests INTEGER NOT NULL,
-     PRIMARY KEY (granularity, bucket, key_id, account_id, model, client_kind));
+     PRIMARY KEY (granularity, bucket, key_id, account_id, model, client_kind)) WITHOUT ROWID;
    INSERT INTO usage_agg_by_client SELECT granularity, bucket, key_id, account_id, model, '', requests, input_tokens, output_tokens,
      cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_pico, unpriced_requests FROM usage_agg;
    DROP TABLE usage_agg;
@@ -587,11 +589,13 @@ function queryUsage (db: Database.Database, q: UsageQuery): UsageTotal[] {
 
 function usageSeries (db: Database.Database, q: UsageSeriesQuery): UsagePoint[] {
   const col = GROUP_COLUMN[q.groupBy]
-  const rows = db.prepare(`SELECT bucket, ${col} AS grp, ${SUMS}
+  // Groups not kept are summed as one, in the same sweep.
+  const grp = q.keep === undefined ? col : `CASE WHEN ${col} IN (${q.keep.map(() => '?').join(', ') || "''"}) THEN ${col} ELSE '${OTHERS_GROUP}' END`
+  const rows = db.prepare(`SELECT bucket, ${grp} AS grp, ${SUMS}
     FROM usage_agg WHERE granularity = ? AND bucket >= ? AND bucket < ? ${q.keyId === undefined ? '' : 'AND key_id = ?'}
-    GROUP BY bucket, ${col} ORDER BY bucket, grp`)
+    GROUP BY bucket, grp ORDER BY bucket, grp`)
     .safeIntegers(true)
-    .all(q.granularity, BigInt(bucketStart(q.granularity, q.since)), BigInt(q.until), ...(q.keyId === undefined ? [] : [q.keyId])) as Record<string, bigint | string>[]
+    .all(...(q.keep ?? []).map(g => g ?? ''), q.granularity, BigInt(bucketStart(q.granularity, q.since)), BigInt(q.until), ...(q.keyId === undefined ? [] : [q.keyId])) as Record<string, bigint | string>[]
   return rows.map(r => ({ bucket: Number(r.bucket), ...totalOf(r) }))
 }
 

@@ -220,7 +220,12 @@ export interface UsageQuery {
 /** Usage over time: one point per bucket and group. */
 export interface UsageSeriesQuery extends UsageQuery {
   granularity: Granularity
+  /** Only these groups (null: no group) get points of their own; the rest are summed per bucket as OTHERS_GROUP. */
+  keep?: (string | null)[]
 }
+
+/** The group a series sums the groups it was not asked to keep under. */
+export const OTHERS_GROUP = '*others*'
 
 export interface UsagePoint extends UsageTotal {
   /** The bucket's start, epoch ms (UTC). */

@@ -8,7 +8,9 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
 import { ROOT, requireBinary } from '../helpers/processes.ts'
-import { adminRelay, PASSWORD } from '../helpers/admin.ts'
+import { request } from 'undici'
+import { ADMIN_TOKEN, adminRelay, PASSWORD } from '../helpers/admin.ts'
+import { ALICE_KEY } from '../helpers/relay-harness.ts'
 
 const AXE = readFileSync(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
 
@@ -25,6 +27,15 @@ async function audit (page: Page): Promise<string[]> {
   return found.filter(v => v.impact === 'critical' || v.impact === 'serious').map(v => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`)
 }
 
+/** The text of the element that has the focus, through the widgets' shadow roots. */
+async function focusedText (page: Page): Promise<string> {
+  return page.evaluate(() => {
+    let el: Element | null = document.activeElement
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement
+    return el?.textContent?.trim() ?? ''
+  })
+}
+
 async function sideways (page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
 }
@@ -35,6 +46,13 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'] })
   t.after(() => browser.close())
   const relay = await adminRelay(t)
+  // A stored key (it has an Edit form) and a request (it has a detail), for the views behind the tabs.
+  await (await request(`${relay.url}/_relay/admin/api/keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'carol' }) })).body.dump()
+  await (await request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+  })).body.dump()
+  await relay.settled()
   const problems: string[] = []
   for (const width of [1280, 390]) {
     const page = await browser.newPage({ viewport: { width, height: 850 }, colorScheme: width === 390 ? 'dark' : 'light' })
@@ -82,6 +100,25 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
     assert.equal(await tab('设置').getAttribute('aria-selected'), 'true')
     await page.keyboard.press('ArrowRight')
     assert.equal(await tab('概览').getAttribute('aria-selected'), 'true', 'wraps around')
+    // The views behind the tabs, with focus moved into each as it opens: a key's page, its limits
+    // form, a request's detail, an account's edit form (in Chinese, where the loop left off).
+    const views: [string, () => Promise<void>][] = [
+      ['key page', async () => { await tab('API 密钥').click(); await page.locator('relay-keys').getByRole('button', { name: 'carol' }).click(); await page.locator('relay-key-detail h2').waitFor() }],
+      ['limits form', async () => {
+        await page.getByRole('button', { name: '返回密钥列表' }).click()
+        await page.locator('relay-keys tr[data-key="carol"]').getByRole('button', { name: '编辑' }).click()
+        await page.locator('relay-keys form.limits').waitFor()
+        assert.equal(await focusedText(page), 'carol 的限额', 'focus on the opened form')
+      }],
+      ['request detail', async () => { await tab('请求记录').click(); await page.locator('relay-request-log tbody tr button').first().click(); await page.locator('relay-request-log [part~=detail]').waitFor() }],
+    ]
+    for (const [name, open] of views) {
+      await open()
+      await page.waitForTimeout(200)
+      for (const p of await audit(page)) problems.push(`${width}px zh ${name}: ${p}`)
+      const over = await sideways(page)
+      if (over > 0) problems.push(`${width}px zh ${name}: scrolls ${over} px sideways`)
+    }
     await page.close()
   }
   assert.deepEqual(problems, [])

@@ -221,6 +221,11 @@ export function storeContract (name: string, factory: StoreFactory): void {
     assert.deepEqual(byModel.map(t => [t.group, t.requests]).sort(), [['claude-sonnet-4-5', 2], ['odd|model', 1]])
     const series = await s.usageSeries({ since, until, groupBy: 'client', granularity: 'hour' })
     assert.deepEqual(series.map(p => [p.group, p.requests]), [['claude-code', 2], ['sdk', 1]])
+    // Only the groups asked for keep points of their own; the rest are summed per bucket.
+    const kept = await s.usageSeries({ since, until, groupBy: 'model', granularity: 'hour', keep: ['odd|model'] })
+    assert.deepEqual(kept.map(p => [p.group, p.requests]).sort(), [['*others*', 2], ['odd|model', 1]])
+    const none = await s.usageSeries({ since, until, groupBy: 'model', granularity: 'hour', keep: [] })
+    assert.deepEqual(none.map(p => [p.group, p.requests]), [['*others*', 3]])
   })
 
   withStore('the request log by model glob (* and ? only, ASCII case ignored), provider, client, status class; one row by id', async s => {
