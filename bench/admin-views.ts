@@ -138,24 +138,29 @@ async function main (): Promise<void> {
     'requests status 5xx': [`${api}/requests?limit=25&status=5xx`],
     prices: [`${api}/prices/list`, `${api}/prices/sources`, `${api}/prices/unpriced`],
   }
-  // Warm: the first answer of each compiles its code paths.
-  for (const calls of Object.values(views)) await Promise.all(calls.map(get))
-  const results: Record<string, Timing & { ratio: number }> = {}
+  // The first answer of each view: nothing cached yet (what an operator opening it first waits).
+  const cold: Record<string, number> = {}
+  for (const [name, calls] of Object.entries(views)) {
+    const t = performance.now()
+    await Promise.all(calls.map(get))
+    cold[name] = Math.round((performance.now() - t) * 10) / 10
+  }
+  const results: Record<string, Timing & { ratio: number, first: number }> = {}
   let baseline = 1
   for (const [name, calls] of Object.entries(views)) {
     const t = await timeView(calls)
     if (name.startsWith('baseline')) baseline = Math.max(0.1, t.median)
-    results[name] = { ...t, ratio: Math.round((t.median / baseline) * 10) / 10 }
-    console.error(`${name.padEnd(32)} median ${String(t.median).padStart(7)} ms  p95 ${String(t.p95).padStart(7)} ms  ×${results[name]!.ratio}`)
+    results[name] = { ...t, ratio: Math.round((t.median / baseline) * 10) / 10, first: cold[name]! }
+    console.error(`${name.padEnd(42)} first ${String(cold[name]).padStart(7)} ms  median ${String(t.median).padStart(7)} ms  p95 ${String(t.p95).padStart(7)} ms  ×${results[name]!.ratio}`)
   }
   const tabs = await timeTabs(base)
   // A view is what a tab shows; the CSV is a download, timed but not held to the goal.
-  const slowest = Math.max(...Object.entries(results).filter(([n]) => !n.startsWith('baseline') && !n.includes('(CSV)')).map(([, t]) => t.p95), ...Object.values(tabs).map(t => t.p95))
-  const report = { keys: KEYS, rows: ROWS, runs: RUNS, node: process.version, views: results, tabs, slowestP95Ms: slowest, goalMs: 1000, met: slowest <= 1000 }
+  const slowest = Math.max(...Object.entries(results).filter(([n]) => !n.startsWith('baseline') && !n.includes('(CSV)')).map(([, t]) => Math.max(t.p95, t.first)), ...Object.values(tabs).map(t => t.p95))
+  const report = { keys: KEYS, rows: ROWS, runs: RUNS, node: process.version, views: results, tabs, slowestMs: slowest, goalMs: 1000, met: slowest <= 1000 }
   const out = args.out ?? join(ROOT, 'bench', 'results', `admin-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
   mkdirSync(join(out, '..'), { recursive: true })
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`)
-  console.error(`slowest p95 ${slowest} ms (goal ${report.goalMs} ms: ${report.met ? 'met' : 'NOT met'}); ${out}`)
+  console.error(`slowest (first answer or p95) ${slowest} ms (goal ${report.goalMs} ms: ${report.met ? 'met' : 'NOT met'}); ${out}`)
   relay.proc.kill('SIGTERM')
   await runCleanups()
   process.exitCode = report.met ? 0 : 1

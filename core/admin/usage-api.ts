@@ -155,7 +155,7 @@ export async function usageReport (rt: Runtime, q: { since?: string, until?: str
   // Ten thousand keys make hundreds of thousands of points; a chart draws a few lines: the top
   // groups by cost and by tokens get their own, the store sums the rest in the same sweep.
   const tokens = (t: UsageTotal) => t.input + t.output + t.cacheWrite5m + t.cacheWrite1h + t.cacheRead
-  const keep = q.top === undefined || q.by === 'provider' ? undefined
+  const keep = q.top === undefined || q.by === 'provider' || totals.length <= 2 * q.top ? undefined
     : [...new Set([...totals.slice(0, q.top), ...[...totals].sort((a, b) => tokens(b) - tokens(a)).slice(0, q.top)].map(t => t.group))]
   const rawSeries = await rt.store.usageSeries({ since, until, groupBy, granularity: q.granularity, keyId, keep })
   const series = q.by === 'provider' ? byProvider(rawSeries) : rawSeries

@@ -61,3 +61,15 @@ export function addUsageTotal (into: UsageTotal, t: UsageTotal): void {
   into.costPico += t.costPico
   into.unpricedRequests += t.unpricedRequests
 }
+
+/** Takes one total's sums from another's (a bucket's whole less the groups listed on their own). */
+export function subtractUsageTotal (from: UsageTotal, t: UsageTotal): void {
+  from.requests -= t.requests
+  from.input -= t.input
+  from.output -= t.output
+  from.cacheWrite5m -= t.cacheWrite5m
+  from.cacheWrite1h -= t.cacheWrite1h
+  from.cacheRead -= t.cacheRead
+  from.costPico -= t.costPico
+  from.unpricedRequests -= t.unpricedRequests
+}

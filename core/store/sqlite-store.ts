@@ -8,7 +8,7 @@ import { walSpace } from './wal-space.ts'
 import { LimitLedger, type LedgerWrites } from './limit-ledger.ts'
 import { bucketRanges, bucketStart } from './buckets.ts'
 import { globToLike } from './model-glob.ts'
-import { addRepricing, addToAggregates, type AggregateRow } from './aggregate-sums.ts'
+import { addRepricing, addToAggregates, subtractUsageTotal, type AggregateRow } from './aggregate-sums.ts'
 import type {
   AccountPatch, AccountRecord, ImportBatch, KeyPatch, AccountStateRecord, KeyRecord, StickyBinding, RequestLogRow, RequestQuery, RequestState, Store, UsageBatch,
   UsagePoint, UsageQuery, UsageSeriesQuery, UsageTotal, RepricedRequest,
@@ -88,7 +88,9 @@ export const MIGRATIONS: readonly string[] = [
   'ALTER TABLE account_state ADD COLUMN recent_errors TEXT;',
   // Usage by client kind: the aggregates keep it (rows from before have ''). Stored in key order
   // (WITHOUT ROWID): a range of buckets is then read in one sweep, not through an index and a
-  // lookup per row, 4–5× faster at a million rows (bench/admin-views.ts).
+  // lookup per row, 4–5× faster at a million rows (bench/admin-views.ts). The same sums without
+  // the key (usage_agg_dims) answer every question not about keys: ten thousand keys' long
+  // tail makes usage_agg as big as the log, while accounts × models × clients stay few.
   `CREATE TABLE usage_agg_by_client (
      granularity TEXT NOT NULL, bucket INTEGER NOT NULL, key_id TEXT NOT NULL, account_id TEXT NOT NULL,
      model TEXT NOT NULL, client_kind TEXT NOT NULL, requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
@@ -98,7 +100,16 @@ export const MIGRATIONS: readonly string[] = [
    INSERT INTO usage_agg_by_client SELECT granularity, bucket, key_id, account_id, model, '', requests, input_tokens, output_tokens,
      cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_pico, unpriced_requests FROM usage_agg;
    DROP TABLE usage_agg;
-   ALTER TABLE usage_agg_by_client RENAME TO usage_agg;`,
+   ALTER TABLE usage_agg_by_client RENAME TO usage_agg;
+   CREATE TABLE usage_agg_dims (
+     granularity TEXT NOT NULL, bucket INTEGER NOT NULL, account_id TEXT NOT NULL, model TEXT NOT NULL, client_kind TEXT NOT NULL,
+     requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+     cache_write_5m_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+     cost_pico INTEGER NOT NULL, unpriced_requests INTEGER NOT NULL,
+     PRIMARY KEY (granularity, bucket, account_id, model, client_kind)) WITHOUT ROWID;
+   INSERT INTO usage_agg_dims SELECT granularity, bucket, account_id, model, client_kind, sum(requests), sum(input_tokens), sum(output_tokens),
+     sum(cache_write_5m_tokens), sum(cache_write_1h_tokens), sum(cache_read_tokens), sum(cost_pico), sum(unpriced_requests)
+     FROM usage_agg GROUP BY granularity, bucket, account_id, model, client_kind;`,
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bindings: string, origin: string | null, policy: string }
@@ -206,6 +217,15 @@ export function openSqliteStore (path: string): Store {
         cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
         cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
         cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
+    upsertAggDims: db.prepare(`INSERT INTO usage_agg_dims VALUES (@granularity, @bucket, @accountId, @model, @clientKind, @requests, @input, @output,
+      @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
+      ON CONFLICT (granularity, bucket, account_id, model, client_kind) DO UPDATE SET
+        requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+        cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+        cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
     recent: db.prepare('SELECT * FROM request_log ORDER BY time DESC, rowid DESC LIMIT ?').safeIntegers(true),
     listAdminUsers: db.prepare<[], { name: string, password_hash: string, created_at: number }>('SELECT * FROM admin_users ORDER BY name'),
     putAdminUser: db.prepare('INSERT INTO admin_users (name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash'),
@@ -237,6 +257,14 @@ export function openSqliteStore (path: string): Store {
     sticky.set(r.session_key, { accountId: r.account_id, expiresAt: r.expires_at, switches: r.switches })
   }
 
+  /** Each row of sums into the aggregates, and into the aggregates without the key. */
+  const upsertAggregates = (sums: Map<string, AggregateRow>) => {
+    for (const row of sums.values()) {
+      stmt.upsertAgg.run(row)
+      stmt.upsertAggDims.run(row)
+    }
+  }
+
   const writeBatch = db.transaction((batch: UsageBatch, ledgerWrites: LedgerWrites) => {
     writeLedgerRows(ledgerWrites)
     const sums = new Map<string, AggregateRow>()
@@ -260,7 +288,7 @@ export function openSqliteStore (path: string): Store {
     }
     // One upsert per bucket, key, account and model of the write, not three per record: under
     // load most records of a write share them, and the upserts were most of its time.
-    for (const row of sums.values()) stmt.upsertAgg.run(row)
+    upsertAggregates(sums)
     for (const [id, at] of batch.keysUsed ?? []) stmt.touchKey.run(id, at)
     for (const [id, n] of batch.repeats ?? []) stmt.addRepeats.run(n, id)
   })
@@ -278,7 +306,7 @@ export function openSqliteStore (path: string): Store {
       const delta = r.costPico - (r.was.costPico ?? 0n)
       if (countersToo && delta !== 0n) for (const c of r.counters) stmt.addToCounter.run(r.keyId, c.id, c.start, c.end, 0, 0, delta)
     }
-    for (const row of sums.values()) stmt.upsertAgg.run(row)
+    upsertAggregates(sums)
     return applied
   })
 
@@ -576,11 +604,14 @@ const SUMS = `sum(requests) AS requests, sum(input_tokens) AS input,
       sum(output_tokens) AS output, sum(cache_write_5m_tokens) AS cw5, sum(cache_write_1h_tokens) AS cw1,
       sum(cache_read_tokens) AS cr, sum(cost_pico) AS cost, sum(unpriced_requests) AS unpriced`
 
+/** The table that answers a question: the one without keys unless it is about keys. */
+const tableFor = (q: UsageQuery) => (q.keyId === undefined && q.groupBy !== 'key' ? 'usage_agg_dims' : 'usage_agg')
+
 function queryUsage (db: Database.Database, q: UsageQuery): UsageTotal[] {
   const ranges = bucketRanges(q.since, q.until)
   const col = GROUP_COLUMN[q.groupBy]
   const rows = db.prepare(`SELECT ${col} AS grp, ${SUMS}
-    FROM usage_agg WHERE (${ranges.map(() => '(granularity = ? AND bucket >= ? AND bucket < ?)').join(' OR ')}) ${q.keyId === undefined ? '' : 'AND key_id = ?'}
+    FROM ${tableFor(q)} WHERE (${ranges.map(() => '(granularity = ? AND bucket >= ? AND bucket < ?)').join(' OR ')}) ${q.keyId === undefined ? '' : 'AND key_id = ?'}
     GROUP BY ${col} ORDER BY cost DESC, grp`)
     .safeIntegers(true)
     .all(...ranges.flatMap(r => [r.granularity, BigInt(r.from), BigInt(r.to)]), ...(q.keyId === undefined ? [] : [q.keyId])) as Record<string, bigint | string>[]
@@ -589,14 +620,31 @@ function queryUsage (db: Database.Database, q: UsageQuery): UsageTotal[] {
 
 function usageSeries (db: Database.Database, q: UsageSeriesQuery): UsagePoint[] {
   const col = GROUP_COLUMN[q.groupBy]
-  // Groups not kept are summed as one, in the same sweep.
-  const grp = q.keep === undefined ? col : `CASE WHEN ${col} IN (${q.keep.map(() => '?').join(', ') || "''"}) THEN ${col} ELSE '${OTHERS_GROUP}' END`
-  const rows = db.prepare(`SELECT bucket, ${grp} AS grp, ${SUMS}
-    FROM usage_agg WHERE granularity = ? AND bucket >= ? AND bucket < ? ${q.keyId === undefined ? '' : 'AND key_id = ?'}
+  const range = [q.granularity, BigInt(bucketStart(q.granularity, q.since)), BigInt(q.until)] as const
+  const keyFilter = q.keyId === undefined ? '' : 'AND key_id = ?'
+  const keyArg = q.keyId === undefined ? [] : [q.keyId]
+  const series = (where: string, args: unknown[], table = tableFor(q)) => (db.prepare(`SELECT bucket, ${col} AS grp, ${SUMS}
+    FROM ${table} WHERE granularity = ? AND bucket >= ? AND bucket < ? ${keyFilter} ${where}
     GROUP BY bucket, grp ORDER BY bucket, grp`)
     .safeIntegers(true)
-    .all(...(q.keep ?? []).map(g => g ?? ''), q.granularity, BigInt(bucketStart(q.granularity, q.since)), BigInt(q.until), ...(q.keyId === undefined ? [] : [q.keyId])) as Record<string, bigint | string>[]
-  return rows.map(r => ({ bucket: Number(r.bucket), ...totalOf(r) }))
+    .all(...range, ...keyArg, ...args) as Record<string, bigint | string>[]).map(r => ({ bucket: Number(r.bucket), ...totalOf(r) }))
+  if (q.keep === undefined) return series('', [])
+  // The groups kept, then each bucket's whole: the rest is the difference. Both sweeps follow
+  // the table's order, where one grouping by a computed "kept or others" would sort every row.
+  const kept = series(`AND ${col} IN (${q.keep.map(() => '?').join(', ') || "''"})`, q.keep.map(g => g ?? ''))
+  const wholes = db.prepare(`SELECT bucket, '' AS grp, ${SUMS} FROM ${q.keyId === undefined ? 'usage_agg_dims' : 'usage_agg'}
+    WHERE granularity = ? AND bucket >= ? AND bucket < ? ${keyFilter} GROUP BY bucket ORDER BY bucket`)
+    .safeIntegers(true).all(...range, ...keyArg) as Record<string, bigint | string>[]
+  const out: UsagePoint[] = []
+  for (const w of wholes) {
+    const bucket = Number(w.bucket)
+    const inBucket = kept.filter(p => p.bucket === bucket)
+    const rest: UsagePoint = { bucket, ...totalOf(w), group: OTHERS_GROUP }
+    for (const p of inBucket) subtractUsageTotal(rest, p)
+    out.push(...inBucket)
+    if (rest.requests !== 0 || rest.costPico !== 0n || rest.input + rest.output + rest.cacheRead + rest.cacheWrite5m + rest.cacheWrite1h !== 0) out.push(rest)
+  }
+  return out
 }
 
 function queryRequests (db: Database.Database, q: RequestQuery): RequestLogRow[] {
