@@ -93,6 +93,7 @@ export const themeStyles = css`
   dl.detail dt { color: var(--_muted); }
   dl.detail dd { margin: 0; overflow-wrap: anywhere; }
   @media (max-width: 40rem) { dl.detail { grid-template-columns: 1fr; } }
+  ol.tried { margin: 0; padding-left: 1.2rem; }
   ul.errors { margin: .25rem 0 0; padding-left: 1rem; font-size: .85rem; }
   label small { font-size: .75rem; color: var(--_muted); max-width: 22rem; }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }

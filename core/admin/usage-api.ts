@@ -120,8 +120,12 @@ export async function requestPage (rt: Runtime, q: RequestFilter, keyId?: string
 export async function requestDetail (rt: Runtime, id: string) {
   const r = await rt.store.getRequest(id)
   if (!r) throw new errors.RELAY_ERR_NOT_FOUND('request', id)
-  const [keys, accounts] = await Promise.all([allKeys(rt), allAccounts(rt)])
+  const [keys, accounts, states] = await Promise.all([allKeys(rt), allAccounts(rt), rt.store.listAccountStates()])
   const accountName = (a: string) => accounts.find(x => x.id === a)?.name ?? null
+  // What each account tried answered: the row keeps the order, the account's state its latest
+  // errors with their times; an error within the request's span is that attempt's.
+  const errorsOf = (a: string) => (states.find(st => st.accountId === a)?.recentErrors ?? [])
+    .filter(e => e.at >= r.time - 1000 && e.at <= r.time + r.latencyMs + 5000).map(e => e.message)
   const hit = r.model === null ? undefined : rt.pricing.lookup(r.model)
   const parts = hit && r.costPico !== null && r.priceVersion === rt.pricing.version ? costParts(priceAt(hit.price, r.time), r.usage) : undefined
   const sum = parts && Object.values(parts).reduce((a, b) => a + b, 0n)
@@ -129,7 +133,7 @@ export async function requestDetail (rt: Runtime, id: string) {
     ...requestView(r),
     keyName: keys.find(k => k.id === r.keyId)?.name ?? null,
     accountName: r.accountId === null ? null : accountName(r.accountId),
-    accountsTried: r.accountsTried.map(a => ({ id: a, name: accountName(a) })),
+    accountsTried: r.accountsTried.map(a => ({ id: a, name: accountName(a), errors: errorsOf(a) })),
     cost: {
       totalUsd: r.costPico === null ? null : usdString(r.costPico),
       pricedAs: hit?.id ?? null,

@@ -286,8 +286,27 @@ test('the request log: glob, provider, client and status-class filters; one requ
   const parts = Object.values(detail.cost.byKind as Record<string, string>).reduce((a, b) => a + Number(b), 0)
   assert.ok(Math.abs(parts - Number(detail.cost.totalUsd)) < 1e-12 && parts > 0, 'the kinds add up to the total')
   assert.equal((await call('GET', '/requests/no-such-id')).status, 404)
+  // A request that failed over: each account tried, in order, with what it answered.
+  const overloaded = await startAnthropicMock()
+  t.after(() => overloaded.close())
+  overloaded.setDefault({ kind: 'status', status: 529 })
+  const spare = await call('POST', '/accounts', { name: 'first', provider: 'claude', type: 'claude-api-key', fields: { apiKey: 'sk-ant-first', baseUrl: overloaded.url }, priority: 1 })
+  assert.equal(spare.status, 201, JSON.stringify(spare.json))
+  // Another conversation (the first one stays on its account).
+  const other = await request(`${relay.url}/claude/v1/messages`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ALICE_KEY, 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'a new conversation' }] }),
+  })
+  assert.equal(other.statusCode, 200)
+  await other.body.dump()
+  await relay.settled()
+  const moved = (await call('GET', '/requests?limit=1')).json.items[0]
+  const tried = (await call('GET', `/requests/${moved.id}`)).json.accountsTried as { name: string, errors: string[] }[]
+  assert.deepEqual(tried.map(a => a.name), ['first', 'mock'])
+  assert.match(tried[0]!.errors.join(' '), /529/)
+  assert.deepEqual(tried[1]!.errors, [])
   // Usage by provider: the accounts' usage summed per their provider.
   const byProvider = (await call('GET', '/usage?by=provider&granularity=hour')).json
-  assert.deepEqual(byProvider.totals.map((x: { group: string, requests: number }) => [x.group, x.requests]), [['claude', 1]])
+  assert.deepEqual(byProvider.totals.map((x: { group: string, requests: number }) => [x.group, x.requests]), [['claude', 2]])
   assert.deepEqual(byProvider.series.map((x: { group: string }) => x.group), ['claude'])
 })
