@@ -86,17 +86,20 @@ export const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX accounts_origin ON accounts (origin) WHERE origin IS NOT NULL;`,
   // An account's latest errors, for the admin console's error history.
   'ALTER TABLE account_state ADD COLUMN recent_errors TEXT;',
-  // Usage by client kind: the aggregates keep it (rows from before have ''). Stored in key order
-  // (WITHOUT ROWID): a range of buckets is then read in one sweep, not through an index and a
-  // lookup per row, 4–5× faster at a million rows (bench/admin-views.ts). The same sums without
-  // the key (usage_agg_dims) answer every question not about keys: ten thousand keys' long
-  // tail makes usage_agg as big as the log, while accounts × models × clients stay few.
+  // Usage by client kind: the aggregates keep it (rows from before have ''). The same sums are
+  // kept without the key (usage_agg_dims), which answers every question not about keys: ten
+  // thousand keys' long tail makes usage_agg about as big as the log, while accounts × models ×
+  // clients stay few; and by key alone (usage_agg_keys: a key's day is one row, not one per
+  // account, model and client). The two small tables are stored in key order (WITHOUT ROWID: a
+  // range is one sweep, 4–5× faster than through an index); usage_agg is not, as the wide rows
+  // in key order made each write's upserts about 1.6× slower (bench/admin-views.ts, notes in
+  // docs/architecture.md).
   `CREATE TABLE usage_agg_by_client (
      granularity TEXT NOT NULL, bucket INTEGER NOT NULL, key_id TEXT NOT NULL, account_id TEXT NOT NULL,
      model TEXT NOT NULL, client_kind TEXT NOT NULL, requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
      cache_write_5m_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
      cost_pico INTEGER NOT NULL, unpriced_requests INTEGER NOT NULL,
-     PRIMARY KEY (granularity, bucket, key_id, account_id, model, client_kind)) WITHOUT ROWID;
+     PRIMARY KEY (granularity, bucket, key_id, account_id, model, client_kind));
    INSERT INTO usage_agg_by_client SELECT granularity, bucket, key_id, account_id, model, '', requests, input_tokens, output_tokens,
      cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_pico, unpriced_requests FROM usage_agg;
    DROP TABLE usage_agg;
@@ -109,7 +112,16 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (granularity, bucket, account_id, model, client_kind)) WITHOUT ROWID;
    INSERT INTO usage_agg_dims SELECT granularity, bucket, account_id, model, client_kind, sum(requests), sum(input_tokens), sum(output_tokens),
      sum(cache_write_5m_tokens), sum(cache_write_1h_tokens), sum(cache_read_tokens), sum(cost_pico), sum(unpriced_requests)
-     FROM usage_agg GROUP BY granularity, bucket, account_id, model, client_kind;`,
+     FROM usage_agg GROUP BY granularity, bucket, account_id, model, client_kind;
+   CREATE TABLE usage_agg_keys (
+     granularity TEXT NOT NULL, bucket INTEGER NOT NULL, key_id TEXT NOT NULL,
+     requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+     cache_write_5m_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+     cost_pico INTEGER NOT NULL, unpriced_requests INTEGER NOT NULL,
+     PRIMARY KEY (granularity, bucket, key_id)) WITHOUT ROWID;
+   INSERT INTO usage_agg_keys SELECT granularity, bucket, key_id, sum(requests), sum(input_tokens), sum(output_tokens),
+     sum(cache_write_5m_tokens), sum(cache_write_1h_tokens), sum(cache_read_tokens), sum(cost_pico), sum(unpriced_requests)
+     FROM usage_agg GROUP BY granularity, bucket, key_id;`,
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bindings: string, origin: string | null, policy: string }
@@ -217,6 +229,15 @@ export function openSqliteStore (path: string): Store {
         cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
         cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
         cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
+    upsertAggKeys: db.prepare(`INSERT INTO usage_agg_keys VALUES (@granularity, @bucket, @keyId, @requests, @input, @output,
+      @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
+      ON CONFLICT (granularity, bucket, key_id) DO UPDATE SET
+        requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+        cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+        cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
     upsertAggDims: db.prepare(`INSERT INTO usage_agg_dims VALUES (@granularity, @bucket, @accountId, @model, @clientKind, @requests, @input, @output,
       @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
       ON CONFLICT (granularity, bucket, account_id, model, client_kind) DO UPDATE SET
@@ -262,6 +283,7 @@ export function openSqliteStore (path: string): Store {
     for (const row of sums.values()) {
       stmt.upsertAgg.run(row)
       stmt.upsertAggDims.run(row)
+      stmt.upsertAggKeys.run(row)
     }
   }
 
@@ -604,8 +626,8 @@ const SUMS = `sum(requests) AS requests, sum(input_tokens) AS input,
       sum(output_tokens) AS output, sum(cache_write_5m_tokens) AS cw5, sum(cache_write_1h_tokens) AS cw1,
       sum(cache_read_tokens) AS cr, sum(cost_pico) AS cost, sum(unpriced_requests) AS unpriced`
 
-/** The table that answers a question: the one without keys unless it is about keys. */
-const tableFor = (q: UsageQuery) => (q.keyId === undefined && q.groupBy !== 'key' ? 'usage_agg_dims' : 'usage_agg')
+/** The smallest table that answers a question: by key alone, without keys, or the whole. */
+const tableFor = (q: UsageQuery) => (q.keyId === undefined ? (q.groupBy === 'key' ? 'usage_agg_keys' : 'usage_agg_dims') : q.groupBy === 'key' ? 'usage_agg_keys' : 'usage_agg')
 
 function queryUsage (db: Database.Database, q: UsageQuery): UsageTotal[] {
   const ranges = bucketRanges(q.since, q.until)
