@@ -103,7 +103,7 @@ test('every tab passes axe (no critical or serious) in both languages at 1280 an
     // The views behind the tabs, with focus moved into each as it opens: a key's page, its limits
     // form, a request's detail, an account's edit form (in Chinese, where the loop left off).
     const views: [string, () => Promise<void>][] = [
-      ['key page', async () => { await tab('API 密钥').click(); await page.locator('relay-keys').getByRole('button', { name: 'carol' }).click(); await page.locator('relay-key-detail h2').waitFor() }],
+      ['key page', async () => { await tab('API 密钥').click(); await page.locator('relay-keys').getByRole('button', { name: 'carol' }).click(); await page.getByRole('heading', { name: '密钥 carol' }).waitFor() }],
       ['limits form', async () => {
         await page.getByRole('button', { name: '返回密钥列表' }).click()
         await page.locator('relay-keys tr[data-key="carol"]').getByRole('button', { name: '编辑' }).click()
