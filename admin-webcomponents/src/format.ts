@@ -44,9 +44,12 @@ export function formatRelative (iso: string | null | undefined, now = Date.now()
   return new Intl.RelativeTimeFormat(intlLocale(), { numeric: 'auto' }).format(Math.round(s / size), unit)
 }
 
-/** A time on a chart's axis, as short as its buckets allow: `12/7 14:00`, `12/7`, `Dec 2026` (or their Chinese forms). */
-export function formatAxisTime (ms: number, granularity: 'hour' | 'day' | 'month'): string {
-  const options: Intl.DateTimeFormatOptions = granularity === 'hour' ? { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }
-    : granularity === 'day' ? { month: 'numeric', day: 'numeric' } : { year: 'numeric', month: 'short' }
+/**
+ * A time on a chart's axis, as short as the spacing of its ticks allows: `12/7 14:00` when they
+ * are hours apart, `12/7` days apart, `Dec 2026` months apart (or their Chinese forms).
+ */
+export function formatAxisTime (ms: number, stepMs: number): string {
+  const options: Intl.DateTimeFormatOptions = stepMs < 86_400_000 ? { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }
+    : stepMs < 28 * 86_400_000 ? { month: 'numeric', day: 'numeric' } : { year: 'numeric', month: 'short' }
   return new Intl.DateTimeFormat(intlLocale(), options).format(new Date(ms))
 }

@@ -4,11 +4,19 @@ import { html, nothing, unsafeCSS, type PropertyValues, type TemplateResult } fr
 import { msg, str } from '@lit/localize'
 import uPlot from 'uplot'
 import uplotCss from 'uplot/dist/uPlot.min.css'
-import { formatAxisTime, formatCompact, formatCount, formatUsd } from './format.ts'
+import { formatAxisTime, formatCompact, formatCount, formatTime, formatUsd } from './format.ts'
 import { OTHERS, topLines } from './usage-series.ts'
 
 /** Lines drawn before the rest become one "others" line. */
 const TOP_LINES = 8
+const HOUR_S = 3600
+const DAY_S = 86_400
+/** The spacings a time axis may use, by the chart's buckets (seconds). */
+const TICKS: Record<'hour' | 'day' | 'month', number[]> = {
+  hour: [HOUR_S, 2 * HOUR_S, 3 * HOUR_S, 6 * HOUR_S, 12 * HOUR_S, DAY_S, 2 * DAY_S, 7 * DAY_S],
+  day: [DAY_S, 2 * DAY_S, 7 * DAY_S, 14 * DAY_S, 28 * DAY_S, 91 * DAY_S],
+  month: [31 * DAY_S, 92 * DAY_S, 183 * DAY_S, 365 * DAY_S],
+}
 /** Totals listed below the chart (the biggest; the rest are in the CSV). */
 const TOTALS_SHOWN = 200
 import { RelayElement, themeStyles, pager, PAGE_SIZE } from './base.ts'
@@ -153,9 +161,10 @@ export class RelayUsage extends RelayElement {
       width: Math.max(320, host.clientWidth || 640), height: 240,
       // The whole range asked for, so one bucket is a point in its place, not a zoomed-in axis.
       scales: { x: { time: true, range: [Date.parse(this.report.since) / 1000, Date.parse(this.report.until) / 1000] } },
-      series: [{}, ...lines.map((l, i) => ({ label: l.label, stroke: l.group === OTHERS ? '#8c959f' : COLORS[i % COLORS.length], width: 2, points: { show: true }, value: (_u: uPlot, v: number | null) => (v === null ? '–' : tick(v)) }))],
+      series: [{ label: msg('Time', { id: 'log.time' }), value: (_u: uPlot, v: number | null) => (v === null ? '–' : formatTime(new Date(v * 1000).toISOString())) }, ...lines.map((l, i) => ({ label: l.label, stroke: l.group === OTHERS ? '#8c959f' : COLORS[i % COLORS.length], width: 2, points: { show: true }, value: (_u: uPlot, v: number | null) => (v === null ? '–' : tick(v)) }))],
       // Room for the ticks beside the axis title, in the language's own number format.
-      axes: [{ stroke: ink, grid: { stroke: rule }, values: (_u: uPlot, splits: number[]) => splits.map(v => formatAxisTime(v * 1000, this.granularity)) }, { stroke: ink, grid: { stroke: rule }, label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : msg('Cost (USD)', { id: 'usage.costUsd' }), size: 80, labelGap: 8, values: (_u: uPlot, splits: number[]) => splits.map(tick) }],
+      // Ticks no finer than the buckets (a day chart never labels noon), far enough apart to read.
+      axes: [{ stroke: ink, grid: { stroke: rule }, space: 80, incrs: TICKS[this.granularity], values: (_u: uPlot, splits: number[]) => splits.map(v => formatAxisTime(v * 1000, splits.length > 1 ? (splits[1]! - splits[0]!) * 1000 : 86_400_000)) }, { stroke: ink, grid: { stroke: rule }, label: this.metric === 'tokens' ? msg('Tokens', { id: 'usage.tokens' }) : msg('Cost (USD)', { id: 'usage.costUsd' }), size: 80, labelGap: 8, values: (_u: uPlot, splits: number[]) => splits.map(tick) }],
     }, data, host)
   }
 
