@@ -257,11 +257,12 @@ export class RelayKeys extends RelayElement {
       ? msg(str`Delete ${ids.length} keys? Their usage history stays.`, { id: 'keys.confirmBulkDelete' })
       : msg(str`Disable ${ids.length} keys? Their holders' requests are refused until they are enabled.`, { id: 'keys.confirmBulkDisable' }))) return
     await this.run(async () => {
-      const r = await this.api<{ changed: string[], skipped: { id: string, reason: string }[] }>('POST', '/_relay/admin/api/keys/bulk', { ids, action, ...(tag ? { tag } : {}) })
+      const r = await this.api<{ changed: string[], skipped: { id: string, reason: string, code: string, params: unknown[] }[] }>('POST', '/_relay/admin/api/keys/bulk', { ids, action, ...(tag ? { tag } : {}) })
       for (const id of r.changed) this.emit('relay-key-changed', { id, action: action === 'tag' || action === 'untag' ? 'update' : action })
       // The selection stays for the next action (tag, then disable); deleted keys leave it.
       if (action === 'delete') this.selected = new Set(r.skipped.map(s => s.id))
-      if (r.skipped.length > 0) this.error = r.skipped.map(s => s.reason).join('; ')
+      // Each in the reader's language, from its code and params, as an error of the API would be.
+      if (r.skipped.length > 0) this.error = r.skipped.map(s => errorText(Object.assign(new ApiError(409, s.code, s.reason), { params: s.params }))).join('; ')
       await this.#loadKeys()
     })
   }

@@ -15,7 +15,8 @@ export type BulkAction = 'disable' | 'enable' | 'delete' | 'tag' | 'untag'
 
 export interface BulkResult {
   changed: string[]
-  skipped: { id: string, reason: string }[]
+  /** Why each was left alone: the error's message, code and params (the console says it in its reader's language). */
+  skipped: { id: string, reason: string, code: string, params: unknown[] }[]
 }
 
 /** `prefix-001` … : the names of `count` new keys, numbered after any the prefix already has. */
@@ -50,8 +51,11 @@ export async function bulkKeys (rt: Runtime, ids: readonly string[], action: Bul
   const result: BulkResult = { changed: [], skipped: [] }
   for (const id of new Set(ids)) {
     const key = byId.get(id)
-    if (!key) { result.skipped.push({ id, reason: new errors.RELAY_ERR_NOT_FOUND('key', id).message }); continue }
-    if (key.source === 'config') { result.skipped.push({ id, reason: new errors.RELAY_ERR_READ_ONLY('key', key.name).message }); continue }
+    const refusal = !key ? new errors.RELAY_ERR_NOT_FOUND('key', id) : key.source === 'config' ? new errors.RELAY_ERR_READ_ONLY('key', key.name) : undefined
+    if (!key || refusal) {
+      result.skipped.push({ id, reason: refusal!.message, code: refusal!.code, params: refusal!.params })
+      continue
+    }
     const tags = key.policy.tags ?? []
     switch (action) {
       case 'disable': case 'enable':

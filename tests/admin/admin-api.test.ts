@@ -209,6 +209,7 @@ test('keys list: searched, filtered, sorted and paged on the server, with today\
   const tagged = await call('POST', '/keys/bulk', { ids: [ids[0]!.id, ids[1]!.id, ids[2]!.id, declared.id], action: 'tag', tag: 'spring' })
   assert.deepEqual([tagged.json.changed.length, tagged.json.skipped.length], [3, 1])
   assert.match(tagged.json.skipped[0].reason, /read-only/)
+  assert.deepEqual([tagged.json.skipped[0].code, tagged.json.skipped[0].params], ['RELAY_ERR_READ_ONLY', ['key', 'alice']])
   const byTag = await call('GET', '/keys?tag=spring')
   assert.deepEqual([byTag.json.total, byTag.json.tags], [3, ['spring']])
   assert.deepEqual(byTag.json.items[0].policy.rateLimits, [{ window: '1h', requests: 4 }], 'tagging keeps the rest of the policy')
