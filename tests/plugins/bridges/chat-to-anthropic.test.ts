@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import Ajv from 'ajv'
+import { Ajv } from 'ajv'
 import { chatToAnthropic, DEFAULT_MAX_TOKENS } from '../../../plugins/bridges/chat-to-anthropic.ts'
 import { anthropicToChat, chatUsage } from '../../../plugins/bridges/anthropic-to-chat.ts'
 
