@@ -1,0 +1,242 @@
+// OpenAI Chat Completions request → Gemini `generateContent` request, and Gemini's answer back,
+// from the two providers' API references. Gemini names a function's result by the function's
+// name, not by a call id: each tool message's `tool_call_id` is looked up among the calls the
+// conversation made. Lossy spots are in LOSSY (the README lists them).
+import type { ChatRequest } from './chat-to-anthropic.ts'
+import type { ChatCompletion } from './anthropic-to-chat.ts'
+
+type Part =
+  | { text: string, thought?: boolean }
+  | { inlineData: { mimeType: string, data: string } }
+  | { functionCall: { name: string, args: Record<string, unknown> } }
+  | { functionResponse: { name: string, response: Record<string, unknown> } }
+
+export interface GeminiRequest {
+  contents: { role: 'user' | 'model', parts: Part[] }[]
+  systemInstruction?: { parts: { text: string }[] }
+  tools?: { functionDeclarations: { name: string, description?: string, parameters?: Record<string, unknown> }[] }[]
+  toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE', allowedFunctionNames?: string[] } }
+  generationConfig?: {
+    maxOutputTokens?: number
+    temperature?: number
+    topP?: number
+    stopSequences?: string[]
+    responseMimeType?: 'application/json'
+    responseJsonSchema?: Record<string, unknown>
+    thinkingConfig?: { thinkingBudget: number }
+  }
+}
+
+export type GeminiTranslated = { ok: true, request: GeminiRequest } | { ok: false, message: string }
+
+export const LOSSY = [
+  'n > 1 is refused',
+  'an image must be a data: URL (Gemini takes images inline; the relay fetches no URL for a client)',
+  'logprobs, presence_penalty, frequency_penalty, logit_bias and seed are refused when set to a non-default value',
+  'tool call ids are made up on the way back (Gemini names calls by function only); a tool result is matched to its call by id',
+  'reasoning_effort becomes a thinking budget (minimal 0, low 1024, medium 8192, high 24576 tokens)',
+] as const
+
+const THINKING_BUDGET: Record<string, number> = { minimal: 0, low: 1024, medium: 8192, high: 24_576 }
+const DATA_URL = /^data:(image\/(?:png|jpeg|gif|webp|heic|heif));base64,([A-Za-z0-9+/=\s]+)$/
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+class Refused extends Error {}
+const refuse = (message: string): never => { throw new Refused(message) }
+
+function textOf (content: unknown, where: string): string {
+  if (typeof content === 'string') return content
+  if (content === null || content === undefined) return ''
+  if (!Array.isArray(content)) return refuse(`${where}.content: must be a string or an array of parts`)
+  return content.map((p, i) => (isObject(p) && p.type === 'text' && typeof p.text === 'string' ? p.text : refuse(`${where}.content[${i}]: only text parts are allowed here`))).join('')
+}
+
+function userParts (content: unknown, where: string): Part[] {
+  if (typeof content === 'string') return [{ text: content }]
+  if (!Array.isArray(content)) return refuse(`${where}.content: must be a string or an array of parts`)
+  return content.map((p, i): Part => {
+    const at = `${where}.content[${i}]`
+    if (!isObject(p)) return refuse(`${at}: must be an object`)
+    if (p.type === 'text' && typeof p.text === 'string') return { text: p.text }
+    if (p.type === 'image_url') {
+      const url = typeof p.image_url === 'string' ? p.image_url : isObject(p.image_url) && typeof p.image_url.url === 'string' ? p.image_url.url : refuse(`${at}.image_url.url: must be a string`)
+      const m = DATA_URL.exec(url)
+      return m ? { inlineData: { mimeType: m[1]!, data: m[2]!.replace(/\s+/g, '') } } : refuse(`${at}.image_url.url: Gemini models take images inline: send a data: URL (base64)`)
+    }
+    return refuse(`${at}.type: ${JSON.stringify(p.type)} is not supported (text and image_url are)`)
+  })
+}
+
+function argsOf (raw: unknown, where: string): Record<string, unknown> {
+  if (typeof raw !== 'string') return refuse(`${where}.function.arguments: must be a JSON string`)
+  try {
+    const v = JSON.parse(raw === '' ? '{}' : raw) as unknown
+    return isObject(v) ? v : refuse(`${where}.function.arguments: must encode a JSON object`)
+  } catch {
+    return refuse(`${where}.function.arguments: is not valid JSON`)
+  }
+}
+
+function push (out: GeminiRequest['contents'], role: 'user' | 'model', parts: Part[]): void {
+  const last = out.at(-1)
+  if (last && last.role === role) last.parts.push(...parts)
+  else out.push({ role, parts })
+}
+
+const number = (v: unknown, name: string, min: number, max: number): number | undefined => {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return refuse(`${name}: must be a number from ${min} to ${max}`)
+  return v
+}
+
+export function chatToGemini (body: ChatRequest): GeminiTranslated {
+  try {
+    if (body.n !== undefined && body.n !== null && body.n !== 1) return refuse('n: only 1 is supported for this model')
+    for (const name of ['logprobs', 'top_logprobs', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'seed'] as const) {
+      const v = body[name]
+      if (v !== undefined && v !== null && v !== false && v !== 0 && !(isObject(v) && Object.keys(v).length === 0)) refuse(`${name}: is not supported for this model`)
+    }
+    if (!Array.isArray(body.messages) || body.messages.length === 0) refuse('messages: must be a non-empty array')
+    const system: string[] = []
+    const contents: GeminiRequest['contents'] = []
+    /** Call id → function name: Gemini's results name the function. */
+    const callNames = new Map<string, string>()
+    ;(body.messages as unknown[]).forEach((m, i) => {
+      const where = `messages[${i}]`
+      if (!isObject(m)) return refuse(`${where}: must be an object`)
+      switch (m.role) {
+        case 'system': case 'developer': {
+          const t = textOf(m.content, where)
+          if (t !== '') system.push(t)
+          return
+        }
+        case 'user': return push(contents, 'user', userParts(m.content, where))
+        case 'assistant': {
+          const parts: Part[] = []
+          const t = textOf(m.content, where)
+          if (t !== '') parts.push({ text: t })
+          if (Array.isArray(m.tool_calls)) {
+            m.tool_calls.forEach((c, j) => {
+              const at = `${where}.tool_calls[${j}]`
+              if (!isObject(c) || typeof c.id !== 'string' || !isObject(c.function) || typeof c.function.name !== 'string') return refuse(`${at}: needs an id and a function with a name`)
+              callNames.set(c.id, c.function.name)
+              parts.push({ functionCall: { name: c.function.name, args: argsOf(c.function.arguments, at) } })
+            })
+          } else if (m.tool_calls !== undefined && m.tool_calls !== null) return refuse(`${where}.tool_calls: must be an array`)
+          if (parts.length === 0) return refuse(`${where}: an assistant message needs content or tool_calls`)
+          return push(contents, 'model', parts)
+        }
+        case 'tool': {
+          if (typeof m.tool_call_id !== 'string') return refuse(`${where}.tool_call_id: must be a string`)
+          const name = callNames.get(m.tool_call_id) ?? refuse(`${where}.tool_call_id: no earlier assistant message made the call ${JSON.stringify(m.tool_call_id)}`)
+          const text = textOf(m.content, where)
+          let response: Record<string, unknown>
+          try {
+            const v = JSON.parse(text) as unknown
+            response = isObject(v) ? v : { result: v }
+          } catch {
+            response = { result: text }
+          }
+          return push(contents, 'user', [{ functionResponse: { name, response } }])
+        }
+        default:
+          return refuse(`${where}.role: ${JSON.stringify(m.role)} is not one of system, developer, user, assistant, tool`)
+      }
+    })
+    if (contents.length === 0) refuse('messages: needs at least one user message besides the system prompt')
+    if (contents[0]!.role !== 'user') contents.unshift({ role: 'user', parts: [{ text: '(continue)' }] })
+    const request: GeminiRequest = { contents }
+    if (system.length > 0) request.systemInstruction = { parts: system.map(text => ({ text })) }
+    if (Array.isArray(body.tools) && body.tools.length > 0) {
+      request.tools = [{
+        functionDeclarations: body.tools.map((t, i) => {
+          if (!isObject(t) || t.type !== 'function' || !isObject(t.function) || typeof t.function.name !== 'string') return refuse(`tools[${i}]: must be {type: "function", function: {name, parameters}}`)
+          const p = t.function.parameters
+          if (p !== undefined && !isObject(p)) return refuse(`tools[${i}].function.parameters: must be a JSON Schema object`)
+          return { name: t.function.name, ...(typeof t.function.description === 'string' ? { description: t.function.description } : {}), ...(p ? { parameters: p } : {}) }
+        }),
+      }]
+    } else if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) refuse('tools: must be an array')
+    const choice = body.tool_choice
+    if (choice !== undefined && choice !== null) {
+      if (choice === 'none') request.toolConfig = { functionCallingConfig: { mode: 'NONE' } }
+      else if (choice === 'auto') request.toolConfig = { functionCallingConfig: { mode: 'AUTO' } }
+      else if (choice === 'required') request.toolConfig = { functionCallingConfig: { mode: 'ANY' } }
+      else if (isObject(choice) && choice.type === 'function' && isObject(choice.function) && typeof choice.function.name === 'string') request.toolConfig = { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [choice.function.name] } }
+      else refuse('tool_choice: must be "none", "auto", "required" or {type: "function", function: {name}}')
+    }
+    const g: NonNullable<GeminiRequest['generationConfig']> = {}
+    const limit = number(body.max_completion_tokens ?? body.max_tokens, body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens', 1, 1_000_000)
+    if (limit !== undefined) g.maxOutputTokens = Math.floor(limit)
+    const temperature = number(body.temperature, 'temperature', 0, 2)
+    if (temperature !== undefined) g.temperature = temperature
+    const topP = number(body.top_p, 'top_p', 0, 1)
+    if (topP !== undefined) g.topP = topP
+    if (body.stop !== undefined && body.stop !== null) {
+      g.stopSequences = typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) && body.stop.length <= 5 && body.stop.every(s => typeof s === 'string') ? body.stop as string[] : refuse('stop: a string or up to 5 strings')
+    }
+    const format = body.response_format
+    if (format !== undefined && format !== null) {
+      if (!isObject(format)) refuse('response_format: must be an object')
+      else if (format.type === 'json_object') g.responseMimeType = 'application/json'
+      else if (format.type === 'json_schema' && isObject(format.json_schema) && isObject(format.json_schema.schema)) {
+        g.responseMimeType = 'application/json'
+        g.responseJsonSchema = format.json_schema.schema
+      } else if (format.type !== 'text') refuse('response_format: type must be text, json_object, or json_schema with a schema')
+    }
+    if (body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
+      const budget = THINKING_BUDGET[String(body.reasoning_effort)]
+      if (budget === undefined) refuse('reasoning_effort: one of minimal, low, medium, high')
+      g.thinkingConfig = { thinkingBudget: budget! }
+    }
+    if (Object.keys(g).length > 0) request.generationConfig = g
+    return { ok: true, request }
+  } catch (err) {
+    if (err instanceof Refused) return { ok: false, message: err.message }
+    throw err
+  }
+}
+
+export interface GeminiAnswer {
+  responseId?: string
+  modelVersion?: string
+  candidates?: { content?: { parts?: Record<string, unknown>[] }, finishReason?: string }[]
+  usageMetadata?: { promptTokenCount?: number, candidatesTokenCount?: number, cachedContentTokenCount?: number, thoughtsTokenCount?: number }
+}
+
+const count = (n: unknown): number => (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0)
+
+/** Gemini's usage in OpenAI's fields: thinking counts as completion (reasoning) tokens, as OpenAI counts them. */
+export function geminiChatUsage (u: GeminiAnswer['usageMetadata']): ChatCompletion['usage'] {
+  const prompt = count(u?.promptTokenCount)
+  const thoughts = count(u?.thoughtsTokenCount)
+  const completion = count(u?.candidatesTokenCount) + thoughts
+  return {
+    prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: Math.min(prompt, count(u?.cachedContentTokenCount)) },
+    completion_tokens_details: { reasoning_tokens: thoughts },
+  }
+}
+
+export function geminiToChat (a: GeminiAnswer, requestedModel: string, now = Date.now()): ChatCompletion {
+  const candidate = Array.isArray(a.candidates) ? a.candidates[0] : undefined
+  const parts = Array.isArray(candidate?.content?.parts) ? candidate.content.parts : []
+  // Thoughts are left out of the answer (Chat Completions has no place for them).
+  const text = parts.filter(p => typeof p.text === 'string' && p.thought !== true).map(p => p.text as string).join('')
+  const calls = parts.filter(p => isObject(p.functionCall) && typeof p.functionCall.name === 'string')
+    .map((p, i) => {
+      const call = p.functionCall as { name: string, args?: unknown, id?: unknown }
+      return { id: typeof call.id === 'string' ? call.id : `call_${i}`, type: 'function' as const, function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } }
+    })
+  const reason = candidate?.finishReason
+  const finish: ChatCompletion['choices'][0]['finish_reason'] = calls.length > 0 ? 'tool_calls'
+    : reason === 'MAX_TOKENS' ? 'length' : reason === 'SAFETY' || reason === 'RECITATION' || reason === 'BLOCKLIST' || reason === 'PROHIBITED_CONTENT' || reason === 'SPII' ? 'content_filter' : 'stop'
+  return {
+    id: `chatcmpl-${typeof a.responseId === 'string' ? a.responseId : now.toString(36)}`,
+    object: 'chat.completion',
+    created: Math.floor(now / 1000),
+    model: typeof a.modelVersion === 'string' ? a.modelVersion : requestedModel,
+    choices: [{ index: 0, message: { role: 'assistant', content: text === '' && calls.length > 0 ? null : text, refusal: null, ...(calls.length > 0 ? { tool_calls: calls } : {}) }, finish_reason: finish, logprobs: null }],
+    usage: geminiChatUsage(a.usageMetadata),
+  }
+}
