@@ -2,6 +2,7 @@
 // providers' API references: text joined, tool_use blocks as tool_calls, thinking dropped (Chat
 // Completions has no field for it; its tokens are in the usage), the stop reason as a finish
 // reason, and the usage in OpenAI's fields, cached tokens included in the prompt's count.
+import { count } from './checks.ts'
 
 export interface AnthropicUsage {
   input_tokens?: number
@@ -40,8 +41,6 @@ export interface ChatCompletion {
   usage: ChatUsage
 }
 
-/** A count from the provider's body: a non-negative safe integer, else 0 (never NaN into money). */
-const count = (n: unknown): number => (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0)
 
 export function finishReason (stop: string | null | undefined): ChatCompletion['choices'][0]['finish_reason'] {
   switch (stop) {

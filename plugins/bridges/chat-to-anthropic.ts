@@ -2,6 +2,7 @@
 // references. What has no equivalent is either refused with a clear reason (the client learns
 // what to change) or dropped when it cannot change the answer (`user`, `seed`, `logprobs: false`);
 // each lossy spot is named in LOSSY, which the README lists.
+import { argumentsObject, isObject, number, Refused, refuse, refuseUnsupported } from './checks.ts'
 
 /** The parts of a Chat Completions body this reads; anything else is checked by name. */
 export interface ChatRequest {
@@ -60,11 +61,7 @@ export const DEFAULT_MAX_TOKENS = 8192
 const THINKING_BUDGET: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24_576 }
 const DATA_URL = /^data:(image\/(?:png|jpeg|gif|webp));base64,([A-Za-z0-9+/=\s]+)$/
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const fail = (message: string): Translated => ({ ok: false, message })
-
-class Refused extends Error {}
-const refuse = (message: string): never => { throw new Refused(message) }
 
 /** A message's text from a string or from its text parts. */
 function textOf (content: unknown, where: string): string {
@@ -98,16 +95,6 @@ function userBlocks (content: unknown, where: string): Block[] {
   })
 }
 
-function toolInput (args: unknown, where: string): unknown {
-  if (typeof args !== 'string') return refuse(`${where}.function.arguments: must be a JSON string`)
-  try {
-    const parsed = JSON.parse(args === '' ? '{}' : args) as unknown
-    return isObject(parsed) ? parsed : refuse(`${where}.function.arguments: must encode a JSON object`)
-  } catch {
-    return refuse(`${where}.function.arguments: is not valid JSON`)
-  }
-}
-
 /** Consecutive messages of one role become one (Anthropic alternates user and assistant). */
 function push (out: AnthropicRequest['messages'], role: 'user' | 'assistant', blocks: Block[]): void {
   const last = out.at(-1)
@@ -137,7 +124,7 @@ function messagesOf (raw: unknown, system: string[]): AnthropicRequest['messages
           m.tool_calls.forEach((c, j) => {
             const at = `${where}.tool_calls[${j}]`
             if (!isObject(c) || typeof c.id !== 'string' || !isObject(c.function) || typeof c.function.name !== 'string') return refuse(`${at}: needs an id and a function with a name`)
-            blocks.push({ type: 'tool_use', id: c.id, name: c.function.name, input: toolInput(c.function.arguments, at) })
+            blocks.push({ type: 'tool_use', id: c.id, name: c.function.name, input: argumentsObject(c.function.arguments, at) })
           })
         }
         if (blocks.length === 0) return refuse(`${where}: an assistant message needs content or tool_calls`)
@@ -189,19 +176,9 @@ function responseFormatOf (raw: unknown): string | undefined {
   return refuse('response_format: type must be text, json_object, or json_schema with a schema')
 }
 
-const number = (v: unknown, name: string, min: number, max: number): number | undefined => {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return refuse(`${name}: must be a number from ${min} to ${max}`)
-  return v
-}
-
 export function chatToAnthropic (body: ChatRequest, model: string): Translated {
   try {
-    if (body.n !== undefined && body.n !== null && body.n !== 1) return fail('n: only 1 is supported for this model')
-    for (const name of ['logprobs', 'top_logprobs', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'seed'] as const) {
-      const v = body[name]
-      if (v !== undefined && v !== null && v !== false && v !== 0 && !(isObject(v) && Object.keys(v).length === 0)) return fail(`${name}: is not supported for this model`)
-    }
+    refuseUnsupported(body)
     const system: string[] = []
     const messages = messagesOf(body.messages, system)
     const format = responseFormatOf(body.response_format)

@@ -3,6 +3,7 @@
 // name, not by a call id: each tool message's `tool_call_id` is looked up among the calls the
 // conversation made. Lossy spots are in LOSSY (the README lists them).
 import type { ChatRequest } from './chat-to-anthropic.ts'
+import { argumentsObject, count, isObject, number, Refused, refuse, refuseUnsupported } from './checks.ts'
 import type { ChatCompletion } from './anthropic-to-chat.ts'
 
 type Part =
@@ -14,7 +15,8 @@ type Part =
 export interface GeminiRequest {
   contents: { role: 'user' | 'model', parts: Part[] }[]
   systemInstruction?: { parts: { text: string }[] }
-  tools?: { functionDeclarations: { name: string, description?: string, parameters?: Record<string, unknown> }[] }[]
+  /** `parametersJsonSchema`: a tool's JSON Schema as given (`parameters` takes only an OpenAPI subset). */
+  tools?: { functionDeclarations: { name: string, description?: string, parametersJsonSchema?: Record<string, unknown> }[] }[]
   toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE', allowedFunctionNames?: string[] } }
   generationConfig?: {
     maxOutputTokens?: number
@@ -23,7 +25,8 @@ export interface GeminiRequest {
     stopSequences?: string[]
     responseMimeType?: 'application/json'
     responseJsonSchema?: Record<string, unknown>
-    thinkingConfig?: { thinkingBudget: number }
+    topK?: number
+    thinkingConfig?: { thinkingBudget: number, includeThoughts?: boolean }
   }
 }
 
@@ -40,9 +43,6 @@ export const LOSSY = [
 const THINKING_BUDGET: Record<string, number> = { minimal: 0, low: 1024, medium: 8192, high: 24_576 }
 const DATA_URL = /^data:(image\/(?:png|jpeg|gif|webp|heic|heif));base64,([A-Za-z0-9+/=\s]+)$/
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-class Refused extends Error {}
-const refuse = (message: string): never => { throw new Refused(message) }
 
 function textOf (content: unknown, where: string): string {
   if (typeof content === 'string') return content
@@ -67,35 +67,15 @@ function userParts (content: unknown, where: string): Part[] {
   })
 }
 
-function argsOf (raw: unknown, where: string): Record<string, unknown> {
-  if (typeof raw !== 'string') return refuse(`${where}.function.arguments: must be a JSON string`)
-  try {
-    const v = JSON.parse(raw === '' ? '{}' : raw) as unknown
-    return isObject(v) ? v : refuse(`${where}.function.arguments: must encode a JSON object`)
-  } catch {
-    return refuse(`${where}.function.arguments: is not valid JSON`)
-  }
-}
-
 function push (out: GeminiRequest['contents'], role: 'user' | 'model', parts: Part[]): void {
   const last = out.at(-1)
   if (last && last.role === role) last.parts.push(...parts)
   else out.push({ role, parts })
 }
 
-const number = (v: unknown, name: string, min: number, max: number): number | undefined => {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return refuse(`${name}: must be a number from ${min} to ${max}`)
-  return v
-}
-
 export function chatToGemini (body: ChatRequest): GeminiTranslated {
   try {
-    if (body.n !== undefined && body.n !== null && body.n !== 1) return refuse('n: only 1 is supported for this model')
-    for (const name of ['logprobs', 'top_logprobs', 'logit_bias', 'presence_penalty', 'frequency_penalty', 'seed'] as const) {
-      const v = body[name]
-      if (v !== undefined && v !== null && v !== false && v !== 0 && !(isObject(v) && Object.keys(v).length === 0)) refuse(`${name}: is not supported for this model`)
-    }
+    refuseUnsupported(body)
     if (!Array.isArray(body.messages) || body.messages.length === 0) refuse('messages: must be a non-empty array')
     const system: string[] = []
     const contents: GeminiRequest['contents'] = []
@@ -120,7 +100,7 @@ export function chatToGemini (body: ChatRequest): GeminiTranslated {
               const at = `${where}.tool_calls[${j}]`
               if (!isObject(c) || typeof c.id !== 'string' || !isObject(c.function) || typeof c.function.name !== 'string') return refuse(`${at}: needs an id and a function with a name`)
               callNames.set(c.id, c.function.name)
-              parts.push({ functionCall: { name: c.function.name, args: argsOf(c.function.arguments, at) } })
+              parts.push({ functionCall: { name: c.function.name, args: argumentsObject(c.function.arguments, at) } })
             })
           } else if (m.tool_calls !== undefined && m.tool_calls !== null) return refuse(`${where}.tool_calls: must be an array`)
           if (parts.length === 0) return refuse(`${where}: an assistant message needs content or tool_calls`)
@@ -153,7 +133,7 @@ export function chatToGemini (body: ChatRequest): GeminiTranslated {
           if (!isObject(t) || t.type !== 'function' || !isObject(t.function) || typeof t.function.name !== 'string') return refuse(`tools[${i}]: must be {type: "function", function: {name, parameters}}`)
           const p = t.function.parameters
           if (p !== undefined && !isObject(p)) return refuse(`tools[${i}].function.parameters: must be a JSON Schema object`)
-          return { name: t.function.name, ...(typeof t.function.description === 'string' ? { description: t.function.description } : {}), ...(p ? { parameters: p } : {}) }
+          return { name: t.function.name, ...(typeof t.function.description === 'string' ? { description: t.function.description } : {}), ...(p ? { parametersJsonSchema: p } : {}) }
         }),
       }]
     } else if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) refuse('tools: must be an array')
@@ -204,7 +184,6 @@ export interface GeminiAnswer {
   usageMetadata?: { promptTokenCount?: number, candidatesTokenCount?: number, cachedContentTokenCount?: number, thoughtsTokenCount?: number }
 }
 
-const count = (n: unknown): number => (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0)
 
 /** Gemini's usage in OpenAI's fields: thinking counts as completion (reasoning) tokens, as OpenAI counts them. */
 export function geminiChatUsage (u: GeminiAnswer['usageMetadata']): ChatCompletion['usage'] {

@@ -7,31 +7,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { Ajv } from 'ajv'
 import { chatToGemini, geminiToChat } from '../../../plugins/bridges/chat-to-gemini.ts'
+import { generateContent } from '../../fixtures/bridges/schemas.ts'
 
-const part = {
-  type: 'object', minProperties: 1, maxProperties: 2, additionalProperties: false,
-  properties: {
-    text: { type: 'string' }, thought: { type: 'boolean' },
-    inlineData: { type: 'object', required: ['mimeType', 'data'], properties: { mimeType: { type: 'string', pattern: '^image/' }, data: { type: 'string', pattern: '^[A-Za-z0-9+/=]+$' } }, additionalProperties: false },
-    functionCall: { type: 'object', required: ['name', 'args'], properties: { name: { type: 'string', minLength: 1 }, args: { type: 'object' } }, additionalProperties: false },
-    functionResponse: { type: 'object', required: ['name', 'response'], properties: { name: { type: 'string', minLength: 1 }, response: { type: 'object' } }, additionalProperties: false },
-  },
-}
-/** generateContent's request as Google's reference describes it (the fields the bridge writes). */
-const generateContent = {
-  type: 'object', required: ['contents'], additionalProperties: false,
-  properties: {
-    contents: { type: 'array', minItems: 1, items: { type: 'object', required: ['role', 'parts'], additionalProperties: false, properties: { role: { enum: ['user', 'model'] }, parts: { type: 'array', minItems: 1, items: part } } } },
-    systemInstruction: { type: 'object', required: ['parts'], properties: { parts: { type: 'array', items: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } } } },
-    tools: { type: 'array', items: { type: 'object', required: ['functionDeclarations'], properties: { functionDeclarations: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' } } } } } } },
-    toolConfig: { type: 'object', properties: { functionCallingConfig: { type: 'object', required: ['mode'], properties: { mode: { enum: ['AUTO', 'ANY', 'NONE'] } } } } },
-    generationConfig: { type: 'object', additionalProperties: false, properties: {
-      maxOutputTokens: { type: 'integer', minimum: 1 }, temperature: { type: 'number', minimum: 0, maximum: 2 }, topP: { type: 'number', minimum: 0, maximum: 1 },
-      stopSequences: { type: 'array', maxItems: 5, items: { type: 'string' } }, responseMimeType: { enum: ['application/json', 'text/plain'] }, responseJsonSchema: { type: 'object' },
-      thinkingConfig: { type: 'object', required: ['thinkingBudget'], properties: { thinkingBudget: { type: 'integer', minimum: 0 } } },
-    } },
-  },
-}
 const ajv = new Ajv({ strict: false, allErrors: true })
 const valid = ajv.compile(generateContent)
 
