@@ -1,0 +1,127 @@
+// A bridge: a plugin that takes requests in one API's format (the client's) and serves them with
+// another plugin's accounts (the target's). Everything about accounts is the target's: its name
+// (so its pool, scheduler, stickiness, limits and health), account types, base URLs, credentials
+// (its own prepareUpstream, given the translated request), error classification, rate limits and
+// prices; the meter is the target's own meter on the target's bytes, so usage is read from the
+// provider's answer, never from the translation. The translator owns the client side: parsing,
+// translating the body, rewriting the answer, and errors in the client's shape.
+//
+// Not wired yet: core must let a bridge share its target's name (plugin-loader refuses a second
+// plugin of one name today) and pick the plugin of a shared mount by model. See
+// docs/design/issue-26-bridges.md.
+import { WHOLE_BODY_LIMIT, type AccountView, type IncomingRequest, type ParsedRequest, type PluginRefusal, type PluginRoute, type RelayErrorCode, type RelayPlugin, type ResponseFilter } from '../../core/plugin-api.ts'
+import type { IncomingHttpHeaders } from 'node:http'
+
+export interface Translation {
+  /** The target's request body. */
+  body: unknown
+  /** The target route's path (`/v1/messages`) and the concrete upstream path for it. */
+  routePath: string
+  upstreamPath: string
+  /** The target's headers (its API version; what the client sent is not the target's business). */
+  headers: Record<string, string>
+}
+
+export interface Translator {
+  /** The client-facing routes. */
+  routes: PluginRoute[]
+  parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal
+  /** The target's request for this body, or why there is none. */
+  translate (body: Record<string, unknown>, parsed: ParsedRequest): Translation | { error: string }
+  /** The target's answer in the client's format: an event stream, or a whole JSON body. */
+  streamFilter (parsed: ParsedRequest): ResponseFilter
+  convertAnswer (answer: unknown, parsed: ParsedRequest): unknown
+  errorBody: RelayPlugin['errorBody']
+  streamError?: RelayPlugin['streamError']
+}
+
+/** A whole JSON answer rewritten once it has all arrived (bounded: past the limit it is passed as it came). */
+function wholeJson (convert: (answer: unknown) => unknown): ResponseFilter {
+  const chunks: Buffer[] = []
+  let size = 0
+  let overflowed = false
+  return {
+    write (c) {
+      if (overflowed) return c
+      size += c.length
+      if (size > WHOLE_BODY_LIMIT) {
+        overflowed = true
+        const held = Buffer.concat([...chunks, c])
+        chunks.length = 0
+        return held
+      }
+      chunks.push(c)
+      return Buffer.alloc(0)
+    },
+    end () {
+      if (overflowed) return Buffer.alloc(0)
+      const raw = Buffer.concat(chunks)
+      try {
+        return Buffer.from(JSON.stringify(convert(JSON.parse(raw.toString('utf8')))))
+      } catch {
+        return raw
+      }
+    },
+  }
+}
+
+export function bridge (target: RelayPlugin, t: Translator): RelayPlugin {
+  const translations = new WeakMap<ParsedRequest, Translation>()
+  const targetRoute = (path: string): PluginRoute => {
+    const r = target.routes.find(x => x.path === path)
+    if (!r) throw new Error(`the target plugin ${target.name} has no route ${path}`)
+    return r
+  }
+  const translated = (req: IncomingRequest, parsed: ParsedRequest): Translation => {
+    const known = translations.get(parsed)
+    if (known) return known
+    const body = JSON.parse(req.body?.toString('utf8') ?? '{}') as Record<string, unknown>
+    const r = t.translate(body, parsed)
+    if ('error' in r) throw new Error(r.error)
+    translations.set(parsed, r)
+    return r
+  }
+  return {
+    ...target,
+    routes: t.routes,
+    parseRequest (route, req) {
+      const parsed = t.parseRequest(route, req)
+      if ('error' in parsed) return parsed
+      if (route.kind !== 'generate') return parsed
+      // Translated once, here: a request the target cannot take is refused before any account is chosen.
+      try {
+        const body = JSON.parse(req.body?.toString('utf8') ?? '{}') as Record<string, unknown>
+        const r = t.translate(body, parsed)
+        if ('error' in r) return { error: { code: 'RELAY_ERR_BODY_INVALID' as RelayErrorCode, message: r.error } }
+        translations.set(parsed, r)
+      } catch {
+        return { error: { code: 'RELAY_ERR_BODY_INVALID' as RelayErrorCode, message: 'We could not parse the JSON body of your request.' } }
+      }
+      return parsed
+    },
+    upstreamPath (_route, req, parsed) {
+      return translated(req, parsed).upstreamPath
+    },
+    prepareUpstream (_route, req, parsed, account: AccountView) {
+      const tr = translated(req, parsed)
+      // Identity encoding: the answer is rewritten, and core rewrites only what is not compressed.
+      const headers: IncomingHttpHeaders = { ...tr.headers, 'content-type': 'application/json', 'accept-encoding': 'identity' }
+      return target.prepareUpstream(targetRoute(tr.routePath), { ...req, path: tr.routePath, upstreamPath: tr.upstreamPath, query: '', headers, body: Buffer.from(JSON.stringify(tr.body)) }, parsed, account)
+    },
+    createMeter (_route, parsed, headers) {
+      const tr = translations.get(parsed)
+      return target.createMeter(targetRoute(tr?.routePath ?? target.routes[0]!.path), parsed, headers)
+    },
+    filterResponse (_route, parsed, headers) {
+      const sse = String(headers['content-type'] ?? '').startsWith('text/event-stream')
+      return sse ? t.streamFilter(parsed) : wholeJson(answer => t.convertAnswer(answer, parsed))
+    },
+    errorBody: t.errorBody,
+    streamError: t.streamError,
+    // The target's error bodies are not the client's: core answers in the client's shape.
+    isNativeError: () => false,
+    // A stream's first event is the target's: its error check is the target's.
+    streamStartError: target.streamStartError,
+    websocket: undefined,
+  }
+}
