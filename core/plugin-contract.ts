@@ -319,3 +319,42 @@ export interface RateLimitSnapshot {
 export function isRefusal (x: ParsedRequest | PluginRefusal): x is PluginRefusal {
   return (x as PluginRefusal).error !== undefined
 }
+
+/** A bridge's request in the target's API: its body, route, upstream path and own headers. */
+export interface BridgeTranslation {
+  body: unknown
+  /** The target route's path (`/v1/messages`) and the concrete upstream path for it. */
+  routePath: string
+  upstreamPath: string
+  /** The target's headers (its API version); what the client sent is not the target's business. */
+  headers: Record<string, string>
+}
+
+/**
+ * The client side of a bridge: requests in one API's format (the client's) served by another
+ * plugin's accounts (the target's). Core composes it with the target (`composeBridge`): the
+ * target keeps everything about accounts, credentials, metering and prices.
+ */
+export interface BridgeTranslator {
+  /** The client-facing routes. */
+  routes: PluginRoute[]
+  parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal
+  /** The target's request for this body, or why there is none (a 400 before any account is chosen). */
+  translate (body: Record<string, unknown>, parsed: ParsedRequest): BridgeTranslation | { error: string }
+  /** The target's event stream in the client's format. */
+  streamFilter (parsed: ParsedRequest): ResponseFilter
+  /** The target's whole JSON answer in the client's format. */
+  convertAnswer (answer: unknown, parsed: ParsedRequest): unknown
+  errorBody: RelayPlugin['errorBody']
+  streamError?: RelayPlugin['streamError']
+}
+
+/** What a bridge module exports by default: its translator and the plugin whose accounts serve it. */
+export interface RelayBridge {
+  specificationVersion: typeof SPECIFICATION_VERSION
+  /** The bridge's own name (`chat-claude`), for the config and the usage rows. */
+  bridge: string
+  /** The name of the plugin whose accounts serve it (enabled in the same config). */
+  target: string
+  translator: BridgeTranslator
+}

@@ -4,7 +4,8 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ConfigIssue, LoadedConfig } from './config/load-config.ts'
-import { SPECIFICATION_VERSION, type RelayPlugin } from './plugin-api.ts'
+import { SPECIFICATION_VERSION, type RelayBridge, type RelayPlugin } from './plugin-api.ts'
+import { composeBridge } from './bridge.ts'
 import { createValidator, formatAjvErrors } from './config/validator.ts'
 import { builtInPlugin } from './install-root.ts'
 
@@ -12,6 +13,8 @@ export interface LoadedPlugin {
   plugin: RelayPlugin
   mount: string
   aliases: string[]
+  /** A bridge's own name: it serves with its target's accounts (same `plugin.name`) and declares none. */
+  bridge?: string
 }
 
 function specifier (use: string, configDir: string): string {
@@ -26,6 +29,8 @@ function specifier (use: string, configDir: string): string {
 export async function loadPlugins (loaded: LoadedConfig, issues: ConfigIssue[]): Promise<LoadedPlugin[]> {
   const out: LoadedPlugin[] = []
   const names = new Map<string, number>()
+  /** Bridges wait for every plugin: their target may come later in the list. */
+  const bridges: { entry: typeof loaded.config.plugins[number], index: number, bridge: RelayBridge }[] = []
   for (const [i, entry] of loaded.config.plugins.entries()) {
     const path = `/plugins/${i}/use`
     const report = (message: string) => issues.push({ file: loaded.file, path, message })
@@ -34,6 +39,14 @@ export async function loadPlugins (loaded: LoadedConfig, issues: ConfigIssue[]):
       mod = await import(specifier(entry.use, loaded.dir)) as { default?: unknown }
     } catch (err) {
       report(`cannot load plugin "${entry.use}": ${(err as Error).message.split('\n')[0]}`)
+      continue
+    }
+    if (isBridge(mod.default)) {
+      if (Object.keys(entry.options).length > 0) {
+        issues.push({ file: loaded.file, path: `/plugins/${i}/options`, message: `the bridge "${mod.default.bridge}" takes no options (its target's apply)` })
+        continue
+      }
+      bridges.push({ entry, index: i, bridge: mod.default })
       continue
     }
     const problem = checkPlugin(mod.default)
@@ -62,7 +75,20 @@ export async function loadPlugins (loaded: LoadedConfig, issues: ConfigIssue[]):
     names.set(plugin.name, i)
     out.push({ plugin, mount: entry.mount, aliases: entry.aliases })
   }
+  for (const { entry, index, bridge } of bridges) {
+    const target = out.find(p => !p.bridge && p.plugin.name === bridge.target)
+    if (!target) {
+      issues.push({ file: loaded.file, path: `/plugins/${index}/use`, message: `the bridge "${bridge.bridge}" serves with the accounts of the plugin "${bridge.target}": enable it too` })
+      continue
+    }
+    out.push({ plugin: composeBridge(target.plugin, bridge.translator), mount: entry.mount, aliases: entry.aliases, bridge: bridge.bridge })
+  }
   return out
+}
+
+function isBridge (p: unknown): p is RelayBridge {
+  const o = p as Partial<RelayBridge> | null
+  return o !== null && typeof o === 'object' && o.specificationVersion === SPECIFICATION_VERSION && typeof o.bridge === 'string' && typeof o.target === 'string' && typeof o.translator === 'object'
 }
 
 function checkPlugin (p: unknown): string | undefined {

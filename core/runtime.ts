@@ -69,7 +69,8 @@ export async function readConfigParts (file: string, env: NodeJS.ProcessEnv): Pr
   const { config } = loaded
   const issues: ConfigIssue[] = []
   const plugins = await loadPlugins(loaded, issues)
-  const accountTypes = new AccountTypes(plugins.map(p => p.plugin))
+  // A bridge serves with its target's account types: only the plugins that own theirs register.
+  const accountTypes = new AccountTypes(plugins.filter(p => !p.bridge).map(p => p.plugin))
   config.accounts.forEach((a, i) => {
     const type = accountTypes.resolve(a.provider, a.type)
     if (typeof type === 'string') {
@@ -88,7 +89,7 @@ export async function readConfigParts (file: string, env: NodeJS.ProcessEnv): Pr
   const priceDir = join(dirname(configPath(loaded, config.store.path)), 'prices')
   const priceSources = config.pricing.sources.map((s, i) => configuredSource(loaded, s, i, priceDir, issues))
   const priceInputs: PriceInputs = {
-    plugins: plugins.flatMap(p => (p.plugin.prices ? [{ ...p.plugin.prices, origin: `plugin ${p.plugin.name}` }] : [])),
+    plugins: plugins.flatMap(p => (p.plugin.prices && !p.bridge ? [{ ...p.plugin.prices, origin: `plugin ${p.plugin.name}` }] : [])),
     ...(fileTable ? { file: fileTable } : {}),
     sources: priceSources,
     config: config.pricing,

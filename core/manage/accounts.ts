@@ -59,7 +59,7 @@ const iso = (ms: number | null | undefined) => (ms === null || ms === undefined 
 const NAME_RE = new RegExp(NAME_PATTERN)
 
 export function accountTypes (rt: Runtime): AccountTypeView[] {
-  return rt.plugins.flatMap(({ plugin }) => Object.entries(plugin.accountTypes).map(([type, spec]) => ({
+  return rt.plugins.filter(p => !p.bridge).flatMap(({ plugin }) => Object.entries(plugin.accountTypes).map(([type, spec]) => ({
     provider: plugin.name, type, aliases: spec.aliases ?? [], schema: spec.schema, login: spec.oauth !== undefined,
   })))
 }

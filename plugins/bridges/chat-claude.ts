@@ -2,12 +2,11 @@
 // SDK, the Vercel AI SDK, opencode, IDE plugins) on Claude accounts. Errors go back in OpenAI's
 // shape; the conversation is the client's `prompt_cache_key` or `user` (stickiness keeps it on
 // one account, so Anthropic's prompt cache stays warm).
-import { parseJsonObject, type ParsedRequest, type PluginRefusal, type PluginRoute, type IncomingRequest } from '../../core/plugin-api.ts'
+import { parseJsonObject, type BridgeTranslator, type ParsedRequest, type PluginRefusal, type PluginRoute, type IncomingRequest } from '../../core/plugin-api.ts'
 import { detectClientKind } from '../openai/client-kind.ts'
 import { chatToAnthropic } from './chat-to-anthropic.ts'
 import { anthropicToChat, type AnthropicMessage } from './anthropic-to-chat.ts'
 import { anthropicStreamToChat } from './anthropic-stream-to-chat.ts'
-import type { Translator } from './bridge.ts'
 
 const refuse = (message: string): PluginRefusal => ({ error: { code: 'RELAY_ERR_BODY_INVALID', message } })
 
@@ -17,7 +16,7 @@ export function openAIError (code: string, status: number, message: string) {
   return { error: { message, type, param: null, code } }
 }
 
-export const chatClaude: Translator = {
+export const chatClaude: BridgeTranslator = {
   routes: [{ method: 'POST', path: '/v1/chat/completions', kind: 'generate' }],
   parseRequest (_route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal {
     const clientKind = detectClientKind(req.headers)

@@ -6,12 +6,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import claude from '../../../plugins/claude/index.ts'
-import { bridge } from '../../../plugins/bridges/bridge.ts'
+import { composeBridge } from '../../../core/bridge.ts'
 import { chatClaude } from '../../../plugins/bridges/chat-claude.ts'
 import { DEFAULT_USAGE, messageEvents, messageJson } from '../../mocks/anthropic-mock.ts'
 import type { IncomingRequest, ParsedRequest, PluginRefusal } from '../../../core/plugin-api.ts'
 
-const plugin = bridge(claude, chatClaude)
+const plugin = composeBridge(claude, chatClaude)
 const route = plugin.routes[0]!
 const account = { id: 'acc_1', name: 'main', type: 'claude-api-key', fields: { apiKey: 'sk-ant-secret', baseUrl: 'http://127.0.0.1:9' } }
 const req = (body: unknown): IncomingRequest => ({

@@ -6,34 +6,12 @@
 // provider's answer, never from the translation. The translator owns the client side: parsing,
 // translating the body, rewriting the answer, and errors in the client's shape.
 //
-// Not wired yet: core must let a bridge share its target's name (plugin-loader refuses a second
-// plugin of one name today) and pick the plugin of a shared mount by model. See
-// docs/design/issue-26-bridges.md.
-import { WHOLE_BODY_LIMIT, type AccountView, type IncomingRequest, type ParsedRequest, type PluginRefusal, type PluginRoute, type RelayErrorCode, type RelayPlugin, type ResponseFilter } from '../../core/plugin-api.ts'
+// The plugin loader composes each bridge the config enables with its target (by name); core
+// does not yet pick the plugin of a shared mount by model (docs/design/issue-26-bridges.md).
 import type { IncomingHttpHeaders } from 'node:http'
-
-export interface Translation {
-  /** The target's request body. */
-  body: unknown
-  /** The target route's path (`/v1/messages`) and the concrete upstream path for it. */
-  routePath: string
-  upstreamPath: string
-  /** The target's headers (its API version; what the client sent is not the target's business). */
-  headers: Record<string, string>
-}
-
-export interface Translator {
-  /** The client-facing routes. */
-  routes: PluginRoute[]
-  parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal
-  /** The target's request for this body, or why there is none. */
-  translate (body: Record<string, unknown>, parsed: ParsedRequest): Translation | { error: string }
-  /** The target's answer in the client's format: an event stream, or a whole JSON body. */
-  streamFilter (parsed: ParsedRequest): ResponseFilter
-  convertAnswer (answer: unknown, parsed: ParsedRequest): unknown
-  errorBody: RelayPlugin['errorBody']
-  streamError?: RelayPlugin['streamError']
-}
+import type { AccountView, BridgeTranslation, BridgeTranslator, IncomingRequest, ParsedRequest, PluginRoute, RelayPlugin, ResponseFilter } from './plugin-contract.ts'
+import type { RelayErrorCode } from './errors.ts'
+import { WHOLE_BODY_LIMIT } from './plugin-kit.ts'
 
 /** A whole JSON answer rewritten once it has all arrived (bounded: past the limit it is passed as it came). */
 function wholeJson (convert: (answer: unknown) => unknown): ResponseFilter {
@@ -65,14 +43,14 @@ function wholeJson (convert: (answer: unknown) => unknown): ResponseFilter {
   }
 }
 
-export function bridge (target: RelayPlugin, t: Translator): RelayPlugin {
-  const translations = new WeakMap<ParsedRequest, Translation>()
+export function composeBridge (target: RelayPlugin, t: BridgeTranslator): RelayPlugin {
+  const translations = new WeakMap<ParsedRequest, BridgeTranslation>()
   const targetRoute = (path: string): PluginRoute => {
     const r = target.routes.find(x => x.path === path)
     if (!r) throw new Error(`the target plugin ${target.name} has no route ${path}`)
     return r
   }
-  const translated = (req: IncomingRequest, parsed: ParsedRequest): Translation => {
+  const translated = (req: IncomingRequest, parsed: ParsedRequest): BridgeTranslation => {
     const known = translations.get(parsed)
     if (known) return known
     const body = JSON.parse(req.body?.toString('utf8') ?? '{}') as Record<string, unknown>
