@@ -197,6 +197,14 @@ export function geminiChatUsage (u: GeminiAnswer['usageMetadata']): ChatCompleti
   }
 }
 
+/** Gemini's reasons for stopping that mean its filters took the answer. */
+export const GEMINI_FILTERED = ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII']
+
+/** Gemini's finish reason as Chat Completions says it (a function call ends a turn as tool_calls). */
+export function chatFinishReason (reason: string | undefined, calls: number): ChatCompletion['choices'][0]['finish_reason'] {
+  return calls > 0 ? 'tool_calls' : reason === 'MAX_TOKENS' ? 'length' : reason !== undefined && GEMINI_FILTERED.includes(reason) ? 'content_filter' : 'stop'
+}
+
 export function geminiToChat (a: GeminiAnswer, requestedModel: string, now = Date.now()): ChatCompletion {
   const candidate = Array.isArray(a.candidates) ? a.candidates[0] : undefined
   const parts = Array.isArray(candidate?.content?.parts) ? candidate.content.parts : []
@@ -207,9 +215,7 @@ export function geminiToChat (a: GeminiAnswer, requestedModel: string, now = Dat
       const call = p.functionCall as { name: string, args?: unknown, id?: unknown }
       return { id: typeof call.id === 'string' ? call.id : `call_${i}`, type: 'function' as const, function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } }
     })
-  const reason = candidate?.finishReason
-  const finish: ChatCompletion['choices'][0]['finish_reason'] = calls.length > 0 ? 'tool_calls'
-    : reason === 'MAX_TOKENS' ? 'length' : reason === 'SAFETY' || reason === 'RECITATION' || reason === 'BLOCKLIST' || reason === 'PROHIBITED_CONTENT' || reason === 'SPII' ? 'content_filter' : 'stop'
+  const finish = chatFinishReason(candidate?.finishReason, calls.length)
   return {
     id: `chatcmpl-${typeof a.responseId === 'string' ? a.responseId : now.toString(36)}`,
     object: 'chat.completion',

@@ -152,6 +152,11 @@ export function anthropicUsageOf (u: GeminiAnswer['usageMetadata']): AnthropicAn
   return { input_tokens: prompt - cached, output_tokens: count(u?.candidatesTokenCount) + count(u?.thoughtsTokenCount), cache_creation_input_tokens: 0, cache_read_input_tokens: cached }
 }
 
+/** Gemini's finish reason as Anthropic says it (a function call ends a turn as tool_use). */
+export function anthropicStopReason (reason: string | undefined, calls: number): AnthropicAnswer['stop_reason'] {
+  return calls > 0 ? 'tool_use' : reason === 'MAX_TOKENS' ? 'max_tokens' : reason === 'SAFETY' || reason === 'PROHIBITED_CONTENT' || reason === 'BLOCKLIST' || reason === 'SPII' ? 'refusal' : 'end_turn'
+}
+
 export function geminiToMessages (a: GeminiAnswer, requestedModel: string): AnthropicAnswer {
   const candidate = Array.isArray(a.candidates) ? a.candidates[0] : undefined
   const content: AnthropicAnswer['content'] = []
@@ -169,7 +174,7 @@ export function geminiToMessages (a: GeminiAnswer, requestedModel: string): Anth
     role: 'assistant',
     model: requestedModel,
     content,
-    stop_reason: calls > 0 ? 'tool_use' : reason === 'MAX_TOKENS' ? 'max_tokens' : reason === 'SAFETY' || reason === 'PROHIBITED_CONTENT' || reason === 'BLOCKLIST' || reason === 'SPII' ? 'refusal' : 'end_turn',
+    stop_reason: anthropicStopReason(reason, calls),
     stop_sequence: null,
     usage: anthropicUsageOf(a.usageMetadata),
   }
