@@ -220,33 +220,9 @@ export function openSqliteStore (path: string): Store {
       WHERE request_log.state != 'done'`),
     addRepeats: db.prepare('UPDATE request_log SET repeats = repeats + ? WHERE request_id = ?'),
     markInterrupted: db.prepare("UPDATE request_log SET state = 'interrupted' WHERE state = 'in_progress' AND time < ?"),
-    upsertAgg: db.prepare(`INSERT INTO usage_agg VALUES (@granularity, @bucket, @keyId, @accountId, @model, @clientKind, @requests, @input, @output,
-      @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
-      ON CONFLICT (granularity, bucket, key_id, account_id, model, client_kind) DO UPDATE SET
-        requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
-        output_tokens = output_tokens + excluded.output_tokens,
-        cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
-        cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-        cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
-    upsertAggKeys: db.prepare(`INSERT INTO usage_agg_keys VALUES (@granularity, @bucket, @keyId, @requests, @input, @output,
-      @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
-      ON CONFLICT (granularity, bucket, key_id) DO UPDATE SET
-        requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
-        output_tokens = output_tokens + excluded.output_tokens,
-        cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
-        cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-        cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
-    upsertAggDims: db.prepare(`INSERT INTO usage_agg_dims VALUES (@granularity, @bucket, @accountId, @model, @clientKind, @requests, @input, @output,
-      @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
-      ON CONFLICT (granularity, bucket, account_id, model, client_kind) DO UPDATE SET
-        requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
-        output_tokens = output_tokens + excluded.output_tokens,
-        cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
-        cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
-        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-        cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`),
+    upsertAgg: upsertSums(db, 'usage_agg', ['key_id', 'account_id', 'model', 'client_kind']),
+    upsertAggKeys: upsertSums(db, 'usage_agg_keys', ['key_id']),
+    upsertAggDims: upsertSums(db, 'usage_agg_dims', ['account_id', 'model', 'client_kind']),
     recent: db.prepare('SELECT * FROM request_log ORDER BY time DESC, rowid DESC LIMIT ?').safeIntegers(true),
     listAdminUsers: db.prepare<[], { name: string, password_hash: string, created_at: number }>('SELECT * FROM admin_users ORDER BY name'),
     putAdminUser: db.prepare('INSERT INTO admin_users (name, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash'),
@@ -625,6 +601,25 @@ const GROUP_COLUMN = { key: 'key_id', model: 'model', account: 'account_id', cli
 const SUMS = `sum(requests) AS requests, sum(input_tokens) AS input,
       sum(output_tokens) AS output, sum(cache_write_5m_tokens) AS cw5, sum(cache_write_1h_tokens) AS cw1,
       sum(cache_read_tokens) AS cr, sum(cost_pico) AS cost, sum(unpriced_requests) AS unpriced`
+
+/** An aggregate row's parameter, by its column. */
+const AGG_PARAMS: Record<string, string> = { key_id: '@keyId', account_id: '@accountId', model: '@model', client_kind: '@clientKind' }
+
+/**
+ * Adds an aggregate row's sums into a table of sums keyed by granularity, bucket and `keys`
+ * (the three aggregate tables differ only in the columns they keep).
+ */
+function upsertSums (db: Database.Database, table: string, keys: string[]): Database.Statement {
+  return db.prepare(`INSERT INTO ${table} VALUES (@granularity, @bucket, ${keys.map(k => AGG_PARAMS[k]).join(', ')}, @requests, @input, @output,
+      @cacheWrite5m, @cacheWrite1h, @cacheRead, @costPico, @unpriced)
+      ON CONFLICT (granularity, bucket, ${keys.join(', ')}) DO UPDATE SET
+        requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens,
+        output_tokens = output_tokens + excluded.output_tokens,
+        cache_write_5m_tokens = cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+        cache_write_1h_tokens = cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+        cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+        cost_pico = cost_pico + excluded.cost_pico, unpriced_requests = unpriced_requests + excluded.unpriced_requests`)
+}
 
 /** The smallest table that answers a question: by key alone, without keys, or the whole. */
 const tableFor = (q: UsageQuery) => (q.keyId === undefined ? (q.groupBy === 'key' ? 'usage_agg_keys' : 'usage_agg_dims') : q.groupBy === 'key' ? 'usage_agg_keys' : 'usage_agg')
