@@ -43,6 +43,15 @@ function wholeJson (convert: (answer: unknown) => unknown): ResponseFilter {
   }
 }
 
+/** Two filters in a row: the target's own (Code Assist unwrapped) and then the translator's. */
+function chain (first: ResponseFilter | undefined, second: ResponseFilter): ResponseFilter {
+  if (!first) return second
+  return {
+    write: c => second.write(first.write(c)),
+    end: () => Buffer.concat([second.write(first.end()), second.end()]),
+  }
+}
+
 export function composeBridge (target: RelayPlugin, t: BridgeTranslator): RelayPlugin {
   const translations = new WeakMap<ParsedRequest, BridgeTranslation>()
   const targetRoute = (path: string): PluginRoute => {
@@ -50,15 +59,22 @@ export function composeBridge (target: RelayPlugin, t: BridgeTranslator): RelayP
     if (!r) throw new Error(`the target plugin ${target.name} has no route ${path}`)
     return r
   }
-  const translated = (req: IncomingRequest, parsed: ParsedRequest): BridgeTranslation => {
+  const translated = (parsed: ParsedRequest): BridgeTranslation => {
     const known = translations.get(parsed)
-    if (known) return known
-    const body = JSON.parse(req.body?.toString('utf8') ?? '{}') as Record<string, unknown>
-    const r = t.translate(body, parsed)
-    if ('error' in r) throw new Error(r.error)
-    translations.set(parsed, r)
-    return r
+    // parseRequest translated every generate request; core calls nothing else before it.
+    if (!known) throw new Error('a bridged request reached the upstream untranslated')
+    return known
   }
+  /** The request as the target would have received it, so its hooks decide as for their own. */
+  const asTarget = (req: IncomingRequest, tr: BridgeTranslation, upstreamPath = tr.upstreamPath): IncomingRequest => ({
+    ...req,
+    path: tr.upstreamPath,
+    upstreamPath,
+    query: tr.query ?? '',
+    // Identity encoding: the answer is rewritten, and core rewrites only what is not compressed.
+    headers: { ...tr.headers, 'content-type': 'application/json', 'accept-encoding': 'identity' } satisfies IncomingHttpHeaders,
+    body: Buffer.from(JSON.stringify(tr.body)),
+  })
   return {
     ...target,
     routes: t.routes,
@@ -67,32 +83,36 @@ export function composeBridge (target: RelayPlugin, t: BridgeTranslator): RelayP
       if ('error' in parsed) return parsed
       if (route.kind !== 'generate') return parsed
       // Translated once, here: a request the target cannot take is refused before any account is chosen.
+      let r: BridgeTranslation | { error: string }
       try {
         const body = JSON.parse(req.body?.toString('utf8') ?? '{}') as Record<string, unknown>
-        const r = t.translate(body, parsed)
-        if ('error' in r) return { error: { code: 'RELAY_ERR_BODY_INVALID' as RelayErrorCode, message: r.error } }
-        translations.set(parsed, r)
+        r = t.translate(body, parsed)
       } catch {
         return { error: { code: 'RELAY_ERR_BODY_INVALID' as RelayErrorCode, message: 'We could not parse the JSON body of your request.' } }
       }
-      return parsed
+      if ('error' in r) return { error: { code: 'RELAY_ERR_BODY_INVALID' as RelayErrorCode, message: r.error } }
+      const forTarget: ParsedRequest = r.notes ? { ...parsed, notes: { ...parsed.notes, ...r.notes } } : parsed
+      translations.set(forTarget, r)
+      return forTarget
     },
-    upstreamPath (_route, req, parsed) {
-      return translated(req, parsed).upstreamPath
+    upstreamPath (_route, req, parsed, account) {
+      const tr = translated(parsed)
+      // The target may send it elsewhere for this account (Gemini's Code Assist for a Google login).
+      return target.upstreamPath?.(targetRoute(tr.routePath), asTarget(req, tr), parsed, account) ?? tr.upstreamPath
     },
     prepareUpstream (_route, req, parsed, account: AccountView) {
-      const tr = translated(req, parsed)
-      // Identity encoding: the answer is rewritten, and core rewrites only what is not compressed.
-      const headers: IncomingHttpHeaders = { ...tr.headers, 'content-type': 'application/json', 'accept-encoding': 'identity' }
-      return target.prepareUpstream(targetRoute(tr.routePath), { ...req, path: tr.routePath, upstreamPath: tr.upstreamPath, query: '', headers, body: Buffer.from(JSON.stringify(tr.body)) }, parsed, account)
+      const tr = translated(parsed)
+      return target.prepareUpstream(targetRoute(tr.routePath), asTarget(req, tr, req.upstreamPath), parsed, account)
     },
     createMeter (_route, parsed, headers) {
       const tr = translations.get(parsed)
       return target.createMeter(targetRoute(tr?.routePath ?? target.routes[0]!.path), parsed, headers)
     },
-    filterResponse (_route, parsed, headers) {
+    filterResponse (_route, parsed, headers, account) {
+      const tr = translated(parsed)
       const sse = String(headers['content-type'] ?? '').startsWith('text/event-stream')
-      return sse ? t.streamFilter(parsed) : wholeJson(answer => t.convertAnswer(answer, parsed))
+      const own = target.filterResponse?.(targetRoute(tr.routePath), parsed, headers, account)
+      return chain(own, sse ? t.streamFilter(parsed) : wholeJson(answer => t.convertAnswer(answer, parsed)))
     },
     errorBody: t.errorBody,
     streamError: t.streamError,

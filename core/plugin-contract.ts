@@ -328,6 +328,14 @@ export interface BridgeTranslation {
   upstreamPath: string
   /** The target's headers (its API version); what the client sent is not the target's business. */
   headers: Record<string, string>
+  /** The upstream query (`alt=sse` for a Gemini stream); none when absent. */
+  query?: string
+  /**
+   * What the target's own parser would have noted for this request (Gemini's `action`): merged
+   * into the parsed request, so the target's hooks (which account serves it, where it goes, how
+   * its answer is unwrapped) decide as for a request of its own.
+   */
+  notes?: Record<string, unknown>
 }
 
 /**

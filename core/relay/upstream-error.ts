@@ -24,14 +24,27 @@ export function decodedBody (e: UpstreamError): Buffer {
   }
 }
 
-/** A one-line account-level description: status and the provider's message when it has one. */
-export function describeUpstreamError (status: number, body: Buffer): string {
+/** The provider's own message in an error body (`{error: {message}}`, as all three providers send it). */
+function providerMessage (body: Buffer, limit: number): string | undefined {
   try {
     const msg = (JSON.parse(body.toString('utf8')) as { error?: { message?: unknown } }).error?.message
-    if (typeof msg === 'string' && msg.length > 0) return `HTTP ${status}: ${msg.slice(0, 200)}`
+    if (typeof msg === 'string' && msg.length > 0) return msg.slice(0, limit)
   } catch {}
-  return `HTTP ${status}`
+  return undefined
 }
+
+/** A one-line account-level description: status and the provider's message when it has one. */
+export function describeUpstreamError (status: number, body: Buffer): string {
+  const msg = providerMessage(body, 200)
+  return msg === undefined ? `HTTP ${status}` : `HTTP ${status}: ${msg}`
+}
+
+/**
+ * Statuses whose message is about the client's own request (what to change in it), so it is
+ * passed on when the body cannot be: a bridge's client reads another provider's shape. A 429 or
+ * a 5xx is about the pool's accounts, which stay the relay's business.
+ */
+const ABOUT_THE_REQUEST = new Set([400, 404, 413, 422])
 
 /** Sends the final upstream error to the client; returns the status sent. */
 export function sendUpstreamError (plugin: RelayPlugin, reply: FastifyReply, e: UpstreamError, body: Buffer, verdict: ErrorClassification, requestId: string): number {
@@ -48,7 +61,8 @@ export function sendUpstreamError (plugin: RelayPlugin, reply: FastifyReply, e: 
     reply.send(body)
     return e.status
   }
-  const err = relayError('RELAY_ERR_UPSTREAM_BAD_RESPONSE', `The upstream provider answered with status ${e.status}`)
+  const told = ABOUT_THE_REQUEST.has(e.status) ? providerMessage(body, 1000) : undefined
+  const err = relayError('RELAY_ERR_UPSTREAM_BAD_RESPONSE', `The upstream provider answered with status ${e.status}${told === undefined ? '' : `: ${told}`}`)
   reply.header('content-type', 'application/json').send(JSON.stringify(plugin.errorBody(err.code, e.status, err.message)))
   return e.status
 }

@@ -9,7 +9,7 @@ import type { ChatCompletion } from './anthropic-to-chat.ts'
 type Part =
   | { text: string, thought?: boolean }
   | { inlineData: { mimeType: string, data: string } }
-  | { functionCall: { name: string, args: Record<string, unknown> } }
+  | { functionCall: { name: string, args: Record<string, unknown> }, thoughtSignature?: string }
   | { functionResponse: { name: string, response: Record<string, unknown> } }
 
 export interface GeminiRequest {

@@ -14,7 +14,11 @@ import type { AddressInfo } from 'node:net'
 export interface GeminiUsage { prompt: number, cached: number, candidates: number, thoughts: number }
 
 export type GeminiBehaviour =
-  | { kind: 'ok', usage?: Partial<GeminiUsage>, text?: string, /** Streams: headers at once, the first chunk once this resolves (the model thinking). */ firstChunkAfter?: Promise<void> }
+  | {
+    kind: 'ok', usage?: Partial<GeminiUsage>, text?: string, /** Streams: headers at once, the first chunk once this resolves (the model thinking). */ firstChunkAfter?: Promise<void>
+    /** Function calls the answer ends with (in the last chunk, whole, as Gemini sends them; the first signed as Gemini 3 signs it). */
+    calls?: { name: string, args: Record<string, unknown> }[]
+  }
   | { kind: 'status', status: number, body?: string, headers?: Record<string, string> }
   | { kind: 'cut', afterChunks: number }
   | { kind: 'hang' }
@@ -40,11 +44,20 @@ export function usageMetadata (u: GeminiUsage) {
   return { promptTokenCount: u.prompt, cachedContentTokenCount: u.cached, candidatesTokenCount: u.candidates, thoughtsTokenCount: u.thoughts, totalTokenCount: u.prompt + u.candidates + u.thoughts }
 }
 
-export function geminiChunks (model: string, u: GeminiUsage, text: string): object[] {
-  const words = text.split(/(?<= )/)
-  return words.map((w, i) => ({
-    candidates: [{ content: { parts: [{ text: w }], role: 'model' }, index: 0, ...(i === words.length - 1 ? { finishReason: 'STOP' } : {}) }],
-    usageMetadata: i === words.length - 1 ? usageMetadata(u) : { promptTokenCount: u.prompt, totalTokenCount: u.prompt },
+export const THOUGHT_TEXT = 'Weighing the question.'
+export const MOCK_SIGNATURE = 'c2lnbmVkLWJ5LXRoZS1tb2Nr'
+
+/**
+ * The answer as stream chunks: a thought first when the request asked for thoughts
+ * (`thinkingConfig.includeThoughts`), the text word by word, then any function calls.
+ */
+export function geminiChunks (model: string, u: GeminiUsage, text: string, opts: { thoughts?: boolean, calls?: { name: string, args: Record<string, unknown> }[] } = {}): object[] {
+  const words = text === '' ? [] : text.split(/(?<= )/)
+  const parts: object[][] = [...(opts.thoughts ? [[{ text: THOUGHT_TEXT, thought: true }]] : []), ...words.map(w => [{ text: w }])]
+  if (opts.calls && opts.calls.length > 0) parts.push(opts.calls.map((c, i) => ({ functionCall: { name: c.name, args: c.args }, ...(i === 0 ? { thoughtSignature: MOCK_SIGNATURE } : {}) })))
+  return parts.map((p, i) => ({
+    candidates: [{ content: { parts: p, role: 'model' }, index: 0, ...(i === parts.length - 1 ? { finishReason: 'STOP' } : {}) }],
+    usageMetadata: i === parts.length - 1 ? usageMetadata(u) : { promptTokenCount: u.prompt, totalTokenCount: u.prompt },
     modelVersion: model,
     responseId: 'resp-mock-0001',
   }))
@@ -117,7 +130,7 @@ export async function startGeminiMock (): Promise<GeminiMock> {
         }
         let model: string
         let action: string | undefined
-        let request: { generationConfig?: { responseJsonSchema?: unknown, responseSchema?: unknown } }
+        let request: { generationConfig?: { responseJsonSchema?: unknown, responseSchema?: unknown, thinkingConfig?: { includeThoughts?: boolean } } }
         if (codeAssist) {
           const envelope = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { model?: string, project?: string, request?: typeof request & { model?: string } }
           action = call
@@ -137,10 +150,20 @@ export async function startGeminiMock (): Promise<GeminiMock> {
         if (action === 'countTokens') return json(res, 200, { totalTokens: 42 })
         const u = { ...DEFAULT_GEMINI_USAGE, ...(b.kind === 'ok' ? b.usage : undefined) }
         const schema = request.generationConfig?.responseJsonSchema ?? request.generationConfig?.responseSchema
-        const parts = geminiChunks(model, u, b.kind === 'ok' && b.text ? b.text : schema !== undefined ? JSON.stringify(fromSchema(schema)) : GEMINI_TEXT)
+        const calls = b.kind === 'ok' ? b.calls : undefined
+        const text = b.kind === 'ok' && b.text !== undefined ? b.text : calls ? '' : schema !== undefined ? JSON.stringify(fromSchema(schema)) : GEMINI_TEXT
+        const parts = geminiChunks(model, u, text, { thoughts: request.generationConfig?.thinkingConfig?.includeThoughts === true, calls })
         if (action === 'generateContent') {
-          const text = parts.map(p => (p as { candidates: { content: { parts: { text: string }[] } }[] }).candidates[0]!.content.parts[0]!.text).join('')
-          return json(res, 200, wrap({ candidates: [{ content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: usageMetadata(u), modelVersion: model, responseId: 'resp-mock-0001' }))
+          // The whole answer: the chunks' parts in one candidate, consecutive text joined as Gemini joins it.
+          const all: { text?: string, thought?: boolean }[] = []
+          for (const p of parts) {
+            for (const part of (p as { candidates: { content: { parts: { text?: string, thought?: boolean }[] } }[] }).candidates[0]!.content.parts) {
+              const last = all.at(-1)
+              if (last && typeof last.text === 'string' && typeof part.text === 'string' && last.thought === part.thought) last.text += part.text
+              else all.push({ ...part })
+            }
+          }
+          return json(res, 200, wrap({ candidates: [{ content: { parts: all, role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: usageMetadata(u), modelVersion: model, responseId: 'resp-mock-0001' }))
         }
         const sse = url.searchParams.get('alt') === 'sse'
         res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/json; charset=UTF-8' })
