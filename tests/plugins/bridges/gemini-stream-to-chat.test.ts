@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { geminiStreamToChat } from '../../../plugins/bridges/gemini-stream-to-chat.ts'
 import { geminiChatUsage } from '../../../plugins/bridges/chat-to-gemini.ts'
+import { EVENT_LIMIT } from '../../../core/plugin-api.ts'
 
 type P = { text: string, thought?: boolean } | { functionCall: { name: string, args: Record<string, number> } }
 
@@ -53,4 +54,10 @@ test('a stream that never said it finished ends without [DONE]', () => {
   const out = f.write(Buffer.from(sse([[{ text: 'partial' }]], undefined, { promptTokenCount: 1, candidatesTokenCount: 1 }))).toString() + f.end().toString()
   assert.ok(out.includes('"content":"partial"'))
   assert.ok(!out.includes('[DONE]'))
+})
+
+test('an event past the kit\'s limit ends the translation with the relay\'s error, never a silent gap', () => {
+  const f = geminiStreamToChat({ model: 'gemini-2.5-pro', includeUsage: true })
+  const huge = Buffer.from(`data: {"candidates":[{"content":{"parts":[{"text":"${'x'.repeat(EVENT_LIMIT)}`)
+  assert.throws(() => f.write(huge), (err: Error & { code?: string }) => err.code === 'RELAY_ERR_UPSTREAM_TOO_LARGE')
 })
