@@ -52,7 +52,7 @@ function chain (first: ResponseFilter | undefined, second: ResponseFilter): Resp
   }
 }
 
-export function composeBridge (target: RelayPlugin, t: BridgeTranslator): RelayPlugin {
+export function composeBridge (target: RelayPlugin, t: BridgeTranslator, name: string): RelayPlugin {
   const translations = new WeakMap<ParsedRequest, BridgeTranslation>()
   const targetRoute = (path: string): PluginRoute => {
     const r = target.routes.find(x => x.path === path)
@@ -77,6 +77,7 @@ export function composeBridge (target: RelayPlugin, t: BridgeTranslator): RelayP
   })
   return {
     ...target,
+    bridge: name,
     routes: t.routes,
     parseRequest (route, req) {
       const parsed = t.parseRequest(route, req)

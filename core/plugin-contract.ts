@@ -209,6 +209,8 @@ export interface RelayPlugin {
   specificationVersion: typeof SPECIFICATION_VERSION
   /** An account's `provider` is this name. */
   name: string
+  /** Set by core on a bridge composed with its target (`chat-claude`): recorded on each request's row. */
+  bridge?: string
   /** JSON Schema of the `options` a config entry may give this plugin. */
   optionsSchema?: JsonSchemaObject
   /** This plugin configured with validated options (defaults applied). */

@@ -81,7 +81,7 @@ export async function loadPlugins (loaded: LoadedConfig, issues: ConfigIssue[]):
       issues.push({ file: loaded.file, path: `/plugins/${index}/use`, message: `the bridge "${bridge.bridge}" serves with the accounts of the plugin "${bridge.target}": enable it too` })
       continue
     }
-    out.push({ plugin: composeBridge(target.plugin, bridge.translator), mount: entry.mount, aliases: entry.aliases, bridge: bridge.bridge })
+    out.push({ plugin: composeBridge(target.plugin, bridge.translator, bridge.bridge), mount: entry.mount, aliases: entry.aliases, bridge: bridge.bridge })
   }
   return out
 }

@@ -21,6 +21,8 @@ export interface Exchange {
   id: string
   start: number
   provider: string
+  /** The bridge that translated the request, if one did. */
+  bridge?: string
   route: PluginRoute
   path: string
   key?: KeyRecord
@@ -191,6 +193,7 @@ export async function settleAccounts (ex: Exchange, deps: SettleDeps, log: Fasti
         flags: priced.flags.length > 0 ? priced.flags.join('; ') : null,
         refusal: ex.admitted ? undefined : ex.refusal,
         upstreamRequestId: ex.upstreamRequestId ?? null,
+        bridge: ex.bridge ?? null,
         userAgent: ex.client.userAgent,
         clientIp: ex.client.ip,
       })

@@ -56,6 +56,7 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
       if (auth && route?.pluginRoute) {
         const ex = newExchange(request.id, auth.at, plugin.name, route.pluginRoute, path, clientInfo(request.headers, request.socket.remoteAddress, deps.trustedProxies))
         ex.key = auth.key
+        ex.bridge = plugin.bridge
         ex.status = status
         await settle(ex, deps, request.log)
       }

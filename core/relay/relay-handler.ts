@@ -67,6 +67,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
     const path = request.relayTarget!.path.slice(mount.length)
     const ex = newExchange(request.id, auth.at, plugin.name, route, path, clientInfo(request.headers, request.socket.remoteAddress, deps.trustedProxies))
     ex.key = auth.key
+    ex.bridge = plugin.bridge
     ex.pricing = snapshot(deps.pricing)
     const controller = new RequestAbort()
     let abortReason: AbortReason | undefined
@@ -105,7 +106,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       ex.admitted = await deps.admission.admit(ex.key, plugin.name, route, parsed, ex.start)
       await deps.recorder.opened({
         requestId: ex.id, time: ex.start, keyId: ex.key.id, provider: plugin.name, model: parsed.model ?? null,
-        path, stream: parsed.stream, clientKind: parsed.clientKind, userAgent: ex.client.userAgent, clientIp: ex.client.ip,
+        path, stream: parsed.stream, clientKind: parsed.clientKind, userAgent: ex.client.userAgent, clientIp: ex.client.ip, bridge: plugin.bridge ?? null,
       })
 
       await attempts(ex, auth.presented, plugin, incoming, parsed, reply, controller, () => abortReason !== undefined, deps, listed)

@@ -465,7 +465,7 @@ export async function openRedisStore (opts: RedisStoreOptions): Promise<Store> {
         const row: StoredRow = {
           requestId: o.requestId, time: o.time, keyId: o.keyId, accountId: null, provider: o.provider, model: o.model, path: o.path, stream: o.stream,
           status: 0, usage: {}, costPico: null, unpriced: false, priceVersion: null, latencyMs: 0, ttfbMs: null, partial: false, attempts: 0,
-          accountsTried: [], clientKind: o.clientKind, state: 'in_progress', flags: null, repeats: 0, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null, upstreamRequestId: null,
+          accountsTried: [], clientKind: o.clientKind, state: 'in_progress', flags: null, repeats: 0, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null, upstreamRequestId: null, bridge: o.bridge ?? null,
         }
         return run('OPEN_ROW', [k.row(o.requestId), k.logTime, k.logKey(o.keyId), k.logAccount(''), k.logOpen], [o.requestId, o.time, JSON.stringify(row)])
       }))
@@ -800,6 +800,7 @@ function storedRow (r: UsageRecord): StoredRow {
     status: r.status, usage: r.usage, costPico: r.costPico === null ? null : r.costPico.toString(), unpriced: r.unpriced, priceVersion: r.priceVersion,
     latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial, attempts: r.attempts, accountsTried: r.accountsTried, clientKind: r.clientKind,
     state: 'done', flags: r.flags, repeats: r.repeats ?? 0, upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null,
+    bridge: r.bridge ?? null,
   }
 }
 

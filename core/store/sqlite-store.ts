@@ -122,6 +122,8 @@ export const MIGRATIONS: readonly string[] = [
    INSERT INTO usage_agg_keys SELECT granularity, bucket, key_id, sum(requests), sum(input_tokens), sum(output_tokens),
      sum(cache_write_5m_tokens), sum(cache_write_1h_tokens), sum(cache_read_tokens), sum(cost_pico), sum(unpriced_requests)
      FROM usage_agg GROUP BY granularity, bucket, key_id;`,
+  // The bridge that translated a request (chat-claude, messages-gemini), shown with its row.
+  'ALTER TABLE request_log ADD COLUMN bridge TEXT;',
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bindings: string, origin: string | null, policy: string }
@@ -197,17 +199,17 @@ export function openSqliteStore (path: string): Store {
     deleteSticky: db.prepare('DELETE FROM sticky_sessions WHERE session_key = ?'),
     pruneSticky: db.prepare('DELETE FROM sticky_sessions WHERE expires_at <= ?'),
     openLog: db.prepare(`INSERT OR IGNORE INTO request_log (request_id, time, key_id, provider, model, path, stream, status,
-      unpriced, latency_ms, partial, attempts, accounts_tried, client_kind, state, user_agent, client_ip)
-      VALUES (@requestId, @time, @keyId, @provider, @model, @path, @stream, 0, 0, 0, 0, 0, '[]', @clientKind, 'in_progress', @userAgent, @clientIp)`),
+      unpriced, latency_ms, partial, attempts, accounts_tried, client_kind, state, user_agent, client_ip, bridge)
+      VALUES (@requestId, @time, @keyId, @provider, @model, @path, @stream, 0, 0, 0, 0, 0, '[]', @clientKind, 'in_progress', @userAgent, @clientIp, @bridge)`),
     // A row still open (or marked interrupted) is finished; a finished one is left alone, and
     // `changes` tells the caller whether to count the aggregates.
     finishLog: db.prepare(`INSERT INTO request_log (request_id, time, key_id, account_id, provider, model, path, stream, status,
       input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, cost_pico,
       unpriced, price_version, latency_ms, ttfb_ms, partial, attempts, accounts_tried, client_kind, state, flags, repeats,
-      upstream_request_id, user_agent, client_ip)
+      upstream_request_id, user_agent, client_ip, bridge)
       VALUES (@requestId, @time, @keyId, @accountId, @provider, @model, @path, @stream, @status, @input, @output, @cacheWrite5m,
       @cacheWrite1h, @cacheRead, @reasoning, @costPico, @unpriced, @priceVersion, @latencyMs, @ttfbMs, @partial, @attempts,
-      @accountsTried, @clientKind, 'done', @flags, @repeats, @upstreamRequestId, @userAgent, @clientIp)
+      @accountsTried, @clientKind, 'done', @flags, @repeats, @upstreamRequestId, @userAgent, @clientIp, @bridge)
       ON CONFLICT (request_id) DO UPDATE SET account_id = excluded.account_id, model = excluded.model, status = excluded.status,
         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
         cache_write_5m_tokens = excluded.cache_write_5m_tokens, cache_write_1h_tokens = excluded.cache_write_1h_tokens,
@@ -215,7 +217,7 @@ export function openSqliteStore (path: string): Store {
         unpriced = excluded.unpriced, price_version = excluded.price_version, latency_ms = excluded.latency_ms,
         ttfb_ms = excluded.ttfb_ms, partial = excluded.partial, attempts = excluded.attempts,
         accounts_tried = excluded.accounts_tried, state = 'done', flags = excluded.flags, repeats = excluded.repeats,
-        upstream_request_id = excluded.upstream_request_id,
+        upstream_request_id = excluded.upstream_request_id, bridge = excluded.bridge,
         user_agent = coalesce(excluded.user_agent, request_log.user_agent), client_ip = coalesce(excluded.client_ip, request_log.client_ip)
       WHERE request_log.state != 'done'`),
     addRepeats: db.prepare('UPDATE request_log SET repeats = repeats + ? WHERE request_id = ?'),
@@ -267,7 +269,7 @@ export function openSqliteStore (path: string): Store {
     writeLedgerRows(ledgerWrites)
     const sums = new Map<string, AggregateRow>()
     for (const o of batch.opened ?? []) {
-      stmt.openLog.run({ requestId: o.requestId, time: o.time, keyId: o.keyId, provider: o.provider, model: o.model, path: o.path, stream: o.stream ? 1 : 0, clientKind: o.clientKind, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null })
+      stmt.openLog.run({ requestId: o.requestId, time: o.time, keyId: o.keyId, provider: o.provider, model: o.model, path: o.path, stream: o.stream ? 1 : 0, clientKind: o.clientKind, userAgent: o.userAgent ?? null, clientIp: o.clientIp ?? null, bridge: o.bridge ?? null })
     }
     for (const r of batch.records) {
       const u = r.usage
@@ -279,7 +281,7 @@ export function openSqliteStore (path: string): Store {
         costPico: r.costPico, unpriced: r.unpriced ? 1 : 0, priceVersion: r.priceVersion,
         latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial ? 1 : 0, attempts: r.attempts,
         accountsTried: JSON.stringify(r.accountsTried), clientKind: r.clientKind, flags: r.flags, repeats: r.repeats ?? 0,
-        upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null,
+        upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null, bridge: r.bridge ?? null,
       }).changes
       // A record seen before (same request id) is not counted twice.
       if (r.billable && inserted > 0) addToAggregates(sums, r)
@@ -730,5 +732,6 @@ function toRequestLogRow (r: Record<string, unknown>): RequestLogRow {
     upstreamRequestId: r.upstream_request_id == null ? null : String(r.upstream_request_id),
     userAgent: r.user_agent == null ? null : String(r.user_agent),
     clientIp: r.client_ip == null ? null : String(r.client_ip),
+    bridge: r.bridge == null ? null : String(r.bridge),
   }
 }

@@ -179,6 +179,8 @@ export interface UsageRecord {
   repeats?: number
   /** How many requests the row stands for in the aggregates (an imported history's total); 1 when absent. */
   requests?: number
+  /** The bridge that translated the request (`chat-claude`); null or absent when none did. */
+  bridge?: string | null
 }
 
 /** A request's row as written when it is admitted, before anything is known of its outcome. */
@@ -193,6 +195,7 @@ export interface OpenedRequest {
   clientKind: ClientKind
   userAgent?: string | null
   clientIp?: string | null
+  bridge?: string | null
 }
 
 /** One write: opened rows, final rows (with aggregates), key last-used times, refusal repeats. */

@@ -279,6 +279,7 @@ export const templates = {
   'log.unpriced': '未定价',
   'log.until': '截止',
   'log.upstreamId': '服务商请求 ID',
+  'log.bridge': str`经 ${0} 转换`,
   'usage.from': '从',
   'usage.custom': '选择日期…',
   'usage.days': '天',

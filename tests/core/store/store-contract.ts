@@ -250,8 +250,10 @@ export function storeContract (name: string, factory: StoreFactory): void {
 
   withStore('the request log: filters, pages by cursor newest first, open rows interrupted, old rows pruned', async s => {
     const t0 = Date.parse('2026-11-26T10:00:00Z')
-    await s.writeUsage({ records: Array.from({ length: 7 }, (_, i) => usage({ requestId: `r${i}`, time: t0 + i * 1000, status: i === 3 ? 429 : 200, accountId: i % 2 === 0 ? 'acc_1' : 'acc_2', clientIp: i === 5 ? '203.0.113.5' : null })) })
-    await s.writeUsage({ opened: [{ requestId: 'open-1', time: t0 + 500, keyId: 'key_1', provider: 'claude', model: 'm', path: '/v1/messages', stream: true, clientKind: 'sdk' }], records: [] })
+    await s.writeUsage({ records: Array.from({ length: 7 }, (_, i) => usage({ requestId: `r${i}`, time: t0 + i * 1000, status: i === 3 ? 429 : 200, accountId: i % 2 === 0 ? 'acc_1' : 'acc_2', clientIp: i === 5 ? '203.0.113.5' : null, bridge: i === 4 ? 'chat-claude' : null })) })
+    await s.writeUsage({ opened: [{ requestId: 'open-1', time: t0 + 500, keyId: 'key_1', provider: 'claude', model: 'm', path: '/v1/messages', stream: true, clientKind: 'sdk', bridge: 'messages-gemini' }], records: [] })
+    // The bridge that translated a request stays on its row, open or finished.
+    assert.deepEqual([(await s.getRequest('r4'))?.bridge, (await s.getRequest('r5'))?.bridge, (await s.getRequest('open-1'))?.bridge], ['chat-claude', null, 'messages-gemini'])
     const first = await s.queryRequests({ limit: 3 })
     assert.deepEqual(first.map(r => r.requestId), ['r6', 'r5', 'r4'])
     const next = await s.queryRequests({ limit: 3, before: { time: first.at(-1)!.time, requestId: first.at(-1)!.requestId } })

@@ -11,7 +11,7 @@ import { chatClaude } from '../../../plugins/bridges/chat-claude.ts'
 import { DEFAULT_USAGE, messageEvents, messageJson } from '../../mocks/anthropic-mock.ts'
 import type { IncomingRequest, ParsedRequest, PluginRefusal } from '../../../core/plugin-api.ts'
 
-const plugin = composeBridge(claude, chatClaude)
+const plugin = composeBridge(claude, chatClaude, 'chat-claude')
 const route = plugin.routes[0]!
 const account = { id: 'acc_1', name: 'main', type: 'claude-api-key', fields: { apiKey: 'sk-ant-secret', baseUrl: 'http://127.0.0.1:9' } }
 const req = (body: unknown): IncomingRequest => ({

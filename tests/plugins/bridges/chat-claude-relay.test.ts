@@ -46,7 +46,7 @@ test('an OpenAI-format client on a Claude account through the bridge: answered i
   const rows = await relay.rt.store.queryRequests({ limit: 10 })
   assert.equal(rows.length, 2)
   for (const r of rows) {
-    assert.deepEqual([r.provider, r.model, r.usage.input, r.usage.output, r.unpriced], ['claude', 'claude-sonnet-4-5', 25, 12, false])
+    assert.deepEqual([r.provider, r.bridge, r.model, r.usage.input, r.usage.output, r.unpriced], ['claude', 'chat-claude', 'claude-sonnet-4-5', 25, 12, false])
     assert.ok((r.costPico ?? 0n) > 0n)
   }
   // Claude's account types, listed once.

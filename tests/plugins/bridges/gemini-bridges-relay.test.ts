@@ -72,7 +72,7 @@ for (const login of [false, true]) {
     await relay.settled()
     const rows = await relay.rt.store.queryRequests({ limit: 10 })
     assert.equal(rows.length, 2)
-    for (const r of rows) assert.deepEqual([r.provider, r.model, r.usage.input, r.usage.cacheRead, r.usage.output, r.usage.reasoning, r.costPico], ['gemini', 'gemini-2.5-pro', 50, 100, 60, 40, EXPECTED])
+    for (const r of rows) assert.deepEqual([r.provider, r.bridge, r.model, r.usage.input, r.usage.cacheRead, r.usage.output, r.usage.reasoning, r.costPico], ['gemini', 'chat-gemini', 'gemini-2.5-pro', 50, 100, 60, 40, EXPECTED])
   })
 }
 
@@ -140,7 +140,7 @@ for (const login of [false, true]) {
     assert.deepEqual([m.type, m.content, m.usage.input_tokens, m.usage.output_tokens], ['message', [{ type: 'text', text: GEMINI_TEXT }], 50, 60])
     await relay.settled()
     const rows = await relay.rt.store.queryRequests({ limit: 10 })
-    assert.deepEqual(rows.map(r => [r.provider, r.model, r.costPico, r.clientKind]), [['gemini', 'gemini-2.5-pro', EXPECTED, 'other'], ['gemini', 'gemini-2.5-pro', EXPECTED, 'claude-code']])
+    assert.deepEqual(rows.map(r => [r.provider, r.bridge, r.model, r.costPico, r.clientKind]), [['gemini', 'messages-gemini', 'gemini-2.5-pro', EXPECTED, 'other'], ['gemini', 'messages-gemini', 'gemini-2.5-pro', EXPECTED, 'claude-code']])
   })
 }
 
