@@ -117,6 +117,7 @@ export function composeBridge (target: RelayPlugin, t: BridgeTranslator, name: s
     },
     errorBody: t.errorBody,
     streamError: t.streamError,
+    modelList: t.modelList,
     // The target's error bodies are not the client's: core answers in the client's shape.
     isNativeError: () => false,
     // A stream's first event is the target's: its error check is the target's.

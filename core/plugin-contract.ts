@@ -19,8 +19,18 @@ export const SPECIFICATION_VERSION = 'v1'
  * - `websocket`: a WebSocket upgrade bridged to the account's upstream (`RelayPlugin.websocket`);
  *   each request made over it is admitted, metered and priced as a `generate` call. A plain
  *   GET gets 426.
+ * - `models`: the models this key may use, answered by core without an upstream call: the
+ *   priced models of each provider on the route's mount path (its own model names, or the
+ *   entry's `models` globs) that the key has accounts for, narrowed by the accounts' model lists
+ *   and the key's permissions, in the plugin's format (`modelList`).
  */
-export type RouteKind = 'generate' | 'passthrough' | 'local' | 'websocket'
+export type RouteKind = 'generate' | 'passthrough' | 'local' | 'websocket' | 'models'
+
+/** A model a `models` route lists, with the provider whose accounts serve it. */
+export interface ListedModel {
+  id: string
+  provider: string
+}
 
 export interface PluginRoute {
   method: 'GET' | 'POST' | 'HEAD' | 'PUT' | 'DELETE'
@@ -211,6 +221,8 @@ export interface RelayPlugin {
   name: string
   /** Set by core on a bridge composed with its target (`chat-claude`): recorded on each request's row. */
   bridge?: string
+  /** The body of a `models` route's answer: the listed models in the plugin's format. */
+  modelList? (models: ListedModel[]): unknown
   /** JSON Schema of the `options` a config entry may give this plugin. */
   optionsSchema?: JsonSchemaObject
   /** This plugin configured with validated options (defaults applied). */
@@ -357,6 +369,7 @@ export interface BridgeTranslator {
   convertAnswer (answer: unknown, parsed: ParsedRequest): unknown
   errorBody: RelayPlugin['errorBody']
   streamError?: RelayPlugin['streamError']
+  modelList?: RelayPlugin['modelList']
 }
 
 /** What a bridge module exports by default: its translator and the plugin whose accounts serve it. */

@@ -15,6 +15,8 @@ export interface LoadedPlugin {
   aliases: string[]
   /** A bridge's own name: it serves with its target's accounts (same `plugin.name`) and declares none. */
   bridge?: string
+  /** The entry's `models` globs: what it serves where it shares a mount path with other entries. */
+  models?: string[]
 }
 
 function specifier (use: string, configDir: string): string {
@@ -73,7 +75,7 @@ export async function loadPlugins (loaded: LoadedConfig, issues: ConfigIssue[]):
       continue
     }
     names.set(plugin.name, i)
-    out.push({ plugin, mount: entry.mount, aliases: entry.aliases })
+    out.push({ plugin, mount: entry.mount, aliases: entry.aliases, ...(entry.models ? { models: entry.models } : {}) })
   }
   for (const { entry, index, bridge } of bridges) {
     const target = out.find(p => !p.bridge && p.plugin.name === bridge.target)
@@ -81,7 +83,7 @@ export async function loadPlugins (loaded: LoadedConfig, issues: ConfigIssue[]):
       issues.push({ file: loaded.file, path: `/plugins/${index}/use`, message: `the bridge "${bridge.bridge}" serves with the accounts of the plugin "${bridge.target}": enable it too` })
       continue
     }
-    out.push({ plugin: composeBridge(target.plugin, bridge.translator, bridge.bridge), mount: entry.mount, aliases: entry.aliases, bridge: bridge.bridge })
+    out.push({ plugin: composeBridge(target.plugin, bridge.translator, bridge.bridge), mount: entry.mount, aliases: entry.aliases, bridge: bridge.bridge, ...(entry.models ? { models: entry.models } : {}) })
   }
   return out
 }

@@ -15,7 +15,7 @@ import { lazyChildLogger } from './lazy-child-logger.ts'
 import { UsageRecorder } from './metering/usage-recorder.ts'
 import { requestId } from './ids.ts'
 import { Inflight } from './relay/inflight.ts'
-import { mountPlugin } from './relay/mount-plugin.ts'
+import { mountAll } from './relay/mounts.ts'
 import { checkTarget } from './relay/identify.ts'
 import { registerForwardAuth } from './relay/forward-auth.ts'
 import { registerGatewayProbe } from './relay/gateway-probe.ts'
@@ -218,10 +218,13 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     notifications: { status: () => notifier.status(), test: by => notifier.test(by) },
   })
 
-  for (const { plugin, mount, aliases } of live) {
-    for (const prefix of [mount, ...aliases]) mountPlugin(app, plugin, prefix, { ...deps, keys }, config.relay.bodyLimitBytes)
-  }
-  const mounts = live.flatMap(({ plugin, mount, aliases }) => [mount, ...aliases].map(prefix => ({ prefix, plugin })))
+  mountAll(app, live, { ...deps, keys }, config.relay.bodyLimitBytes)
+  // A path shared by several entries is answered for by its own plugin (listed before bridges).
+  const mounts = live.filter(p => !p.plugin.bridge).concat(live.filter(p => p.plugin.bridge))
+    .flatMap(({ plugin, mount, aliases }) => [mount, ...aliases].map(prefix => ({ prefix, plugin })))
+    .filter((m, i, all) => all.findIndex(o => o.prefix === m.prefix) === i)
+    // The longest path first: /openai/claude/... is the bridge's, not /openai's.
+    .sort((a, b) => b.prefix.length - a.prefix.length)
   registerForwardAuth(app, { keys, admission, now, mounts })
   const probe = registerGatewayProbe(app, { keys, now, prefixes: mounts.map(m => m.prefix), bodyLimit: config.relay.bodyLimitBytes })
   const websocketMounts = live.flatMap(({ plugin, mount, aliases }) => {

@@ -89,13 +89,15 @@ function crossChecks (config: RelayConfig, file: string): ConfigIssue[] {
   if (config.limits.timeZone !== 'UTC' && !IANAZone.isValidZone(config.limits.timeZone)) issues.push({ file, path: '/limits/timeZone', message: `unknown time zone "${config.limits.timeZone}" (an IANA name such as Europe/Berlin)` })
   unique(config.keys, 'keys')
   unique(config.accounts, 'accounts')
-  const mounts = new Map<string, string>()
+  // Entries may share a mount path (a route they both have goes to the one serving the model:
+  // relay/shared-route.ts); one entry naming a path twice is a slip.
   config.plugins.forEach((p, i) => {
-    [p.mount, ...p.aliases].forEach((m, j) => {
+    const mine = new Map<string, string>()
+    ;[p.mount, ...p.aliases].forEach((m, j) => {
       const where = j === 0 ? `/plugins/${i}/mount` : `/plugins/${i}/aliases/${j - 1}`
-      const other = mounts.get(m)
+      const other = mine.get(m)
       if (other) issues.push({ file, path: where, message: `mount path ${m} is already used by ${other}` })
-      else mounts.set(m, where)
+      else mine.set(m, where)
       if (m.startsWith('/_relay')) issues.push({ file, path: where, message: '/_relay is reserved for the relay itself' })
     })
   })

@@ -105,6 +105,7 @@ export const configSchema = {
           use: { type: 'string', minLength: 1, description: 'built-in name, ./relative/path.js or npm package' },
           mount: mountPath,
           aliases: { type: 'array', items: mountPath, default: [] },
+          models: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1, maxLength: 200 }, description: "glob patterns of the models this entry serves where it shares a mount path with other entries (default: its provider's own model names)" },
           options: { type: 'object', default: {}, description: "validated by the plugin's own optionsSchema" },
         },
       },

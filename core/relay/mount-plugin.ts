@@ -2,7 +2,7 @@
 // the key checked from the headers before the body is read, raw-body parsing (the body is
 // forwarded byte-identical, so nothing may re-serialise it), and error/not-found handlers that
 // answer in the plugin's native error shape.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { errors, type RelayError } from '../errors.ts'
 import type { KeyRegistry } from '../keys/key-registry.ts'
 import type { PluginRoute, RelayPlugin } from '../plugin-api.ts'
@@ -24,13 +24,25 @@ export interface MountDeps extends RelayDeps {
   keys: KeyRegistry
 }
 
+/** How one plugin's scope is mounted when it shares its mount path with others (mounts.ts). */
+export interface ScopeOptions {
+  /** The routes this scope registers (default: all the plugin's). */
+  routes?: PluginRoute[]
+  /** A route's handler other than the plugin's own (a route shared by model, a `models` list). */
+  handlerFor?: (route: PluginRoute) => RouteHandlerMethod | undefined
+  /** Every route on the mount path, for the 405's `allow`; only one scope per path answers 404s. */
+  notFound?: PluginRoute[] | false
+}
+
 /** The client went away while the request was still arriving (a cut upload). */
 function clientGone (request: FastifyRequest): boolean {
   // (A request read to its end is destroyed too, by auto-destroy: only an incomplete one counts.)
   return request.raw.socket?.destroyed === true || (!request.raw.complete && request.raw.destroyed)
 }
 
-export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: string, deps: MountDeps, bodyLimit: number): void {
+export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: string, deps: MountDeps, bodyLimit: number, opts: ScopeOptions = {}): void {
+  const routesHere = opts.routes ?? plugin.routes
+  const allRoutes = opts.notFound === false ? [] : opts.notFound ?? plugin.routes
   app.register(async function pluginScope (scope) {
     scope.removeAllContentTypeParsers()
     // The body stays raw (forwarded byte-identical), only a client's compression is undone.
@@ -64,9 +76,9 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
       return sendRelayError(reply.header('x-relay-request-id', request.id), plugin, relayErr)
     })
 
-    scope.setNotFoundHandler((request, reply) => {
+    if (opts.notFound !== false) scope.setNotFoundHandler((request, reply) => {
       const path = (request.relayTarget?.path ?? '').slice(mount.length)
-      const allowed = plugin.routes.filter(r => routeMatches(r.path, path)).map(r => r.method)
+      const allowed = allRoutes.filter(r => routeMatches(r.path, path)).map(r => r.method)
       const err = allowed.length > 0
         ? Object.assign(relayError('RELAY_ERR_METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed on ${path}`), { allow: [...new Set(allowed)].join(', ') })
         : relayError('RELAY_ERR_ROUTE_NOT_FOUND', `Not found: ${request.method} ${path}`)
@@ -75,7 +87,7 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
     })
 
     const identifyKey = identify(deps.keys, deps.now)
-    for (const route of plugin.routes) {
+    for (const route of routesHere) {
       if (route.kind === 'websocket') {
         // Upgrades never reach fastify (the server's upgrade listener bridges them): a plain GET here is told to upgrade.
         scope.route({
@@ -102,7 +114,7 @@ export function mountPlugin (app: FastifyInstance, plugin: RelayPlugin, mount: s
         url: route.path,
         config: { pluginRoute: route },
         onRequest: identifyKey,
-        handler: relayHandler(plugin, route, mount, deps),
+        handler: opts.handlerFor?.(route) ?? relayHandler(plugin, route, mount, deps),
       })
     }
   }, { prefix: mount })

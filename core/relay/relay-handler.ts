@@ -61,6 +61,19 @@ export function foreignModel (plugin: RelayPlugin, parsed: ParsedRequest, key: K
 
 type AbortReason = 'client' | 'shutdown'
 
+/** The request as a plugin sees it: its path under the mount, the relay key already out of the query. */
+export function incomingRequest (request: FastifyRequest, route: PluginRoute, mount: string): IncomingRequest {
+  const path = request.relayTarget!.path.slice(mount.length)
+  return {
+    method: request.method,
+    path,
+    upstreamPath: routeUpstreamPath(route, path),
+    query: request.relayAuth!.query,
+    headers: upstreamRequestHeaders(request.headers),
+    body: Buffer.isBuffer(request.body) ? request.body : undefined,
+  }
+}
+
 export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: string, deps: RelayDeps): RouteHandlerMethod {
   return async function relay (request: FastifyRequest, reply: FastifyReply) {
     const auth = request.relayAuth!
@@ -84,14 +97,7 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
 
     try {
       reply.header('x-relay-request-id', ex.id)
-      const incoming: IncomingRequest = {
-        method: request.method,
-        path,
-        upstreamPath: routeUpstreamPath(route, path),
-        query: auth.query,
-        headers: upstreamRequestHeaders(request.headers),
-        body: Buffer.isBuffer(request.body) ? request.body : undefined,
-      }
+      const incoming = incomingRequest(request, route, mount)
       refuseKeyElsewhere(incoming.headers, auth.presented)
       const parsed = plugin.parseRequest(route, incoming)
       if (isRefusal(parsed)) throw relayError(parsed.error.code, parsed.error.message)

@@ -6,6 +6,7 @@ import { chatToAnthropic } from './chat-to-anthropic.ts'
 import { anthropicToChat, type AnthropicMessage } from './anthropic-to-chat.ts'
 import { anthropicStreamToChat } from './anthropic-stream-to-chat.ts'
 import { CHAT_ROUTES, openAIError, openAIStreamError, parseChatRequest } from './chat-side.ts'
+import { modelListBody } from './model-list.ts'
 
 export const chatClaude: BridgeTranslator = {
   routes: CHAT_ROUTES,
@@ -20,4 +21,5 @@ export const chatClaude: BridgeTranslator = {
   convertAnswer: (answer, parsed) => anthropicToChat(answer as AnthropicMessage, parsed.model!),
   errorBody: (code, status, message) => openAIError(code, status, message),
   streamError: openAIStreamError,
+  modelList: modelListBody,
 }

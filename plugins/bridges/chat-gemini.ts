@@ -5,6 +5,7 @@ import { chatToGemini, geminiToChat, type GeminiAnswer } from './chat-to-gemini.
 import { geminiStreamToChat } from './gemini-stream-to-chat.ts'
 import { geminiTarget } from './gemini-target.ts'
 import { CHAT_ROUTES, openAIError, openAIStreamError, parseChatRequest } from './chat-side.ts'
+import { modelListBody } from './model-list.ts'
 
 export const chatGemini: BridgeTranslator = {
   routes: CHAT_ROUTES,
@@ -18,4 +19,5 @@ export const chatGemini: BridgeTranslator = {
   convertAnswer: (answer, parsed) => geminiToChat(answer as GeminiAnswer, parsed.model!),
   errorBody: (code, status, message) => openAIError(code, status, message),
   streamError: openAIStreamError,
+  modelList: modelListBody,
 }

@@ -7,7 +7,12 @@ import { detectClientKind } from '../openai/client-kind.ts'
 
 const refuse = (message: string): PluginRefusal => ({ error: { code: 'RELAY_ERR_BODY_INVALID', message } })
 
-export const CHAT_ROUTES: PluginRoute[] = [{ method: 'POST', path: '/v1/chat/completions', kind: 'generate' }]
+export const CHAT_ROUTES: PluginRoute[] = [
+  { method: 'POST', path: '/v1/chat/completions', kind: 'generate' },
+  // The models every entry on the mount path serves this key (a picker's list: Cherry Studio, opencode).
+  { method: 'GET', path: '/v1/models', kind: 'models' },
+]
+
 
 /** OpenAI's error object for a status (its `type` names). */
 export function openAIError (code: string, status: number, message: string) {

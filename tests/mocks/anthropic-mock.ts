@@ -16,7 +16,11 @@ export interface MockUsage {
 }
 
 export type Behaviour =
-  | { kind: 'ok', usage?: Partial<MockUsage>, model?: string, text?: string, compress?: 'gzip' | 'br', delayFirstByteMs?: number, silentGap?: { afterEvents: number, ms: number }, cutJsonAfterBytes?: number, chunkedJson?: boolean }
+  | {
+    kind: 'ok', usage?: Partial<MockUsage>, model?: string, text?: string, compress?: 'gzip' | 'br', delayFirstByteMs?: number, silentGap?: { afterEvents: number, ms: number }, cutJsonAfterBytes?: number, chunkedJson?: boolean
+    /** Tool calls the answer ends with (stop_reason tool_use); streamed as input_json_delta pieces. */
+    toolUses?: MockToolUse[]
+  }
   | { kind: 'status', status: number, headers?: Record<string, string>, body?: string }
   /** SSE only: emits `afterEvents` events, then destroys the socket. */
   | { kind: 'cut', afterEvents: number, usage?: Partial<MockUsage> }
@@ -60,26 +64,43 @@ export const DEFAULT_USAGE: MockUsage = {
 
 export const MOCK_MESSAGE_ID = 'msg_01MockMockMockMockMockMock'
 
-/** The SSE event sequence Anthropic sends for a text answer, usage in message_start/delta. */
-export function messageEvents (model: string, usage: MockUsage, text: string): string[] {
+export interface MockToolUse { name: string, input: Record<string, unknown> }
+
+const toolId = (i: number) => `toolu_01Mock${String(i).padStart(4, '0')}`
+
+/** The SSE event sequence Anthropic sends for a text answer (then any tool calls), usage in message_start/delta. */
+export function messageEvents (model: string, usage: MockUsage, text: string, toolUses: MockToolUse[] = []): string[] {
   const words = text.split(/(?<= )/)
   const startUsage = { ...usage, output_tokens: 1 }
   const ev = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
+  const tools = toolUses.flatMap((t, i) => {
+    const index = i + 1
+    const json = JSON.stringify(t.input)
+    // Anthropic streams a call's input as JSON text in pieces that are not valid JSON alone.
+    const pieces = [json.slice(0, Math.ceil(json.length / 2)), json.slice(Math.ceil(json.length / 2))]
+    return [
+      ev('content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: toolId(i), name: t.name, input: {} } }),
+      ...pieces.map(p => ev('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: p } })),
+      ev('content_block_stop', { type: 'content_block_stop', index }),
+    ]
+  })
   return [
     ev('message_start', { type: 'message_start', message: { id: MOCK_MESSAGE_ID, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage } }),
     ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
     ev('ping', { type: 'ping' }),
     ...words.map(w => ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } })),
     ev('content_block_stop', { type: 'content_block_stop', index: 0 }),
-    ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }),
+    ...tools,
+    ev('message_delta', { type: 'message_delta', delta: { stop_reason: toolUses.length > 0 ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }),
     ev('message_stop', { type: 'message_stop' }),
   ]
 }
 
-export function messageJson (model: string, usage: MockUsage, text: string): string {
+export function messageJson (model: string, usage: MockUsage, text: string, toolUses: MockToolUse[] = []): string {
   return JSON.stringify({
     id: MOCK_MESSAGE_ID, type: 'message', role: 'assistant', model,
-    content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null, usage,
+    content: [{ type: 'text', text }, ...toolUses.map((t, i) => ({ type: 'tool_use', id: toolId(i), name: t.name, input: t.input }))],
+    stop_reason: toolUses.length > 0 ? 'tool_use' : 'end_turn', stop_sequence: null, usage,
   })
 }
 
@@ -183,7 +204,7 @@ async function handle (req: IncomingMessage, res: ServerResponse, body: Buffer, 
   if (b.kind === 'ok' && b.delayFirstByteMs) await new Promise(resolve => setTimeout(resolve, b.delayFirstByteMs))
 
   if (!parsed.stream) {
-    const json = messageJson(model, usage, text)
+    const json = messageJson(model, usage, text, b.kind === 'ok' ? b.toolUses : undefined)
     if (b.kind === 'ok' && b.compress) {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': b.compress, ...RESPONSE_HEADERS })
       res.end(b.compress === 'gzip' ? zlib.gzipSync(json) : zlib.brotliCompressSync(json))
@@ -208,7 +229,7 @@ async function handle (req: IncomingMessage, res: ServerResponse, body: Buffer, 
     return
   }
 
-  const events = messageEvents(model, usage, text)
+  const events = messageEvents(model, usage, text, b.kind === 'ok' ? b.toolUses : undefined)
   const compress = b.kind === 'ok' ? b.compress : undefined
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',

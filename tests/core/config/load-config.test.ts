@@ -23,7 +23,15 @@ test('the shipped example config is valid and needs no environment', () => {
   assert.equal(dir, ROOT.replace(/\/$/, ''))
   assert.deepEqual(config.listen, { host: '127.0.0.1', port: 8787 })
   assert.deepEqual(config.store, { kind: 'sqlite', path: './data/relay.db' })
-  assert.deepEqual(config.plugins, [{ use: 'claude', mount: '/claude', aliases: ['/api'], options: {} }, { use: 'openai', mount: '/openai', aliases: [], options: {} }, { use: 'gemini', mount: '/gemini', aliases: [], options: {} }])
+  assert.deepEqual(config.plugins, [
+    { use: 'claude', mount: '/claude', aliases: ['/api'], options: {} },
+    { use: 'openai', mount: '/openai', aliases: ['/api'], options: {} },
+    { use: 'gemini', mount: '/gemini', aliases: [], options: {} },
+    // The bridges: OpenAI-format clients on Claude and Gemini (by model at /openai and /api), Claude Code on Gemini.
+    { use: 'chat-claude', mount: '/openai/claude', aliases: ['/openai', '/api'], options: {} },
+    { use: 'chat-gemini', mount: '/openai/gemini', aliases: ['/openai', '/api'], options: {} },
+    { use: 'messages-gemini', mount: '/gemini-cli/api', aliases: [], options: {} },
+  ])
   assert.equal(config.relay.bodyLimitBytes, 32 * 1024 * 1024)
   assert.deepEqual(config.keys, [])
 })

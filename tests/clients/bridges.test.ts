@@ -1,0 +1,96 @@
+// OpenAI-format clients on Claude and Gemini accounts through the bridges, and Claude Code on a
+// Gemini account, each the real client pinned in tests/clients/package.json, in a loopback-only
+// network namespace, against the relay's example-config paths (/openai/v1 shared by model,
+// /gemini-cli/api). Each asserts exit 0, the answer, the usage the client saw, and the exact
+// usage and cost recorded.
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
+import { DEFAULT_USAGE, startAnthropicMock } from '../mocks/anthropic-mock.ts'
+import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
+import { startOpenAIMock } from '../mocks/openai-mock.ts'
+import { ALICE_KEY, claudeAccount, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
+import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
+
+const CLAUDE_TEXT = 'Hello from the mock Anthropic upstream.'
+const PLUGINS = [
+  { use: 'claude', mount: '/claude', aliases: ['/api'] },
+  { use: 'openai', mount: '/openai', aliases: ['/api'] },
+  { use: 'gemini', mount: '/gemini' },
+  { use: 'chat-claude', mount: '/openai/claude', aliases: ['/openai', '/api'] },
+  { use: 'chat-gemini', mount: '/openai/gemini', aliases: ['/openai', '/api'] },
+  { use: 'messages-gemini', mount: '/gemini-cli/api' },
+]
+
+async function setup (t: TestContext) {
+  const [anthropic, gemini, openai] = await Promise.all([startAnthropicMock(), startGeminiMock(), startOpenAIMock()])
+  t.after(() => Promise.all([anthropic.close(), gemini.close(), openai.close()]))
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: PLUGINS,
+    accounts: [
+      claudeAccount(anthropic.url),
+      { name: 'g', provider: 'gemini', type: 'gemini-api-key', apiKey: 'AIza-upstream-0001', baseUrl: gemini.url },
+      { name: 'o', provider: 'openai', type: 'openai-api-key', apiKey: 'sk-upstream-0001', baseUrl: `${openai.url}/v1` },
+    ],
+  }))
+  return { anthropic, gemini, openai, relay }
+}
+
+/** Every row of the key: its cost must be the table's price of what the mock answered, per model. */
+async function rowsOf (relay: Relay) {
+  await relay.settled()
+  return (await relay.rt.store.recentRequests(200)).reverse()
+}
+
+const priceOf = (relay: Relay, model: string) => relay.rt.pricing.lookup(model)!.price
+const claudeCost = (relay: Relay, model: string) => BigInt(DEFAULT_USAGE.input_tokens) * BigInt(priceOf(relay, model).input) + BigInt(DEFAULT_USAGE.output_tokens) * BigInt(priceOf(relay, model).output)
+const g = DEFAULT_GEMINI_USAGE
+const geminiCost = (relay: Relay, model: string) => {
+  const p = priceOf(relay, model)
+  return BigInt(g.prompt - g.cached) * BigInt(p.input) + BigInt(g.cached) * BigInt(p.cacheRead!) + BigInt(g.candidates + g.thoughts) * BigInt(p.output)
+}
+
+test('the openai SDK and the Vercel AI SDK on a Claude and a Gemini model at /openai/v1: answers, tool round trips, an image, usage and cost', async t => {
+  if (!requireClientSandbox(t)) return
+  const { anthropic, gemini, openai, relay } = await setup(t)
+  // The third call of each model (the first of the tool round trip) and the AI SDK's tool loop get a tool call.
+  const claudeTool = { kind: 'ok' as const, toolUses: [{ name: 'get_weather', input: { city: 'Paris' } }] }
+  const geminiTool = { kind: 'ok' as const, calls: [{ name: 'get_weather', args: { city: 'Paris' } }] }
+  anthropic.enqueue({ kind: 'ok' }, { kind: 'ok' }, claudeTool, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, claudeTool)
+  gemini.enqueue({ kind: 'ok' }, { kind: 'ok' }, geminiTool, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, geminiTool)
+  const run = await runClient(CLIENTS.node22, [fileURLToPath(new URL('bridge-calls.mjs', import.meta.url))], clientEnv({
+    OPENAI_BASE: `${relay.url}/openai/v1`, RELAY_KEY: ALICE_KEY, MODELS: 'claude-sonnet-4-5,gemini-2.5-pro',
+  }), fileURLToPath(new URL('.', import.meta.url)))
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  const got = JSON.parse(run.stdout) as Record<string, Record<string, unknown>>
+  const claudeUsage = { prompt_tokens: 25, completion_tokens: 12, total_tokens: 37 }
+  const geminiUsage = { prompt_tokens: 150, completion_tokens: 60, total_tokens: 210, prompt_tokens_details: { cached_tokens: 100 }, completion_tokens_details: { reasoning_tokens: 40 } }
+  for (const [model, text, usage, ai] of [
+    ['claude-sonnet-4-5', CLAUDE_TEXT, claudeUsage, { input: 25, output: 12 }],
+    ['gemini-2.5-pro', GEMINI_TEXT, geminiUsage, { input: 150, output: 60 }],
+  ] as const) {
+    const m = got[model]!
+    assert.deepEqual([m.plain, m.stream, m.afterTool, m.image, m.aiText, m.aiStream], [text, text, text, text, text, text], model)
+    assert.deepEqual(m.plainUsage, { ...m.plainUsage as object, ...usage }, `${model}: the whole answer's usage`)
+    assert.deepEqual(m.streamUsage, { ...m.streamUsage as object, ...usage }, `${model}: the stream's usage chunk`)
+    assert.deepEqual(m.toolCall, { name: 'get_weather', arguments: { city: 'Paris' }, finish: 'tool_calls' })
+    assert.deepEqual([m.aiUsage, m.aiStreamUsage], [ai, ai])
+    assert.deepEqual(m.aiToolSteps, ['get_weather({"city":"Paris"})', text])
+  }
+  // What reached the providers: Anthropic's and Gemini's own requests, the image inline, the tool result matched to its call.
+  const toClaude = anthropic.requests.map(r => JSON.parse(r.body.toString()))
+  assert.deepEqual(toClaude[3].messages.at(-1).content[0], { type: 'tool_result', tool_use_id: 'toolu_01Mock0000', content: '{"temperature": 21}' })
+  assert.equal(toClaude[4].messages[0].content[1].source.type, 'base64')
+  const toGemini = gemini.requests.map(r => JSON.parse(r.body.toString()))
+  assert.deepEqual(toGemini[3].contents.at(-1).parts, [{ functionResponse: { name: 'get_weather', response: { temperature: 21 } } }])
+  assert.equal(toGemini[4].contents[0].parts[1].inlineData.mimeType, 'image/png')
+  assert.equal(openai.requests.length, 0, 'nothing went to the OpenAI account')
+
+  const rows = await rowsOf(relay)
+  assert.equal(rows.length, 18)
+  for (const r of rows) {
+    const claude = r.model === 'claude-sonnet-4-5'
+    assert.deepEqual([r.status, r.provider, r.bridge, r.clientKind, r.flags], [200, claude ? 'claude' : 'gemini', claude ? 'chat-claude' : 'chat-gemini', 'sdk', null], `${r.model} ${r.path} ${r.userAgent}`)
+    assert.equal(r.costPico, claude ? claudeCost(relay, r.model!) : geminiCost(relay, r.model!))
+  }
+})
