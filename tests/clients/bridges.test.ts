@@ -5,6 +5,8 @@
 // usage and cost recorded.
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_USAGE, startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
@@ -91,6 +93,77 @@ test('the openai SDK and the Vercel AI SDK on a Claude and a Gemini model at /op
   for (const r of rows) {
     const claude = r.model === 'claude-sonnet-4-5'
     assert.deepEqual([r.status, r.provider, r.bridge, r.clientKind, r.flags], [200, claude ? 'claude' : 'gemini', claude ? 'chat-claude' : 'chat-gemini', 'sdk', null], `${r.model} ${r.path} ${r.userAgent}`)
+    assert.equal(r.costPico, claude ? claudeCost(relay, r.model!) : geminiCost(relay, r.model!))
+  }
+})
+
+/** opencode's config: the relay as an OpenAI-compatible provider offering a Claude and a Gemini model. */
+function opencodeConfig (relay: Relay) {
+  return JSON.stringify({
+    $schema: 'https://opencode.ai/config.json',
+    autoupdate: false,
+    share: 'disabled',
+    provider: {
+      relay: {
+        npm: '@ai-sdk/openai-compatible',
+        name: 'Team relay',
+        options: { baseURL: `${relay.url}/openai/v1`, apiKey: ALICE_KEY },
+        models: { 'claude-sonnet-4-5': { name: 'Claude Sonnet 4.5', tool_call: true }, 'gemini-2.5-pro': { name: 'Gemini 2.5 Pro', tool_call: true } },
+      },
+    },
+  })
+}
+
+const SECRET = 'RELAY-CODE-7341'
+
+/**
+ * The agent's turns, decided by what each request holds (opencode's title call runs beside the
+ * first turn, so a queue cannot know the order): with the tools and no result yet, call `read`
+ * on the note; with the note's text in a tool result, answer with it; anything else (the title)
+ * is the plain answer.
+ */
+function agentTurns (note: string) {
+  const has = (body: unknown, what: string) => JSON.stringify(body).includes(what)
+  return {
+    claude: (body: Record<string, unknown>) => {
+      if (!Array.isArray(body.tools) || body.tools.length === 0) return undefined
+      if (has(body.messages, SECRET)) return { kind: 'ok' as const, text: `The note says ${SECRET}.` }
+      return has(body.messages, 'tool_result') ? undefined : { kind: 'ok' as const, text: 'Reading it.', toolUses: [{ name: 'read', input: { filePath: note } }] }
+    },
+    gemini: (request: Record<string, unknown>) => {
+      if (!Array.isArray(request.tools)) return undefined
+      if (has(request.contents, SECRET)) return { kind: 'ok' as const, text: `The note says ${SECRET}.` }
+      return has(request.contents, 'functionResponse') ? undefined : { kind: 'ok' as const, text: '', calls: [{ name: 'read', args: { filePath: note } }] }
+    },
+  }
+}
+
+test('opencode with the relay as an OpenAI-compatible provider: a task that reads a file, on a Claude model and on a Gemini model', async t => {
+  if (!requireClientSandbox(t)) return
+  const { anthropic, gemini, openai, relay } = await setup(t)
+  const env = clientEnv({
+    OPENCODE_CONFIG_CONTENT: opencodeConfig(relay),
+    OPENCODE_DISABLE_MODELS_FETCH: 'true', OPENCODE_DISABLE_AUTOUPDATE: 'true', OPENCODE_DISABLE_DEFAULT_PLUGINS: 'true', OPENCODE_DISABLE_LSP_DOWNLOAD: 'true',
+  })
+  const note = join(env.HOME!, 'work', 'note.txt')
+  writeFileSync(note, `The code is ${SECRET}.\n`)
+  const turns = agentTurns(note)
+  anthropic.decide = turns.claude
+  gemini.decide = turns.gemini
+  for (const model of ['claude-sonnet-4-5', 'gemini-2.5-pro']) {
+    const run = await runClient(CLIENTS.opencode, ['run', '--model', `relay/${model}`, 'What does note.txt say?'], env)
+    assert.equal(run.code, 0, run.stderr + run.stdout)
+    assert.match(run.stdout, new RegExp(`The note says ${SECRET}`), `${model}: ${run.stdout}`)
+  }
+  assert.equal(openai.requests.length, 0)
+  // Each provider saw the tool's result: the file was read by the agent between two calls.
+  assert.ok(anthropic.requests.some(r => r.body.toString().includes(SECRET)))
+  assert.ok(gemini.requests.some(r => r.body.toString().includes(SECRET)))
+  const rows = await rowsOf(relay)
+  assert.equal(rows.length, anthropic.requests.length + gemini.requests.length)
+  for (const r of rows) {
+    const claude = r.model!.startsWith('claude-')
+    assert.deepEqual([r.status, r.provider, r.bridge, r.flags], [200, claude ? 'claude' : 'gemini', claude ? 'chat-claude' : 'chat-gemini', null], `${r.model} ${r.userAgent}`)
     assert.equal(r.costPico, claude ? claudeCost(relay, r.model!) : geminiCost(relay, r.model!))
   }
 })

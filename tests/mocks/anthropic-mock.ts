@@ -47,6 +47,8 @@ export interface AnthropicMock {
   enqueue (...b: Behaviour[]): void
   /** What requests get when the queue is empty (initially `ok`). */
   setDefault (b: Behaviour): void
+  /** Decides by the request itself, before the queue (an agent's turns, whose order a queue cannot know); undefined: the queue decides. */
+  decide: ((body: Record<string, unknown>) => Behaviour | undefined) | undefined
   /** Requests whose credentials this refuses get Anthropic's 401 (initially: all accepted). */
   setAuth (check: (headers: IncomingHttpHeaders) => boolean): void
   /** Lets a stepped stream emit its next event. */
@@ -135,6 +137,14 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
     }
   })
 
+  const decided = (body: Buffer): Behaviour | undefined => {
+    if (!mock.decide) return undefined
+    try {
+      return mock.decide(JSON.parse(body.toString('utf8')) as Record<string, unknown>)
+    } catch {
+      return undefined
+    }
+  }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -143,7 +153,7 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
       const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks), closed }
       if (record) requests.push(recorded)
       const behaviour: Behaviour = authCheck(req.headers)
-        ? queue.shift() ?? fallback
+        ? decided(recorded.body) ?? queue.shift() ?? fallback
         : { kind: 'status', status: 401, body: JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid authentication credentials' } }) }
       handle(req, res, recorded.body, behaviour, waitStep).catch(() => res.destroy())
     })
@@ -151,7 +161,8 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
 
-  return {
+  const mock: AnthropicMock = {
+    decide: undefined,
     url: `http://127.0.0.1:${port}`,
     requests,
     enqueue: (...b) => { queue.push(...b) },
@@ -167,6 +178,7 @@ export async function startAnthropicMock (opts: MockOptions = {}): Promise<Anthr
       server.close(() => resolve())
     }),
   }
+  return mock
 }
 
 async function handle (req: IncomingMessage, res: ServerResponse, body: Buffer, b: Behaviour, waitStep: () => Promise<void>): Promise<void> {

@@ -27,6 +27,8 @@ export interface GeminiMock {
   url: string
   requests: { method: string, url: string, headers: IncomingHttpHeaders, body: Buffer }[]
   enqueue (...b: GeminiBehaviour[]): void
+  /** Decides by the request itself (the generateContent body, unwrapped from Code Assist's envelope), before the queue; undefined: the queue decides. */
+  decide: ((request: Record<string, unknown>) => GeminiBehaviour | undefined) | undefined
   /** Code Assist: the bearer token it takes (any when unset). */
   bearer: (() => string) | undefined
   /** Code Assist: the project its account is served under, and whether it was onboarded. */
@@ -108,6 +110,15 @@ export async function startGeminiMock (): Promise<GeminiMock> {
     }
     return false
   }
+  const decided = (body: Buffer, codeAssist: boolean): GeminiBehaviour | undefined => {
+    if (!mock.decide) return undefined
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>
+      return mock.decide((codeAssist ? parsed.request : parsed) as Record<string, unknown>)
+    } catch {
+      return undefined
+    }
+  }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -121,7 +132,7 @@ export async function startGeminiMock (): Promise<GeminiMock> {
         }
         const call = codeAssist ? url.pathname.slice('/v1internal:'.length) : ''
         if (codeAssist && codeAssistSetup(req, res, call)) return
-        const b = queue.shift() ?? { kind: 'ok' }
+        const b = decided(Buffer.concat(chunks), codeAssist) ?? queue.shift() ?? { kind: 'ok' }
         if (b.kind === 'hang') return
         if (b.kind === 'status') {
           res.writeHead(b.status, { 'content-type': 'application/json; charset=UTF-8', ...b.headers })
@@ -191,6 +202,7 @@ export async function startGeminiMock (): Promise<GeminiMock> {
     project: CODE_ASSIST_PROJECT,
     onboarded: true,
     enqueue: (...b) => { queue.push(...b) },
+    decide: undefined,
     close: () => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
   }
   return mock
