@@ -38,6 +38,8 @@ export const LOSSY = [
   'logprobs, presence_penalty, frequency_penalty, logit_bias and seed are refused when set to a non-default value',
   'tool call ids are made up on the way back (Gemini names calls by function only); a tool result is matched to its call by id',
   'reasoning_effort becomes a thinking budget (minimal 0, low 1024, medium 8192, high 24576 tokens)',
+  'thoughts are left out of the answer (Chat Completions has no field for them); they are counted in completion_tokens_details.reasoning_tokens',
+  'a replayed function call carries Google\'s stand-in thought signature (Gemini 3 refuses one without, and the client has no place to keep Gemini\'s own): the model does not see its earlier reasoning',
 ] as const
 
 const THINKING_BUDGET: Record<string, number> = { minimal: 0, low: 1024, medium: 8192, high: 24_576 }

@@ -14,6 +14,8 @@ export const LOSSY = [
   'thinking blocks sent back are dropped; redacted thinking too',
   'cache_control is ignored (Gemini caches implicitly); metadata.user_id is not sent',
   'top_k is passed on; stop_sequences above 5 are refused (Gemini takes 5)',
+  'system messages inside the conversation (Claude Code sends its environment so) join the system instruction: their place in the conversation is lost',
+  'a replayed function call carries Google\'s stand-in thought signature (Gemini 3 refuses one without, and the client has no place to keep Gemini\'s own): the model does not see its earlier reasoning',
 ] as const
 
 type GPart = GeminiRequest['contents'][number]['parts'][number]
@@ -72,9 +74,15 @@ export function messagesToGemini (body: Record<string, unknown>): MessagesToGemi
     if (!Array.isArray(body.messages) || body.messages.length === 0) refuse('messages: must be a non-empty array')
     const toolNames = new Map<string, string>()
     const contents: GeminiRequest['contents'] = []
+    const system: string[] = []
+    if (body.system !== undefined && body.system !== null) system.push(textOfBlocks(body.system, 'system'))
     ;(body.messages as unknown[]).forEach((m, i) => {
       const where = `messages.${i}`
-      if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) return refuse(`${where}.role: must be user or assistant`)
+      if (isObject(m) && m.role === 'system') {
+        system.push(textOfBlocks(m.content, `${where}.content`))
+        return
+      }
+      if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) return refuse(`${where}.role: must be user, assistant or system`)
       const role = m.role === 'user' ? 'user' as const : 'model' as const
       const parts = partsOf(m.content, m.role, where, toolNames)
       if (parts.length === 0) return
@@ -84,10 +92,8 @@ export function messagesToGemini (body: Record<string, unknown>): MessagesToGemi
     })
     if (contents.length === 0 || contents[0]!.role !== 'user') contents.unshift({ role: 'user', parts: [{ text: '(continue)' }] })
     const request: GeminiRequest = { contents }
-    if (body.system !== undefined && body.system !== null) {
-      const text = textOfBlocks(body.system, 'system')
-      if (text !== '') request.systemInstruction = { parts: [{ text }] }
-    }
+    const instructions = system.filter(text => text !== '')
+    if (instructions.length > 0) request.systemInstruction = { parts: instructions.map(text => ({ text })) }
     if (Array.isArray(body.tools) && body.tools.length > 0) {
       request.tools = [{
         functionDeclarations: body.tools.map((t, i) => {

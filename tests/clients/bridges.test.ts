@@ -167,3 +167,31 @@ test('opencode with the relay as an OpenAI-compatible provider: a task that read
     assert.equal(r.costPico, claude ? claudeCost(relay, r.model!) : geminiCost(relay, r.model!))
   }
 })
+
+test('Claude Code on a Gemini account at /gemini-cli/api: a task that reads a file, with usage and cost', async t => {
+  if (!requireClientSandbox(t)) return
+  const { anthropic, gemini, relay } = await setup(t)
+  const env = clientEnv({
+    ANTHROPIC_BASE_URL: `${relay.url}/gemini-cli/api`, ANTHROPIC_API_KEY: ALICE_KEY,
+    ANTHROPIC_MODEL: 'gemini-2.5-pro', ANTHROPIC_DEFAULT_HAIKU_MODEL: 'gemini-2.5-flash', ANTHROPIC_SMALL_FAST_MODEL: 'gemini-2.5-flash',
+  })
+  const note = join(env.HOME!, 'work', 'note.txt')
+  writeFileSync(note, `The code is ${SECRET}.\n`)
+  gemini.decide = request => {
+    if (!Array.isArray(request.tools)) return undefined
+    const text = JSON.stringify(request.contents)
+    if (text.includes(SECRET)) return { kind: 'ok', text: `The note says ${SECRET}.` }
+    return text.includes('functionResponse') ? undefined : { kind: 'ok', text: '', calls: [{ name: 'Read', args: { file_path: note } }] }
+  }
+  const run = await runClient(CLIENTS.claude, ['-p', 'What does note.txt say?'], env)
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(`The note says ${SECRET}`))
+  assert.equal(anthropic.requests.length, 0, 'nothing went to a Claude account')
+  assert.ok(gemini.requests.some(r => r.body.toString().includes(SECRET)), 'Gemini saw the file Claude Code read')
+  const rows = await rowsOf(relay)
+  assert.ok(rows.length >= 2)
+  for (const r of rows) {
+    assert.deepEqual([r.status, r.provider, r.bridge, r.clientKind, r.flags], [200, 'gemini', 'messages-gemini', 'claude-code', null], `${r.model} ${r.path}`)
+    assert.equal(r.costPico, geminiCost(relay, r.model!))
+  }
+})

@@ -42,6 +42,16 @@ test('a Claude Code turn: system blocks, tools with full JSON Schemas, a tool ro
   assert.equal(r.request.tools![0]!.functionDeclarations[0]!.parametersJsonSchema!.$schema, 'http://json-schema.org/draft-07/schema#', 'the schema as Claude Code wrote it')
 })
 
+test('a system message inside the conversation (Claude Code 2.1 sends its environment so) joins the system instruction', () => {
+  const r = messagesToGemini({
+    model: 'gemini-2.5-pro', max_tokens: 100, system: [{ type: 'text', text: 'You are Claude Code.' }],
+    messages: [{ role: 'user', content: 'hi' }, { role: 'system', content: [{ type: 'text', text: '# Environment' }] }],
+  })
+  assert.ok(r.ok, !r.ok ? r.message : '')
+  assert.deepEqual(r.request.systemInstruction, { parts: [{ text: 'You are Claude Code.' }, { text: '# Environment' }] })
+  assert.deepEqual(r.request.contents, [{ role: 'user', parts: [{ text: 'hi' }] }])
+})
+
 test('refusals say what to change', () => {
   const m = (body: Record<string, unknown>) => { const r = messagesToGemini(body); return r.ok ? '' : r.message }
   assert.match(m({ max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }] }), /take images inline/)
@@ -57,7 +67,9 @@ const toolTurn = fc.tuple(fc.array(fc.constantFrom('Read', 'Bash'), { minLength:
     { role: 'assistant', content: [...(thinking ? [{ type: 'thinking', thinking: 'hmm', signature: 's' }] : []), ...names.map((n, i) => ({ type: 'tool_use', id: ids[i]!, name: n, input: { i } }))] },
     { role: 'user', content: names.map((_, i) => ({ type: 'tool_result', tool_use_id: ids[i]!, content: 'done', ...(error ? { is_error: true } : {}) })) },
   ])
-const turn = fc.oneof(userTurn.map(m => [m]), text.map(t => [{ role: 'assistant', content: t }]), toolTurn)
+// Claude Code puts its environment in a system message inside the conversation.
+const systemTurn = text.map(t => [{ role: 'system', content: [{ type: 'text', text: t }] }])
+const turn = fc.oneof(userTurn.map(m => [m]), text.map(t => [{ role: 'assistant', content: t }]), toolTurn, systemTurn)
 
 test('generated conversations translate to requests Gemini accepts, results answering the turn before', () => {
   fc.assert(fc.property(userTurn, fc.array(turn, { maxLength: 6 }), fc.record({
