@@ -5,10 +5,11 @@
 import type { ChatRequest } from './chat-to-anthropic.ts'
 import { argumentsObject, count, isObject, number, Refused, refuse, refuseUnsupported } from './checks.ts'
 import type { ChatCompletion } from './anthropic-to-chat.ts'
+import { imageByUrl, type GeminiImagePart } from './gemini-image.ts'
 
 type Part =
   | { text: string, thought?: boolean }
-  | { inlineData: { mimeType: string, data: string } }
+  | GeminiImagePart
   | { functionCall: { name: string, args: Record<string, unknown> }, thoughtSignature?: string }
   | { functionResponse: { name: string, response: Record<string, unknown> } }
 
@@ -34,7 +35,7 @@ export type GeminiTranslated = { ok: true, request: GeminiRequest } | { ok: fals
 
 export const LOSSY = [
   'n > 1 is refused',
-  'an image must be a data: URL (Gemini takes images inline; the relay fetches no URL for a client)',
+  'an image by URL must be https and end in its type\'s extension (.png, .jpg, …): Google fetches it, the relay fetches no URL for a client',
   'logprobs, presence_penalty, frequency_penalty, logit_bias and seed are refused when set to a non-default value',
   'tool call ids are made up on the way back (Gemini names calls by function only); a tool result is matched to its call by id',
   'reasoning_effort becomes a thinking budget (minimal 0, low 1024, medium 8192, high 24576 tokens)',
@@ -63,7 +64,7 @@ function userParts (content: unknown, where: string): Part[] {
     if (p.type === 'image_url') {
       const url = typeof p.image_url === 'string' ? p.image_url : isObject(p.image_url) && typeof p.image_url.url === 'string' ? p.image_url.url : refuse(`${at}.image_url.url: must be a string`)
       const m = DATA_URL.exec(url)
-      return m ? { inlineData: { mimeType: m[1]!, data: m[2]!.replace(/\s+/g, '') } } : refuse(`${at}.image_url.url: Gemini models take images inline: send a data: URL (base64)`)
+      return m ? { inlineData: { mimeType: m[1]!, data: m[2]!.replace(/\s+/g, '') } } : url.startsWith('data:') ? refuse(`${at}.image_url.url: a data: URL of a PNG, JPEG, GIF, WebP, HEIC or HEIF image, base64`) : imageByUrl(url, `${at}.image_url.url`)
     }
     return refuse(`${at}.type: ${JSON.stringify(p.type)} is not supported (text and image_url are)`)
   })

@@ -4,12 +4,13 @@
 // id earlier in the conversation. Thinking blocks the client sends back are dropped (Gemini's
 // own thoughts are not Anthropic's, and their signatures mean nothing to it).
 import { count, isObject, number, Refused, refuse } from './checks.ts'
+import { imageByUrl } from './gemini-image.ts'
 import type { GeminiAnswer, GeminiRequest } from './chat-to-gemini.ts'
 
 export type MessagesToGemini = { ok: true, request: GeminiRequest } | { ok: false, message: string }
 
 export const LOSSY = [
-  'images must be base64 (a URL image is refused: the relay fetches no URL for a client)',
+  'an image by URL must be https and end in its type\'s extension (.png, .jpg, …): Google fetches it, the relay fetches no URL for a client',
   'documents, search results and server tools (web search, code execution) are refused',
   'thinking blocks sent back are dropped; redacted thinking too',
   'cache_control is ignored (Gemini caches implicitly); metadata.user_id is not sent',
@@ -41,7 +42,11 @@ function partsOf (content: unknown, role: 'user' | 'assistant', where: string, t
       case 'image': {
         const s = b.source
         if (role !== 'user') return refuse(`${at}: images are the user's`)
-        if (!isObject(s) || s.type !== 'base64' || typeof s.media_type !== 'string' || typeof s.data !== 'string') return refuse(`${at}.source: Gemini models take images inline: send {type: "base64", media_type, data}`)
+        if (isObject(s) && s.type === 'url' && typeof s.url === 'string') {
+          parts.push(imageByUrl(s.url, `${at}.source.url`))
+          return
+        }
+        if (!isObject(s) || s.type !== 'base64' || typeof s.media_type !== 'string' || typeof s.data !== 'string') return refuse(`${at}.source: {type: "base64", media_type, data} or {type: "url", url}`)
         parts.push({ inlineData: { mimeType: s.media_type, data: s.data } })
         return
       }

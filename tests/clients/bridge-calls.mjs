@@ -1,7 +1,8 @@
 // Run by bridges.test.ts with Node 22: the openai SDK and the Vercel AI SDK's OpenAI-compatible
 // provider, as an OpenAI-format app uses them, against the relay's unified /openai/v1 path, for
 // each model in MODELS (a Claude and a Gemini one). Per model: a plain call, a streamed call with
-// usage, a tool-call round trip, an image, and the AI SDK's generateText and streamText.
+// usage, a tool-call round trip, an image (base64 and by URL), and the AI SDK's generateText and
+// streamText and its tool loop.
 // Prints what each call got as one JSON object.
 import OpenAI from 'openai'
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
@@ -46,6 +47,10 @@ for (const model of MODELS.split(',')) {
     model, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this image?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PIXEL}` } }] }],
   })
   got.image = image.choices[0].message.content
+  const byUrl = await openai.chat.completions.create({
+    model, messages: [{ role: 'user', content: [{ type: 'text', text: 'And this one?' }, { type: 'image_url', image_url: { url: 'https://images.example.com/cat.png' } }] }],
+  })
+  got.imageUrl = byUrl.choices[0].message.content
 
   const generated = await generateText({ model: relay(model), prompt: 'hi', maxRetries: 0 })
   got.aiText = generated.text

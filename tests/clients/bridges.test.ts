@@ -58,8 +58,9 @@ test('the openai SDK and the Vercel AI SDK on a Claude and a Gemini model at /op
   // The third call of each model (the first of the tool round trip) and the AI SDK's tool loop get a tool call.
   const claudeTool = { kind: 'ok' as const, toolUses: [{ name: 'get_weather', input: { city: 'Paris' } }] }
   const geminiTool = { kind: 'ok' as const, calls: [{ name: 'get_weather', args: { city: 'Paris' } }] }
-  anthropic.enqueue({ kind: 'ok' }, { kind: 'ok' }, claudeTool, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, claudeTool)
-  gemini.enqueue({ kind: 'ok' }, { kind: 'ok' }, geminiTool, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, { kind: 'ok' }, geminiTool)
+  const ok = { kind: 'ok' as const }
+  anthropic.enqueue(ok, ok, claudeTool, ok, ok, ok, ok, ok, claudeTool)
+  gemini.enqueue(ok, ok, geminiTool, ok, ok, ok, ok, ok, geminiTool)
   const run = await runClient(CLIENTS.node22, [fileURLToPath(new URL('bridge-calls.mjs', import.meta.url))], clientEnv({
     OPENAI_BASE: `${relay.url}/openai/v1`, RELAY_KEY: ALICE_KEY, MODELS: 'claude-sonnet-4-5,gemini-2.5-pro',
   }), fileURLToPath(new URL('.', import.meta.url)))
@@ -72,7 +73,7 @@ test('the openai SDK and the Vercel AI SDK on a Claude and a Gemini model at /op
     ['gemini-2.5-pro', GEMINI_TEXT, geminiUsage, { input: 150, output: 60 }],
   ] as const) {
     const m = got[model]!
-    assert.deepEqual([m.plain, m.stream, m.afterTool, m.image, m.aiText, m.aiStream], [text, text, text, text, text, text], model)
+    assert.deepEqual([m.plain, m.stream, m.afterTool, m.image, m.imageUrl, m.aiText, m.aiStream], [text, text, text, text, text, text, text], model)
     assert.deepEqual(m.plainUsage, { ...m.plainUsage as object, ...usage }, `${model}: the whole answer's usage`)
     assert.deepEqual(m.streamUsage, { ...m.streamUsage as object, ...usage }, `${model}: the stream's usage chunk`)
     assert.deepEqual(m.toolCall, { name: 'get_weather', arguments: { city: 'Paris' }, finish: 'tool_calls' })
@@ -83,13 +84,15 @@ test('the openai SDK and the Vercel AI SDK on a Claude and a Gemini model at /op
   const toClaude = anthropic.requests.map(r => JSON.parse(r.body.toString()))
   assert.deepEqual(toClaude[3].messages.at(-1).content[0], { type: 'tool_result', tool_use_id: 'toolu_01Mock0000', content: '{"temperature": 21}' })
   assert.equal(toClaude[4].messages[0].content[1].source.type, 'base64')
+  assert.deepEqual(toClaude[5].messages[0].content[1].source, { type: 'url', url: 'https://images.example.com/cat.png' })
   const toGemini = gemini.requests.map(r => JSON.parse(r.body.toString()))
   assert.deepEqual(toGemini[3].contents.at(-1).parts, [{ functionResponse: { name: 'get_weather', response: { temperature: 21 } } }])
   assert.equal(toGemini[4].contents[0].parts[1].inlineData.mimeType, 'image/png')
+  assert.deepEqual(toGemini[5].contents[0].parts[1], { fileData: { mimeType: 'image/png', fileUri: 'https://images.example.com/cat.png' } })
   assert.equal(openai.requests.length, 0, 'nothing went to the OpenAI account')
 
   const rows = await rowsOf(relay)
-  assert.equal(rows.length, 18)
+  assert.equal(rows.length, 20)
   for (const r of rows) {
     const claude = r.model === 'claude-sonnet-4-5'
     assert.deepEqual([r.status, r.provider, r.bridge, r.clientKind, r.flags], [200, claude ? 'claude' : 'gemini', claude ? 'chat-claude' : 'chat-gemini', 'sdk', null], `${r.model} ${r.path} ${r.userAgent}`)

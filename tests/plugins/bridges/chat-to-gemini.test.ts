@@ -35,7 +35,9 @@ test('a conversation with a system prompt, an inline image, parallel calls and t
 
 test('refusals say what to change: an image by URL, a result for a call never made', () => {
   const m = (body: Record<string, unknown>) => { const r = chatToGemini(body); return r.ok ? '' : r.message }
-  assert.match(m({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] }), /take images inline: send a data: URL/)
+  assert.match(m({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://example.com/a.png' } }] }] }), /an https URL/)
+  assert.match(m({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://user:pw@example.com/a.png' } }] }] }), /without user or password/)
+  assert.match(m({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/image?id=4' } }] }] }), /must end in \.png/)
   assert.match(m({ messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'nope', content: 'r' }] }), /no earlier assistant message made the call "nope"/)
 })
 
@@ -112,4 +114,11 @@ test('a model id that would escape the Gemini path is refused before any account
     if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(model)) assert.ok(!('error' in tr))
     else assert.ok('error' in tr, `${JSON.stringify(model)} is refused`)
   }), { numRuns: 300 })
+})
+
+test('an image by https URL goes as fileData for Google to fetch (the relay fetches nothing), its type from the extension', () => {
+  const r = chatToGemini({ messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'https://cdn.example.com/cat.JPG?sig=abc' } }] }] })
+  assert.ok(r.ok, !r.ok ? r.message : '')
+  assert.ok(valid(r.request), JSON.stringify(valid.errors))
+  assert.deepEqual(r.request.contents[0]!.parts[1], { fileData: { mimeType: 'image/jpeg', fileUri: 'https://cdn.example.com/cat.JPG?sig=abc' } })
 })

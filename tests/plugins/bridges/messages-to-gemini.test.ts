@@ -54,7 +54,7 @@ test('a system message inside the conversation (Claude Code 2.1 sends its enviro
 
 test('refusals say what to change', () => {
   const m = (body: Record<string, unknown>) => { const r = messagesToGemini(body); return r.ok ? '' : r.message }
-  assert.match(m({ max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }] }), /take images inline/)
+  assert.match(m({ max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'file:///etc/passwd' } }] }] }), /an https URL/)
   assert.match(m({ max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'x', content: 'r' }] }] }), /no earlier tool_use has the id "x"/)
   assert.match(m({ messages: [{ role: 'user', content: 'hi' }] }), /max_tokens: required/)
   assert.match(m({ max_tokens: 10, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }] }), /only custom tools/)
@@ -103,4 +103,11 @@ test('answers come back as Anthropic messages; usage adds up whatever numbers ar
       assert.equal(m.usage.input_tokens + m.usage.cache_read_input_tokens, p)
       if (parts.some(x => 'functionCall' in x)) assert.equal(m.stop_reason, 'tool_use')
     }), { numRuns: 300 })
+})
+
+test('an image by URL (Anthropic\'s url source) goes as fileData for Google to fetch', () => {
+  const r = messagesToGemini({ max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://x.example/y.webp' } }, { type: 'text', text: 'describe' }] }] })
+  assert.ok(r.ok, !r.ok ? r.message : '')
+  assert.ok(valid(r.request), JSON.stringify(valid.errors))
+  assert.deepEqual(r.request.contents[0]!.parts[0], { fileData: { mimeType: 'image/webp', fileUri: 'https://x.example/y.webp' } })
 })
