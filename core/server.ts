@@ -26,7 +26,7 @@ import { Notifier } from './ops/notify/notifier.ts'
 import type { TargetConfig } from './ops/notify/targets.ts'
 import { budgetWatcher, expiryWatcher, healthWatcher } from './ops/notify/watch.ts'
 import { hostname } from 'node:os'
-import { delegate, pluginDelegate, reloadConfig, type ReloadResult } from './ops/config-reload.ts'
+import { delegate, mountsOf, pluginDelegate, reloadConfig, type ReloadResult } from './ops/config-reload.ts'
 import type { PoolAccount } from './accounts/account-pool.ts'
 import { accountStates, registerMetricsRoute, RelayMetrics } from './ops/metrics-route.ts'
 import { accountTester } from './admin/account-test.ts'
@@ -197,7 +197,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
       // Degraded: serving, but the store is not writing usage (it is kept and retried).
       status: usage.failingSince === undefined && !usage.spilled ? 'ok' : 'degraded',
       uptimeSeconds: Math.floor((now() - started) / 1000),
-      plugins: rt.plugins.map(p => ({ name: p.plugin.name, mount: p.mount, aliases: p.aliases })),
+      plugins: rt.plugins.map(p => ({ name: p.plugin.name, ...(p.bridge ? { bridge: p.bridge } : {}), mount: p.mount, aliases: p.aliases })),
       inflight: inflight.size,
       usage: {
         pendingRecords: usage.pending,
@@ -241,7 +241,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
   /** Re-reads the config file: what it may change is applied for new requests; the rest is named. */
   const reloadConfigNow = async (): Promise<ReloadResult> => {
     const result = await reloadConfig(rt, async parts => {
-      if (JSON.stringify(parts.plugins.map(p => [p.plugin.name, p.mount, p.aliases])) === JSON.stringify(rt.plugins.map(p => [p.plugin.name, p.mount, p.aliases]))) {
+      if (mountsOf(parts) === mountsOf(rt)) {
         live.forEach((l, i) => l.swap(parts.plugins[i]!.plugin))
         rt.plugins = parts.plugins
         rt.accountTypes = parts.accountTypes

@@ -49,7 +49,8 @@ export function pluginDelegate (initial: RelayPlugin): { plugin: RelayPlugin, sw
   return { plugin: proxy, swap }
 }
 
-const mountsOf = (parts: Pick<ConfigParts, 'plugins'>) => JSON.stringify(parts.plugins.map(p => [p.plugin.name, p.mount, p.aliases]))
+// A bridge and the models an entry takes on a shared path are part of how routes are mounted.
+export const mountsOf = (parts: Pick<ConfigParts, 'plugins'>) => JSON.stringify(parts.plugins.map(p => [p.plugin.name, p.bridge ?? null, p.mount, p.aliases, p.models ?? null]))
 
 /** Reads the file again; applies it with `apply` when it is valid. */
 export async function reloadConfig (rt: Runtime, apply: (parts: ConfigParts) => Promise<void>): Promise<ReloadResult> {

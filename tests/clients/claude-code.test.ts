@@ -4,6 +4,8 @@
 // that stays on one account of three. Each run: exit 0, the mock's answer printed, and exactly
 // the usage and cost of what the mock answered recorded for the client's key.
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { loadConfig } from '../../core/config/load-config.ts'
 import assert from 'node:assert/strict'
 import { DEFAULT_USAGE, startAnthropicMock, type AnthropicMock } from '../mocks/anthropic-mock.ts'
 import { ALICE_KEY, startMocks, claudeAccount, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
@@ -11,9 +13,14 @@ import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.t
 
 const ANSWER = 'Hello from the mock Anthropic upstream.'
 
+// The example config's plugins, as a user who keeps them has them: /api is shared with the
+// OpenAI plugin and the chat bridges (Claude Code's own routes are the claude plugin's alone).
+const EXAMPLE_PLUGINS = loadConfig(fileURLToPath(new URL('../../relay.example.yaml', import.meta.url)), {}).config.plugins
+
 async function pool (t: import('node:test').TestContext, n: number) {
   const mocks = await startMocks(t, n, () => startAnthropicMock())
   const relay = await startRelay(t, testConfig(undefined, {
+    plugins: EXAMPLE_PLUGINS,
     accounts: mocks.map((m, i) => claudeAccount(m.url, { name: `acct${i}`, apiKey: `sk-ant-acct${i}` })),
   }))
   return { mocks, relay }

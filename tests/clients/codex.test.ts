@@ -8,6 +8,8 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { loadConfig } from '../../core/config/load-config.ts'
 import { DEFAULT_OPENAI_USAGE, MOCK_TEXT, startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.ts'
 import { ALICE_KEY, startMocks, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { requireBinary } from '../helpers/processes.ts'
@@ -20,10 +22,14 @@ import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.t
 const DEFAULT_MODEL = 'gpt-6.2-sol'
 const PUBLISHED = { input: 2_000_000n, cacheRead: 100_000n, output: 10_000_000n }
 
+// The example config's plugins, as a user who keeps them has them: /openai is shared with the
+// chat bridges (by model), and /openai/v1/models is the relay's own list.
+const EXAMPLE_PLUGINS = loadConfig(fileURLToPath(new URL('../../relay.example.yaml', import.meta.url)), {}).config.plugins
+
 async function pool (t: TestContext, n: number, websocket = false): Promise<{ mocks: OpenAIMock[], relay: Relay }> {
   const mocks = await startMocks(t, n, () => startOpenAIMock())
   const relay = await startRelay(t, testConfig(undefined, {
-    plugins: [{ use: 'openai', mount: '/openai' }],
+    plugins: EXAMPLE_PLUGINS,
     accounts: mocks.map((m, i) => ({ name: `oa${i}`, provider: 'openai', type: 'openai-api-key', apiKey: `sk-proj-oa${i}`, baseUrl: `${m.url}/v1`, websocket })),
   }))
   return { mocks, relay }
