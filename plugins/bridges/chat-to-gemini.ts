@@ -200,6 +200,16 @@ export function geminiChatUsage (u: GeminiAnswer['usageMetadata']): ChatCompleti
   }
 }
 
+/**
+ * The id a Gemini call gets in Chat Completions (Gemini names calls by function only): unique
+ * across the conversation's turns (the answer's id, from the upstream, kept to safe characters),
+ * so a client keying results by call id never confuses two turns' calls.
+ */
+export function chatCallId (responseId: unknown, i: number, now: number): string {
+  const answer = typeof responseId === 'string' ? responseId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) : ''
+  return `call_${answer === '' ? now.toString(36) : answer}_${i}`
+}
+
 /** Gemini's reasons for stopping that mean its filters took the answer. */
 export const GEMINI_FILTERED = ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII']
 
@@ -216,7 +226,7 @@ export function geminiToChat (a: GeminiAnswer, requestedModel: string, now = Dat
   const calls = parts.filter(p => isObject(p.functionCall) && typeof p.functionCall.name === 'string')
     .map((p, i) => {
       const call = p.functionCall as { name: string, args?: unknown, id?: unknown }
-      return { id: typeof call.id === 'string' ? call.id : `call_${i}`, type: 'function' as const, function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } }
+      return { id: typeof call.id === 'string' ? call.id : chatCallId(a.responseId, i, now), type: 'function' as const, function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } }
     })
   const finish = chatFinishReason(candidate?.finishReason, calls.length)
   return {

@@ -6,13 +6,14 @@
 // (`stream_options.include_usage`; Gemini's usage is cumulative, the last one counts) and
 // `[DONE]`. A stream cut before a finish reason ends without them.
 import type { ResponseFilter } from '../../core/plugin-api.ts'
-import { chatFinishReason, geminiChatUsage, type GeminiAnswer } from './chat-to-gemini.ts'
+import { chatCallId, chatFinishReason, geminiChatUsage, type GeminiAnswer } from './chat-to-gemini.ts'
 import { translatingFilter } from './translating-filter.ts'
 
 export function geminiStreamToChat (opts: { model: string, includeUsage: boolean, now?: number }): ResponseFilter {
   return translatingFilter(emit => {
     const created = Math.floor((opts.now ?? Date.now()) / 1000)
     let id = `chatcmpl-${created.toString(36)}`
+    let responseId: string | undefined
     let model = opts.model
     let usage: GeminiAnswer['usageMetadata']
     let finish: string | undefined
@@ -28,7 +29,10 @@ export function geminiStreamToChat (opts: { model: string, includeUsage: boolean
       } catch {
         return
       }
-      if (typeof a.responseId === 'string' && !started) id = `chatcmpl-${a.responseId}`
+      if (typeof a.responseId === 'string' && !started) {
+        id = `chatcmpl-${a.responseId}`
+        responseId = a.responseId
+      }
       if (typeof a.modelVersion === 'string') model = a.modelVersion
       if (!started) {
         started = true
@@ -40,7 +44,7 @@ export function geminiStreamToChat (opts: { model: string, includeUsage: boolean
         if (typeof p.text === 'string' && p.thought !== true && p.text !== '') chunk({ content: p.text })
         const call = p.functionCall as { name?: unknown, args?: unknown, id?: unknown } | undefined
         if (call && typeof call.name === 'string') {
-          chunk({ tool_calls: [{ index: calls, id: typeof call.id === 'string' ? call.id : `call_${calls}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } }] })
+          chunk({ tool_calls: [{ index: calls, id: typeof call.id === 'string' ? call.id : chatCallId(responseId, calls, created * 1000), type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } }] })
           calls++
         }
       }

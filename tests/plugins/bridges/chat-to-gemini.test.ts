@@ -122,3 +122,15 @@ test('an image by https URL goes as fileData for Google to fetch (the relay fetc
   assert.ok(valid(r.request), JSON.stringify(valid.errors))
   assert.deepEqual(r.request.contents[0]!.parts[1], { fileData: { mimeType: 'image/jpeg', fileUri: 'https://cdn.example.com/cat.JPG?sig=abc' } })
 })
+
+test('call ids are unique per answer (Gemini names calls by function only) and keep to safe characters whatever the upstream sends', () => {
+  fc.assert(fc.property(fc.option(fc.string({ maxLength: 200 }), { nil: undefined }), fc.integer({ min: 1, max: 4 }), (responseId, n) => {
+    const c = geminiToChat({ responseId, candidates: [{ content: { parts: Array.from({ length: n }, (_, i) => ({ functionCall: { name: 'f', args: { i } } })) }, finishReason: 'STOP' }] }, 'gemini-2.5-pro', 1_795_000_000_000)
+    const ids = c.choices[0]!.message.tool_calls!.map(t => t.id)
+    assert.equal(new Set(ids).size, n)
+    for (const id of ids) assert.match(id, /^call_[A-Za-z0-9_-]{1,40}_\d+$/)
+  }))
+  const a = geminiToChat({ responseId: 'turn-a', candidates: [{ content: { parts: [{ functionCall: { name: 'f', args: {} } }] } }] }, 'm')
+  const b = geminiToChat({ responseId: 'turn-b', candidates: [{ content: { parts: [{ functionCall: { name: 'f', args: {} } }] } }] }, 'm')
+  assert.notEqual(a.choices[0]!.message.tool_calls![0]!.id, b.choices[0]!.message.tool_calls![0]!.id)
+})
