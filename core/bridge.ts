@@ -82,12 +82,12 @@ export function composeBridge (target: RelayPlugin, t: BridgeTranslator, name: s
     parseRequest (route, req) {
       const parsed = t.parseRequest(route, req)
       if ('error' in parsed) return parsed
-      if (route.kind !== 'generate') return parsed
+      if (route.kind !== 'generate' && route.kind !== 'passthrough') return parsed
       // Translated once, here: a request the target cannot take is refused before any account is chosen.
       let r: BridgeTranslation | { error: string }
       try {
         const body = JSON.parse(req.body?.toString('utf8') ?? '{}') as Record<string, unknown>
-        r = t.translate(body, parsed)
+        r = t.translate(body, parsed, route)
       } catch {
         return { error: { code: 'RELAY_ERR_BODY_INVALID' as RelayErrorCode, message: 'We could not parse the JSON body of your request.' } }
       }

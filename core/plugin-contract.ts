@@ -361,8 +361,11 @@ export interface BridgeTranslator {
   /** The client-facing routes. */
   routes: PluginRoute[]
   parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal
-  /** The target's request for this body, or why there is none (a 400 before any account is chosen). */
-  translate (body: Record<string, unknown>, parsed: ParsedRequest): BridgeTranslation | { error: string }
+  /**
+   * The target's request for this body, or why there is none (a 400 before any account is
+   * chosen). Called for every route the translator declares but `models` ones.
+   */
+  translate (body: Record<string, unknown>, parsed: ParsedRequest, route: PluginRoute): BridgeTranslation | { error: string }
   /** The target's event stream in the client's format. */
   streamFilter (parsed: ParsedRequest): ResponseFilter
   /** The target's whole JSON answer in the client's format. */

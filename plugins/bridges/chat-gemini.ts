@@ -13,7 +13,7 @@ export const chatGemini: BridgeTranslator = {
   translate (body, parsed) {
     const r = chatToGemini(body)
     if (!r.ok) return { error: r.message }
-    return geminiTarget(r.request, parsed.model!, parsed.stream)
+    return geminiTarget(r.request, parsed.model!, parsed.stream ? 'streamGenerateContent' : 'generateContent')
   },
   streamFilter: parsed => geminiStreamToChat({ model: parsed.model!, includeUsage: parsed.notes?.includeUsage === true }),
   convertAnswer: (answer, parsed) => geminiToChat(answer as GeminiAnswer, parsed.model!),

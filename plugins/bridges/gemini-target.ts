@@ -1,5 +1,5 @@
-// Where a bridge's Gemini request goes: the Gemini API's generateContent, or
-// streamGenerateContent as an event stream (`alt=sse`), under the model the client named. The
+// Where a bridge's Gemini request goes: the Gemini API's generateContent, streamGenerateContent
+// as an event stream (`alt=sse`), or countTokens, under the model the client named. The
 // notes are the Gemini plugin's own (`action`, `clientSse`), so its hooks treat the request as
 // one of theirs: a Google-login account gets it wrapped for Code Assist and unwrapped back.
 import type { BridgeTranslation } from '../../core/plugin-api.ts'
@@ -25,13 +25,16 @@ export function signReplayedCalls (request: GeminiRequest, model: string): void 
   }
 }
 
-export function geminiTarget (request: GeminiRequest, model: string, stream: boolean): BridgeTranslation | { error: string } {
+export type GeminiAction = 'generateContent' | 'streamGenerateContent' | 'countTokens'
+
+export function geminiTarget (request: GeminiRequest, model: string, action: GeminiAction): BridgeTranslation | { error: string } {
   // The model goes into the upstream path: a plain id only.
   if (!MODEL_ID.test(model)) return { error: `model: ${JSON.stringify(model.slice(0, 64))} is not a Gemini model id` }
   signReplayedCalls(request, model)
-  const action = stream ? 'streamGenerateContent' : 'generateContent'
+  const stream = action === 'streamGenerateContent'
   return {
-    body: request,
+    // countTokens takes the whole request it would count, naming the model.
+    body: action === 'countTokens' ? { generateContentRequest: { model: `models/${model}`, ...request } } : request,
     routePath: `/v1beta/models/:model(^[^:/]+)::${action}`,
     upstreamPath: `/v1beta/models/${model}:${action}`,
     ...(stream ? { query: 'alt=sse' } : {}),

@@ -95,7 +95,7 @@ test('answers come back as Chat Completions; usage adds up whatever numbers arri
 test('through the bridge, each replayed model turn with calls has its first call signed for Gemini 3, and the request stays valid', () => {
   fc.assert(fc.property(userMsg, fc.array(turn, { maxLength: 6 }), fc.constantFrom('gemini-3-pro-preview', 'gemini-3.5-flash', 'gemini-2.5-pro'), (first, turns, model) => {
     const parsed = { model, stream: false, clientKind: 'sdk' as const }
-    const tr = chatGemini.translate({ model, messages: [first, ...turns.flat()], tools: [{ type: 'function', function: { name: 'a' } }, { type: 'function', function: { name: 'b' } }] }, parsed)
+    const tr = chatGemini.translate({ model, messages: [first, ...turns.flat()], tools: [{ type: 'function', function: { name: 'a' } }, { type: 'function', function: { name: 'b' } }] }, parsed, chatGemini.routes[0]!)
     assert.ok(!('error' in tr), 'error' in tr ? tr.error : '')
     assert.ok(valid(tr.body), JSON.stringify(valid.errors))
     assert.equal(tr.upstreamPath, `/v1beta/models/${model}:generateContent`)
@@ -110,7 +110,7 @@ test('through the bridge, each replayed model turn with calls has its first call
 
 test('a model id that would escape the Gemini path is refused before any account is chosen', () => {
   fc.assert(fc.property(fc.oneof(fc.constantFrom('../models/x', 'gemini-2.5-pro:streamGenerateContent', 'a/b', 'gemini pro', '%2e%2e', ''), fc.string()), model => {
-    const tr = chatGemini.translate({ model, messages: [{ role: 'user', content: 'hi' }] }, { model, stream: false, clientKind: 'sdk' })
+    const tr = chatGemini.translate({ model, messages: [{ role: 'user', content: 'hi' }] }, { model, stream: false, clientKind: 'sdk' }, chatGemini.routes[0]!)
     if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(model)) assert.ok(!('error' in tr))
     else assert.ok('error' in tr, `${JSON.stringify(model)} is refused`)
   }), { numRuns: 300 })

@@ -138,9 +138,24 @@ for (const login of [false, true]) {
     const whole = await post(`${relay.url}/gemini-cli/api/v1/messages`, { model: 'gemini-2.5-pro', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
     const m = await whole.body.json() as { type: string, content: { type: string, text: string }[], usage: { input_tokens: number, output_tokens: number } }
     assert.deepEqual([m.type, m.content, m.usage.input_tokens, m.usage.output_tokens], ['message', [{ type: 'text', text: GEMINI_TEXT }], 50, 60])
+    // Claude Code's count_tokens, counted by Gemini's countTokens (the mock counts 42).
+    const counted = await post(`${relay.url}/gemini-cli/api/v1/messages/count_tokens`, { model: 'gemini-2.5-pro', system: 'Be brief.', messages: [{ role: 'user', content: 'hi' }] })
+    assert.deepEqual([counted.statusCode, await counted.body.json()], [200, { input_tokens: 42 }])
+    const asked = mock.requests.at(-1)!
+    if (login) {
+      assert.equal(asked.url, '/v1internal:countTokens')
+      assert.deepEqual(JSON.parse(asked.body.toString()), { request: { model: 'models/gemini-2.5-pro', contents: [{ role: 'user', parts: [{ text: 'hi' }] }] } })
+    } else {
+      assert.equal(asked.url, '/v1beta/models/gemini-2.5-pro:countTokens')
+      assert.deepEqual(JSON.parse(asked.body.toString()), { generateContentRequest: { model: 'models/gemini-2.5-pro', contents: [{ role: 'user', parts: [{ text: 'hi' }] }], systemInstruction: { parts: [{ text: 'Be brief.' }] } } })
+    }
     await relay.settled()
     const rows = await relay.rt.store.queryRequests({ limit: 10 })
-    assert.deepEqual(rows.map(r => [r.provider, r.bridge, r.model, r.costPico, r.clientKind]), [['gemini', 'messages-gemini', 'gemini-2.5-pro', EXPECTED, 'other'], ['gemini', 'messages-gemini', 'gemini-2.5-pro', EXPECTED, 'claude-code']])
+    assert.deepEqual(rows.map(r => [r.provider, r.bridge, r.model, r.costPico, r.clientKind]), [
+      ['gemini', 'messages-gemini', 'gemini-2.5-pro', 0n, 'other'],
+      ['gemini', 'messages-gemini', 'gemini-2.5-pro', EXPECTED, 'other'],
+      ['gemini', 'messages-gemini', 'gemini-2.5-pro', EXPECTED, 'claude-code'],
+    ])
   })
 }
 
