@@ -70,12 +70,14 @@ export interface SidecarOptions {
   keyPolicy?: Record<string, unknown>
   /** bin/ai-relay.js (the build, as production) unless given bin/ai-relay-dev.js (the sources). */
   entry?: string
+  /** The config's plugins (default: claude at /claude). */
+  plugins?: Record<string, unknown>[]
 }
 
 export interface Sidecar { url: string, pid: number, output: string, proc: ChildProcess }
 
 /** A sidecar with one Claude key and one account on `mockUrl`, in a directory of its own. */
-export async function startSidecar (mockUrl: string, { store = {}, nodeArgs = [], keyPolicy = {}, entry = 'bin/ai-relay.js' }: SidecarOptions = {}): Promise<Sidecar> {
+export async function startSidecar (mockUrl: string, { store = {}, nodeArgs = [], keyPolicy = {}, entry = 'bin/ai-relay.js', plugins = [{ use: 'claude', mount: '/claude' }] }: SidecarOptions = {}): Promise<Sidecar> {
   const dir = mkdtempSync(join(tmpdir(), 'relay-bench-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const port = await freePort()
@@ -83,7 +85,7 @@ export async function startSidecar (mockUrl: string, { store = {}, nodeArgs = []
     listen: { host: '127.0.0.1', port },
     store: { path: './relay.db', ...store },
     secrets: { keyFile: './secret.key' },
-    plugins: [{ use: 'claude', mount: '/claude' }],
+    plugins,
     keys: [{ name: 'bench', key: KEY, ...keyPolicy }],
     accounts: [{ name: 'mock', provider: 'claude', type: 'claude-api-key', apiKey: 'sk-ant-bench', baseUrl: mockUrl }],
   }))
