@@ -5,7 +5,7 @@
 import type { BlockList } from 'node:net'
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
-import { isRefusal, type ErrorClassification, type IncomingRequest, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
+import { isRefusal, type ErrorClassification, type IncomingRequest, type ParsedRequest, type PluginRefusal, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
 import type { PoolAccount } from '../accounts/account-pool.ts'
 import type { Credentials } from '../accounts/credentials.ts'
 import type { AccountHealth } from '../scheduler/account-health.ts'
@@ -61,6 +61,12 @@ export function foreignModel (plugin: RelayPlugin, parsed: ParsedRequest, key: K
 
 type AbortReason = 'client' | 'shutdown'
 
+/**
+ * What a shared route's chooser parsed (shared-route.ts), for the handler it chose: given only
+ * to the same plugin on the same route, so a body is not read twice.
+ */
+export const parsedBefore = new WeakMap<FastifyRequest, (plugin: RelayPlugin, route: PluginRoute) => ParsedRequest | PluginRefusal | undefined>()
+
 /** The request as a plugin sees it: its path under the mount, the relay key already out of the query. */
 export function incomingRequest (request: FastifyRequest, route: PluginRoute, mount: string): IncomingRequest {
   const path = request.relayTarget!.path.slice(mount.length)
@@ -99,7 +105,8 @@ export function relayHandler (plugin: RelayPlugin, route: PluginRoute, mount: st
       reply.header('x-relay-request-id', ex.id)
       const incoming = incomingRequest(request, route, mount)
       refuseKeyElsewhere(incoming.headers, auth.presented)
-      const parsed = plugin.parseRequest(route, incoming)
+      // A shared route may have parsed it already with this very plugin, to choose it.
+      const parsed = parsedBefore.get(request)?.(plugin, route) ?? plugin.parseRequest(route, incoming)
       if (isRefusal(parsed)) throw relayError(parsed.error.code, parsed.error.message)
       ex.parsed = parsed
       // Not served: a request whose usage would have nowhere to go (`usage.backlog.whenFull`), and

@@ -12,7 +12,7 @@
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { isRefusal, type PluginRoute, type RelayPlugin } from '../plugin-api.ts'
 import { globMatcher } from '../globs.ts'
-import { incomingRequest, relayHandler, type RelayDeps } from './relay-handler.ts'
+import { incomingRequest, parsedBefore, relayHandler, type RelayDeps } from './relay-handler.ts'
 import { relayError } from './render-error.ts'
 import { listModels, type ModelSource } from './model-list.ts'
 
@@ -32,6 +32,7 @@ export function sharedRouteHandler (cands: RouteCandidate[], prefix: string, dep
   const choose = (request: FastifyRequest): number => {
     const first = cands[0]!
     const parsed = first.plugin.parseRequest(first.route, incomingRequest(request, first.route, prefix))
+    parsedBefore.set(request, (plugin, route) => (plugin === first.plugin && route === first.route ? parsed : undefined))
     const model = isRefusal(parsed) ? undefined : parsed.model
     if (model === undefined) return own
     const key = request.relayAuth!.key
