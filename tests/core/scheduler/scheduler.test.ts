@@ -7,7 +7,8 @@ import { AccountPool } from '../../../core/accounts/account-pool.ts'
 import { AccountHealth, type HealthPolicy } from '../../../core/scheduler/account-health.ts'
 import { AccountSelector } from '../../../core/scheduler/select-account.ts'
 import { Scheduler } from '../../../core/scheduler/scheduler.ts'
-import { StickySessions, sessionNamespace } from '../../../core/scheduler/sticky-sessions.ts'
+import { SESSION_KEY_LIMIT, StickySessions, sessionNamespace } from '../../../core/scheduler/sticky-sessions.ts'
+import fc from 'fast-check'
 import { openSqliteStore } from '../../../core/store/sqlite-store.ts'
 import { ACCOUNT_ERRORS_KEPT, type AccountStateRecord, type KeyRecord } from '../../../core/store/store.ts'
 import { join } from 'node:path'
@@ -224,4 +225,14 @@ test('an account keeps its latest errors, newest first, at most ACCOUNT_ERRORS_K
   const reloaded = new AccountHealth(POLICY, () => {})
   reloaded.load([saved.at(-1)!])
   assert.deepEqual(reloaded.state('a').recentErrors, errors)
+})
+
+test('a session id of any length is stored in bounded space, and two ids stay apart', () => {
+  fc.assert(fc.property(fc.string({ maxLength: 5000 }), fc.string({ maxLength: 5000 }), (a, b) => {
+    const na = sessionNamespace('key_1', 'openai', a)
+    assert.ok(na.length <= 'key_1:openai:'.length + Math.max(SESSION_KEY_LIMIT, 'sha256:'.length + 64))
+    if (a !== b) assert.notEqual(na, sessionNamespace('key_1', 'openai', b))
+  }))
+  // Short ids are kept as they are (bindings stored before stay valid).
+  assert.equal(sessionNamespace('k', 'claude', 'abc'), 'k:claude:abc')
 })
