@@ -48,6 +48,7 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
           properties: {
             apiKey: { title: 'API key', type: 'string', minLength: 1, writeOnly: true, description: 'Anthropic API key (sk-ant-...)' },
             baseUrl,
+            authStyle: { title: 'Send the key as', type: 'string', enum: ['x-api-key', 'bearer'], default: 'x-api-key', description: 'x-api-key, as Anthropic takes it, or Authorization: Bearer, as some Claude-compatible relays want' },
           },
         },
       },

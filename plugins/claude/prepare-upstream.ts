@@ -20,6 +20,9 @@ export function prepareUpstream (req: IncomingRequest, account: AccountView): Up
     const beta = String(headers['anthropic-beta'] ?? '').split(',').map(s => s.trim()).filter(Boolean)
     if (!beta.includes(OAUTH_BETA)) beta.push(OAUTH_BETA)
     headers['anthropic-beta'] = beta.join(',')
+  } else if (account.fields.authStyle === 'bearer') {
+    // A Claude-compatible relay that reads only a bearer token (another relay in a chain).
+    headers.authorization = `Bearer ${String(account.fields.apiKey)}`
   } else {
     headers['x-api-key'] = String(account.fields.apiKey)
   }

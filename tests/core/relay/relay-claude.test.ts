@@ -370,3 +370,16 @@ test('a whole answer past the hold limit is passed on as it comes, complete, and
   const [row] = await relay.rt.store.recentRequests(1)
   assert.deepEqual([row!.status, row!.usage.output], [200, answer.usage.output_tokens])
 })
+
+test('an account chained to a Claude-compatible relay that reads a bearer token gets its key as Authorization: Bearer, never as x-api-key', async t => {
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, { accounts: [{ name: 'chained', provider: 'claude', type: 'claude-api-key', apiKey: 'cr_upstream-relay-key', baseUrl: mock.url, authStyle: 'bearer' }] }))
+  const res = await post(relay, '/claude/v1/messages', body())
+  assert.equal(res.statusCode, 200)
+  await res.body.dump()
+  const seen = mock.requests[0]!
+  assert.deepEqual([seen.headers.authorization, seen.headers['x-api-key']], ['Bearer cr_upstream-relay-key', undefined])
+  // A value other than the two is a config error, not a silent default.
+  await assert.rejects(startRelay(t, testConfig(undefined, { accounts: [{ name: 'typo', provider: 'claude', type: 'claude-api-key', apiKey: 'k', authStyle: 'Bearer ' }] })), /authStyle/)
+})
