@@ -18,5 +18,5 @@ export { parseJsonObject } from './json-object.ts'
 export { jwtClaims, readPastedCode, tokenEndpointError } from './oauth-helpers.ts'
 // undici's request(url, options) for token endpoints and the like, without loading all of undici.
 export { readText, request } from './http-client.ts'
-export { createEventReader, createEventStreamMeter, createWholeJsonMeter, EVENT_LIMIT, isDroid, oauthOptionsSchema, pkceAuthorize, retryAfterTime, subscriptionServes, tooLarge, WHOLE_BODY_LIMIT } from './plugin-kit.ts'
+export { createEventReader, createEventStreamMeter, createWholeJsonMeter, EVENT_LIMIT, isDroid, oauthOptionsSchema, pkceAuthorize, retryAfterTime, servedModel, subscriptionServes, withServedModel, tooLarge, WHOLE_BODY_LIMIT } from './plugin-kit.ts'
 export type { EventReader, MeterState, OAuthEndpoints } from './plugin-kit.ts'

@@ -142,6 +142,11 @@ export interface AccountView {
   name: string
   type: string
   fields: Record<string, unknown>
+  /**
+   * What a requested model is sent upstream as (the account's `modelMap`); a plugin applies it
+   * where its API names the model, with `servedModel(account, model)`.
+   */
+  modelMap?: Readonly<Record<string, string>> | null
 }
 
 export interface UpstreamRequest {

@@ -7,6 +7,7 @@ import { errors } from './errors.ts'
 import type { AccountView, ClientKind, JsonSchemaObject, Meter, MeterResult, ParsedRequest } from './plugin-contract.ts'
 import type { Usage } from './usage.ts'
 import { pkce } from './oauth-helpers.ts'
+import { mapModel } from './accounts/model-map.ts'
 
 export interface OAuthEndpoints {
   authorizeUrl: string
@@ -199,6 +200,24 @@ export function pkceAuthorize (opts: OAuthEndpoints, first: Record<string, strin
 export function isDroid (headers: IncomingHttpHeaders): boolean {
   if (/factory-cli\/\d/i.test(String(headers['user-agent'] ?? ''))) return true
   return /droid|factory-cli/i.test(String(headers['x-factory-client'] ?? ''))
+}
+
+/** The model `account` sends upstream for the requested `model` (its model map, else as asked). */
+export function servedModel (account: AccountView, model: string): string {
+  return mapModel(account.modelMap, model)
+}
+
+/**
+ * A JSON body whose top-level `model` the account's map sends as another name; any other body
+ * is returned as it came (byte-identical: the usual case, and every body without a map).
+ */
+export function withServedModel (body: Buffer | undefined, account: AccountView, model: string | undefined): Buffer | undefined {
+  if (!body || model === undefined) return body
+  const served = servedModel(account, model)
+  if (served === model) return body
+  const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>
+  json.model = served
+  return Buffer.from(JSON.stringify(json))
 }
 
 export function subscriptionServes (account: AccountView, parsed: ParsedRequest, type: string, client: ClientKind, reason: string): string | undefined {

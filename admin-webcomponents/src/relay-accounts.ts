@@ -15,7 +15,7 @@ interface Window { name: string, utilisation?: number, status?: string, resetsAt
 interface Account {
   id: string, name: string, provider: string, type: string, priority: number, disabled: boolean, source: string, state: string, reason: string | null,
   cooldownUntil: string | null, lastError: string | null, lastErrorAt: string | null, recentErrors: { at: string, message: string }[], rateLimits: Window[],
-  fields: Record<string, unknown>, groups: string[], maxConcurrency: number | null, models: string[] | null, shared: boolean | null, hasProxy: boolean,
+  fields: Record<string, unknown>, groups: string[], maxConcurrency: number | null, models: string[] | null, modelMap?: Record<string, string> | null, shared: boolean | null, hasProxy: boolean,
   login?: { identity?: string, expiresAt?: string, refresh: string }
 }
 
@@ -33,6 +33,15 @@ interface Account {
  * @csspart table - the list of accounts
  * @csspart row - one account
  */
+/** `asked = sent` lines as a model map (a line without `=` is kept whole, for the server to refuse by name); none: null. */
+function modelMapFrom (text: string): Record<string, string> | null {
+  const entries = text.split('\n').map(l => l.trim()).filter(Boolean).map(l => {
+    const eq = l.indexOf('=')
+    return eq === -1 ? [l, ''] : [l.slice(0, eq).trim(), l.slice(eq + 1).trim()]
+  })
+  return entries.length === 0 ? null : Object.fromEntries(entries)
+}
+
 export class RelayAccounts extends RelayElement {
   static override styles = themeStyles
   static override properties = {
@@ -105,6 +114,7 @@ export class RelayAccounts extends RelayElement {
       groups: list(value('groups')),
       maxConcurrency: value('maxConcurrency') === '' ? null : Number(value('maxConcurrency')),
       models: list(value('models')).length > 0 ? list(value('models')) : null,
+      modelMap: modelMapFrom(value('modelMap')),
       shared: value('shared') === '' ? null : value('shared') === 'true',
     }
     const proxy = value('proxy')
@@ -146,6 +156,7 @@ export class RelayAccounts extends RelayElement {
         <label>${msg('Groups (comma separated)', { id: 'accounts.groups' })}<input name="groups" .value=${a.groups.join(', ')} autocomplete="off"></label>
         <label>${msg('Requests at once (empty: no limit)', { id: 'accounts.maxConcurrency' })}<input name="maxConcurrency" type="number" min="1" .value=${a.maxConcurrency === null ? '' : String(a.maxConcurrency)}></label>
         <label>${msg('Models it serves (globs; empty: all)', { id: 'accounts.models' })}<input name="models" .value=${(a.models ?? []).join(', ')} autocomplete="off" placeholder="claude-sonnet-*"></label>
+        <label>${msg('Send models upstream as (one a line: asked = sent)', { id: 'accounts.modelMap' })}<textarea name="modelMap" rows="3" autocomplete="off" placeholder="claude-sonnet-4-5 = us.anthropic.claude-sonnet-4-5-20250929-v1:0" .value=${Object.entries(a.modelMap ?? {}).map(([k, v]) => `${k} = ${v}`).join('\n')}></textarea></label>
         <label>${msg('In the shared pool', { id: 'accounts.shared' })}<select name="shared">
           <option value="" ?selected=${a.shared === null}>${msg('when in no group and bound to no key', { id: 'accounts.sharedAuto' })}</option>
           <option value="true" ?selected=${a.shared === true}>${msg('always', { id: 'accounts.sharedYes' })}</option>

@@ -13,7 +13,7 @@ interface Row {
   usage: Record<string, number | undefined>, costUsd: string | null, latencyMs: number, ttfbMs: number | null, clientKind: string, state: string, stream: boolean
 }
 interface Detail extends Row {
-  accountsTried: { id: string, name: string | null, errors: string[] }[], userAgent: string | null, clientIp: string | null, upstreamRequestId: string | null, bridge?: string | null, attempts: number,
+  accountsTried: { id: string, name: string | null, errors: string[] }[], userAgent: string | null, clientIp: string | null, upstreamRequestId: string | null, bridge?: string | null, requestedModel?: string | null, attempts: number,
   flags: string | null, partial: boolean, repeats: number, unpriced: boolean,
   cost: { totalUsd: string | null, pricedAs: string | null, priceVersion: string | null, byKind: Record<string, string> | null }
 }
@@ -115,7 +115,7 @@ export class RelayRequestLog extends RelayElement {
         <dt>${msg('Time', { id: 'log.time' })}</dt><dd>${formatTime(d.time, true)}</dd>
         <dt>${msg('Key', { id: 'keys.key' })}</dt><dd>${d.keyName ?? d.keyId}</dd>
         <dt>${msg('Accounts tried', { id: 'log.tried' })}</dt><dd>${d.accountsTried.length === 0 ? '–' : html`<ol class="tried">${d.accountsTried.map(a => html`<li>${a.name ?? a.id}${a.errors.length > 0 ? html`: <span class="error">${a.errors.join('; ')}</span>` : nothing}</li>`)}</ol>`}</dd>
-        <dt>${msg('Provider and model', { id: 'log.providerModel' })}</dt><dd>${d.provider} · ${d.model ?? '–'} ${d.stream ? msg('(stream)', { id: 'log.stream' }) : ''}${d.bridge ? html` · ${msg(str`translated by ${d.bridge}`, { id: 'log.bridge' })}` : nothing}</dd>
+        <dt>${msg('Provider and model', { id: 'log.providerModel' })}</dt><dd>${d.provider} · ${d.model ?? '–'}${d.requestedModel ? ` (${msg(str`asked for ${d.requestedModel}`, { id: 'log.requestedModel' })})` : ''} ${d.stream ? msg('(stream)', { id: 'log.stream' }) : ''}${d.bridge ? html` · ${msg(str`translated by ${d.bridge}`, { id: 'log.bridge' })}` : nothing}</dd>
         <dt>${msg('Status', { id: 'log.status' })}</dt><dd>${d.status} ${d.state !== 'done' ? `(${d.state})` : ''} ${d.partial ? msg('(cut short)', { id: 'log.partial' }) : ''} ${d.flags ?? ''}</dd>
         <dt>${msg('Client', { id: 'log.client' })}</dt><dd>${d.clientKind}${d.userAgent ? html` · <code>${d.userAgent}</code>` : nothing}${d.clientIp ? ` · ${d.clientIp}` : ''}</dd>
         <dt>${msg('Time taken', { id: 'log.latency' })}</dt><dd>${formatCount(d.latencyMs)} ms${d.ttfbMs === null ? '' : ` (${msg(str`first byte ${formatCount(d.ttfbMs)} ms`, { id: 'log.ttfb' })})`}</dd>

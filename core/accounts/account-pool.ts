@@ -42,7 +42,7 @@ export function declaredAccounts (entries: readonly AccountEntry[], types: Accou
       id: declaredId('acc', e.name), name: e.name, provider: e.provider, type: canonical,
       priority: e.priority, disabled: e.disabled, fields, source: 'config' as const,
       groups: e.groups, maxConcurrency: e.maxConcurrency ?? null, models: e.models ?? null, serves: modelMatcher(e.models),
-      proxy: e.proxy ?? null, shared: e.shared ?? null,
+      modelMap: e.modelMap ?? null, proxy: e.proxy ?? null, shared: e.shared ?? null,
     }
   })
 }
@@ -53,7 +53,7 @@ export function storedAccount (r: AccountRecord, box: SecretBox): PoolAccount {
     id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority,
     disabled: r.disabled, fields: { ...r.fields, ...secrets }, source: 'store',
     groups: r.groups, maxConcurrency: r.maxConcurrency, models: r.models, serves: modelMatcher(r.models),
-    proxy: r.sealedProxy ? box.open(r.sealedProxy) : null, shared: r.shared ?? null,
+    modelMap: r.modelMap ?? null, proxy: r.sealedProxy ? box.open(r.sealedProxy) : null, shared: r.shared ?? null,
   }
 }
 

@@ -6,7 +6,7 @@ import type { AccountTypeSpec, RelayPlugin } from '../plugin-api.ts'
 import { createValidator, formatAjvErrors } from '../config/validator.ts'
 
 /** Fields every account has, whatever its provider; the rest belong to the type's schema. */
-const COMMON_ACCOUNT_FIELDS = new Set(['name', 'provider', 'type', 'priority', 'disabled', 'groups', 'maxConcurrency', 'models', 'proxy'])
+const COMMON_ACCOUNT_FIELDS = new Set(['name', 'provider', 'type', 'priority', 'disabled', 'groups', 'maxConcurrency', 'models', 'modelMap', 'proxy', 'shared'])
 
 export interface AccountType {
   provider: string

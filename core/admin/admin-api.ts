@@ -46,6 +46,8 @@ const placement = {
   groups: { type: 'array', items: name, maxItems: 32 },
   maxConcurrency: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }] },
   models: { anyOf: [{ type: 'array', items: { type: 'string', minLength: 1, maxLength: 128 }, maxItems: 64 }, { type: 'null' }] },
+  // Checked whole by manage/accounts (the served names' alphabet, 200 entries at most).
+  modelMap: { anyOf: [{ type: 'object', maxProperties: 200, additionalProperties: { type: 'string', maxLength: 200 } }, { type: 'null' }] },
   proxy: { anyOf: [{ type: 'string', maxLength: 2048 }, { type: 'null' }] },
   shared: { anyOf: [{ type: 'boolean' }, { type: 'null' }] },
 } as const

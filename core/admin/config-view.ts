@@ -32,7 +32,7 @@ export interface RedactOptions {
   secretFieldsOf: (provider: unknown, type: unknown) => readonly string[] | undefined
 }
 
-const ACCOUNT_PLAIN = new Set(['name', 'provider', 'type', 'priority', 'groups', 'maxConcurrency', 'models', 'proxy', 'shared', 'disabled', 'baseUrl'])
+const ACCOUNT_PLAIN = new Set(['name', 'provider', 'type', 'priority', 'groups', 'maxConcurrency', 'models', 'modelMap', 'proxy', 'shared', 'disabled', 'baseUrl'])
 
 function walk (value: unknown, path: readonly string[], opts: RedactOptions, depth: number): unknown {
   if (depth > 32) return REDACTED

@@ -68,7 +68,7 @@ export function requestView (r: RequestLogRow) {
     path: r.path, stream: r.stream, status: r.status, state: r.state, usage: r.usage,
     costUsd: r.costPico === null ? null : usdString(r.costPico), unpriced: r.unpriced,
     latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial, attempts: r.attempts, clientKind: r.clientKind, flags: r.flags, repeats: r.repeats,
-    upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null, bridge: r.bridge ?? null,
+    upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null, bridge: r.bridge ?? null, requestedModel: r.requestedModel ?? null,
   }
 }
 

@@ -23,6 +23,7 @@ export interface CliValues {
   bind: string[]
   'max-concurrency'?: string
   models: string[]
+  'model-map': string[]
   'proxy-env'?: string
   policy?: string
   since?: string

@@ -40,6 +40,7 @@ Commands:
   accounts add --name N --provider P --type T [--priority 1-100] [--set field=value ...]
                [--secret-env field=ENV_VAR ...]   (other credential fields are read from stdin)
                [--group G ...] [--max-concurrency N] [--models GLOB ...] [--proxy-env ENV_VAR]
+               [--model-map MODEL=UPSTREAM_MODEL ...]   (what a requested model is sent upstream as)
   accounts login <provider> --name N [--type T] [--priority 1-100] [--group G ...] [--proxy-env ENV_VAR]
                [--set field=value ...]
                                 subscription account via OAuth: open the URL, paste the code;
@@ -95,6 +96,7 @@ const OPTIONS = {
   bind: { type: 'string', multiple: true, default: [] as string[] },
   'max-concurrency': { type: 'string' },
   models: { type: 'string', multiple: true, default: [] as string[] },
+  'model-map': { type: 'string', multiple: true, default: [] as string[] },
   'proxy-env': { type: 'string' },
   policy: { type: 'string' },
   since: { type: 'string' },

@@ -5,8 +5,9 @@ import type { Placement } from '../manage/accounts.ts'
 import type { CliIo, CliValues } from './cli-io.ts'
 
 /**
- * Reads --priority, --group, --max-concurrency, --models and --proxy-env (the proxy URL comes
- * from an environment variable: it may hold credentials). A string is the problem.
+ * Reads --priority, --group, --max-concurrency, --models, --model-map requested=served (given
+ * once as `-` it clears the map) and --proxy-env (the proxy URL comes from an environment
+ * variable: it may hold credentials). A string is the problem.
  */
 export function placementFrom (v: CliValues, io: CliIo): Partial<Placement> | string {
   const priority = v.priority === undefined ? undefined : Number(v.priority)
@@ -16,7 +17,8 @@ export function placementFrom (v: CliValues, io: CliIo): Partial<Placement> | st
     proxy = io.env[v['proxy-env']]
     if (!proxy) return `--proxy-env: environment variable ${v['proxy-env']} is not set`
   }
-  return { priority, groups: v.group.length > 0 ? v.group : undefined, maxConcurrency, models: v.models.length > 0 ? v.models : undefined, proxy }
+  const modelMap = v['model-map'].length === 0 ? undefined : v['model-map'].length === 1 && v['model-map'][0] === '-' ? null : Object.fromEntries(pairs(v['model-map'], '--model-map'))
+  return { priority, groups: v.group.length > 0 ? v.group : undefined, maxConcurrency, models: v.models.length > 0 ? v.models : undefined, modelMap, proxy }
 }
 
 export function pairs (list: string[], flag: string): Map<string, string> {

@@ -145,6 +145,11 @@ export const configSchema = {
           groups: { type: 'array', items: name, default: [] },
           maxConcurrency: { type: 'integer', minimum: 1, description: 'in-flight requests this account may carry at once' },
           models: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'glob patterns of the models this account serves (default: all)' },
+          modelMap: {
+            type: 'object', maxProperties: 200, propertyNames: { minLength: 1, maxLength: 200 },
+            additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$' },
+            description: 'what a requested model is sent upstream as: { "claude-sonnet-4-5": "<the upstream\'s name>" } (exact names, then globs such as "claude-haiku-*")',
+          },
           proxy: { ...proxyUrl, description: 'egress proxy for this account (upstream and OAuth calls); overrides upstream.proxy' },
           shared: { type: 'boolean', description: 'in the shared pool even when a key is bound to it or it is in a group (true), or never (false); unset: only when neither' },
         },

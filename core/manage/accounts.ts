@@ -10,6 +10,7 @@ import { PROXY_PATTERN, NAME_PATTERN } from '../config/schema.ts'
 import type { Runtime } from '../runtime.ts'
 import type { AccountRecord, AccountStateRecord } from '../store/store.ts'
 import type { AccountType } from '../accounts/account-types.ts'
+import { modelMapProblem } from '../accounts/model-map.ts'
 import type { JsonSchemaObject, RateLimitWindow } from '../plugin-api.ts'
 import { allAccounts, allKeys, checkNewName, findByRef, invalid, resetAccountState, writable, type ListedAccount } from './records.ts'
 
@@ -19,6 +20,8 @@ export interface Placement {
   groups: string[]
   maxConcurrency: number | null
   models: string[] | null
+  /** What a requested model is sent upstream as (`core/accounts/model-map.ts`); null: as asked. */
+  modelMap?: Record<string, string> | null
   /** Proxy URL (`http://user:pass@host:port`, `socks5://…`): sealed before it is stored. */
   proxy?: string | null
   /** In the shared pool: true always, false never, null when unbound and in no group. */
@@ -41,6 +44,7 @@ export interface AccountListing extends ListedAccount {
   shared: boolean | null
   maxConcurrency: number | null
   models: string[] | null
+  modelMap: Record<string, string> | null
   /** `active`, `disabled`, `unauthorized`, or `cooling` (see `cooldownUntil`). */
   state: string
   reason: string | null
@@ -72,8 +76,8 @@ export function resolveType (rt: Runtime, provider: string | undefined, type: st
 }
 
 /** Checks a placement; the proxy is sealed. */
-export function checkPlacement (rt: Runtime, p: Partial<Placement>): Partial<Pick<AccountRecord, 'priority' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'shared'>> {
-  const out: Partial<Pick<AccountRecord, 'priority' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'shared'>> = {}
+export function checkPlacement (rt: Runtime, p: Partial<Placement>): Partial<Pick<AccountRecord, 'priority' | 'groups' | 'maxConcurrency' | 'models' | 'modelMap' | 'sealedProxy' | 'shared'>> {
+  const out: Partial<Pick<AccountRecord, 'priority' | 'groups' | 'maxConcurrency' | 'models' | 'modelMap' | 'sealedProxy' | 'shared'>> = {}
   if (p.shared !== undefined) out.shared = p.shared
   if (p.priority !== undefined) {
     if (!Number.isInteger(p.priority) || p.priority < 1 || p.priority > 100) throw invalid('priority must be an integer from 1 to 100')
@@ -89,6 +93,11 @@ export function checkPlacement (rt: Runtime, p: Partial<Placement>): Partial<Pic
     out.groups = p.groups
   }
   if (p.models !== undefined) out.models = p.models === null || p.models.length === 0 ? null : p.models
+  if (p.modelMap !== undefined) {
+    const problem = p.modelMap === null ? undefined : modelMapProblem(p.modelMap)
+    if (problem) throw invalid(problem)
+    out.modelMap = p.modelMap === null || Object.keys(p.modelMap).length === 0 ? null : p.modelMap
+  }
   if (p.proxy !== undefined) {
     if (p.proxy !== null && !new RegExp(PROXY_PATTERN).test(p.proxy)) throw invalid('proxy: expected http://[user:pass@]host:port or socks5://[user:pass@]host:port')
     out.sealedProxy = p.proxy === null ? null : rt.secretBox.seal(p.proxy)
@@ -163,7 +172,7 @@ export async function listAccounts (rt: Runtime, now = Date.now()): Promise<Acco
     const p = placement.get(a.id)
     return {
       ...a,
-      groups: p?.groups ?? [], maxConcurrency: p?.maxConcurrency ?? null, models: p?.models ?? null, shared: p?.shared ?? null,
+      groups: p?.groups ?? [], maxConcurrency: p?.maxConcurrency ?? null, models: p?.models ?? null, modelMap: p?.modelMap ?? null, shared: p?.shared ?? null,
       hasProxy: p !== undefined && 'sealedProxy' in p && p.sealedProxy != null,
       ...describeState(a, st, now),
       lastError: st?.lastError ?? null, lastErrorAt: iso(st?.lastErrorAt),
@@ -232,7 +241,7 @@ export function newAccountRecord (rt: Runtime, name: string, type: AccountType, 
   return {
     id: randomId('acc'), name, provider: type.provider, type: type.name, disabled: false, createdAt: now, source: 'store',
     priority: placement.priority!, groups: placement.groups!, maxConcurrency: placement.maxConcurrency!, models: placement.models!, sealedProxy: placement.sealedProxy ?? null,
-    shared: placement.shared ?? null, ...sealed,
+    modelMap: placement.modelMap ?? null, shared: placement.shared ?? null, ...sealed,
   }
 }
 

@@ -47,7 +47,10 @@ export interface Exchange {
   /** A whole (non-streaming) answer held to be sent at the end with its length, in one write. */
   held?: HeldResponse
   usage: Usage
+  /** The model that answered (from the meter). */
   model?: string
+  /** The model the serving account was asked for, when its model map named another. */
+  served?: string
   partial: boolean
   /** Who sent it (user agent, address), for the request log. */
   client: ClientInfo
@@ -144,7 +147,8 @@ export async function settleAccounts (ex: Exchange, deps: SettleDeps, log: Fasti
       log.error({ err }, 'releasing a concurrency lease failed (it expires with its TTL)')
     }
   }
-  const model = ex.model ?? ex.parsed?.model ?? null
+  const requested = ex.parsed?.model ?? null
+  const model = ex.model ?? ex.served ?? requested
   // Failed calls cost nothing; a stream cut after it started is billed for what was seen.
   const billable = ex.route.kind === 'generate' && ((ex.status >= 200 && ex.status < 300) || ex.partial)
   let priced: Priced
@@ -194,6 +198,7 @@ export async function settleAccounts (ex: Exchange, deps: SettleDeps, log: Fasti
         refusal: ex.admitted ? undefined : ex.refusal,
         upstreamRequestId: ex.upstreamRequestId ?? null,
         bridge: ex.bridge ?? null,
+        requestedModel: requested !== null && requested !== model ? requested : null,
         userAgent: ex.client.userAgent,
         clientIp: ex.client.ip,
       })

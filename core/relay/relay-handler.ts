@@ -28,6 +28,7 @@ import { parseTarget, TargetProblem } from './request-target.ts'
 import { noAccountError } from './no-account.ts'
 import { RequestAbort } from './request-abort.ts'
 import { checkPriced } from '../limits/unpriced.ts'
+import { mapModel } from '../accounts/model-map.ts'
 
 export interface RelayDeps extends SettleDeps {
   scheduler: Scheduler
@@ -220,6 +221,8 @@ async function attemptOn (
   account: PoolAccount, ex: Exchange, relayKey: string, plugin: RelayPlugin, incoming: IncomingRequest, parsed: ParsedRequest,
   reply: FastifyReply, signal: RequestAbort, aborted: () => boolean, deps: RelayDeps,
 ): Promise<'served' | Failure> {
+  // What this account is asked for (its model map): the row's model, unless the answer names another.
+  ex.served = parsed.model === undefined ? undefined : mapModel(account.modelMap, parsed.model)
   for (let refreshed = false; ;) {
     const used = account.fields
     const request = withUpstreamPath(plugin, ex.route, incoming, parsed, account)

@@ -800,7 +800,7 @@ function storedRow (r: UsageRecord): StoredRow {
     status: r.status, usage: r.usage, costPico: r.costPico === null ? null : r.costPico.toString(), unpriced: r.unpriced, priceVersion: r.priceVersion,
     latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial, attempts: r.attempts, accountsTried: r.accountsTried, clientKind: r.clientKind,
     state: 'done', flags: r.flags, repeats: r.repeats ?? 0, upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null,
-    bridge: r.bridge ?? null,
+    bridge: r.bridge ?? null, requestedModel: r.requestedModel ?? null,
   }
 }
 

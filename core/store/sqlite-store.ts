@@ -124,10 +124,14 @@ export const MIGRATIONS: readonly string[] = [
      FROM usage_agg GROUP BY granularity, bucket, key_id;`,
   // The bridge that translated a request (chat-claude, messages-gemini), shown with its row.
   'ALTER TABLE request_log ADD COLUMN bridge TEXT;',
+  // An account's model map (what a requested model is sent upstream as), and the model a
+  // request asked for when the account sent another.
+  `ALTER TABLE accounts ADD COLUMN model_map TEXT;
+   ALTER TABLE request_log ADD COLUMN requested_model TEXT;`,
 ]
 
 interface KeyRow { id: string, name: string, hash_scheme: string, hash: string, hint: string, disabled: number, expires_at: number | null, created_at: number, bindings: string, origin: string | null, policy: string }
-interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, sealed_proxy: string | null, origin: string | null, shared: number | null }
+interface AccountRow { id: string, name: string, provider: string, type: string, priority: number, disabled: number, fields: string, sealed_secrets: string | null, created_at: number, groups: string, max_concurrency: number | null, models: string | null, model_map: string | null, sealed_proxy: string | null, origin: string | null, shared: number | null }
 interface StateRow { account_id: string, status: string, reason: string | null, cooldown_until: number | null, consecutive_failures: number, last_error: string | null, last_error_at: number | null, rate_limits: string | null, updated_at: number, refresh_failures: number, recent_errors: string | null }
 
 /**
@@ -182,7 +186,7 @@ export function openSqliteStore (path: string): Store {
         tokens = tokens + excluded.tokens, cost_pico = cost_pico + excluded.cost_pico`),
     pruneCounters: db.prepare('DELETE FROM limit_counters WHERE period_end IS NOT NULL AND period_end < ?'),
     listAccounts: db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY created_at, name'),
-    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, sealed_proxy, origin, shared) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @sealedProxy, @origin, @shared)'),
+    insertAccount: db.prepare('INSERT INTO accounts (id, name, provider, type, priority, disabled, fields, sealed_secrets, created_at, groups, max_concurrency, models, model_map, sealed_proxy, origin, shared) VALUES (@id, @name, @provider, @type, @priority, @disabled, @fields, @sealedSecrets, @createdAt, @groups, @maxConcurrency, @models, @modelMap, @sealedProxy, @origin, @shared)'),
     listStates: db.prepare<[], StateRow>('SELECT * FROM account_state'),
     saveState: db.prepare(`INSERT INTO account_state (account_id, status, reason, cooldown_until, consecutive_failures,
       last_error, last_error_at, rate_limits, updated_at, refresh_failures, recent_errors)
@@ -206,10 +210,10 @@ export function openSqliteStore (path: string): Store {
     finishLog: db.prepare(`INSERT INTO request_log (request_id, time, key_id, account_id, provider, model, path, stream, status,
       input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, reasoning_tokens, cost_pico,
       unpriced, price_version, latency_ms, ttfb_ms, partial, attempts, accounts_tried, client_kind, state, flags, repeats,
-      upstream_request_id, user_agent, client_ip, bridge)
+      upstream_request_id, user_agent, client_ip, bridge, requested_model)
       VALUES (@requestId, @time, @keyId, @accountId, @provider, @model, @path, @stream, @status, @input, @output, @cacheWrite5m,
       @cacheWrite1h, @cacheRead, @reasoning, @costPico, @unpriced, @priceVersion, @latencyMs, @ttfbMs, @partial, @attempts,
-      @accountsTried, @clientKind, 'done', @flags, @repeats, @upstreamRequestId, @userAgent, @clientIp, @bridge)
+      @accountsTried, @clientKind, 'done', @flags, @repeats, @upstreamRequestId, @userAgent, @clientIp, @bridge, @requestedModel)
       ON CONFLICT (request_id) DO UPDATE SET account_id = excluded.account_id, model = excluded.model, status = excluded.status,
         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
         cache_write_5m_tokens = excluded.cache_write_5m_tokens, cache_write_1h_tokens = excluded.cache_write_1h_tokens,
@@ -217,7 +221,7 @@ export function openSqliteStore (path: string): Store {
         unpriced = excluded.unpriced, price_version = excluded.price_version, latency_ms = excluded.latency_ms,
         ttfb_ms = excluded.ttfb_ms, partial = excluded.partial, attempts = excluded.attempts,
         accounts_tried = excluded.accounts_tried, state = 'done', flags = excluded.flags, repeats = excluded.repeats,
-        upstream_request_id = excluded.upstream_request_id, bridge = excluded.bridge,
+        upstream_request_id = excluded.upstream_request_id, bridge = excluded.bridge, requested_model = excluded.requested_model,
         user_agent = coalesce(excluded.user_agent, request_log.user_agent), client_ip = coalesce(excluded.client_ip, request_log.client_ip)
       WHERE request_log.state != 'done'`),
     addRepeats: db.prepare('UPDATE request_log SET repeats = repeats + ? WHERE request_id = ?'),
@@ -281,7 +285,7 @@ export function openSqliteStore (path: string): Store {
         costPico: r.costPico, unpriced: r.unpriced ? 1 : 0, priceVersion: r.priceVersion,
         latencyMs: r.latencyMs, ttfbMs: r.ttfbMs, partial: r.partial ? 1 : 0, attempts: r.attempts,
         accountsTried: JSON.stringify(r.accountsTried), clientKind: r.clientKind, flags: r.flags, repeats: r.repeats ?? 0,
-        upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null, bridge: r.bridge ?? null,
+        upstreamRequestId: r.upstreamRequestId ?? null, userAgent: r.userAgent ?? null, clientIp: r.clientIp ?? null, bridge: r.bridge ?? null, requestedModel: r.requestedModel ?? null,
       }).changes
       // A record seen before (same request id) is not counted twice.
       if (r.billable && inserted > 0) addToAggregates(sums, r)
@@ -368,9 +372,10 @@ export function openSqliteStore (path: string): Store {
   const updateKey = (id: string, patch: KeyPatch) => update('keys', id, patch, { disabled: 'disabled', expiresAt: 'expires_at', hash: 'hash', hashScheme: 'hash_scheme', hint: 'hint', policy: 'policy', bindings: 'bindings', origin: 'origin' })
   const insertAccount = (a: AccountRecord) => stmt.insertAccount.run({
     ...a, disabled: a.disabled ? 1 : 0, fields: JSON.stringify(a.fields), groups: JSON.stringify(a.groups),
-    models: a.models === null ? null : JSON.stringify(a.models), origin: a.origin ?? null, shared: a.shared == null ? null : a.shared ? 1 : 0,
+    models: a.models === null ? null : JSON.stringify(a.models), modelMap: a.modelMap == null ? null : JSON.stringify(a.modelMap),
+    origin: a.origin ?? null, shared: a.shared == null ? null : a.shared ? 1 : 0,
   })
-  const updateAccount = (id: string, patch: AccountPatch) => update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', sealedProxy: 'sealed_proxy', origin: 'origin', shared: 'shared' })
+  const updateAccount = (id: string, patch: AccountPatch) => update('accounts', id, patch, { disabled: 'disabled', priority: 'priority', fields: 'fields', sealedSecrets: 'sealed_secrets', groups: 'groups', maxConcurrency: 'max_concurrency', models: 'models', modelMap: 'model_map', sealedProxy: 'sealed_proxy', origin: 'origin', shared: 'shared' })
   /** An import, all or nothing: records, history rows (a row seen before adds nothing) and spend. */
   const importTx = db.transaction((b: ImportBatch) => {
     for (const a of b.insertAccounts) insertAccount(a)
@@ -440,7 +445,8 @@ export function openSqliteStore (path: string): Store {
         id: r.id, name: r.name, provider: r.provider, type: r.type, priority: r.priority, disabled: r.disabled === 1,
         fields: JSON.parse(r.fields) as Record<string, unknown>, sealedSecrets: r.sealed_secrets, createdAt: r.created_at,
         source: 'store' as const, groups: JSON.parse(r.groups) as string[], maxConcurrency: r.max_concurrency,
-        models: r.models === null ? null : JSON.parse(r.models) as string[], sealedProxy: r.sealed_proxy, origin: r.origin, shared: r.shared === null ? null : r.shared === 1,
+        models: r.models === null ? null : JSON.parse(r.models) as string[],
+        modelMap: r.model_map === null ? null : JSON.parse(r.model_map) as Record<string, string>, sealedProxy: r.sealed_proxy, origin: r.origin, shared: r.shared === null ? null : r.shared === 1,
       }))
     },
     async insertAccount (a) {
@@ -733,5 +739,6 @@ function toRequestLogRow (r: Record<string, unknown>): RequestLogRow {
     userAgent: r.user_agent == null ? null : String(r.user_agent),
     clientIp: r.client_ip == null ? null : String(r.client_ip),
     bridge: r.bridge == null ? null : String(r.bridge),
+    requestedModel: r.requested_model == null ? null : String(r.requested_model),
   }
 }

@@ -72,7 +72,7 @@ export type AdmissionVerdict =
   | { ok: false, limit: 'counter', counter: CounterLimit, what: 'requests' | 'tokens' | 'cost', used: number | bigint }
 
 export type KeyPatch = Partial<Pick<KeyRecord, 'disabled' | 'expiresAt' | 'hash' | 'hashScheme' | 'hint' | 'policy' | 'bindings' | 'origin'>>
-export type AccountPatch = Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'sealedProxy' | 'origin' | 'shared'>>
+export type AccountPatch = Partial<Pick<AccountRecord, 'disabled' | 'priority' | 'fields' | 'sealedSecrets' | 'groups' | 'maxConcurrency' | 'models' | 'modelMap' | 'sealedProxy' | 'origin' | 'shared'>>
 
 /** What an import writes at once (`Store.importRecords`). */
 export interface ImportBatch {
@@ -103,6 +103,8 @@ export interface AccountRecord {
   maxConcurrency: number | null
   /** Glob patterns of the models served; null for all. */
   models: string[] | null
+  /** What a requested model is sent upstream as (exact names, then globs, in order); null or absent: as asked. */
+  modelMap?: Record<string, string> | null
   /** The account's egress proxy URL (it may hold credentials), sealed; null for the default. */
   sealedProxy: string | null
   /** Where an imported account came from (`crs:<its key>`), so a second import finds it; null otherwise. */
@@ -181,6 +183,8 @@ export interface UsageRecord {
   requests?: number
   /** The bridge that translated the request (`chat-claude`); null or absent when none did. */
   bridge?: string | null
+  /** The model the client asked for, when the row's `model` is another (the account's model map, or the answer's dated name). */
+  requestedModel?: string | null
 }
 
 /** A request's row as written when it is admitted, before anything is known of its outcome. */

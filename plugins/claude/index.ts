@@ -73,7 +73,7 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
     prices,
     parseRequest,
     upstreamBase,
-    prepareUpstream: (_route, req, _parsed, account) => prepareUpstream(req, account),
+    prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, account, parsed.model),
     cannotServe,
     classifyError,
     createMeter: (_route, _parsed, headers) => {

@@ -1,7 +1,8 @@
 // Builds the call to Anthropic for the chosen account. The body goes byte-identical (prompt
 // cache prefixes, cache_control, thinking blocks and fields we do not know survive), the
-// client's query (Claude Code's `?beta=true`) and anthropic-version/-beta headers pass through.
-import type { AccountView, IncomingRequest, UpstreamRequest } from '../../core/plugin-api.ts'
+// client's query (Claude Code's `?beta=true`) and anthropic-version/-beta headers pass through;
+// only an account's model map changes the body (its `model`).
+import { withServedModel, type AccountView, type IncomingRequest, type UpstreamRequest } from '../../core/plugin-api.ts'
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com'
 /** Subscription tokens are only accepted with this beta flag. */
@@ -11,7 +12,7 @@ export function upstreamBase (account: AccountView): string {
   return String(account.fields.baseUrl ?? DEFAULT_BASE_URL)
 }
 
-export function prepareUpstream (req: IncomingRequest, account: AccountView): UpstreamRequest {
+export function prepareUpstream (req: IncomingRequest, account: AccountView, model?: string): UpstreamRequest {
   const base = upstreamBase(account).replace(/\/+$/, '')
   const headers: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v
@@ -29,6 +30,7 @@ export function prepareUpstream (req: IncomingRequest, account: AccountView): Up
   return {
     url: `${base}${req.upstreamPath}${req.query ? `?${req.query}` : ''}`,
     headers,
-    body: req.body,
+    // The account's model map, when it names the model otherwise (a Bedrock profile, another relay's name).
+    body: withServedModel(req.body, account, model),
   }
 }

@@ -32,6 +32,26 @@ export const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
 const parse = (body: Buffer) => JSON.parse(body.toString('utf8')) as Record<string, unknown>
 
+/**
+ * A Code Assist envelope naming another model (an account's model map): `model`, or for
+ * countTokens `request.model` (`models/…`).
+ */
+export function envelopeForModel (body: Buffer, model: string): Buffer {
+  const envelope = parse(body) as Envelope
+  if (envelope.model !== undefined) envelope.model = model
+  if (envelope.request && typeof envelope.request.model === 'string') envelope.request.model = `models/${model}`
+  return Buffer.from(JSON.stringify(envelope))
+}
+
+/** A public countTokens body naming another model: its `generateContentRequest.model`. */
+export function countForModel (body: Buffer, model: string): Buffer {
+  const plain = parse(body)
+  const inner = plain.generateContentRequest as Record<string, unknown> | undefined
+  if (!inner || typeof inner !== 'object' || inner.model === undefined) return body
+  inner.model = `models/${model}`
+  return Buffer.from(JSON.stringify(plain))
+}
+
 /** A Code Assist request as the Gemini API takes it: the envelope's `request`, without its Code Assist-only fields. */
 export function unwrapRequest (body: Buffer): Buffer {
   const { request } = parse(body) as Envelope

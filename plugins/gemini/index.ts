@@ -93,7 +93,7 @@ export function createGeminiPlugin (oauth: GoogleOAuthOptions): RelayPlugin {
     parseRequest,
     upstreamBase,
     cannotServe,
-    upstreamPath: (_route, _req, parsed, account) => upstreamPath(parsed, account),
+    upstreamPath: (_route, req, parsed, account) => upstreamPath(parsed, account, req.upstreamPath),
     prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, parsed, account),
     filterResponse: (_route, parsed, headers, account) => {
       const eventStream = String(headers['content-type'] ?? '').startsWith('text/event-stream')

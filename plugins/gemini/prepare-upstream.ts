@@ -4,8 +4,8 @@
 // request, a Gemini API request wrapped onto `/v1internal:<action>` (always as an event stream
 // when streaming; the answer filter gives a JSON-array client its array). The client's relay key
 // was already removed from the headers and the query; a body not translated is byte-identical.
-import type { AccountView, IncomingRequest, ParsedRequest, UpstreamRequest } from '../../core/plugin-api.ts'
-import { unwrapRequest, withProject, wrapRequest } from './code-assist.ts'
+import { servedModel, type AccountView, type IncomingRequest, type ParsedRequest, type UpstreamRequest } from '../../core/plugin-api.ts'
+import { countForModel, envelopeForModel, unwrapRequest, withProject, wrapRequest } from './code-assist.ts'
 import { CODE_ASSIST_BASE } from './oauth.ts'
 
 export const API_BASE = 'https://generativelanguage.googleapis.com'
@@ -20,14 +20,25 @@ export function upstreamBase (account: AccountView): string {
 const codeAssistAction = (parsed: ParsedRequest) => (typeof parsed.notes?.codeAssist === 'string' ? parsed.notes.codeAssist : undefined)
 const publicAction = (parsed: ParsedRequest) => (typeof parsed.notes?.action === 'string' ? parsed.notes.action : undefined)
 
-/** Where the request goes when the account speaks the other API (the model was checked to be a plain id). */
-export function upstreamPath (parsed: ParsedRequest, account: AccountView): string | undefined {
+/** The model this account sends upstream (its model map), when the request names one. */
+const served = (parsed: ParsedRequest, account: AccountView) => (parsed.model === undefined ? undefined : servedModel(account, parsed.model))
+
+/**
+ * Where the request goes when the account speaks the other API, or names the model otherwise
+ * (its model map; a mapped name that is not a plain id makes a path core refuses to send).
+ */
+export function upstreamPath (parsed: ParsedRequest, account: AccountView, path: string): string | undefined {
+  const model = served(parsed, account)
   if (isGoogleLogin(account)) {
     const action = publicAction(parsed)
     return action ? `/v1internal:${action}` : undefined
   }
   const action = codeAssistAction(parsed)
-  return action && parsed.model ? `/v1beta/models/${parsed.model}:${action}` : undefined
+  if (action && model) return `/v1beta/models/${model}:${action}`
+  // A public call under a mapped name: the same version and action, the model in the path replaced.
+  const pub = publicAction(parsed)
+  if (model !== undefined && model !== parsed.model) return path.replace(/\/models\/[^/]*$/, `/models/${model}${pub ? `:${pub}` : ''}`)
+  return undefined
 }
 
 export function prepareUpstream (req: IncomingRequest, parsed: ParsedRequest, account: AccountView): UpstreamRequest {
@@ -38,13 +49,15 @@ export function prepareUpstream (req: IncomingRequest, parsed: ParsedRequest, ac
   let query = req.query
   const ca = codeAssistAction(parsed)
   const pub = publicAction(parsed)
+  const model = served(parsed, account)
+  const mapped = model !== undefined && model !== parsed.model
   if (isGoogleLogin(account)) {
     delete headers['x-goog-api-key']
     headers.authorization = `Bearer ${String(account.fields.accessToken)}`
     const project = String(account.fields.projectId)
-    if (ca !== undefined && body) body = withProject(body, project)
-    if (pub !== undefined && body && parsed.model) {
-      body = wrapRequest(body, parsed.model, pub, project)
+    if (ca !== undefined && body) body = withProject(mapped ? envelopeForModel(body, model!) : body, project)
+    if (pub !== undefined && body && model) {
+      body = wrapRequest(body, model, pub, project)
       query = pub === 'streamGenerateContent' ? 'alt=sse' : ''
       // The answer is unwrapped by a filter, which reads it as text.
       delete headers['accept-encoding']
@@ -55,6 +68,8 @@ export function prepareUpstream (req: IncomingRequest, parsed: ParsedRequest, ac
     if (ca !== undefined && body) {
       body = unwrapRequest(body)
       delete headers['accept-encoding']
+    } else if (pub === 'countTokens' && mapped && body) {
+      body = countForModel(body, model!)
     }
   }
   return { url: `${base}${req.upstreamPath}${query ? `?${query}` : ''}`, headers, body }

@@ -86,7 +86,7 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
     prices,
     parseRequest,
     upstreamBase,
-    prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, account, parsed.notes?.injectUsage === true),
+    prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, account, parsed.notes?.injectUsage === true, parsed.model),
     cannotServe,
     classifyError: (status, headers, body) => classifyError(status, headers, body),
     createMeter: (route, _parsed, headers) => {

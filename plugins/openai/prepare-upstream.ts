@@ -2,7 +2,7 @@
 // base URL as the SDKs do (`/v1` included); subscription (ChatGPT) accounts go to the Codex
 // backend with the account id Codex sends. The body goes byte-identical, except for a chat stream
 // that did not ask for usage: the relay asks for it (and filters the answer out again).
-import type { AccountView, IncomingRequest, UpstreamRequest } from '../../core/plugin-api.ts'
+import { withServedModel, type AccountView, type IncomingRequest, type UpstreamRequest } from '../../core/plugin-api.ts'
 
 export const API_BASE = 'https://api.openai.com/v1'
 export const CODEX_BASE = 'https://chatgpt.com/backend-api/codex'
@@ -17,7 +17,7 @@ function withUsageRequested (body: Buffer): Buffer {
   return Buffer.from(JSON.stringify(json))
 }
 
-export function prepareUpstream (req: IncomingRequest, account: AccountView, injectUsage: boolean): UpstreamRequest {
+export function prepareUpstream (req: IncomingRequest, account: AccountView, injectUsage: boolean, model?: string): UpstreamRequest {
   const base = upstreamBase(account).replace(/\/+$/, '')
   const headers: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v
@@ -29,7 +29,8 @@ export function prepareUpstream (req: IncomingRequest, account: AccountView, inj
     if (typeof account.fields.organization === 'string') headers['openai-organization'] = account.fields.organization
     if (typeof account.fields.project === 'string') headers['openai-project'] = account.fields.project
   }
-  let body = req.body
+  // The account's model map, when it names the model otherwise (an Azure deployment's model, another relay's name).
+  let body = withServedModel(req.body, account, model)
   if (injectUsage && body) {
     body = withUsageRequested(body)
     // The filter that hides the added usage chunk reads the stream: it must come uncompressed.

@@ -88,6 +88,14 @@ test('accounts: every type with its schema; added, tested, updated and listed wi
   assert.deepEqual([patched.json.priority, patched.json.fields.baseUrl], [5, `${mockUrl}/`])
   // The credential was kept though the form did not send it: the account still works.
   assert.equal((await call('POST', `/accounts/${added.json.id}/test`)).json.ok, true)
+  // The model map, set, listed, refused when a served name could go into a URL, and cleared.
+  const mapped = await call('PATCH', `/accounts/${added.json.id}`, { modelMap: { 'claude-haiku-*': 'claude-sonnet-4-5' } })
+  assert.deepEqual(mapped.json.modelMap ?? (await call('GET', '/accounts')).json.items.find((x: { name: string }) => x.name === 'spare').modelMap, { 'claude-haiku-*': 'claude-sonnet-4-5' })
+  const badMap = await call('PATCH', `/accounts/${added.json.id}`, { modelMap: { x: '../admin' } })
+  assert.equal(badMap.status, 400)
+  assert.match(badMap.json.error.message, /modelMap\["x"\]/)
+  await call('PATCH', `/accounts/${added.json.id}`, { modelMap: null })
+  assert.equal((await call('GET', '/accounts')).json.items.find((x: { name: string }) => x.name === 'spare').modelMap, null)
   // A test the provider refuses marks the account as a request would: it needs a new key or login.
   const refusing = await startAnthropicMock()
   t.after(() => refusing.close())

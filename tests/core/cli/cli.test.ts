@@ -55,8 +55,11 @@ usage: { flush: sync }
   const added = cli(['accounts', 'add', '--name', 'main', '--provider', 'claude', '--type', 'claude-console', '--set', `baseUrl=${mock.url}`, '--priority', '10'], { input: `${UPSTREAM_SECRET}\n` })
   assert.equal(added.status, 0, added.stderr)
   assert.match(added.stdout, /claude-api-key/)
-  const viaEnv = cli(['accounts', 'add', '--name', 'spare', '--provider', 'claude', '--type', 'claude-api-key', '--secret-env', 'apiKey=SPARE_KEY', '--set', `baseUrl=${mock.url}`, '--priority', '90'], { env: { SPARE_KEY: 'sk-ant-spare-1' } })
+  const viaEnv = cli(['accounts', 'add', '--name', 'spare', '--provider', 'claude', '--type', 'claude-api-key', '--secret-env', 'apiKey=SPARE_KEY', '--set', `baseUrl=${mock.url}`, '--priority', '90', '--model-map', 'claude-haiku-*=claude-sonnet-4-5'], { env: { SPARE_KEY: 'sk-ant-spare-1' } })
   assert.equal(viaEnv.status, 0, viaEnv.stderr)
+  const badMap = cli(['accounts', 'add', '--name', 'spare2', '--provider', 'claude', '--type', 'claude-api-key', '--secret-env', 'apiKey=SPARE_KEY', '--model-map', 'x=../admin'], { env: { SPARE_KEY: 'sk-ant-spare-2' } })
+  assert.notEqual(badMap.status, 0)
+  assert.match(badMap.stderr, /modelMap\["x"\]/)
 
   // Stored encrypted: the database file holds no credential in clear text.
   const wal = join(dir, 'data', 'relay.db-wal')
@@ -64,6 +67,7 @@ usage: { flush: sync }
   assert.ok(!dbBytes.includes(UPSTREAM_SECRET))
   const db = new Database(join(dir, 'data', 'relay.db'), { readonly: true })
   const sealed = db.prepare('SELECT sealed_secrets FROM accounts WHERE name = ?').get('main') as { sealed_secrets: string }
+  assert.deepEqual(JSON.parse((db.prepare('SELECT model_map FROM accounts WHERE name = ?').get('spare') as { model_map: string }).model_map), { 'claude-haiku-*': 'claude-sonnet-4-5' })
   db.close()
   assert.match(sealed.sealed_secrets, /^v1:/)
 

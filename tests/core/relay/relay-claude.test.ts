@@ -383,3 +383,28 @@ test('an account chained to a Claude-compatible relay that reads a bearer token 
   // A value other than the two is a config error, not a silent default.
   await assert.rejects(startRelay(t, testConfig(undefined, { accounts: [{ name: 'typo', provider: 'claude', type: 'claude-api-key', apiKey: 'k', authStyle: 'Bearer ' }] })), /authStyle/)
 })
+
+test('an account\'s model map: the upstream is asked for its own name, the row keeps both, and it is priced as the model asked for when the served name has no price', async t => {
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    // (`shared` declared in the file too: a placement field, not one of the type's own.)
+    accounts: [{ name: 'mapped', provider: 'claude', type: 'claude-api-key', apiKey: 'k', baseUrl: mock.url, shared: true, modelMap: { 'claude-sonnet-4-5': 'vendor.sonnet-v1:0', 'claude-haiku-*': 'claude-sonnet-4-5' } }],
+  }))
+  const sonnet = relay.rt.pricing.lookup('claude-sonnet-4-5')!.price
+  const each = BigInt(DEFAULT_USAGE.input_tokens) * BigInt(sonnet.input) + BigInt(DEFAULT_USAGE.output_tokens) * BigInt(sonnet.output)
+  for (const [asked, served] of [['claude-sonnet-4-5', 'vendor.sonnet-v1:0'], ['claude-haiku-4-5', 'claude-sonnet-4-5'], ['claude-opus-4-1', 'claude-opus-4-1']] as const) {
+    for (const stream of [false, true]) {
+      const res = await post(relay, '/claude/v1/messages', body({ model: asked, stream }))
+      assert.equal(res.statusCode, 200)
+      await res.body.dump()
+      assert.equal(JSON.parse(mock.requests.at(-1)!.body.toString()).model, served, `${asked} is sent as ${served}`)
+      await relay.settled()
+      const [row] = await relay.rt.store.recentRequests(1)
+      assert.deepEqual([row!.model, row!.requestedModel], [served, asked === served ? null : asked])
+      if (asked !== 'claude-opus-4-1') assert.equal(row!.costPico, each, `${asked} → ${served} priced as Sonnet (its own price, or the asked-for one's)`)
+    }
+  }
+  // A map that could put a path into a URL is a config error.
+  await assert.rejects(startRelay(t, testConfig(undefined, { accounts: [{ name: 'bad', provider: 'claude', type: 'claude-api-key', apiKey: 'k', modelMap: { x: '../admin' } }] })), /modelMap/)
+})

@@ -238,3 +238,29 @@ test('a stream whose first chunk is late: the client has the response headers be
   assert.equal(text, GEMINI_TEXT)
   assert.equal((await lastRow(relay)).costPico, EXPECTED)
 })
+
+test('an account\'s model map on Gemini: the served name goes into the API-key path and into the Code Assist envelope, countTokens included; the row keeps both', async t => {
+  const MAP = { 'gemini-2.5-pro': 'gemini-3-pro-preview' }
+  for (const login of [false, true]) {
+    const mock = await startGeminiMock()
+    t.after(() => mock.close())
+    const account = login
+      ? { name: 'google', provider: 'gemini', type: 'gemini-oauth', accessToken: 'ya29.x', projectId: CODE_ASSIST_PROJECT, expiresAt: Date.now() + 3_600_000, baseUrl: mock.url, modelMap: MAP }
+      : { name: 'g', provider: 'gemini', type: 'gemini-api-key', apiKey: 'AIza-upstream-0001', baseUrl: mock.url, modelMap: MAP }
+    const relay = await startRelay(t, testConfig(undefined, { plugins: [{ use: 'gemini', mount: '/gemini' }], accounts: [account] }))
+    const headers = { 'content-type': 'application/json', 'x-goog-api-key': ALICE_KEY, ...GEMINI_CLI }
+    const sse = await request(`${relay.url}/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse`, { method: 'POST', headers, body })
+    assert.equal(sse.statusCode, 200)
+    await sse.body.dump()
+    const seen = mock.requests.at(-1)!
+    if (login) assert.equal(JSON.parse(seen.body.toString()).model, 'gemini-3-pro-preview')
+    else assert.equal(seen.url, '/v1beta/models/gemini-3-pro-preview:streamGenerateContent?alt=sse')
+    const row = await lastRow(relay)
+    assert.deepEqual([row.model, row.requestedModel], ['gemini-3-pro-preview', 'gemini-2.5-pro'])
+    const count = await request(`${relay.url}/gemini/v1/models/gemini-2.5-pro:countTokens`, { method: 'POST', headers, body: JSON.stringify({ generateContentRequest: { model: 'models/gemini-2.5-pro', contents: [{ role: 'user', parts: [{ text: 'hi' }] }] } }) })
+    assert.deepEqual(await count.body.json(), { totalTokens: 42 })
+    const counted = mock.requests.at(-1)!
+    if (login) assert.equal(JSON.parse(counted.body.toString()).request.model, 'models/gemini-3-pro-preview')
+    else assert.deepEqual([counted.url, JSON.parse(counted.body.toString()).generateContentRequest.model], ['/v1/models/gemini-3-pro-preview:countTokens', 'models/gemini-3-pro-preview'])
+  }
+})

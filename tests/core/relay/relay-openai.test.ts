@@ -276,3 +276,28 @@ test('a Claude or Gemini model asked of the OpenAI endpoint: a 404 naming the mo
   assert.equal(served.statusCode, 200)
   await served.body.dump()
 })
+
+test('an account\'s model map on OpenAI: Responses and Chat bodies name the served model, the chat stream still gets its usage', async t => {
+  const mock = await startOpenAIMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'openai', mount: '/openai' }],
+    accounts: [openaiAccount(mock, { modelMap: { 'gpt-5.4': 'team-deployment-gpt54' } })],
+  }))
+  for (const [path, body] of [
+    ['/openai/v1/responses', { model: 'gpt-5.4', input: 'hi' }],
+    ['/openai/v1/chat/completions', { model: 'gpt-5.4', stream: true, messages: [{ role: 'user', content: 'hi' }] }],
+  ] as const) {
+    const res = await post(relay, path, body)
+    assert.equal(res.statusCode, 200)
+    await res.body.dump()
+    const sent = JSON.parse(mock.requests.at(-1)!.body.toString())
+    assert.equal(sent.model, 'team-deployment-gpt54')
+    if (path.endsWith('completions')) assert.equal(sent.stream_options.include_usage, true)
+    await relay.settled()
+    const [row] = await relay.rt.store.recentRequests(1)
+    assert.deepEqual([row!.model, row!.requestedModel], ['team-deployment-gpt54', 'gpt-5.4'])
+    // Priced as the model asked for: the served name has no price of its own.
+    assert.ok(row!.costPico !== null && row!.costPico > 0n)
+  }
+})

@@ -87,8 +87,11 @@ export function storeContract (name: string, factory: StoreFactory): void {
     await s.insertAccount(account({ groups: ['g'], models: ['claude-*'], maxConcurrency: 3, sealedProxy: 'v1:p' }))
     const [a] = await s.listAccounts()
     assert.deepEqual([a!.groups, a!.models, a!.maxConcurrency, a!.sealedProxy, a!.fields], [['g'], ['claude-*'], 3, 'v1:p', { baseUrl: 'https://x' }])
-    await s.updateAccount('acc_1', { disabled: true, sealedSecrets: 'v1:new' })
-    assert.deepEqual((await s.listAccounts()).map(x => [x.disabled, x.sealedSecrets]), [[true, 'v1:new']])
+    assert.equal(a!.modelMap ?? null, null)
+    await s.updateAccount('acc_1', { disabled: true, sealedSecrets: 'v1:new', modelMap: { 'claude-sonnet-4-5': 'us.anthropic.claude-sonnet-4-5-v1:0' } })
+    assert.deepEqual((await s.listAccounts()).map(x => [x.disabled, x.sealedSecrets, x.modelMap]), [[true, 'v1:new', { 'claude-sonnet-4-5': 'us.anthropic.claude-sonnet-4-5-v1:0' }]])
+    await s.updateAccount('acc_1', { modelMap: null })
+    assert.equal((await s.listAccounts())[0]!.modelMap, null)
     const state = { accountId: 'acc_1', status: 'unauthorized' as const, reason: 'HTTP 401', cooldownUntil: 9, consecutiveFailures: 2, lastError: 'e', lastErrorAt: 8, rateLimits: { at: 1, windows: [{ name: '5h', utilisation: 0.5 }] }, updatedAt: 8, refreshFailures: 1, recentErrors: [{ at: 8, message: 'e' }, { at: 5, message: 'older' }] }
     await s.saveAccountState(state)
     await s.saveAccountState({ ...state, status: 'active', updatedAt: 9 })
@@ -250,10 +253,11 @@ export function storeContract (name: string, factory: StoreFactory): void {
 
   withStore('the request log: filters, pages by cursor newest first, open rows interrupted, old rows pruned', async s => {
     const t0 = Date.parse('2026-11-26T10:00:00Z')
-    await s.writeUsage({ records: Array.from({ length: 7 }, (_, i) => usage({ requestId: `r${i}`, time: t0 + i * 1000, status: i === 3 ? 429 : 200, accountId: i % 2 === 0 ? 'acc_1' : 'acc_2', clientIp: i === 5 ? '203.0.113.5' : null, bridge: i === 4 ? 'chat-claude' : null })) })
+    await s.writeUsage({ records: Array.from({ length: 7 }, (_, i) => usage({ requestId: `r${i}`, time: t0 + i * 1000, status: i === 3 ? 429 : 200, accountId: i % 2 === 0 ? 'acc_1' : 'acc_2', clientIp: i === 5 ? '203.0.113.5' : null, bridge: i === 4 ? 'chat-claude' : null, requestedModel: i === 4 ? 'claude-sonnet-4-5' : null })) })
     await s.writeUsage({ opened: [{ requestId: 'open-1', time: t0 + 500, keyId: 'key_1', provider: 'claude', model: 'm', path: '/v1/messages', stream: true, clientKind: 'sdk', bridge: 'messages-gemini' }], records: [] })
     // The bridge that translated a request stays on its row, open or finished.
     assert.deepEqual([(await s.getRequest('r4'))?.bridge, (await s.getRequest('r5'))?.bridge, (await s.getRequest('open-1'))?.bridge], ['chat-claude', null, 'messages-gemini'])
+    assert.deepEqual([(await s.getRequest('r4'))?.requestedModel, (await s.getRequest('r5'))?.requestedModel], ['claude-sonnet-4-5', null])
     const first = await s.queryRequests({ limit: 3 })
     assert.deepEqual(first.map(r => r.requestId), ['r6', 'r5', 'r4'])
     const next = await s.queryRequests({ limit: 3, before: { time: first.at(-1)!.time, requestId: first.at(-1)!.requestId } })
