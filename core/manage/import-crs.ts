@@ -100,6 +100,7 @@ async function planAccounts (rt: Runtime, snap: CrsSnapshot, encryptionKey: stri
         diff(item.changes, patch, 'groups', existing.groups, record.groups)
         diff(item.changes, patch, 'maxConcurrency', existing.maxConcurrency, record.maxConcurrency)
         diff(item.changes, patch, 'models', existing.models, record.models)
+        diff(item.changes, patch, 'modelMap', existing.modelMap ?? null, record.modelMap ?? null)
         diff(item.changes, patch, 'shared', existing.shared ?? null, record.shared ?? null)
         diff(item.changes, patch, 'fields', existing.fields, record.fields)
         if (open(existing.sealedSecrets) !== open(record.sealedSecrets)) diff(item.changes, patch, 'sealedSecrets', 'old', record.sealedSecrets, true)
@@ -126,7 +127,7 @@ async function planAccounts (rt: Runtime, snap: CrsSnapshot, encryptionKey: stri
 /** The record a mapped account becomes (a new id and the wanted name; the plan fixes the name). */
 function accountRecord (rt: Runtime, m: MappedAccount, now: number): AccountRecord {
   const type = resolveType(rt, m.kind.provider, m.kind.type)
-  const placement = { priority: m.priority, groups: m.groups, maxConcurrency: m.maxConcurrency, models: m.models, proxy: m.proxy, shared: m.shared }
+  const placement = { priority: m.priority, groups: m.groups, maxConcurrency: m.maxConcurrency, models: m.models, modelMap: m.modelMap, proxy: m.proxy, shared: m.shared }
   return { ...newAccountRecord(rt, m.wantedName, type, sealFields(rt, type, m.fields), placement, now), disabled: m.disabled, origin: m.origin }
 }
 

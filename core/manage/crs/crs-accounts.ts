@@ -5,6 +5,7 @@ import { createDecipheriv, scryptSync } from 'node:crypto'
 import type { CrsAccount, CrsAccountKind, CrsGroup } from './crs-read.ts'
 import { clip, FieldReader, newNotes, type RecordNotes } from './crs-values.ts'
 import { crsGroupName } from './crs-names.ts'
+import { modelMapProblem } from '../../accounts/model-map.ts'
 
 /** The incumbent's secret decryption: AES-256-CBC, key scrypt(ENCRYPTION_KEY, salt, 32), `ivhex:cipherhex`. */
 export function crsDecrypt (encryptionKey: string, salt: string): (value: string) => string {
@@ -38,6 +39,8 @@ export interface MappedAccount {
   groups: string[]
   maxConcurrency: number | null
   models: string[] | null
+  /** The incumbent's `supportedModels` mapping, where it sends a model as another. */
+  modelMap: Record<string, string> | null
   proxy: string | null
   /** The incumbent's shared accounts stay in the shared pool when a key is bound to them; dedicated ones never are. */
   shared: boolean | null
@@ -130,6 +133,7 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
   if (accountType === 'group' && memberOf.length === 0) notes.lost.push('accountType: group, but it is in no group there: here it joins the shared pool')
 
   let models: string[] | null = null
+  let modelMap: Record<string, string> | null = null
   const supported = r.json('supportedModels')
   if (Array.isArray(supported)) {
     const names = supported.filter((m): m is string => typeof m === 'string' && m.length > 0 && m.length <= 128).slice(0, 64)
@@ -137,9 +141,15 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
     if (names.length < supported.length) notes.warnings.push(`supportedModels: ${supported.length - names.length} not taken (not a short name, or past 64)`)
   } else if (supported && typeof supported === 'object' && Object.keys(supported).length > 0) {
     const entries = Object.entries(supported as Record<string, unknown>)
-    // A mapping onto the same names is a list of served models; a real rewrite has no counterpart.
-    if (entries.every(([from, to]) => from === to)) models = entries.map(([from]) => from).slice(0, 64)
-    else notes.lost.push(`supportedModels: a model mapping (${entries.slice(0, 3).map(([f, t]) => `${clip(f, 30)} → ${clip(String(t), 30)}`).join(', ')}${entries.length > 3 ? ', …' : ''}): this relay sends the model the client asked for`)
+    // Its keys are the models the account serves; the pairs that rename become the model map.
+    models = entries.map(([from]) => from).filter(from => from.length > 0 && from.length <= 128).slice(0, 64)
+    if (models.length === 0) models = null
+    const renames = Object.fromEntries(entries.filter(([from, to]) => from !== to))
+    if (Object.keys(renames).length > 0) {
+      const problem = modelMapProblem(renames)
+      if (problem === undefined) modelMap = renames as Record<string, string>
+      else notes.lost.push(`supportedModels: a model mapping this relay cannot take (${clip(problem, 80)}): the model the client asked for is sent`)
+    }
   }
 
   const priority = r.num('priority', { min: 1, max: 100, integer: true }) ?? 50
@@ -158,6 +168,6 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
 
   return {
     origin: accountOrigin(a.kind, a.id), kind: a.kind, wantedName: r.str('name') ?? a.id, fields, priority,
-    groups: [...groups].sort(), maxConcurrency, models, proxy, shared, disabled, notes,
+    groups: [...groups].sort(), maxConcurrency, models, modelMap, proxy, shared, disabled, notes,
   }
 }
