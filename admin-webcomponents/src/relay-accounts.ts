@@ -19,6 +19,15 @@ interface Account {
   login?: { identity?: string, expiresAt?: string, refresh: string }
 }
 
+/** `asked = sent` lines as a model map (a line without `=` is kept whole, for the server to refuse by name); none: null. */
+function modelMapFrom (text: string): Record<string, string> | null {
+  const entries = text.split('\n').map(l => l.trim()).filter(Boolean).map(l => {
+    const eq = l.indexOf('=')
+    return eq === -1 ? [l, ''] : [l.slice(0, eq).trim(), l.slice(eq + 1).trim()]
+  })
+  return entries.length === 0 ? null : Object.fromEntries(entries)
+}
+
 /**
  * The upstream accounts with their live state, a form for any account type (from its schema),
  * subscription logins, test, disable / enable and delete.
@@ -33,15 +42,6 @@ interface Account {
  * @csspart table - the list of accounts
  * @csspart row - one account
  */
-/** `asked = sent` lines as a model map (a line without `=` is kept whole, for the server to refuse by name); none: null. */
-function modelMapFrom (text: string): Record<string, string> | null {
-  const entries = text.split('\n').map(l => l.trim()).filter(Boolean).map(l => {
-    const eq = l.indexOf('=')
-    return eq === -1 ? [l, ''] : [l.slice(0, eq).trim(), l.slice(eq + 1).trim()]
-  })
-  return entries.length === 0 ? null : Object.fromEntries(entries)
-}
-
 export class RelayAccounts extends RelayElement {
   static override styles = themeStyles
   static override properties = {

@@ -299,10 +299,12 @@ test('accounts tab: refreshes by itself, says when a cooldown ends and what fail
   await edit.getByLabel(/^Organization/).fill('org-1')
   await edit.getByRole('checkbox', { name: 'WebSocket upstream' }).uncheck()
   await edit.getByLabel(/^In the shared pool/).selectOption('false')
+  await edit.getByLabel(/^Send models upstream as/).fill('gpt-5.4 = team-deployment\ngpt-6* = gpt-5.4')
   await edit.getByRole('button', { name: 'Save' }).click()
   await edit.waitFor({ state: 'detached' })
   const stored = (await relay.rt.store.listAccounts()).find(a => a.name === 'oa-ws')!
   assert.deepEqual([stored.priority, stored.groups, stored.fields.organization, stored.fields.websocket, stored.shared], [70, ['team-a'], 'org-1', false, false])
+  assert.deepEqual(stored.modelMap, { 'gpt-5.4': 'team-deployment', 'gpt-6*': 'gpt-5.4' })
   assert.deepEqual(JSON.parse(relay.rt.secretBox.open(stored.sealedSecrets!)), { apiKey: 'sk-test-0123456789' })
 
   // A subscription added with a pasted token (`claude setup-token`), no login.
