@@ -206,6 +206,8 @@ export interface WebSocketSupport {
    */
   parseMessage (text: string, connection: ParsedRequest, previous: ParsedRequest | undefined): ParsedRequest | PluginRefusal
   endsRequest (text: string): boolean
+  /** The accepted message as it goes to this account (its model map applied); absent: as read. */
+  upstreamMessage? (text: string, parsed: ParsedRequest, account: AccountView): string
 }
 
 /** Rewrites a response stream chunk by chunk; `end` returns whatever it still held. */

@@ -33,6 +33,7 @@ import { finishMeter, newExchange, settle, type Exchange } from './exchange.ts'
 import { snapshot } from '../ops/config-reload.ts'
 import { checkPriced } from '../limits/unpriced.ts'
 import { foreignModel, type RelayDeps } from './relay-handler.ts'
+import { mapModel } from '../accounts/model-map.ts'
 
 export interface WebSocketMount {
   plugin: RelayPlugin
@@ -279,8 +280,10 @@ function relayFrames (
     ex.status = 200
     current = ex
     previous = parsed
-    // The text the relay read, in a text frame: the upstream sees exactly what was checked.
-    if (upstream.readyState === upstream.OPEN) upstream.send(text)
+    // The text the relay read, in a text frame: the upstream sees exactly what was checked, but
+    // for the model the account's map names otherwise.
+    ex.served = parsed.model === undefined ? undefined : mapModel(account.modelMap, parsed.model)
+    if (upstream.readyState === upstream.OPEN) upstream.send(ws.upstreamMessage?.(text, parsed, account) ?? text)
   }
   client.on('message', data => {
     queue = queue.then(() => onMessage(data)).catch((err: unknown) => deps.log.error({ err }, 'websocket message failed'))

@@ -5,7 +5,7 @@
 // `.failed`, or an `error`). ChatGPT's Codex backend speaks it; an API-key account only when the
 // operator says its upstream does (`websocket: true`). Both client messages make the upstream
 // generate, so both are requests the relay admits and meters; any other message is refused.
-import { parseJsonObject, type AccountView, type ParsedRequest, type PluginRefusal, type WebSocketSupport } from '../../core/plugin-api.ts'
+import { parseJsonObject, servedModel, type AccountView, type ParsedRequest, type PluginRefusal, type WebSocketSupport } from '../../core/plugin-api.ts'
 
 const ENDS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'response.done', 'error'])
 
@@ -48,5 +48,14 @@ export const websocket: WebSocketSupport = {
   endsRequest: (text: string) => {
     const t = typeOf(text)
     return typeof t === 'string' && ENDS.has(t)
+  },
+  // A message that names its model names the account's own for it (its model map); an append
+  // without one carries on with what the request before it was sent as.
+  upstreamMessage (text: string, parsed: ParsedRequest, account: AccountView): string {
+    if (parsed.model === undefined || servedModel(account, parsed.model) === parsed.model) return text
+    const msg = JSON.parse(text) as Record<string, unknown>
+    if (typeof msg.model !== 'string') return text
+    msg.model = servedModel(account, parsed.model)
+    return JSON.stringify(msg)
   },
 }

@@ -301,3 +301,24 @@ test('an account\'s model map on OpenAI: Responses and Chat bodies name the serv
     assert.ok(row!.costPico !== null && row!.costPico > 0n)
   }
 })
+
+test('Codex over WebSocket on an account with a model map: each response.create names the served model upstream; the row keeps both', async t => {
+  const mock = await startOpenAIMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'openai', mount: '/openai' }],
+    accounts: [openaiAccount(mock, { websocket: true, modelMap: { 'gpt-5.4': 'team-gpt54' } })],
+  }))
+  const socket = new WebSocket(`${relay.url.replace('http', 'ws')}/openai/v1/responses`, { headers: { authorization: `Bearer ${ALICE_KEY}`, ...CODEX } } as never)
+  await new Promise((resolve, reject) => { socket.addEventListener('open', resolve); socket.addEventListener('error', reject) })
+  await new Promise<void>(resolve => {
+    socket.addEventListener('message', ev => { if (String(ev.data).includes('"response.completed"')) resolve() })
+    socket.send(JSON.stringify({ type: 'response.create', model: 'gpt-5.4', input: 'one' }))
+  })
+  socket.close()
+  const sent = mock.requests.filter(r => r.method === 'WS')
+  assert.equal(JSON.parse(sent[0]!.body.toString()).model, 'team-gpt54')
+  await relay.settled()
+  const [row] = (await relay.rt.store.recentRequests(10)).filter(r => r.path === '/v1/responses')
+  assert.deepEqual([row!.model, row!.requestedModel], ['team-gpt54', 'gpt-5.4'])
+})
