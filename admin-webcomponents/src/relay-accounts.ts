@@ -239,11 +239,17 @@ export class RelayAccounts extends RelayElement {
       ${a.login ? html`<div><small>${a.login.identity ?? ''} ${a.login.expiresAt ? msg(str`token expires ${formatRelative(a.login.expiresAt)}`, { id: 'accounts.tokenExpires' }) : ''}</small></div>` : nothing}`
   }
 
-  /** The provider's rate-limit windows: how much is used and when each resets. */
+  /**
+   * The provider's rate-limit windows: how much is used and when each resets. A window whose
+   * reset has passed since the provider last reported it is shown as reset: its use is stale.
+   */
   #windows (a: Account): TemplateResult | typeof nothing {
     const shown = a.rateLimits.filter(w => w.utilisation !== undefined || w.resetsAt !== undefined)
     if (shown.length === 0) return nothing
-    return html`${shown.map(w => html`<div class=${w.status === 'rejected' ? 'error' : ''}><small>${w.name}${w.models ? ` (${w.models})` : ''}:
+    const now = Date.now()
+    return html`${shown.map(w => w.resetsAt !== undefined && w.resetsAt <= now
+      ? html`<div><small>${w.name}${w.models ? ` (${w.models})` : ''}: ${msg('reset since the last request', { id: 'accounts.windowReset' })}</small></div>`
+      : html`<div class=${w.status === 'rejected' ? 'error' : ''}><small>${w.name}${w.models ? ` (${w.models})` : ''}:
       ${w.utilisation === undefined ? '' : `${Math.round(w.utilisation * 100)}%`}
       ${w.resetsAt === undefined ? '' : msg(str`resets ${formatRelative(new Date(w.resetsAt).toISOString())}`, { id: 'accounts.resets' })}</small>
       ${w.utilisation === undefined ? nothing : html`<progress max="100" value=${Math.min(100, Math.round(w.utilisation * 100))} aria-label=${w.name}></progress>`}</div>`)}`

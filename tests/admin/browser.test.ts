@@ -269,11 +269,14 @@ test('accounts tab: refreshes by itself, says when a cooldown ends and what fail
   const now = Date.now()
   await relay.rt.store.saveAccountState({
     accountId: account.id, status: 'active', reason: null, cooldownUntil: now + 3 * 60_000 + 5_000, consecutiveFailures: 1, lastError: 'HTTP 429: rate limited', lastErrorAt: now,
-    rateLimits: { at: now, windows: [{ name: '5h', utilisation: 0.42, resetsAt: now + 2 * 3_600_000 + 60_000 }] }, updatedAt: now, refreshFailures: 0,
+    // The 7-day window reset since the provider last said it was at 90 %: shown as reset, not "resets 11 days ago".
+    rateLimits: { at: now, windows: [{ name: '5h', utilisation: 0.42, resetsAt: now + 2 * 3_600_000 + 60_000 }, { name: '7d', utilisation: 0.9, resetsAt: now - 11 * 86_400_000 }] }, updatedAt: now, refreshFailures: 0,
     recentErrors: [{ at: now, message: 'HTTP 429: rate limited' }, { at: now - 600_000, message: 'HTTP 529: overloaded' }],
   })
   await accounts.locator('tr[data-account="mock"]', { hasText: 'cooling down, ends in 3 minutes' }).waitFor({ timeout: 10_000 })
   assert.match(await row.textContent() ?? '', /5h:\s*42%\s*resets in 2 hours/)
+  assert.match(await row.textContent() ?? '', /7d:\s*reset since the last request/)
+  assert.doesNotMatch(await row.textContent() ?? '', /90%|days ago/)
   await row.locator('summary', { hasText: 'HTTP 429: rate limited' }).click()
   await row.locator('li', { hasText: 'HTTP 529: overloaded' }).waitFor()
   await shot(page, 'admin-accounts-state')

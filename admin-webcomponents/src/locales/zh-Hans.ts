@@ -250,6 +250,7 @@ export const templates = {
   'accounts.proxy': '代理（http://、https:// 或 socks5://）',
   'accounts.reset': '解除冷却',
   'accounts.resets': str`${0}重置`,
+  'accounts.windowReset': '上次请求后已重置',
   'accounts.shared': '加入共享账号池',
   'accounts.sharedAuto': '不在任何分组且未绑定密钥时',
   'accounts.sharedNo': '从不（仅供绑定的密钥和分组）',
