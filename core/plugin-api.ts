@@ -20,3 +20,5 @@ export { jwtClaims, readPastedCode, tokenEndpointError } from './oauth-helpers.t
 export { readText, request } from './http-client.ts'
 export { createEventReader, createEventStreamMeter, createWholeJsonMeter, EVENT_LIMIT, isDroid, oauthOptionsSchema, pkceAuthorize, retryAfterTime, servedModel, subscriptionServes, withServedModel, tooLarge, WHOLE_BODY_LIMIT } from './plugin-kit.ts'
 export type { EventReader, MeterState, OAuthEndpoints } from './plugin-kit.ts'
+export { addPolicyHeaders, HEADER_POLICY_FIELDS, headerPolicyProblem, strippedRequestHeaders, stripResponseHeaders } from './header-policy.ts'
+export type { HeaderPolicy } from './header-policy.ts'

@@ -64,6 +64,11 @@ export interface AccountTypeSpec {
   aliases?: string[]
   /** Subscription accounts: how to log in and keep the credential fresh. */
   oauth?: OAuthSteps
+  /**
+   * What JSON Schema cannot say about the fields (a header name in any case, a value that would
+   * split a request): the problem in one line, or undefined. Checked wherever the schema is.
+   */
+  fieldsProblem? (fields: Record<string, unknown>): string | undefined
 }
 
 /** What core lends a plugin for OAuth calls: the account's egress (proxy-aware) dispatcher. */
@@ -282,6 +287,11 @@ export interface RelayPlugin {
    * upstream's bytes.
    */
   filterResponse? (route: PluginRoute, parsed: ParsedRequest, responseHeaders: IncomingHttpHeaders, account: AccountView): ResponseFilter | undefined
+  /**
+   * The answer's headers as the client gets them from this account (already without hop-by-hop
+   * ones and cookies): removes what the account keeps from clients (its header policy).
+   */
+  responseHeaders? (account: AccountView, headers: Record<string, string | string[]>): void
   /** The account's rate-limit state as the provider reports it in response headers. */
   readRateLimits? (headers: IncomingHttpHeaders, now: number): RateLimitSnapshot | undefined
   /** True when an upstream error body is already in the provider's shape (passed through as is). */

@@ -1,6 +1,7 @@
 // An account type's fields as form controls, from its JSON Schema: a checkbox for a boolean, a
 // list for an enum, a number box for a number, a password box for a credential (never filled
-// in: a credential is write-only, and left empty it stays as it is), a comma list for an array.
+// in: a credential is write-only, and left empty it stays as it is), a comma list for an array,
+// and `Name: value` lines for a map (an account's added headers; `-` alone removes it).
 // Labels and help come from the schema's `title` and `description`, in Chinese when the widget
 // speaks it and the field is known.
 import { html, nothing, type TemplateResult } from 'lit'
@@ -35,6 +36,12 @@ export function renderField (name: string, s: FieldSchema, required: boolean, va
     return html`<label>${label}<select name=${`f.${name}`} ?required=${required} aria-describedby=${describedBy}>
       ${required ? nothing : html`<option value="">–</option>`}${s.enum.map(v => html`<option value=${String(v)} ?selected=${v === current}>${String(v)}</option>`)}</select>${help}</label>`
   }
+  if (s.type === 'object') {
+    const shown = s.writeOnly || value === null || typeof value !== 'object' ? '' : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`).join('\n')
+    const placeholder = s.writeOnly && editing ? msg('unchanged; type to replace, or - to remove', { id: 'accounts.unchanged-map' }) : 'Name: value'
+    return html`<label>${label}
+      <textarea name=${`f.${name}`} rows="3" autocomplete="off" spellcheck="false" .value=${shown} placeholder=${placeholder} aria-describedby=${describedBy}></textarea>${help}</label>`
+  }
   const type = s.writeOnly ? 'password' : s.type === 'integer' || s.type === 'number' ? 'number' : 'text'
   const shown = s.writeOnly || value === undefined || value === null ? '' : Array.isArray(value) ? value.join(', ') : String(value)
   const placeholder = s.writeOnly && editing ? msg('unchanged; type to replace', { id: 'accounts.unchanged' }) : s.default === undefined ? '' : String(s.default)
@@ -49,7 +56,7 @@ export function renderField (name: string, s: FieldSchema, required: boolean, va
 export function fieldsFromForm (form: HTMLFormElement, schema: TypeSchema, current?: Record<string, unknown>): Record<string, unknown> {
   const fields: Record<string, unknown> = {}
   for (const [name, s] of Object.entries(schema.properties)) {
-    const el = form.elements.namedItem(`f.${name}`) as HTMLInputElement | HTMLSelectElement | null
+    const el = form.elements.namedItem(`f.${name}`) as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement | null
     if (!el) continue
     let v: unknown
     if (s.type === 'boolean') {
@@ -60,11 +67,26 @@ export function fieldsFromForm (form: HTMLFormElement, schema: TypeSchema, curre
         if (current && !s.writeOnly && current[name] !== undefined) fields[name] = null
         continue
       }
-      v = s.type === 'integer' || s.type === 'number' ? Number(text) : s.type === 'array' ? text.split(',').map(x => x.trim()).filter(Boolean) : text
+      if (s.type === 'object' && text === '-') {
+        if (current) fields[name] = null
+        continue
+      }
+      v = s.type === 'integer' || s.type === 'number' ? Number(text) : s.type === 'array' ? text.split(',').map(x => x.trim()).filter(Boolean) : s.type === 'object' ? mapFromLines(text) : text
     }
     if (current && !s.writeOnly && JSON.stringify(current[name]) === JSON.stringify(v)) continue
     if (current && s.type === 'boolean' && current[name] === undefined && v === (s.default === true)) continue
     fields[name] = v
   }
   return fields
+}
+
+/** `Name: value` per line; a line without a colon is a name with no value (the server says what is wrong with it). */
+function mapFromLines (text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') continue
+    const colon = line.indexOf(':')
+    out[(colon < 0 ? line : line.slice(0, colon)).trim()] = colon < 0 ? '' : line.slice(colon + 1).trim()
+  }
+  return out
 }

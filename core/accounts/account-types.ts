@@ -58,6 +58,8 @@ export class AccountTypes {
     const own: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(fields)) if (!COMMON_ACCOUNT_FIELDS.has(k)) own[k] = v
     if (!type.validate(own)) return { ok: false, problems: formatAjvErrors(type.validate.errors) }
+    const problem = type.spec.fieldsProblem?.(own)
+    if (problem !== undefined) return { ok: false, problems: [{ path: '', message: problem }] }
     const plain: Record<string, unknown> = {}
     const secrets: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(own)) (type.secretFields.includes(k) ? secrets : plain)[k] = v

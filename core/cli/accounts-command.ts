@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.ts'
 import { isoOrDash, table, type CliIo, type CliValues } from './cli-io.ts'
 import { readStdinLines } from './read-secret.ts'
 import { pairs, placementFrom, plainFields } from './records.ts'
+import { fieldFromText } from '../accounts/field-text.ts'
 import { loginCommand } from './login-command.ts'
 import { addAccount, deleteAccount, listAccounts, resolveType, setAccountDisabled, type AccountListing } from '../manage/accounts.ts'
 
@@ -17,7 +18,8 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
       }
       const type = resolveType(rt, v.provider, v.type)
       const placement = placementFrom(v, io)
-      const fields = plainFields(v.set, type.secretFields)
+      const properties = type.spec.schema.properties
+      const fields = plainFields(v.set, type.secretFields, properties)
       if (typeof placement === 'string' || typeof fields === 'string') {
         io.err(typeof placement === 'string' ? placement : fields as string)
         return 2
@@ -28,9 +30,10 @@ export async function accountsCommand (rt: Runtime, sub: string | undefined, res
           io.err(`--secret-env ${k}: environment variable ${envName} is not set`)
           return 2
         }
-        fields[k] = value
+        fields[k] = fieldFromText(properties[k], value)
       }
-      const missing = type.secretFields.filter(f => fields[f] === undefined)
+      // One line each from stdin; a map (headers added) is no line's worth, given only by --secret-env.
+      const missing = type.secretFields.filter(f => fields[f] === undefined && properties[f]?.type !== 'object')
       Object.assign(fields, await readStdinLines(io.stdin, missing, io.err))
       const record = await addAccount(rt, { name: v.name, provider: v.provider, type: v.type, fields, ...placement })
       io.out(`Added ${record.provider} account "${record.name}" (${record.id}, ${record.type}, priority ${record.priority}).`)

@@ -1,6 +1,7 @@
 // What the CLI's key and account commands share beyond core/manage: reading an account's
 // placement and fields from the command line.
 import { errors } from '../errors.ts'
+import { fieldFromText, type FieldShape } from '../accounts/field-text.ts'
 import type { Placement } from '../manage/accounts.ts'
 import type { CliIo, CliValues } from './cli-io.ts'
 
@@ -32,14 +33,15 @@ export function pairs (list: string[], flag: string): Map<string, string> {
 }
 
 /**
- * The `--set field=value` fields of an account type. `true`, `false` and numbers are taken as
- * such (the schema decides whether they fit); credentials are refused here, on the command line.
+ * The `--set field=value` fields of an account type, read as the type's schema wants them
+ * (`fieldFromText`: a list from commas; the schema decides whether they fit); credentials are
+ * refused here, on the command line.
  */
-export function plainFields (set: string[], secretFields: string[]): Record<string, unknown> | string {
+export function plainFields (set: string[], secretFields: string[], properties: Record<string, FieldShape> = {}): Record<string, unknown> | string {
   const fields: Record<string, unknown> = {}
   for (const [k, val] of pairs(set, '--set')) {
     if (secretFields.includes(k)) return `${k} is a credential: give it on stdin or with --secret-env ${k}=ENV_VAR, never as an argument`
-    fields[k] = /^(true|false|-?\d+(\.\d+)?)$/.test(val) ? JSON.parse(val) as unknown : val
+    fields[k] = fieldFromText(properties[k], val)
   }
   return fields
 }

@@ -91,6 +91,7 @@ export async function forward (
       // What the client gets is an event stream only if the filter left it one.
       ex.plainSse = plainSse && filter?.contentType === undefined
       const out = clientResponseHeaders(headers)
+      if (account) plugin.responseHeaders?.(account, out)
       delete out['content-length']
       if (filter?.contentType) out['content-type'] = filter.contentType
       const firstByte = () => { ex.ttfb ??= now() - ex.start }

@@ -207,7 +207,7 @@ async function attempts (
     }
   }
   if (last && 'upstream' in last) {
-    ex.status = sendUpstreamError(plugin, reply, last.upstream, last.body, last.verdict, ex.id)
+    ex.status = sendUpstreamError(plugin, reply, last.upstream, last.body, last.verdict, ex.id, ex.tried.at(-1))
     return
   }
   if (last) throw last.error

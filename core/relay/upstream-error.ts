@@ -3,7 +3,7 @@
 // key); other upstream errors keep their status and, when already in the provider's shape,
 // their body.
 import type { FastifyReply } from 'fastify'
-import type { ErrorClassification, RelayPlugin } from '../plugin-api.ts'
+import type { AccountView, ErrorClassification, RelayPlugin } from '../plugin-api.ts'
 import { clientResponseHeaders } from './headers.ts'
 import { decoderFor, encodingOf } from './content-encoding.ts'
 import { ERROR_BODY_LIMIT, type AttemptResult, type UpstreamHeaders } from './forward.ts'
@@ -47,13 +47,14 @@ export function describeUpstreamError (status: number, body: Buffer): string {
 const ABOUT_THE_REQUEST = new Set([400, 404, 413, 422])
 
 /** Sends the final upstream error to the client; returns the status sent. */
-export function sendUpstreamError (plugin: RelayPlugin, reply: FastifyReply, e: UpstreamError, body: Buffer, verdict: ErrorClassification, requestId: string): number {
+export function sendUpstreamError (plugin: RelayPlugin, reply: FastifyReply, e: UpstreamError, body: Buffer, verdict: ErrorClassification, requestId: string, account?: AccountView): number {
   if (verdict.kind === 'auth_failed' || verdict.kind === 'forbidden') {
     const err = relayError('RELAY_ERR_UPSTREAM_AUTH')
     sendRelayError(reply, plugin, err)
     return err.statusCode
   }
   const passHeaders = clientResponseHeaders(e.headers as UpstreamHeaders)
+  if (account) plugin.responseHeaders?.(account, passHeaders)
   delete passHeaders['content-length']
   delete passHeaders['content-encoding']
   reply.code(e.status).headers(passHeaders).header('x-relay-request-id', requestId)

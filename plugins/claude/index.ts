@@ -1,6 +1,6 @@
 // The Anthropic (Claude) provider plugin: the Messages API for Claude Code and the SDKs, with
 // API-key accounts and subscription (OAuth) accounts.
-import { oauthOptionsSchema, subscriptionServes, type AccountView, type ParsedRequest, type RelayPlugin } from '../../core/plugin-api.ts'
+import { HEADER_POLICY_FIELDS, headerPolicyProblem, oauthOptionsSchema, stripResponseHeaders, subscriptionServes, type AccountView, type ParsedRequest, type RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError, streamStartError } from './errors.ts'
@@ -49,8 +49,11 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
             apiKey: { title: 'API key', type: 'string', minLength: 1, writeOnly: true, description: 'Anthropic API key (sk-ant-...)' },
             baseUrl,
             authStyle: { title: 'Send the key as', type: 'string', enum: ['x-api-key', 'bearer'], default: 'x-api-key', description: 'x-api-key, as Anthropic takes it, or Authorization: Bearer, as some Claude-compatible relays want' },
+            // A Claude-compatible relay in a chain may want headers kept from it, or added.
+            ...HEADER_POLICY_FIELDS,
           },
         },
+        fieldsProblem: headerPolicyProblem,
       },
       'claude-oauth': {
         oauth: claudeOAuth(oauth),
@@ -80,6 +83,7 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
       const type = String(headers['content-type'] ?? '')
       return type.startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()
     },
+    responseHeaders: (account, headers) => stripResponseHeaders(headers, account.fields),
     readRateLimits,
     // The cheapest call there is: one output token from the smallest model.
     testRequest: () => ({

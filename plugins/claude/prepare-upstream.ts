@@ -1,8 +1,9 @@
 // Builds the call to Anthropic for the chosen account. The body goes byte-identical (prompt
 // cache prefixes, cache_control, thinking blocks and fields we do not know survive), the
-// client's query (Claude Code's `?beta=true`) and anthropic-version/-beta headers pass through;
-// only an account's model map changes the body (its `model`).
-import { withServedModel, type AccountView, type IncomingRequest, type UpstreamRequest } from '../../core/plugin-api.ts'
+// client's query (Claude Code's `?beta=true`) and anthropic-version/-beta headers pass through
+// unless an API-key account's header policy says otherwise; only an account's model map changes
+// the body (its `model`).
+import { addPolicyHeaders, strippedRequestHeaders, withServedModel, type AccountView, type IncomingRequest, type UpstreamRequest } from '../../core/plugin-api.ts'
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com'
 /** Subscription tokens are only accepted with this beta flag. */
@@ -14,8 +15,9 @@ export function upstreamBase (account: AccountView): string {
 
 export function prepareUpstream (req: IncomingRequest, account: AccountView, model?: string): UpstreamRequest {
   const base = upstreamBase(account).replace(/\/+$/, '')
-  const headers: Record<string, string | string[]> = {}
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v
+  // The account's header policy (a relay in a chain): what it must not get, first, so a strip
+  // cannot remove the credential set below; what it gets added, last.
+  const headers = strippedRequestHeaders(req.headers, account.fields)
   if (account.type === 'claude-oauth') {
     headers.authorization = `Bearer ${String(account.fields.accessToken)}`
     const beta = String(headers['anthropic-beta'] ?? '').split(',').map(s => s.trim()).filter(Boolean)
@@ -27,6 +29,7 @@ export function prepareUpstream (req: IncomingRequest, account: AccountView, mod
   } else {
     headers['x-api-key'] = String(account.fields.apiKey)
   }
+  addPolicyHeaders(headers, account.fields)
   return {
     url: `${base}${req.upstreamPath}${req.query ? `?${req.query}` : ''}`,
     headers,

@@ -310,6 +310,31 @@ test('accounts tab: refreshes by itself, says when a cooldown ends and what fail
   assert.deepEqual(stored.modelMap, { 'gpt-5.4': 'team-deployment', 'gpt-6*': 'gpt-5.4' })
   assert.deepEqual(JSON.parse(relay.rt.secretBox.open(stored.sealedSecrets!)), { apiKey: 'sk-test-0123456789' })
 
+  // A relay in a chain: its header policy from the form, the added headers sealed as a credential.
+  await accounts.locator('select').first().selectOption({ label: 'claude · claude-api-key' })
+  await accounts.locator('form[part="form"] input[name="name"]').fill('chain')
+  await accounts.getByLabel(/^API key/).fill('cr_upstream-relay')
+  await accounts.getByLabel(/^Headers not passed on/).fill('x-claude-code-session-id, x-app')
+  await accounts.getByLabel(/^Headers added/).fill('X-Chain-Token: chain-secret\nX-Hop: 2')
+  await page.getByRole('button', { name: 'Add account' }).click()
+  await accounts.locator('tr[data-account="chain"]').waitFor()
+  const chain = () => relay.rt.store.listAccounts().then(list => list.find(a => a.name === 'chain')!)
+  assert.deepEqual((await chain()).fields.stripHeaders, ['x-claude-code-session-id', 'x-app'])
+  assert.deepEqual(JSON.parse(relay.rt.secretBox.open((await chain()).sealedSecrets!)).addHeaders, { 'X-Chain-Token': 'chain-secret', 'X-Hop': '2' })
+  // Edited: the added headers are not shown and, left empty, stay; `-` removes them.
+  await accounts.locator('tr[data-account="chain"]').getByRole('button', { name: 'Edit' }).click()
+  const chainEdit = accounts.getByRole('form', { name: 'Edit account chain' })
+  assert.equal(await chainEdit.getByLabel(/^Headers added/).inputValue(), '')
+  await chainEdit.getByLabel(/^Answer headers not passed on/).fill('x-upstream-relay')
+  await chainEdit.getByRole('button', { name: 'Save' }).click()
+  await chainEdit.waitFor({ state: 'detached' })
+  assert.deepEqual([(await chain()).fields.stripResponseHeaders, JSON.parse(relay.rt.secretBox.open((await chain()).sealedSecrets!)).addHeaders], [['x-upstream-relay'], { 'X-Chain-Token': 'chain-secret', 'X-Hop': '2' }])
+  await accounts.locator('tr[data-account="chain"]').getByRole('button', { name: 'Edit' }).click()
+  await chainEdit.getByLabel(/^Headers added/).fill('-')
+  await chainEdit.getByRole('button', { name: 'Save' }).click()
+  await chainEdit.waitFor({ state: 'detached' })
+  assert.equal(JSON.parse(relay.rt.secretBox.open((await chain()).sealedSecrets!)).addHeaders, undefined)
+
   // A subscription added with a pasted token (`claude setup-token`), no login.
   await accounts.locator('select').first().selectOption({ label: 'claude · claude-oauth (paste a token)' })
   await accounts.locator('form[part="form"] input[name="name"]').fill('setup')

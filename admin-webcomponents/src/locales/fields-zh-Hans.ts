@@ -16,5 +16,8 @@ export const fieldTexts: Record<string, { title: string, description?: string }>
   projectId: { title: 'Google Cloud 项目', description: 'Code Assist 为此账号服务所用的项目（登录时自动发现，也可手动填写）' },
   tier: { title: 'Code Assist 等级', description: 'free-tier、standard-tier 等' },
   scopes: { title: '授权范围', description: '登录授予的权限' },
+  stripHeaders: { title: '不转发的请求头', description: '不发给此上游的客户端请求头，例如 x-claude-code-session-id' },
+  addHeaders: { title: '附加的请求头', description: '每个请求都附加发送，每行一个 “名称: 值”；按凭据保存' },
+  stripResponseHeaders: { title: '不转发的响应头', description: '不让客户端看到的上游响应头' },
   authStyle: { title: '密钥发送方式', description: 'x-api-key（Anthropic 的方式），或 Authorization: Bearer（部分兼容 Claude 的中转服务需要）' },
 }

@@ -60,14 +60,24 @@ usage: { flush: sync }
   const badMap = cli(['accounts', 'add', '--name', 'spare2', '--provider', 'claude', '--type', 'claude-api-key', '--secret-env', 'apiKey=SPARE_KEY', '--model-map', 'x=../admin'], { env: { SPARE_KEY: 'sk-ant-spare-2' } })
   assert.notEqual(badMap.status, 0)
   assert.match(badMap.stderr, /modelMap\["x"\]/)
+  // A header policy: a list from commas, the added headers (a credential) from an env var's lines.
+  const chained = cli(['accounts', 'add', '--name', 'chained', '--provider', 'claude', '--type', 'claude-api-key', '--secret-env', 'apiKey=SPARE_KEY', '--secret-env', 'addHeaders=CHAIN_HEADERS', '--set', 'stripHeaders=X-Claude-Code-Session-Id, x-app', '--set', `baseUrl=${mock.url}`, '--priority', '95'],
+    { env: { SPARE_KEY: 'sk-ant-spare-3', CHAIN_HEADERS: 'X-Chain-Token: chain-secret-value\nX-Chain-Hop: 2' } })
+  assert.equal(chained.status, 0, chained.stderr)
+  const credentialHeader = cli(['accounts', 'add', '--name', 'chained2', '--provider', 'claude', '--type', 'claude-api-key', '--secret-env', 'apiKey=SPARE_KEY', '--secret-env', 'addHeaders=CHAIN_HEADERS'],
+    { env: { SPARE_KEY: 'sk-ant-spare-4', CHAIN_HEADERS: 'AUTHORIZATION: Bearer other' } })
+  assert.notEqual(credentialHeader.status, 0)
+  assert.match(credentialHeader.stderr, /AUTHORIZATION is set from the account's credential/)
 
   // Stored encrypted: the database file holds no credential in clear text.
   const wal = join(dir, 'data', 'relay.db-wal')
   const dbBytes = readFileSync(join(dir, 'data', 'relay.db')).toString('latin1') + (existsSync(wal) ? readFileSync(wal).toString('latin1') : '')
   assert.ok(!dbBytes.includes(UPSTREAM_SECRET))
+  assert.ok(!dbBytes.includes('chain-secret-value'), 'added headers are sealed like any credential')
   const db = new Database(join(dir, 'data', 'relay.db'), { readonly: true })
   const sealed = db.prepare('SELECT sealed_secrets FROM accounts WHERE name = ?').get('main') as { sealed_secrets: string }
   assert.deepEqual(JSON.parse((db.prepare('SELECT model_map FROM accounts WHERE name = ?').get('spare') as { model_map: string }).model_map), { 'claude-haiku-*': 'claude-sonnet-4-5' })
+  assert.deepEqual(JSON.parse((db.prepare('SELECT fields FROM accounts WHERE name = ?').get('chained') as { fields: string }).fields).stripHeaders, ['X-Claude-Code-Session-Id', 'x-app'])
   db.close()
   assert.match(sealed.sealed_secrets, /^v1:/)
 

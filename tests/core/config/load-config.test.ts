@@ -4,6 +4,10 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, loadConfig, parseConfig, type ConfigIssue } from '../../../core/config/load-config.ts'
 import { openRuntime } from '../../../core/runtime.ts'
+import { AccountTypes } from '../../../core/accounts/account-types.ts'
+import claude from '../../../plugins/claude/index.ts'
+import openai from '../../../plugins/openai/index.ts'
+import gemini from '../../../plugins/gemini/index.ts'
 import { ROOT, runCli } from '../../helpers/processes.ts'
 import { tempDir } from '../../helpers/relay-harness.ts'
 
@@ -189,4 +193,21 @@ test("the README's key policy example is a valid config; a bad time zone is name
   assert.deepEqual(alice.budgets?.models, [{ models: 'claude-opus-*', period: 'week', usd: 100 }])
   const issues = issuesOf(() => parseConfig('plugins: [{ use: claude, mount: /claude }]\nlimits: { timeZone: Mars/Olympus }', '/tz.yaml', {}))
   assert.deepEqual(issues.map(i => i.path), ['/limits/timeZone'])
+})
+
+test("every account in the README's examples is valid for its type (the per-kind sections are copy-paste examples)", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map(m => m[1]!).filter(b => /^accounts:/m.test(b))
+  assert.ok(blocks.length >= 1, 'the README has account examples')
+  const types = new AccountTypes([claude, openai, gemini])
+  for (const yaml of blocks) {
+    const env = Object.fromEntries([...yaml.matchAll(/\$\{(\w+)\}/g)].map(m => [m[1]!, `value-of-${m[1]!}`]))
+    const { config } = parseConfig(`plugins: [{ use: claude, mount: /claude }]\n${yaml}`, '/readme.yaml', env)
+    for (const a of config.accounts) {
+      const type = types.resolve(a.provider, a.type)
+      assert.notEqual(typeof type, 'string', `${a.name}: ${String(type)}`)
+      const check = types.check(type as Exclude<typeof type, string>, a)
+      assert.ok(check.ok, `${a.name}: ${JSON.stringify(!check.ok && check.problems)}`)
+    }
+  }
 })

@@ -408,3 +408,43 @@ test('an account\'s model map: the upstream is asked for its own name, the row k
   // A map that could put a path into a URL is a config error.
   await assert.rejects(startRelay(t, testConfig(undefined, { accounts: [{ name: 'bad', provider: 'claude', type: 'claude-api-key', apiKey: 'k', modelMap: { x: '../admin' } }] })), /modelMap/)
 })
+
+test('an account\'s header policy: the client\'s named headers never reach the chained relay, its added headers do (over the client\'s), and its answer\'s named headers never reach the client, errors included', async t => {
+  const mock = await startAnthropicMock()
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    accounts: [{
+      name: 'chained', provider: 'claude', type: 'claude-api-key', apiKey: 'cr_upstream', baseUrl: mock.url, authStyle: 'bearer',
+      // Spelled otherwise than node's lower-case names, as an operator may write them; a strip of
+      // the credential header cannot remove the account's own credential.
+      stripHeaders: ['X-Claude-Code-Session-Id', 'X-APP', 'Authorization'],
+      addHeaders: { 'X-Chain-Token': 'chain-t', 'User-Agent': 'relay-chain/1' },
+      stripResponseHeaders: ['X-Mock-Hop', 'Anthropic-Ratelimit-Requests-Limit'],
+    }],
+  }))
+  for (const stream of [false, true]) {
+    const res = await post(relay, '/claude/v1/messages', body({ stream }), { 'x-claude-code-session-id': 's-1', 'x-app': 'cli', 'user-agent': 'claude-cli/2.1.332 (external, cli)', 'anthropic-beta': 'claude-code-20250219' })
+    assert.equal(res.statusCode, 200)
+    await res.body.dump()
+    const seen = mock.requests.at(-1)!.headers
+    assert.deepEqual([seen['x-claude-code-session-id'], seen['x-app'], seen.authorization, seen['x-chain-token'], seen['user-agent'], seen['anthropic-beta']],
+      [undefined, undefined, 'Bearer cr_upstream', 'chain-t', 'relay-chain/1', 'claude-code-20250219'])
+    assert.deepEqual([res.headers['x-mock-hop'], res.headers['anthropic-ratelimit-requests-limit'], res.headers['request-id']], [undefined, undefined, 'req_mock_0001'], 'only the named answer headers are kept from the client')
+  }
+  mock.enqueue({ kind: 'status', status: 400 })
+  const refused = await post(relay, '/claude/v1/messages', body())
+  assert.equal(refused.statusCode, 400)
+  await refused.body.dump()
+  assert.equal(refused.headers['x-mock-hop'], undefined, 'an error answer follows the same policy')
+
+  // What the policy may not touch is a config error that names it, in any spelling.
+  for (const [policy, problem] of [
+    [{ addHeaders: { 'X-Api-Key': 'k2' } }, /X-Api-Key is set from the account's credential/],
+    [{ addHeaders: { 'Transfer-Encoding': 'chunked' } }, /Transfer-Encoding belongs to HTTP/],
+    [{ addHeaders: { 'x-evil': 'a\r\nx-injected: 1' } }, /value of x-evil must be one line/],
+    [{ addHeaders: { 'bad name': 'v' } }, /addHeaders/],
+    [{ stripResponseHeaders: ['Content-Type'] }, /Content-Type is how the client reads the answer/],
+  ] as const) {
+    await assert.rejects(startRelay(t, testConfig(undefined, { accounts: [{ name: 'bad', provider: 'claude', type: 'claude-api-key', apiKey: 'k', ...policy }] })), problem)
+  }
+})
