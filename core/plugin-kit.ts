@@ -212,11 +212,14 @@ export function servedModel (account: AccountView, model: string): string {
  * is returned as it came (byte-identical: the usual case, and every body without a map).
  */
 export function withServedModel (body: Buffer | undefined, account: AccountView, model: string | undefined): Buffer | undefined {
-  if (!body || model === undefined) return body
-  const served = servedModel(account, model)
-  if (served === model) return body
+  return model === undefined ? body : withModelName(body, model, servedModel(account, model))
+}
+
+/** A JSON body whose top-level `model` goes as `name` (an Azure deployment); as it came when that is `model`. */
+export function withModelName (body: Buffer | undefined, model: string, name: string): Buffer | undefined {
+  if (!body || name === model) return body
   const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>
-  json.model = served
+  json.model = name
   return Buffer.from(JSON.stringify(json))
 }
 

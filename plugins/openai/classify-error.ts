@@ -2,7 +2,8 @@
 // 404, 413, 422) never bench a shared account. A 429 rests the account until the first of:
 // `retry-after`, the Codex backend's `error.resets_in_seconds`, the longest `x-ratelimit-reset-*`
 // duration. An API key out of credit (`insufficient_quota`) is disabled with that reason: only
-// the operator can fix it.
+// the operator can fix it. An Azure resource without a deployment for the model
+// (`DeploymentNotFound`) passes the request to another account without benching this one.
 import type { IncomingHttpHeaders } from 'node:http'
 import { retryAfterTime, type ErrorClassification } from '../../core/plugin-api.ts'
 
@@ -23,6 +24,7 @@ export function classifyError (status: number, headers: IncomingHttpHeaders, bod
     if (error?.code === 'insufficient_quota' || error?.type === 'insufficient_quota') return { kind: 'forbidden', retryable: true }
     return { kind: 'rate_limited', retryable: true, until: resetTime(headers, error, now) }
   }
+  if (status === 404 && error?.code === 'DeploymentNotFound') return { kind: 'client_error', retryable: true }
   if (status === 401) return { kind: 'auth_failed', retryable: true }
   if (status === 403) return { kind: 'forbidden', retryable: true }
   if (status === 503 || status === 529) return { kind: 'overloaded', retryable: true }

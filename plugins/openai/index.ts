@@ -12,6 +12,7 @@ import { isChat, parseRequest } from './parse-request.ts'
 import { API_BASE, CODEX_BASE, prepareUpstream, upstreamBase } from './prepare-upstream.ts'
 import { readRateLimits } from './rate-limits.ts'
 import { websocket } from './websocket.ts'
+import { AZURE_TYPE, azureAccountType, azurePath, azureTestRequest } from './azure.ts'
 import { createUsageChunkFilter } from './usage-filter.ts'
 
 const baseUrl = (fallback: string) => ({ title: 'Base URL', type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description: 'base URL as the SDKs take it' })
@@ -82,10 +83,12 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
           },
         },
       },
+      [AZURE_TYPE]: azureAccountType,
     },
     prices,
     parseRequest,
     upstreamBase,
+    upstreamPath: (_route, req, parsed, account) => (account.type === AZURE_TYPE ? azurePath(req, parsed, account) : undefined),
     prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, account, parsed.notes?.injectUsage === true, parsed.model),
     cannotServe,
     classifyError: (status, headers, body) => classifyError(status, headers, body),
@@ -97,7 +100,7 @@ export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
     filterResponse: (_route, parsed) => (parsed.notes?.injectUsage === true ? createUsageChunkFilter() : undefined),
     readRateLimits,
     // The ChatGPT backend takes only streamed, unstored calls with instructions, as Codex sends them.
-    testRequest: account => ({
+    testRequest: account => account.type === AZURE_TYPE ? azureTestRequest(account) : ({
       routePath: '/v1/responses', path: '/v1/responses',
       body: account.type === 'codex-oauth'
         ? { model: 'gpt-5.4', instructions: 'Answer in one word.', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'ping' }] }], stream: true, store: false }

@@ -3,7 +3,7 @@
 // /openai (the incumbent's documented base URL), `codex exec resume --last` staying on the
 // first turn's account of three, also through an nginx that drops underscore headers, and the
 // built-in provider redirected with `openai_base_url` (it asks for a WebSocket first and must
-// fall back to HTTP at once). Each run: exit 0, the mock's answer printed, exact usage and cost.
+// fall back to HTTP at once), and at /azure on an Azure OpenAI deployment. Each run: exit 0, the mock's answer printed, exact usage and cost.
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -73,6 +73,23 @@ for (const mount of ['/openai/v1', '/openai']) {
     for (const r of mocks[0]!.requests) assert.equal(r.headers.authorization, 'Bearer sk-proj-oa0')
   })
 }
+
+test('codex exec at the incumbent\'s /azure, served by an Azure OpenAI deployment', async t => {
+  if (!requireClientSandbox(t)) return
+  const mock = await startOpenAIMock({ azure: { apiKey: 'azure-key-0001', deployments: { 'team-codex': DEFAULT_MODEL } } })
+  t.after(() => mock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: EXAMPLE_PLUGINS,
+    accounts: [{ name: 'az', provider: 'openai', type: 'azure-openai', endpoint: mock.url, apiKey: 'azure-key-0001', deployments: { 'gpt-*': 'team-codex' } }],
+  }))
+  const run = await exec(codexEnv(`${relay.url}/azure`, 'custom'), 'say hi')
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(MOCK_TEXT))
+  await assertMetered(relay, [mock])
+  for (const r of mock.requests.filter(r => r.method === 'POST')) {
+    assert.deepEqual([r.url, r.headers['api-key'], JSON.parse(r.body.toString()).model], ['/openai/v1/responses', 'azure-key-0001', 'team-codex'])
+  }
+})
 
 async function resumeStaysOnOneAccount (t: TestContext, base: (relay: Relay) => Promise<string>) {
   const { mocks, relay } = await pool(t, 3)

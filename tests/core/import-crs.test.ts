@@ -7,6 +7,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
+import { createCipheriv, randomBytes, scryptSync } from 'node:crypto'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
@@ -21,6 +22,7 @@ import { loadRedis, readFixture } from '../fixtures/crs/load.ts'
 import { mapKey } from '../../core/manage/crs/crs-keys.ts'
 import { mapAccount } from '../../core/manage/crs/crs-accounts.ts'
 import { ACCOUNT_KINDS } from '../../core/manage/crs/crs-read.ts'
+import { hashKey } from '../../core/keys/api-key.ts'
 import { policySchema } from '../../core/limits/policy-schema.ts'
 import { createValidator } from '../../core/config/validator.ts'
 
@@ -228,4 +230,45 @@ test('any hash the incumbent could hold maps to a key whose policy the policy sc
     assert.ok(m.maxConcurrency === null || (Number.isInteger(m.maxConcurrency) && m.maxConcurrency >= 1))
     assert.ok(m.proxy === null || /^(https?|socks5):\/\/[^\s/]+$/.test(m.proxy), m.proxy ?? '')
   }), { numRuns: 400 })
+})
+
+test('an Azure OpenAI account of the incumbent (as its service writes one) imports with its key decrypted, and serves its bound key at /azure', { timeout: 60_000 }, async t => {
+  const server = await startRedis(t)
+  if (!server) return
+  const azure = await startOpenAIMock({ azure: { apiKey: 'azure-fixture-key', deployments: { 'team-gpt4o': 'gpt-4o' } } })
+  t.after(() => azure.close())
+  const redis = new Redis(server.url)
+  t.after(() => redis.disconnect())
+  // Its scheme: AES-256-CBC under scrypt(ENCRYPTION_KEY, its salt), `ivhex:cipherhex`.
+  const encrypt = (text: string) => {
+    const iv = randomBytes(16)
+    const cipher = createCipheriv('aes-256-cbc', scryptSync(CRS_KEY, 'azure-openai-account-default-salt', 32), iv)
+    return `${iv.toString('hex')}:${Buffer.concat([cipher.update(text), cipher.final()]).toString('hex')}`
+  }
+  const id = '00000000-0000-4000-8000-0000000000a1'
+  await redis.hset(`azure_openai:account:${id}`, {
+    id, name: 'azure-east', azureEndpoint: `${azure.url}/`, apiKey: encrypt('azure-fixture-key'), deploymentName: 'team-gpt4o', apiVersion: '2024-02-01',
+    supportedModels: '["gpt-4o","gpt-4o-mini"]', priority: '10', isActive: 'true', schedulable: 'true', accountType: 'dedicated',
+  })
+  const relayKey = 'cr_azure-bound-key-0123456789'
+  await redis.hset('apikey:00000000-0000-4000-8000-0000000000b1', { id: 'b1', name: 'azure-user', apiKey: hashKey(relayKey, 'crs-sha256', CRS_KEY), isActive: 'true', azureOpenaiAccountId: id, createdAt: '2026-01-01T00:00:00.000Z' })
+  const dir = tempDir()
+  const cfg = testConfig(undefined, {
+    store: { kind: 'sqlite', path: join(dir, 'relay.db') }, keys: [], secrets: { keyFile: join(dir, 'secret.key'), crsEncryptionKey: CRS_KEY },
+    plugins: [{ use: 'openai', mount: '/openai', aliases: ['/azure'] }],
+  })
+  const config = join(dir, 'relay.yaml')
+  writeFileSync(config, JSON.stringify(cfg))
+  const done = await runCliAsync(['import', 'crs', '--redis', server.url, '--encryption-key-env', 'CRS_KEY', '--config', config, '--allow-lossy'], { env: { CRS_KEY } })
+  assert.equal(done.status, 0, done.stderr + done.stdout)
+  assert.match(done.stdout, /account azure-east: create[\s\S]*dropped {2}apiVersion/)
+  assert.ok(!done.stdout.includes('azure-fixture-key'), 'no credential printed')
+  const relay = await startRelay(t, { ...cfg, listen: { host: '127.0.0.1', port: 0 } })
+  const account = (await relay.rt.store.listAccounts()).find(a => a.name === 'azure-east')!
+  assert.deepEqual([account.type, account.fields.endpoint, account.fields.deployments, account.models, account.shared], ['azure-openai', azure.url, { '*': 'team-gpt4o' }, ['gpt-4o', 'gpt-4o-mini'], false])
+  assert.deepEqual((await relay.rt.store.listKeys()).find(k => k.name === 'azure-user')!.bindings, { openai: { account: 'azure-east' } })
+  const res = await send(relay, '/azure/chat/completions', relayKey, { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] })
+  assert.equal(res.statusCode, 200, await res.body.text())
+  const seen = azure.requests.at(-1)!
+  assert.deepEqual([seen.url, seen.headers['api-key'], JSON.parse(seen.body.toString()).model], ['/openai/v1/chat/completions', 'azure-fixture-key', 'team-gpt4o'])
 })

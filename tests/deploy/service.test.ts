@@ -60,3 +60,14 @@ test('npm start passes the same V8 flags as the unit (bin/node-flags.js)', () =>
   const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start
   assert.equal(start, `node ${NODE_FLAGS.join(' ')} bin/ai-relay.js start`)
 })
+
+test('the nginx and Caddy kits route every mount and alias of the example config to the sidecar', () => {
+  const config = parse(readFileSync(join(ROOT, 'relay.example.yaml'), 'utf8')) as { plugins: { mount: string, aliases?: string[] }[] }
+  const firstSegments = new Set(config.plugins.flatMap(p => [p.mount, ...(p.aliases ?? [])]).map(m => m.split('/')[1]!))
+  const nginx = /location ~ \^\/\(([^)]+)\)\//.exec(readFileSync(join(ROOT, 'nginx', 'relay-locations.conf'), 'utf8'))![1]!.split('|')
+  const caddy = [.../@ai_relay_mounts path ([^\n]+)/.exec(readFileSync(join(ROOT, 'caddy', 'ai-relay.caddy'), 'utf8'))![1]!.matchAll(/\/([^/\s]+)\/\*/g)].map(m => m[1]!)
+  for (const segment of firstSegments) {
+    assert.ok(nginx.includes(segment), `nginx relay-locations.conf routes /${segment}/`)
+    assert.ok(caddy.includes(segment), `Caddy ai-relay.caddy routes /${segment}/*`)
+  }
+})

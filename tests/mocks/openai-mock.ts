@@ -5,6 +5,13 @@
 // `response.create` message with the same events, one per text message (recorded as method WS). Usage fields are the real ones: `input_tokens` includes
 // `input_tokens_details.cached_tokens`, `output_tokens` includes reasoning tokens. Behaviours
 // are queued per request to inject faults, as in the Anthropic mock.
+//
+// With `azure`, it is an Azure OpenAI resource instead: `api-key` (or an Entra bearer) checked,
+// the v1 API (`/openai/v1/responses`, `/openai/v1/chat/completions`, the deployment in the body's
+// `model`) and the dated one (`/openai/deployments/{name}/chat/completions?api-version=…`,
+// `/openai/responses?api-version=…`), Azure's error bodies (`DeploymentNotFound`, a 429 with
+// `retry-after-ms`), answers naming the deployment's model, and chat streams that open with
+// Azure's `prompt_filter_results` chunk.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
@@ -40,6 +47,15 @@ export interface OpenAIMock {
   setDefault (b: OpenAIBehaviour): void
   setAuth (check: (headers: IncomingHttpHeaders) => boolean): void
   close (): Promise<void>
+}
+
+export interface AzureOptions {
+  /** The resource's key (sent as `api-key`). */
+  apiKey: string
+  /** An Entra ID token also accepted as `Authorization: Bearer`. */
+  bearer?: string
+  /** Deployment name → the model it runs. */
+  deployments: Record<string, string>
 }
 
 export const DEFAULT_OPENAI_USAGE: OpenAIUsage = { input: 120, cached: 64, output: 30, reasoning: 8 }
@@ -111,7 +127,34 @@ export function openAIError (status: number, message = `mock ${status}`): string
   return JSON.stringify({ error: { message, type, param: null, code } })
 }
 
-export async function startOpenAIMock (): Promise<OpenAIMock> {
+export function azureError (status: number, code: string, message: string): OpenAIBehaviour {
+  return { kind: 'status', status, body: JSON.stringify({ error: { code, message } }), headers: status === 429 ? { 'retry-after': '2', 'retry-after-ms': '1500' } : {} }
+}
+
+/** Where an Azure request goes: the deployment's model, or the error Azure answers with. */
+function azureRoute (azure: AzureOptions, req: IncomingMessage, raw: Buffer): { model?: string, error?: OpenAIBehaviour, path: string } {
+  const url = new URL(req.url ?? '/', 'http://mock')
+  const key = req.headers['api-key']
+  const bearer = req.headers.authorization
+  if (key !== azure.apiKey && !(azure.bearer && bearer === `Bearer ${azure.bearer}`)) {
+    return { path: url.pathname, error: azureError(401, '401', 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.') }
+  }
+  const dated = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(url.pathname)
+  const v1 = /^\/openai\/v1\/(responses|chat\/completions|models)$/.exec(url.pathname)
+  const datedResponses = url.pathname === '/openai/responses'
+  if (!dated && !v1 && !datedResponses) return { path: url.pathname, error: azureError(404, '404', 'Resource not found') }
+  if ((dated || datedResponses) && !/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(url.searchParams.get('api-version') ?? '')) {
+    return { path: url.pathname, error: azureError(404, '404', 'Resource not found') }
+  }
+  const path = dated ? '/chat/completions' : datedResponses ? '/responses' : `/${v1![1]}`
+  if (path === '/models') return { path }
+  const name = dated ? decodeURIComponent(dated[1]!) : (JSON.parse(raw.toString('utf8') || '{}') as { model?: string }).model ?? ''
+  const model = Object.hasOwn(azure.deployments, name) ? azure.deployments[name] : undefined
+  if (model === undefined) return { path, error: azureError(404, 'DeploymentNotFound', 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.') }
+  return { path, model }
+}
+
+export async function startOpenAIMock (opts: { azure?: AzureOptions } = {}): Promise<OpenAIMock> {
   const queue: OpenAIBehaviour[] = []
   let fallback: OpenAIBehaviour = { kind: 'ok' }
   let auth: (headers: IncomingHttpHeaders) => boolean = () => true
@@ -122,6 +165,13 @@ export async function startOpenAIMock (): Promise<OpenAIMock> {
     req.on('end', () => {
       const body = Buffer.concat(chunks)
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
+      if (opts.azure) {
+        const to = azureRoute(opts.azure, req, body)
+        const next = to.error ?? queue.shift() ?? fallback
+        const b = next.kind === 'ok' && to.model ? { ...next, model: next.model ?? to.model } : next
+        handle(req, res, body, b, to.path, true).catch(() => res.destroy())
+        return
+      }
       const b: OpenAIBehaviour = auth(req.headers) ? queue.shift() ?? fallback : { kind: 'status', status: 401, body: openAIError(401, 'Incorrect API key provided') }
       handle(req, res, body, b).catch(() => res.destroy())
     })
@@ -163,8 +213,10 @@ export async function startOpenAIMock (): Promise<OpenAIMock> {
   }
 }
 
-async function handle (req: IncomingMessage, res: ServerResponse, raw: Buffer, b: OpenAIBehaviour): Promise<void> {
-  const path = (req.url ?? '').split('?')[0]!
+/** Azure's first chat chunk: the prompt's content-filter verdicts, no choices, no model. */
+const AZURE_FILTER_CHUNK = `data: ${JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: 'safe' }, self_harm: { filtered: false, severity: 'safe' }, sexual: { filtered: false, severity: 'safe' }, violence: { filtered: false, severity: 'safe' } } }] })}\n\n`
+
+async function handle (req: IncomingMessage, res: ServerResponse, raw: Buffer, b: OpenAIBehaviour, path = (req.url ?? '').split('?')[0]!, azure = false): Promise<void> {
   if (b.kind === 'hang') return
   if (b.kind === 'status') {
     res.writeHead(b.status, { 'content-type': 'application/json', 'x-request-id': 'req_mock', ...b.headers })
@@ -196,6 +248,7 @@ async function handle (req: IncomingMessage, res: ServerResponse, raw: Buffer, b
     return
   }
   const events = chat ? chatChunks(model, usage, text, body.stream_options?.include_usage === true) : responsesEvents(model, usage, text)
+  if (chat && azure) events.unshift(AZURE_FILTER_CHUNK)
   for (const [i, e] of events.entries()) {
     if (b.kind === 'cut' && i === b.afterEvents) {
       await new Promise(resolve => setTimeout(resolve, 50))

@@ -85,6 +85,15 @@ function typeFields (kind: CrsAccountKind, r: FieldReader, decrypt: (v: string) 
       const baseApi = r.str('baseApi')
       return apiKey ? { apiKey, ...(baseApi ? { baseUrl: responsesBaseUrl(baseApi) } : {}) } : 'no API key'
     }
+    case 'azure-openai': {
+      // One deployment there serves every model the account takes.
+      const apiKey = secret('apiKey')
+      const endpoint = r.str('azureEndpoint')
+      const deployment = r.str('deploymentName')
+      if (!apiKey || !endpoint) return apiKey ? 'no endpoint' : 'no API key'
+      if (r.str('apiVersion')) r.notes.dropped.push('apiVersion: Azure\'s v1 API is used, which takes none')
+      return { apiKey, endpoint: endpoint.replace(/\/+$/, ''), ...(deployment ? { deployments: { '*': deployment } } : {}) }
+    }
     default: {
       const apiKey = secret('apiKey')
       const baseUrl = r.str('baseUrl')

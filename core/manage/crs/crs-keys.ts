@@ -21,7 +21,8 @@ export const CLIENT_KINDS: Readonly<Record<string, ClientKind>> = {
   droid_cli: 'droid-cli',
 }
 
-const PROVIDERS: Readonly<Record<string, string>> = { claude: 'claude', openai: 'openai', gemini: 'gemini' }
+// Its Azure OpenAI accounts are OpenAI accounts here (`azure-openai`): the permission is the OpenAI API's.
+const PROVIDERS: Readonly<Record<string, string>> = { claude: 'claude', openai: 'openai', gemini: 'gemini', azure: 'openai', azure_openai: 'openai' }
 
 export interface MappedKey {
   origin: string
@@ -168,7 +169,11 @@ function bindingsOf (r: FieldReader, targets: BindingTargets, notes: RecordNotes
     const v = r.str(field)
     if (v) bind(field, provider, v)
   }
-  for (const field of ['azureOpenaiAccountId', 'bedrockAccountId', 'droidAccountId']) {
+  // An Azure account serves the OpenAI API here: the binding is the key's OpenAI one, unless it has one already.
+  const azure = r.str('azureOpenaiAccountId')
+  if (azure && out.openai) notes.lost.push(`azureOpenaiAccountId: the key is bound to ${describe(out.openai)} for the OpenAI API here; its Azure account is not bound`)
+  else if (azure) bind('azureOpenaiAccountId', 'openai', azure)
+  for (const field of ['bedrockAccountId', 'droidAccountId']) {
     if (r.str(field)) notes.lost.push(`${field}: no such provider here`)
   }
   return out
@@ -176,7 +181,7 @@ function bindingsOf (r: FieldReader, targets: BindingTargets, notes: RecordNotes
 
 /** Unprefixed ids in these fields name accounts of these kinds. */
 function kindOfField (field: string): string | undefined {
-  return field === 'claudeAccountId' ? 'claude:account:' : field === 'claudeConsoleAccountId' ? 'claude_console_account:' : undefined
+  return field === 'claudeAccountId' ? 'claude:account:' : field === 'claudeConsoleAccountId' ? 'claude_console_account:' : field === 'azureOpenaiAccountId' ? 'azure_openai:account:' : undefined
 }
 
 const describe = (b: Binding) => ('account' in b ? `account ${b.account}` : `group ${b.group}`)

@@ -23,6 +23,8 @@ export const ACCOUNT_KINDS: readonly CrsAccountKind[] = [
   { prefix: 'claude_console_account:', salt: 'claude-console-salt', provider: 'claude', type: 'claude-api-key', platform: 'claude', bindingPrefix: '' },
   { prefix: 'openai_responses_account:', salt: 'openai-responses-salt', provider: 'openai', type: 'openai-api-key', platform: 'openai', bindingPrefix: 'responses:' },
   { prefix: 'gemini_api_account:', salt: 'gemini-api-salt', provider: 'gemini', type: 'gemini-api-key', platform: 'gemini', bindingPrefix: 'api:' },
+  // Its salt is configurable there (`security.azureOpenaiSalt`); this is its default.
+  { prefix: 'azure_openai:account:', salt: 'azure-openai-account-default-salt', provider: 'openai', type: 'azure-openai', platform: 'openai', bindingPrefix: '' },
 ]
 
 /** Account kinds the incumbent has and this relay cannot take, with why. */
@@ -30,7 +32,6 @@ export const NOT_IMPORTED_KINDS: readonly { prefix: string, what: string, why: s
   { prefix: 'openai:account:', what: 'ChatGPT (Codex) subscription', why: 'its login is bound to the incumbent\'s OAuth client: log it in again with `ai-relay accounts login codex`' },
   { prefix: 'gemini_account:', what: 'Google (Gemini CLI) login', why: 'log it in again with `ai-relay accounts login gemini`' },
   { prefix: 'bedrock_account:', what: 'AWS Bedrock', why: 'no Bedrock provider here yet' },
-  { prefix: 'azure_openai_account:', what: 'Azure OpenAI', why: 'no Azure provider here yet' },
   { prefix: 'droid:account:', what: 'Factory (Droid)', why: 'no Factory provider here yet' },
   { prefix: 'ccr_account:', what: 'CCR relay', why: 'no such account type here' },
 ]
