@@ -10,6 +10,7 @@ import { mapModel, servedModel, type AccountTypeSpec, type AccountView, type Inc
 export const AZURE_TYPE = 'azure-openai'
 /** Azure's deployment names: letters, digits, `-`, `_`, `.` (they go into a path). */
 const DEPLOYMENT = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+const DEPLOYMENT_NAME = new RegExp(DEPLOYMENT)
 const API_VERSION = /^(v1|preview|\d{4}-\d{2}-\d{2}(-preview)?)$/
 
 export const azureAccountType: AccountTypeSpec = {
@@ -49,6 +50,15 @@ export function azureBase (account: AccountView): string {
 export function deploymentFor (account: AccountView, model: string): string {
   const served = servedModel(account, model)
   return mapModel(account.fields.deployments as Record<string, string> | undefined, served)
+}
+
+/**
+ * A model that names no deployment this account could call: a model no entry maps, whose own
+ * name is not a deployment name (the client's text must never become a path of its own).
+ */
+export function azureCannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
+  if (account.type !== AZURE_TYPE || parsed.model === undefined) return undefined
+  return DEPLOYMENT_NAME.test(deploymentFor(account, parsed.model)) ? undefined : `no deployment of this relay's Azure accounts serves "${parsed.model.slice(0, 80)}"`
 }
 
 /** The path under `{endpoint}/openai` for a request the client sent to `req.upstreamPath`. */

@@ -12,7 +12,7 @@ import { isChat, parseRequest } from './parse-request.ts'
 import { API_BASE, CODEX_BASE, prepareUpstream, upstreamBase } from './prepare-upstream.ts'
 import { readRateLimits } from './rate-limits.ts'
 import { websocket } from './websocket.ts'
-import { AZURE_TYPE, azureAccountType, azurePath, azureTestRequest } from './azure.ts'
+import { AZURE_TYPE, azureAccountType, azureCannotServe, azurePath, azureTestRequest } from './azure.ts'
 import { createUsageChunkFilter } from './usage-filter.ts'
 
 const baseUrl = (fallback: string) => ({ title: 'Base URL', type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description: 'base URL as the SDKs take it' })
@@ -26,10 +26,12 @@ function both (method: PluginRoute['method'], path: string, kind: PluginRoute['k
 
 /**
  * Subscription accounts serve Codex CLI only, unless the operator opts an account in: OpenAI's
- * terms cover a ChatGPT plan used through Codex, and other clients on it risk the plan.
+ * terms cover a ChatGPT plan used through Codex, and other clients on it risk the plan. An Azure
+ * account serves only the models it has a deployment for.
  */
 function cannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
-  return subscriptionServes(account, parsed, 'codex-oauth', 'codex-cli', "this relay's ChatGPT subscription accounts serve Codex CLI only")
+  return subscriptionServes(account, parsed, 'codex-oauth', 'codex-cli', "this relay's ChatGPT subscription accounts serve Codex CLI only") ??
+    azureCannotServe(account, parsed)
 }
 
 export function createOpenAIPlugin (oauth: CodexOAuthOptions): RelayPlugin {
