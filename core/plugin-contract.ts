@@ -263,8 +263,11 @@ export interface RelayPlugin {
    * undefined keeps the route's path.
    */
   upstreamPath? (route: PluginRoute, req: IncomingRequest, parsed: ParsedRequest, account: AccountView): string | undefined
-  /** Builds the upstream call for the chosen account: URL, credentials, body. */
-  prepareUpstream (route: PluginRoute, req: IncomingRequest, parsed: ParsedRequest, account: AccountView): UpstreamRequest
+  /**
+   * Builds the upstream call for the chosen account: URL, credentials, body. May be async, for a
+   * credential that is a signature over the request (AWS SigV4).
+   */
+  prepareUpstream (route: PluginRoute, req: IncomingRequest, parsed: ParsedRequest, account: AccountView): UpstreamRequest | Promise<UpstreamRequest>
   /** Returns data, never throws. `bodyHead` is at most the first 64 KiB of the error body. */
   classifyError (status: number, headers: IncomingHttpHeaders, bodyHead: Buffer): ErrorClassification
   createMeter (route: PluginRoute, parsed: ParsedRequest, responseHeaders: IncomingHttpHeaders): Meter

@@ -32,7 +32,7 @@ export function accountTester (deps: { pool: AccountPool, plugins: RelayPlugin[]
     if ('error' in parsed) return { ok: false, status: null, latencyMs: 0, message: parsed.error.message }
     const upstreamPath = plugin.upstreamPath?.(route, incoming, parsed, account) ?? incoming.upstreamPath
     const req = { ...incoming, upstreamPath }
-    const up = plugin.prepareUpstream(route, req, parsed, account)
+    const up = await plugin.prepareUpstream(route, req, parsed, account)
     try {
       const target = pinUpstream(up, plugin.upstreamBase(account), upstreamPath, undefined)
       const res = await undiciRequest(`${target.origin}${target.path}`, { method: 'POST', headers: up.headers, body: up.body, dispatcher: deps.egress.forAccount(account), headersTimeout: 60_000, bodyTimeout: 60_000 })
@@ -51,8 +51,10 @@ export function accountTester (deps: { pool: AccountPool, plugins: RelayPlugin[]
 /** The provider's error message, not its whole body (which could echo the request). */
 function errorText (body: string): string {
   try {
-    const e = (JSON.parse(body) as { error?: { message?: unknown } }).error
-    if (typeof e?.message === 'string') return e.message.slice(0, 500)
+    const parsed = JSON.parse(body) as { error?: { message?: unknown }, message?: unknown }
+    // Most providers nest it in `error`; AWS puts it at the top.
+    const message = parsed.error?.message ?? parsed.message
+    if (typeof message === 'string') return message.slice(0, 500)
   } catch {}
   return body.slice(0, 200)
 }

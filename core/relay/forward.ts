@@ -81,15 +81,17 @@ export async function forward (
     const plainSse = eventStream && !headers['content-encoding']
     const commit = (): ChunkSink => {
       ex.status = statusCode
-      ex.eventStream = eventStream
       if (ex.route.kind === 'generate' && ex.parsed) {
         ex.meter = plugin.createMeter(ex.route, ex.parsed, headers)
         tee = createMeterTee(headers['content-encoding'], ex.meter)
       }
       const account = ex.tried.at(-1)
       filter = !headers['content-encoding'] && ex.parsed && account ? plugin.filterResponse?.(ex.route, ex.parsed, headers, account) : undefined
-      // What the client gets is an event stream only if the filter left it one.
-      ex.plainSse = plainSse && filter?.contentType === undefined
+      // What the client gets is an event stream if the filter left it one, or made one (AWS's
+      // binary stream as SSE): an error can then be told in it, and a cut is seen as partial.
+      const madeSse = filter?.contentType?.startsWith('text/event-stream') === true
+      ex.eventStream = eventStream || madeSse
+      ex.plainSse = (plainSse && filter?.contentType === undefined) || madeSse
       const out = clientResponseHeaders(headers)
       if (account) plugin.responseHeaders?.(account, out)
       delete out['content-length']

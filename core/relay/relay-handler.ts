@@ -226,7 +226,7 @@ async function attemptOn (
   for (let refreshed = false; ;) {
     const used = account.fields
     const request = withUpstreamPath(plugin, ex.route, incoming, parsed, account)
-    const up = plugin.prepareUpstream(ex.route, request, parsed, account)
+    const up = await plugin.prepareUpstream(ex.route, request, parsed, account)
     const target = pinUpstream(up, plugin.upstreamBase(account), request.upstreamPath, relayKey)
     const headersTimeout = parsed.stream ? deps.headersTimeoutMs.stream : deps.headersTimeoutMs.whole
     let result

@@ -27,7 +27,9 @@ export function decodedBody (e: UpstreamError): Buffer {
 /** The provider's own message in an error body (`{error: {message}}`, as all three providers send it). */
 function providerMessage (body: Buffer, limit: number): string | undefined {
   try {
-    const msg = (JSON.parse(body.toString('utf8')) as { error?: { message?: unknown } }).error?.message
+    const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown }, message?: unknown }
+    // Most providers nest it in `error`; AWS puts it at the top.
+    const msg = parsed.error?.message ?? parsed.message
     if (typeof msg === 'string' && msg.length > 0) return msg.slice(0, limit)
   } catch {}
   return undefined
@@ -57,15 +59,18 @@ export function sendUpstreamError (plugin: RelayPlugin, reply: FastifyReply, e: 
   if (account) plugin.responseHeaders?.(account, passHeaders)
   delete passHeaders['content-length']
   delete passHeaders['content-encoding']
-  reply.code(e.status).headers(passHeaders).header('x-relay-request-id', requestId)
-  if (e.size <= ERROR_BODY_LIMIT && plugin.isNativeError?.(body)) {
+  // A limit the provider reports with another status (Bedrock's quota is a 400) is a limit to
+  // the client too: a status it waits on, not one that says its request was wrong.
+  const status = verdict.kind === 'rate_limited' ? 429 : e.status
+  reply.code(status).headers(passHeaders).header('x-relay-request-id', requestId)
+  if (status === e.status && e.size <= ERROR_BODY_LIMIT && plugin.isNativeError?.(body)) {
     reply.send(body)
-    return e.status
+    return status
   }
-  const told = ABOUT_THE_REQUEST.has(e.status) ? providerMessage(body, 1000) : undefined
-  const err = relayError('RELAY_ERR_UPSTREAM_BAD_RESPONSE', `The upstream provider answered with status ${e.status}${told === undefined ? '' : `: ${told}`}`)
-  reply.header('content-type', 'application/json').send(JSON.stringify(plugin.errorBody(err.code, e.status, err.message)))
-  return e.status
+  const told = ABOUT_THE_REQUEST.has(status) ? providerMessage(body, 1000) : undefined
+  const err = relayError('RELAY_ERR_UPSTREAM_BAD_RESPONSE', `The upstream provider answered with status ${status}${told === undefined ? '' : `: ${told}`}`)
+  reply.header('content-type', 'application/json').send(JSON.stringify(plugin.errorBody(err.code, status, err.message)))
+  return status
 }
 
 /** A failure before any response (connect, timeout) as a relay error. */

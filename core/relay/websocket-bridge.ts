@@ -138,7 +138,7 @@ async function bridge (server: WebSocketServer, mounts: WebSocketMount[], deps: 
   }
   async function connectTo (account: PoolAccount): Promise<UpstreamSocket | undefined> {
     if (!await deps.credentials.ensureFresh(account)) return undefined
-    const up = plugin.prepareUpstream(route, incoming, request, account)
+    const up = await plugin.prepareUpstream(route, incoming, request, account)
     const pinned = pinUpstream(up, plugin.upstreamBase(account), incoming.upstreamPath, presented)
     const url = pinned.origin.replace(/^http/, 'ws') + pinned.path
     return openUpstream(url, up.headers, deps.egress.forAccount(account)).catch((err: Error) => {

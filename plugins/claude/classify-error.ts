@@ -1,9 +1,29 @@
 // Anthropic upstream statuses → what they mean for the account. Errors caused by the client's
 // own request (400, 404, 413, 422) are `client_error`: they must never bench a shared account.
+// Bedrock names its errors in `x-amzn-errortype` (`ThrottlingException:http://…`): a quota is a
+// rate limit whatever its status, a model the region lacks passes the request on without
+// benching the account, and a refused signature or key is the credential failing.
 import type { IncomingHttpHeaders } from 'node:http'
 import { retryAfterTime, type ErrorClassification } from '../../core/plugin-api.ts'
 
+const AWS_KINDS: Readonly<Record<string, ErrorClassification>> = {
+  ThrottlingException: { kind: 'rate_limited', retryable: true },
+  ServiceQuotaExceededException: { kind: 'rate_limited', retryable: true },
+  ModelNotReadyException: { kind: 'overloaded', retryable: true },
+  ServiceUnavailableException: { kind: 'overloaded', retryable: true },
+  ModelErrorException: { kind: 'server_error', retryable: true },
+  ModelTimeoutException: { kind: 'server_error', retryable: true },
+  ResourceNotFoundException: { kind: 'client_error', retryable: true },
+  UnrecognizedClientException: { kind: 'auth_failed', retryable: true },
+  InvalidSignatureException: { kind: 'auth_failed', retryable: true },
+  ExpiredTokenException: { kind: 'auth_failed', retryable: true },
+  AccessDeniedException: { kind: 'forbidden', retryable: true },
+}
+
 export function classifyError (status: number, headers: IncomingHttpHeaders, _bodyHead: Buffer): ErrorClassification {
+  const aws = header(headers, 'x-amzn-errortype')?.split(':')[0]
+  const known = aws === undefined ? undefined : AWS_KINDS[aws]
+  if (known) return known.kind === 'rate_limited' ? { ...known, until: retryAfterTime(headers, Date.now()) } : known
   if (status === 429) return { kind: 'rate_limited', retryable: true, until: resetTime(headers) }
   if (status === 529) return { kind: 'overloaded', retryable: true }
   if (status === 401) return { kind: 'auth_failed', retryable: true }

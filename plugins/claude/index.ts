@@ -1,5 +1,5 @@
 // The Anthropic (Claude) provider plugin: the Messages API for Claude Code and the SDKs, with
-// API-key accounts and subscription (OAuth) accounts.
+// API-key accounts, subscription (OAuth) accounts and AWS Bedrock accounts (bedrock/).
 import { HEADER_POLICY_FIELDS, headerPolicyProblem, oauthOptionsSchema, stripResponseHeaders, subscriptionServes, type AccountView, type ParsedRequest, type RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
@@ -9,6 +9,7 @@ import { claudeOAuth, OAUTH_DEFAULTS, type ClaudeOAuthOptions } from './oauth.ts
 import { parseRequest } from './parse-request.ts'
 import { prepareUpstream, upstreamBase } from './prepare-upstream.ts'
 import { readRateLimits } from './rate-limits.ts'
+import * as bedrock from './bedrock/index.ts'
 
 const baseUrl = { title: 'Base URL', type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: 'https://api.anthropic.com', description: 'API origin, optionally with a path prefix' }
 
@@ -20,7 +21,8 @@ const optionsSchema = oauthOptionsSchema(OAUTH_DEFAULTS)
  * through a subscription may breach them. The relay does not reshape such requests.
  */
 function cannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
-  return subscriptionServes(account, parsed, 'claude-oauth', 'claude-code', "this relay's Claude subscription accounts serve Claude Code only")
+  return subscriptionServes(account, parsed, 'claude-oauth', 'claude-code', "this relay's Claude subscription accounts serve Claude Code only") ??
+    bedrock.bedrockCannotServe(account, parsed)
 }
 
 export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
@@ -55,6 +57,7 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
         },
         fieldsProblem: headerPolicyProblem,
       },
+      [bedrock.BEDROCK_TYPE]: bedrock.bedrockAccountType,
       'claude-oauth': {
         oauth: claudeOAuth(oauth),
         schema: {
@@ -75,14 +78,17 @@ export function createClaudePlugin (oauth: ClaudeOAuthOptions): RelayPlugin {
     },
     prices,
     parseRequest,
-    upstreamBase,
-    prepareUpstream: (_route, req, parsed, account) => prepareUpstream(req, account, parsed.model),
+    upstreamBase: account => (bedrock.isBedrock(account) ? bedrock.bedrockBase(account) : upstreamBase(account)),
+    upstreamPath: (route, _req, parsed, account) => (bedrock.isBedrock(account) ? bedrock.upstreamPath(route, parsed, account) : undefined),
+    prepareUpstream: (route, req, parsed, account) => (bedrock.isBedrock(account) ? bedrock.prepareBedrock(route, req, parsed, account) : prepareUpstream(req, account, parsed.model)),
     cannotServe,
     classifyError,
     createMeter: (_route, _parsed, headers) => {
       const type = String(headers['content-type'] ?? '')
+      if (type.startsWith(bedrock.EVENT_STREAM_TYPE)) return bedrock.createEventStreamMeter()
       return type.startsWith('text/event-stream') ? createSseMeter() : createJsonMeter()
     },
+    filterResponse: (route, _parsed, headers, account) => (bedrock.isBedrock(account) ? bedrock.filterBedrock(route, String(headers['content-type'] ?? '')) : undefined),
     responseHeaders: (account, headers) => stripResponseHeaders(headers, account.fields),
     readRateLimits,
     // The cheapest call there is: one output token from the smallest model.

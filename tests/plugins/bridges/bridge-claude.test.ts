@@ -20,7 +20,7 @@ const req = (body: unknown): IncomingRequest => ({
 })
 const isRefusal = (p: ParsedRequest | PluginRefusal): p is PluginRefusal => 'error' in p
 
-test('a Chat Completions request becomes the Claude plugin\'s own call, on Claude\'s accounts', () => {
+test('a Chat Completions request becomes the Claude plugin\'s own call, on Claude\'s accounts', async () => {
   assert.equal(plugin.name, 'claude', 'the target\'s pool, limits and prices')
   assert.equal(plugin.accountTypes, claude.accountTypes)
   const r = req({ model: 'claude-sonnet-4-5', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }], prompt_cache_key: 'conv-1' })
@@ -28,7 +28,7 @@ test('a Chat Completions request becomes the Claude plugin\'s own call, on Claud
   assert.ok(!isRefusal(parsed))
   assert.deepEqual([parsed.model, parsed.stream, parsed.clientKind, parsed.sessionKey], ['claude-sonnet-4-5', true, 'sdk', 'conv-1'])
   assert.equal(plugin.upstreamPath!(route, r, parsed, account), '/v1/messages')
-  const up = plugin.prepareUpstream(route, { ...r, upstreamPath: '/v1/messages' }, parsed, account)
+  const up = await plugin.prepareUpstream(route, { ...r, upstreamPath: '/v1/messages' }, parsed, account)
   assert.equal(up.url, 'http://127.0.0.1:9/v1/messages')
   assert.equal(up.headers['x-api-key'], 'sk-ant-secret')
   assert.equal(up.headers['anthropic-version'], '2023-06-01')
