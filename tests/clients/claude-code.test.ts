@@ -1,13 +1,14 @@
 // The real Claude Code (pinned in tests/clients/package.json) through the relay, in a
 // loopback-only network namespace: `claude -p` at /claude with ANTHROPIC_API_KEY and at /api
 // (the incumbent's path) with ANTHROPIC_AUTH_TOKEN, and a three-turn `--continue` conversation
-// that stays on one account of three. Each run: exit 0, the mock's answer printed, and exactly
+// that stays on one account of three, and on an AWS Bedrock account. Each run: exit 0, the mock's answer printed, and exactly
 // the usage and cost of what the mock answered recorded for the client's key.
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../../core/config/load-config.ts'
 import assert from 'node:assert/strict'
 import { DEFAULT_USAGE, startAnthropicMock, type AnthropicMock } from '../mocks/anthropic-mock.ts'
+import { startBedrockMock } from '../mocks/bedrock-mock.ts'
 import { ALICE_KEY, startMocks, claudeAccount, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
 
@@ -104,4 +105,30 @@ test('a daily budget spent: Claude Code prints the relay\'s reason and when it r
   assert.notEqual(run.code, 0)
   assert.match(run.stdout + run.stderr, /Daily budget of \$0\.000001 reached for this key; resets at \d{4}-\d\d-\d\dT/)
   assert.ok(Date.now() - started < 20_000, `Claude Code took ${Date.now() - started} ms`)
+})
+
+test('claude -p on an AWS Bedrock account: signed InvokeModel calls, the event stream read back as Anthropic\'s, every call priced', async t => {
+  if (!requireClientSandbox(t)) return
+  const creds = { accessKeyId: 'AKIACLIENTTESTCLIENT', secretAccessKey: 'client/test/secret' }
+  const bedrock = await startBedrockMock({ region: 'us-west-2', credentials: creds })
+  t.after(() => bedrock.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: EXAMPLE_PLUGINS,
+    // Claude Code's newest models are not on this (mock) region: the account says what serves them.
+    accounts: [{ name: 'aws', provider: 'claude', type: 'bedrock', region: 'us-west-2', ...creds, baseUrl: bedrock.url, modelMap: { 'claude-opus-*': 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'claude-haiku-*': 'us.anthropic.claude-haiku-4-5-20251001-v1:0' } }],
+  }))
+  const run = await runClient(CLIENTS.claude, ['-p', 'say hi'], clientEnv({ ANTHROPIC_BASE_URL: `${relay.url}/claude`, ANTHROPIC_API_KEY: ALICE_KEY }))
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, /Hello from the mock Bedrock runtime\./)
+  const calls = bedrock.requests.filter(r => /\/invoke(-with-response-stream)?$/.test(r.url))
+  assert.ok(calls.length > 0)
+  for (const c of calls) assert.match(String(c.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIACLIENTTESTCLIENT\/\d{8}\/us-west-2\/bedrock\//)
+  await relay.settled()
+  const rows = await relay.rt.store.recentRequests(100)
+  assert.equal(rows.filter(r => r.path.endsWith('/v1/messages')).length, calls.length)
+  for (const r of rows.filter(r => r.path.endsWith('/v1/messages'))) {
+    const price = relay.rt.pricing.lookup(r.model!)!.price
+    assert.deepEqual([r.status, r.partial, r.clientKind, r.costPico], [200, false, 'claude-code', BigInt(DEFAULT_USAGE.input_tokens) * BigInt(price.input) + BigInt(DEFAULT_USAGE.output_tokens) * BigInt(price.output)], `${r.id} ${r.model}`)
+    assert.match(String(r.requestedModel), /^claude-(opus|haiku)-/)
+  }
 })

@@ -7,7 +7,7 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
-import { createCipheriv, randomBytes, scryptSync } from 'node:crypto'
+import { createCipheriv, createHash, randomBytes, scryptSync } from 'node:crypto'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
@@ -15,6 +15,7 @@ import { request } from 'undici'
 import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { startOpenAIMock } from '../mocks/openai-mock.ts'
 import { startGeminiMock } from '../mocks/gemini-mock.ts'
+import { startBedrockMock } from '../mocks/bedrock-mock.ts'
 import { startRelay, tempDir, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { runCliAsync } from '../helpers/processes.ts'
 import { startRedis } from '../helpers/redis.ts'
@@ -22,6 +23,7 @@ import { loadRedis, readFixture } from '../fixtures/crs/load.ts'
 import { mapKey } from '../../core/manage/crs/crs-keys.ts'
 import { mapAccount } from '../../core/manage/crs/crs-accounts.ts'
 import { ACCOUNT_KINDS } from '../../core/manage/crs/crs-read.ts'
+import { updateAccount } from '../../core/manage/accounts.ts'
 import { hashKey } from '../../core/keys/api-key.ts'
 import { policySchema } from '../../core/limits/policy-schema.ts'
 import { createValidator } from '../../core/config/validator.ts'
@@ -271,4 +273,42 @@ test('an Azure OpenAI account of the incumbent (as its service writes one) impor
   assert.equal(res.statusCode, 200, await res.body.text())
   const seen = azure.requests.at(-1)!
   assert.deepEqual([seen.url, seen.headers['api-key'], JSON.parse(seen.body.toString()).model], ['/openai/v1/chat/completions', 'azure-fixture-key', 'team-gpt4o'])
+})
+
+test('a Bedrock account of the incumbent (a JSON string there, its credentials under sha256 of the key) imports, and serves its bound key signed with its access key', { timeout: 60_000 }, async t => {
+  const server = await startRedis(t)
+  if (!server) return
+  const creds = { accessKeyId: 'AKIAFIXTUREFIXTURE01', secretAccessKey: 'fixture/secret/access/key', sessionToken: 'fixture-session' }
+  const bedrock = await startBedrockMock({ region: 'us-east-1', credentials: creds })
+  t.after(() => bedrock.close())
+  const redis = new Redis(server.url)
+  t.after(() => redis.disconnect())
+  const seal = (value: unknown) => {
+    const iv = randomBytes(16)
+    const cipher = createCipheriv('aes-256-cbc', createHash('sha256').update(CRS_KEY).digest(), iv)
+    return { encrypted: cipher.update(JSON.stringify(value), 'utf8', 'hex') + cipher.final('hex'), iv: iv.toString('hex') }
+  }
+  const id = '00000000-0000-4000-8000-0000000000d1'
+  await redis.set(`bedrock_account:${id}`, JSON.stringify({
+    id, name: 'aws-east', region: 'us-east-1', defaultModel: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', isActive: true, accountType: 'shared', priority: 20, schedulable: true,
+    credentialType: 'access_key', awsCredentials: seal(creds), type: 'bedrock', createdAt: '2026-01-01T00:00:00.000Z',
+  }))
+  const relayKey = 'cr_bedrock-bound-key-0123456789'
+  await redis.hset('apikey:00000000-0000-4000-8000-0000000000b2', { id: 'b2', name: 'aws-user', apiKey: hashKey(relayKey, 'crs-sha256', CRS_KEY), isActive: 'true', bedrockAccountId: id, permissions: '["bedrock"]', createdAt: '2026-01-01T00:00:00.000Z' })
+  const dir = tempDir()
+  const cfg = testConfig(undefined, { store: { kind: 'sqlite', path: join(dir, 'relay.db') }, keys: [], secrets: { keyFile: join(dir, 'secret.key'), crsEncryptionKey: CRS_KEY } })
+  const config = join(dir, 'relay.yaml')
+  writeFileSync(config, JSON.stringify(cfg))
+  const done = await runCliAsync(['import', 'crs', '--redis', server.url, '--encryption-key-env', 'CRS_KEY', '--config', config, '--allow-lossy'], { env: { CRS_KEY } })
+  assert.equal(done.status, 0, done.stderr + done.stdout)
+  assert.ok(!done.stdout.includes(creds.secretAccessKey), 'no credential printed')
+  // Pointed at the mock as an operator would point it at a VPC endpoint.
+  const relay = await startRelay(t, { ...cfg, listen: { host: '127.0.0.1', port: 0 } }, rt => updateAccount(rt, 'aws-east', { fields: { baseUrl: bedrock.url } }).then(() => {}))
+  const account = (await relay.rt.store.listAccounts()).find(a => a.name === 'aws-east')!
+  assert.deepEqual([account.type, account.fields.region, account.modelMap, account.priority], ['bedrock', 'us-east-1', { '*': 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' }, 20])
+  const key = (await relay.rt.store.listKeys()).find(k => k.name === 'aws-user')!
+  assert.deepEqual([key.bindings, key.policy.providers], [{ claude: { account: 'aws-east' } }, ['claude']])
+  const res = await send(relay, '/claude/v1/messages', relayKey, { model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
+  assert.equal(res.statusCode, 200, await res.body.text())
+  assert.equal(bedrock.requests.at(-1)!.url, '/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke', 'its defaultModel, as there')
 })

@@ -1,7 +1,7 @@
 // The incumbent's accounts as this relay's: credentials decrypted with its scheme, placement
 // (priority, groups, concurrency, served models, proxy), state; every other field either mapped,
 // or named in the record's notes as lost (it changed behaviour there) or dropped (it did not).
-import { createDecipheriv, scryptSync } from 'node:crypto'
+import { createDecipheriv, createHash, scryptSync } from 'node:crypto'
 import type { CrsAccount, CrsAccountKind, CrsGroup } from './crs-read.ts'
 import { clip, FieldReader, newNotes, type RecordNotes } from './crs-values.ts'
 import { crsGroupName } from './crs-names.ts'
@@ -20,6 +20,23 @@ export function crsDecrypt (encryptionKey: string, salt: string): (value: string
     if (!iv || !data || !/^[0-9a-f]{32}$/i.test(iv)) return value
     const decipher = createDecipheriv('aes-256-cbc', key, Buffer.from(iv, 'hex'))
     return decipher.update(data, 'hex', 'utf8') + decipher.final('utf8')
+  }
+}
+
+/**
+ * Its Bedrock accounts' scheme: AES-256-CBC under sha256(ENCRYPTION_KEY), the value a
+ * `{encrypted, iv}` object whose plain text is JSON (`{accessKeyId, …}` or `{token}`).
+ */
+function bedrockDecrypt (encryptionKey: string): (value: unknown) => Record<string, unknown> {
+  const key = createHash('sha256').update(encryptionKey).digest()
+  return value => {
+    const v = value as { encrypted?: unknown, iv?: unknown } | null
+    if (v === null || typeof v !== 'object') return {}
+    // A value in clear (its own fallback for old records).
+    if (typeof v.encrypted !== 'string' || typeof v.iv !== 'string' || !/^[0-9a-f]{32}$/i.test(v.iv)) return v as Record<string, unknown>
+    const decipher = createDecipheriv('aes-256-cbc', key, Buffer.from(v.iv, 'hex'))
+    const parsed = JSON.parse(decipher.update(v.encrypted, 'hex', 'utf8') + decipher.final('utf8')) as unknown
+    return parsed !== null && typeof parsed === 'object' ? parsed as Record<string, unknown> : {}
   }
 }
 
@@ -60,6 +77,17 @@ function responsesBaseUrl (baseApi: string): string {
 }
 
 /** The account type's own fields; a string says why the account cannot be imported. */
+function bedrockFields (r: FieldReader, encryptionKey: string): Record<string, unknown> | string {
+  const open = bedrockDecrypt(encryptionKey)
+  const region = r.str('region') ?? 'us-east-1'
+  const token = open(r.json('bearerToken')).token
+  if (typeof token === 'string' && token && r.str('credentialType') !== 'access_key') return { region, apiKey: token }
+  const creds = open(r.json('awsCredentials'))
+  const [id, secret, session] = [creds.accessKeyId, creds.secretAccessKey, creds.sessionToken]
+  if (typeof id !== 'string' || typeof secret !== 'string' || !id || !secret) return 'no AWS credentials'
+  return { region, accessKeyId: id, secretAccessKey: secret, ...(typeof session === 'string' && session ? { sessionToken: session } : {}) }
+}
+
 function typeFields (kind: CrsAccountKind, r: FieldReader, decrypt: (v: string) => string): Record<string, unknown> | string {
   const secret = (field: string) => {
     const v = r.str(field)
@@ -130,7 +158,7 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
   const r = new FieldReader(a.h, notes)
   let fields: Record<string, unknown> | string
   try {
-    fields = typeFields(a.kind, r, crsDecrypt(encryptionKey, a.kind.salt))
+    fields = a.kind.type === 'bedrock' ? bedrockFields(r, encryptionKey) : typeFields(a.kind, r, crsDecrypt(encryptionKey, a.kind.salt))
   } catch {
     fields = 'its credentials do not decrypt with this ENCRYPTION_KEY'
   }
@@ -159,6 +187,14 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
       if (problem === undefined) modelMap = renames as Record<string, string>
       else notes.lost.push(`supportedModels: a model mapping this relay cannot take (${clip(problem, 80)}): the model the client asked for is sent`)
     }
+  }
+
+  // Its Bedrock accounts send every request as their `defaultModel` (it wins over the client's model there).
+  const defaultModel = a.kind.type === 'bedrock' ? r.str('defaultModel') : undefined
+  if (defaultModel !== undefined) {
+    const map = { '*': defaultModel }
+    if (modelMapProblem(map) === undefined) modelMap = map
+    else notes.lost.push(`defaultModel: ${clip(defaultModel, 60)} is not a model id this relay can send: the model the client asked for is sent`)
   }
 
   const priority = r.num('priority', { min: 1, max: 100, integer: true }) ?? 50

@@ -21,8 +21,9 @@ export const CLIENT_KINDS: Readonly<Record<string, ClientKind>> = {
   droid_cli: 'droid-cli',
 }
 
-// Its Azure OpenAI accounts are OpenAI accounts here (`azure-openai`): the permission is the OpenAI API's.
-const PROVIDERS: Readonly<Record<string, string>> = { claude: 'claude', openai: 'openai', gemini: 'gemini', azure: 'openai', azure_openai: 'openai' }
+// Its Azure OpenAI accounts are OpenAI accounts here (`azure-openai`), its Bedrock ones Claude's:
+// the permission is that API's.
+const PROVIDERS: Readonly<Record<string, string>> = { claude: 'claude', openai: 'openai', gemini: 'gemini', azure: 'openai', azure_openai: 'openai', bedrock: 'claude' }
 
 export interface MappedKey {
   origin: string
@@ -169,11 +170,15 @@ function bindingsOf (r: FieldReader, targets: BindingTargets, notes: RecordNotes
     const v = r.str(field)
     if (v) bind(field, provider, v)
   }
-  // An Azure account serves the OpenAI API here: the binding is the key's OpenAI one, unless it has one already.
-  const azure = r.str('azureOpenaiAccountId')
-  if (azure && out.openai) notes.lost.push(`azureOpenaiAccountId: the key is bound to ${describe(out.openai)} for the OpenAI API here; its Azure account is not bound`)
-  else if (azure) bind('azureOpenaiAccountId', 'openai', azure)
-  for (const field of ['bedrockAccountId', 'droidAccountId']) {
+  // An Azure account serves the OpenAI API here, a Bedrock one the Claude API: the binding is the
+  // key's binding for that API, unless it has one already.
+  for (const [field, provider] of [['azureOpenaiAccountId', 'openai'], ['bedrockAccountId', 'claude']] as const) {
+    const v = r.str(field)
+    const already = out[provider]
+    if (v && already) notes.lost.push(`${field}: the key is bound to ${describe(already)} for the ${provider} API here; this account is not bound`)
+    else if (v) bind(field, provider, v)
+  }
+  for (const field of ['droidAccountId']) {
     if (r.str(field)) notes.lost.push(`${field}: no such provider here`)
   }
   return out
@@ -181,7 +186,7 @@ function bindingsOf (r: FieldReader, targets: BindingTargets, notes: RecordNotes
 
 /** Unprefixed ids in these fields name accounts of these kinds. */
 function kindOfField (field: string): string | undefined {
-  return field === 'claudeAccountId' ? 'claude:account:' : field === 'claudeConsoleAccountId' ? 'claude_console_account:' : field === 'azureOpenaiAccountId' ? 'azure_openai:account:' : undefined
+  return field === 'claudeAccountId' ? 'claude:account:' : field === 'claudeConsoleAccountId' ? 'claude_console_account:' : field === 'azureOpenaiAccountId' ? 'azure_openai:account:' : field === 'bedrockAccountId' ? 'bedrock_account:' : undefined
 }
 
 const describe = (b: Binding) => ('account' in b ? `account ${b.account}` : `group ${b.group}`)

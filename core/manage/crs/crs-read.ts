@@ -16,6 +16,8 @@ export interface CrsAccountKind {
   platform: 'claude' | 'openai' | 'gemini'
   /** How the incumbent's keys name such an account in a binding field (`responses:<id>`). */
   bindingPrefix: string
+  /** Kept as one JSON string, not a hash (its Bedrock accounts); its key is sha256(ENCRYPTION_KEY), not scrypt's. */
+  json?: true
 }
 
 export const ACCOUNT_KINDS: readonly CrsAccountKind[] = [
@@ -25,13 +27,13 @@ export const ACCOUNT_KINDS: readonly CrsAccountKind[] = [
   { prefix: 'gemini_api_account:', salt: 'gemini-api-salt', provider: 'gemini', type: 'gemini-api-key', platform: 'gemini', bindingPrefix: 'api:' },
   // Its salt is configurable there (`security.azureOpenaiSalt`); this is its default.
   { prefix: 'azure_openai:account:', salt: 'azure-openai-account-default-salt', provider: 'openai', type: 'azure-openai', platform: 'openai', bindingPrefix: '' },
+  { prefix: 'bedrock_account:', salt: '', provider: 'claude', type: 'bedrock', platform: 'claude', bindingPrefix: '', json: true },
 ]
 
 /** Account kinds the incumbent has and this relay cannot take, with why. */
 export const NOT_IMPORTED_KINDS: readonly { prefix: string, what: string, why: string }[] = [
   { prefix: 'openai:account:', what: 'ChatGPT (Codex) subscription', why: 'its login is bound to the incumbent\'s OAuth client: log it in again with `ai-relay accounts login codex`' },
   { prefix: 'gemini_account:', what: 'Google (Gemini CLI) login', why: 'log it in again with `ai-relay accounts login gemini`' },
-  { prefix: 'bedrock_account:', what: 'AWS Bedrock', why: 'no Bedrock provider here yet' },
   { prefix: 'droid:account:', what: 'Factory (Droid)', why: 'no Factory provider here yet' },
   { prefix: 'ccr_account:', what: 'CCR relay', why: 'no such account type here' },
 ]
@@ -71,14 +73,22 @@ async function scan (redis: Redis, match: string): Promise<string[]> {
   return out
 }
 
-/** Records under `prefix`: hashes whose id has no further `:` (indexes and sub-keys are not records). */
-async function records (redis: Redis, prefix: string): Promise<CrsRecord[]> {
+/** A record kept as a JSON string, as a hash would hold it: its nested values as JSON text. */
+function jsonRecord (text: string | null): Record<string, string> {
+  let o: unknown
+  try { o = JSON.parse(text ?? '') } catch { return {} }
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return {}
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
+}
+
+/** Records under `prefix`: hashes (or JSON strings) whose id has no further `:` (indexes and sub-keys are not records). */
+async function records (redis: Redis, prefix: string, json = false): Promise<CrsRecord[]> {
   const out: CrsRecord[] = []
   for (const name of (await scan(redis, `${prefix}*`)).sort()) {
     const id = name.slice(prefix.length)
     if (!id || id.includes(':') || id === 'index' || id === 'hash_map') continue
-    if (await redis.type(name) !== 'hash') continue
-    const h = await redis.hgetall(name)
+    if (await redis.type(name) !== (json ? 'string' : 'hash')) continue
+    const h = json ? jsonRecord(await redis.get(name)) : await redis.hgetall(name)
     // Indexes are hashes too: a record has its id or its name.
     if (!Object.hasOwn(h, 'id') && !Object.hasOwn(h, 'name')) continue
     out.push({ id, h })
@@ -89,7 +99,7 @@ async function records (redis: Redis, prefix: string): Promise<CrsRecord[]> {
 
 export async function readCrs (redis: Redis): Promise<CrsSnapshot> {
   const accounts: CrsAccount[] = []
-  for (const kind of ACCOUNT_KINDS) accounts.push(...(await records(redis, kind.prefix)).map(r => ({ ...r, kind })))
+  for (const kind of ACCOUNT_KINDS) accounts.push(...(await records(redis, kind.prefix, kind.json)).map(r => ({ ...r, kind })))
   const notImported: CrsSnapshot['notImported'] = []
   for (const k of NOT_IMPORTED_KINDS) {
     const count = (await records(redis, k.prefix)).length

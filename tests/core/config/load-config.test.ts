@@ -29,7 +29,8 @@ test('the shipped example config is valid and needs no environment', () => {
   assert.deepEqual(config.store, { kind: 'sqlite', path: './data/relay.db' })
   assert.deepEqual(config.plugins, [
     { use: 'claude', mount: '/claude', aliases: ['/api'], options: {} },
-    { use: 'openai', mount: '/openai', aliases: ['/api'], options: {} },
+    // /azure: the incumbent's Azure OpenAI paths, served by the OpenAI plugin's accounts.
+    { use: 'openai', mount: '/openai', aliases: ['/api', '/azure'], options: {} },
     { use: 'gemini', mount: '/gemini', aliases: [], options: {} },
     // The bridges: OpenAI-format clients on Claude and Gemini (by model at /openai and /api), Claude Code on Gemini.
     { use: 'chat-claude', mount: '/openai/claude', aliases: ['/openai', '/api'], options: {} },
@@ -201,7 +202,8 @@ test("every account in the README's examples is valid for its type (the per-kind
   assert.ok(blocks.length >= 1, 'the README has account examples')
   const types = new AccountTypes([claude, openai, gemini])
   for (const yaml of blocks) {
-    const env = Object.fromEntries([...yaml.matchAll(/\$\{(\w+)\}/g)].map(m => [m[1]!, `value-of-${m[1]!}`]))
+    // Each variable stands for a value of its kind: letters and digits (an AWS key ID takes no other).
+    const env = Object.fromEntries([...yaml.matchAll(/\$\{(\w+)\}/g)].map(m => [m[1]!, `X${m[1]!.replace(/[^A-Za-z0-9]/g, '').toUpperCase().padEnd(16, '0')}`]))
     const { config } = parseConfig(`plugins: [{ use: claude, mount: /claude }]\n${yaml}`, '/readme.yaml', env)
     for (const a of config.accounts) {
       const type = types.resolve(a.provider, a.type)
