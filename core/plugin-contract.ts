@@ -87,8 +87,12 @@ export interface OAuthContext {
  * core seals them, stores them and swaps them into the account in memory.
  */
 export interface OAuthSteps {
-  /** The URL the operator opens, and what the exchange needs later (PKCE verifier, state). */
-  authorize (): { url: string, pending: Record<string, string> }
+  /**
+   * The URL the operator opens, and what the exchange needs later (PKCE verifier, state). A
+   * device login (RFC 8628) asks the provider for its code first, so this may be async; its
+   * `userCode` is what the operator confirms at the URL, then pastes back.
+   */
+  authorize (ctx: OAuthContext): LoginStart | Promise<LoginStart>
   /** Turns what the operator pasted (the code) into the account's fields. */
   exchange (pasted: string, pending: Record<string, string>, ctx: OAuthContext): Promise<Record<string, unknown>>
   /**
@@ -99,6 +103,13 @@ export interface OAuthSteps {
   refresh (fields: Record<string, unknown>, ctx: OAuthContext): Promise<Record<string, unknown>>
   /** When the access credential expires (epoch ms), if known. */
   expiresAt (fields: Record<string, unknown>): number | undefined
+}
+
+export interface LoginStart {
+  url: string
+  pending: Record<string, string>
+  /** A device login's code, shown to the operator beside the URL. */
+  userCode?: string
 }
 
 export interface JsonSchemaObject {
@@ -307,6 +318,11 @@ export interface RelayPlugin {
    * host that really serves it); otherwise it is refused there, naming the mount that serves it.
    */
   ownsModel? (model: string): boolean
+  /**
+   * A provider that serves the other vendors' models itself (Factory serves Claude and GPT
+   * models): another plugin's own model (`ownsModel`) is not refused on its mount.
+   */
+  servesAnyModel?: boolean
   /**
    * The status a relay error goes out with to this provider's clients, when not its own (a
    * refusal that must not be retried, to clients that retry every 429 whatever the headers).

@@ -166,7 +166,7 @@ export async function createRelayServer (rt: Runtime, opts: ServerOptions = {}):
     headersTimeoutMs: { stream: config.upstream.streamHeadersTimeoutMs, whole: config.upstream.headersTimeoutMs },
     trustedProxies: trustedProxies(config.relay.trustedProxies),
     modelOwner: (model, asking) => {
-      if (asking.ownsModel?.(model)) return undefined
+      if (asking.servesAnyModel === true || asking.ownsModel?.(model)) return undefined
       const owner = rt.plugins.find(p => p.plugin !== asking && p.plugin.ownsModel?.(model))
       return owner ? { provider: owner.plugin.name, mount: owner.mount } : undefined
     },

@@ -54,7 +54,7 @@ export class RelayAccounts extends RelayElement {
   /** Subscription types, added by logging in. */
   logins: AccountType[] = []
   /** A login started: the URL to open, then the code to paste. */
-  pending: { id: string, url: string, account: string } | undefined
+  pending: { id: string, url: string, account: string, userCode?: string } | undefined
   chosen = ''
   /** The account whose fields and placement are being edited. */
   editing: Account | undefined
@@ -177,8 +177,8 @@ export class RelayAccounts extends RelayElement {
     const value = (n: string) => (form.elements.namedItem(n) as HTMLInputElement | HTMLSelectElement).value
     const [provider, type] = value('login').split('/') as [string, string]
     await this.run(async () => {
-      const r = await this.api<{ loginId: string, url: string, account: string }>('POST', '/_relay/admin/api/logins', { provider, type, name: value('name') })
-      this.pending = { id: r.loginId, url: r.url, account: r.account }
+      const r = await this.api<{ loginId: string, url: string, account: string, userCode?: string }>('POST', '/_relay/admin/api/logins', { provider, type, name: value('name') })
+      this.pending = { id: r.loginId, url: r.url, account: r.account, ...(r.userCode ? { userCode: r.userCode } : {}) }
     })
   }
 
@@ -201,9 +201,12 @@ export class RelayAccounts extends RelayElement {
       // does not load: what the operator pastes is that address, not a code shown on a page.
       const local = /^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(redirectOf(this.pending.url))
       return html`<form @submit=${this.#finishLogin} part="login-form">
-        <p>${local
-          ? msg(str`Open the login page, log in as the account ${this.pending.account} should use, then copy the whole address your browser ends on (it starts with http://localhost and the page does not load) and paste it here:`, { id: 'accounts.loginOpenAddress' })
-          : msg(str`Open this address, log in as the account ${this.pending.account} should use, and paste the code it shows:`, { id: 'accounts.loginOpen' })}
+        <p>${this.pending.userCode
+          // A device login (Factory's): the code is shown here, confirmed there, pasted back.
+          ? msg(str`Open the login page, log in as the account ${this.pending.account} should use, confirm the code ${this.pending.userCode} there, then enter that code here:`, { id: 'accounts.loginDevice' })
+          : local
+            ? msg(str`Open the login page, log in as the account ${this.pending.account} should use, then copy the whole address your browser ends on (it starts with http://localhost and the page does not load) and paste it here:`, { id: 'accounts.loginOpenAddress' })
+            : msg(str`Open this address, log in as the account ${this.pending.account} should use, and paste the code it shows:`, { id: 'accounts.loginOpen' })}
           <a href=${this.pending.url} target="_blank" rel="noopener noreferrer">${msg('Open the login page', { id: 'accounts.loginLink' })}</a></p>
         <label>${local ? msg('Address', { id: 'accounts.address' }) : msg('Code', { id: 'accounts.code' })}<input name="code" required autocomplete="off"></label>
         <button class="primary" type="submit">${msg('Finish login', { id: 'accounts.finishLogin' })}</button>

@@ -189,7 +189,7 @@ export async function adminApi (app: FastifyInstance, deps: AdminApiDeps): Promi
     for (const [id, l] of logins) if (l.expiresAt <= now) logins.delete(id)
     const id = randomBytes(18).toString('base64url')
     logins.set(id, { login, expiresAt: now + LOGIN_TTL_MS })
-    return { loginId: id, url: login.url, account: login.name, type: login.type.name, expiresAt: new Date(now + LOGIN_TTL_MS).toISOString() }
+    return { loginId: id, url: login.url, ...(login.userCode ? { userCode: login.userCode } : {}), account: login.name, type: login.type.name, expiresAt: new Date(now + LOGIN_TTL_MS).toISOString() }
   })
   app.post('/logins/:id/finish', {
     schema: { params: idParams, body: { type: 'object', additionalProperties: false, required: ['code'], properties: { code: { type: 'string', minLength: 1, maxLength: 8192 } } } },

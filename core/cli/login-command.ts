@@ -20,7 +20,9 @@ export async function loginCommand (rt: Runtime, what: string | undefined, v: Cl
     return 2
   }
   const login = await beginLogin(rt, { what, typeName: v.type, name: v.name, extra, ...placement })
-  io.err(`Open this URL in a browser, log in, and paste the code it shows (or the whole address the browser ends on):\n\n  ${login.url}\n`)
+  io.err(login.userCode
+    ? `Open this URL in a browser, log in and confirm the code ${login.userCode}; then paste that code here:\n\n  ${login.url}\n`
+    : `Open this URL in a browser, log in, and paste the code it shows (or the whole address the browser ends on):\n\n  ${login.url}\n`)
   const { code } = await readStdinLines(io.stdin, ['code'], io.err)
   if (!code) {
     io.err('no code was pasted')

@@ -15,6 +15,8 @@ export interface PendingLogin {
   /** What the exchange needs later (PKCE verifier, state): never shown. */
   pending: Record<string, string>
   url: string
+  /** A device login's code: the operator confirms it at the URL, then pastes it back. */
+  userCode?: string
   /** Plain fields the operator gave (e.g. allowOtherClients, projectId). */
   extra: Record<string, unknown>
   placement: Partial<Placement>
@@ -49,8 +51,17 @@ export async function beginLogin (rt: Runtime, input: { what?: string, typeName?
   const secret = Object.keys(extra).find(k => type.secretFields.includes(k))
   if (secret !== undefined) throw invalid(`${secret} is a credential: the login provides it`)
   checkPlacement(rt, placement)
-  const { url, pending } = type.spec.oauth!.authorize()
-  return { name, type, pending, url, extra, placement }
+  // A device login asks the provider first: that call leaves the way the account's traffic will.
+  const egress = new Egress(rt.loaded.config.upstream, rt.env)
+  let start
+  try {
+    start = await type.spec.oauth!.authorize({ dispatcher: egress.forAccount({ proxy: placement.proxy ?? null }), now: Date.now() })
+  } catch (err) {
+    throw invalid(`login failed: ${(err as Error).message}`)
+  } finally {
+    await egress.close()
+  }
+  return { name, type, pending: start.pending, url: start.url, ...(start.userCode ? { userCode: start.userCode } : {}), extra, placement }
 }
 
 export async function finishLogin (rt: Runtime, login: PendingLogin, pasted: string): Promise<{ account: ListedAccount, again: boolean }> {

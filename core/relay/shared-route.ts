@@ -23,7 +23,12 @@ export interface RouteCandidate {
   models?: string[]
 }
 
-const claimsOf = (c: RouteCandidate): ((model: string) => boolean) => (c.models ? globMatcher(c.models) : m => c.plugin.ownsModel?.(m) ?? false)
+/** The models an entry answers for: its `models` globs, else its own (a reseller's: those its price table names). */
+function claimsOf (c: RouteCandidate): (model: string) => boolean {
+  if (c.models) return globMatcher(c.models)
+  const table = c.plugin.prices?.models ?? {}
+  return c.plugin.servesAnyModel === true ? m => Object.hasOwn(table, m) : m => c.plugin.ownsModel?.(m) ?? false
+}
 
 export function sharedRouteHandler (cands: RouteCandidate[], prefix: string, deps: RelayDeps): RouteHandlerMethod {
   const handlers = cands.map(c => relayHandler(c.plugin, c.route, prefix, deps))

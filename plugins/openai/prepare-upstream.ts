@@ -15,7 +15,8 @@ export function upstreamBase (account: AccountView): string {
   return String(account.fields.baseUrl ?? (account.type === 'codex-oauth' ? CODEX_BASE : API_BASE))
 }
 
-function withUsageRequested (body: Buffer): Buffer {
+/** A chat body that asks for the usage chunk (the relay's filter hides it again). */
+export function withUsageRequested (body: Buffer): Buffer {
   const json = JSON.parse(body.toString('utf8')) as { stream_options?: Record<string, unknown> | null }
   json.stream_options = { ...(json.stream_options ?? {}), include_usage: true }
   return Buffer.from(JSON.stringify(json))

@@ -128,7 +128,7 @@ test('claude -p on an AWS Bedrock account: signed InvokeModel calls, the event s
   assert.equal(rows.filter(r => r.path.endsWith('/v1/messages')).length, calls.length)
   for (const r of rows.filter(r => r.path.endsWith('/v1/messages'))) {
     const price = relay.rt.pricing.lookup(r.model!)!.price
-    assert.deepEqual([r.status, r.partial, r.clientKind, r.costPico], [200, false, 'claude-code', BigInt(DEFAULT_USAGE.input_tokens) * BigInt(price.input) + BigInt(DEFAULT_USAGE.output_tokens) * BigInt(price.output)], `${r.id} ${r.model}`)
+    assert.deepEqual([r.status, r.partial, r.clientKind, r.costPico], [200, false, 'claude-code', BigInt(DEFAULT_USAGE.input_tokens) * BigInt(price.input) + BigInt(DEFAULT_USAGE.output_tokens) * BigInt(price.output)], `${r.requestId} ${r.model}`)
     assert.match(String(r.requestedModel), /^claude-(opus|haiku)-/)
   }
 })

@@ -108,6 +108,7 @@ export const templates = {
   'accounts.loginOpenAddress': str`打开登录页面，以账号 ${0} 要使用的身份登录，然后复制浏览器最终停留的完整地址（以 http://localhost 开头，页面无法打开）并粘贴到这里：`,
   'accounts.address': '地址',
   'accounts.confirmDelete': str`删除账号 ${0}？`,
+  'accounts.loginDevice': str`打开登录页面，用账号 ${0} 要使用的身份登录，在页面上确认代码 ${1}，然后在这里输入该代码：`,
   'accounts.loginOpen': str`打开此地址，用账号 ${0} 要使用的身份登录，然后粘贴页面显示的代码：`,
   'accounts.loginLink': '打开登录页面',
   'accounts.code': '代码',

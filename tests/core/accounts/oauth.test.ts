@@ -48,15 +48,15 @@ test('PKCE: the authorize URL carries an S256 challenge of the verifier the exch
   const oauth = await startOAuthMock()
   t.after(() => oauth.close())
   const steps = claudeOAuth({ ...OAUTH_DEFAULTS, tokenUrl: oauth.tokenUrl })
-  const { url, pending } = steps.authorize()
+  const dispatcher = new Agent()
+  t.after(() => dispatcher.close())
+  const { url, pending } = await steps.authorize({ dispatcher, now: 1000 })
   const u = new URL(url)
   assert.equal(u.origin + u.pathname, OAUTH_DEFAULTS.authorizeUrl)
   assert.equal(u.searchParams.get('client_id'), OAUTH_DEFAULTS.clientId)
   assert.equal(u.searchParams.get('code_challenge_method'), 'S256')
   assert.equal(u.searchParams.get('redirect_uri'), OAUTH_DEFAULTS.redirectUri)
   assert.match(u.searchParams.get('scope')!, /user:inference/)
-  const dispatcher = new Agent()
-  t.after(() => dispatcher.close())
   const fields = await steps.exchange(`${GOOD_CODE}#${u.searchParams.get('state')}`, pending, { dispatcher, now: 1000 })
   const sent = oauth.calls.at(-1)!
   assert.equal(createHash('sha256').update(sent.code_verifier!).digest('base64url'), u.searchParams.get('code_challenge'))
@@ -67,7 +67,7 @@ test('PKCE: the authorize URL carries an S256 challenge of the verifier the exch
   // A code without its state cannot be tied to this login attempt.
   await assert.rejects(steps.exchange(GOOD_CODE, pending, { dispatcher, now: 1 }), /has no state/)
   // The whole callback URL, as a browser shows it, is understood.
-  const again = steps.authorize()
+  const again = await steps.authorize({ dispatcher, now: 1 })
   const callback = `https://platform.claude.com/oauth/code/callback?code=${GOOD_CODE}&state=${again.pending.state}`
   assert.equal((await steps.exchange(callback, again.pending, { dispatcher, now: 1 })).email, 'max@example.com')
   await assert.rejects(steps.exchange(`https://platform.claude.com/oauth/code/callback?code=${GOOD_CODE}`, again.pending, { dispatcher, now: 1 }), /has no state/)

@@ -32,6 +32,7 @@ test('the shipped example config is valid and needs no environment', () => {
     // /azure: the incumbent's Azure OpenAI paths, served by the OpenAI plugin's accounts.
     { use: 'openai', mount: '/openai', aliases: ['/api', '/azure'], options: {} },
     { use: 'gemini', mount: '/gemini', aliases: [], options: {} },
+    { use: 'droid', mount: '/droid', aliases: [], options: {} },
     // The bridges: OpenAI-format clients on Claude and Gemini (by model at /openai and /api), Claude Code on Gemini.
     { use: 'chat-claude', mount: '/openai/claude', aliases: ['/openai', '/api'], options: {} },
     { use: 'chat-gemini', mount: '/openai/gemini', aliases: ['/openai', '/api'], options: {} },
