@@ -16,6 +16,7 @@ import { startAnthropicMock } from '../mocks/anthropic-mock.ts'
 import { startOpenAIMock } from '../mocks/openai-mock.ts'
 import { startGeminiMock } from '../mocks/gemini-mock.ts'
 import { startBedrockMock } from '../mocks/bedrock-mock.ts'
+import { startFactoryMock } from '../mocks/factory-mock.ts'
 import { startRelay, tempDir, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { runCliAsync } from '../helpers/processes.ts'
 import { startRedis } from '../helpers/redis.ts'
@@ -311,4 +312,61 @@ test('a Bedrock account of the incumbent (a JSON string there, its credentials u
   const res = await send(relay, '/claude/v1/messages', relayKey, { model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
   assert.equal(res.statusCode, 200, await res.body.text())
   assert.equal(bedrock.requests.at(-1)!.url, '/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke', 'its defaultModel, as there')
+})
+
+test('Droid accounts of the incumbent (API-key lists and logins) import with their credentials, and serve their bound key at /droid', { timeout: 60_000 }, async t => {
+  const server = await startRedis(t)
+  if (!server) return
+  const factory = await startFactoryMock({ apiKeys: ['fk-first-key'] })
+  t.after(() => factory.close())
+  const redis = new Redis(server.url)
+  t.after(() => redis.disconnect())
+  const seal = (text: string) => {
+    const iv = randomBytes(16)
+    const cipher = createCipheriv('aes-256-cbc', scryptSync(CRS_KEY, 'droid-account-salt', 32), iv)
+    return `${iv.toString('hex')}:${cipher.update(text, 'utf8', 'hex')}${cipher.final('hex')}`
+  }
+  const keyed = '00000000-0000-4000-8000-0000000000e1'
+  const login = '00000000-0000-4000-8000-0000000000e2'
+  await redis.hset(`droid:account:${keyed}`, {
+    id: keyed, name: 'factory-keys', platform: 'droid', endpointType: 'anthropic', authenticationMethod: 'api_key', isActive: 'true', schedulable: 'true', priority: '10', accountType: 'shared',
+    apiKeys: JSON.stringify([{ id: 'k1', hash: 'h1', encryptedKey: seal('fk-first-key'), status: 'active' }, { id: 'k2', hash: 'h2', encryptedKey: seal('fk-second-key'), status: 'active' }]),
+  })
+  await redis.hset(`droid:account:${login}`, {
+    id: login, name: 'factory-login', platform: 'droid', endpointType: 'comm', isActive: 'true', schedulable: 'true', accountType: 'shared', organizationId: 'org_01X', ownerEmail: 'dev@example.com',
+    accessToken: seal('workos-access'), refreshToken: seal('workos-refresh'), expiresAt: '2026-12-31T00:00:00.000Z',
+  })
+  const relayKey = 'cr_droid-bound-key-0123456789'
+  await redis.hset('apikey:00000000-0000-4000-8000-0000000000b3', { id: 'b3', name: 'droid-user', apiKey: hashKey(relayKey, 'crs-sha256', CRS_KEY), isActive: 'true', droidAccountId: keyed, permissions: '["droid"]', createdAt: '2026-01-01T00:00:00.000Z' })
+  const dir = tempDir()
+  const cfg = testConfig(undefined, {
+    store: { kind: 'sqlite', path: join(dir, 'relay.db') }, keys: [], secrets: { keyFile: join(dir, 'secret.key'), crsEncryptionKey: CRS_KEY },
+    plugins: [{ use: 'claude', mount: '/claude' }, { use: 'droid', mount: '/droid' }],
+  })
+  const config = join(dir, 'relay.yaml')
+  writeFileSync(config, JSON.stringify(cfg))
+  const done = await runCliAsync(['import', 'crs', '--redis', server.url, '--encryption-key-env', 'CRS_KEY', '--config', config, '--allow-lossy'], { env: { CRS_KEY } })
+  assert.equal(done.status, 0, done.stderr + done.stdout)
+  assert.match(done.stdout, /lost {5}apiKeys: 1 more Factory key\(s\)/)
+  assert.ok(!/fk-first-key|fk-second-key|workos-access|workos-refresh/.test(done.stdout), 'no credential printed')
+  const relay = await startRelay(t, { ...cfg, listen: { host: '127.0.0.1', port: 0 } }, rt => updateAccount(rt, 'factory-keys', { fields: { baseUrl: factory.llmBase } }).then(() => {}))
+  const accounts = new Map((await relay.rt.store.listAccounts()).map(a => [a.name, a]))
+  const sealed = (name: string) => JSON.parse(relay.rt.secretBox.open(accounts.get(name)!.sealedSecrets!)) as Record<string, unknown>
+  assert.deepEqual(sealed('factory-keys'), { apiKey: 'fk-first-key' })
+  assert.deepEqual([sealed('factory-login'), accounts.get('factory-login')!.fields.organizationId, accounts.get('factory-login')!.fields.expiresAt], [{ accessToken: 'workos-access', refreshToken: 'workos-refresh' }, 'org_01X', Date.parse('2026-12-31T00:00:00.000Z')])
+  const key = (await relay.rt.store.listKeys()).find(k => k.name === 'droid-user')!
+  assert.deepEqual([key.bindings, key.policy.providers], [{ droid: { account: 'factory-keys' } }, ['droid']])
+  const res = await send(relay, '/droid/claude/v1/messages', relayKey, { model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, { 'user-agent': 'factory-cli/0.225.2' })
+  assert.equal(res.statusCode, 200, await res.body.text())
+  assert.equal(factory.requests.at(-1)!.headers.authorization, 'Bearer fk-first-key')
+})
+
+test('a CCR account (a Claude-compatible relay there) becomes a claude-api-key account with its base URL, its non-Anthropic key sent as a bearer', () => {
+  const kind = ACCOUNT_KINDS.find(k => k.prefix === 'ccr_account:')!
+  const iv = randomBytes(16)
+  const cipher = createCipheriv('aes-256-cbc', scryptSync(CRS_KEY, 'ccr-account-salt', 32), iv)
+  const sealed = `${iv.toString('hex')}:${cipher.update('cr_upstream_relay_key', 'utf8', 'hex')}${cipher.final('hex')}`
+  const mapped = mapAccount({ id: 'c1', kind, h: { id: 'c1', name: 'team-b', apiUrl: 'https://relay.team-b.example.com/api/v1/messages', apiKey: sealed, supportedModels: '{"claude-haiku-4-5":"claude-sonnet-4-5"}' } }, CRS_KEY, [])
+  assert.ok(!('skip' in mapped))
+  assert.deepEqual([mapped.kind.type, mapped.fields, mapped.modelMap], ['claude-api-key', { apiKey: 'cr_upstream_relay_key', baseUrl: 'https://relay.team-b.example.com/api', authStyle: 'bearer' }, { 'claude-haiku-4-5': 'claude-sonnet-4-5' }])
 })

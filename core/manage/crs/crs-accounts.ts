@@ -106,7 +106,11 @@ function typeFields (kind: CrsAccountKind, r: FieldReader, decrypt: (v: string) 
     case 'claude-api-key': {
       const apiKey = secret('apiKey')
       const apiUrl = r.str('apiUrl')
-      return apiKey ? { apiKey, ...(apiUrl ? { baseUrl: consoleBaseUrl(apiUrl) } : {}) } : 'no API key'
+      if (!apiKey) return 'no API key'
+      // A CCR relay there gets an Anthropic key as x-api-key and any other as a bearer: the same here.
+      const ccr = kind.prefix === 'ccr_account:'
+      if (ccr && !apiUrl) return 'no API URL'
+      return { apiKey, ...(apiUrl ? { baseUrl: consoleBaseUrl(apiUrl) } : {}), ...(ccr && !apiKey.startsWith('sk-ant-') ? { authStyle: 'bearer' } : {}) }
     }
     case 'openai-api-key': {
       const apiKey = secret('apiKey')
@@ -121,6 +125,21 @@ function typeFields (kind: CrsAccountKind, r: FieldReader, decrypt: (v: string) 
       if (!apiKey || !endpoint) return apiKey ? 'no endpoint' : 'no API key'
       if (r.str('apiVersion')) r.notes.dropped.push('apiVersion: Azure\'s v1 API is used, which takes none')
       return { apiKey, endpoint: endpoint.replace(/\/+$/, ''), ...(deployment ? { deployments: { '*': deployment } } : {}) }
+    }
+    case 'droid': {
+      // An API-key account there holds a list of keys, each sealed on its own; a login holds tokens.
+      const keys = r.json('apiKeys')
+      const entries = Array.isArray(keys) ? keys.filter((e): e is { encryptedKey: string, status?: string } => typeof (e as { encryptedKey?: unknown })?.encryptedKey === 'string' && (e as { status?: unknown }).status !== 'error') : []
+      const base = { ...(r.str('organizationId') ? { organizationId: r.str('organizationId') } : {}), ...(r.str('ownerEmail') ? { email: r.str('ownerEmail') } : {}) }
+      if (entries.length > 0) {
+        if (entries.length > 1) r.notes.lost.push(`apiKeys: ${entries.length - 1} more Factory key(s) on this account: add each as a droid account of its own`)
+        return { apiKey: decrypt(entries[0]!.encryptedKey), ...base }
+      }
+      const accessToken = secret('accessToken')
+      const refreshToken = secret('refreshToken')
+      if (!accessToken) return 'no Factory API key and no login'
+      const expiresAt = r.time('expiresAt')
+      return { accessToken, ...(refreshToken ? { refreshToken } : {}), ...(expiresAt ? { expiresAt } : {}), ...base }
     }
     default: {
       const apiKey = secret('apiKey')
@@ -207,6 +226,7 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
   if (r.bool('disableAutoProtection')) notes.lost.push('disableAutoProtection: this relay always cools an account down after 429/529 and stops using it after 401')
   if (r.bool('interceptWarmup')) notes.lost.push('interceptWarmup: warm-up requests are sent upstream here')
   if (r.str('providerEndpoint') === 'auto') notes.lost.push('providerEndpoint: auto (Chat Completions through a Responses account) has no counterpart yet')
+  if (a.kind.type === 'droid' && r.str('endpointType')) notes.dropped.push(`endpointType: ${clip(r.str('endpointType')!, 20)} (a droid account here serves the three formats)`)
   if (r.str('description')) notes.dropped.push('description')
   if (r.str('subscriptionExpiresAt')) notes.dropped.push('subscriptionExpiresAt (a note for the operator)')
   if (r.num('rateLimitDuration', { max: 1e9 }) !== undefined && r.str('rateLimitDuration') !== '60') notes.dropped.push('rateLimitDuration: cooldowns here follow the provider\'s own reset times')

@@ -23,7 +23,7 @@ export const CLIENT_KINDS: Readonly<Record<string, ClientKind>> = {
 
 // Its Azure OpenAI accounts are OpenAI accounts here (`azure-openai`), its Bedrock ones Claude's:
 // the permission is that API's.
-const PROVIDERS: Readonly<Record<string, string>> = { claude: 'claude', openai: 'openai', gemini: 'gemini', azure: 'openai', azure_openai: 'openai', bedrock: 'claude' }
+const PROVIDERS: Readonly<Record<string, string>> = { claude: 'claude', openai: 'openai', gemini: 'gemini', azure: 'openai', azure_openai: 'openai', bedrock: 'claude', ccr: 'claude', droid: 'droid' }
 
 export interface MappedKey {
   origin: string
@@ -166,27 +166,24 @@ function bindingsOf (r: FieldReader, targets: BindingTargets, notes: RecordNotes
     if (name) out[provider] = { account: name }
     else notes.lost.push(`${field}: bound there to ${clip(value, 50)}, an account ${kind ? 'that was not imported' : 'of a kind this relay cannot take'}; here the key uses the ${provider} shared pool`)
   }
-  for (const [field, provider] of [['claudeAccountId', 'claude'], ['claudeConsoleAccountId', 'claude'], ['openaiAccountId', 'openai'], ['geminiAccountId', 'gemini']] as const) {
+  for (const [field, provider] of [['claudeAccountId', 'claude'], ['claudeConsoleAccountId', 'claude'], ['openaiAccountId', 'openai'], ['geminiAccountId', 'gemini'], ['droidAccountId', 'droid']] as const) {
     const v = r.str(field)
     if (v) bind(field, provider, v)
   }
-  // An Azure account serves the OpenAI API here, a Bedrock one the Claude API: the binding is the
-  // key's binding for that API, unless it has one already.
-  for (const [field, provider] of [['azureOpenaiAccountId', 'openai'], ['bedrockAccountId', 'claude']] as const) {
+  // An Azure account serves the OpenAI API here, a Bedrock or CCR one the Claude API: the binding
+  // is the key's binding for that API, unless it has one already.
+  for (const [field, provider] of [['azureOpenaiAccountId', 'openai'], ['bedrockAccountId', 'claude'], ['ccrAccountId', 'claude']] as const) {
     const v = r.str(field)
     const already = out[provider]
     if (v && already) notes.lost.push(`${field}: the key is bound to ${describe(already)} for the ${provider} API here; this account is not bound`)
     else if (v) bind(field, provider, v)
-  }
-  for (const field of ['droidAccountId']) {
-    if (r.str(field)) notes.lost.push(`${field}: no such provider here`)
   }
   return out
 }
 
 /** Unprefixed ids in these fields name accounts of these kinds. */
 function kindOfField (field: string): string | undefined {
-  return field === 'claudeAccountId' ? 'claude:account:' : field === 'claudeConsoleAccountId' ? 'claude_console_account:' : field === 'azureOpenaiAccountId' ? 'azure_openai:account:' : field === 'bedrockAccountId' ? 'bedrock_account:' : undefined
+  return field === 'claudeAccountId' ? 'claude:account:' : field === 'claudeConsoleAccountId' ? 'claude_console_account:' : field === 'azureOpenaiAccountId' ? 'azure_openai:account:' : field === 'bedrockAccountId' ? 'bedrock_account:' : field === 'droidAccountId' ? 'droid:account:' : field === 'ccrAccountId' ? 'ccr_account:' : undefined
 }
 
 const describe = (b: Binding) => ('account' in b ? `account ${b.account}` : `group ${b.group}`)

@@ -13,7 +13,7 @@ export interface CrsAccountKind {
   provider: string
   type: string
   /** The incumbent's platform name (groups and key bindings use it). */
-  platform: 'claude' | 'openai' | 'gemini'
+  platform: 'claude' | 'openai' | 'gemini' | 'droid'
   /** How the incumbent's keys name such an account in a binding field (`responses:<id>`). */
   bindingPrefix: string
   /** Kept as one JSON string, not a hash (its Bedrock accounts); its key is sha256(ENCRYPTION_KEY), not scrypt's. */
@@ -28,14 +28,15 @@ export const ACCOUNT_KINDS: readonly CrsAccountKind[] = [
   // Its salt is configurable there (`security.azureOpenaiSalt`); this is its default.
   { prefix: 'azure_openai:account:', salt: 'azure-openai-account-default-salt', provider: 'openai', type: 'azure-openai', platform: 'openai', bindingPrefix: '' },
   { prefix: 'bedrock_account:', salt: '', provider: 'claude', type: 'bedrock', platform: 'claude', bindingPrefix: '', json: true },
+  { prefix: 'droid:account:', salt: 'droid-account-salt', provider: 'droid', type: 'droid', platform: 'droid', bindingPrefix: '' },
+  // Its "CCR" accounts: a Claude-compatible relay upstream.
+  { prefix: 'ccr_account:', salt: 'ccr-account-salt', provider: 'claude', type: 'claude-api-key', platform: 'claude', bindingPrefix: '' },
 ]
 
 /** Account kinds the incumbent has and this relay cannot take, with why. */
 export const NOT_IMPORTED_KINDS: readonly { prefix: string, what: string, why: string }[] = [
   { prefix: 'openai:account:', what: 'ChatGPT (Codex) subscription', why: 'its login is bound to the incumbent\'s OAuth client: log it in again with `ai-relay accounts login codex`' },
   { prefix: 'gemini_account:', what: 'Google (Gemini CLI) login', why: 'log it in again with `ai-relay accounts login gemini`' },
-  { prefix: 'droid:account:', what: 'Factory (Droid)', why: 'no Factory provider here yet' },
-  { prefix: 'ccr_account:', what: 'CCR relay', why: 'no such account type here' },
 ]
 
 export interface CrsRecord { id: string, h: Record<string, string> }
