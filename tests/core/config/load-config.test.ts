@@ -8,6 +8,7 @@ import { AccountTypes } from '../../../core/accounts/account-types.ts'
 import claude from '../../../plugins/claude/index.ts'
 import openai from '../../../plugins/openai/index.ts'
 import gemini from '../../../plugins/gemini/index.ts'
+import droid from '../../../plugins/droid/index.ts'
 import { ROOT, runCli } from '../../helpers/processes.ts'
 import { tempDir } from '../../helpers/relay-harness.ts'
 
@@ -201,7 +202,7 @@ test("every account in the README's examples is valid for its type (the per-kind
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
   const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map(m => m[1]!).filter(b => /^accounts:/m.test(b))
   assert.ok(blocks.length >= 1, 'the README has account examples')
-  const types = new AccountTypes([claude, openai, gemini])
+  const types = new AccountTypes([claude, openai, gemini, droid])
   for (const yaml of blocks) {
     // Each variable stands for a value of its kind: letters and digits (an AWS key ID takes no other).
     const env = Object.fromEntries([...yaml.matchAll(/\$\{(\w+)\}/g)].map(m => [m[1]!, `X${m[1]!.replace(/[^A-Za-z0-9]/g, '').toUpperCase().padEnd(16, '0')}`]))
