@@ -44,13 +44,13 @@ export function nextPacificMidnight (now: number): number {
 
 /**
  * A protobuf Duration as Google prints it (`"37s"`, `"33740.91s"`) or Code Assist's reset delay
- * (`"18h41m22.3s"`), in ms; undefined for anything else.
+ * (`"18h41m22.3s"`, Antigravity's `"373ms"`), in ms; undefined for anything else.
  */
 export function parseDuration (v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined
-  const m = /^(?:(\d{1,6})h)?(?:(\d{1,8})m(?!s))?(?:(\d{1,12}(?:\.\d{1,9})?)s)?$/.exec(v)
-  if (!m || (!m[1] && !m[2] && !m[3])) return undefined
-  return Math.round(((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000)
+  const m = /^(?:(\d{1,6})h)?(?:(\d{1,8})m(?!s))?(?:(\d{1,12}(?:\.\d{1,9})?)s)?(?:(\d{1,12}(?:\.\d{1,9})?)ms)?$/.exec(v)
+  if (!m || (!m[1] && !m[2] && !m[3] && !m[4])) return undefined
+  return Math.round(((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000 + Number(m[4] ?? 0))
 }
 
 /** `now + ms`, or the fallback when the upstream named no sensible future time. */

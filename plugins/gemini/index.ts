@@ -13,6 +13,7 @@ import { API_BASE, isGoogleLogin, prepareUpstream, upstreamBase, upstreamPath } 
 import { LOCAL_CALLS, VIRTUAL_PROJECT } from './code-assist.ts'
 import { createUnwrapFilter, createWrapFilter } from './answer-filters.ts'
 import { CODE_ASSIST_BASE, GOOGLE_OAUTH_DEFAULTS, googleOAuth, type GoogleOAuthOptions } from './oauth.ts'
+import { ANTIGRAVITY_BASE, ANTIGRAVITY_OAUTH_DEFAULTS, ANTIGRAVITY_TYPE, isAntigravity, isClaudeModel } from './antigravity.ts'
 
 /** Each route under both API versions. `::` is a literal colon; the model is a regex parameter (no colon in it) so the actions stay apart. */
 function versions (method: PluginRoute['method'], path: string, kind: PluginRoute['kind']): PluginRoute[] {
@@ -21,12 +22,16 @@ function versions (method: PluginRoute['method'], path: string, kind: PluginRout
 
 const baseUrl = (fallback: string, description: string) => ({ title: 'Base URL', type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description })
 
-/** `options.oauth` as for the other subscription logins, plus the client secret Google requires. */
+/** An `options` login entry as for the other subscription logins, plus the client secret Google requires. */
+function loginOptions (defaults: GoogleOAuthOptions): Record<string, unknown> {
+  const oauth = oauthOptionsSchema(defaults).properties.oauth as { properties: Record<string, unknown> }
+  oauth.properties.clientSecret = { type: 'string', default: defaults.clientSecret }
+  return oauth
+}
+
+/** `options.oauth` (Gemini CLI's login) and `options.antigravityOAuth` (Antigravity's). */
 function optionsSchema (): JsonSchemaObject {
-  const schema = oauthOptionsSchema(GOOGLE_OAUTH_DEFAULTS)
-  const oauth = schema.properties.oauth as { properties: Record<string, unknown> }
-  oauth.properties.clientSecret = { type: 'string', default: GOOGLE_OAUTH_DEFAULTS.clientSecret }
-  return schema
+  return { type: 'object', additionalProperties: false, properties: { oauth: loginOptions(GOOGLE_OAUTH_DEFAULTS), antigravityOAuth: loginOptions(ANTIGRAVITY_OAUTH_DEFAULTS) } }
 }
 
 /**
@@ -34,18 +39,40 @@ function optionsSchema (): JsonSchemaObject {
  * cover Code Assist used through its own tools. Code Assist has no model list.
  */
 function cannotServe (account: AccountView, parsed: ParsedRequest): string | undefined {
+  // Claude models live on Antigravity's backend only.
+  if (parsed.model !== undefined && isClaudeModel(parsed.model) && !isAntigravity(account)) return 'only Antigravity accounts serve Claude models on this relay\'s Gemini pool'
+  // Antigravity's login covers its agent's two kinds of client here: Claude Code and Gemini CLI.
+  if (isAntigravity(account) && parsed.clientKind !== 'claude-code' && parsed.clientKind !== 'gemini-cli' && account.fields.allowOtherClients !== true) return "this relay's Antigravity accounts serve Claude Code and Gemini CLI only"
   const policy = subscriptionServes(account, parsed, 'gemini-oauth', 'gemini-cli', "this relay's Google-login Gemini accounts serve Gemini CLI only")
   if (policy || !isGoogleLogin(account)) return policy
   if (parsed.notes?.action === undefined && parsed.notes?.codeAssist === undefined) return 'Google-login Gemini accounts (Code Assist) have no model list: this relay needs a Gemini API key account for it'
   return undefined
 }
 
-export function createGeminiPlugin (oauth: GoogleOAuthOptions): RelayPlugin {
+function googleLoginSchema (base: string, client: string): JsonSchemaObject {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['accessToken'],
+    properties: {
+      accessToken: { title: 'Access token', type: 'string', minLength: 1, writeOnly: true, description: 'the OAuth access token' },
+      refreshToken: { title: 'Refresh token', type: 'string', minLength: 1, writeOnly: true, description: 'renews the access token when it expires' },
+      expiresAt: { title: 'Access token expires at', type: 'integer', description: 'epoch ms' },
+      projectId: { title: 'Google Cloud project', type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the Google Cloud project Code Assist serves this account under (found at login, or given with --set projectId=…)' },
+      tier: { title: 'Code Assist tier', type: 'string', description: 'Code Assist tier (free-tier, standard-tier, …)' },
+      email: { title: 'Email', type: 'string', description: 'who logged in (shown only)' },
+      baseUrl: baseUrl(base, 'Code Assist origin'),
+      allowOtherClients: { title: 'Allow other clients', type: 'boolean', default: false, description: `let clients other than ${client} use this Google login (terms-of-service risk)` },
+    },
+  }
+}
+
+export function createGeminiPlugin (oauth: GoogleOAuthOptions, antigravityOAuth: GoogleOAuthOptions = ANTIGRAVITY_OAUTH_DEFAULTS): RelayPlugin {
   return {
     specificationVersion: 'v1',
     name: 'gemini',
     optionsSchema: optionsSchema(),
-    configure: options => createGeminiPlugin((options as { oauth: GoogleOAuthOptions }).oauth),
+    configure: options => createGeminiPlugin((options as { oauth: GoogleOAuthOptions }).oauth, (options as { antigravityOAuth: GoogleOAuthOptions }).antigravityOAuth),
     routes: [
       ...versions('POST', '/models/:model(^[^:/]+)::generateContent', 'generate'),
       ...versions('POST', '/models/:model(^[^:/]+)::streamGenerateContent', 'generate'),
@@ -72,21 +99,12 @@ export function createGeminiPlugin (oauth: GoogleOAuthOptions): RelayPlugin {
       },
       'gemini-oauth': {
         oauth: googleOAuth(oauth, CODE_ASSIST_BASE),
-        schema: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['accessToken'],
-          properties: {
-            accessToken: { title: 'Access token', type: 'string', minLength: 1, writeOnly: true, description: 'the OAuth access token' },
-            refreshToken: { title: 'Refresh token', type: 'string', minLength: 1, writeOnly: true, description: 'renews the access token when it expires' },
-            expiresAt: { title: 'Access token expires at', type: 'integer', description: 'epoch ms' },
-            projectId: { title: 'Google Cloud project', type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'the Google Cloud project Code Assist serves this account under (found at login, or given with --set projectId=…)' },
-            tier: { title: 'Code Assist tier', type: 'string', description: 'Code Assist tier (free-tier, standard-tier, …)' },
-            email: { title: 'Email', type: 'string', description: 'who logged in (shown only)' },
-            baseUrl: baseUrl(CODE_ASSIST_BASE, 'Code Assist origin'),
-            allowOtherClients: { title: 'Allow other clients', type: 'boolean', default: false, description: 'let clients other than Gemini CLI use this Google login (terms-of-service risk)' },
-          },
-        },
+        schema: googleLoginSchema(CODE_ASSIST_BASE, 'Gemini CLI'),
+      },
+      // Antigravity's Google login: Gemini and Claude models on Cloud Code.
+      [ANTIGRAVITY_TYPE]: {
+        oauth: googleOAuth(antigravityOAuth, ANTIGRAVITY_BASE),
+        schema: googleLoginSchema(ANTIGRAVITY_BASE, 'Claude Code and Gemini CLI'),
       },
     },
     prices,

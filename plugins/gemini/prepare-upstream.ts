@@ -7,13 +7,15 @@
 import { servedModel, type AccountView, type IncomingRequest, type ParsedRequest, type UpstreamRequest } from '../../core/plugin-api.ts'
 import { countForModel, envelopeForModel, unwrapRequest, withProject, wrapRequest } from './code-assist.ts'
 import { CODE_ASSIST_BASE } from './oauth.ts'
+import { ANTIGRAVITY_BASE, ANTIGRAVITY_USER_AGENT, antigravityEnvelope, isAntigravity } from './antigravity.ts'
 
 export const API_BASE = 'https://generativelanguage.googleapis.com'
 
-export const isGoogleLogin = (account: AccountView) => account.type === 'gemini-oauth'
+/** A Google login: Gemini CLI's (Code Assist) or Antigravity's, both on the Cloud Code backend. */
+export const isGoogleLogin = (account: AccountView) => account.type === 'gemini-oauth' || isAntigravity(account)
 
 export function upstreamBase (account: AccountView): string {
-  return String(account.fields.baseUrl ?? (isGoogleLogin(account) ? CODE_ASSIST_BASE : API_BASE))
+  return String(account.fields.baseUrl ?? (isAntigravity(account) ? ANTIGRAVITY_BASE : isGoogleLogin(account) ? CODE_ASSIST_BASE : API_BASE))
 }
 
 /** The action a request translates: a Code Assist call's, or a public generate/countTokens call's. */
@@ -61,6 +63,12 @@ export function prepareUpstream (req: IncomingRequest, parsed: ParsedRequest, ac
       query = pub === 'streamGenerateContent' ? 'alt=sse' : ''
       // The answer is unwrapped by a filter, which reads it as text.
       delete headers['accept-encoding']
+    }
+    // Antigravity's backend takes its own client's envelope and headers (countTokens has no envelope).
+    if (isAntigravity(account) && body && (ca ?? pub) !== 'countTokens') {
+      body = antigravityEnvelope(body, parsed.sessionKey)
+      headers['user-agent'] = ANTIGRAVITY_USER_AGENT
+      headers.requesttype = 'agent'
     }
   } else {
     // A Code Assist client's bearer credential was its relay key, removed by core; the account's key goes instead.

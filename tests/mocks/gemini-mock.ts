@@ -31,6 +31,11 @@ export interface GeminiMock {
   decide: ((request: Record<string, unknown>) => GeminiBehaviour | undefined) | undefined
   /** Code Assist: the bearer token it takes (any when unset). */
   bearer: (() => string) | undefined
+  /**
+   * Antigravity's backend instead of Gemini CLI's: Claude models too, and the envelope and
+   * headers Antigravity sends are required (a Claude function's parameters in the OpenAPI subset).
+   */
+  antigravity: boolean
   /** Code Assist: the project its account is served under, and whether it was onboarded. */
   project: string
   onboarded: boolean
@@ -44,6 +49,21 @@ export const GEMINI_TEXT = 'Hello from the mock Gemini upstream.'
 
 export function usageMetadata (u: GeminiUsage) {
   return { promptTokenCount: u.prompt, cachedContentTokenCount: u.cached, candidatesTokenCount: u.candidates, thoughtsTokenCount: u.thoughts, totalTokenCount: u.prompt + u.candidates + u.thoughts }
+}
+
+/** Why Antigravity's backend would refuse this generate call, or undefined. */
+function antigravityProblem (headers: IncomingHttpHeaders, envelope: Record<string, unknown>, model: string): string | undefined {
+  if (!String(headers['user-agent'] ?? '').startsWith('antigravity/')) return 'unknown client'
+  const request = (envelope.request ?? {}) as { sessionId?: unknown, session_id?: unknown, tools?: { functionDeclarations?: Record<string, unknown>[] }[] }
+  if (envelope.userAgent !== 'antigravity' || typeof envelope.requestId !== 'string' || typeof request.sessionId !== 'string' || request.session_id !== undefined) return 'Invalid JSON payload received: not an Antigravity request'
+  if (/^claude-/.test(model)) {
+    for (const decl of (request.tools ?? []).flatMap(t => t.functionDeclarations ?? [])) {
+      if (decl.parametersJsonSchema !== undefined) return 'Invalid JSON payload received. Unknown name "parametersJsonSchema"'
+      const text = JSON.stringify(decl.parameters ?? {})
+      for (const bad of ['$schema', 'additionalProperties', '"const"']) if (text.includes(bad)) return `Invalid JSON payload received. Unknown name ${bad} at 'request.tools[0].function_declarations[0].parameters'`
+    }
+  }
+  return undefined
 }
 
 export const THOUGHT_TEXT = 'Weighing the question.'
@@ -148,6 +168,10 @@ export async function startGeminiMock (): Promise<GeminiMock> {
           model = action === 'countTokens' ? String(envelope.request?.model ?? '').replace(/^models\//, '') : String(envelope.model)
           if (action !== 'countTokens' && envelope.project !== mock.project) return json(res, 403, googleError(403, `Permission denied on resource project ${String(envelope.project)}.`))
           request = envelope.request ?? {}
+          if (action !== 'countTokens') {
+            const problem = mock.antigravity ? antigravityProblem(req.headers, envelope, model) : /^claude-/.test(model) ? `Requested entity was not found: model ${model}` : undefined
+            if (problem !== undefined) return json(res, problem.startsWith('Requested entity') ? 404 : 400, googleError(problem.startsWith('Requested entity') ? 404 : 400, problem))
+          }
         } else {
           const last = decodeURIComponent(url.pathname.split('/').pop() ?? '')
           ;[model, action] = last.split(':') as [string, string | undefined]
@@ -199,6 +223,7 @@ export async function startGeminiMock (): Promise<GeminiMock> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     bearer: undefined,
+    antigravity: false,
     project: CODE_ASSIST_PROJECT,
     onboarded: true,
     enqueue: (...b) => { queue.push(...b) },

@@ -33,7 +33,7 @@ const jwt = (claims: Record<string, unknown>) => `eyJhbGciOiJub25lIn0.${Buffer.f
 
 export const GOOGLE_CLIENT_SECRET = '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'
 
-export async function startOAuthMock (opts: { codex?: boolean, google?: boolean } = {}): Promise<OAuthMock> {
+export async function startOAuthMock (opts: { codex?: boolean, google?: boolean, googleSecret?: string } = {}): Promise<OAuthMock> {
   const path = opts.google ? '/token' : opts.codex ? '/oauth/token' : '/v1/oauth/token'
   let generation = 0
   let refreshToken = ''
@@ -75,7 +75,7 @@ export async function startOAuthMock (opts: { codex?: boolean, google?: boolean 
         res.end(JSON.stringify(json))
       }
       if (req.url !== path) return send(404, { error: 'not_found' })
-      if (opts.google && (body.client_secret !== GOOGLE_CLIENT_SECRET || !body.client_id)) return send(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' })
+      if (opts.google && (body.client_secret !== (opts.googleSecret ?? GOOGLE_CLIENT_SECRET) || !body.client_id)) return send(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' })
       if (body.grant_type === 'authorization_code') {
         if (body.code !== GOOD_CODE || !body.code_verifier || (!opts.codex && !opts.google && !body.state)) return send(400, { error: 'invalid_grant' })
         return send(200, tokens())

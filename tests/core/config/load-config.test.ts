@@ -37,7 +37,8 @@ test('the shipped example config is valid and needs no environment', () => {
     // The bridges: OpenAI-format clients on Claude and Gemini (by model at /openai and /api), Claude Code on Gemini.
     { use: 'chat-claude', mount: '/openai/claude', aliases: ['/openai', '/api'], options: {} },
     { use: 'chat-gemini', mount: '/openai/gemini', aliases: ['/openai', '/api'], options: {} },
-    { use: 'messages-gemini', mount: '/gemini-cli/api', aliases: [], options: {} },
+    // /antigravity/api: the incumbent's path for Claude Code on Antigravity accounts (Gemini's pool).
+    { use: 'messages-gemini', mount: '/gemini-cli/api', aliases: ['/antigravity/api'], options: {} },
   ])
   assert.equal(config.relay.bodyLimitBytes, 32 * 1024 * 1024)
   assert.deepEqual(config.keys, [])

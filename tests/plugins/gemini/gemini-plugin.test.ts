@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { readUsageMetadata } from '../../../plugins/gemini/usage.ts'
 import { createJsonMeter, createSseMeter } from '../../../plugins/gemini/meter.ts'
 import { classifyError, nextPacificMidnight, parseDuration } from '../../../plugins/gemini/classify-error.ts'
+import { cleanSchema } from '../../../plugins/gemini/antigravity.ts'
 import { createUnwrapFilter, createWrapFilter } from '../../../plugins/gemini/answer-filters.ts'
 import { modelAndAction } from '../../../plugins/gemini/parse-request.ts'
 import { geminiChunks, googleError, usageMetadata, type GeminiUsage } from '../../mocks/gemini-mock.ts'
@@ -110,5 +111,31 @@ test('Code Assist quota errors rest until the reset they name; hostile or missin
   fc.assert(fc.property(fc.nat({ max: 99 }), fc.nat({ max: 59 }), fc.nat({ max: 59_999 }), (h, m, ms) => {
     assert.equal(parseDuration(`${h}h${m}m${ms / 1000}s`), ((h * 60 + m) * 60) * 1000 + ms)
   }))
-  for (const bad of ['', 's', '1.5', '5ms', '-1s', 'h', '1e3s', ' 5s']) assert.equal(parseDuration(bad), undefined, bad)
+  // Antigravity names short waits as Go durations too: `373ms`, `0.84s`.
+  assert.deepEqual(['373ms', '0.84s', '1s500ms'].map(parseDuration), [373, 840, 1500])
+  for (const bad of ['', 's', 'ms', '1.5', '-1s', 'h', '1e3s', ' 5s', '5msx', '5 ms']) assert.equal(parseDuration(bad), undefined, bad)
+  // An Antigravity quota: the account rests exactly as long as Google says.
+  const short = Buffer.from(googleError(429, 'You have exhausted your capacity on this model.', [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'QUOTA_EXHAUSTED', domain: 'cloudcode-pa.googleapis.com', metadata: { quotaResetDelay: '373ms', model: 'claude-sonnet-4-5' } }]))
+  assert.equal(classifyError(429, {}, short, now).until, now + 373)
+})
+
+test('Antigravity: any tool schema, however hostile, is cut to the OpenAPI subset the backend takes, required only what is there', () => {
+  const ALLOWED = new Set(['type', 'format', 'description', 'nullable', 'enum', 'items', 'properties', 'required', 'minItems', 'maxItems', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'anyOf', 'title'])
+  const walk = (s: Record<string, unknown>, depth: number) => {
+    assert.ok(depth < 40)
+    for (const k of Object.keys(s)) assert.ok(ALLOWED.has(k), k)
+    const props = s.properties as Record<string, Record<string, unknown>> | undefined
+    if (Array.isArray(s.required)) for (const r of s.required as string[]) assert.ok(props && Object.hasOwn(props, r), `required ${r}`)
+    for (const sub of Object.values(props ?? {})) walk(sub, depth + 1)
+    if (s.items) walk(s.items as Record<string, unknown>, depth + 1)
+    for (const sub of (s.anyOf as Record<string, unknown>[] | undefined) ?? []) walk(sub, depth + 1)
+  }
+  const { schema } = fc.letrec(tie => ({
+    schema: fc.dictionary(fc.constantFrom('type', '$schema', 'additionalProperties', 'const', 'properties', 'items', 'required', 'anyOf', 'oneOf', 'description', 'default', 'enum', '$ref', 'format'), fc.oneof(fc.jsonValue({ maxDepth: 2 }), tie('schema'), fc.dictionary(fc.string({ maxLength: 5 }), tie('schema'), { maxKeys: 3 }), fc.array(tie('schema'), { maxLength: 3 })), { maxKeys: 6 }),
+  }))
+  fc.assert(fc.property(fc.oneof(schema, fc.jsonValue()), s => walk(cleanSchema(s), 0)), { numRuns: 300 })
+  // Deep nesting is cut, not followed.
+  let deep: Record<string, unknown> = { type: 'string' }
+  for (let i = 0; i < 1000; i++) deep = { type: 'object', properties: { x: deep } }
+  walk(cleanSchema(deep), 0)
 })
