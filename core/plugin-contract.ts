@@ -166,6 +166,8 @@ export interface AccountView {
 }
 
 export interface UpstreamRequest {
+  /** The method, when not the client's (a listing that is a POST upstream, as Cloud Code's). */
+  method?: 'GET' | 'POST'
   url: string
   headers: Record<string, string | string[]>
   /** Forwarded byte-identical in the usual case. */

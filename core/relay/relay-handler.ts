@@ -231,7 +231,7 @@ async function attemptOn (
     const headersTimeout = parsed.stream ? deps.headersTimeoutMs.stream : deps.headersTimeoutMs.whole
     let result
     try {
-      result = await forward(ex, plugin, deps.egress.forAccount(account), { ...up, ...target, headersTimeout }, signal, reply, incoming.method, deps.now)
+      result = await forward(ex, plugin, deps.egress.forAccount(account), { ...up, ...target, headersTimeout }, signal, reply, up.method ?? incoming.method, deps.now)
     } catch (err) {
       // Part of a held answer is never sent: this attempt failed before the client saw a byte.
       ex.held = undefined

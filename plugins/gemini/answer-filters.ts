@@ -81,3 +81,19 @@ export function createUnwrapFilter (eventStream: boolean, clientWantsSse: boolea
   if (clientWantsSse) return eventFilter(unwrapData, sse)
   return eventFilter(unwrapData, (data, first) => `${first ? '[' : ',\r\n'}${data}`, ']', 'application/json; charset=UTF-8')
 }
+
+/**
+ * Antigravity's `fetchAvailableModels` answer (`{models: {<id>: {displayName, …}}}`) as the
+ * Gemini API's model list, so a Gemini client reads the models the account really has.
+ */
+export function createModelListFilter (): ResponseFilter {
+  return jsonFilter(body => {
+    const models = (body as { models?: unknown } | null)?.models
+    const entries = models !== null && typeof models === 'object' && !Array.isArray(models) ? Object.entries(models as Record<string, { displayName?: unknown }>) : []
+    return {
+      models: entries.filter(([id]) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)).slice(0, 1000).map(([id, m]) => ({
+        name: `models/${id}`, displayName: typeof m?.displayName === 'string' ? m.displayName : id, supportedGenerationMethods: ['generateContent', 'countTokens'],
+      })),
+    }
+  })
+}

@@ -11,7 +11,7 @@ import { createJsonMeter, createSseMeter } from './meter.ts'
 import { parseRequest } from './parse-request.ts'
 import { API_BASE, isGoogleLogin, prepareUpstream, upstreamBase, upstreamPath } from './prepare-upstream.ts'
 import { LOCAL_CALLS, VIRTUAL_PROJECT } from './code-assist.ts'
-import { createUnwrapFilter, createWrapFilter } from './answer-filters.ts'
+import { createModelListFilter, createUnwrapFilter, createWrapFilter } from './answer-filters.ts'
 import { CODE_ASSIST_BASE, GOOGLE_OAUTH_DEFAULTS, googleOAuth, type GoogleOAuthOptions } from './oauth.ts'
 import { ANTIGRAVITY_BASE, ANTIGRAVITY_OAUTH_DEFAULTS, ANTIGRAVITY_TYPE, isAntigravity, isClaudeModel } from './antigravity.ts'
 
@@ -45,7 +45,8 @@ function cannotServe (account: AccountView, parsed: ParsedRequest): string | und
   if (isAntigravity(account) && parsed.clientKind !== 'claude-code' && parsed.clientKind !== 'gemini-cli' && account.fields.allowOtherClients !== true) return "this relay's Antigravity accounts serve Claude Code and Gemini CLI only"
   const policy = subscriptionServes(account, parsed, 'gemini-oauth', 'gemini-cli', "this relay's Google-login Gemini accounts serve Gemini CLI only")
   if (policy || !isGoogleLogin(account)) return policy
-  if (parsed.notes?.action === undefined && parsed.notes?.codeAssist === undefined) return 'Google-login Gemini accounts (Code Assist) have no model list: this relay needs a Gemini API key account for it'
+  if (parsed.notes?.listing === true && isAntigravity(account)) return undefined
+  if (parsed.notes?.action === undefined && parsed.notes?.codeAssist === undefined) return 'Google-login Gemini accounts (Code Assist) have no model list: this relay needs a Gemini API key or Antigravity account for it'
   return undefined
 }
 
@@ -116,6 +117,7 @@ export function createGeminiPlugin (oauth: GoogleOAuthOptions, antigravityOAuth:
     filterResponse: (_route, parsed, headers, account) => {
       const eventStream = String(headers['content-type'] ?? '').startsWith('text/event-stream')
       const generates = (action: unknown) => action === 'generateContent' || action === 'streamGenerateContent'
+      if (parsed.notes?.listing === true && isAntigravity(account)) return createModelListFilter()
       // countTokens answers bare in both APIs.
       if (isGoogleLogin(account)) return generates(parsed.notes?.action) ? createUnwrapFilter(eventStream, parsed.notes?.clientSse === true) : undefined
       return generates(parsed.notes?.codeAssist) ? createWrapFilter(eventStream) : undefined

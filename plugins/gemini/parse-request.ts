@@ -45,7 +45,8 @@ function parseEnvelope (path: string, body: Envelope, clientKind: ParsedRequest[
 
 export function parseRequest (route: PluginRoute, req: IncomingRequest): ParsedRequest | PluginRefusal {
   const clientKind = detectClientKind(req.headers)
-  if (route.method === 'GET') return { stream: false, clientKind }
+  // A listing (`GET …/models`) is noted: Antigravity's backend answers it, Gemini CLI's has none.
+  if (route.method === 'GET') return { stream: false, clientKind, ...(route.path.endsWith('/models') ? { notes: { listing: true } } : {}) }
   if (isCodeAssist(route)) {
     if (!req.body || req.body.length === 0) return refuse('Invalid JSON payload received. The request body is empty.')
     // The envelope names the model, which the relay checks: the upstream must read the same one.

@@ -30,6 +30,7 @@ const served = (parsed: ParsedRequest, account: AccountView) => (parsed.model ==
  * (its model map; a mapped name that is not a plain id makes a path core refuses to send).
  */
 export function upstreamPath (parsed: ParsedRequest, account: AccountView, path: string): string | undefined {
+  if (isAntigravity(account) && parsed.notes?.listing === true) return '/v1internal:fetchAvailableModels'
   const model = served(parsed, account)
   if (isGoogleLogin(account)) {
     const action = publicAction(parsed)
@@ -43,8 +44,19 @@ export function upstreamPath (parsed: ParsedRequest, account: AccountView, path:
   return undefined
 }
 
+/** Antigravity's live model list: a POST with an empty body, answered as Gemini's list by a filter. */
+function listingCall (base: string, account: AccountView): UpstreamRequest {
+  return {
+    method: 'POST',
+    url: `${base}/v1internal:fetchAvailableModels`,
+    headers: { authorization: `Bearer ${String(account.fields.accessToken)}`, 'user-agent': ANTIGRAVITY_USER_AGENT, requesttype: 'agent', 'content-type': 'application/json', accept: 'application/json' },
+    body: Buffer.from('{}'),
+  }
+}
+
 export function prepareUpstream (req: IncomingRequest, parsed: ParsedRequest, account: AccountView): UpstreamRequest {
   const base = upstreamBase(account).replace(/\/+$/, '')
+  if (isAntigravity(account) && parsed.notes?.listing === true) return listingCall(base, account)
   const headers: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v
   let body = req.body

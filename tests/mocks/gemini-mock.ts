@@ -43,6 +43,8 @@ export interface GeminiMock {
 }
 
 export const CODE_ASSIST_PROJECT = 'mystical-mock-42ab7'
+/** What the Antigravity backend lists for an account. */
+export const ANTIGRAVITY_MODELS = ['claude-sonnet-4-5', 'claude-sonnet-4-5-thinking', 'claude-opus-4-5-thinking', 'gemini-3-pro-high', 'gemini-2.5-flash']
 
 export const DEFAULT_GEMINI_USAGE: GeminiUsage = { prompt: 150, cached: 100, candidates: 20, thoughts: 40 }
 export const GEMINI_TEXT = 'Hello from the mock Gemini upstream.'
@@ -113,6 +115,13 @@ export async function startGeminiMock (): Promise<GeminiMock> {
   }
   /** Code Assist's own calls; true when answered. */
   const codeAssistSetup = (req: IncomingMessage, res: ServerResponse, call: string): boolean => {
+    if (call === 'fetchAvailableModels') {
+      // Antigravity's live list: the models by id, with their quota; Gemini CLI's backend has no such call.
+      if (!mock.antigravity) json(res, 404, googleError(404, 'Method not found.'))
+      else if (req.method !== 'POST' || !String(req.headers['user-agent'] ?? '').startsWith('antigravity/')) json(res, 400, googleError(400, 'unknown client'))
+      else json(res, 200, { models: Object.fromEntries(ANTIGRAVITY_MODELS.map(id => [id, { displayName: id.replace(/-/g, ' '), quotaInfo: { remainingFraction: 1, resetTime: '2026-12-08T00:00:00Z' } }])) })
+      return true
+    }
     if (call === 'loadCodeAssist') {
       json(res, 200, mock.onboarded
         ? { currentTier: { id: 'free-tier', name: 'Gemini Code Assist for individuals' }, allowedTiers: [{ id: 'free-tier', isDefault: true }], cloudaicompanionProject: mock.project }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { CODE_ASSIST_PROJECT, DEFAULT_GEMINI_USAGE, googleError, startGeminiMock, type GeminiMock } from '../../mocks/gemini-mock.ts'
+import { ANTIGRAVITY_MODELS, CODE_ASSIST_PROJECT, DEFAULT_GEMINI_USAGE, googleError, startGeminiMock, type GeminiMock } from '../../mocks/gemini-mock.ts'
 import { GOOD_CODE, startOAuthMock } from '../../mocks/oauth-mock.ts'
 import { ALICE_KEY, startRelay, tempDir, testConfig, type Relay } from '../../helpers/relay-harness.ts'
 import { loginWithCli } from '../../helpers/processes.ts'
@@ -75,6 +75,16 @@ test('Gemini CLI\'s Code Assist calls on the same account; other clients are ref
   assert.equal(refused.statusCode, 403)
   assert.match(await refused.body.text(), /only Antigravity accounts serve Claude models/)
   assert.equal(keyOnly.mock.requests.length, 0)
+})
+
+test('the live model list: Gemini\'s list at /gemini/v1beta/models comes from Antigravity\'s fetchAvailableModels', async t => {
+  const { mock, relay } = await setup(t, m => [antigravityAccount(m)])
+  const res = await request(`${relay.url}/gemini/v1beta/models`, { headers: { 'x-goog-api-key': ALICE_KEY, ...GEMINI_CLI } })
+  const body = JSON.parse(await res.body.text()) as { models: { name: string }[] }
+  assert.equal(res.statusCode, 200, JSON.stringify(body))
+  assert.deepEqual(body.models.map(m => m.name), ANTIGRAVITY_MODELS.map(id => `models/${id}`))
+  const seen = mock.requests.at(-1)!
+  assert.deepEqual([seen.method, seen.url, seen.body.toString(), seen.headers.authorization], ['POST', '/v1internal:fetchAvailableModels', '{}', 'Bearer ya29.antigravity'])
 })
 
 test('a quota: the account rests until the reset Google names (Antigravity\'s short delays too), and the next account serves', async t => {
