@@ -370,3 +370,26 @@ test('a CCR account (a Claude-compatible relay there) becomes a claude-api-key a
   assert.ok(!('skip' in mapped))
   assert.deepEqual([mapped.kind.type, mapped.fields, mapped.modelMap], ['claude-api-key', { apiKey: 'cr_upstream_relay_key', baseUrl: 'https://relay.team-b.example.com/api', authStyle: 'bearer' }, { 'claude-haiku-4-5': 'claude-sonnet-4-5' }])
 })
+
+test('the incumbent\'s Google logins: an Antigravity one becomes an antigravity-oauth account, a Gemini CLI one gemini-oauth; tokens decrypted, the project kept, a bare binding followed', () => {
+  const kind = ACCOUNT_KINDS.find(k => k.prefix === 'gemini_account:')!
+  const seal = (text: string) => {
+    const iv = randomBytes(16)
+    const cipher = createCipheriv('aes-256-cbc', scryptSync(CRS_KEY, 'gemini-account-salt', 32), iv)
+    return `${iv.toString('hex')}:${cipher.update(text, 'utf8', 'hex')}${cipher.final('hex')}`
+  }
+  const base = { accessToken: seal('ya29.live'), refreshToken: seal('1//refresh'), expiresAt: '2026-12-31T00:00:00.000Z', projectId: 'my-proj-1' }
+  const ag = mapAccount({ id: 'g1', kind, h: { id: 'g1', name: 'ag', oauthProvider: 'antigravity', ...base } }, CRS_KEY, [])
+  const cli = mapAccount({ id: 'g2', kind, h: { id: 'g2', name: 'cli', oauthProvider: 'gemini-cli', ...base, projectId: '', tempProjectId: 'temp-proj-2' } }, CRS_KEY, [])
+  assert.ok(!('skip' in ag) && !('skip' in cli))
+  assert.deepEqual([ag.kind.type, ag.fields], ['antigravity-oauth', { accessToken: 'ya29.live', refreshToken: '1//refresh', expiresAt: Date.parse('2026-12-31T00:00:00.000Z'), projectId: 'my-proj-1' }])
+  assert.deepEqual([cli.kind.type, cli.fields.projectId], ['gemini-oauth', 'temp-proj-2'])
+  // Only a refresh token: a placeholder known to be expired, refreshed before the first use.
+  const stale = mapAccount({ id: 'g3', kind, h: { id: 'g3', name: 'stale', refreshToken: seal('1//r') } }, CRS_KEY, [])
+  assert.ok(!('skip' in stale))
+  assert.deepEqual([stale.fields.accessToken, stale.fields.expiresAt], ['expired', 0])
+  // A key bound there to the login by its bare id is bound here to the imported account.
+  const key = mapKey({ id: 'k', h: { id: 'k', name: 'k', apiKey: 'e'.repeat(64), geminiAccountId: 'g1' }, usage: { totals: {}, costTotal: undefined, models: new Map() } }, { account: origin => (origin === 'crs:gemini_account:g1' ? 'ag' : undefined), group: () => undefined }, Date.now())
+  assert.ok(key && !('skip' in key))
+  assert.deepEqual(key.bindings, { gemini: { account: 'ag' } })
+})

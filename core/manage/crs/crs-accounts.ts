@@ -126,6 +126,17 @@ function typeFields (kind: CrsAccountKind, r: FieldReader, decrypt: (v: string) 
       if (r.str('apiVersion')) r.notes.dropped.push('apiVersion: Azure\'s v1 API is used, which takes none')
       return { apiKey, endpoint: endpoint.replace(/\/+$/, ''), ...(deployment ? { deployments: { '*': deployment } } : {}) }
     }
+    case 'gemini-oauth': {
+      const accessToken = secret('accessToken')
+      const refreshToken = secret('refreshToken')
+      if (!refreshToken && !accessToken) return 'no Google tokens'
+      const expiresAt = r.time('expiresAt')
+      const project = r.str('projectId') || r.str('tempProjectId')
+      // A project that is not a plain id is found again at the first refresh, as for a login here.
+      const projectId = project && /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(project) ? project : undefined
+      // Without a live access token, a placeholder known to be expired: the first use refreshes it.
+      return { accessToken: accessToken || 'expired', ...(refreshToken ? { refreshToken } : {}), expiresAt: accessToken ? expiresAt ?? 0 : 0, ...(projectId ? { projectId } : {}) }
+    }
     case 'droid': {
       // An API-key account there holds a list of keys, each sealed on its own; a login holds tokens.
       const keys = r.json('apiKeys')
@@ -182,6 +193,8 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
     fields = 'its credentials do not decrypt with this ENCRYPTION_KEY'
   }
   if (typeof fields === 'string') return { skip: fields, notes }
+  // Its Google logins name their OAuth client: Antigravity's are Antigravity accounts here.
+  const kind = a.kind.type === 'gemini-oauth' && r.str('oauthProvider') === 'antigravity' ? { ...a.kind, type: 'antigravity-oauth' } : a.kind
 
   const groups = new Set(memberOf.map(crsGroupName))
   const accountType = r.str('accountType') ?? 'shared'
@@ -232,7 +245,7 @@ export function mapAccount (a: CrsAccount, encryptionKey: string, memberOf: read
   if (r.num('rateLimitDuration', { max: 1e9 }) !== undefined && r.str('rateLimitDuration') !== '60') notes.dropped.push('rateLimitDuration: cooldowns here follow the provider\'s own reset times')
 
   return {
-    origin: accountOrigin(a.kind, a.id), kind: a.kind, wantedName: r.str('name') ?? a.id, fields, priority,
+    origin: accountOrigin(a.kind, a.id), kind, wantedName: r.str('name') ?? a.id, fields, priority,
     groups: [...groups].sort(), maxConcurrency, models, modelMap, proxy, shared, disabled, notes,
   }
 }

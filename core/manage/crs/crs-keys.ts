@@ -183,7 +183,7 @@ function bindingsOf (r: FieldReader, targets: BindingTargets, notes: RecordNotes
 
 /** Unprefixed ids in these fields name accounts of these kinds. */
 function kindOfField (field: string): string | undefined {
-  return field === 'claudeAccountId' ? 'claude:account:' : field === 'claudeConsoleAccountId' ? 'claude_console_account:' : field === 'azureOpenaiAccountId' ? 'azure_openai:account:' : field === 'bedrockAccountId' ? 'bedrock_account:' : field === 'droidAccountId' ? 'droid:account:' : field === 'ccrAccountId' ? 'ccr_account:' : undefined
+  return field === 'claudeAccountId' ? 'claude:account:' : field === 'claudeConsoleAccountId' ? 'claude_console_account:' : field === 'geminiAccountId' ? 'gemini_account:' : field === 'azureOpenaiAccountId' ? 'azure_openai:account:' : field === 'bedrockAccountId' ? 'bedrock_account:' : field === 'droidAccountId' ? 'droid:account:' : field === 'ccrAccountId' ? 'ccr_account:' : undefined
 }
 
 const describe = (b: Binding) => ('account' in b ? `account ${b.account}` : `group ${b.group}`)

@@ -29,6 +29,8 @@ export const ACCOUNT_KINDS: readonly CrsAccountKind[] = [
   { prefix: 'azure_openai:account:', salt: 'azure-openai-account-default-salt', provider: 'openai', type: 'azure-openai', platform: 'openai', bindingPrefix: '' },
   { prefix: 'bedrock_account:', salt: '', provider: 'claude', type: 'bedrock', platform: 'claude', bindingPrefix: '', json: true },
   { prefix: 'droid:account:', salt: 'droid-account-salt', provider: 'droid', type: 'droid', platform: 'droid', bindingPrefix: '' },
+  // Its Google logins: Gemini CLI's, or Antigravity's (`oauthProvider`), the type chosen per record.
+  { prefix: 'gemini_account:', salt: 'gemini-account-salt', provider: 'gemini', type: 'gemini-oauth', platform: 'gemini', bindingPrefix: '' },
   // Its "CCR" accounts: a Claude-compatible relay upstream.
   { prefix: 'ccr_account:', salt: 'ccr-account-salt', provider: 'claude', type: 'claude-api-key', platform: 'claude', bindingPrefix: '' },
 ]
@@ -36,7 +38,6 @@ export const ACCOUNT_KINDS: readonly CrsAccountKind[] = [
 /** Account kinds the incumbent has and this relay cannot take, with why. */
 export const NOT_IMPORTED_KINDS: readonly { prefix: string, what: string, why: string }[] = [
   { prefix: 'openai:account:', what: 'ChatGPT (Codex) subscription', why: 'its login is bound to the incumbent\'s OAuth client: log it in again with `ai-relay accounts login codex`' },
-  { prefix: 'gemini_account:', what: 'Google (Gemini CLI) login', why: 'log it in again with `ai-relay accounts login gemini`' },
 ]
 
 export interface CrsRecord { id: string, h: Record<string, string> }
