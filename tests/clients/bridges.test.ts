@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_USAGE, startAnthropicMock } from '../mocks/anthropic-mock.ts'
-import { DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
+import { CODE_ASSIST_PROJECT, DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
 import { startOpenAIMock } from '../mocks/openai-mock.ts'
 import { ALICE_KEY, claudeAccount, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
@@ -196,5 +196,37 @@ test('Claude Code on a Gemini account at /gemini-cli/api: a task that reads a fi
   for (const r of rows) {
     assert.deepEqual([r.status, r.provider, r.bridge, r.clientKind, r.flags], [200, 'gemini', 'messages-gemini', 'claude-code', null], `${r.model} ${r.path}`)
     assert.equal(r.costPico, geminiCost(relay, r.model!))
+  }
+})
+
+test('Claude Code at /antigravity/api on an Antigravity account: its own Claude models, a task that reads a file, with usage and cost', async t => {
+  if (!requireClientSandbox(t)) return
+  const gemini = await startGeminiMock()
+  gemini.antigravity = true
+  t.after(() => gemini.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'claude', mount: '/claude' }, { use: 'gemini', mount: '/gemini' }, { use: 'messages-gemini', mount: '/gemini-cli/api', aliases: ['/antigravity/api'] }],
+    accounts: [{ name: 'ag', provider: 'gemini', type: 'antigravity-oauth', accessToken: 'ya29.antigravity', expiresAt: Date.now() + 3_600_000, projectId: CODE_ASSIST_PROJECT, baseUrl: gemini.url, models: ['claude-*'] }],
+  }))
+  // No model configured: Claude Code asks for its own Claude models, which Antigravity serves.
+  const env = clientEnv({ ANTHROPIC_BASE_URL: `${relay.url}/antigravity/api`, ANTHROPIC_API_KEY: ALICE_KEY })
+  const note = join(env.HOME!, 'work', 'note.txt')
+  writeFileSync(note, `The code is ${SECRET}.\n`)
+  gemini.decide = request => {
+    if (!Array.isArray(request.tools)) return undefined
+    const text = JSON.stringify(request.contents)
+    if (text.includes(SECRET)) return { kind: 'ok', text: `The note says ${SECRET}.` }
+    return text.includes('functionResponse') ? undefined : { kind: 'ok', text: '', calls: [{ name: 'Read', args: { file_path: note } }] }
+  }
+  const run = await runClient(CLIENTS.claude, ['-p', 'What does note.txt say?'], env)
+  assert.equal(run.code, 0, run.stderr + run.stdout)
+  assert.match(run.stdout, new RegExp(`The note says ${SECRET}`))
+  const calls = gemini.requests.filter(r => r.url.startsWith('/v1internal:') && !r.url.includes('countTokens'))
+  assert.ok(calls.every(r => JSON.parse(r.body.toString()).userAgent === 'antigravity' && /^claude-/.test(JSON.parse(r.body.toString()).model)))
+  const rows = await rowsOf(relay)
+  assert.ok(rows.length >= 2)
+  for (const r of rows.filter(r => r.path.endsWith('/messages'))) {
+    assert.deepEqual([r.status, r.provider, r.bridge, r.clientKind, r.flags], [200, 'gemini', 'messages-gemini', 'claude-code', null], `${r.model} ${r.path}`)
+    assert.equal(r.costPico, geminiCost(relay, r.model!), `${r.model} priced as the Claude model it is`)
   }
 })

@@ -33,9 +33,11 @@ const GOOGLE_TOKEN = 'ya29.mock-google-token'
 const ACCOUNTS = {
   'gemini-api-key': (url: string) => ({ name: 'g', provider: 'gemini', type: 'gemini-api-key', apiKey: 'AIza-upstream-0001', baseUrl: url }),
   'gemini-oauth': (url: string) => ({ name: 'g', provider: 'gemini', type: 'gemini-oauth', accessToken: GOOGLE_TOKEN, projectId: CODE_ASSIST_PROJECT, expiresAt: Date.now() + 3_600_000, baseUrl: url }),
+  // Antigravity's Google login: the mock is then Antigravity's backend, which takes only its envelope.
+  'antigravity-oauth': (url: string) => ({ name: 'g', provider: 'gemini', type: 'antigravity-oauth', accessToken: GOOGLE_TOKEN, projectId: CODE_ASSIST_PROJECT, expiresAt: Date.now() + 3_600_000, baseUrl: url }),
 }
 
-for (const account of ['gemini-api-key', 'gemini-oauth'] as const) {
+for (const account of ['gemini-api-key', 'gemini-oauth', 'antigravity-oauth'] as const) {
   for (const mode of ['api-key', 'code-assist'] as const) {
     test(`gemini -p in ${mode} mode through nginx at /gemini, served by a ${account} account`, async t => {
       if (!requireClientSandbox(t)) return
@@ -44,6 +46,7 @@ for (const account of ['gemini-api-key', 'gemini-oauth'] as const) {
       const mock = await startGeminiMock()
       t.after(() => mock.close())
       mock.bearer = () => GOOGLE_TOKEN
+      mock.antigravity = account === 'antigravity-oauth'
       const relay = await startRelay(t, testConfig(undefined, {
         plugins: [{ use: 'gemini', mount: '/gemini' }],
         accounts: [ACCOUNTS[account](mock.url)],
@@ -71,7 +74,8 @@ for (const account of ['gemini-api-key', 'gemini-oauth'] as const) {
         } else {
           assert.match(r.url, /^\/v1internal:/)
           assert.deepEqual([r.headers.authorization, r.headers['x-goog-api-key']], [`Bearer ${GOOGLE_TOKEN}`, undefined])
-          assert.equal((JSON.parse(r.body.toString()) as { project: string }).project, CODE_ASSIST_PROJECT)
+          const envelope = JSON.parse(r.body.toString()) as { project: string, userAgent?: string }
+          assert.deepEqual([envelope.project, envelope.userAgent], [CODE_ASSIST_PROJECT, account === 'antigravity-oauth' ? 'antigravity' : undefined])
         }
       }
       const u = DEFAULT_GEMINI_USAGE
