@@ -38,7 +38,7 @@ export function renderField (name: string, s: FieldSchema, required: boolean, va
   }
   if (s.type === 'object') {
     const shown = s.writeOnly || value === null || typeof value !== 'object' ? '' : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`).join('\n')
-    const placeholder = s.writeOnly && editing ? msg('unchanged; type to replace, or - to remove', { id: 'accounts.unchanged-map' }) : 'Name: value'
+    const placeholder = s.writeOnly && editing ? msg('unchanged; type to replace, or - to remove', { id: 'accounts.unchanged-map' }) : msg('Name: value', { id: 'accounts.mapPlaceholder' })
     return html`<label>${label}
       <textarea name=${`f.${name}`} rows="3" autocomplete="off" spellcheck="false" .value=${shown} placeholder=${placeholder} aria-describedby=${describedBy}></textarea>${help}</label>`
   }

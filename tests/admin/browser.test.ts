@@ -15,6 +15,7 @@ import { ALICE_KEY, type Relay } from '../helpers/relay-harness.ts'
 import { requireBinary, ROOT } from '../helpers/processes.ts'
 import { ADMIN_TOKEN, adminRelay, PASSWORD } from '../helpers/admin.ts'
 import { webhookReceiver } from '../helpers/webhook.ts'
+import { startFactoryMock, USER_CODE } from '../mocks/factory-mock.ts'
 
 const ARTIFACTS = join(ROOT, 'test-artifacts')
 
@@ -553,4 +554,49 @@ test('admin users tab: add one, set a new password (its sessions end), sign out 
   await users.locator('tr[data-user="ops2"]').getByRole('button', { name: 'Delete' }).click()
   await users.locator('tr[data-user="ops2"]').waitFor({ state: 'detached' })
   assert.deepEqual((await relay.rt.store.listAdminUsers()).map(u => u.name), ['root'])
+})
+
+test('accounts tab, in Chinese on a phone: a Factory device login shows the code to confirm and saves the account when it is entered; a Bedrock account\'s fields are found by their Chinese labels', { timeout: 120_000 }, async t => {
+  const b = await browser(t)
+  if (!b) return
+  const factory = await startFactoryMock()
+  t.after(() => factory.close())
+  const relay = await adminRelay(t, {}, {
+    plugins: [{ use: 'claude', mount: '/claude' }, { use: 'droid', mount: '/droid', options: { oauth: { deviceUrl: `${factory.url}/user_management/authorize/device`, tokenUrl: `${factory.url}/user_management/authenticate`, orgUrl: `${factory.url}/api/cli/org` } } }],
+  })
+  const page = await b.newPage({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' })
+  await page.goto(`${relay.url}/_relay/admin`)
+  await page.getByLabel('User').fill('root')
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('button', { name: '中文' }).click()
+  await page.getByRole('tab', { name: '上游账号' }).click()
+  const accounts = page.locator('relay-accounts')
+  const login = accounts.locator('form[part="login-form"]')
+  await login.getByLabel('订阅账号').selectOption({ label: 'droid · droid' })
+  await login.getByLabel('名称').fill('factory-sub')
+  await login.getByRole('button', { name: '登录订阅账号' }).click()
+  await login.getByText(`确认代码 ${USER_CODE}`).waitFor()
+  await shot(page, 'admin-accounts-device-login-zh-phone')
+  await login.getByLabel('代码').fill(USER_CODE.toLowerCase())
+  await login.getByRole('button', { name: '完成登录' }).click()
+  await accounts.locator('tr[data-account="factory-sub"]').waitFor()
+  const saved = (await relay.rt.store.listAccounts()).find(a => a.name === 'factory-sub')!
+  assert.deepEqual([saved.provider, saved.type, saved.fields.organizationId], ['droid', 'droid', 'org_01FACTORY'])
+
+  await accounts.locator('select').first().selectOption({ label: 'claude · bedrock' })
+  const form = accounts.locator('form[part="form"]')
+  await form.getByLabel(/^区域/).fill('eu-central-1')
+  await form.getByLabel(/^访问密钥 ID/).fill('AKIAEXAMPLEEXAMPLE01')
+  assert.equal(await form.getByLabel(/^私有访问密钥/).getAttribute('type'), 'password', 'a credential is a password box')
+  await form.getByLabel(/^私有访问密钥/).fill('secret/example')
+  await form.locator('input[name="name"]').fill('aws-eu')
+  await shot(page, 'admin-accounts-bedrock-zh-phone')
+  await page.getByRole('button', { name: '添加账号' }).click()
+  await accounts.locator('tr[data-account="aws-eu"]').waitFor()
+  const aws = (await relay.rt.store.listAccounts()).find(a => a.name === 'aws-eu')!
+  assert.deepEqual([aws.type, aws.fields.region, aws.fields.accessKeyId], ['bedrock', 'eu-central-1', 'AKIAEXAMPLEEXAMPLE01'])
+  assert.deepEqual(JSON.parse(relay.rt.secretBox.open(aws.sealedSecrets!)), { secretAccessKey: 'secret/example' })
+  const width = await page.evaluate(() => document.documentElement.scrollWidth)
+  assert.ok(width <= 390, `no sideways scrolling on a phone (${width} px)`)
 })

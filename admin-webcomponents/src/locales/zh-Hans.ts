@@ -238,6 +238,7 @@ export const templates = {
   'settings.restartNeeded': str`以下设置需要重启才能生效：${0}`,
   'settings.test': '发送测试通知',
   'accounts.unchanged': '保持不变；输入新值以替换',
+  'accounts.mapPlaceholder': '名称: 值',
   'accounts.unchanged-map': '保持不变；输入新值以替换，或输入 - 删除',
   'accounts.clearProxy': '不使用代理',
   'accounts.editOf': str`编辑账号 ${0}`,
