@@ -6,6 +6,7 @@ import type { ChatRequest } from './chat-to-anthropic.ts'
 import { argumentsObject, count, isObject, number, Refused, refuse, refuseUnsupported } from './checks.ts'
 import type { ChatCompletion } from './anthropic-to-chat.ts'
 import { imageByUrl, type GeminiImagePart } from './gemini-image.ts'
+import { IMAGE_BY_URL_LOSS, STAND_IN_SIGNATURE_LOSS } from './gemini-losses.ts'
 
 type Part =
   | { text: string, thought?: boolean }
@@ -35,12 +36,12 @@ export type GeminiTranslated = { ok: true, request: GeminiRequest } | { ok: fals
 
 export const LOSSY = [
   'n > 1 is refused',
-  'an image by URL must be https and end in its type\'s extension (.png, .jpg, …): Google fetches it, the relay fetches no URL for a client',
+  IMAGE_BY_URL_LOSS,
   'logprobs, presence_penalty, frequency_penalty, logit_bias and seed are refused when set to a non-default value',
   'tool call ids are made up on the way back (Gemini names calls by function only); a tool result is matched to its call by id',
   'reasoning_effort becomes a thinking budget (minimal 0, low 1024, medium 8192, high 24576 tokens)',
   'thoughts are left out of the answer (Chat Completions has no field for them); they are counted in completion_tokens_details.reasoning_tokens',
-  'a replayed function call carries Google\'s stand-in thought signature (Gemini 3 refuses one without, and the client has no place to keep Gemini\'s own): the model does not see its earlier reasoning',
+  STAND_IN_SIGNATURE_LOSS,
 ] as const
 
 const THINKING_BUDGET: Record<string, number> = { minimal: 0, low: 1024, medium: 8192, high: 24_576 }

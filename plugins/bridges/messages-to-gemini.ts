@@ -5,18 +5,19 @@
 // own thoughts are not Anthropic's, and their signatures mean nothing to it).
 import { count, isObject, number, Refused, refuse } from './checks.ts'
 import { imageByUrl } from './gemini-image.ts'
+import { IMAGE_BY_URL_LOSS, STAND_IN_SIGNATURE_LOSS } from './gemini-losses.ts'
 import type { GeminiAnswer, GeminiRequest } from './chat-to-gemini.ts'
 
 export type MessagesToGemini = { ok: true, request: GeminiRequest } | { ok: false, message: string }
 
 export const LOSSY = [
-  'an image by URL must be https and end in its type\'s extension (.png, .jpg, …): Google fetches it, the relay fetches no URL for a client',
+  IMAGE_BY_URL_LOSS,
   'documents, search results and server tools (web search, code execution) are refused',
   'thinking blocks sent back are dropped; redacted thinking too',
   'cache_control is ignored (Gemini caches implicitly); metadata.user_id is not sent',
   'top_k is passed on; stop_sequences above 5 are refused (Gemini takes 5)',
   'system messages inside the conversation (Claude Code sends its environment so) join the system instruction: their place in the conversation is lost',
-  'a replayed function call carries Google\'s stand-in thought signature (Gemini 3 refuses one without, and the client has no place to keep Gemini\'s own): the model does not see its earlier reasoning',
+  STAND_IN_SIGNATURE_LOSS,
 ] as const
 
 type GPart = GeminiRequest['contents'][number]['parts'][number]
