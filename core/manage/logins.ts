@@ -36,7 +36,9 @@ export async function beginLogin (rt: Runtime, input: { what?: string, typeName?
   const byName = rt.plugins.find(p => p.plugin.name === what)?.plugin
   const plugin = byName ?? rt.plugins.find(p => p.plugin.accountTypes[`${what}-oauth`]?.oauth)?.plugin
   if (!plugin) throw invalid(`no enabled plugin is named "${what}", and none has a ${what}-oauth account type`)
-  const wanted = typeName ?? (byName ? undefined : `${what}-oauth`)
+  // A provider with several logins (gemini: Gemini CLI's and Antigravity's) means its own `<name>-oauth`.
+  const own = `${what}-oauth`
+  const wanted = typeName ?? (byName ? (byName.accountTypes[own]?.oauth ? own : undefined) : own)
   const oauthTypes = Object.entries(plugin.accountTypes).filter(([n, t]) => t.oauth && (!wanted || wanted === n))
   if (oauthTypes.length !== 1) {
     throw invalid(oauthTypes.length === 0

@@ -97,7 +97,7 @@ test('a quota: the account rests until the reset Google names (Antigravity\'s sh
   assert.ok(until >= before + 3_600_500 && until <= Date.now() + 3_600_500, `rests an hour: ${until - before}`)
 })
 
-test('accounts login gemini --type antigravity-oauth: Antigravity\'s client and scopes, the address pasted, the project found', async t => {
+test('accounts login antigravity: Antigravity\'s client and scopes, the address pasted, the project found (`login gemini` stays Gemini CLI\'s)', async t => {
   const oauth = await startOAuthMock({ google: true, googleSecret: ANTIGRAVITY_OAUTH_DEFAULTS.clientSecret })
   t.after(() => oauth.close())
   const upstream = await startGeminiMock()
@@ -107,7 +107,7 @@ test('accounts login gemini --type antigravity-oauth: Antigravity\'s client and 
   const config = join(dir, 'relay.yaml')
   writeFileSync(config, JSON.stringify({ plugins: [{ use: 'gemini', mount: '/gemini', options: { antigravityOAuth: { tokenUrl: oauth.tokenUrl, authorizeUrl: `${oauth.url}/o/oauth2/v2/auth` } } }], store: { path: './relay.db' }, secrets: { keyFile: './secret.key' } }))
   let state = ''
-  const r = await loginWithCli(['gemini', '--type', 'antigravity-oauth', '--name', 'ag', '--set', `baseUrl=${upstream.url}`, '--config', config], url => {
+  const r = await loginWithCli(['antigravity', '--name', 'ag', '--set', `baseUrl=${upstream.url}`, '--config', config], url => {
     assert.equal(url.searchParams.get('client_id'), ANTIGRAVITY_OAUTH_DEFAULTS.clientId)
     assert.equal(url.searchParams.get('redirect_uri'), 'http://localhost:51121/oauth-callback')
     assert.match(url.searchParams.get('scope')!, /auth\/cclog .*auth\/experimentsandconfigs/)
