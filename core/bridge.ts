@@ -11,37 +11,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { AccountView, BridgeTranslation, BridgeTranslator, IncomingRequest, ParsedRequest, PluginRoute, RelayPlugin, ResponseFilter } from './plugin-contract.ts'
 import type { RelayErrorCode } from './errors.ts'
-import { WHOLE_BODY_LIMIT } from './plugin-kit.ts'
+import { createJsonRewriter } from './response-rewriters.ts'
 
-/** A whole JSON answer rewritten once it has all arrived (bounded: past the limit it is passed as it came). */
-function wholeJson (convert: (answer: unknown) => unknown): ResponseFilter {
-  const chunks: Buffer[] = []
-  let size = 0
-  let overflowed = false
-  return {
-    write (c) {
-      if (overflowed) return c
-      size += c.length
-      if (size > WHOLE_BODY_LIMIT) {
-        overflowed = true
-        const held = Buffer.concat([...chunks, c])
-        chunks.length = 0
-        return held
-      }
-      chunks.push(c)
-      return Buffer.alloc(0)
-    },
-    end () {
-      if (overflowed) return Buffer.alloc(0)
-      const raw = Buffer.concat(chunks)
-      try {
-        return Buffer.from(JSON.stringify(convert(JSON.parse(raw.toString('utf8')))))
-      } catch {
-        return raw
-      }
-    },
-  }
-}
+/** A whole JSON answer rewritten once it has all arrived; past the limit it is passed as it came (the client can still read it). */
+const wholeJsonAnswer = (convert: (answer: unknown) => unknown): ResponseFilter => createJsonRewriter(convert, { overflow: 'pass' })
 
 /** Two filters in a row: the target's own (Code Assist unwrapped) and then the translator's. */
 function chain (first: ResponseFilter | undefined, second: ResponseFilter): ResponseFilter {
@@ -113,7 +86,7 @@ export function composeBridge (target: RelayPlugin, t: BridgeTranslator, name: s
       const tr = translated(parsed)
       const sse = String(headers['content-type'] ?? '').startsWith('text/event-stream')
       const own = target.filterResponse?.(targetRoute(tr.routePath), parsed, headers, account)
-      return chain(own, sse ? t.streamFilter(parsed) : wholeJson(answer => t.convertAnswer(answer, parsed)))
+      return chain(own, sse ? t.streamFilter(parsed) : wholeJsonAnswer(answer => t.convertAnswer(answer, parsed)))
     },
     errorBody: t.errorBody,
     streamError: t.streamError,

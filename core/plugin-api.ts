@@ -21,5 +21,6 @@ export { jwtClaims, readPastedCode, tokenEndpointError } from './oauth-helpers.t
 export { readText, request } from './http-client.ts'
 export { createEventReader, createEventStreamMeter, createWholeJsonMeter, EVENT_LIMIT, isDroid, oauthOptionsSchema, pkceAuthorize, retryAfterTime, servedModel, subscriptionServes, withModelName, withServedModel, tooLarge, WHOLE_BODY_LIMIT } from './plugin-kit.ts'
 export type { EventReader, MeterState, OAuthEndpoints } from './plugin-kit.ts'
+export { createEventRewriter, createJsonRewriter } from './response-rewriters.ts'
 export { addPolicyHeaders, HEADER_POLICY_FIELDS, headerPolicyProblem, strippedRequestHeaders, stripResponseHeaders } from './header-policy.ts'
 export type { HeaderPolicy } from './header-policy.ts'

@@ -5,8 +5,7 @@
 // `stream_options.include_usage` a last chunk carries the usage (choices empty), then `[DONE]`.
 // The events are read with the plugin kit's bounded reader (an event past its limit ends the
 // translation: the client sees the stream end without [DONE], as a cut).
-import type { ResponseFilter } from '../../core/plugin-api.ts'
-import { translatingFilter } from './translating-filter.ts'
+import { createEventRewriter, type ResponseFilter } from '../../core/plugin-api.ts'
 import { chatUsage, finishReason, type AnthropicUsage } from './anthropic-to-chat.ts'
 
 interface Options {
@@ -17,7 +16,7 @@ interface Options {
 }
 
 export function anthropicStreamToChat (opts: Options): ResponseFilter {
-  return translatingFilter(emit => {
+  return createEventRewriter(emit => {
     const created = Math.floor((opts.now ?? Date.now()) / 1000)
     let id = `chatcmpl-${created.toString(36)}`
     let model = opts.model

@@ -5,12 +5,11 @@
 // finish reason, and only then, when the stream ends, come the finish chunk, the usage chunk
 // (`stream_options.include_usage`; Gemini's usage is cumulative, the last one counts) and
 // `[DONE]`. A stream cut before a finish reason ends without them.
-import type { ResponseFilter } from '../../core/plugin-api.ts'
+import { createEventRewriter, type ResponseFilter } from '../../core/plugin-api.ts'
 import { chatCallId, chatFinishReason, geminiChatUsage, type GeminiAnswer } from './chat-to-gemini.ts'
-import { translatingFilter } from './translating-filter.ts'
 
 export function geminiStreamToChat (opts: { model: string, includeUsage: boolean, now?: number }): ResponseFilter {
-  return translatingFilter(emit => {
+  return createEventRewriter(emit => {
     const created = Math.floor((opts.now ?? Date.now()) / 1000)
     let id = `chatcmpl-${created.toString(36)}`
     let responseId: string | undefined

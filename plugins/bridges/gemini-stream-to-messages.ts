@@ -5,15 +5,14 @@
 // message_stop. Gemini sends a function call whole: its input goes as one input_json_delta.
 // Gemini has no closing event: the message ends once an event carried a finish reason; a
 // stream cut before one ends without message_delta and message_stop (Claude Code sees a cut).
-import type { ResponseFilter } from '../../core/plugin-api.ts'
+import { createEventRewriter, type ResponseFilter } from '../../core/plugin-api.ts'
 import type { GeminiAnswer } from './chat-to-gemini.ts'
 import { anthropicStopReason, anthropicUsageOf } from './messages-to-gemini.ts'
-import { translatingFilter } from './translating-filter.ts'
 
 const ev = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
 
 export function geminiStreamToMessages (opts: { model: string, now?: number }): ResponseFilter {
-  return translatingFilter(emit => {
+  return createEventRewriter(emit => {
     let started = false
     let open: 'text' | 'thinking' | undefined
     let index = -1

@@ -4,52 +4,21 @@
 // rewritten event by event as they flow; a JSON body (it arrives whole anyway) at its end. The
 // meter still reads the upstream's own bytes. Both hold what they rewrite, within the kit's
 // limits; an answer past them cannot be rewritten and ends in an error for the client.
-import { createEventReader, EVENT_LIMIT, tooLarge, WHOLE_BODY_LIMIT, type ResponseFilter } from '../../core/plugin-api.ts'
+import { createEventRewriter, createJsonRewriter, type ResponseFilter } from '../../core/plugin-api.ts'
 
-/** An event-stream rewriter: each event's data through `map`, the text out in `emit`'s framing. */
+/** An event-stream rewriter: each event's data through `map`, the text out in `emit`'s framing, `close` after the last. */
 function eventFilter (map: (data: string) => string, emit: (data: string, first: boolean) => string, close = '', contentType?: string): ResponseFilter {
-  let out = ''
-  let count = 0
-  const reader = createEventReader(ev => { out += emit(map(ev.data), count++ === 0) })
-  const taken = () => {
-    const chunk = Buffer.from(out)
-    out = ''
-    return chunk
-  }
-  return {
-    write (chunk) {
-      if (!reader.push(chunk)) throw tooLarge('an event', EVENT_LIMIT)
-      return taken()
-    },
-    end () {
-      reader.end()
-      return Buffer.concat([taken(), Buffer.from(count === 0 && close ? `[${close}` : close)])
-    },
-    ...(contentType ? { contentType } : {}),
-  }
+  return createEventRewriter(out => {
+    let count = 0
+    return {
+      event: data => out(emit(map(data), count++ === 0)),
+      end: () => out(count === 0 && close ? `[${close}` : close),
+    }
+  }, contentType)
 }
 
-/** A whole JSON body rewritten at its end (an unparsable one passes as it came). */
-function jsonFilter (map: (body: unknown) => unknown): ResponseFilter {
-  const chunks: Buffer[] = []
-  let size = 0
-  return {
-    write (chunk) {
-      size += chunk.length
-      if (size > WHOLE_BODY_LIMIT) throw tooLarge('a JSON answer', WHOLE_BODY_LIMIT)
-      chunks.push(chunk)
-      return Buffer.alloc(0)
-    },
-    end () {
-      const raw = Buffer.concat(chunks)
-      try {
-        return Buffer.from(JSON.stringify(map(JSON.parse(raw.toString('utf8')))))
-      } catch {
-        return raw
-      }
-    },
-  }
-}
+/** A whole JSON body rewritten at its end (an unparsable one passes as it came; past the limit, the relay's error). */
+const jsonFilter = (map: (body: unknown) => unknown): ResponseFilter => createJsonRewriter(map)
 
 const sse = (data: string) => `data: ${data}\r\n\r\n`
 

@@ -2,7 +2,7 @@
 // (each chunk's event as it came; an exception in the stream as Anthropic's `error` event), and
 // CountTokens' `{inputTokens}` as count_tokens' `{input_tokens}`. The meter reads the same
 // events out of the upstream's bytes.
-import { tooLarge, EVENT_LIMIT, WHOLE_BODY_LIMIT, type Meter, type MeterResult, type ResponseFilter } from '../../../core/plugin-api.ts'
+import { createJsonRewriter, tooLarge, EVENT_LIMIT, type Meter, type MeterResult, type ResponseFilter } from '../../../core/plugin-api.ts'
 import { createBedrockStreamDecoder, sseEvent, type BedrockStreamItem } from './event-stream.ts'
 import { createSseMeter } from '../meter.ts'
 
@@ -51,23 +51,11 @@ export function createEventStreamMeter (): Meter {
   }
 }
 
-/** CountTokens' answer in count_tokens' shape (a few bytes: read whole, bounded). */
+/** CountTokens' answer in count_tokens' shape; one without a count passes as Bedrock sent it, not made into a number. */
 export function createCountTokensFilter (): ResponseFilter {
-  const chunks: Buffer[] = []
-  let size = 0
-  return {
-    write (chunk) {
-      size += chunk.length
-      if (size > WHOLE_BODY_LIMIT) throw tooLarge('a Bedrock CountTokens answer', WHOLE_BODY_LIMIT)
-      chunks.push(chunk)
-      return Buffer.alloc(0)
-    },
-    end () {
-      const body = Buffer.concat(chunks)
-      let count: unknown
-      try { count = (JSON.parse(body.toString('utf8')) as { inputTokens?: unknown }).inputTokens } catch {}
-      // An answer without a count is passed on as Bedrock sent it, not made into a number.
-      return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? Buffer.from(JSON.stringify({ input_tokens: count })) : body
-    },
-  }
+  return createJsonRewriter(answer => {
+    const count = (answer as { inputTokens?: unknown } | null)?.inputTokens
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) throw new Error('no token count')
+    return { input_tokens: count }
+  })
 }
