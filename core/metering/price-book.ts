@@ -1,8 +1,9 @@
 // The price table in force, composed from its layers in their order of precedence: the plugins'
 // shipped tables, then the config's `pricing.file`, then each live source's last good copy (in
-// the config's order), then the config's own `pricing.models`. A later layer wins per model; a
-// model a layer does not name keeps the price an earlier one gives, so a source that drops a
-// model leaves it priced by the plugin, not free.
+// the config's order), then the config's own `pricing.models`. A later layer wins per model (but
+// no plugin over another: the first to price a model does); a model a layer does not name keeps
+// the price an earlier one gives, so a source that drops a model leaves it priced by the plugin,
+// not free.
 import { createPricing, type PriceEntry, type Pricing } from './pricing.ts'
 import type { ModelPrice, PriceTable } from './price-table.ts'
 import type { SourceCopy } from './price-source.ts'
@@ -18,7 +19,23 @@ export interface PriceInputs {
 
 export function composePricing (inputs: PriceInputs): Pricing {
   const sourceTables = inputs.sources.flatMap(s => (s.copy ? [{ ...s.copy.table, origin: `source ${s.label}` }] : []))
-  return createPricing([...inputs.plugins, ...(inputs.file ? [inputs.file] : []), ...sourceTables], inputs.config)
+  return createPricing([...firstPluginWins(inputs.plugins), ...(inputs.file ? [inputs.file] : []), ...sourceTables], inputs.config)
+}
+
+/**
+ * Plugins do not reprice each other's models: a reseller (Factory's droid plugin ships the
+ * Claude and OpenAI tables) prices only what no earlier plugin does, so the vendor's own table
+ * stays the origin, and a table left with nothing is not a layer (nor part of the version).
+ */
+function firstPluginWins (tables: PriceTable[]): PriceTable[] {
+  const priced = new Set<string>()
+  const out: PriceTable[] = []
+  for (const t of tables) {
+    const models = Object.fromEntries(Object.entries(t.models).filter(([id]) => !priced.has(id)))
+    for (const id of Object.keys(t.models)) priced.add(id)
+    if (Object.keys(models).length > 0) out.push({ ...t, models })
+  }
+  return out
 }
 
 export interface PriceDiff {

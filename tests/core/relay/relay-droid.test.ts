@@ -112,6 +112,15 @@ test('the subscription login (WorkOS device code): confirmed, scoped to the orga
   assert.notEqual(String(factory.requests.at(-1)!.headers.authorization), bearer)
 })
 
+test('Factory\'s models are priced from the vendors\' own tables: the Claude and OpenAI plugins stay the origin; alone, the droid plugin prices them itself', async t => {
+  const { relay } = await setup(t, () => [])
+  const origin = (model: string) => relay.rt.pricing.list().find(e => e.model === model)?.from
+  assert.deepEqual([origin('claude-sonnet-4-5'), origin('gpt-5.4')], ['plugin claude', 'plugin openai'])
+  assert.ok(!relay.rt.pricing.version.split('+').some((v, i, all) => all.indexOf(v) !== i), `no table twice in ${relay.rt.pricing.version}`)
+  const alone = await startRelay(t, testConfig(undefined, { plugins: [{ use: 'droid', mount: '/droid' }] }))
+  assert.equal(alone.rt.pricing.list().find(e => e.model === 'claude-sonnet-4-5')?.from, 'plugin droid')
+})
+
 test('a droid account needs a credential; Factory\'s errors fail over', async t => {
   await assert.rejects(startRelay(t, testConfig(undefined, { plugins: [{ use: 'droid', mount: '/droid' }], accounts: [{ name: 'x', provider: 'droid', type: 'droid' }] })), /needs apiKey/)
   const { factory, relay } = await setup(t, f => [
