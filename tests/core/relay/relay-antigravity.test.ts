@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import { ANTIGRAVITY_MODELS, CODE_ASSIST_PROJECT, DEFAULT_GEMINI_USAGE, googleError, startGeminiMock, type GeminiMock } from '../../mocks/gemini-mock.ts'
 import { GOOD_CODE, startOAuthMock } from '../../mocks/oauth-mock.ts'
-import { ALICE_KEY, startRelay, tempDir, testConfig, type Relay } from '../../helpers/relay-harness.ts'
+import { ALICE_KEY, claudeAccount, startRelay, tempDir, testConfig, type Relay } from '../../helpers/relay-harness.ts'
+import { startAnthropicMock } from '../../mocks/anthropic-mock.ts'
 import { loginWithCli } from '../../helpers/processes.ts'
 import { ANTIGRAVITY_OAUTH_DEFAULTS } from '../../../plugins/gemini/antigravity.ts'
 
@@ -117,4 +118,26 @@ test('accounts login antigravity: Antigravity\'s client and scopes, the address 
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /Logged in: gemini account "ag" \(acc_\w+, antigravity-oauth for dev@example\.com\)/)
   assert.deepEqual(upstream.requests.map(q => `${q.method} ${q.url}`), ['POST /v1internal:loadCodeAssist'])
+})
+
+test('Antigravity accounts in the Claude pool: with messages-gemini also at /claude, a Claude model an Antigravity account lists goes there; the others stay on Claude\'s accounts', async t => {
+  const mock = await startGeminiMock()
+  mock.antigravity = true
+  t.after(() => mock.close())
+  const anthropic = await startAnthropicMock()
+  t.after(() => anthropic.close())
+  const relay = await startRelay(t, testConfig(undefined, {
+    plugins: [{ use: 'claude', mount: '/claude' }, { use: 'gemini', mount: '/gemini' }, { use: 'messages-gemini', mount: '/gemini-cli/api', aliases: ['/antigravity/api', '/claude'] }],
+    accounts: [claudeAccount(anthropic.url), antigravityAccount(mock, { models: ['claude-opus-*'] })],
+  }))
+  const ask = (model: string) => post(relay, '/claude/v1/messages', { model, max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }, CLAUDE_CODE)
+  const opus = await ask('claude-opus-4-5')
+  assert.equal(opus.statusCode, 200, await opus.body.text())
+  const sonnet = await ask('claude-sonnet-4-5')
+  assert.equal(sonnet.statusCode, 200, await sonnet.body.text())
+  assert.deepEqual([mock.requests.length, anthropic.requests.length], [1, 1])
+  assert.equal(JSON.parse(mock.requests[0]!.body.toString()).model, 'claude-opus-4-5')
+  await relay.settled()
+  const rows = await relay.rt.store.recentRequests(2)
+  assert.deepEqual(rows.map(r => [r.model, r.provider, r.bridge]).sort(), [['claude-opus-4-5', 'gemini', 'messages-gemini'], ['claude-sonnet-4-5', 'claude', null]].sort())
 })
