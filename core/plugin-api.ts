@@ -19,7 +19,7 @@ export { mapModel } from './accounts/model-map.ts'
 export { jwtClaims, readPastedCode, tokenEndpointError } from './oauth-helpers.ts'
 // undici's request(url, options) for token endpoints and the like, without loading all of undici.
 export { readText, request } from './http-client.ts'
-export { createEventReader, createEventStreamMeter, createWholeJsonMeter, EVENT_LIMIT, isDroid, oauthOptionsSchema, pkceAuthorize, retryAfterTime, servedModel, subscriptionServes, withModelName, withServedModel, tooLarge, WHOLE_BODY_LIMIT } from './plugin-kit.ts'
+export { createEventReader, createEventStreamMeter, createWholeJsonMeter, EVENT_LIMIT, isDroid, loginOptionsSchema, oauthOptionsSchema, pkceAuthorize, retryAfterTime, servedModel, subscriptionServes, withModelName, withServedModel, tooLarge, WHOLE_BODY_LIMIT } from './plugin-kit.ts'
 export type { EventReader, MeterState, OAuthEndpoints } from './plugin-kit.ts'
 export { createEventRewriter, createJsonRewriter } from './response-rewriters.ts'
 export { addPolicyHeaders, HEADER_POLICY_FIELDS, headerPolicyProblem, strippedRequestHeaders, stripResponseHeaders } from './header-policy.ts'

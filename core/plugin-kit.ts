@@ -17,26 +17,18 @@ export interface OAuthEndpoints {
   scopes: string[]
 }
 
+/**
+ * The schema of one login's options (`options.oauth` and its like): each of `defaults`' endpoints,
+ * ids and scopes may be given, a string or a list of strings as its default is.
+ */
+export function loginOptionsSchema<T extends { [K in keyof T]: string | string[] }> (defaults: T): Record<string, unknown> {
+  const properties = Object.fromEntries(Object.entries(defaults as Record<string, string | string[]>).map(([k, v]) => [k, Array.isArray(v) ? { type: 'array', items: { type: 'string' }, default: v } : { type: 'string', default: v }]))
+  return { type: 'object', additionalProperties: false, default: {}, properties }
+}
+
 /** `options: { oauth: {...} }` of a plugin whose subscription logins are configurable, with defaults. */
-export function oauthOptionsSchema (defaults: OAuthEndpoints): JsonSchemaObject {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      oauth: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          authorizeUrl: { type: 'string', default: defaults.authorizeUrl },
-          tokenUrl: { type: 'string', default: defaults.tokenUrl },
-          clientId: { type: 'string', default: defaults.clientId },
-          redirectUri: { type: 'string', default: defaults.redirectUri },
-          scopes: { type: 'array', items: { type: 'string' }, default: defaults.scopes },
-        },
-      },
-    },
-  }
+export function oauthOptionsSchema<T extends { [K in keyof T]: string | string[] }> (defaults: T): JsonSchemaObject {
+  return { type: 'object', additionalProperties: false, properties: { oauth: loginOptionsSchema(defaults) } }
 }
 
 /** What a meter has read so far; `invalid` names the values it refused. */

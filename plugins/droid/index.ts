@@ -8,26 +8,13 @@
 // Factory's terms cover its subscription used through its own client: such an account serves
 // Droid only, unless the operator opts it in; the relay does not reshape requests to look like
 // Droid's (no injected system prompt).
-import { type AccountView, type JsonSchemaObject, type ListedModel, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../../core/plugin-api.ts'
+import { oauthOptionsSchema, type AccountView, type ListedModel, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../../core/plugin-api.ts'
 import claude from '../claude/index.ts'
 import openai from '../openai/index.ts'
 import { errorBody, isNativeError, streamError } from './errors.ts'
 import { FORMATS, formatOf } from './formats.ts'
 import { droidOAuth, DROID_OAUTH_DEFAULTS, type DroidOAuthOptions } from './oauth.ts'
 import { FACTORY_LLM_BASE, prepareUpstream, upstreamBase } from './prepare-upstream.ts'
-
-const optionsSchema: JsonSchemaObject = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    oauth: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: Object.fromEntries(Object.entries(DROID_OAUTH_DEFAULTS).map(([k, v]) => [k, { type: 'string', default: v }])),
-    },
-  },
-}
 
 const generate: PluginRoute[] = Object.keys(FORMATS).map(path => ({ method: 'POST', path, kind: 'generate' }))
 
@@ -47,7 +34,7 @@ export function createDroidPlugin (oauth: DroidOAuthOptions): RelayPlugin {
   return {
     specificationVersion: 'v1',
     name: 'droid',
-    optionsSchema,
+    optionsSchema: oauthOptionsSchema(DROID_OAUTH_DEFAULTS),
     configure: options => createDroidPlugin((options as { oauth: DroidOAuthOptions }).oauth),
     routes: [
       ...generate,

@@ -3,7 +3,7 @@
 // CLI's API-key mode and the Google Gen AI SDKs, and Gemini CLI's Code Assist mode
 // (`v1internal:*`). Either is served by either kind of account: Gemini API keys, and Google
 // logins as Gemini CLI makes them (Code Assist), the request translated where the two differ.
-import { oauthOptionsSchema, subscriptionServes, type AccountView, type JsonSchemaObject, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../../core/plugin-api.ts'
+import { loginOptionsSchema, subscriptionServes, type AccountView, type JsonSchemaObject, type ParsedRequest, type PluginRoute, type RelayPlugin } from '../../core/plugin-api.ts'
 import prices from './prices.json' with { type: 'json' }
 import { classifyError } from './classify-error.ts'
 import { errorBody, isNativeError, streamError } from './errors.ts'
@@ -22,16 +22,9 @@ function versions (method: PluginRoute['method'], path: string, kind: PluginRout
 
 const baseUrl = (fallback: string, description: string) => ({ title: 'Base URL', type: 'string', pattern: '^https?://[^\\s/?#@]+(/[^\\s?#]*)?$', default: fallback, description })
 
-/** An `options` login entry as for the other subscription logins, plus the client secret Google requires. */
-function loginOptions (defaults: GoogleOAuthOptions): Record<string, unknown> {
-  const oauth = oauthOptionsSchema(defaults).properties.oauth as { properties: Record<string, unknown> }
-  oauth.properties.clientSecret = { type: 'string', default: defaults.clientSecret }
-  return oauth
-}
-
 /** `options.oauth` (Gemini CLI's login) and `options.antigravityOAuth` (Antigravity's). */
 function optionsSchema (): JsonSchemaObject {
-  return { type: 'object', additionalProperties: false, properties: { oauth: loginOptions(GOOGLE_OAUTH_DEFAULTS), antigravityOAuth: loginOptions(ANTIGRAVITY_OAUTH_DEFAULTS) } }
+  return { type: 'object', additionalProperties: false, properties: { oauth: loginOptionsSchema(GOOGLE_OAUTH_DEFAULTS), antigravityOAuth: loginOptionsSchema(ANTIGRAVITY_OAUTH_DEFAULTS) } }
 }
 
 /**
