@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_USAGE, startAnthropicMock } from '../mocks/anthropic-mock.ts'
-import { CODE_ASSIST_PROJECT, DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock } from '../mocks/gemini-mock.ts'
+import { CODE_ASSIST_PROJECT, DEFAULT_GEMINI_USAGE, GEMINI_TEXT, startGeminiMock, type GeminiMock } from '../mocks/gemini-mock.ts'
 import { startOpenAIMock } from '../mocks/openai-mock.ts'
 import { ALICE_KEY, claudeAccount, startRelay, testConfig, type Relay } from '../helpers/relay-harness.ts'
 import { CLIENTS, clientEnv, requireClientSandbox, runClient } from './harness.ts'
@@ -171,13 +171,8 @@ test('opencode with the relay as an OpenAI-compatible provider: a task that read
   }
 })
 
-test('Claude Code on a Gemini account at /gemini-cli/api: a task that reads a file, with usage and cost', async t => {
-  if (!requireClientSandbox(t)) return
-  const { anthropic, gemini, relay } = await setup(t)
-  const env = clientEnv({
-    ANTHROPIC_BASE_URL: `${relay.url}/gemini-cli/api`, ANTHROPIC_API_KEY: ALICE_KEY,
-    ANTHROPIC_MODEL: 'gemini-2.5-pro', ANTHROPIC_DEFAULT_HAIKU_MODEL: 'gemini-2.5-flash', ANTHROPIC_SMALL_FAST_MODEL: 'gemini-2.5-flash',
-  })
+/** Claude Code asked what note.txt says, on Gemini's side: Gemini asks for Claude Code's Read, then answers with what it read. */
+async function claudeCodeReadsTheNote (gemini: GeminiMock, env: NodeJS.ProcessEnv): Promise<void> {
   const note = join(env.HOME!, 'work', 'note.txt')
   writeFileSync(note, `The code is ${SECRET}.\n`)
   gemini.decide = request => {
@@ -189,6 +184,16 @@ test('Claude Code on a Gemini account at /gemini-cli/api: a task that reads a fi
   const run = await runClient(CLIENTS.claude, ['-p', 'What does note.txt say?'], env)
   assert.equal(run.code, 0, run.stderr + run.stdout)
   assert.match(run.stdout, new RegExp(`The note says ${SECRET}`))
+}
+
+test('Claude Code on a Gemini account at /gemini-cli/api: a task that reads a file, with usage and cost', async t => {
+  if (!requireClientSandbox(t)) return
+  const { anthropic, gemini, relay } = await setup(t)
+  const env = clientEnv({
+    ANTHROPIC_BASE_URL: `${relay.url}/gemini-cli/api`, ANTHROPIC_API_KEY: ALICE_KEY,
+    ANTHROPIC_MODEL: 'gemini-2.5-pro', ANTHROPIC_DEFAULT_HAIKU_MODEL: 'gemini-2.5-flash', ANTHROPIC_SMALL_FAST_MODEL: 'gemini-2.5-flash',
+  })
+  await claudeCodeReadsTheNote(gemini, env)
   assert.equal(anthropic.requests.length, 0, 'nothing went to a Claude account')
   assert.ok(gemini.requests.some(r => r.body.toString().includes(SECRET)), 'Gemini saw the file Claude Code read')
   const rows = await rowsOf(relay)
@@ -210,17 +215,7 @@ test('Claude Code at /antigravity/api on an Antigravity account: its own Claude 
   }))
   // No model configured: Claude Code asks for its own Claude models, which Antigravity serves.
   const env = clientEnv({ ANTHROPIC_BASE_URL: `${relay.url}/antigravity/api`, ANTHROPIC_API_KEY: ALICE_KEY })
-  const note = join(env.HOME!, 'work', 'note.txt')
-  writeFileSync(note, `The code is ${SECRET}.\n`)
-  gemini.decide = request => {
-    if (!Array.isArray(request.tools)) return undefined
-    const text = JSON.stringify(request.contents)
-    if (text.includes(SECRET)) return { kind: 'ok', text: `The note says ${SECRET}.` }
-    return text.includes('functionResponse') ? undefined : { kind: 'ok', text: '', calls: [{ name: 'Read', args: { file_path: note } }] }
-  }
-  const run = await runClient(CLIENTS.claude, ['-p', 'What does note.txt say?'], env)
-  assert.equal(run.code, 0, run.stderr + run.stdout)
-  assert.match(run.stdout, new RegExp(`The note says ${SECRET}`))
+  await claudeCodeReadsTheNote(gemini, env)
   const calls = gemini.requests.filter(r => r.url.startsWith('/v1internal:') && !r.url.includes('countTokens'))
   assert.ok(calls.every(r => JSON.parse(r.body.toString()).userAgent === 'antigravity' && /^claude-/.test(JSON.parse(r.body.toString()).model)))
   const rows = await rowsOf(relay)

@@ -6,12 +6,12 @@
 // `anthropic_version` and that it names no `model` nor `stream`, the betas, the model id. Errors
 // are AWS's: `{message}` with `x-amzn-errortype`. Faults: throttling, quota, an exception inside
 // the stream, a stream cut mid-way, frames split into pieces.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Hash } from '@smithy/hash-node'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { EventStreamCodec } from '@smithy/core/event-streams'
 import { DEFAULT_USAGE, messageEvents, messageJson, type MockUsage } from './anthropic-mock.ts'
+import { startRecordingServer, type RecordedHttpRequest } from './recording-server.ts'
 
 export interface BedrockCredentials { accessKeyId: string, secretAccessKey: string, sessionToken?: string }
 
@@ -22,7 +22,7 @@ export type BedrockBehaviour =
   | { kind: 'stream-exception', afterEvents: number, type: string, message: string }
   | { kind: 'cut', afterEvents: number }
 
-export interface RecordedBedrockRequest { method: string, url: string, headers: IncomingMessage['headers'], body: Buffer }
+export type RecordedBedrockRequest = RecordedHttpRequest
 
 export interface BedrockMock {
   url: string
@@ -90,15 +90,6 @@ function awsError (res: ServerResponse, status: number, type: string, message: s
 export async function startBedrockMock (opts: { region: string, credentials?: BedrockCredentials, apiKey?: string }): Promise<BedrockMock> {
   const queue: BedrockBehaviour[] = []
   const requests: RecordedBedrockRequest[] = []
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
-      handle(req, res, body).catch(() => res.destroy())
-    })
-  })
   async function handle (req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const denied = await authProblem(req, raw, opts.region, opts.credentials, opts.apiKey)
     if (denied) return awsError(res, 403, denied[0], denied[1])
@@ -160,11 +151,6 @@ export async function startBedrockMock (opts: { region: string, credentials?: Be
     }
     res.end()
   }
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    enqueue: (...b) => { queue.push(...b) },
-    close: () => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }),
-  }
+  const server = await startRecordingServer(requests, (req, res, body) => { handle(req, res, body).catch(() => res.destroy()) })
+  return { url: server.url, requests, enqueue: (...b) => { queue.push(...b) }, close: server.close }
 }

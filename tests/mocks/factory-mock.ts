@@ -5,11 +5,11 @@
 // WorkOS device login Droid uses (`/user_management/authorize/device`, `/authenticate` with the
 // device-code and refresh grants; the first polls answer `authorization_pending`) and Factory's
 // CLI org endpoint. Faults go through the inner mocks' queues.
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage } from 'node:http'
 import { request } from 'undici'
 import { startAnthropicMock, type AnthropicMock } from './anthropic-mock.ts'
 import { startOpenAIMock, type OpenAIMock } from './openai-mock.ts'
+import { startRecordingServer } from './recording-server.ts'
 
 export interface FactoryMock {
   url: string
@@ -45,8 +45,7 @@ export async function startFactoryMock (opts: { apiKeys?: string[], organization
   const mock: FactoryMock = {
     url: '', llmBase: '', anthropic, openai, requests, tokens: new Set(opts.apiKeys ?? []), pendingPolls: 1, refreshes: 0,
     close: async () => {
-      server.closeAllConnections()
-      await new Promise<void>(resolve => server.close(() => resolve()))
+      await server.close()
       await Promise.all([anthropic.close(), openai.close()])
     },
   }
@@ -63,56 +62,49 @@ export async function startFactoryMock (opts: { apiKeys?: string[], organization
     res.writeHead(status, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
   }
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
-      const path = (req.url ?? '').split('?')[0]!
-      const form = new URLSearchParams(body.toString('utf8'))
-      if (path === '/user_management/authorize/device') {
-        return json(res, 200, { device_code: DEVICE_CODE, user_code: USER_CODE, verification_uri: `${mock.url}/device`, verification_uri_complete: `${mock.url}/device?user_code=${USER_CODE}`, expires_in: 300, interval: 0.05 })
+  const server = await startRecordingServer(requests, (req, res, body) => {
+    const path = (req.url ?? '').split('?')[0]!
+    const form = new URLSearchParams(body.toString('utf8'))
+    if (path === '/user_management/authorize/device') {
+      return json(res, 200, { device_code: DEVICE_CODE, user_code: USER_CODE, verification_uri: `${mock.url}/device`, verification_uri_complete: `${mock.url}/device?user_code=${USER_CODE}`, expires_in: 300, interval: 0.05 })
+    }
+    if (path === '/user_management/authenticate') {
+      if (form.get('client_id') !== 'client_01HNM792M5G5G1A2THWPXKFMXB') return json(res, 400, { error: 'invalid_client' })
+      if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code') {
+        if (form.get('device_code') !== DEVICE_CODE) return json(res, 400, { error: 'invalid_grant' })
+        if (mock.pendingPolls-- > 0) return json(res, 400, { error: 'authorization_pending', error_description: 'The user has not yet authorized' })
+        return json(res, 200, issue(undefined))
       }
-      if (path === '/user_management/authenticate') {
-        if (form.get('client_id') !== 'client_01HNM792M5G5G1A2THWPXKFMXB') return json(res, 400, { error: 'invalid_client' })
-        if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code') {
-          if (form.get('device_code') !== DEVICE_CODE) return json(res, 400, { error: 'invalid_grant' })
-          if (mock.pendingPolls-- > 0) return json(res, 400, { error: 'authorization_pending', error_description: 'The user has not yet authorized' })
-          return json(res, 200, issue(undefined))
-        }
-        if (form.get('grant_type') === 'refresh_token') {
-          const known = refreshTokens.has(form.get('refresh_token') ?? '')
-          if (!known) return json(res, 400, { error: 'invalid_grant', error_description: 'Refresh token already exchanged' })
-          refreshTokens.delete(form.get('refresh_token')!)
-          mock.refreshes++
-          return json(res, 200, issue(form.get('organization_id') ?? undefined))
-        }
-        return json(res, 400, { error: 'unsupported_grant_type' })
+      if (form.get('grant_type') === 'refresh_token') {
+        const known = refreshTokens.has(form.get('refresh_token') ?? '')
+        if (!known) return json(res, 400, { error: 'invalid_grant', error_description: 'Refresh token already exchanged' })
+        refreshTokens.delete(form.get('refresh_token')!)
+        mock.refreshes++
+        return json(res, 200, issue(form.get('organization_id') ?? undefined))
       }
-      if (path === '/api/cli/org') {
-        const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
-        return mock.tokens.has(bearer) ? json(res, 200, { workosOrgIds: [opts.organization ?? 'org_01FACTORY'] }) : json(res, 401, { detail: 'Unauthorized' })
-      }
-      const llm = /^\/api\/llm(\/[ao]\/v1\/(?:messages|responses|chat\/completions))$/.exec(path)
-      if (!llm) return json(res, 404, { detail: 'Not Found' })
+      return json(res, 400, { error: 'unsupported_grant_type' })
+    }
+    if (path === '/api/cli/org') {
       const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
-      if (!mock.tokens.has(bearer)) return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'Invalid API key or token' } })
-      const provider = String(req.headers['x-api-provider'] ?? '')
-      if (req.headers['x-factory-client'] !== 'cli' || !PROVIDERS[llm[1]!]!.includes(provider) || !req.headers['x-session-id']) {
-        return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: `unroutable: x-factory-client=${String(req.headers['x-factory-client'])} x-api-provider=${provider} x-session-id=${String(req.headers['x-session-id'])}` } })
-      }
-      const inner = llm[1]!.startsWith('/a/') ? anthropic.url : openai.url
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>
-      request(`${inner}${llm[1]}`, { method: 'POST', headers, body }).then(async up => {
-        res.writeHead(up.statusCode, Object.fromEntries(Object.entries(up.headers).filter(([k]) => !['connection', 'transfer-encoding', 'content-length', 'keep-alive'].includes(k))) as Record<string, string>)
-        for await (const chunk of up.body) res.write(chunk)
-        res.end()
-      }).catch(() => res.destroy())
-    })
+      return mock.tokens.has(bearer) ? json(res, 200, { workosOrgIds: [opts.organization ?? 'org_01FACTORY'] }) : json(res, 401, { detail: 'Unauthorized' })
+    }
+    const llm = /^\/api\/llm(\/[ao]\/v1\/(?:messages|responses|chat\/completions))$/.exec(path)
+    if (!llm) return json(res, 404, { detail: 'Not Found' })
+    const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '')
+    if (!mock.tokens.has(bearer)) return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'Invalid API key or token' } })
+    const provider = String(req.headers['x-api-provider'] ?? '')
+    if (req.headers['x-factory-client'] !== 'cli' || !PROVIDERS[llm[1]!]!.includes(provider) || !req.headers['x-session-id']) {
+      return json(res, 400, { type: 'error', error: { type: 'invalid_request_error', message: `unroutable: x-factory-client=${String(req.headers['x-factory-client'])} x-api-provider=${provider} x-session-id=${String(req.headers['x-session-id'])}` } })
+    }
+    const inner = llm[1]!.startsWith('/a/') ? anthropic.url : openai.url
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>
+    request(`${inner}${llm[1]}`, { method: 'POST', headers, body }).then(async up => {
+      res.writeHead(up.statusCode, Object.fromEntries(Object.entries(up.headers).filter(([k]) => !['connection', 'transfer-encoding', 'content-length', 'keep-alive'].includes(k))) as Record<string, string>)
+      for await (const chunk of up.body) res.write(chunk)
+      res.end()
+    }).catch(() => res.destroy())
   })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  mock.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  mock.url = server.url
   mock.llmBase = `${mock.url}/api/llm`
   return mock
 }
