@@ -10,6 +10,7 @@ import type { Egress } from '../relay/egress.ts'
 import type { RelayPlugin } from '../plugin-api.ts'
 import { pinUpstream } from '../relay/upstream-pin.ts'
 import { upstreamRequestHeaders } from '../relay/headers.ts'
+import { providerMessage } from '../relay/upstream-error.ts'
 import { errors } from '../errors.ts'
 import type { AccountHealth } from '../scheduler/account-health.ts'
 
@@ -50,11 +51,5 @@ export function accountTester (deps: { pool: AccountPool, plugins: RelayPlugin[]
 
 /** The provider's error message, not its whole body (which could echo the request). */
 function errorText (body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown }, message?: unknown }
-    // Most providers nest it in `error`; AWS puts it at the top.
-    const message = parsed.error?.message ?? parsed.message
-    if (typeof message === 'string') return message.slice(0, 500)
-  } catch {}
-  return body.slice(0, 200)
+  return providerMessage(Buffer.from(body), 500) ?? body.slice(0, 200)
 }

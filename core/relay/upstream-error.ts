@@ -25,7 +25,7 @@ export function decodedBody (e: UpstreamError): Buffer {
 }
 
 /** The provider's own message in an error body (`{error: {message}}`, as all three providers send it). */
-function providerMessage (body: Buffer, limit: number): string | undefined {
+export function providerMessage (body: Buffer, limit: number): string | undefined {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { error?: { message?: unknown }, message?: unknown }
     // Most providers nest it in `error`; AWS puts it at the top.
