@@ -7,13 +7,14 @@
 import { html, nothing, type TemplateResult } from 'lit'
 import { msg } from '@lit/localize'
 import { getLocale } from './localization.ts'
-import { fieldTexts } from './locales/fields-zh-Hans.ts'
+import { fieldTexts, fieldTextsByTitle } from './locales/fields-zh-Hans.ts'
 
 export interface FieldSchema { type?: string, title?: string, enum?: unknown[], writeOnly?: boolean, description?: string, default?: unknown, items?: { type?: string } }
 export interface TypeSchema { properties: Record<string, FieldSchema>, required?: string[] }
 
 export function fieldText (name: string, s: FieldSchema): { title: string, description: string } {
-  const zh = getLocale() === 'zh-Hans' ? fieldTexts[name] : undefined
+  // A field whose name is common but whose meaning is its type's own (Bedrock's `apiKey`) has its text by its title.
+  const zh = getLocale() === 'zh-Hans' ? (s.title === undefined ? undefined : fieldTextsByTitle[s.title]) ?? fieldTexts[name] : undefined
   return { title: zh?.title ?? s.title ?? name, description: zh?.description ?? s.description ?? '' }
 }
 

@@ -590,6 +590,9 @@ test('accounts tab, in Chinese on a phone: a Factory device login shows the code
   await form.getByLabel(/^访问密钥 ID/).fill('AKIAEXAMPLEEXAMPLE01')
   assert.equal(await form.getByLabel(/^私有访问密钥/).getAttribute('type'), 'password', 'a credential is a password box')
   await form.getByLabel(/^私有访问密钥/).fill('secret/example')
+  // Bedrock's own API key and endpoint say what they are, not the common fields' words.
+  assert.equal(await form.getByLabel(/^Bedrock API 密钥/).count(), 1)
+  assert.equal(await form.getByLabel(/^端点/).count(), 1)
   await form.locator('input[name="name"]').fill('aws-eu')
   await shot(page, 'admin-accounts-bedrock-zh-phone')
   await page.getByRole('button', { name: '添加账号' }).click()

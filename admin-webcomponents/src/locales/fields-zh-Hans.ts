@@ -29,3 +29,10 @@ export const fieldTexts: Record<string, { title: string, description?: string }>
   stripResponseHeaders: { title: '不转发的响应头', description: '不让客户端看到的上游响应头' },
   authStyle: { title: '密钥发送方式', description: 'x-api-key（Anthropic 的方式），或 Authorization: Bearer（部分兼容 Claude 的中转服务需要）' },
 }
+
+/** Fields named like the common ones above but meaning their account type's own thing, by their English title. */
+export const fieldTextsByTitle: Record<string, { title: string, description?: string }> = {
+  'Bedrock API key': { title: 'Bedrock API 密钥', description: '代替访问密钥：Bedrock API 密钥，以 Bearer 发送' },
+  Endpoint: { title: '端点', description: '运行时端点，不是 https://bedrock-runtime.<区域>.amazonaws.com 时填写（例如 VPC 端点）' },
+  'Factory API key': { title: 'Factory API 密钥', description: 'Factory API 密钥（fk-...）；或用订阅登录此账号' },
+}
